@@ -1,0 +1,19 @@
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts', '.tsx'],
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', {
+      jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2023',
+        transform: { react: { runtime: 'automatic', importSource: 'hono/jsx' } } },
+      module: { type: 'es6' },
+    }],
+  },
+  testMatch: ['<rootDir>/{api,db,actions,test}/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
+  maxWorkers: 2,
+  testTimeout: 30_000,
+};
