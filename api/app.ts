@@ -1,0 +1,53 @@
+/**
+ * @module app
+ * Builds the Hono application from its dependencies. Nothing here opens connections or reads the
+ * environment: `local.ts` (npm start), `index.ts` (Vercel) and the tests each pass their own.
+ *
+ *   GET  /update/{app}/{target}/{arch}/{current_version}   Tauri updater (hot path)
+ *   GET  /{app}/update/{os}-{arch}/{current_version}       the same, seed URL form
+ *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
+ *   /admin/*                                               admin API (Bearer key)
+ *   GET  /openapi.json, /docs                              API description
+ *   GET  /health                                           liveness and dependency check
+ */
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { adminRoutes } from './admin/routes.ts';
+import type { Config } from './config.ts';
+import { docsRoutes } from './docs/routes.ts';
+import { downloadRoutes } from './download/routes.ts';
+import { errorResponse } from './errors.ts';
+import type { Storage } from './storage/storage.ts';
+import { ReleaseCache } from './update/cache.ts';
+import { updateRoutes } from './update/routes.ts';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Kysely<Database>;
+  storage: Storage;
+  /** Published releases per app, in memory; admin mutations invalidate it. */
+  releaseCache: ReleaseCache;
+}
+
+export type AppEnv = { Variables: Record<string, unknown> };
+
+export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage): AppDeps {
+  return { config, db, storage, releaseCache: new ReleaseCache(db, storage, config) };
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(errorResponse);
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get('/health', async (c) => {
+    await deps.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+    return c.json({ status: 'ok' });
+  });
+  app.route('/', updateRoutes(deps));
+  app.route('/download', downloadRoutes(deps));
+  app.route('/admin', adminRoutes(deps));
+  app.route('/', docsRoutes());
+  return app;
+}

@@ -1,0 +1,52 @@
+/**
+ * @module local
+ * `npm start`: the control plane on one machine with no accounts. Embedded PGlite and files under
+ * DATA_DIR by default; migrates itself, creates a bootstrap admin key on first start, and serves.
+ */
+import { serve } from '@hono/node-server';
+import { createApp, createDeps } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createStorage } from './storage/index.ts';
+import { openDatabase } from '../db/connect.ts';
+import { DataDirLockedError } from '../db/data-dir-lock.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { ensureBootstrapAdminKey } from './admin/bootstrap.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase(config);
+  await migrateToLatest(database.db);
+  const storage = await createStorage(config);
+  await storage.check();
+  const deps = createDeps(config, database.db, storage);
+  const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
+
+  const server = serve({ fetch: createApp(deps).fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
+    console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${info.port})`);
+    console.log(`  database: ${database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
+    console.log(`  storage:  ${config.storage.driver === 'fs' ? `files in ${config.dataDir}/objects` : `S3 bucket ${config.storage.bucket}`}`);
+    if (bootstrapKey) {
+      console.log('\n  Bootstrap admin key (shown once; store it now):');
+      console.log(`    ${bootstrapKey}\n`);
+    }
+  });
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => void database.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+    console.error(error.message);
+  } else {
+    console.error('tauri-release failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+/**
+ * @module storage
+ * One interface for where artifact bytes live: the local filesystem (default) or an S3-compatible
+ * bucket such as Cloudflare R2. Keys are always built by `artifactKey()`, never from raw input.
+ */
+
+export interface ObjectInfo {
+  size: number;
+  /** Quoted strong ETag as the backend reports it. */
+  etag: string;
+  lastModified: Date;
+}
+
+export interface ByteRange {
+  /** Inclusive. */
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export interface StoredObject {
+  info: ObjectInfo;
+  body: ReadableStream<Uint8Array>;
+}
+
+export interface PutOptions {
+  contentType?: string;
+}
+
+export interface Storage {
+  readonly driver: 'fs' | 's3';
+  /** Streams `body` to `key`, replacing what was there; never buffers the whole body. */
+  put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, options?: PutOptions): Promise<ObjectInfo>;
+  head(key: string): Promise<ObjectInfo | null>;
+  /** null when the key does not exist. With `range`, only those bytes. */
+  get(key: string, range?: ByteRange): Promise<StoredObject | null>;
+  delete(key: string): Promise<void>;
+  /**
+   * A URL a client can download `key` from without credentials, or null when downloads must go
+   * through this server (`/download/…`). S3 with a public base URL returns that URL.
+   */
+  publicUrl(key: string): string | null;
+  /** A time-limited GET URL (S3 only; the filesystem driver returns null). */
+  presignGet(key: string, expiresInSeconds: number): Promise<string | null>;
+  /** A time-limited PUT URL (S3 only; the filesystem driver returns null). */
+  presignPut(key: string, expiresInSeconds: number, options?: PutOptions): Promise<string | null>;
+  /** Throws when the backend cannot be reached. */
+  check(): Promise<void>;
+}
+
+/** Thrown by drivers when the backend cannot be reached (maps to 503). */
+export class StorageUnavailableError extends Error {
+  override name = 'StorageUnavailableError';
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const VERSION = /^[0-9A-Za-z.+-]{1,128}$/;
+/** Tauri bundle file names: `My App_1.2.3_x64-setup.exe`, `app.app.tar.gz`, `app_1.2.3_amd64.AppImage`. */
+const FILE_NAME = /^(?!\.)[\w .+()@~-]{1,200}$/;
+
+/** `{app}/releases/{version}/{file}`; throws on any part that could escape its folder. */
+export function artifactKey(appSlug: string, version: string, fileName: string): string {
+  if (!SLUG.test(appSlug)) throw new Error(`invalid app slug for a storage key: ${JSON.stringify(appSlug)}`);
+  if (!VERSION.test(version) || version.includes('..')) throw new Error(`invalid version for a storage key`);
+  if (!FILE_NAME.test(fileName) || fileName.includes('..')) {
+    throw new Error(`invalid file name for a storage key: ${JSON.stringify(fileName)}`);
+  }
+  return `${appSlug}/releases/${version}/${fileName}`;
+}
+
+export function isValidFileName(fileName: string): boolean {
+  return FILE_NAME.test(fileName) && !fileName.includes('..');
+}

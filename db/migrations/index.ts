@@ -1,0 +1,17 @@
+/**
+ * @module migrations
+ * A static map rather than `FileMigrationProvider`: bundlers (ncc, Vercel's tracer) cannot follow a
+ * runtime `import()` of a folder. A test checks that every file in this folder is listed here.
+ */
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as initial from './2026_11_22_0001_initial.ts';
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_22_0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

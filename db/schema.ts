@@ -1,0 +1,112 @@
+/**
+ * @module schema
+ * The database as Kysely sees it. Written by hand to match `migrations/`; a test compares the two.
+ * int8 columns come back as `number` on every driver (see `connect.ts`).
+ */
+import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, never, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+
+export const API_KEY_SCOPES = ['admin', 'ci'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export interface AppsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  description: string | null;
+  /** The updater public key exactly as in `tauri.conf.json` (base64 of the minisign .pub text). */
+  public_key: string | null;
+  created_at: Generated<CreatedAt>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ReleasesTable {
+  id: Generated<string>;
+  app_id: string;
+  /** Normalised semver, never with a leading `v`. */
+  version: string;
+  notes: string | null;
+  status: Generated<ReleaseStatus>;
+  channel: Generated<string>;
+  rollout_percent: Generated<number>;
+  pub_date: Timestamp | null;
+  created_at: Generated<CreatedAt>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface ArtifactsTable {
+  id: Generated<string>;
+  release_id: string;
+  /** `{os}-{arch}` */
+  platform: string;
+  bundle: string | null;
+  /** Content of the `.sig` file (base64 of the minisign signature text). */
+  signature: string;
+  storage_key: string;
+  file_name: string;
+  size: number;
+  sha256: string;
+  is_default: Generated<boolean>;
+  created_at: Generated<CreatedAt>;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  /** null: every app. */
+  app_id: string | null;
+  name: string;
+  scope: ApiKeyScope;
+  /** SHA-256 hex of the whole key; the key itself is never stored. */
+  key_hash: string;
+  /** The first characters of the key, to tell keys apart in lists. */
+  key_prefix: string;
+  created_at: Generated<CreatedAt>;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Generated<CreatedAt>;
+  /** `key:<api key id>`, `token:ADMIN_TOKEN`, or `system`. */
+  actor: string;
+  action: string;
+  app_id: string | null;
+  target: string | null;
+  details: JSONColumnType<Record<string, unknown>> | null;
+}
+
+export interface DownloadEventsTable {
+  id: Generated<number>;
+  app_id: string;
+  artifact_id: string | null;
+  platform: string;
+  version: string;
+  country: string | null;
+  at: Generated<CreatedAt>;
+}
+
+export interface Database {
+  apps: AppsTable;
+  releases: ReleasesTable;
+  artifacts: ArtifactsTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  download_events: DownloadEventsTable;
+}
+
+export type AppRow = Selectable<AppsTable>;
+export type NewApp = Insertable<AppsTable>;
+export type AppUpdate = Updateable<AppsTable>;
+export type ReleaseRow = Selectable<ReleasesTable>;
+export type NewRelease = Insertable<ReleasesTable>;
+export type ReleaseUpdate = Updateable<ReleasesTable>;
+export type ArtifactRow = Selectable<ArtifactsTable>;
+export type NewArtifact = Insertable<ArtifactsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
