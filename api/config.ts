@@ -35,13 +35,9 @@ const envSchema = z
     UPDATE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
     /** Test-only: route the Neon driver's WebSocket through a local proxy to a plain PostgreSQL. */
     NEON_WS_PROXY: optionalText,
-  })
-  .superRefine((env, ctx) => {
-    if (env.STORAGE_DRIVER !== 's3') return;
-    for (const name of ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
-      if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is required when STORAGE_DRIVER=s3` });
-    }
   });
+
+const S3_REQUIRED = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
 
 export interface S3Config {
   endpoint: string;
@@ -73,12 +69,18 @@ export class ConfigError extends Error {
 /** Reads and validates the configuration; throws a `ConfigError` listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.') || 'configuration';
-      return issue.message.startsWith(name) ? `  - ${issue.message}` : `  - ${name}: ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  const problems = (parsed.error?.issues ?? []).map((issue) => {
+    const name = issue.path.join('.') || 'configuration';
+    return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+  });
+  // Checked on the raw values so these are reported together with any other problem.
+  if (env.STORAGE_DRIVER?.trim() === 's3') {
+    for (const name of S3_REQUIRED) {
+      if (!env[name]?.trim()) problems.push(`${name} is required when STORAGE_DRIVER=s3`);
+    }
+  }
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('runs with no settings at all: PGlite and files under ./.data, port 8787', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8787);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toMatch(/\/\.data$/);
+    expect(config.storage).toEqual({ driver: 'fs' });
+    expect(config.publicUrl).toBe('http://localhost:8787');
+  });
+
+  it('treats empty strings as unset, the way CI secrets arrive when missing', () => {
+    const config = loadConfig({ DATABASE_URL: '', ADMIN_TOKEN: ' ', PUBLIC_URL: '' });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.adminToken).toBeUndefined();
+  });
+
+  it('drops a trailing slash from PUBLIC_URL and the S3 public base URL', () => {
+    const config = loadConfig({
+      PUBLIC_URL: 'https://updates.example.com/',
+      STORAGE_DRIVER: 's3',
+      S3_ENDPOINT: 'https://acct.r2.cloudflarestorage.com',
+      S3_BUCKET: 'releases',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      S3_PUBLIC_BASE_URL: 'https://dl.example.com//',
+    });
+    expect(config.publicUrl).toBe('https://updates.example.com');
+    expect(config.storage).toMatchObject({ driver: 's3', region: 'auto', bucket: 'releases', publicBaseUrl: 'https://dl.example.com' });
+  });
+
+  it('lists every problem at once, naming the variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', STORAGE_DRIVER: 's3', ADMIN_TOKEN: 'short', DATABASE_URL: 'not a url' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'ADMIN_TOKEN', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('refuses an unknown storage driver', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER/);
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+});
