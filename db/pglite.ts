@@ -1,0 +1,44 @@
+/**
+ * @module pglite
+ * The embedded default: PGlite persisted under `DATA_DIR/pglite` (or in memory for tests), locked to
+ * one process because PGlite itself would let two processes silently lose each other's writes.
+ */
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+import type { DatabaseHandle } from './handle.ts';
+import { parseInt8 } from './int8.ts';
+import type { Database } from './schema.ts';
+
+export interface PGliteOptions {
+  /** Folder for the database files; omit for an in-memory database (tests). */
+  dataDir?: string;
+}
+
+export async function openPGlite(options: PGliteOptions = {}): Promise<DatabaseHandle> {
+  let lock: DataDirLock | undefined;
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    lock = acquireDataDirLock(options.dataDir);
+  }
+  try {
+    const pglite = await PGlite.create({
+      ...(options.dataDir ? { dataDir: join(options.dataDir, 'pglite') } : {}),
+      parsers: { [pgliteTypes.INT8]: parseInt8 },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'pglite',
+      async close() {
+        await db.destroy();
+        lock?.release();
+      },
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
