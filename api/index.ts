@@ -1,0 +1,23 @@
+/**
+ * @module index
+ * The Vercel entry: the Hono app for the Node.js runtime, configured from the environment.
+ * On Vercel the database is Neon (DATABASE_URL) and storage is R2/S3 — a function's filesystem is
+ * neither shared nor kept. It never migrates: run `npm run migrate` as a deploy step instead.
+ */
+import { createApp, createDeps } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createStorage } from './storage/index.ts';
+import { openNeon } from '../db/neon.ts';
+
+const config = loadConfig();
+if (!config.databaseUrl) {
+  throw new ConfigError('DATABASE_URL is required on Vercel: set it to your Neon connection string (the pooled one).');
+}
+if (config.storage.driver !== 's3') {
+  throw new ConfigError('STORAGE_DRIVER=s3 is required on Vercel (with the S3_* settings for your R2 bucket): a function has no lasting disk.');
+}
+
+const { db } = openNeon({ connectionString: config.databaseUrl, wsProxy: config.neonWsProxy });
+const storage = await createStorage(config);
+
+export default createApp(createDeps(config, db, storage));
