@@ -5,7 +5,11 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 
+// Not `CreatedAt`: Kysely unwraps one ColumnType only, so nesting would type a selected column as ColumnType.
+/** Set by the database's default on insert and never written afterwards. */
 type CreatedAt = ColumnType<Date, never, never>;
+/** Defaults to now() on insert; updates set it. */
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
@@ -21,8 +25,8 @@ export interface AppsTable {
   description: string | null;
   /** The updater public key exactly as in `tauri.conf.json` (base64 of the minisign .pub text). */
   public_key: string | null;
-  created_at: Generated<CreatedAt>;
-  updated_at: Generated<Timestamp>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }
 
 export interface ReleasesTable {
@@ -35,8 +39,8 @@ export interface ReleasesTable {
   channel: Generated<string>;
   rollout_percent: Generated<number>;
   pub_date: Timestamp | null;
-  created_at: Generated<CreatedAt>;
-  updated_at: Generated<Timestamp>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }
 
 export interface ArtifactsTable {
@@ -52,7 +56,7 @@ export interface ArtifactsTable {
   size: number;
   sha256: string;
   is_default: Generated<boolean>;
-  created_at: Generated<CreatedAt>;
+  created_at: CreatedAt;
 }
 
 export interface ApiKeysTable {
@@ -65,14 +69,14 @@ export interface ApiKeysTable {
   key_hash: string;
   /** The first characters of the key, to tell keys apart in lists. */
   key_prefix: string;
-  created_at: Generated<CreatedAt>;
+  created_at: CreatedAt;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
 }
 
 export interface AuditLogTable {
   id: Generated<number>;
-  at: Generated<CreatedAt>;
+  at: CreatedAt;
   /** `key:<api key id>`, `token:ADMIN_TOKEN`, or `system`. */
   actor: string;
   action: string;
@@ -88,7 +92,7 @@ export interface DownloadEventsTable {
   platform: string;
   version: string;
   country: string | null;
-  at: Generated<CreatedAt>;
+  at: CreatedAt;
 }
 
 export interface Database {
