@@ -1,0 +1,57 @@
+/**
+ * PostgreSQL for tests, reached the way production reaches Neon: the Neon serverless driver over a
+ * WebSocket, here relayed by `ws-proxy.ts` to the machine's PostgreSQL (TEST_DATABASE_URL).
+ * Each `openFreshPostgres()` gets its own database, dropped again on close, so test files never share state.
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { type DatabaseHandle, openNeon, openPGlite } from '../../db/connect.ts';
+
+/** Started by global-setup.ts; jest forks its workers afterwards, so they inherit it (verified). */
+function neonWsProxy(): string {
+  const proxy = process.env.NEON_WS_PROXY;
+  if (!proxy) throw new Error('NEON_WS_PROXY is not set: run the tests through jest, whose global setup starts the proxy');
+  return proxy;
+}
+
+function testDatabaseUrl(): URL {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set; it should name a PostgreSQL the tests may create databases on');
+  return new URL(url);
+}
+
+/** Runs `statement` on the server's maintenance connection (the database TEST_DATABASE_URL names). */
+async function onServer(statement: ReturnType<typeof sql.raw>): Promise<void> {
+  const server = openNeon({ connectionString: testDatabaseUrl().href, wsProxy: neonWsProxy(), max: 1 });
+  try {
+    await statement.execute(server.db);
+  } finally {
+    await server.close();
+  }
+}
+
+export async function openFreshPostgres(): Promise<DatabaseHandle> {
+  const name = `tauri_release_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await onServer(sql.raw(`create database "${name}"`));
+  const url = testDatabaseUrl();
+  url.pathname = `/${name}`;
+  const handle = openNeon({ connectionString: url.href, wsProxy: neonWsProxy() });
+  return {
+    ...handle,
+    async close() {
+      await handle.close();
+      await onServer(sql.raw(`drop database if exists "${name}" with (force)`));
+    },
+  };
+}
+
+export interface TestEngine {
+  name: 'pglite' | 'postgres';
+  open(): Promise<DatabaseHandle>;
+}
+
+/** PGlite always; PostgreSQL through the Neon driver as well when TEST_DATABASE_URL is set. */
+export const testEngines: TestEngine[] = [
+  { name: 'pglite', open: () => openPGlite() },
+  ...(process.env.TEST_DATABASE_URL ? [{ name: 'postgres' as const, open: openFreshPostgres }] : []),
+];
