@@ -52,7 +52,7 @@ export function isConnectionError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (UNREACHABLE_SQLSTATE.test(code) || UNREACHABLE_NODE_CODES.has(code))) return true;
-    if (typeof message === 'string' && /connection (terminated|timeout|refused)|websocket|timeout exceeded when trying to connect|PGlite is closed/i.test(message)) {
+    if (typeof message === 'string' && /connection (terminated|timeout|refused)|websocket|timeout exceeded when trying to connect|PGlite is clos(ed|ing)|PGlite instance is already closed|driver has already been destroyed/i.test(message)) {
       return true;
     }
   }

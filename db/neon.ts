@@ -38,6 +38,29 @@ export function openNeon(options: NeonOptions): DatabaseHandle {
   });
   // An idle client that loses its socket emits 'error' on the pool; without a listener that would crash the process.
   pool.on('error', (error: Error) => console.error('database pool error:', error.message));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as unknown as PostgresPool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withErrorsFromConnect(pool) }) });
   return { db, kind: 'neon', close: () => db.destroy() };
+}
+
+/**
+ * When the WebSocket cannot be opened, the driver rejects with the DOM `ErrorEvent` itself: not an Error,
+ * an empty message, logged as `ErrorEvent {}`. Replace it with an Error that says what failed.
+ */
+function withErrorsFromConnect(pool: Pool): PostgresPool {
+  const kyselyPool = pool as unknown as PostgresPool;
+  return {
+    Client: kyselyPool.Client,
+    options: kyselyPool.options,
+    async connect() {
+      try {
+        return await kyselyPool.connect();
+      } catch (error) {
+        if (error instanceof Error) throw error;
+        const url = (error as { target?: { url?: unknown } } | null)?.target?.url;
+        const where = typeof url === 'string' ? ` (${url})` : '';
+        throw new Error(`could not open the WebSocket to the database${where}: refused or unreachable`, { cause: error });
+      }
+    },
+    end: () => kyselyPool.end(),
+  };
 }

@@ -34,6 +34,8 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<DatabaseH
       kind: 'pglite',
       async close() {
         await db.destroy();
+        // Kysely closes PGlite only once a query has initialised its driver; never leave it open past the lock.
+        if (!pglite.closed) await pglite.close();
         lock?.release();
       },
     };
