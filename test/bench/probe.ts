@@ -1,0 +1,66 @@
+/**
+ * @module bench/probe
+ * Preloaded into the benchmarked server (`node --import test/bench/probe.ts api/local.ts`) so that the bench can
+ * count database work without a debug endpoint or header on the hot path. It adds nothing per request:
+ * - PGlite's `query`/`exec`/`transaction` are wrapped with a counter (one increment per statement, none when an
+ *   update check is answered from memory);
+ * - the `ReleaseCache` instance is captured on its first method call (then the original methods are put back)
+ *   so that its own `loads` counter can be read;
+ * - the counts are sent over the IPC channel when the parent asks for `bench:stats`. Without IPC it does nothing.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { ReleaseCache } from '../../api/update/cache.ts';
+
+export interface ProbeStats {
+  /** PGlite `query` + `exec` calls since start. */
+  statements: number;
+  transactions: number;
+  /** `ReleaseCache.loads`, or null if no instance was seen yet or it has no such counter. */
+  releaseCacheLoads: number | null;
+}
+
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
+
+/** The object on the prototype chain that owns `name` (PGlite keeps `query` on a base class). */
+function ownerOf(proto: object, name: string): Record<string, Fn> | null {
+  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if (Object.prototype.hasOwnProperty.call(p, name)) return p as Record<string, Fn>;
+  }
+  return null;
+}
+
+if (process.send) {
+  const stats: ProbeStats = { statements: 0, transactions: 0, releaseCacheLoads: null };
+  const count = (name: string, field: 'statements' | 'transactions') => {
+    const owner = ownerOf(PGlite.prototype, name);
+    if (!owner) return;
+    const original = owner[name]!;
+    owner[name] = function counted(...args) {
+      stats[field]++;
+      return original.apply(this, args);
+    };
+  };
+  count('query', 'statements');
+  count('exec', 'statements');
+  count('transaction', 'transactions');
+
+  let cache: unknown = null;
+  const proto = ReleaseCache.prototype as unknown as Record<string, Fn>;
+  const methods = Object.getOwnPropertyNames(proto).filter((name) =>
+    name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function');
+  const originals = new Map(methods.map((name) => [name, proto[name]!]));
+  for (const [name, original] of originals) {
+    proto[name] = function capture(...args) {
+      cache ??= this;
+      for (const [n, o] of originals) proto[n] = o;
+      return original.apply(this, args);
+    };
+  }
+
+  process.on('message', (message) => {
+    if (message !== 'bench:stats') return;
+    const loads = (cache as { loads?: unknown } | null)?.loads;
+    process.send!({ ...stats, releaseCacheLoads: typeof loads === 'number' ? loads : null });
+  });
+  process.channel?.unref();
+}
