@@ -1,0 +1,75 @@
+/**
+ * A real S3 server for tests: @20minutes/s3rver verifies SigV4 signatures, presigned expiry and signed
+ * headers (docs/platform.md §6), on 127.0.0.1 with its files in a temporary folder.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { S3Config } from '../../api/config.ts';
+
+interface S3rverOptions {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  resetOnClose: boolean;
+  configureBuckets: Array<{ name: string }>;
+}
+
+interface S3rverInstance {
+  httpServer?: Server;
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+
+// The package is CommonJS without type declarations.
+const S3rver = createRequire(import.meta.url)('@20minutes/s3rver') as new (options: S3rverOptions) => S3rverInstance;
+
+/** s3rver's built-in credentials. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface RunningS3rver {
+  endpoint: string;
+  bucket: string;
+  config: S3Config;
+  /** Stops the server (dropping kept-alive connections, which would otherwise hold close open) and removes its files. */
+  close(): Promise<void>;
+}
+
+export async function startS3rver(options: { bucket?: string; publicBaseUrl?: string } = {}): Promise<RunningS3rver> {
+  const bucket = options.bucket ?? 'artifacts';
+  const directory = await mkdtemp(join(tmpdir(), 'tauri-release-s3rver-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    resetOnClose: false, // close() removes the folder; s3rver's own reset uses a deprecated fs.rmdir
+    configureBuckets: [{ name: bucket }],
+  });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let closed = false;
+  return {
+    endpoint,
+    bucket,
+    config: {
+      endpoint,
+      region: 'auto',
+      bucket,
+      ...S3RVER_CREDENTIALS,
+      publicBaseUrl: options.publicBaseUrl,
+      forcePathStyle: true,
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const closing = server.close();
+      server.httpServer?.closeAllConnections();
+      await closing;
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
