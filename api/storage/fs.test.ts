@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSystemStorage } from './fs.ts';
+import type { Storage } from './storage.ts';
+
+describe('filesystem storage', () => {
+  let dataDir: string;
+  let storage: Storage;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-fs-'));
+    storage = new FileSystemStorage(dataDir);
+    await writeFile(join(dataDir, 'secret.txt'), 'outside the objects folder');
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it.each(['../secret.txt', '../../etc/passwd', '/etc/passwd', 'demo/../../secret.txt', '', '.'])(
+    'refuses the key %j, which is not inside its folder',
+    async (key) => {
+      const refusal = /escapes the storage folder/;
+      await expect(storage.put(key, new Uint8Array([1]))).rejects.toThrow(refusal);
+      await expect(storage.head(key)).rejects.toThrow(refusal);
+      await expect(storage.get(key)).rejects.toThrow(refusal);
+      await expect(storage.delete(key)).rejects.toThrow(refusal);
+    },
+  );
+
+  it('leaves no temporary file behind when an upload fails', async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+      pull(controller) {
+        controller.error(new Error('client went away'));
+      },
+    });
+    await expect(storage.put('demo/releases/0.9.0/broken.exe', failing)).rejects.toThrow('client went away');
+    expect(await readdir(join(dataDir, 'objects', 'demo', 'releases', '0.9.0'))).toEqual([]);
+  });
+
+  it('keeps the previous object when a replacement upload fails', async () => {
+    const key = 'demo/releases/1.0.0/kept.exe';
+    await storage.put(key, new TextEncoder().encode('original'));
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('client went away'));
+      },
+    });
+    await expect(storage.put(key, failing)).rejects.toThrow('client went away');
+    expect(await new Response((await storage.get(key))!.body).text()).toBe('original');
+  });
+
+  it('offers no direct URLs: downloads go through the server', async () => {
+    expect(storage.publicUrl('demo/releases/1.0.0/a.exe')).toBeNull();
+    expect(await storage.presignGet('demo/releases/1.0.0/a.exe', 60)).toBeNull();
+    expect(await storage.presignPut('demo/releases/1.0.0/a.exe', 60)).toBeNull();
+  });
+});
