@@ -1,0 +1,88 @@
+/**
+ * The embedded database's one-process rule, checked with real second processes: `db/migrate.ts` run as a
+ * script (what `npm run migrate` does) against a DATA_DIR another process holds or once held.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquireDataDirLock } from './data-dir-lock.ts';
+import { migrations } from './migrations/index.ts';
+
+const MIGRATE_SCRIPT = fileURLToPath(new URL('./migrate.ts', import.meta.url));
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `node db/migrate.ts` under this Node (24) with only DATA_DIR configured. */
+function runMigrate(dataDir: string): Promise<Finished> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [MIGRATE_SCRIPT], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+/** A pid that was just in use and no longer is. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+describe('the data folder lock', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-lock-'));
+  });
+  afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('makes a second process fail at once, saying who holds the folder and what to do', async () => {
+    const lock = acquireDataDirLock(dataDir);
+    try {
+      const second = await runMigrate(dataDir);
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`The data folder ${dataDir} is in use by another process (pid ${process.pid})`);
+      expect(second.stderr).toContain('give this one its own DATA_DIR');
+      expect(second.stdout).toBe('');
+      // Refused before PGlite ever starts (which alone takes seconds): no database folder was created.
+      expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+    } finally {
+      lock.release();
+    }
+    expect(existsSync(join(dataDir, '.lock'))).toBe(false);
+  });
+
+  it('takes over a lock whose process is gone, migrates, prints a line per migration and lets go', async () => {
+    await writeFile(join(dataDir, '.lock'), String(await deadPid()));
+    const first = await runMigrate(dataDir);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim().split('\n')).toEqual([
+      ...Object.keys(migrations)
+        .sort()
+        .map((name) => `migration ${name}: applied`),
+      'database is up to date (pglite)',
+    ]);
+    expect(existsSync(join(dataDir, '.lock'))).toBe(false);
+
+    const again = await runMigrate(dataDir);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe('database is up to date (pglite)');
+  }, 90_000); // two processes each start PGlite, several seconds apiece on a busy machine
+});
