@@ -14,7 +14,11 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export async function findAppFor(db: Kysely<Database>, principal: Principal, idOrSlug: string): Promise<AppRow> {
+  // Neither an id nor a slug: answer without a query (a NUL byte would make Postgres fail with 22021).
+  if (!isUuid(idOrSlug) && !SLUG.test(idOrSlug)) throw notFound(`app ${JSON.stringify(idOrSlug.slice(0, 100))} not found`);
   const app = await db
     .selectFrom('apps')
     .selectAll()
