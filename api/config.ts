@@ -35,7 +35,63 @@ const envSchema = z
     UPDATE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
     /** Test-only: route the Neon driver's WebSocket through a local proxy to a plain PostgreSQL. */
     NEON_WS_PROXY: optionalText,
+    /** The one issuer whose GitHub Actions OIDC tokens `POST /ci/token` accepts; see `checkOidcIssuer`. */
+    OIDC_ISSUER: optionalText.superRefine((value, ctx) => {
+      const problem = value === undefined ? null : checkOidcIssuer(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    /** The `aud` our tokens must carry; unset turns trusted publishing off. See `checkOidcAudience`. */
+    OIDC_AUDIENCE: optionalText.superRefine((value, ctx) => {
+      const problem = value === undefined ? null : checkOidcAudience(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   });
+
+/** GitHub.com's Actions issuer: no trailing slash (a slash makes it another issuer, see oidc-actions.md §A1). */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+
+const GITHUB_ISSUER_WITH_SLUG = /^https:\/\/token\.actions\.githubusercontent\.com\/[A-Za-z0-9-]{1,100}$/;
+const GHE_COM_ISSUER = /^https:\/\/token\.actions\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.ghe\.com$/;
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const LOOPBACK_ISSUER = /^http:\/\/(?:127\.0\.0\.1|\[::1\]):[0-9]{1,5}(?:\/[A-Za-z0-9._~-]+)*$/;
+
+/**
+ * Accepts exactly these issuer shapes and returns null, or says why not. Checked on the raw string with
+ * anchored patterns, never with `startsWith` or after URL normalisation (`/a/../b`), so
+ * `https://token.actions.githubusercontent.com.evil.com` and two-segment paths are refused:
+ * - `https://token.actions.githubusercontent.com` (the default)
+ * - that + `/<enterprise slug>`: one path segment of A-Z, a-z, 0-9 and `-` (GHEC `include_enterprise_slug`)
+ * - `https://token.actions.<subdomain>.ghe.com` (GHE.com data residency)
+ * - `https://<host>[:port]/_services/token` (GitHub Enterprise Server)
+ * - `http://127.0.0.1:<port>[/path]` or `http://[::1]:<port>[/path]`: plain HTTP on a loopback IP
+ *   literal only (tests run a local issuer there; `localhost` is refused because it goes through DNS).
+ */
+export function checkOidcIssuer(issuer: string): string | null {
+  if (issuer === GITHUB_ACTIONS_ISSUER || GITHUB_ISSUER_WITH_SLUG.test(issuer) || GHE_COM_ISSUER.test(issuer)) return null;
+  if (LOOPBACK_ISSUER.test(issuer)) return null;
+  const ghes = /^https:\/\/([^/:]+)(?::[0-9]{1,5})?\/_services\/token$/.exec(issuer);
+  if (ghes && HOST_NAME.test(ghes[1]!) && !/(^|\.)githubusercontent\.com$/.test(ghes[1]!)) return null;
+  return (
+    `OIDC_ISSUER must be ${GITHUB_ACTIONS_ISSUER} (no trailing slash), that followed by /<enterprise slug>, ` +
+    'https://token.actions.<subdomain>.ghe.com, https://<GHES host>/_services/token, or http://127.0.0.1:<port> for a local test issuer'
+  );
+}
+
+/**
+ * Audiences that other services ask GitHub for. Accepting one would let a token minted for that service be
+ * replayed here (oidc-actions.md §A2b.1); `https://github.com/<owner>` is what a workflow gets by default.
+ */
+const FOREIGN_AUDIENCES = [/^https:\/\/github\.com(\/|$)/i, /^sigstore$/i, /^sts\.amazonaws\.com(\.cn)?$/i, /^api:\/\/AzureADTokenExchange$/i, /^npm:/i, /^(test)?pypi$/i, /^crates\.io$/i];
+
+export function checkOidcAudience(audience: string): string | null {
+  if (audience.length > 200 || /[\s\u0000-\u001f]/.test(audience)) {
+    return 'OIDC_AUDIENCE must be at most 200 characters with no whitespace, e.g. tauri-release:updates.example.com';
+  }
+  if (FOREIGN_AUDIENCES.some((pattern) => pattern.test(audience))) {
+    return 'OIDC_AUDIENCE must name this service alone (e.g. tauri-release:updates.example.com), not an audience other services or GitHub\'s default use';
+  }
+  return null;
+}
 
 const S3_REQUIRED = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
 
@@ -60,6 +116,8 @@ export interface Config {
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
   neonWsProxy: string | undefined;
+  /** GitHub Actions OIDC ("trusted publishing", `POST /ci/token`); off while `audience` is unset. */
+  oidc: { issuer: string; audience: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -106,5 +164,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storage,
     updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
     neonWsProxy: e.NEON_WS_PROXY,
+    oidc: { issuer: e.OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER, audience: e.OIDC_AUDIENCE },
   });
 }
