@@ -95,6 +95,57 @@ export interface DownloadEventsTable {
   at: CreatedAt;
 }
 
+export interface TrustedPublishersTable {
+  id: Generated<string>;
+  app_id: string;
+  /** `owner/name` as GitHub spells it; matched case-insensitively. */
+  repository: string;
+  /** GitHub's numeric ids, as the strings its tokens carry; matched exactly. */
+  repository_id: string;
+  repository_owner_id: string;
+  /** File name in `.github/workflows/` of the top-level workflow (`workflow_ref`); null: any. */
+  workflow: string | null;
+  /** null: any job; else the job's environment must have this name (case-insensitive). */
+  environment: string | null;
+  /** Globs over `ref` (`*` stops at `/`, `**` does not); empty: any ref. */
+  allowed_refs: JSONColumnType<string[]>;
+  allow_self_hosted: Generated<boolean>;
+  /** false: credentials from this binding may create drafts only. */
+  can_publish: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Replay store: an OIDC token's `jti` is accepted once, and remembered until it could no longer verify. */
+export interface OidcJtiTable {
+  jti: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+/** What one exchanged OIDC token is worth: a credential bound to one app and one workflow run. */
+export interface CiCredentialsTable {
+  id: Generated<string>;
+  /** SHA-256 hex of the credential; the credential itself is never stored. */
+  token_hash: string;
+  app_id: string;
+  publisher_id: string;
+  repository: string;
+  repository_id: string;
+  run_id: string;
+  run_attempt: string;
+  sha: string;
+  ref: string;
+  event_name: string;
+  workflow_ref: string;
+  job_workflow_ref: string;
+  environment: string | null;
+  can_publish: boolean;
+  jti: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -102,6 +153,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   download_events: DownloadEventsTable;
+  trusted_publishers: TrustedPublishersTable;
+  oidc_jti: OidcJtiTable;
+  ci_credentials: CiCredentialsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -114,3 +168,7 @@ export type ArtifactRow = Selectable<ArtifactsTable>;
 export type NewArtifact = Insertable<ArtifactsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
+export type TrustedPublisherRow = Selectable<TrustedPublishersTable>;
+export type NewTrustedPublisher = Insertable<TrustedPublishersTable>;
+export type TrustedPublisherUpdate = Updateable<TrustedPublishersTable>;
+export type CiCredentialRow = Selectable<CiCredentialsTable>;
