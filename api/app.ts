@@ -7,6 +7,7 @@
  *   GET  /{app}/update/{os}-{arch}/{current_version}       the same, seed URL form
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
  *   /admin/*                                               admin API (Bearer key)
+ *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
  *   GET  /openapi.json, /docs                              API description
  *   GET  /health                                           liveness and dependency check
  */
@@ -14,6 +15,7 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { ciRoutes } from './ci/routes.ts';
 import type { Config } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './download/routes.ts';
@@ -48,6 +50,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', updateRoutes(deps));
   app.route('/download', downloadRoutes(deps));
   app.route('/admin', adminRoutes(deps));
+  app.route('/ci', ciRoutes(deps));
   app.route('/', docsRoutes());
   return app;
 }

@@ -1,0 +1,104 @@
+/**
+ * @module ci/routes
+ * The CI API, mounted at `/ci`. So far one route:
+ *
+ *   POST /ci/token   GitHub Actions OIDC token (Authorization: Bearer) + {"app": "<slug>"}
+ *                    → {token, expires_at, app, can_publish, …}: a 15-minute credential for that app and run
+ *
+ * Calls after the exchange authenticate with `ciAuth` (credential.ts), which accepts the credential or an
+ * API key. Trusted publishing is off (404) until `OIDC_AUDIENCE` is set.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { readJson } from '../admin/request.ts';
+import type { AppDeps } from '../app.ts';
+import { defineRoutes } from '../docs/registry.ts';
+import { ApiError } from '../errors.ts';
+import { CI_CREDENTIAL_TTL_SECONDS } from './credential.ts';
+import { exchangeOidcToken } from './exchange.ts';
+import { type ActionsVerifier, createActionsVerifier } from './oidc/verify.ts';
+
+export const exchangeBodySchema = z.strictObject({
+  app: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be the app\'s slug')
+    .meta({ description: 'slug of the app to publish to; one of its trusted publishers must accept the token' }),
+});
+
+export const exchangeResponseSchema = z.object({
+  token: z.string().meta({ description: 'the credential (trci_…): send it as Authorization: Bearer to the CI API; mask it in logs' }),
+  token_type: z.literal('Bearer'),
+  expires_at: z.string().meta({ format: 'date-time' }),
+  expires_in: z.number().int().meta({ description: 'seconds' }),
+  app: z.string(),
+  can_publish: z.boolean().meta({ description: 'false: the credential may create drafts only' }),
+  publisher_id: z.string().meta({ format: 'uuid' }),
+  repository: z.string(),
+  run_id: z.string(),
+  run_attempt: z.string(),
+});
+
+export interface CiRouteOptions {
+  /** Tests pass a verifier with their own clock; otherwise one is built from `config.oidc`. */
+  verifier?: ActionsVerifier;
+  now?: () => number;
+}
+
+/** The token from `Authorization: Bearer <token>`, or '' (which the verifier refuses, rule "token"). */
+function bearerOrEmpty(header: string | undefined): string {
+  return /^Bearer[ \t]+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? '';
+}
+
+export function ciRoutes(deps: AppDeps, options: CiRouteOptions = {}): Hono {
+  const { issuer, audience } = deps.config.oidc;
+  const verifier = options.verifier ?? (audience ? createActionsVerifier({ issuer, audience }) : null);
+  const now = options.now ?? Date.now;
+  const ci = new Hono();
+
+  ci.post('/token', async (c) => {
+    if (!verifier) {
+      throw new ApiError(404, 'not_found', 'trusted publishing is not enabled on this server (its administrator has not set OIDC_AUDIENCE)');
+    }
+    const body = await readJson(c, exchangeBodySchema);
+    const issued = await exchangeOidcToken(deps.db, verifier, { token: bearerOrEmpty(c.req.header('authorization')), app: body.app }, now);
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      token: issued.token,
+      token_type: 'Bearer',
+      expires_at: issued.expiresAt.toISOString(),
+      expires_in: CI_CREDENTIAL_TTL_SECONDS,
+      app: issued.app.slug,
+      can_publish: issued.publisher.can_publish,
+      publisher_id: issued.publisher.id,
+      repository: issued.claims.repository,
+      run_id: issued.claims.run_id,
+      run_attempt: issued.claims.run_attempt,
+    } satisfies z.input<typeof exchangeResponseSchema>);
+  });
+
+  return ci;
+}
+
+export const ciRouteDocs = defineRoutes([
+  {
+    method: 'post',
+    path: '/token',
+    tag: 'CI',
+    summary: 'Exchange a GitHub Actions OIDC token for a CI credential',
+    description:
+      'Send the job\'s OIDC token (requested with the audience this server is configured with, `OIDC_AUDIENCE`) as ' +
+      '`Authorization: Bearer <token>`. One of the app\'s trusted publishers must accept the run. Each OIDC token ' +
+      'can be exchanged once; the credential lasts 15 minutes and is limited to the app and the run. A refusal ' +
+      'names the rule that failed: `OIDC token refused by rule "<rule>": …`.',
+    auth: 'none',
+    access: 'a GitHub Actions job with `permissions: id-token: write`',
+    body: exchangeBodySchema,
+    responses: {
+      200: { description: 'the credential', schema: exchangeResponseSchema, headers: { 'Cache-Control': 'no-store' } },
+      401: { description: 'the token is missing, malformed, not ours, expired, or already exchanged' },
+      403: { description: 'no trusted publisher of the app accepts the run (repository, ids, workflow, event, runner, ref, environment)' },
+      404: { description: 'trusted publishing is not enabled on this server' },
+      503: { description: 'the OIDC issuer\'s keys could not be fetched' },
+    },
+  },
+]);
