@@ -25,4 +25,5 @@ const server = createServer((_req, res) => {
 });
 server.listen(Number(port), '127.0.0.1', () => console.log(`bare node:http listening on ${port}`));
 process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
 setTimeout(() => process.exit(0), 10 * 60_000).unref(); // never outlives a broken bench by long

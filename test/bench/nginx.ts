@@ -13,7 +13,8 @@ function quote(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-export async function startNginx(prefix: string, port: number, response: { headers: Record<string, string>; body: Buffer }): Promise<Service> {
+export async function startNginx(prefix: string, port: number, response: { headers: Record<string, string>; body: Buffer },
+  options: { cpu?: number } = {}): Promise<Service> {
   await mkdir(join(prefix, 'tmp'), { recursive: true });
   const contentType = response.headers['content-type'] ?? 'application/octet-stream';
   const extra = Object.entries(response.headers)
@@ -22,6 +23,8 @@ export async function startNginx(prefix: string, port: number, response: { heade
   const tmp = (name: string) => `  ${name}_temp_path ${join(prefix, 'tmp', name.replace(/_.*/, ''))};`;
   const conf = [
     'worker_processes 1;',
+    // One bit per CPU, rightmost is CPU 0.
+    ...(options.cpu === undefined ? [] : [`worker_cpu_affinity 1${'0'.repeat(options.cpu)};`]),
     'daemon off;',
     `pid ${join(prefix, 'nginx.pid')};`,
     `error_log ${join(prefix, 'error.log')} warn;`,

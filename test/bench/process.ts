@@ -75,3 +75,9 @@ export function runSync(command: string, args: readonly string[], timeoutMs: num
   if (result.error) return { code: -1, output: result.error.message };
   return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
+
+/** Pins every thread of `pid` (and threads it creates later) to `cpus` (`taskset` list syntax). */
+export function pin(pid: number, cpus: string): void {
+  const { code, output } = runSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], 5_000);
+  if (code !== 0) throw new Error(`taskset ${cpus} ${pid} failed: ${output}`);
+}

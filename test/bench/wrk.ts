@@ -4,7 +4,13 @@
  */
 import { spawn } from 'node:child_process';
 
-export interface WrkOptions { connections: number; threads: number; durationSeconds: number }
+export interface WrkOptions {
+  connections: number;
+  threads: number;
+  durationSeconds: number;
+  /** Run wrk on these CPUs (`taskset -c`), away from the server's. */
+  cpus?: string;
+}
 
 export interface WrkResult {
   requests: number;
@@ -52,7 +58,9 @@ export function runWrk(url: string, options: WrkOptions): Promise<WrkResult> {
   if (hostname !== '127.0.0.1') throw new Error(`wrk target must be 127.0.0.1, got ${url}`);
   const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--timeout', '2s', '--latency', url];
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = options.cpus
+      ? spawn('taskset', ['-c', options.cpus, 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8'); });
     child.stderr.on('data', (c: Buffer) => { out += c.toString('utf8'); });

@@ -1,0 +1,104 @@
+/**
+ * @module bench/measure
+ * Interleaved wrk rounds (A B C, A B C, …) after one warm-up each, so that a machine whose load drifts during the
+ * run (shared CI boxes) skews every server alike; figures are aggregated per server.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { ProbeStats } from './probe.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
+
+export interface Target {
+  name: string;
+  url: string;
+  /** The server process running probe.ts, to read its database counters around each measured round. */
+  probe?: ChildProcess;
+}
+
+export interface MeasureOptions {
+  connections: number;
+  threads: number;
+  warmupSeconds: number;
+  rounds: number;
+  roundSeconds: number;
+  /** CPUs for wrk (`taskset -c`), when servers are pinned. */
+  cpus?: string | undefined;
+}
+
+export interface DbWork {
+  statements: number;
+  /** `ReleaseCache.loads` difference, or null if the probe could not see it. */
+  loads: number | null;
+  /** Wall-clock seconds of each measured round, for the cache-refresh allowance. */
+  roundSeconds: number[];
+}
+
+export interface Aggregate {
+  name: string;
+  rounds: WrkResult[];
+  requests: number;
+  requestsPerSecond: number;
+  /** Medians over the rounds, milliseconds. */
+  p50: number;
+  p99: number;
+  minRps: number;
+  maxRps: number;
+  non2xx: number;
+  socketErrors: number;
+  db?: DbWork;
+}
+
+export function probeStats(child: ChildProcess): Promise<ProbeStats> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server probe did not answer bench:stats')), 5_000);
+    child.once('message', (message) => { clearTimeout(timer); resolve(message as ProbeStats); });
+    child.send('bench:stats');
+  });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export async function measureInRounds(targets: readonly Target[], options: MeasureOptions): Promise<Aggregate[]> {
+  const load = { connections: options.connections, threads: options.threads, cpus: options.cpus };
+  for (const target of targets) {
+    console.log(`  warm-up ${options.warmupSeconds} s: ${target.name}`);
+    await runWrk(target.url, { ...load, durationSeconds: options.warmupSeconds });
+  }
+  const results = new Map(targets.map((t) => [t.name, [] as WrkResult[]]));
+  const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, roundSeconds: [] as number[] }]));
+  for (let round = 1; round <= options.rounds; round++) {
+    const line: string[] = [];
+    for (const target of targets) {
+      const before = target.probe && (await probeStats(target.probe));
+      const startedAt = Date.now();
+      const result = await runWrk(target.url, { ...load, durationSeconds: options.roundSeconds });
+      const after = target.probe && (await probeStats(target.probe));
+      results.get(target.name)!.push(result);
+      line.push(`${target.name} ${Math.round(result.requestsPerSecond)}`);
+      const work = db.get(target.name);
+      if (work && before && after) {
+        work.statements += after.statements - before.statements;
+        work.loads = work.loads === null || after.releaseCacheLoads === null || before.releaseCacheLoads === null
+          ? null : work.loads + after.releaseCacheLoads - before.releaseCacheLoads;
+        work.roundSeconds.push((Date.now() - startedAt) / 1000);
+      }
+    }
+    console.log(`  round ${round}/${options.rounds} (${options.roundSeconds} s each, req/s): ${line.join(', ')}`);
+  }
+  return targets.map((target) => {
+    const rounds = results.get(target.name)!;
+    const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
+    const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+    const rps = rounds.map((r) => r.requestsPerSecond);
+    return {
+      name: target.name, rounds, requests, requestsPerSecond: requests / seconds,
+      p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)),
+      minRps: Math.min(...rps), maxRps: Math.max(...rps),
+      non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0), socketErrors: rounds.reduce((sum, r) => sum + r.socketErrors, 0),
+      ...(db.has(target.name) ? { db: db.get(target.name)! } : {}),
+    };
+  });
+}
