@@ -107,7 +107,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     child.stderr!.on('data', keep);
     const output = () => tail;
     try {
-      await waitForHealth(`${url}/health`, child, Date.now() + (options.startTimeoutMs ?? 30_000), output);
+      await waitForHealth(`${url}/health`, child, Date.now() + (options.startTimeoutMs ?? 60_000), output);
     } catch (error) {
       await stopChild(child, 2_000);
       if (attempt < 3 && /EADDRINUSE/.test(tail)) continue;
