@@ -123,7 +123,8 @@ export async function startLocalIssuer(options: { audience?: string; path?: stri
   const base = options.path ?? '';
   server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+      // No keep-alive: no socket outlives the test file that started the issuer.
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify(body));
     };
     if (req.url === `${base}/.well-known/openid-configuration`) {
