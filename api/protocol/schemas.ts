@@ -5,8 +5,11 @@
  * silently ignored. Append-only, shared: apps, keys and audit here; releases and artifacts below them.
  */
 import { z } from 'zod';
-import { API_KEY_SCOPES } from '../../db/schema.ts';
+import { API_KEY_SCOPES, RELEASE_STATUSES } from '../../db/schema.ts';
 import { tauriPublicKeySchema } from './minisign-key.ts';
+import { MAX_SIGNATURE_LENGTH } from './minisign.ts';
+import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
+import { versionSchema } from './semver.ts';
 
 /** Timestamps go out as RFC 3339 strings (JSON.stringify of a Date). */
 export const timestampSchema = z.string().meta({ format: 'date-time' });
@@ -130,3 +133,113 @@ export const auditListSchema = z.object({
   entries: z.array(auditEntrySchema),
   next_before: z.number().int().nullable().meta({ description: 'cursor for the next (older) page; null at the end' }),
 });
+
+// ---- releases and artifacts ---------------------------------------------------------------------
+
+export const releaseStatusSchema = z.enum(RELEASE_STATUSES);
+
+export const RELEASE_CHANNEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+export const releaseChannelSchema = z
+  .string()
+  .regex(RELEASE_CHANNEL_PATTERN, 'must be 1–32 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit')
+  .meta({ description: 'release channel, e.g. stable or beta', examples: ['stable'] });
+
+/** The longest version a storage key accepts (`artifactKey`). */
+export const MAX_VERSION_LENGTH = 128;
+export const releaseVersionSchema = z
+  .string()
+  .max(MAX_VERSION_LENGTH)
+  .pipe(versionSchema)
+  .meta({ description: 'semantic version; a leading "v" is accepted and dropped (v1.2.3 → 1.2.3)', examples: ['1.2.3'] });
+
+const notesSchema = z.string().max(100_000).meta({ description: 'release notes (Markdown), sent to clients as `notes`' });
+const rolloutSchema = z.number().int().min(0).max(100).meta({ description: 'percentage of installs offered this release' });
+
+export const createReleaseBodySchema = z.strictObject({
+  version: releaseVersionSchema,
+  notes: notesSchema.nullable().optional(),
+  channel: releaseChannelSchema.default('stable'),
+  rollout_percent: rolloutSchema.default(100),
+});
+export type CreateReleaseBody = z.infer<typeof createReleaseBodySchema>;
+
+export const updateReleaseBodySchema = z
+  .strictObject({
+    version: releaseVersionSchema.optional().meta({ description: 'only while a draft has no artifacts' }),
+    notes: notesSchema.nullable().optional(),
+    channel: releaseChannelSchema.optional(),
+    rollout_percent: rolloutSchema.optional(),
+    status: releaseStatusSchema
+      .optional()
+      .meta({ description: 'published → archived, archived → published; a draft is published with POST …/publish' }),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'send at least one field to change' });
+export type UpdateReleaseBody = z.infer<typeof updateReleaseBodySchema>;
+
+export const RELEASE_PAGE_DEFAULT = 20;
+export const RELEASE_PAGE_MAX = 100;
+
+export const listReleasesQuerySchema = z.strictObject({
+  status: z.enum([...RELEASE_STATUSES, 'all']).default('all'),
+  channel: releaseChannelSchema.optional(),
+  q: z.string().trim().min(1).max(200).optional().meta({ description: 'case-insensitive substring of the version or the notes' }),
+  limit: z.coerce.number().int().min(1).max(RELEASE_PAGE_MAX).default(RELEASE_PAGE_DEFAULT),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const artifactSummarySchema = z.object({
+  id: uuidSchema,
+  platform: z.string().meta({ description: '{os}-{arch}, e.g. darwin-aarch64' }),
+  bundle: z.enum(BUNDLE_TYPES).nullable(),
+  file_name: z.string(),
+  size: z.number().int().meta({ description: 'bytes' }),
+  is_default: z.boolean().meta({ description: 'served to clients of this platform that send no bundle type' }),
+});
+
+export const artifactSchema = artifactSummarySchema.extend({
+  sha256: z.string().meta({ description: 'hex SHA-256 of the bytes as stored' }),
+  signature: z.string().meta({ description: 'content of the .sig file, served to clients as `signature`' }),
+  signature_key_id: z.string().nullable().meta({ description: 'minisign key id the signature was made with (16 hex digits)' }),
+  download_path: z.string().meta({ description: 'path on this server the bytes are downloaded from' }),
+  created_at: timestampSchema,
+});
+export type ArtifactBody = z.infer<typeof artifactSchema>;
+export const artifactListSchema = z.object({ artifacts: z.array(artifactSchema) });
+
+const releaseFields = {
+  id: uuidSchema,
+  app_id: uuidSchema,
+  version: z.string(),
+  status: releaseStatusSchema,
+  channel: z.string(),
+  rollout_percent: z.number().int(),
+  notes: z.string().nullable(),
+  pub_date: timestampSchema.nullable().meta({ description: 'when first published; kept when re-published' }),
+  created_at: timestampSchema,
+  updated_at: timestampSchema,
+};
+export const releaseSummarySchema = z.object({ ...releaseFields, artifacts: z.array(artifactSummarySchema) });
+export type ReleaseSummaryBody = z.infer<typeof releaseSummarySchema>;
+export const releaseSchema = z.object({ ...releaseFields, artifacts: z.array(artifactSchema) });
+export type ReleaseBody = z.infer<typeof releaseSchema>;
+export const releaseListSchema = z.object({
+  releases: z.array(releaseSummarySchema).meta({ description: 'newest first by semantic version' }),
+  total: z.number().int().meta({ description: 'matching releases, ignoring limit and offset' }),
+});
+
+/** Describes the multipart body of an artifact upload for the docs; the route reads it as a stream. */
+export const uploadArtifactFormSchema = z
+  .object({
+    platform: platformKeySchema.meta({ description: '{os}-{arch}, e.g. windows-x86_64' }),
+    bundle: z
+      .enum(BUNDLE_TYPES)
+      .optional()
+      .meta({ description: 'derived from the file name when omitted (.app.tar.gz → app, -setup.exe → nsis, …)' }),
+    signature: z
+      .string()
+      .max(MAX_SIGNATURE_LENGTH)
+      .meta({ description: 'content of the .sig file (a text field, or a file part named "signature")' }),
+    is_default: z.enum(['true', 'false']).optional(),
+    file: z.string().meta({ format: 'binary', description: 'the artifact; must be the LAST part' }),
+  })
+  .meta({ description: 'fields first, then the file part (curl -F sends parts in the order given)' });
