@@ -48,12 +48,20 @@ export function openNeon(options: NeonOptions): DatabaseHandle {
  */
 function withErrorsFromConnect(pool: Pool): PostgresPool {
   const kyselyPool = pool as unknown as PostgresPool;
+  const guarded = new WeakSet<object>();
   return {
     Client: kyselyPool.Client,
     options: kyselyPool.options,
     async connect() {
       try {
-        return await kyselyPool.connect();
+        const client = await kyselyPool.connect();
+        // pg-pool removes its 'error' listener while a client is checked out, so a connection lost
+        // mid-query would emit 'error' with no listener and crash the process. The query rejects anyway.
+        if (!guarded.has(client)) {
+          guarded.add(client);
+          (client as unknown as { on(event: 'error', listener: () => void): void }).on('error', () => {});
+        }
+        return client;
       } catch (error) {
         if (error instanceof Error) throw error;
         const url = (error as { target?: { url?: unknown } } | null)?.target?.url;
