@@ -1,18 +1,189 @@
+/**
+ * @module update/cache
+ * Per app slug, a snapshot of the app and its published releases, held in memory so that an update
+ * check in steady state runs no query.
+ *
+ * - One query per load (app ⟕ published releases ⟕ artifacts); concurrent misses share it.
+ * - Fresh for `config.updateCacheTtlMs`; an unknown slug is remembered as absent for at most
+ *   `ABSENT_TTL_MS`, so a flood of checks for a wrong slug does not reach the database.
+ * - `invalidate(appId)` (called by the admin API after every mutation) drops the app at once on this
+ *   instance, and every "absent" entry too, since a new app's slug may be among them. Other
+ *   instances see the change after the TTL.
+ * - A load that fails is never stored; connection failures become `UnavailableError` (503).
+ */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../config.ts';
+import { isConnectionError, UnavailableError } from '../errors.ts';
 import type { Storage } from '../storage/storage.ts';
+import { type AppSnapshot, buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
-// Placeholder until the updater endpoint lands.
+export const ABSENT_TTL_MS = 5_000;
+/** Bounds memory when clients ask for many different slugs. */
+export const MAX_ENTRIES = 10_000;
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+interface Entry {
+  /** null: no app has this slug. */
+  snapshot: AppSnapshot | null;
+  expiresAt: number;
+}
+
+export interface ReleaseCacheOptions {
+  /** Milliseconds clock; tests pass their own. */
+  now?: () => number;
+}
+
 export class ReleaseCache {
   readonly db: Kysely<Database>;
   readonly storage: Storage;
   readonly config: Readonly<Config>;
-  constructor(db: Kysely<Database>, storage: Storage, config: Readonly<Config>) {
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inflight = new Map<string, Promise<AppSnapshot | null>>();
+  /** Bumped by `invalidate`: a load that began before it must not store what it read. */
+  #epoch = 0;
+  #loads = 0;
+
+  constructor(db: Kysely<Database>, storage: Storage, config: Readonly<Config>, options: ReleaseCacheOptions = {}) {
     this.db = db;
     this.storage = storage;
     this.config = config;
+    this.#now = options.now ?? Date.now;
   }
+
+  /** How many times this cache has queried the database. */
+  get loads(): number {
+    return this.#loads;
+  }
+
+  /** The fresh cached answer for `slug` (null: no such app), or undefined when it must be loaded. */
+  peek(slug: string): AppSnapshot | null | undefined {
+    const entry = this.#entries.get(slug);
+    return entry !== undefined && entry.expiresAt > this.#now() ? entry.snapshot : undefined;
+  }
+
+  /** Synchronous when the answer is cached, so the hot path does not wait a tick for nothing. */
+  lookup(slug: string): AppSnapshot | null | Promise<AppSnapshot | null> {
+    const cached = this.peek(slug);
+    return cached !== undefined ? cached : this.get(slug);
+  }
+
+  /** The snapshot for `slug`, or null when there is no such app. */
+  get(slug: string): Promise<AppSnapshot | null> {
+    const cached = this.peek(slug);
+    if (cached !== undefined) return Promise.resolve(cached);
+    // Not a slug any app can have: answer without asking the database or remembering it.
+    if (!SLUG.test(slug)) return Promise.resolve(null);
+    const pending = this.#inflight.get(slug);
+    if (pending) return pending;
+    const epoch = this.#epoch;
+    const load: Promise<AppSnapshot | null> = this.#load(slug)
+      .then((snapshot) => {
+        if (epoch === this.#epoch) this.#store(slug, snapshot);
+        return snapshot;
+      })
+      .finally(() => {
+        if (this.#inflight.get(slug) === load) this.#inflight.delete(slug);
+      });
+    this.#inflight.set(slug, load);
+    return load;
+  }
+
   /** Drops what this instance holds for the app, so its next update check reads the database. */
-  invalidate(_appId: string): void {}
+  invalidate(appId: string): void {
+    this.#epoch++;
+    this.#inflight.clear();
+    for (const [slug, entry] of this.#entries) {
+      if (entry.snapshot === null || entry.snapshot.app.id === appId) this.#entries.delete(slug);
+    }
+  }
+
+  #store(slug: string, snapshot: AppSnapshot | null): void {
+    const ttl = snapshot ? this.config.updateCacheTtlMs : Math.min(this.config.updateCacheTtlMs, ABSENT_TTL_MS);
+    if (ttl <= 0) return;
+    const now = this.#now();
+    this.#entries.delete(slug); // re-insert at the end, so Map order is oldest first
+    if (this.#entries.size >= MAX_ENTRIES) {
+      for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+      if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    this.#entries.set(slug, { snapshot, expiresAt: now + ttl });
+  }
+
+  async #load(slug: string): Promise<AppSnapshot | null> {
+    this.#loads++;
+    let rows;
+    try {
+      rows = await this.db
+        .selectFrom('apps')
+        .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', 'published'))
+        .leftJoin('artifacts', 'artifacts.release_id', 'releases.id')
+        .select([
+          'apps.id as app_id',
+          'apps.slug',
+          'apps.public_key',
+          'releases.id as release_id',
+          'releases.version',
+          'releases.notes',
+          'releases.channel',
+          'releases.rollout_percent',
+          'releases.pub_date',
+          'releases.created_at',
+          'artifacts.id as artifact_id',
+          'artifacts.platform',
+          'artifacts.bundle',
+          'artifacts.signature',
+          'artifacts.storage_key',
+          'artifacts.file_name',
+          'artifacts.size',
+          'artifacts.sha256',
+          'artifacts.is_default',
+        ])
+        .where('apps.slug', '=', slug)
+        .execute();
+    } catch (error) {
+      if (isConnectionError(error)) throw new UnavailableError('the database', error);
+      throw error;
+    }
+    const first = rows[0];
+    if (!first) return null;
+    const releases = new Map<string, ReleaseInput>();
+    for (const row of rows) {
+      if (row.release_id === null) continue;
+      let release = releases.get(row.release_id);
+      if (!release) {
+        release = {
+          id: row.release_id,
+          version: row.version!,
+          notes: row.notes,
+          channel: row.channel!,
+          rollout_percent: row.rollout_percent!,
+          pub_date: row.pub_date,
+          created_at: row.created_at!,
+          artifacts: [],
+        };
+        releases.set(row.release_id, release);
+      }
+      if (row.artifact_id === null) continue;
+      release.artifacts.push({
+        id: row.artifact_id,
+        platform: row.platform!,
+        bundle: row.bundle,
+        signature: row.signature!,
+        storage_key: row.storage_key!,
+        file_name: row.file_name!,
+        size: row.size!,
+        sha256: row.sha256!,
+        is_default: row.is_default!,
+      });
+    }
+    const { snapshot, skipped } = buildSnapshot(
+      { id: first.app_id, slug: first.slug, public_key: first.public_key },
+      [...releases.values()],
+      { publicUrl: (key) => this.storage.publicUrl(key), baseUrl: this.config.publicUrl },
+    );
+    if (skipped.length) console.warn(`app ${slug}: not served: ${skipped.join('; ')}`);
+    return snapshot;
+  }
 }

@@ -1,7 +1,163 @@
+/**
+ * @module update/routes
+ * The Tauri updater endpoint, the hot path. In steady state a check is: match the route, validate
+ * the parameters, read the snapshot from memory, walk a few releases, and return precomputed bytes
+ * and headers. No query, no JSON.stringify, no middleware.
+ *
+ *   GET /update/{app}/{target}/{arch}/{current_version}[?bundle_type=…&channel=…]
+ *   GET /{app}/update/{os}-{arch}/{current_version}[?bundle_type=…&channel=…]
+ *
+ * 200  Tauri's dynamic manifest `{version, notes, pub_date, url, signature}`
+ * 204  up to date, or nothing fits this platform and bundle (Tauri then stops asking)
+ * 304  `If-None-Match` matched the ETag (per body for 200, per app state for 204)
+ * 400  current version is not SemVer, or target/arch/bundle_type/channel is unknown
+ * 404  no such app
+ * 503  the database cannot be reached
+ * Errors carry `Cache-Control: no-store`, so no CDN remembers an outage or a typo.
+ */
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
+import { badRequest, errorResponse, notFound } from '../errors.ts';
+import {
+  ARCHITECTURES,
+  type Architecture,
+  BUNDLE_TYPES,
+  type BundleType,
+  bundleBelongsTo,
+  DEFAULT_BUNDLE_PREFERENCE,
+  OPERATING_SYSTEMS,
+  type OperatingSystem,
+} from '../protocol/platforms.ts';
+import { safeParseVersion, type Version } from '../protocol/semver.ts';
+import type { ReleaseCache } from './cache.ts';
+import { DEFAULT_CHANNEL, selectUpdate, type UpdateQuery } from './select.ts';
+import type { AppSnapshot } from './snapshot.ts';
 
-// Placeholder until the updater endpoint lands.
-export function updateRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+const operatingSystems: ReadonlySet<string> = new Set(OPERATING_SYSTEMS);
+const architectures: ReadonlySet<string> = new Set(ARCHITECTURES);
+const bundleTypes: ReadonlySet<string> = new Set(BUNDLE_TYPES);
+const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** What an unpatched Tauri binary (raw exe, `--no-bundle`, stripped) sends for `{{bundle_type}}`. */
+const UNKNOWN_BUNDLE = 'unknown';
+
+/** Error responses for the public endpoints: the usual JSON body, never cached by anyone. */
+export function publicError(c: Context, error: unknown): Response {
+  const response = errorResponse(error, c);
+  response.headers.set('cache-control', 'no-store');
+  return response;
+}
+
+/** RFC 9110 §13.1.2: weak comparison, a list, or `*`. */
+export function etagMatches(ifNoneMatch: string | null | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(',').some((tag) => {
+    const value = tag.trim();
+    return value === '*' || value === etag || value === `W/${etag}`;
+  });
+}
+
+function parseOs(value: string): OperatingSystem {
+  if (operatingSystems.has(value)) return value as OperatingSystem;
+  throw badRequest(`unknown target ${JSON.stringify(value)}; expected one of ${OPERATING_SYSTEMS.join(', ')}`);
+}
+
+function parseArch(value: string): Architecture {
+  if (architectures.has(value)) return value as Architecture;
+  throw badRequest(`unknown arch ${JSON.stringify(value)}; expected one of ${ARCHITECTURES.join(', ')}`);
+}
+
+function parsePlatform(value: string): [OperatingSystem, Architecture] {
+  const dash = value.indexOf('-');
+  const os = dash < 0 ? value : value.slice(0, dash);
+  if (dash < 0 || !operatingSystems.has(os) || !architectures.has(value.slice(dash + 1))) {
+    throw badRequest(
+      `unknown platform ${JSON.stringify(value)}; expected {os}-{arch} with os one of ${OPERATING_SYSTEMS.join(', ')} and arch one of ${ARCHITECTURES.join(', ')}`,
+    );
+  }
+  return [os as OperatingSystem, value.slice(dash + 1) as Architecture];
+}
+
+function parseBundle(value: string | undefined, os: OperatingSystem): BundleType | null {
+  if (value === undefined || value === '' || value === UNKNOWN_BUNDLE) return null;
+  if (!bundleTypes.has(value)) {
+    throw badRequest(`unknown bundle_type ${JSON.stringify(value)}; expected one of ${BUNDLE_TYPES.join(', ')} or ${UNKNOWN_BUNDLE}`);
+  }
+  if (!bundleBelongsTo(value as BundleType, os)) {
+    throw badRequest(`bundle_type ${value} is not a ${os} bundle; expected one of ${DEFAULT_BUNDLE_PREFERENCE[os].join(', ')} or ${UNKNOWN_BUNDLE}`);
+  }
+  return value as BundleType;
+}
+
+/** Checks come from few distinct versions; parsing each once keeps the hot path free of it. */
+const parsedVersions = new Map<string, Version>();
+const MAX_PARSED_VERSIONS = 1024;
+
+function parseCurrentVersion(text: string): Version {
+  const known = parsedVersions.get(text);
+  if (known) return known;
+  const parsed = safeParseVersion(text);
+  if (!parsed.success) throw badRequest(`current version ${JSON.stringify(text)} is not a semantic version: ${parsed.error}`);
+  if (parsedVersions.size >= MAX_PARSED_VERSIONS) parsedVersions.clear();
+  parsedVersions.set(text, parsed.version);
+  return parsed.version;
+}
+
+function parseQuery(c: Context, os: OperatingSystem, arch: Architecture, currentVersion: string): UpdateQuery {
+  const current = parseCurrentVersion(currentVersion);
+  // Most endpoints carry no query string at all; skip parsing it then.
+  if (!c.req.url.includes('?')) return { current, os, arch, bundle: null, channel: DEFAULT_CHANNEL };
+  const bundle = parseBundle(c.req.query('bundle_type'), os);
+  const channel = c.req.query('channel') || DEFAULT_CHANNEL;
+  if (!CHANNEL.test(channel)) {
+    throw badRequest(`invalid channel ${JSON.stringify(channel)}; expected lowercase letters, digits, '.', '_' or '-'`);
+  }
+  return { current, os, arch, bundle, channel };
+}
+
+function respond(c: Context, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
+  if (snapshot === null) return publicError(c, notFound(`no app ${JSON.stringify(slug)}`));
+  const ifNoneMatch = c.req.raw.headers.get('if-none-match');
+  const selection = selectUpdate(snapshot, query);
+  if (selection.kind === 'update') {
+    const { artifact } = selection;
+    if (etagMatches(ifNoneMatch, artifact.etag)) return new Response(null, { status: 304, headers: artifact.notModifiedHeaders });
+    return new Response(artifact.body, { status: 200, headers: artifact.headers });
+  }
+  if (etagMatches(ifNoneMatch, snapshot.etag)) return new Response(null, { status: 304, headers: snapshot.notModifiedHeaders });
+  return new Response(null, { status: 204, headers: snapshot.noContentHeaders });
+}
+
+/** Synchronous while the app's snapshot is cached; a Promise only when it must be loaded. */
+function answer(c: Context, cache: ReleaseCache, slug: string, query: UpdateQuery): Response | Promise<Response> {
+  const snapshot = cache.lookup(slug);
+  if (!(snapshot instanceof Promise)) return respond(c, snapshot, slug, query);
+  return snapshot.then(
+    (loaded) => respond(c, loaded, slug, query),
+    (error: unknown) => publicError(c, error),
+  );
+}
+
+export function updateRoutes(deps: AppDeps): Hono {
+  const cache = deps.releaseCache;
+  const app = new Hono();
+  app.get('/update/:app/:target/:arch/:current_version', function tauriUpdateCheck(c) {
+    try {
+      const os = parseOs(c.req.param('target'));
+      const query = parseQuery(c, os, parseArch(c.req.param('arch')), c.req.param('current_version'));
+      return answer(c, cache, c.req.param('app'), query);
+    } catch (error) {
+      return publicError(c, error);
+    }
+  });
+  app.get('/:app/update/:platform/:current_version', function seedUpdateCheck(c) {
+    try {
+      const [os, arch] = parsePlatform(c.req.param('platform'));
+      return answer(c, cache, c.req.param('app'), parseQuery(c, os, arch, c.req.param('current_version')));
+    } catch (error) {
+      return publicError(c, error);
+    }
+  });
+  return app;
 }
