@@ -1,7 +1,115 @@
+/**
+ * @module download/routes
+ * `GET|HEAD /download/{app}/{version}/{file}`: the bytes of an artifact of a published release.
+ * The file is looked up in the release cache's snapshot, never built into a storage path from the
+ * URL, so drafts, archived releases and traversal attempts all end in 404 without a query.
+ *
+ * - S3 with a public base URL: 302 to it. S3 without: 302 to a short-lived presigned GET.
+ * - Filesystem: the bytes, with ETag, `Accept-Ranges`, single-range 206/416 and 304. Keys are
+ *   versioned, so a file never changes under its URL and may be cached for a year.
+ */
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
+import { ApiError, notFound, UnavailableError } from '../errors.ts';
+import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
+import { StorageUnavailableError } from '../storage/storage.ts';
+import { etagMatches, publicError } from '../update/routes.ts';
+import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
 
-// Placeholder until downloads land.
-export function downloadRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A presigned URL lives this long; the redirect to it is cached for a third of that. */
+const PRESIGN_SECONDS = 900;
+const REDIRECT_CACHE = `public, max-age=${PRESIGN_SECONDS / 3}`;
+
+/** A single `bytes=` range against `size`; 'unsatisfiable' for 416; null to ignore the header (RFC 9110 §14.2). */
+export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | null {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null; // other units, several ranges, or junk: serve the whole file
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== '' && Number(last) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
+}
+
+function contentDisposition(fileName: string): string {
+  if (/^[\w .+()@~-]+$/.test(fileName)) return `attachment; filename="${fileName}"`;
+  const ascii = fileName.replace(/[^\w.+()@~-]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+async function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof StorageUnavailableError) throw new UnavailableError('storage', error);
+    throw error;
+  }
+}
+
+async function redirect(storage: Storage, artifact: SnapshotArtifact): Promise<Response | null> {
+  const direct = storage.publicUrl(artifact.storageKey);
+  const location = direct ?? (await storageCall(() => storage.presignGet(artifact.storageKey, PRESIGN_SECONDS)));
+  if (location === null) return null;
+  return new Response(null, { status: 302, headers: { location, 'cache-control': direct ? IMMUTABLE : REDIRECT_CACHE } });
+}
+
+async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifact): Promise<Response> {
+  const missing = () => notFound(`${artifact.fileName} is missing from storage`);
+  const info: ObjectInfo | null = await storageCall(() => storage.head(artifact.storageKey));
+  if (!info) throw missing();
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-disposition': contentDisposition(artifact.fileName),
+    'accept-ranges': 'bytes',
+    'cache-control': IMMUTABLE,
+    etag: info.etag,
+    'last-modified': info.lastModified.toUTCString(),
+  };
+  if (etagMatches(c.req.header('if-none-match'), info.etag)) {
+    return new Response(null, { status: 304, headers: { etag: info.etag, 'cache-control': IMMUTABLE } });
+  }
+  const rangeHeader = c.req.header('range');
+  const ifRange = c.req.header('if-range');
+  // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all.
+  const range = rangeHeader && (!ifRange || ifRange === info.etag) ? parseRange(rangeHeader, info.size) : null;
+  if (range === 'unsatisfiable') {
+    const response = publicError(c, new ApiError(416, 'invalid_request', `range ${rangeHeader} is outside the ${info.size} bytes of ${artifact.fileName}`));
+    response.headers.set('content-range', `bytes */${info.size}`);
+    return response;
+  }
+  const status = range ? 206 : 200;
+  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+  headers['content-length'] = String(range ? range.end - range.start + 1 : info.size);
+  if (c.req.method === 'HEAD') return new Response(null, { status, headers });
+  const object = await storageCall(() => storage.get(artifact.storageKey, range ?? undefined));
+  if (!object) throw missing();
+  return new Response(object.body, { status, headers });
+}
+
+export function downloadRoutes(deps: AppDeps): Hono {
+  const { releaseCache, storage } = deps;
+  const app = new Hono();
+  // Hono answers HEAD with this GET handler and drops the body; `c.req.method` still says HEAD.
+  app.get('/:app/:version/:file', async (c) => {
+    try {
+      const slug = c.req.param('app');
+      const snapshot = await releaseCache.lookup(slug);
+      if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
+      const entry = snapshot.files.get(fileKey(c.req.param('version'), c.req.param('file')));
+      if (!entry) throw notFound(`no published file ${JSON.stringify(c.req.param('file'))} in ${slug} ${c.req.param('version')}`);
+      return (await redirect(storage, entry.artifact)) ?? (await serveFile(c, storage, entry.artifact));
+    } catch (error) {
+      return publicError(c, error);
+    }
+  });
+  app.all('*', (c) => publicError(c, notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file}`)));
+  return app;
 }
