@@ -19,7 +19,7 @@ import { ciRoutes } from './ci/routes.ts';
 import type { Config } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './download/routes.ts';
-import { errorResponse } from './errors.ts';
+import { errorJson, errorResponse } from './errors.ts';
 import type { Storage } from './storage/storage.ts';
 import { ReleaseCache } from './update/cache.ts';
 import { updateRoutes } from './update/routes.ts';
@@ -41,7 +41,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(errorResponse);
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
   app.get('/health', async (c) => {
     await deps.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();

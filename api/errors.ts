@@ -92,5 +92,11 @@ export function errorResponse(error: unknown, c: Context): Response {
   if (status >= 500 && !(error instanceof ApiError && status === 503)) {
     console.error(`${c.req.method} ${c.req.path} failed:`, error);
   }
+  return errorJson(c, status, code, message);
+}
+
+/** The one error body. `no-store`, so no CDN keeps an outage or a typo'd URL's answer. */
+export function errorJson(c: Context, status: ContentfulStatusCode, code: ErrorCode, message: string): Response {
+  c.header('Cache-Control', 'no-store');
   return c.json({ error: { code, message } }, status);
 }

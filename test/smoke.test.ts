@@ -13,6 +13,7 @@ describe('control plane smoke', () => {
   it('answers an unknown route with a JSON 404', async () => {
     const res = await ctx.app.request('/nope');
     expect(res.status).toBe(404);
+    expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
   });
 });
