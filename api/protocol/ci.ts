@@ -1,0 +1,113 @@
+/**
+ * @module ci
+ * Wire types of the CI API (`/ci/…`), shared by the control plane (which validates with them) and the
+ * GitHub actions (which build their requests from them). Every call is idempotent, so parallel matrix
+ * legs and re-runs of a workflow are safe:
+ *
+ *   POST /ci/token                                              OIDC token → short-lived credential
+ *   POST /ci/apps/{app}/releases                                create or reuse the draft for a version
+ *   POST /ci/apps/{app}/releases/{version}/uploads              ask where to upload one artifact
+ *   POST /ci/apps/{app}/releases/{version}/uploads/{upload}/complete
+ *                                                               server checks size, sha256 and signature
+ *   POST /ci/apps/{app}/releases/{version}/publish              when the credential may publish
+ */
+import { z } from 'zod';
+import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
+import { versionSchema } from './semver.ts';
+
+const sha256Schema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+  .meta({ description: 'hex SHA-256 of the file' });
+
+/** Files above this size are uploaded in parts; below it, one presigned PUT. */
+export const MULTIPART_THRESHOLD_BYTES = 64 * 1024 * 1024;
+/** R2 requires every part but the last to be the same size, at least 5 MiB. */
+export const MULTIPART_PART_SIZE_BYTES = 16 * 1024 * 1024;
+/** R2's and S3's single-object ceiling. */
+export const MAX_ARTIFACT_BYTES = 5 * 1024 ** 4;
+
+export const ciArtifactSchema = z.strictObject({
+  platform: platformKeySchema.meta({ description: '{os}-{arch}, e.g. darwin-aarch64' }),
+  bundle: z.enum(BUNDLE_TYPES).optional().meta({ description: 'derived from file_name when omitted' }),
+  file_name: z.string().min(1).max(200),
+  size: z.number().int().min(1).max(MAX_ARTIFACT_BYTES),
+  sha256: sha256Schema,
+  /** Content of the `.sig` file Tauri wrote next to the artifact. */
+  signature: z.string().min(1).max(16_384),
+});
+export type CiArtifact = z.infer<typeof ciArtifactSchema>;
+
+export const ciCreateReleaseBodySchema = z.strictObject({
+  version: versionSchema,
+  notes: z.string().max(100_000).nullable().optional(),
+  channel: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/).optional(),
+  /**
+   * The seed's one-call form: artifacts already in storage at their canonical key
+   * (`{app}/releases/{version}/{file}`), registered and verified in this call.
+   */
+  artifacts: z.array(ciArtifactSchema).max(64).optional(),
+  auto_publish: z.boolean().optional(),
+});
+export type CiCreateReleaseBody = z.infer<typeof ciCreateReleaseBodySchema>;
+
+export const ciArtifactStateSchema = z.enum(['pending', 'ready']);
+
+export const ciArtifactViewSchema = z.object({
+  id: z.string(),
+  platform: z.string(),
+  bundle: z.enum(BUNDLE_TYPES).nullable(),
+  file_name: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  state: ciArtifactStateSchema,
+  /** minisign key id (16 hex digits) the signature was verified against; null until verified. */
+  verified_key_id: z.string().nullable(),
+});
+
+export const ciReleaseViewSchema = z.object({
+  id: z.string(),
+  version: z.string(),
+  status: z.enum(['draft', 'published', 'archived']),
+  channel: z.string(),
+  artifacts: z.array(ciArtifactViewSchema),
+  /** The URL to put in tauri.conf.json's `plugins.updater.endpoints`. */
+  update_url: z.string(),
+});
+export type CiReleaseView = z.infer<typeof ciReleaseViewSchema>;
+
+export const ciUploadRequestBodySchema = ciArtifactSchema.extend({
+  content_type: z.string().max(200).optional(),
+});
+export type CiUploadRequestBody = z.infer<typeof ciUploadRequestBodySchema>;
+
+export const ciUploadTargetSchema = z.discriminatedUnion('method', [
+  z.object({
+    method: z.literal('PUT'),
+    url: z.string(),
+    /** Headers the PUT must carry exactly (signed into the URL). */
+    headers: z.record(z.string(), z.string()),
+  }),
+  z.object({
+    method: z.literal('MULTIPART'),
+    part_size: z.number().int(),
+    /** PUT each part to its URL and keep the ETag response header for `complete`. */
+    parts: z.array(z.object({ part_number: z.number().int().min(1), url: z.string() })),
+  }),
+]);
+
+export const ciUploadResponseSchema = z.object({
+  upload_id: z.string(),
+  artifact: ciArtifactViewSchema,
+  expires_at: z.string(),
+  target: ciUploadTargetSchema,
+});
+export type CiUploadResponse = z.infer<typeof ciUploadResponseSchema>;
+
+export const ciCompleteUploadBodySchema = z.strictObject({
+  parts: z
+    .array(z.strictObject({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
+    .max(10_000)
+    .optional(),
+});
+export type CiCompleteUploadBody = z.infer<typeof ciCompleteUploadBodySchema>;
