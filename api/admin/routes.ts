@@ -1,7 +1,51 @@
+/**
+ * @module admin/routes
+ * The admin API, mounted at `/admin`; every route needs `Authorization: Bearer <api key>`.
+ *
+ *   /apps                                        apps.ts
+ *   /apps/:app/releases                          releases.ts
+ *   /apps/:app/releases/:release/artifacts       artifacts.ts
+ *   /apps/:app/publishers                        publishers.ts (trusted publishing, GitHub OIDC)
+ *   /keys                                        api-keys.ts
+ *   /audit                                       audit-routes.ts
+ *
+ * For every router mounted here:
+ * - read JSON bodies with `readJson(c, schema)` and query strings with `readQuery(c, schema)` from
+ *   `./request.ts` (strict Content-Type, 1 MiB limit, malformed JSON → 400), never `c.req.json()`;
+ * - export its `RouteDoc`s (`defineRoutes` in `../docs/registry.ts`) and add them to `adminRouteDocs`
+ *   below: `api/docs/openapi.test.ts` fails for any mounted route without docs.
+ */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
+import { type RouteDoc, withPrefix } from '../docs/registry.ts';
+import { apiKeyRouteDocs, apiKeyRoutes } from './api-keys.ts';
+import { appRouteDocs, appRoutes } from './apps.ts';
+import { artifactRouteDocs, artifactRoutes } from './artifacts.ts';
+import { auditRouteDocs, auditRoutes } from './audit-routes.ts';
+import { type AdminEnv, apiKeyAuth } from './auth.ts';
+import { publisherRouteDocs, publisherRoutes } from './publishers.ts';
+import { releaseRouteDocs, releaseRoutes } from './releases.ts';
 
-// Placeholder until the admin API lands.
-export function adminRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+export const ADMIN_PREFIX = '/admin';
+
+export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
+  const admin = new Hono<AdminEnv>();
+  admin.use('*', apiKeyAuth(deps.db, deps.config));
+  admin.route('/apps', appRoutes(deps));
+  admin.route('/apps/:app/releases/:release/artifacts', artifactRoutes(deps));
+  admin.route('/apps/:app/releases', releaseRoutes(deps));
+  admin.route('/apps/:app/publishers', publisherRoutes(deps));
+  admin.route('/keys', apiKeyRoutes(deps));
+  admin.route('/audit', auditRoutes(deps));
+  return admin;
 }
+
+/** Every admin route's docs, with full paths, in the order `/docs` lists them. */
+export const adminRouteDocs: readonly RouteDoc[] = [
+  ...withPrefix(`${ADMIN_PREFIX}/apps`, appRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases`, releaseRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases/{release}/artifacts`, artifactRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/publishers`, publisherRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
+];
