@@ -1,0 +1,85 @@
+/**
+ * @module tauri-signer
+ * Makes a Tauri updater signature (`FILE.sig`) with the real Tauri CLI (`tauri signer sign`). The key and
+ * its password travel in the environment (`TAURI_SIGNING_PRIVATE_KEY`, `TAURI_SIGNING_PRIVATE_KEY_PASSWORD`),
+ * never in argv; `CI=true` makes an empty password mean "no password" instead of a prompt.
+ */
+import { access, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Secret } from '../../shared/src/secret.ts';
+import type { Runner } from '../../shared/src/spawn.ts';
+
+export interface TauriCli {
+  command: string;
+  args: readonly string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How to run the Tauri CLI. An explicit command line (`cargo tauri`, `pnpm tauri`) is split on spaces.
+ * Otherwise `@tauri-apps/cli` is looked for in `node_modules` from `cwd` upwards and run with this Node,
+ * which works the same on every OS (a `.cmd` shim on Windows cannot be started without a shell); failing
+ * that, `cargo tauri` (the `tauri-cli` crate).
+ */
+export async function resolveTauriCli(spec: string | null, cwd: string): Promise<TauriCli> {
+  if (spec) {
+    const [command, ...args] = spec.trim().split(/\s+/);
+    return { command: command!, args };
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const script = join(dir, 'node_modules', '@tauri-apps', 'cli', 'tauri.js');
+    if (await exists(script)) return { command: process.execPath, args: [script] };
+    if (dirname(dir) === dir) break;
+  }
+  return { command: 'cargo', args: ['tauri'] };
+}
+
+export interface UpdaterKey {
+  privateKey: Secret;
+  password: Secret | null;
+  appVersion: string | null;
+}
+
+export function signerArgs(cli: TauriCli, file: string, appVersion: string | null): string[] {
+  const args = [...cli.args, 'signer', 'sign'];
+  // --app-version binds the signature to a version (CLI ≥ 2.12); older CLIs do not know the flag.
+  if (appVersion) args.push('--app-version', appVersion);
+  args.push(file);
+  return args;
+}
+
+/**
+ * Signs `file` for the Tauri updater and returns the path of the new `.sig`. Throws with the CLI's output
+ * when it fails or leaves no fresh `.sig` behind.
+ */
+export async function signUpdaterArtifact(run: Runner, cli: TauriCli, file: string, key: UpdaterKey): Promise<string> {
+  const sigPath = `${file}.sig`;
+  const started = Date.now();
+  const result = await run(cli.command, signerArgs(cli, file, key.appVersion), {
+    env: {
+      CI: 'true',
+      // The environment is not logged; only argv is, and it holds no secret here.
+      TAURI_SIGNING_PRIVATE_KEY: key.privateKey.reveal(),
+      TAURI_SIGNING_PRIVATE_KEY_PASSWORD: key.password?.reveal() ?? '',
+    },
+    timeoutMs: 120_000,
+  });
+  if (result.code !== 0) {
+    const hint = /password/i.test(result.output) ? ' (check tauri-signing-private-key-password)' : '';
+    throw new Error(`tauri signer sign failed for ${file}${hint}:\n${result.output.trim()}`);
+  }
+  const written = await stat(sigPath).catch(() => null);
+  // Filesystem timestamps can be coarser than Date.now(); a second of slack still catches a stale file.
+  if (!written || written.mtimeMs < started - 1000) {
+    throw new Error(`tauri signer sign exited 0 but wrote no fresh ${sigPath}:\n${result.output.trim()}`);
+  }
+  return sigPath;
+}
