@@ -30,17 +30,29 @@ async function onServer(statement: ReturnType<typeof sql.raw>): Promise<void> {
   }
 }
 
-export async function openFreshPostgres(): Promise<DatabaseHandle> {
+export interface TestDatabase {
+  /** Connection string of the new database (reach it through NEON_WS_PROXY). */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database on the test server; for tests that hand a DATABASE_URL to a child process. */
+export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `tauri_release_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await onServer(sql.raw(`create database "${name}"`));
   const url = testDatabaseUrl();
   url.pathname = `/${name}`;
-  const handle = openNeon({ connectionString: url.href, wsProxy: neonWsProxy() });
+  return { url: url.href, drop: () => onServer(sql.raw(`drop database if exists "${name}" with (force)`)) };
+}
+
+export async function openFreshPostgres(): Promise<DatabaseHandle> {
+  const database = await createTestDatabase();
+  const handle = openNeon({ connectionString: database.url, wsProxy: neonWsProxy() });
   return {
     ...handle,
     async close() {
       await handle.close();
-      await onServer(sql.raw(`drop database if exists "${name}" with (force)`));
+      await database.drop();
     },
   };
 }

@@ -1,0 +1,108 @@
+/**
+ * The Vercel deployment artifact, tested as Vercel runs it: `npm run build:vercel` bundles the control
+ * plane into .vercel/output, and the bundled function — alone, without node_modules — serves requests
+ * through Node's (req, res) interface against PostgreSQL (Neon driver) and S3 (s3rver).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openNeon } from '../../db/neon.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
+import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
+import { freePort } from '../support/server.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUTPUT = join(REPO_ROOT, '.vercel', 'output');
+const ADMIN_TOKEN = 'vercel-admin-token-0123456789abcdef';
+const withPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+
+withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
+  let database: TestDatabase;
+  let s3: RunningS3rver;
+  let functionDir: string;
+  let child: ChildProcess | undefined;
+  let base: string;
+  let output = '';
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'api/deploy/build-vercel.ts')], { cwd: REPO_ROOT, stdio: 'pipe' });
+    // Copied away from the repository, so nothing can resolve from the project's node_modules.
+    functionDir = mkdtempSync(join(tmpdir(), 'vercel-function-'));
+    cpSync(join(OUTPUT, 'functions', 'index.func'), functionDir, { recursive: true });
+
+    database = await createTestDatabase();
+    const migration = openNeon({ connectionString: database.url, wsProxy: process.env.NEON_WS_PROXY });
+    await migrateToLatest(migration.db);
+    await migration.close();
+    s3 = await startS3rver();
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const host = `import http from 'node:http'; const { default: handler } = await import(${JSON.stringify(join(functionDir, 'index.js'))});
+      http.createServer(handler).listen(${port}, '127.0.0.1', () => console.log('listening'));`;
+    child = spawn(process.execPath, ['--input-type=module', '-e', host], {
+      cwd: functionDir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: database.url,
+        NEON_WS_PROXY: process.env.NEON_WS_PROXY ?? '',
+        STORAGE_DRIVER: 's3',
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: s3.bucket,
+        S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        S3_FORCE_PATH_STYLE: 'true',
+        PUBLIC_URL: base,
+        ADMIN_TOKEN,
+      },
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!output.includes('listening')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the bundled function did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    child?.kill();
+    await s3?.close();
+    await database?.drop();
+    if (functionDir) rmSync(functionDir, { recursive: true, force: true });
+  });
+
+  it('writes the Build Output API layout with one Node.js function and a catch-all route', () => {
+    const config = JSON.parse(readFileSync(join(OUTPUT, 'config.json'), 'utf8'));
+    expect(config).toEqual({ version: 3, routes: [{ src: '/(.*)', dest: '/index' }] });
+    const vc = JSON.parse(readFileSync(join(OUTPUT, 'functions', 'index.func', '.vc-config.json'), 'utf8'));
+    expect(vc).toMatchObject({ runtime: 'nodejs24.x', handler: 'index.js', launcherType: 'Nodejs' });
+  });
+
+  it('leaves the embedded database out of the bundle', () => {
+    const bundle = readFileSync(join(functionDir, 'index.js'), 'utf8');
+    expect(bundle).not.toContain('pglite.wasm');
+  });
+
+  it('answers through the database and storage it was configured with', async () => {
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+
+    const created = await fetch(`${base}/admin/apps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ slug: 'vercel-app', name: 'Vercel App' }),
+    });
+    expect(created.status).toBe(201);
+
+    const check = await fetch(`${base}/update/vercel-app/linux/x86_64/1.0.0`);
+    expect(check.status).toBe(204);
+    const unknown = await fetch(`${base}/update/no-such-app/linux/x86_64/1.0.0`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
