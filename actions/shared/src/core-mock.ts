@@ -22,7 +22,7 @@ export function createCoreMock(initialInputs: Record<string, string> = {}) {
     summary: '',
     log: [] as string[],
   };
-  const log = (level: string) => (message: string | Error) => void recorded.log.push(`${level}: ${String(message)}`);
+  const log = (level: string) => (message: string | Error, _properties?: object) => void recorded.log.push(`${level}: ${String(message)}`);
   const summary = {
     addRaw: jest.fn((text: string) => {
       recorded.summary += text;

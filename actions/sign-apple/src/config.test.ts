@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Secret } from '../../shared/src/secret.ts';
 import { validateSignInputs, type SignInputs } from './config.ts';
-import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from './fixtures.ts';
+import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from '../../../test/support/fake-macos/fixtures.ts';
 
 const secret = (label: string, value: string) => new Secret(label, value);
 const base: SignInputs = { keychainTimeoutSeconds: 21_600, allowAdHoc: true };
@@ -49,11 +49,11 @@ describe('validateSignInputs', () => {
     ['notarization with no certificate', { ...apiKey }, /Notarization credentials are set but certificate is not/],
     ['both notarization methods', { ...certificate, ...apiKey, appleId: secret('apple-id', 'me@example.com') }, /Both App Store Connect API key inputs \(api-key, api-key-id, api-issuer\) and Apple ID inputs \(apple-id\)/],
     ['an API key without its issuer', { ...certificate, ...apiKey, apiIssuer: undefined }, /api-key and api-key-id are set but api-issuer is empty/],
-    ['swapped key ID and issuer', { ...certificate, ...apiKey, apiKeyId: API_ISSUER, apiIssuer: API_KEY_ID }, /api-key-id .* is not an App Store Connect Key ID/],
+    ['swapped key ID and issuer', { ...certificate, ...apiKey, apiKeyId: API_ISSUER, apiIssuer: API_KEY_ID }, /^api-key-id is not an App Store Connect Key ID/],
     ['an issuer that is not a UUID', { ...certificate, ...apiKey, apiIssuer: 'ABCDE12345' }, /api-issuer is not an Issuer ID .*not swapped/],
     ['a key that is not a .p8', { ...certificate, ...apiKey, apiKey: secret('api-key', P12_BASE64) }, /api-key is not an App Store Connect \.p8 key/],
     ['an Apple ID without its password', { ...certificate, appleId: secret('apple-id', 'me@example.com') }, /apple-id is set but apple-password is empty/],
-    ['a malformed team ID', { ...certificate, appleId: secret('apple-id', 'a@b.c'), applePassword: secret('apple-password', 'abcd-efgh-ijkl-mnop'), teamId: 'team' }, /team-id "team" is not a Team ID/],
+    ['a malformed team ID', { ...certificate, appleId: secret('apple-id', 'a@b.c'), applePassword: secret('apple-password', 'abcd-efgh-ijkl-mnop'), teamId: 'team' }, /^team-id is not a Team ID/],
   ])('rejects %s, naming the input and the fix', (_, inputs, message) => {
     expect(() => validateSignInputs({ ...base, ...inputs })).toThrow(message);
   });

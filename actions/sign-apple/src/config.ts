@@ -3,9 +3,10 @@
  * `validateSignOpts`): every problem names the input, the secret it usually comes from, and the fix. The result is a
  * `SignConfig` the rest of the action accepts, with the .p12 and .p8 already decoded.
  */
+import { decodeApiKey, isIssuerId, isKeyId, isTeamId } from '../../shared/src/apple-credentials.ts';
 import { decodeBase64 } from '../../shared/src/files.ts';
 import { describeEmpty } from '../../shared/src/inputs.ts';
-import { Secret } from '../../shared/src/secret.ts';
+import type { Secret } from '../../shared/src/secret.ts';
 
 /** Inputs as main.ts reads them: empty values are already `undefined`, credentials already masked. */
 export interface SignInputs {
@@ -42,8 +43,6 @@ export interface SignConfig {
 }
 
 const P12_HOW = 'base64 -i certificate.p12 | pbcopy';
-const P8_HOW = 'base64 -i AuthKey_XXXXXXXXXX.p8 | pbcopy';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * @param mask called with each credential derived here (the PEM text decoded from a base64 `api-key`), so main.ts
@@ -121,16 +120,16 @@ function validateNotarization(inputs: SignInputs, mask: (value: string) => void)
     }
     const keyId = inputs.apiKeyId!;
     const issuer = inputs.apiIssuer!;
-    if (!/^[A-Z0-9]{8,12}$/.test(keyId)) {
-      throw new Error(`api-key-id ${JSON.stringify(keyId)} is not an App Store Connect Key ID (10 characters such as 2X9R4HXF34).`);
+    if (!isKeyId(keyId)) {
+      throw new Error('api-key-id is not an App Store Connect Key ID (10 letters and digits such as 2X9R4HXF34).');
     }
-    if (!UUID.test(issuer)) {
+    if (!isIssuerId(issuer)) {
       throw new Error(
         'api-issuer is not an Issuer ID (a UUID shown above the keys in App Store Connect → Users and Access → ' +
           'Integrations). Check that api-key-id and api-issuer are not swapped.',
       );
     }
-    return { kind: 'api-key', key: decodeP8(inputs.apiKey!, mask), keyId, issuer };
+    return { kind: 'api-key', key: decodeApiKey(inputs.apiKey!, mask), keyId, issuer };
   }
   if (id.length > 0) {
     if (!inputs.appleId || !inputs.applePassword) {
@@ -140,24 +139,10 @@ function validateNotarization(inputs: SignInputs, mask: (value: string) => void)
           'app-specific password from account.apple.com) and a team ID.',
       );
     }
-    if (inputs.teamId !== undefined && !/^[A-Z0-9]{10}$/.test(inputs.teamId)) {
-      throw new Error(`team-id ${JSON.stringify(inputs.teamId)} is not a Team ID (10 characters such as ABCDE12345).`);
+    if (inputs.teamId !== undefined && !isTeamId(inputs.teamId)) {
+      throw new Error('team-id is not a Team ID (10 letters and digits such as ABCDE12345).');
     }
     return { kind: 'apple-id', appleId: inputs.appleId, password: inputs.applePassword, ...(inputs.teamId ? { teamId: inputs.teamId } : {}) };
   }
   return { kind: 'none' };
-}
-
-/** The .p8 as PEM text: the input may be the file's base64 (as documented) or, leniently, the PEM itself. */
-function decodeP8(apiKey: Secret, mask: (value: string) => void): Secret {
-  const text = apiKey.reveal();
-  const pem = text.includes('-----BEGIN PRIVATE KEY-----') ? text : decodeBase64(text, 'api-key', P8_HOW).toString('utf8');
-  if (!pem.includes('-----BEGIN PRIVATE KEY-----') || !pem.includes('-----END PRIVATE KEY-----')) {
-    throw new Error(
-      'api-key is not an App Store Connect .p8 key (expected a PEM "-----BEGIN PRIVATE KEY-----" block once decoded). ' +
-        `Store \`${P8_HOW}\` of the key file downloaded from App Store Connect.`,
-    );
-  }
-  if (pem !== text) mask(pem);
-  return new Secret('api-key', pem.endsWith('\n') ? pem : `${pem}\n`);
 }

@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_IDENTITY, installFakeMacos, LOGIN_KEYCHAIN, type FakeMacos } from '../../../test/support/fake-macos/index.ts';
 import { createJob, type Job, type StepRun } from '../../shared/src/testing.ts';
-import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from './fixtures.ts';
+import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from '../../../test/support/fake-macos/fixtures.ts';
 
 const MAIN = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const POST = fileURLToPath(new URL('../dist/post.js', import.meta.url));

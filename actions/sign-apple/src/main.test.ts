@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_IDENTITY, installFakeMacos, LOGIN_KEYCHAIN, type FakeMacos } from '../../../test/support/fake-macos/index.ts';
 import { createCoreMock } from '../../shared/src/core-mock.ts';
-import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from './fixtures.ts';
+import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from '../../../test/support/fake-macos/fixtures.ts';
 
 const core = createCoreMock();
 jest.unstable_mockModule('@actions/core', () => core);

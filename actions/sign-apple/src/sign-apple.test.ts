@@ -12,7 +12,7 @@ import { Secret } from '../../shared/src/secret.ts';
 import { memoryLogger, type MemoryLogger } from '../../shared/src/testing.ts';
 import { cleanup } from './cleanup.ts';
 import { validateSignInputs, type SignInputs } from './config.ts';
-import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from './fixtures.ts';
+import { API_ISSUER, API_KEY_ID, P12_BASE64, P12_PASSWORD, P8_BASE64, P8_PEM } from '../../../test/support/fake-macos/fixtures.ts';
 import { signApple, STATE, type SignDeps } from './sign-apple.ts';
 
 const HASH = DEFAULT_IDENTITY.hash;

@@ -1,5 +1,5 @@
 /**
- * Test fixtures for sign-apple (never imported by the action itself). The .p12 is a stand-in: DER-shaped bytes
+ * Credential fixtures for the Apple action tests (never imported by an action itself). The .p12 is a stand-in: DER-shaped bytes
  * (a SEQUENCE header, then filler) that pass the action's shape check; the fake `security import` does not parse it.
  * The .p8 is a real P-256 PKCS#8 key, generated per run, as App Store Connect issues them.
  */
