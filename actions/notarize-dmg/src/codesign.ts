@@ -1,0 +1,65 @@
+/**
+ * `codesign` for the DMG: sign with a secure timestamp (required for notarization), then verify locally before the
+ * slow upload (electron/notarize's check-signature). Signing happens only before submission: code-signing a stapled
+ * DMG would invalidate its ticket (stapler(1)).
+ */
+import type { Logger } from '../../shared/src/logger.ts';
+import { exponentialBackoff, retry } from '../../shared/src/retry.ts';
+import type { Runner } from '../../shared/src/spawn.ts';
+
+export class CodesignError extends Error {
+  readonly timestampUnavailable: boolean;
+
+  constructor(message: string, timestampUnavailable: boolean) {
+    super(message);
+    this.name = 'CodesignError';
+    this.timestampUnavailable = timestampUnavailable;
+  }
+}
+
+/** Apple's timestamp service is down or unreachable: safe to retry, since nothing was stapled yet. */
+const TIMESTAMP_UNAVAILABLE = /timestamp service is not available|A timestamp was expected but was not found/i;
+
+export interface SignOptions {
+  identity: string;
+  keychain?: string;
+  attempts: number;
+  retryDelayMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function signDmg(run: Runner, logger: Logger, dmg: string, options: SignOptions): Promise<void> {
+  const args = ['--force', '--sign', options.identity, '--timestamp', ...(options.keychain ? ['--keychain', options.keychain] : []), dmg];
+  await retry(
+    async () => {
+      const result = await run('codesign', args);
+      if (result.code === 0) return;
+      const timestamp = TIMESTAMP_UNAVAILABLE.test(result.output);
+      let fix = '';
+      if (timestamp) fix = "Apple's timestamp service did not answer; try again later (status: developer.apple.com/system-status).";
+      else if (/no identity found/.test(result.output)) {
+        fix =
+          `No identity "${options.identity}" in the keychain search list: run sign-apple earlier in this job (its ` +
+          'keychain stays in the search list until its post step), or fix signing-identity.';
+      } else if (/ambiguous/.test(result.output)) fix = 'Two certificates match; pass the SHA-1 as signing-identity.';
+      throw new CodesignError(`codesign could not sign ${dmg} (exit ${result.code}). ${fix}\n${result.output}`.trimEnd(), timestamp);
+    },
+    {
+      attempts: options.attempts,
+      delayMs: exponentialBackoff(options.retryDelayMs),
+      retryIf: (error) => error instanceof CodesignError && error.timestampUnavailable,
+      onRetry: (_, attempt, delay) => logger.warning(`Timestamp service unavailable (attempt ${attempt}); signing again in ${delay / 1000} s.`),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    },
+  );
+}
+
+export async function verifySignature(run: Runner, dmg: string): Promise<void> {
+  const result = await run('codesign', ['--verify', '--strict', '--verbose=2', dmg]);
+  if (result.code === 0) return;
+  const unsigned = /not signed at all/.test(result.output);
+  throw new Error(
+    `${dmg} ${unsigned ? 'is not signed' : 'has a signature that does not verify'}, so Apple would reject it. ` +
+      `${unsigned ? 'Set sign: true (the default) with a signing identity.' : 'Sign it again before submitting; do not modify it after signing.'}\n${result.output}`,
+  );
+}
