@@ -1,0 +1,109 @@
+/**
+ * The root composite action's own scripts, run with bash the way the runner runs a composite `run:` step (inputs
+ * through `env:`, results through GITHUB_OUTPUT): the plan that checks the leg before anything is built, and the
+ * Windows signCommand config that makes Tauri sign with actions/sign-windows before it writes updater signatures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFileCommands } from '../../actions/shared/src/testing.ts';
+import { REPO_ROOT } from './validate.ts';
+
+const { safeLoad } = createRequire(import.meta.url)('js-yaml') as { safeLoad(text: string): unknown };
+
+interface Step {
+  id?: string;
+  name?: string;
+  run?: string;
+  env?: Record<string, string>;
+}
+
+let steps: Step[];
+let workspace: string;
+
+beforeAll(async () => {
+  const action = safeLoad(await readFile(join(REPO_ROOT, 'action.yml'), 'utf8')) as { runs: { steps: Step[] } };
+  steps = action.runs.steps;
+  workspace = await mkdtemp(join(tmpdir(), 'root-action-'));
+  await mkdir(join(workspace, 'app', 'src-tauri'), { recursive: true });
+  await writeFile(join(workspace, 'app', 'src-tauri', 'tauri.conf.json'), '{}');
+  await mkdir(join(workspace, 'app', 'node_modules', '@tauri-apps', 'cli'), { recursive: true });
+  await writeFile(join(workspace, 'app', 'node_modules', '@tauri-apps', 'cli', 'package.json'), '{}');
+  // A tauri.conf.json inside node_modules must not be taken for the app's.
+  await mkdir(join(workspace, 'node_modules', 'x'), { recursive: true });
+  await writeFile(join(workspace, 'node_modules', 'x', 'tauri.conf.json'), '{}');
+});
+afterAll(() => rm(workspace, { recursive: true, force: true }));
+
+async function runStep(id: string, env: Record<string, string>) {
+  const step = steps.find((s) => s.id === id)!;
+  const output = join(workspace, `output-${id}-${Math.random().toString(36).slice(2)}`);
+  await writeFile(output, '');
+  const result = spawnSync('bash', ['-e', '-c', step.run!], {
+    cwd: workspace,
+    env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, RUNNER_TEMP: workspace, ...env },
+    encoding: 'utf8',
+  });
+  return { code: result.status, stdout: result.stdout, outputs: parseFileCommands(await readFile(output, 'utf8')) };
+}
+
+const plan = (env: Record<string, string>) =>
+  runStep('plan', {
+    PLATFORM: 'windows-x86_64', RUNNER_OS: 'Windows', PROJECT_PATH: 'app', VERSION_INPUT: '', TAURI_CLI_INPUT: '',
+    UPLOAD_MODE: 'presigned', HAS_UPDATER_KEY: 'true', GITHUB_REF_TYPE: 'tag', GITHUB_REF_NAME: 'app-v1.2.3-beta.1', GITHUB_REF: 'refs/tags/app-v1.2.3-beta.1',
+    ...env,
+  });
+
+describe('the plan step', () => {
+  it('takes the Rust target from the platform, the version from the tag, and finds the Tauri project and CLI', async () => {
+    const { code, outputs } = await plan({});
+    expect(code).toBe(0);
+    expect(outputs).toEqual({ target: 'x86_64-pc-windows-msvc', version: '1.2.3-beta.1', 'tauri-dir': 'app/src-tauri', 'tauri-cli': 'npx --no-install tauri' });
+  });
+
+  it('prefers the version and CLI given', async () => {
+    const { outputs } = await plan({ VERSION_INPUT: '2.0.0', TAURI_CLI_INPUT: 'cargo tauri', PLATFORM: 'darwin-aarch64', RUNNER_OS: 'macOS', GITHUB_REF_TYPE: 'branch' });
+    expect(outputs).toMatchObject({ target: 'aarch64-apple-darwin', version: '2.0.0', 'tauri-cli': 'cargo tauri' });
+  });
+
+  it.each([
+    [{ PLATFORM: 'macos-arm64' }, "platform 'macos-arm64' is not one of"],
+    [{ PLATFORM: 'linux-x86_64' }, 'platform linux-x86_64 builds on a Linux runner, but this job runs on Windows'],
+    [{ HAS_UPDATER_KEY: 'false' }, 'tauri-signing-private-key is empty'],
+    [{ UPLOAD_MODE: 'ftp' }, "upload-mode must be presigned or s3, not 'ftp'"],
+    [{ GITHUB_REF_TYPE: 'branch', GITHUB_REF: 'refs/heads/main' }, 'version is empty and this run was not started by a tag (ref refs/heads/main)'],
+    [{ GITHUB_REF_NAME: 'release-candidate' }, "the tag 'release-candidate' does not end in a semver version"],
+    [{ PROJECT_PATH: 'nowhere' }, "project-path 'nowhere' is not a folder"],
+    [{ PROJECT_PATH: 'app/node_modules' }, "no tauri.conf.json (or .json5, Tauri.toml) under 'app/node_modules'"],
+  ])('fails before building, saying why: %j', async (env, message) => {
+    const { code, stdout, outputs } = await plan(env as Record<string, string>);
+    expect(code).toBe(1);
+    expect(stdout).toContain('::error title=tauri-release::');
+    expect(stdout).toContain(message);
+    expect(outputs).toEqual({});
+  });
+});
+
+describe('the Windows signing step', () => {
+  it('writes a Tauri config whose signCommand runs sign-windows with this Node on each file (%1)', async () => {
+    const script = join(REPO_ROOT, 'actions', 'sign-windows', 'dist', 'index.js');
+    const { code, outputs } = await runStep('windows', { SIGN_WINDOWS: script });
+    expect(code).toBe(0);
+    expect(JSON.parse(await readFile(outputs.config!, 'utf8'))).toEqual({
+      bundle: { windows: { signCommand: { cmd: expect.stringMatching(/node$/), args: [script, '%1'] } } },
+    });
+  });
+
+  it('passes sign-windows its inputs under the INPUT_ names it reads, in the tauri build step', () => {
+    const build = steps.find((s) => s.id === 'build')!;
+    expect(build.env).toMatchObject({
+      INPUT_CERTIFICATE: '${{ inputs.windows-certificate }}',
+      'INPUT_CERTIFICATE-PASSWORD': '${{ inputs.windows-certificate-password }}',
+      'INPUT_TIMESTAMP-URLS': '${{ inputs.windows-timestamp-urls }}',
+      TAURI_SIGNING_PRIVATE_KEY: '${{ inputs.tauri-signing-private-key }}',
+    });
+  });
+});
