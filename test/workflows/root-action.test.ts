@@ -64,6 +64,11 @@ describe('the plan step', () => {
     expect(outputs).toEqual({ target: 'x86_64-pc-windows-msvc', version: '1.2.3-beta.1', 'tauri-dir': 'app/src-tauri', 'tauri-cli': 'npx --no-install tauri' });
   });
 
+  it('builds a universal macOS app for darwin-universal', async () => {
+    const { outputs } = await plan({ PLATFORM: 'darwin-universal', RUNNER_OS: 'macOS' });
+    expect(outputs.target).toBe('universal-apple-darwin');
+  });
+
   it('prefers the version and CLI given', async () => {
     const { outputs } = await plan({ VERSION_INPUT: '2.0.0', TAURI_CLI_INPUT: 'cargo tauri', PLATFORM: 'darwin-aarch64', RUNNER_OS: 'macOS', GITHUB_REF_TYPE: 'branch' });
     expect(outputs).toMatchObject({ target: 'aarch64-apple-darwin', version: '2.0.0', 'tauri-cli': 'cargo tauri' });
