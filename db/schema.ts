@@ -15,6 +15,10 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
+/** `pending`: registered, bytes not yet checked; `ready`: size, sha256 and signature verified (see api/ci/ingest.ts). */
+export const ARTIFACT_STATES = ['pending', 'ready'] as const;
+export type ArtifactState = (typeof ARTIFACT_STATES)[number];
+
 export const API_KEY_SCOPES = ['admin', 'ci'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
@@ -56,6 +60,38 @@ export interface ArtifactsTable {
   size: number;
   sha256: string;
   is_default: Generated<boolean>;
+  created_at: CreatedAt;
+  /** Defaults to `pending`; only `ready` artifacts with a `verified_key_id` are served or published. */
+  state: Generated<ArtifactState>;
+  /** minisign key id (16 upper-case hex digits) the bytes were verified against; null: not verified. */
+  verified_key_id: string | null;
+}
+
+/** One CI upload of an artifact's bytes, from `POST …/uploads` until `…/complete` (api/ci/). */
+export interface ArtifactUploadsTable {
+  id: Generated<string>;
+  release_id: string;
+  platform: string;
+  bundle: string;
+  file_name: string;
+  size: number;
+  sha256: string;
+  signature: string;
+  content_type: string | null;
+  /** Unique per upload, so staged bytes never overwrite an artifact that is ready. */
+  storage_key: string;
+  /** S3 multipart only: the bucket's UploadId, the part size and the number of parts. */
+  multipart_upload_id: string | null;
+  part_size: number | null;
+  part_count: number | null;
+  /** Filesystem storage only: SHA-256 hex of the token in the PUT URL. */
+  token_hash: string | null;
+  /** Audit actor of whoever requested the upload. */
+  actor: string;
+  expires_at: Timestamp;
+  completed_at: Timestamp | null;
+  /** Why `complete` refused the bytes. */
+  failure: string | null;
   created_at: CreatedAt;
 }
 
@@ -150,6 +186,7 @@ export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
   artifacts: ArtifactsTable;
+  artifact_uploads: ArtifactUploadsTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   download_events: DownloadEventsTable;
@@ -166,6 +203,7 @@ export type NewRelease = Insertable<ReleasesTable>;
 export type ReleaseUpdate = Updateable<ReleasesTable>;
 export type ArtifactRow = Selectable<ArtifactsTable>;
 export type NewArtifact = Insertable<ArtifactsTable>;
+export type ArtifactUploadRow = Selectable<ArtifactUploadsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type TrustedPublisherRow = Selectable<TrustedPublishersTable>;

@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../db/schema.ts';
 import type { AppDeps } from '../app.ts';
 import { conflict, notFound } from '../errors.ts';
+import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { artifactKey } from '../storage/storage.ts';
 import { findAppFor, isUuid } from './access.ts';
 import { planUpload, signatureInspector } from './artifact-checks.ts';
@@ -25,10 +26,10 @@ import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, toArt
 
 export { artifactRouteDocs } from './release-docs.ts';
 
-const sameSlot = (row: ArtifactRow, platform: string, bundle: string | null) => row.platform === platform && row.bundle === bundle;
+export const sameSlot = (row: ArtifactRow, platform: string, bundle: string | null) => row.platform === platform && row.bundle === bundle;
 
 /** The file name must not belong to another (platform, bundle) of this release. */
-function checkFileNameFree(existing: readonly ArtifactRow[], fileName: string, platform: string, bundle: string): void {
+export function checkFileNameFree(existing: readonly ArtifactRow[], fileName: string, platform: string, bundle: string): void {
   const clash = existing.find((row) => row.file_name === fileName && !sameSlot(row, platform, bundle));
   if (clash) {
     throw conflict(
@@ -95,6 +96,9 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
             size: received.size,
             sha256: received.sha256,
             is_default: isDefault ?? false,
+            state: 'ready',
+            // signatureInspector verified the bytes against the app's key whenever it had one.
+            verified_key_id: tauriPublicKeyId(app.public_key),
           })
           .onConflict((oc) =>
             oc.expression(sql`release_id, platform, coalesce(bundle, '')`).doUpdateSet((eb) => ({
@@ -103,6 +107,8 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
               file_name: eb.ref('excluded.file_name'),
               size: eb.ref('excluded.size'),
               sha256: eb.ref('excluded.sha256'),
+              state: eb.ref('excluded.state'),
+              verified_key_id: eb.ref('excluded.verified_key_id'),
               ...(isDefault === undefined ? {} : { is_default: eb.ref('excluded.is_default') }),
             })),
           )

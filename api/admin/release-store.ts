@@ -8,6 +8,7 @@ import type { AppRow, ArtifactRow, Database, ReleaseRow, ReleaseStatus } from '.
 import { conflict, notFound } from '../errors.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import type { ArtifactBody, ReleaseBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
+import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
 import type { Storage } from '../storage/storage.ts';
 import { isUuid } from './access.ts';
@@ -91,14 +92,41 @@ export function checkTransition(release: ReleaseRow, to: ReleaseStatus, via: 'pa
   throw conflict(`${what}${via === 'patch' ? ' with PATCH' : ''}${hint}; allowed from ${release.status}: ${describeAllowed(release.status)}`);
 }
 
+/** Why an artifact may not be published, or null when it is ready and verified against `keyId`. */
+function unpublishableReason(artifact: ArtifactRow, keyId: string): string | null {
+  if (artifact.state !== 'ready') {
+    return 'its upload was not completed (state pending): complete it (POST /ci/…/uploads/{upload}/complete), upload it again, or delete the artifact';
+  }
+  if (artifact.verified_key_id === null) {
+    return 'its signature was never verified (it was uploaded while the app had no public key): upload it again';
+  }
+  if (artifact.verified_key_id !== keyId) {
+    return `it was verified against key ${artifact.verified_key_id}, but the app's public key is now ${keyId}: upload it again, signed with the new key`;
+  }
+  return null;
+}
+
 /**
- * Publishing needs at least one artifact whose bytes are in storage with the recorded size, so a
- * client is never pointed at a missing or half-replaced object.
+ * Publishing (admin and CI alike) needs: an app public key, at least one artifact, every artifact
+ * `ready` and verified against that key, and its bytes in storage with the recorded size, so a client is
+ * never pointed at a missing, half-replaced or unverified object.
  */
 export async function checkPublishable(db: Db, storage: Storage, release: ReleaseRow): Promise<void> {
+  const app = await db.selectFrom('apps').select(['slug', 'public_key']).where('id', '=', release.app_id).executeTakeFirstOrThrow();
+  const keyId = tauriPublicKeyId(app.public_key);
+  if (keyId === null) {
+    throw conflict(
+      `cannot publish release ${release.version}: app ${app.slug} has no public key, so its artifacts cannot be verified; set the app's ` +
+        'public_key (PATCH /admin/apps/{app} with {"public_key": …}) to the key in tauri.conf.json plugins.updater.pubkey, then upload the artifacts again',
+    );
+  }
   const artifacts = await artifactsOf(db, [release.id]);
   if (artifacts.length === 0) {
     throw conflict(`cannot publish release ${release.version}: it has no artifacts; upload at least one with POST …/releases/{id}/artifacts`);
+  }
+  for (const artifact of artifacts) {
+    const reason = unpublishableReason(artifact, keyId);
+    if (reason) throw conflict(`cannot publish release ${release.version}: artifact ${artifact.file_name} (${artifact.platform}) is not verified; ${reason}`);
   }
   for (const artifact of artifacts) {
     const info = await storage.head(artifact.storage_key);
@@ -152,6 +180,8 @@ export function toArtifactBody(app: AppRow, release: ReleaseRow, row: ArtifactRo
     sha256: row.sha256,
     signature: row.signature,
     signature_key_id: signatureKeyId(row.signature),
+    state: row.state,
+    verified_key_id: row.verified_key_id,
     download_path: downloadPath(app, release.version, row.file_name),
     created_at: iso(row.created_at),
   };

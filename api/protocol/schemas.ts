@@ -200,6 +200,11 @@ export const artifactSchema = artifactSummarySchema.extend({
   sha256: z.string().meta({ description: 'hex SHA-256 of the bytes as stored' }),
   signature: z.string().meta({ description: 'content of the .sig file, served to clients as `signature`' }),
   signature_key_id: z.string().nullable().meta({ description: 'minisign key id the signature was made with (16 hex digits)' }),
+  state: z.enum(['pending', 'ready']).meta({ description: 'pending: a CI upload not completed yet; only ready artifacts are served' }),
+  verified_key_id: z
+    .string()
+    .nullable()
+    .meta({ description: 'key id the bytes were verified against at upload; null: not verified (the app had no public key), so not served' }),
   download_path: z.string().meta({ description: 'path on this server the bytes are downloaded from' }),
   created_at: timestampSchema,
 });

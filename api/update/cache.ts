@@ -3,7 +3,7 @@
  * Per app slug, a snapshot of the app and its published releases, held in memory so that an update
  * check in steady state runs no query.
  *
- * - One query per load (app ⟕ published releases ⟕ artifacts); concurrent misses share it.
+ * - One query per load (app ⟕ published releases ⟕ ready, verified artifacts); concurrent misses share it.
  * - Fresh for `config.updateCacheTtlMs`; an unknown slug is remembered as absent for at most
  *   `ABSENT_TTL_MS`, so a flood of checks for a wrong slug does not reach the database.
  * - `invalidate(appId)` (called by the admin API after every mutation) drops the app at once on this
@@ -118,7 +118,10 @@ export class ReleaseCache {
       rows = await this.db
         .selectFrom('apps')
         .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', 'published'))
-        .leftJoin('artifacts', 'artifacts.release_id', 'releases.id')
+        // Only bytes that were checked against their size, sha256 and signature are ever offered.
+        .leftJoin('artifacts', (join) =>
+          join.onRef('artifacts.release_id', '=', 'releases.id').on('artifacts.state', '=', 'ready').on('artifacts.verified_key_id', 'is not', null),
+        )
         .select([
           'apps.id as app_id',
           'apps.slug',

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Storage } from '../../api/storage/storage.ts';
 import { artifactKey } from '../../api/storage/storage.ts';
-import type { Database, ReleaseStatus } from '../../db/schema.ts';
+import type { ArtifactState, Database, ReleaseStatus } from '../../db/schema.ts';
 
 export interface ArtifactFixture {
   platform: string;
@@ -16,7 +16,14 @@ export interface ArtifactFixture {
   isDefault?: boolean;
   /** When given with `storage`, these bytes are stored under the artifact's key. */
   content?: Uint8Array;
+  /** Default `ready`: as if its upload had been completed. */
+  state?: ArtifactState;
+  /** Default `FIXTURE_KEY_ID`: as if its signature had been verified at ingest; null: never verified. */
+  verifiedKeyId?: string | null;
 }
+
+/** The key id fixture artifacts count as verified against (their signatures are not real ones). */
+export const FIXTURE_KEY_ID = '0123456789ABCDEF';
 
 export interface ReleaseFixture {
   version: string;
@@ -78,6 +85,8 @@ export async function insertRelease(
         size: content.byteLength,
         sha256: createHash('sha256').update(content).digest('hex'),
         is_default: a.isDefault ?? false,
+        state: a.state ?? 'ready',
+        verified_key_id: a.verifiedKeyId === undefined ? FIXTURE_KEY_ID : a.verifiedKeyId,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
