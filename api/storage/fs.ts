@@ -83,6 +83,21 @@ export class FileSystemStorage implements Storage {
     return null;
   }
 
+  // Uploads to this driver go through this server in one PUT (api/ci/uploads.ts), never in parts.
+  async createMultipart(): Promise<string> {
+    throw new Error('multipart uploads need S3 storage; the filesystem driver takes one PUT through this server');
+  }
+
+  async presignUploadPart(): Promise<string> {
+    throw new Error('multipart uploads need S3 storage');
+  }
+
+  async completeMultipart(): Promise<void> {
+    throw new Error('multipart uploads need S3 storage');
+  }
+
+  async abortMultipart(): Promise<void> {}
+
   async check(): Promise<void> {
     await mkdir(this.root, { recursive: true });
   }

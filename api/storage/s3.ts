@@ -8,11 +8,15 @@
  * store corrupted (docs/platform.md §5).
  */
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -20,11 +24,14 @@ import type { S3Config } from '../config.ts';
 import { isConnectionError } from '../errors.ts';
 import {
   type ByteRange,
+  MultipartRefusedError,
   type ObjectInfo,
+  type PresignOptions,
   type PutOptions,
   type Storage,
   StorageUnavailableError,
   type StoredObject,
+  type UploadedPart,
 } from './storage.ts';
 
 /** Memory for one streamed upload stays near PART_SIZE × QUEUE_SIZE (32 MiB), whatever the file size. */
@@ -215,13 +222,53 @@ export class S3Storage implements Storage {
     });
   }
 
-  presignPut(key: string, expiresInSeconds: number, options: PutOptions = {}): Promise<string> {
+  presignPut(key: string, expiresInSeconds: number, options: PresignOptions = {}): Promise<string> {
     const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType });
     return getSignedUrl(this.#client, command, {
       expiresIn: expiresInSeconds,
+      ...(options.signingDate ? { signingDate: options.signingDate } : {}),
       // Signed, so an upload with another Content-Type is refused instead of stored mislabelled.
       ...(options.contentType ? { signableHeaders: new Set(['content-type']) } : {}),
     });
+  }
+
+  async createMultipart(key: string, options: PutOptions = {}): Promise<string> {
+    const created = await this.#write(() =>
+      this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType })),
+    );
+    if (!created.UploadId) throw new Error(`object storage started a multipart upload of ${key} without an UploadId`);
+    return created.UploadId;
+  }
+
+  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: PresignOptions = {}): Promise<string> {
+    const command = new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber });
+    return getSignedUrl(this.#client, command, {
+      expiresIn: expiresInSeconds,
+      ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+    });
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void> {
+    const command = new CompleteMultipartUploadCommand({
+      Bucket: this.bucket,
+      Key: key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: parts.map(({ partNumber, etag }) => ({ PartNumber: partNumber, ETag: etag })) },
+    });
+    try {
+      await this.#write(() => this.#client.send(command));
+    } catch (error) {
+      // 4xx (InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload): the client's parts, not an outage.
+      const status = httpStatus(error);
+      if (status !== undefined && status >= 400 && status < 500) {
+        throw new MultipartRefusedError(`object storage refused to assemble the parts (${explain(error)})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.#write(() => this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })));
   }
 
   /**

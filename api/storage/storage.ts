@@ -27,6 +27,22 @@ export interface PutOptions {
   contentType?: string;
 }
 
+export interface PresignOptions extends PutOptions {
+  /** The moment the URL's validity starts (default now); tests pass a past date to get an expired URL. */
+  signingDate?: Date;
+}
+
+/** A part of a multipart upload as the client reports it: its number and the ETag the bucket answered. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** Refused by the bucket because of what the client sent (unknown upload, a wrong or missing part). */
+export class MultipartRefusedError extends Error {
+  override name = 'MultipartRefusedError';
+}
+
 export interface Storage {
   readonly driver: 'fs' | 's3';
   /** Streams `body` to `key`, replacing what was there; never buffers the whole body. */
@@ -43,7 +59,16 @@ export interface Storage {
   /** A time-limited GET URL (S3 only; the filesystem driver returns null). */
   presignGet(key: string, expiresInSeconds: number): Promise<string | null>;
   /** A time-limited PUT URL (S3 only; the filesystem driver returns null). */
-  presignPut(key: string, expiresInSeconds: number, options?: PutOptions): Promise<string | null>;
+  presignPut(key: string, expiresInSeconds: number, options?: PresignOptions): Promise<string | null>;
+  /**
+   * Presigned multipart upload (S3 only; the filesystem driver throws, its uploads are one PUT). R2 wants every
+   * part but the last of one size. `createMultipart` returns the bucket's UploadId.
+   */
+  createMultipart(key: string, options?: PutOptions): Promise<string>;
+  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: PresignOptions): Promise<string>;
+  /** Throws `MultipartRefusedError` when the bucket refuses the parts or does not know the upload. */
+  completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
   /** Throws when the backend cannot be reached. */
   check(): Promise<void>;
 }
