@@ -8,6 +8,7 @@
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
+ *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
  *   GET  /openapi.json, /docs                              API description
  *   GET  /health                                           liveness and dependency check
  */

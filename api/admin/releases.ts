@@ -182,7 +182,8 @@ function statusChange(current: ReleaseRow, to: ReleaseStatus): ReleaseUpdate {
   return to === 'published' && current.pub_date === null ? { status: to, pub_date: new Date() } : { status: to };
 }
 
-async function changeStatus(
+/** Moves a locked release to `to` and audits it; the caller checked the transition (and, to publish, `checkPublishable`). */
+export async function changeStatus(
   trx: Db,
   principal: Principal,
   app: AppRow,

@@ -1,12 +1,15 @@
 /**
  * @module ci/routes
- * The CI API, mounted at `/ci`. So far one route:
+ * The CI API, mounted at `/ci`:
  *
  *   POST /ci/token   GitHub Actions OIDC token (Authorization: Bearer) + {"app": "<slug>"}
  *                    → {token, expires_at, app, can_publish, …}: a 15-minute credential for that app and run
+ *   /ci/apps/:app/releases/…   create/reuse a draft, upload, complete, publish (releases.ts), behind `ciAuth`
+ *   PUT /ci/uploads/:upload    the upload target when storage is the filesystem (uploads.ts); its URL's token
+ *                              is its only authorisation, like a presigned URL
  *
  * Calls after the exchange authenticate with `ciAuth` (credential.ts), which accepts the credential or an
- * API key. Trusted publishing is off (404) until `OIDC_AUDIENCE` is set.
+ * API key. Trusted publishing is off (404) until `OIDC_AUDIENCE` is set; static API keys work regardless.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -14,8 +17,11 @@ import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { ApiError } from '../errors.ts';
-import { CI_CREDENTIAL_TTL_SECONDS } from './credential.ts';
+import { ciAuth, CI_CREDENTIAL_TTL_SECONDS } from './credential.ts';
+import { ciReleaseRouteDocs } from './release-docs.ts';
+import { ciReleaseRoutes } from './releases.ts';
 import { exchangeOidcToken } from './exchange.ts';
+import { DEFAULT_UPLOAD_LIMITS, receiveFsUpload, type UploadLimits } from './uploads.ts';
 import { type ActionsVerifier, createActionsVerifier } from './oidc/verify.ts';
 
 export const exchangeBodySchema = z.strictObject({
@@ -42,6 +48,8 @@ export interface CiRouteOptions {
   /** Tests pass a verifier with their own clock; otherwise one is built from `config.oidc`. */
   verifier?: ActionsVerifier;
   now?: () => number;
+  /** Tests lower the multipart threshold and part size, or shorten URL lifetimes. */
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 /** The token from `Authorization: Bearer <token>`, or '' (which the verifier refuses, rule "token"). */
@@ -54,6 +62,11 @@ export function ciRoutes(deps: AppDeps, options: CiRouteOptions = {}): Hono {
   const verifier = options.verifier ?? (audience ? createActionsVerifier({ issuer, audience }) : null);
   const now = options.now ?? Date.now;
   const ci = new Hono();
+  const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...options.uploadLimits };
+
+  ci.put('/uploads/:upload', (c) => receiveFsUpload(c, deps.db, deps.storage, now));
+  ci.use('/apps/*', ciAuth(deps.db, deps.config, now));
+  ci.route('/apps/:app/releases', ciReleaseRoutes(deps, { now, limits }));
 
   ci.post('/token', async (c) => {
     if (!verifier) {
@@ -101,4 +114,5 @@ export const ciRouteDocs = defineRoutes([
       503: { description: 'the OIDC issuer\'s keys could not be fetched' },
     },
   },
+  ...ciReleaseRouteDocs,
 ]);

@@ -33,6 +33,8 @@ export interface TestContextOptions {
   env?: Record<string, string>;
   /** Use this storage instead of the filesystem driver. */
   storage?: Storage;
+  /** Open this database instead of the one TEST_DATABASE_URL selects (e.g. each of `testEngines`). */
+  openDatabase?: () => Promise<DatabaseHandle>;
 }
 
 export async function openTestDatabase(): Promise<DatabaseHandle> {
@@ -46,7 +48,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
 export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, ADMIN_TOKEN: TEST_ADMIN_TOKEN, PUBLIC_URL: 'http://updates.test', ...options.env });
-  const database = await openTestDatabase();
+  const database = await (options.openDatabase ?? openTestDatabase)();
   await migrateToLatest(database.db);
   const storage = options.storage ?? (await createStorage(config));
   const deps = createDeps(config, database.db, storage);
