@@ -51,6 +51,10 @@ export function createCoreMock(initialInputs: Record<string, string> = {}) {
     }),
     saveState: jest.fn((name: string, value: unknown) => void (recorded.state[name] = String(value))),
     getState: jest.fn((name: string) => recorded.state[name] ?? ''),
+    /** Fails until a test gives it an implementation (`core.getIDToken.mockImplementation(…)`), as without id-token: write. */
+    getIDToken: jest.fn(async (_audience?: string): Promise<string> => {
+      throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+    }),
     setFailed: jest.fn(log('failed')),
     debug: jest.fn(log('debug')),
     info: jest.fn(log('info')),
