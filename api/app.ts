@@ -21,6 +21,7 @@ import type { Config } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './download/routes.ts';
 import { errorJson, errorResponse } from './errors.ts';
+import { ReleaseEvents } from './events.ts';
 import type { Storage } from './storage/storage.ts';
 import { ReleaseCache } from './update/cache.ts';
 import { updateRoutes } from './update/routes.ts';
@@ -31,12 +32,14 @@ export interface AppDeps {
   storage: Storage;
   /** Published releases per app, in memory; admin mutations invalidate it. */
   releaseCache: ReleaseCache;
+  /** Release publish/archive/yank/rollout events, emitted after commit. */
+  events: ReleaseEvents;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };
 
 export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage): AppDeps {
-  return { config, db, storage, releaseCache: new ReleaseCache(db, storage, config) };
+  return { config, db, storage, releaseCache: new ReleaseCache(db, storage, config), events: new ReleaseEvents() };
 }
 
 export function createApp(deps: AppDeps): Hono {
