@@ -48,6 +48,8 @@ export interface SnapshotArtifact {
   readonly isDefault: boolean;
   /** False when the signature is empty: such an artifact is never served. */
   readonly signed: boolean;
+  /** Content of the `.sig` file, as in the 200 body. */
+  readonly signature: string;
   readonly fileName: string;
   readonly storageKey: string;
   readonly size: number;
@@ -69,6 +71,9 @@ export interface SnapshotRelease {
   readonly channel: string;
   readonly prerelease: boolean;
   readonly rolloutPercent: number;
+  /** As in the 200 body: the notes ('' when none) and the RFC 3339 publication date. */
+  readonly notes: string;
+  readonly pubDate: string;
   /** Signed and unsigned artifacts by `{os}-{arch}`; selection decides what may be served. */
   readonly platforms: ReadonlyMap<string, readonly SnapshotArtifact[]>;
 }
@@ -118,6 +123,7 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     bundle: a.bundle !== null && bundleTypes.has(a.bundle) ? (a.bundle as BundleType) : null,
     isDefault: a.is_default,
     signed: a.signature.trim() !== '',
+    signature: a.signature,
     fileName: a.file_name,
     storageKey: a.storage_key,
     size: a.size,
@@ -167,6 +173,8 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       channel: release.channel,
       prerelease: isPrerelease(parsed.version),
       rolloutPercent: release.rollout_percent,
+      notes: release.notes ?? '',
+      pubDate,
       platforms,
     };
     built.push(snapshotRelease);
