@@ -45,6 +45,25 @@ export interface ReleasesTable {
   pub_date: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  /** Random per release: staged-rollout buckets are SHA-256(seed ‖ install id), so the same installs are not always first. */
+  rollout_seed: Generated<string>;
+  /** Served as `"critical": true` in the update manifest (the client reads it from `rawJson`). */
+  critical: Generated<boolean>;
+  /** Normalised semver; installs below it are told `"below_minimum": true`. */
+  min_supported_version: string | null;
+  /** Set when yanked (the release is then archived): never offered again; installs on it get the replacement. */
+  yanked_at: Timestamp | null;
+  /** What installs on a yanked release are offered, even when its version is lower. */
+  replacement_release_id: string | null;
+}
+
+/** Channels an app offers beyond `stable`, and the more stable channel each follows (api/update/channels.ts). */
+export interface ReleaseChannelsTable {
+  app_id: string;
+  name: string;
+  /** null: serves only its own releases. */
+  follows: string | null;
+  created_at: CreatedAt;
 }
 
 export interface ArtifactsTable {
@@ -193,6 +212,7 @@ export interface Database {
   trusted_publishers: TrustedPublishersTable;
   oidc_jti: OidcJtiTable;
   ci_credentials: CiCredentialsTable;
+  release_channels: ReleaseChannelsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -210,3 +230,4 @@ export type TrustedPublisherRow = Selectable<TrustedPublishersTable>;
 export type NewTrustedPublisher = Insertable<TrustedPublishersTable>;
 export type TrustedPublisherUpdate = Updateable<TrustedPublishersTable>;
 export type CiCredentialRow = Selectable<CiCredentialsTable>;
+export type ReleaseChannelRow = Selectable<ReleaseChannelsTable>;

@@ -7,11 +7,13 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as initial from './2026_11_22_0001_initial.ts';
 import * as trustedPublishing from './2026_11_22_0002_trusted_publishing.ts';
 import * as artifactVerification from './2026_11_22_0003_artifact_verification.ts';
+import * as releasePolicy from './2026_11_22_0004_release_policy.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_trusted_publishing': trustedPublishing,
   '2026_11_22_0003_artifact_verification': artifactVerification,
+  '2026_11_22_0004_release_policy': releasePolicy,
 };
 
 export const migrationProvider: MigrationProvider = {
