@@ -148,7 +148,7 @@ export class S3Storage implements Storage {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, options: PutOptions = {}): Promise<ObjectInfo> {
-    const params = { Bucket: this.bucket, Key: key, ContentType: options.contentType };
+    const params = { Bucket: this.bucket, Key: key, ContentType: options.contentType, CacheControl: options.cacheControl };
     if (body instanceof Uint8Array) {
       await this.#write(() =>
         this.#client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.byteLength })),

@@ -25,6 +25,8 @@ export interface StoredObject {
 
 export interface PutOptions {
   contentType?: string;
+  /** Stored with the object and sent by S3/R2 (and a CDN in front) on every GET; the filesystem driver ignores it. */
+  cacheControl?: string;
 }
 
 export interface PresignOptions extends PutOptions {
