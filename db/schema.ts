@@ -201,6 +201,53 @@ export interface CiCredentialsTable {
   expires_at: Timestamp;
 }
 
+export const WEBHOOK_FORMATS = ['json', 'slack', 'discord'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** `suppressed`: recorded while the endpoint's circuit was open (or it was disabled), never attempted. */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'suppressed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** An endpoint told about an app's release events (api/webhooks/). */
+export interface WebhooksTable {
+  id: Generated<string>;
+  app_id: string;
+  url: string;
+  description: string | null;
+  /** HMAC-SHA256 key; returned once, at creation, and never logged. */
+  secret: string;
+  /** Event kinds to send; null: every kind. */
+  events: JSONColumnType<string[]> | null;
+  format: Generated<WebhookFormat>;
+  active: Generated<boolean>;
+  /** Failed attempts since the last success; at the threshold the circuit opens. */
+  consecutive_failures: Generated<number>;
+  /** Set: deliveries are recorded as `suppressed`, not attempted, until a success or a re-enable. */
+  circuit_opened_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** One event for one webhook; the queue the dispatcher works from. */
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook_id: string;
+  event_id: string;
+  event: string;
+  /** The exact request body, signed afresh on every attempt. */
+  body: string;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  max_attempts: number;
+  next_attempt_at: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  response_status: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -213,6 +260,8 @@ export interface Database {
   oidc_jti: OidcJtiTable;
   ci_credentials: CiCredentialsTable;
   release_channels: ReleaseChannelsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -231,3 +280,5 @@ export type NewTrustedPublisher = Insertable<TrustedPublishersTable>;
 export type TrustedPublisherUpdate = Updateable<TrustedPublishersTable>;
 export type CiCredentialRow = Selectable<CiCredentialsTable>;
 export type ReleaseChannelRow = Selectable<ReleaseChannelsTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

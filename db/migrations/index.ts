@@ -8,12 +8,14 @@ import * as initial from './2026_11_22_0001_initial.ts';
 import * as trustedPublishing from './2026_11_22_0002_trusted_publishing.ts';
 import * as artifactVerification from './2026_11_22_0003_artifact_verification.ts';
 import * as releasePolicy from './2026_11_22_0004_release_policy.ts';
+import * as webhooks from './2026_11_22_0007_webhooks.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_trusted_publishing': trustedPublishing,
   '2026_11_22_0003_artifact_verification': artifactVerification,
   '2026_11_22_0004_release_policy': releasePolicy,
+  '2026_11_22_0007_webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {
