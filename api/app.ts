@@ -5,6 +5,7 @@
  *
  *   GET  /update/{app}/{target}/{arch}/{current_version}   Tauri updater (hot path)
  *   GET  /{app}/update/{os}-{arch}/{current_version}       the same, seed URL form
+ *   GET  /{app}/latest.json[?channel=]                     static manifest (also written to storage on release events)
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
@@ -22,6 +23,8 @@ import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './download/routes.ts';
 import { errorJson, errorResponse } from './errors.ts';
 import { ReleaseEvents } from './events.ts';
+import { manifestRoutes } from './manifest/routes.ts';
+import { StaticManifestWriter } from './manifest/writer.ts';
 import type { Storage } from './storage/storage.ts';
 import { ReleaseCache } from './update/cache.ts';
 import { updateRoutes } from './update/routes.ts';
@@ -39,7 +42,11 @@ export interface AppDeps {
 export type AppEnv = { Variables: Record<string, unknown> };
 
 export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage): AppDeps {
-  return { config, db, storage, releaseCache: new ReleaseCache(db, storage, config), events: new ReleaseEvents() };
+  const releaseCache = new ReleaseCache(db, storage, config);
+  const events = new ReleaseEvents();
+  // The static failover manifest in storage follows every release event.
+  events.subscribe(new StaticManifestWriter(releaseCache, storage).onEvent);
+  return { config, db, storage, releaseCache, events };
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -52,6 +59,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: 'ok' });
   });
   app.route('/', updateRoutes(deps));
+  app.route('/', manifestRoutes(deps));
   app.route('/download', downloadRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));

@@ -8,6 +8,7 @@ import { ciRouteDocs } from '../ci/routes.ts';
 import { renderDocsHtml } from './html.ts';
 import { buildOpenApi, type OpenApiDocument } from './openapi.ts';
 import { publicRouteDocs } from './public-routes.ts';
+import { manifestRouteDocs } from '../manifest/routes.ts';
 import { defineRoutes, type RouteDoc, withPrefix } from './registry.ts';
 
 const docsRouteDocs = defineRoutes([
@@ -33,6 +34,7 @@ const docsRouteDocs = defineRoutes([
 
 export const allRouteDocs: readonly RouteDoc[] = [
   ...publicRouteDocs,
+  ...manifestRouteDocs,
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...docsRouteDocs,

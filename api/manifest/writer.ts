@@ -1,0 +1,82 @@
+/**
+ * @module manifest/writer
+ * Keeps the static failover manifests in storage next to the artifacts, so a CDN (or any static file
+ * server) can answer when the API cannot. Subscribed to the release events: on every publish, archive,
+ * yank or rollout change it rewrites the files of every channel of the app from a fresh snapshot, and
+ * deletes the file of a channel that has nothing left to serve.
+ *
+ *   {app}/latest.json                        channel stable
+ *   {app}/channels/{channel}/latest.json     any other channel
+ *
+ * Writes for one app run one after another, each from the snapshot read when it starts, so the last
+ * write always holds the state after the last change this instance made. A failure is thrown to
+ * `ReleaseEvents.emit`, which logs it; the previous file stays, which is what a failover file is for.
+ */
+import type { ReleaseEvent } from '../events.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { ReleaseCache } from '../update/cache.ts';
+import { DEFAULT_CHANNEL } from '../update/select.ts';
+import { UPDATE_CACHE_CONTROL } from '../update/snapshot.ts';
+import { channelsOf, staticManifest } from './static-manifest.ts';
+
+/** Where a channel's static manifest is stored; not under `releases/`, so it never collides with an artifact. */
+export function manifestKey(appSlug: string, channel: string): string {
+  return channel === DEFAULT_CHANNEL ? `${appSlug}/latest.json` : `${appSlug}/channels/${channel}/latest.json`;
+}
+
+export interface ManifestWrite {
+  key: string;
+  /** The version written, or null when the file was deleted. */
+  version: string | null;
+}
+
+export class StaticManifestWriter {
+  readonly #cache: ReleaseCache;
+  readonly #storage: Storage;
+  /** The tail of each app's queue of writes. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(cache: ReleaseCache, storage: Storage) {
+    this.#cache = cache;
+    this.#storage = storage;
+  }
+
+  /** The listener: `events.subscribe(writer.onEvent)`. */
+  readonly onEvent = async (event: ReleaseEvent): Promise<void> => {
+    const previous = typeof event.details?.previous_channel === 'string' ? [event.details.previous_channel] : [];
+    await this.sync(event.appId, event.appSlug, [event.channel, ...previous]);
+  };
+
+  /**
+   * Rewrites every channel's file for the app, plus `alsoChannels` (a channel a release just left, whose
+   * file may have to go). Queued behind any write already running for the app.
+   */
+  sync(appId: string, appSlug: string, alsoChannels: readonly string[] = []): Promise<ManifestWrite[]> {
+    const run = (this.#queues.get(appId) ?? Promise.resolve()).catch(() => undefined).then(() => this.#write(appSlug, alsoChannels));
+    this.#queues.set(appId, run);
+    void run.finally(() => {
+      if (this.#queues.get(appId) === run) this.#queues.delete(appId);
+    }).catch(() => undefined);
+    return run;
+  }
+
+  async #write(appSlug: string, alsoChannels: readonly string[]): Promise<ManifestWrite[]> {
+    const snapshot = await this.#cache.get(appSlug);
+    if (snapshot === null) return [];
+    const channels = [...new Set([...channelsOf(snapshot), ...alsoChannels])];
+    const writes: ManifestWrite[] = [];
+    for (const channel of channels) {
+      const key = manifestKey(appSlug, channel);
+      const result = staticManifest(snapshot, channel);
+      if (result.kind === 'manifest') {
+        await this.#storage.put(key, result.body, { contentType: 'application/json', cacheControl: UPDATE_CACHE_CONTROL });
+        writes.push({ key, version: result.manifest.version });
+      } else {
+        // Nothing servable (the last release archived or moved): a stale file would offer it during an outage.
+        await this.#storage.delete(key);
+        writes.push({ key, version: null });
+      }
+    }
+    return writes;
+  }
+}
