@@ -26,7 +26,7 @@ const COMPATIBLE_TYPES: Record<string, string[]> = {
   string: ['text', 'uuid', 'varchar'],
   number: ['int2', 'int4', 'int8'],
   boolean: ['bool'],
-  Date: ['timestamptz'],
+  Date: ['timestamptz', 'date'],
   json: ['jsonb'],
 };
 

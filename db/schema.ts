@@ -150,6 +150,38 @@ export interface DownloadEventsTable {
   at: CreatedAt;
 }
 
+/** A UTC calendar day: selected as a Date at midnight UTC, written as `YYYY-MM-DD`. */
+type Day = ColumnType<Date, string, never>;
+
+/** Update checks per app, UTC day, client version, platform, channel and country (api/analytics/). */
+export interface UpdateCheckCountsTable {
+  app_id: string;
+  day: Day;
+  version: string;
+  /** `{os}-{arch}` */
+  platform: string;
+  channel: string;
+  /** ISO 3166-1 alpha-2 from the platform's header, or '' when none. */
+  country: Generated<string>;
+  checks: Generated<number>;
+  /** Distinct install ids seen that day, per instance; the ids themselves are never stored. */
+  installs: Generated<number>;
+  /** Checks that sent no install id. */
+  anonymous_checks: Generated<number>;
+}
+
+/** Downloads through `/download/…` per app, UTC day, version, file and country (api/analytics/). */
+export interface DownloadCountsTable {
+  app_id: string;
+  day: Day;
+  version: string;
+  file_name: string;
+  platform: string;
+  bundle: string | null;
+  country: Generated<string>;
+  downloads: Generated<number>;
+}
+
 export interface TrustedPublishersTable {
   id: Generated<string>;
   app_id: string;
@@ -256,6 +288,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   download_events: DownloadEventsTable;
+  update_check_counts: UpdateCheckCountsTable;
+  download_counts: DownloadCountsTable;
   trusted_publishers: TrustedPublishersTable;
   oidc_jti: OidcJtiTable;
   ci_credentials: CiCredentialsTable;

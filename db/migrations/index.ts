@@ -8,6 +8,7 @@ import * as initial from './2026_11_22_0001_initial.ts';
 import * as trustedPublishing from './2026_11_22_0002_trusted_publishing.ts';
 import * as artifactVerification from './2026_11_22_0003_artifact_verification.ts';
 import * as releasePolicy from './2026_11_22_0004_release_policy.ts';
+import * as analytics from './2026_11_22_0006_analytics.ts';
 import * as webhooks from './2026_11_22_0007_webhooks.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0002_trusted_publishing': trustedPublishing,
   '2026_11_22_0003_artifact_verification': artifactVerification,
   '2026_11_22_0004_release_policy': releasePolicy,
+  '2026_11_22_0006_analytics': analytics,
   '2026_11_22_0007_webhooks': webhooks,
 };
 
