@@ -17,6 +17,7 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { UsageAnalytics } from './analytics/recorder.ts';
 import { ciRoutes } from './ci/routes.ts';
 import type { Config } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   releaseCache: ReleaseCache;
   /** Release publish/archive/yank/rollout events, emitted after commit. */
   events: ReleaseEvents;
+  /** Update-check and download counters, in memory, flushed in one statement per interval. */
+  analytics: UsageAnalytics;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };
@@ -46,7 +49,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const events = new ReleaseEvents();
   // The static failover manifest in storage follows every release event.
   events.subscribe(new StaticManifestWriter(releaseCache, storage).onEvent);
-  return { config, db, storage, releaseCache, events };
+  return { config, db, storage, releaseCache, events, analytics: new UsageAnalytics(db) };
 }
 
 export function createApp(deps: AppDeps): Hono {

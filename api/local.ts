@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const storage = await createStorage(config);
   await storage.check();
   const deps = createDeps(config, database.db, storage);
+  deps.analytics.start();
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
   const server = serve({ fetch: createApp(deps).fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    server.close(() => void database.close().then(() => process.exit(0)));
+    // Counts still in memory are written before the database closes.
+    server.close(() => void deps.analytics.close().then(() => database.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);

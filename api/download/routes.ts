@@ -94,6 +94,16 @@ async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifac
   return new Response(object.body, { status, headers });
 }
 
+/**
+ * Counted as a download: a GET that is not a revalidation (If-None-Match) and not the continuation of
+ * a partial one (a Range that does not start at byte 0). HEAD only asks about the file.
+ */
+export function isNewDownload(c: Context): boolean {
+  if (c.req.method !== 'GET' || c.req.header('if-none-match')) return false;
+  const range = c.req.header('range');
+  return range === undefined || /^\s*bytes=0-/.test(range);
+}
+
 export function downloadRoutes(deps: AppDeps): Hono {
   const { releaseCache, storage } = deps;
   const app = new Hono();
@@ -105,6 +115,10 @@ export function downloadRoutes(deps: AppDeps): Hono {
       if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
       const entry = snapshot.files.get(fileKey(c.req.param('version'), c.req.param('file')));
       if (!entry) throw notFound(`no published file ${JSON.stringify(c.req.param('file'))} in ${slug} ${c.req.param('version')}`);
+      if (isNewDownload(c)) {
+        const { artifact, release } = entry;
+        deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
+      }
       return (await redirect(storage, entry.artifact)) ?? (await serveFile(c, storage, entry.artifact));
     } catch (error) {
       return publicError(c, error);

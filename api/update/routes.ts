@@ -30,6 +30,7 @@ import {
   type OperatingSystem,
 } from '../protocol/platforms.ts';
 import { safeParseVersion, type Version } from '../protocol/semver.ts';
+import type { UsageAnalytics } from '../analytics/recorder.ts';
 import type { ReleaseCache } from './cache.ts';
 import { DEFAULT_CHANNEL, selectUpdate, type UpdateQuery } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
@@ -116,8 +117,16 @@ function parseQuery(c: Context, os: OperatingSystem, arch: Architecture, current
   return { current, os, arch, bundle, channel };
 }
 
-function respond(c: Context, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
+/** A Map increment in memory (api/analytics/): no query, no await. Both routes name the version `current_version`. */
+function countCheck(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot, query: UpdateQuery): void {
+  const headers = c.req.raw.headers;
+  const installId = headers.get('x-install-id') ?? (c.req.url.includes('?') ? c.req.query('install_id') : undefined);
+  analytics.recordCheck(snapshot.app.id, c.req.param('current_version')!, `${query.os}-${query.arch}`, query.channel, headers, installId);
+}
+
+function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
   if (snapshot === null) return publicError(c, notFound(`no app ${JSON.stringify(slug)}`));
+  countCheck(c, analytics, snapshot, query);
   const ifNoneMatch = c.req.raw.headers.get('if-none-match');
   const selection = selectUpdate(snapshot, query);
   if (selection.kind === 'update') {
@@ -130,23 +139,24 @@ function respond(c: Context, snapshot: AppSnapshot | null, slug: string, query: 
 }
 
 /** Synchronous while the app's snapshot is cached; a Promise only when it must be loaded. */
-function answer(c: Context, cache: ReleaseCache, slug: string, query: UpdateQuery): Response | Promise<Response> {
+function answer(c: Context, cache: ReleaseCache, analytics: UsageAnalytics, slug: string, query: UpdateQuery): Response | Promise<Response> {
   const snapshot = cache.lookup(slug);
-  if (!(snapshot instanceof Promise)) return respond(c, snapshot, slug, query);
+  if (!(snapshot instanceof Promise)) return respond(c, analytics, snapshot, slug, query);
   return snapshot.then(
-    (loaded) => respond(c, loaded, slug, query),
+    (loaded) => respond(c, analytics, loaded, slug, query),
     (error: unknown) => publicError(c, error),
   );
 }
 
 export function updateRoutes(deps: AppDeps): Hono {
   const cache = deps.releaseCache;
+  const analytics = deps.analytics;
   const app = new Hono();
   app.get('/update/:app/:target/:arch/:current_version', function tauriUpdateCheck(c) {
     try {
       const os = parseOs(c.req.param('target'));
       const query = parseQuery(c, os, parseArch(c.req.param('arch')), c.req.param('current_version'));
-      return answer(c, cache, c.req.param('app'), query);
+      return answer(c, cache, analytics, c.req.param('app'), query);
     } catch (error) {
       return publicError(c, error);
     }
@@ -154,7 +164,7 @@ export function updateRoutes(deps: AppDeps): Hono {
   app.get('/:app/update/:platform/:current_version', function seedUpdateCheck(c) {
     try {
       const [os, arch] = parsePlatform(c.req.param('platform'));
-      return answer(c, cache, c.req.param('app'), parseQuery(c, os, arch, c.req.param('current_version')));
+      return answer(c, cache, analytics, c.req.param('app'), parseQuery(c, os, arch, c.req.param('current_version')));
     } catch (error) {
       return publicError(c, error);
     }
