@@ -10,7 +10,8 @@
  *   POST   /:release/publish  draft|archived → published              admin
  *   POST   /:release/archive  published → archived                   admin
  *
- * Every mutation writes its audit row in the same transaction, then drops the app's cached releases.
+ * Every mutation writes its audit row in the same transaction, then drops the app's cached releases, then
+ * tells `deps.events` what clients will see change (publish, archive, a live release's rollout or channel).
  */
 import { type Context, Hono } from 'hono';
 import { sql } from 'kysely';
@@ -37,6 +38,7 @@ import {
   releaseBody,
   toReleaseSummary,
 } from './release-store.ts';
+import { patchEvent, releaseEvent } from './release-events.ts';
 import { readJson, readQuery } from './request.ts';
 
 export { releaseRouteDocs } from './release-docs.ts';
@@ -45,7 +47,7 @@ export { releaseRouteDocs } from './release-docs.ts';
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
-  const { db, storage, releaseCache } = deps;
+  const { db, storage, releaseCache, events } = deps;
   const routes = new Hono<AdminEnv>();
   const appOf = (c: Context<AdminEnv>, principal: Principal) => findAppFor(db, principal, c.req.param('app') ?? '');
 
@@ -102,13 +104,13 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
     const principal = principalOf(c);
     const app = await appOf(c, principal);
     const body = await readJson(c, updateReleaseBodySchema);
-    const release = await db.transaction().execute(async (trx) => {
+    const { before, release } = await db.transaction().execute(async (trx) => {
       const current = await findRelease(trx, app, c.req.param('release'), true);
       // CI may fix up the draft it is building; live releases and status changes are an admin's call.
       if (current.status !== 'draft' || body.status !== undefined) requireAdmin(principal);
       const changes = await plannedChanges(trx, current, body);
       if (body.status === 'published' && current.status !== 'published') await checkPublishable(trx, storage, current);
-      if (Object.keys(changes).length === 0) return current;
+      if (Object.keys(changes).length === 0) return { before: current, release: current };
       const updated = await trx
         .updateTable('releases')
         .set({ ...changes, updated_at: new Date() })
@@ -122,9 +124,11 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
         target: `release:${current.id}`,
         details: { version: updated.version, changes },
       });
-      return updated;
+      return { before: current, release: updated };
     });
     releaseCache.invalidate(app.id);
+    const event = patchEvent(app, before, release, principal);
+    if (event) await events.emit(event);
     return c.json(await releaseBody(db, app, release));
   });
 
@@ -167,6 +171,7 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
         return changeStatus(trx, principal, app, current, to);
       });
       releaseCache.invalidate(app.id);
+      await events.emit(releaseEvent(to === 'published' ? 'release.published' : 'release.archived', app, release, principal));
       return c.json(await releaseBody(db, app, release));
     });
   statusRoute('published', 'publish');

@@ -23,6 +23,7 @@ import { checkFileNameFree, sameSlot } from '../admin/artifacts.ts';
 import { audit } from '../admin/audit.ts';
 import { type AdminEnv, type Principal, principalOf } from '../admin/auth.ts';
 import { changeStatus } from '../admin/releases.ts';
+import { releaseEvent } from '../admin/release-events.ts';
 import { artifactsOf, assertDraft, checkPublishable, checkTransition, type Db, findRelease } from '../admin/release-store.ts';
 import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
@@ -107,7 +108,7 @@ async function readCompleteBody(c: Context): Promise<CiCompleteUploadBody> {
 }
 
 export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): Hono<AdminEnv> {
-  const { db, storage, releaseCache, config } = deps;
+  const { db, storage, releaseCache, config, events } = deps;
   const { now, limits } = options;
   const routes = new Hono<AdminEnv>();
   const appOf = (c: Context<AdminEnv>, principal: Principal) => findAppFor(db, principal, c.req.param('app') ?? '');
@@ -230,9 +231,9 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
 
   /** draft → published through the admin transition table; published stays (a re-run); archived is an admin's call. */
   async function publish(principal: Principal, app: AppRow, ref: string): Promise<ReleaseRow> {
-    const release = await db.transaction().execute(async (trx) => {
+    const { release, changed } = await db.transaction().execute(async (trx) => {
       const current = await findRelease(trx, app, ref, true);
-      if (current.status === 'published') return current;
+      if (current.status === 'published') return { release: current, changed: false };
       if (current.status === 'archived') {
         throw conflict(
           `release ${current.version} was archived by an admin; CI does not publish it again (an admin can: POST /admin/apps/{app}/releases/${current.version}/publish)`,
@@ -240,9 +241,11 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
       }
       checkTransition(current, 'published', 'publish');
       await storageCall(() => checkPublishable(trx, storage, current));
-      return changeStatus(trx, principal, app, current, 'published');
+      return { release: await changeStatus(trx, principal, app, current, 'published'), changed: true };
     });
     releaseCache.invalidate(app.id);
+    // A re-run that finds the release already published changes nothing, and tells nothing.
+    if (changed) await events.emit(releaseEvent('release.published', app, release, principal, { via: 'ci' }));
     return release;
   }
 
