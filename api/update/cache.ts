@@ -3,7 +3,9 @@
  * Per app slug, a snapshot of the app and its published releases, held in memory so that an update
  * check in steady state runs no query.
  *
- * - One query per load (app ⟕ published releases ⟕ ready, verified artifacts); concurrent misses share it.
+ * - One query per load (app ⟕ published releases ⟕ ready, verified artifacts, with the app's channel
+ *   configuration, the channels ever published on and the yanked versions as JSON subqueries); concurrent
+ *   misses share it.
  * - Fresh for `config.updateCacheTtlMs`; an unknown slug is remembered as absent for at most
  *   `ABSENT_TTL_MS`, so a flood of checks for a wrong slug does not reach the database.
  * - `invalidate(appId)` (called by the admin API after every mutation) drops the app at once on this
@@ -11,7 +13,8 @@
  *   instances see the change after the TTL.
  * - A load that fails is never stored; connection failures become `UnavailableError` (503).
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../config.ts';
 import { isConnectionError, UnavailableError } from '../errors.ts';
@@ -142,6 +145,30 @@ export class ReleaseCache {
           'artifacts.size',
           'artifacts.sha256',
           'artifacts.is_default',
+          'releases.rollout_seed',
+          'releases.critical',
+          'releases.min_supported_version',
+          // Release policy, per app: the same on every row, small, and part of the same snapshot read.
+          (eb) =>
+            jsonArrayFrom(
+              eb.selectFrom('release_channels as ch').select(['ch.name', 'ch.follows']).whereRef('ch.app_id', '=', 'apps.id').orderBy('ch.name'),
+            ).as('channel_config'),
+          (eb) =>
+            eb
+              .selectFrom('releases as seen')
+              .select(sql<string[] | null>`json_agg(distinct seen.channel)`.as('channels'))
+              .whereRef('seen.app_id', '=', 'apps.id')
+              .where('seen.pub_date', 'is not', null)
+              .as('published_channels'),
+          (eb) =>
+            jsonArrayFrom(
+              eb
+                .selectFrom('releases as y')
+                .select(['y.version', 'y.replacement_release_id'])
+                .whereRef('y.app_id', '=', 'apps.id')
+                .where('y.yanked_at', 'is not', null)
+                .where('y.status', '<>', 'published'),
+            ).as('yanked'),
         ])
         .where('apps.slug', '=', slug)
         .execute();
@@ -165,6 +192,9 @@ export class ReleaseCache {
           pub_date: row.pub_date,
           created_at: row.created_at!,
           artifacts: [],
+          rollout_seed: row.rollout_seed!,
+          critical: row.critical!,
+          min_supported_version: row.min_supported_version,
         };
         releases.set(row.release_id, release);
       }
@@ -182,7 +212,15 @@ export class ReleaseCache {
       });
     }
     const { snapshot, skipped } = buildSnapshot(
-      { id: first.app_id, slug: first.slug, public_key: first.public_key },
+      {
+        id: first.app_id,
+        slug: first.slug,
+        public_key: first.public_key,
+        channels: first.channel_config,
+        published_channels: first.published_channels ?? [],
+        // Left-join nullability leaks into the subquery's types; both columns are set on these rows.
+        yanked: first.yanked.map((y) => ({ version: y.version!, replacement_release_id: y.replacement_release_id })),
+      },
       [...releases.values()],
       { publicUrl: (key) => this.storage.publicUrl(key), baseUrl: this.config.publicUrl },
     );

@@ -4,16 +4,19 @@
  * the parameters, read the snapshot from memory, walk a few releases, and return precomputed bytes
  * and headers. No query, no JSON.stringify, no middleware.
  *
- *   GET /update/{app}/{target}/{arch}/{current_version}[?bundle_type=…&channel=…]
- *   GET /{app}/update/{os}-{arch}/{current_version}[?bundle_type=…&channel=…]
+ *   GET /update/{app}/{target}/{arch}/{current_version}[?bundle_type=…&channel=…&install_id=…]
+ *   GET /{app}/update/{os}-{arch}/{current_version}[?bundle_type=…&channel=…&install_id=…]
+ *   optional header `X-Install-Id` (same as `install_id`): the install's stable id, for staged rollouts
  *
- * 200  Tauri's dynamic manifest `{version, notes, pub_date, url, signature}`
+ * 200  Tauri's dynamic manifest `{version, notes, pub_date, url, signature}`, plus `critical`,
+ *      `min_supported_version` and `below_minimum` when the release sets them (read as `rawJson`)
  * 204  up to date, or nothing fits this platform and bundle (Tauri then stops asking)
  * 304  `If-None-Match` matched the ETag (per body for 200, per app state for 204)
- * 400  current version is not SemVer, or target/arch/bundle_type/channel is unknown
- * 404  no such app
+ * 400  current version is not SemVer, target/arch/bundle_type/channel is malformed, or the install id is
+ * 404  no such app, or no such channel for the app
  * 503  the database cannot be reached
- * Errors carry `Cache-Control: no-store`, so no CDN remembers an outage or a typo.
+ * Errors carry `Cache-Control: no-store`, so no CDN remembers an outage or a typo. An answer a staged
+ * rollout decided is `Cache-Control: private` with `Vary: X-Install-Id`.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -32,6 +35,7 @@ import {
 import { safeParseVersion, type Version } from '../protocol/semver.ts';
 import type { UsageAnalytics } from '../analytics/recorder.ts';
 import type { ReleaseCache } from './cache.ts';
+import { INSTALL_ID_HEADER, INSTALL_ID_QUERY, parseInstallId } from './rollout.ts';
 import { DEFAULT_CHANNEL, selectUpdate, type UpdateQuery } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
 
@@ -107,14 +111,18 @@ function parseCurrentVersion(text: string): Version {
 
 function parseQuery(c: Context, os: OperatingSystem, arch: Architecture, currentVersion: string): UpdateQuery {
   const current = parseCurrentVersion(currentVersion);
+  const header = c.req.raw.headers.get(INSTALL_ID_HEADER);
   // Most endpoints carry no query string at all; skip parsing it then.
-  if (!c.req.url.includes('?')) return { current, os, arch, bundle: null, channel: DEFAULT_CHANNEL };
+  if (!c.req.url.includes('?')) {
+    return { current, os, arch, bundle: null, channel: DEFAULT_CHANNEL, installId: header === null ? null : parseInstallId(header, undefined) };
+  }
+  const installId = parseInstallId(header, c.req.query(INSTALL_ID_QUERY));
   const bundle = parseBundle(c.req.query('bundle_type'), os);
   const channel = c.req.query('channel') || DEFAULT_CHANNEL;
   if (!CHANNEL.test(channel)) {
     throw badRequest(`invalid channel ${JSON.stringify(channel)}; expected lowercase letters, digits, '.', '_' or '-'`);
   }
-  return { current, os, arch, bundle, channel };
+  return { current, os, arch, bundle, channel, installId };
 }
 
 /** A Map increment in memory (api/analytics/): no query, no await. Both routes name the version `current_version`. */
@@ -130,12 +138,21 @@ function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | 
   const ifNoneMatch = c.req.raw.headers.get('if-none-match');
   const selection = selectUpdate(snapshot, query);
   if (selection.kind === 'update') {
-    const { artifact } = selection;
-    if (etagMatches(ifNoneMatch, artifact.etag)) return new Response(null, { status: 304, headers: artifact.notModifiedHeaders });
-    return new Response(artifact.body, { status: 200, headers: artifact.headers });
+    const { answer, staged } = selection;
+    if (etagMatches(ifNoneMatch, answer.etag)) {
+      return new Response(null, { status: 304, headers: staged ? answer.privateNotModifiedHeaders : answer.notModifiedHeaders });
+    }
+    return new Response(answer.body, { status: 200, headers: staged ? answer.privateHeaders : answer.headers });
   }
-  if (etagMatches(ifNoneMatch, snapshot.etag)) return new Response(null, { status: 304, headers: snapshot.notModifiedHeaders });
-  return new Response(null, { status: 204, headers: snapshot.noContentHeaders });
+  if (selection.kind === 'unknown_channel') {
+    const known = [...snapshot.channels.keys()].sort().join(', ');
+    return publicError(c, notFound(`app ${JSON.stringify(slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`));
+  }
+  const { staged } = selection;
+  if (etagMatches(ifNoneMatch, snapshot.etag)) {
+    return new Response(null, { status: 304, headers: staged ? snapshot.privateNotModifiedHeaders : snapshot.notModifiedHeaders });
+  }
+  return new Response(null, { status: 204, headers: staged ? snapshot.privateNoContentHeaders : snapshot.noContentHeaders });
 }
 
 /** Synchronous while the app's snapshot is cached; a Promise only when it must be loaded. */

@@ -50,7 +50,10 @@ describe('selectUpdate reasons', () => {
 
   it('says up_to_date when nothing eligible is newer', () => {
     expect(selectUpdate(snapshot, query('1.2.0')).kind).toBe('up_to_date');
-    expect(selectUpdate(snapshot, query('0.1.0', 'linux', null, 'beta')).kind).toBe('up_to_date');
+  });
+
+  it('says unknown_channel for a channel the app neither configures nor ever published on', () => {
+    expect(selectUpdate(snapshot, query('0.1.0', 'linux', null, 'beta')).kind).toBe('unknown_channel');
   });
 
   it('says unsigned when the only fit has no signature', () => {

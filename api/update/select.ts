@@ -1,16 +1,28 @@
 /**
  * @module update/select
  * Which artifact, if any, an update check gets. Pure over a snapshot; every outcome is a case of
- * `Selection` with its own reason, and the route maps them to 200 or 204.
+ * `Selection` with its own reason, and the route maps them to 200, 204 or 404.
  *
- * Eligibility is a list of named predicates over (release, query), so channel fallback and staged
- * rollouts can be added as further predicates without touching the loop.
+ * Releases are walked newest first; the first that is eligible and fits the platform wins:
+ * - channel: the release is in the client's channel or one it follows (`snapshot.channels`, channels.ts);
+ *   a channel the app does not know is `unknown_channel`, never another channel's answer;
+ * - never a pre-release filed under `stable`, whoever asks;
+ * - staged rollout (rollout.ts): at 100% everyone, at 0% nobody, in between only installs whose bucket is
+ *   in the cohort; an install outside it walks on to the newest older release it is eligible for (the
+ *   previous full release), if that is newer than what it runs, rather than getting nothing.
+ * - yank: an install running a yanked version that nothing newer is offered to gets the yank's
+ *   replacement, even when it is lower (a downgrade the app must allow, see the README).
+ *
+ * `staged` on every outcome says whether a staged rollout took part in the decision; the route then
+ * sends the private, `Vary: X-Install-Id` headers so no shared cache gives the answer to another install.
  */
 import { type Architecture, type BundleType, DEFAULT_BUNDLE_PREFERENCE, type OperatingSystem } from '../protocol/platforms.ts';
 import { compareVersions, type Version } from '../protocol/semver.ts';
-import type { AppSnapshot, SnapshotArtifact, SnapshotRelease } from './snapshot.ts';
+import { DEFAULT_CHANNEL } from './channels.ts';
+import { inCohort } from './rollout.ts';
+import type { AppSnapshot, ManifestAnswer, SnapshotArtifact, SnapshotRelease } from './snapshot.ts';
 
-export const DEFAULT_CHANNEL = 'stable';
+export { DEFAULT_CHANNEL };
 
 export interface UpdateQuery {
   current: Version;
@@ -19,24 +31,51 @@ export interface UpdateQuery {
   /** The bundle the installed app reports; null when it does not say (absent or `unknown`). */
   bundle: BundleType | null;
   channel: string;
+  /** `X-Install-Id` or `?install_id=`; null: in no staged rollout's cohort. */
+  installId?: string | null;
 }
 
 export type Selection =
-  | { kind: 'update'; release: SnapshotRelease; artifact: SnapshotArtifact }
+  | {
+      kind: 'update';
+      release: SnapshotRelease;
+      artifact: SnapshotArtifact;
+      /** The body and headers to send: `artifact`, or its `below_minimum` variant. */
+      answer: ManifestAnswer;
+      /** Offered as the replacement of the yanked version the install runs; may be lower than it. */
+      replacesYanked: boolean;
+      staged: boolean;
+    }
   /** No eligible release is newer than the running version. */
-  | { kind: 'up_to_date' }
+  | { kind: 'up_to_date'; staged: boolean }
   /** Newer releases exist, but none has an artifact for this platform and bundle. */
-  | { kind: 'no_matching_artifact' }
+  | { kind: 'no_matching_artifact'; staged: boolean }
   /** The only fitting artifacts have no signature, and the client would reject them. */
-  | { kind: 'unsigned' };
+  | { kind: 'unsigned'; staged: boolean }
+  /** The app has no such channel (not configured, no release ever published on it). */
+  | { kind: 'unknown_channel'; staged: false };
 
-type Eligibility = (release: SnapshotRelease, query: UpdateQuery) => boolean;
+type Eligibility = (release: SnapshotRelease, channels: ReadonlySet<string>) => boolean;
 
-const inChannel: Eligibility = (release, query) => release.channel === query.channel;
-/** The stable channel never offers a pre-release, whatever channel it was filed under. */
-const noPrereleaseOnStable: Eligibility = (release, query) => !(release.prerelease && query.channel === DEFAULT_CHANNEL);
+const inChannels: Eligibility = (release, channels) => channels.has(release.channel);
+/** The stable channel never offers a pre-release filed under it, to anyone following it either. */
+const noPrereleaseOnStable: Eligibility = (release) => !(release.prerelease && release.channel === DEFAULT_CHANNEL);
 
-const ELIGIBILITY: readonly Eligibility[] = [inChannel, noPrereleaseOnStable];
+const ELIGIBILITY: readonly Eligibility[] = [inChannels, noPrereleaseOnStable];
+
+function eligible(release: SnapshotRelease, channels: ReadonlySet<string>): boolean {
+  for (const predicate of ELIGIBILITY) if (!predicate(release, channels)) return false;
+  return true;
+}
+
+// The non-update outcomes carry no per-check data: one frozen object each, no allocation on the hot path.
+const OUTCOMES = {
+  up_to_date: [{ kind: 'up_to_date', staged: false }, { kind: 'up_to_date', staged: true }],
+  no_matching_artifact: [{ kind: 'no_matching_artifact', staged: false }, { kind: 'no_matching_artifact', staged: true }],
+  unsigned: [{ kind: 'unsigned', staged: false }, { kind: 'unsigned', staged: true }],
+} as const satisfies Record<string, readonly [Selection, Selection]>;
+const UNKNOWN_CHANNEL: Selection = { kind: 'unknown_channel', staged: false };
+const outcome = (kind: keyof typeof OUTCOMES, staged: boolean): Selection => OUTCOMES[kind][staged ? 1 : 0];
 
 type Fit = SnapshotArtifact | 'unsigned' | null;
 
@@ -63,21 +102,47 @@ export function fitArtifact(candidates: readonly SnapshotArtifact[], os: Operati
   return chosen.signed ? chosen : 'unsigned';
 }
 
+function update(release: SnapshotRelease, artifact: SnapshotArtifact, query: UpdateQuery, replacesYanked: boolean, staged: boolean): Selection {
+  const below = artifact.belowMinimum !== null && compareVersions(query.current, release.minSupportedVersion!) < 0;
+  return { kind: 'update', release, artifact, answer: below ? artifact.belowMinimum! : artifact, replacesYanked, staged };
+}
+
+/** The replacement of the yanked version the install runs, if it has one that fits; rollout does not gate it. */
+function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: string): [SnapshotRelease, SnapshotArtifact] | null {
+  for (const { version, replacement } of snapshot.yanked) {
+    if (replacement === null || compareVersions(version, query.current) !== 0) continue;
+    const candidates = replacement.platforms.get(platform);
+    const fit = candidates ? fitArtifact(candidates, query.os, query.bundle) : null;
+    return fit === null || fit === 'unsigned' ? null : [replacement, fit];
+  }
+  return null;
+}
+
 export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery): Selection {
+  const channels = snapshot.channels.get(query.channel);
+  if (channels === undefined) return UNKNOWN_CHANNEL;
   const platform = `${query.os}-${query.arch}`;
+  const installId = query.installId ?? null;
   let newer = false;
   let unsigned = false;
+  let staged = false;
   // Newest first: the first fitting release wins, and an older one may serve a platform the newest lacks.
   for (const release of snapshot.releases) {
     if (compareVersions(release.version, query.current) <= 0) break;
-    if (!ELIGIBILITY.every((eligible) => eligible(release, query))) continue;
+    if (!eligible(release, channels)) continue;
+    if (release.staged) staged = true;
+    if (!inCohort(release.rolloutPercent, release.rolloutSeed, installId)) continue;
     newer = true;
     const candidates = release.platforms.get(platform);
     if (!candidates) continue;
     const fit = fitArtifact(candidates, query.os, query.bundle);
     if (fit === 'unsigned') unsigned = true;
-    else if (fit) return { kind: 'update', release, artifact: fit };
+    else if (fit) return update(release, fit, query, false, staged);
   }
-  if (unsigned) return { kind: 'unsigned' };
-  return newer ? { kind: 'no_matching_artifact' } : { kind: 'up_to_date' };
+  if (snapshot.yanked.length > 0) {
+    const replacement = replacementFor(snapshot, query, platform);
+    if (replacement) return update(replacement[0], replacement[1], query, true, staged);
+  }
+  if (unsigned) return outcome('unsigned', staged);
+  return outcome(newer ? 'no_matching_artifact' : 'up_to_date', staged);
 }

@@ -1,20 +1,43 @@
 /**
  * @module update/snapshot
  * What one app's update checks and downloads need, computed once per load so a check does no query,
- * no JSON.stringify and no hashing: per artifact the exact 200 body, its ETag and its headers; per
- * app the ETag of "nothing for you" (204). Pure: rows in, snapshot out.
+ * no JSON.stringify and no hashing (beyond a staged rollout's bucket): per artifact the exact 200 body,
+ * its ETag and its headers; per app the ETag of "nothing for you" (204), its channels resolved, and its
+ * yanked versions with their replacements. Pure: rows in, snapshot out.
+ *
+ * Release policy in the body: a release marked critical adds `"critical": true`; one with a minimum
+ * supported version adds `"min_supported_version"` and `"below_minimum"` (true for installs below it, so
+ * two bodies are precomputed). Tauri ignores unknown fields and exposes the whole body as `rawJson`.
+ *
+ * Every answer has two header sets: public (a CDN may keep it) and private with `Vary: X-Install-Id`, used
+ * when a staged rollout took part in the decision, so no shared cache hands one install's answer to another.
  */
 import { createHash } from 'node:crypto';
 import { BUNDLE_TYPES, type BundleType, parsePlatformKey } from '../protocol/platforms.ts';
-import { compareVersions, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
+import { compareVersions, formatVersion, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
+import { type ChannelConfig, resolveChannels } from './channels.ts';
 
 /** Short, so a CDN picks up a new release within a minute; errors are never cached (see routes). */
 export const UPDATE_CACHE_CONTROL = 'public, max-age=60';
+/** For answers a staged rollout decided: only the install's own cache may keep them. */
+export const PRIVATE_UPDATE_CACHE_CONTROL = 'private, max-age=60';
+export const INSTALL_VARY = 'X-Install-Id';
 
 export interface AppInput {
   id: string;
   slug: string;
   public_key: string | null;
+  /** The app's configured channels (release_channels); default none, i.e. only `stable`. */
+  channels?: readonly ChannelConfig[];
+  /** Channels named by any release ever published (pub_date set); they are known even when not configured. */
+  published_channels?: readonly string[];
+  /** Yanked releases (archived, yanked_at set), with the id of the published release that replaces each. */
+  yanked?: readonly YankedInput[];
+}
+
+export interface YankedInput {
+  version: string;
+  replacement_release_id: string | null;
 }
 
 export interface ArtifactInput {
@@ -38,9 +61,25 @@ export interface ReleaseInput {
   pub_date: Date | null;
   created_at: Date;
   artifacts: ArtifactInput[];
+  /** Default: the release id (tests); the database always has its own random seed. */
+  rollout_seed?: string;
+  critical?: boolean;
+  min_supported_version?: string | null;
 }
 
-export interface SnapshotArtifact {
+/** One precomputed 200: the body Tauri reads, its ETag, and the headers for each way it may be cached. */
+export interface ManifestAnswer {
+  /** The exact 200 body: Tauri's dynamic manifest, plus the policy fields. */
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly etag: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly notModifiedHeaders: Readonly<Record<string, string>>;
+  /** `private` and `Vary: X-Install-Id`: for answers a staged rollout decided. */
+  readonly privateHeaders: Readonly<Record<string, string>>;
+  readonly privateNotModifiedHeaders: Readonly<Record<string, string>>;
+}
+
+export interface SnapshotArtifact extends ManifestAnswer {
   readonly id: string;
   /** `{os}-{arch}` */
   readonly platform: string;
@@ -56,11 +95,8 @@ export interface SnapshotArtifact {
   readonly sha256: string;
   /** Where the updater downloads it from. */
   readonly url: string;
-  /** The exact 200 body: Tauri's dynamic manifest. */
-  readonly body: Uint8Array<ArrayBuffer>;
-  readonly etag: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly notModifiedHeaders: Readonly<Record<string, string>>;
+  /** The answer for installs below the release's minimum supported version (`below_minimum: true`); null without one. */
+  readonly belowMinimum: ManifestAnswer | null;
 }
 
 export interface SnapshotRelease {
@@ -71,6 +107,11 @@ export interface SnapshotRelease {
   readonly channel: string;
   readonly prerelease: boolean;
   readonly rolloutPercent: number;
+  readonly rolloutSeed: string;
+  /** 0 < rolloutPercent < 100: whether an install is offered it depends on its id. */
+  readonly staged: boolean;
+  readonly critical: boolean;
+  readonly minSupportedVersion: Version | null;
   /** As in the 200 body: the notes ('' when none) and the RFC 3339 publication date. */
   readonly notes: string;
   readonly pubDate: string;
@@ -84,10 +125,16 @@ export interface AppSnapshot {
   readonly releases: readonly SnapshotRelease[];
   /** Downloadable files by `{version}/{file name}`. */
   readonly files: ReadonlyMap<string, { readonly release: SnapshotRelease; readonly artifact: SnapshotArtifact }>;
+  /** Every known channel → the channels its clients are served from (itself included); see channels.ts. */
+  readonly channels: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Yanked versions; installs running one are offered its replacement (null: none, or no longer published). */
+  readonly yanked: readonly { readonly version: Version; readonly versionText: string; readonly replacement: SnapshotRelease | null }[];
   /** ETag of a 204: changes whenever anything that could be served changes. */
   readonly etag: string;
   readonly noContentHeaders: Readonly<Record<string, string>>;
   readonly notModifiedHeaders: Readonly<Record<string, string>>;
+  readonly privateNoContentHeaders: Readonly<Record<string, string>>;
+  readonly privateNotModifiedHeaders: Readonly<Record<string, string>>;
 }
 
 export interface UrlOptions {
@@ -109,14 +156,35 @@ export function rfc3339(date: Date): string {
   return text.endsWith('.000Z') ? `${text.slice(0, -5)}Z` : text;
 }
 
+function headerSets(etag: string) {
+  const vary = { 'cache-control': PRIVATE_UPDATE_CACHE_CONTROL, vary: INSTALL_VARY, etag };
+  return {
+    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag }),
+    notModifiedHeaders: Object.freeze({ 'cache-control': UPDATE_CACHE_CONTROL, etag }),
+    privateHeaders: Object.freeze({ 'content-type': 'application/json', ...vary }),
+    privateNotModifiedHeaders: Object.freeze(vary),
+  };
+}
+
+function answerOf(manifest: Record<string, unknown>): ManifestAnswer {
+  const body = encoder.encode(JSON.stringify(manifest));
+  const etag = digest(body);
+  return { body, etag, ...headerSets(etag) };
+}
+
 function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, pubDate: string, urls: UrlOptions): SnapshotArtifact {
   const url =
     urls.publicUrl(a.storage_key) ??
     `${urls.baseUrl}/download/${app.slug}/${encodeURIComponent(release.version)}/${encodeURIComponent(a.file_name)}`;
-  const body = encoder.encode(
-    JSON.stringify({ version: release.version, notes: release.notes ?? '', pub_date: pubDate, url, signature: a.signature }),
-  );
-  const etag = digest(body);
+  // Tauri's five fields first and always; policy fields only when set, so ordinary bodies stay as they were.
+  const manifest: Record<string, unknown> = { version: release.version, notes: release.notes ?? '', pub_date: pubDate, url, signature: a.signature };
+  if (release.critical) manifest.critical = true;
+  const minimum = release.min_supported_version ?? null;
+  if (minimum !== null) {
+    manifest.min_supported_version = minimum;
+    manifest.below_minimum = false;
+  }
+  const answer = answerOf(manifest);
   return {
     id: a.id,
     platform: a.platform,
@@ -129,10 +197,8 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     size: a.size,
     sha256: a.sha256,
     url,
-    body,
-    etag,
-    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag }),
-    notModifiedHeaders: Object.freeze({ 'cache-control': UPDATE_CACHE_CONTROL, etag }),
+    ...answer,
+    belowMinimum: minimum === null ? null : answerOf({ ...manifest, below_minimum: true }),
   };
 }
 
@@ -166,6 +232,8 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       if (list) list.push(artifact);
       else platforms.set(artifact.platform, [artifact]);
     }
+    const minimum = release.min_supported_version ? safeParseVersion(release.min_supported_version) : null;
+    if (minimum && !minimum.success) skipped.push(`release ${release.id}: min_supported_version ignored: ${minimum.error}`);
     const snapshotRelease: SnapshotRelease = {
       id: release.id,
       version: parsed.version,
@@ -173,6 +241,10 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       channel: release.channel,
       prerelease: isPrerelease(parsed.version),
       rolloutPercent: release.rollout_percent,
+      rolloutSeed: release.rollout_seed ?? release.id,
+      staged: release.rollout_percent > 0 && release.rollout_percent < 100,
+      critical: release.critical ?? false,
+      minSupportedVersion: minimum?.success ? minimum.version : null,
       notes: release.notes ?? '',
       pubDate,
       platforms,
@@ -181,6 +253,16 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     for (const artifact of artifacts) files.set(fileKey(release.version, artifact.fileName), { release: snapshotRelease, artifact });
   }
   built.sort((a, b) => compareVersions(b.version, a.version));
+
+  const channels = resolveChannels(app.channels ?? [], [...(app.published_channels ?? []), ...built.map((r) => r.channel)]);
+  const byId = new Map(built.map((r) => [r.id, r]));
+  const yanked: AppSnapshot['yanked'][number][] = [];
+  for (const y of app.yanked ?? []) {
+    const parsed = safeParseVersion(y.version);
+    if (!parsed.success) continue;
+    const replacement = y.replacement_release_id === null ? null : (byId.get(y.replacement_release_id) ?? null);
+    yanked.push({ version: parsed.version, versionText: y.version, replacement });
+  }
 
   // Everything a response can depend on, in a stable order, so the 204 ETag changes exactly when it should.
   const state = JSON.stringify([
@@ -191,17 +273,27 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       r.versionText,
       r.channel,
       r.rolloutPercent,
+      r.rolloutSeed,
+      r.critical,
+      r.minSupportedVersion && formatVersion(r.minSupportedVersion),
       [...r.platforms.values()].flat().map((a) => [a.id, a.etag, a.bundle, a.isDefault]).sort(),
     ]),
+    [...channels].map(([name, set]) => [name, [...set]]),
+    yanked.map((y) => [y.versionText, y.replacement?.id ?? null]),
   ]);
   const etag = digest(state);
+  const { notModifiedHeaders, privateNotModifiedHeaders } = headerSets(etag);
   const snapshot: AppSnapshot = {
     app: { id: app.id, slug: app.slug, publicKey: app.public_key },
     releases: built,
     files,
+    channels,
+    yanked,
     etag,
-    noContentHeaders: Object.freeze({ 'cache-control': UPDATE_CACHE_CONTROL, etag }),
-    notModifiedHeaders: Object.freeze({ 'cache-control': UPDATE_CACHE_CONTROL, etag }),
+    noContentHeaders: notModifiedHeaders,
+    notModifiedHeaders,
+    privateNoContentHeaders: privateNotModifiedHeaders,
+    privateNotModifiedHeaders,
   };
   return { snapshot, skipped };
 }
