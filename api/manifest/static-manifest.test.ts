@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkForUpdate, type ClientPlatform, parseRemoteRelease } from '../../test/support/tauri.ts';
-import { type ArtifactInput, buildSnapshot, type ReleaseInput } from '../update/snapshot.ts';
+import { type AppInput, type ArtifactInput, buildSnapshot, type ReleaseInput } from '../update/snapshot.ts';
 import { channelsOf, staticManifest } from './static-manifest.ts';
 
 const CDN = 'https://cdn.example.com';
@@ -35,8 +35,9 @@ const release = (version: string, artifacts: ArtifactInput[], extra: Partial<Rel
   artifacts,
   ...extra,
 });
-const snapshotOf = (...releases: ReleaseInput[]) =>
-  buildSnapshot({ id: 'app', slug: 'app', public_key: null }, releases, {
+const snapshotOf = (...releases: ReleaseInput[]) => snapshotWith({}, ...releases);
+const snapshotWith = (app: Partial<AppInput>, ...releases: ReleaseInput[]) =>
+  buildSnapshot({ id: 'app', slug: 'app', public_key: null, ...app }, releases, {
     publicUrl: (key) => `${CDN}/${key}`,
     baseUrl: 'http://api.example.com',
   }).snapshot;
@@ -125,6 +126,29 @@ describe('staticManifest', () => {
     expect(staticManifest(snapshot, 'nightly')).toEqual({ kind: 'unknown_channel' });
     const beta = staticManifest(snapshot, 'beta');
     expect(beta.kind === 'manifest' && beta.manifest.version).toBe('2.0.0-beta.1');
+  });
+
+  it('serves a channel from the channels it follows: beta gets stable when stable is newer', () => {
+    const channels = [{ name: 'beta', follows: 'stable' }, { name: 'nightly', follows: 'beta' }, { name: 'lts', follows: null }];
+    const versionIn = (snap: ReturnType<typeof snapshotOf>, channel: string) => {
+      const built = staticManifest(snap, channel);
+      return built.kind === 'manifest' ? built.manifest.version : built.kind;
+    };
+    const older = snapshotWith({ channels }, full('1.2.0'), full('2.0.0-beta.1', { channel: 'beta' }));
+    expect(['stable', 'beta', 'nightly', 'lts', 'other'].map((c) => versionIn(older, c))).toEqual(['1.2.0', '2.0.0-beta.1', '2.0.0-beta.1', 'no_release', 'unknown_channel']);
+    expect(channelsOf(older)).toEqual(['beta', 'lts', 'nightly', 'stable']);
+    const newer = snapshotWith({ channels }, full('2.0.0'), full('2.0.0-beta.1', { channel: 'beta' }));
+    expect(['stable', 'beta', 'nightly'].map((c) => versionIn(newer, c))).toEqual(['2.0.0', '2.0.0', '2.0.0']);
+    // A channel known only because a release was once published in it still exists, empty: its file is deleted.
+    expect(versionIn(snapshotWith({ published_channels: ['canary'] }), 'canary')).toBe('no_release');
+  });
+
+  it('carries the critical and minimum-version fields the app reads from rawJson, and no per-install field', () => {
+    const built = staticManifest(snapshotOf(full('1.2.0', { critical: true, min_supported_version: '1.1.0' })), 'stable');
+    expect(built.kind === 'manifest' && built.manifest).toMatchObject({ version: '1.2.0', critical: true, min_supported_version: '1.1.0' });
+    expect(built.kind === 'manifest' && 'below_minimum' in built.manifest).toBe(false);
+    const plain = staticManifest(snapshotOf(full('1.2.0')), 'stable');
+    expect(plain.kind === 'manifest' && Object.keys(plain.manifest)).toEqual(['version', 'notes', 'pub_date', 'platforms']);
   });
 
   it.each([

@@ -9,9 +9,13 @@
  *
  * Rules (docs/tauri-updater.md §1.4–1.6):
  * - ONE version per file. It is the newest release a client of the channel without an install id would
- *   get: published, in the channel, at 100% rollout, and never a pre-release on `stable`. A release still
- *   rolling out is not in the static file (a file cannot bucket), so during an outage everybody gets the
- *   last full release.
+ *   get: published, in the channel or one it follows (`snapshot.channels`), at 100% rollout, and never a
+ *   pre-release filed under `stable`. A release still rolling out is not in the static file (a file cannot
+ *   bucket), so during an outage everybody gets the last full release.
+ * - Release policy: `critical` and `min_supported_version` as in the dynamic answer. `below_minimum` is
+ *   per install, so it is not in the file: an app compares `min_supported_version` with its own version.
+ *   A yanked version's replacement is not offered either (one version per file, and Tauri only installs
+ *   a newer one unless the app allows downgrades).
  * - Every signed artifact of that release gets its `{os}-{arch}-{bundle}` key (`linux-x86_64-deb` → the
  *   .deb, `-appimage` → the AppImage), and each platform's plain `{os}-{arch}` key gets the artifact the
  *   dynamic endpoint gives a client that does not name its bundle (`fitArtifact`: the one marked default,
@@ -25,6 +29,7 @@
  *   client reject the whole file.
  */
 import { bundleBelongsTo, parsePlatformKey } from '../protocol/platforms.ts';
+import { formatVersion } from '../protocol/semver.ts';
 import { DEFAULT_CHANNEL, fitArtifact } from '../update/select.ts';
 import { type AppSnapshot, type SnapshotArtifact, type SnapshotRelease, UPDATE_CACHE_CONTROL } from '../update/snapshot.ts';
 import { createHash } from 'node:crypto';
@@ -39,6 +44,10 @@ export interface StaticManifest {
   notes: string;
   pub_date: string;
   platforms: Record<string, StaticManifestEntry>;
+  /** Only when the release is marked critical. */
+  critical?: true;
+  /** Only when the release has a minimum supported version. */
+  min_supported_version?: string;
 }
 
 export type StaticManifestResult =
@@ -56,16 +65,16 @@ export type StaticManifestResult =
   /** The channel exists, but none of its releases is fully rolled out and servable. */
   | { kind: 'no_release' };
 
-/** What a client that sends no install id may be offered: full rollout, and no pre-release on stable. */
-function servesWithoutInstallId(release: SnapshotRelease, channel: string): boolean {
+/** What a client that sends no install id may be offered (as update/select.ts decides): full rollout only. */
+function servesWithoutInstallId(release: SnapshotRelease, channels: ReadonlySet<string>): boolean {
   return (
-    release.channel === channel && release.rolloutPercent >= 100 && !(release.prerelease && channel === DEFAULT_CHANNEL)
+    channels.has(release.channel) && release.rolloutPercent >= 100 && !(release.prerelease && release.channel === DEFAULT_CHANNEL)
   );
 }
 
-/** Channels that exist for the app: `stable` always, and every channel a published release is in. */
+/** Channels the app knows (channels.ts): `stable`, the configured ones, and those of published releases. */
 export function channelsOf(snapshot: AppSnapshot): string[] {
-  return [...new Set([DEFAULT_CHANNEL, ...snapshot.releases.map((release) => release.channel)])].sort();
+  return [...new Set([DEFAULT_CHANNEL, ...snapshot.channels.keys()])].sort();
 }
 
 function entry(artifact: SnapshotArtifact): StaticManifestEntry {
@@ -95,15 +104,16 @@ const encoder = new TextEncoder();
 const memo = new WeakMap<AppSnapshot, Map<string, StaticManifestResult>>();
 
 function build(snapshot: AppSnapshot, channel: string): StaticManifestResult {
-  if (channel !== DEFAULT_CHANNEL && !snapshot.releases.some((release) => release.channel === channel)) {
-    return { kind: 'unknown_channel' };
-  }
+  const channels = snapshot.channels.get(channel) ?? (channel === DEFAULT_CHANNEL ? new Set([DEFAULT_CHANNEL]) : null);
+  if (channels === null) return { kind: 'unknown_channel' };
   // Newest first; the first servable release with at least one entry is the file's one version.
   for (const release of snapshot.releases) {
-    if (!servesWithoutInstallId(release, channel)) continue;
+    if (!servesWithoutInstallId(release, channels)) continue;
     const platforms = platformEntries(release);
     if (Object.keys(platforms).length === 0) continue;
     const manifest: StaticManifest = { version: release.versionText, notes: release.notes, pub_date: release.pubDate, platforms };
+    if (release.critical) manifest.critical = true;
+    if (release.minSupportedVersion !== null) manifest.min_supported_version = formatVersion(release.minSupportedVersion);
     const body = encoder.encode(JSON.stringify(manifest));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     const headers = Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag });
