@@ -6,6 +6,7 @@
  *   /apps/:app/releases                          releases.ts
  *   /apps/:app/releases/:release/artifacts       artifacts.ts
  *   /apps/:app/publishers                        publishers.ts (trusted publishing, GitHub OIDC)
+ *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
  *   /keys                                        api-keys.ts
  *   /audit                                       audit-routes.ts
  *
@@ -17,6 +18,7 @@
  */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
+import { analyticsRouteDocs, analyticsRoutes } from '../analytics/routes.ts';
 import { type RouteDoc, withPrefix } from '../docs/registry.ts';
 import { apiKeyRouteDocs, apiKeyRoutes } from './api-keys.ts';
 import { appRouteDocs, appRoutes } from './apps.ts';
@@ -35,6 +37,7 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.route('/apps/:app/releases/:release/artifacts', artifactRoutes(deps));
   admin.route('/apps/:app/releases', releaseRoutes(deps));
   admin.route('/apps/:app/publishers', publisherRoutes(deps));
+  admin.route('/apps/:app/analytics', analyticsRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
   admin.route('/audit', auditRoutes(deps));
   return admin;
@@ -46,6 +49,7 @@ export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases`, releaseRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases/{release}/artifacts`, artifactRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/publishers`, publisherRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/analytics`, analyticsRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
 ];

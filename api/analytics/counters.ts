@@ -20,7 +20,7 @@ export interface CheckCount {
   readonly appId: string;
   /** UTC `YYYY-MM-DD`. */
   readonly day: string;
-  /** As the client sent it (already checked to be SemVer); normalised when written. */
+  /** The client's version (already checked to be SemVer), without leading `v`s. */
   readonly version: string;
   /** `{os}-{arch}` */
   readonly platform: string;
@@ -112,8 +112,11 @@ export class UsageCounters {
   }
 
   /** One update check. `now` in milliseconds; `installId` already validated (or null). */
-  recordCheck(now: number, appId: string, version: string, platform: string, channel: string, country: string, installId: string | null): void {
+  recordCheck(now: number, appId: string, sentVersion: string, platform: string, channel: string, country: string, installId: string | null): void {
     if (now >= this.#dayEndsAt) this.#startDay(now);
+    // The Tauri client's parser drops leading `v`s and is otherwise strict, so valid SemVer without
+    // them is already canonical: `v1.2.0` and `1.2.0` are one version and one install.
+    const version = sentVersion.charCodeAt(0) === 118 /* v */ ? sentVersion.replace(/^v+/, '') : sentVersion;
     if (version.length > MAX_COUNTED_VERSION_LENGTH) {
       this.#dropped++;
       return;
