@@ -199,6 +199,10 @@ function releaseFields(row: ReleaseRow) {
     pub_date: row.pub_date === null ? null : iso(row.pub_date),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
+    critical: row.critical,
+    min_supported_version: row.min_supported_version,
+    yanked_at: row.yanked_at === null ? null : iso(row.yanked_at),
+    replacement_release_id: row.replacement_release_id,
   };
 }
 

@@ -39,6 +39,7 @@ import {
   toReleaseSummary,
 } from './release-store.ts';
 import { patchEvent, releaseEvent } from './release-events.ts';
+import { checkMinimumVersion } from './release-policy.ts';
 import { readJson, readQuery } from './request.ts';
 
 export { releaseRouteDocs } from './release-docs.ts';
@@ -228,6 +229,11 @@ async function plannedChanges(trx: Db, current: ReleaseRow, body: UpdateReleaseB
   if (body.notes !== undefined && body.notes !== current.notes) changes.notes = body.notes;
   if (body.channel !== undefined && body.channel !== current.channel) changes.channel = body.channel;
   if (body.rollout_percent !== undefined && body.rollout_percent !== current.rollout_percent) changes.rollout_percent = body.rollout_percent;
+  if (body.critical !== undefined && body.critical !== current.critical) changes.critical = body.critical;
+  if (body.min_supported_version !== undefined && body.min_supported_version !== current.min_supported_version) {
+    checkMinimumVersion(current.version, body.min_supported_version);
+    changes.min_supported_version = body.min_supported_version;
+  }
   if (body.status !== undefined && body.status !== current.status) {
     checkTransition(current, body.status, 'patch');
     Object.assign(changes, statusChange(current, body.status));

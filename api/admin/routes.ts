@@ -3,7 +3,8 @@
  * The admin API, mounted at `/admin`; every route needs `Authorization: Bearer <api key>`.
  *
  *   /apps                                        apps.ts
- *   /apps/:app/releases                          releases.ts
+ *   /apps/:app/releases                          releases.ts (+ release-policy.ts: yank)
+ *   /apps/:app/channels                          channels.ts (release channels and what each follows)
  *   /apps/:app/releases/:release/artifacts       artifacts.ts
  *   /apps/:app/publishers                        publishers.ts (trusted publishing, GitHub OIDC)
  *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
@@ -27,6 +28,8 @@ import { auditRouteDocs, auditRoutes } from './audit-routes.ts';
 import { type AdminEnv, apiKeyAuth } from './auth.ts';
 import { publisherRouteDocs, publisherRoutes } from './publishers.ts';
 import { releaseRouteDocs, releaseRoutes } from './releases.ts';
+import { channelRouteDocs, channelRoutes } from './channels.ts';
+import { releasePolicyRouteDocs, releasePolicyRoutes } from './release-policy.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -35,7 +38,9 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.use('*', apiKeyAuth(deps.db, deps.config));
   admin.route('/apps', appRoutes(deps));
   admin.route('/apps/:app/releases/:release/artifacts', artifactRoutes(deps));
+  admin.route('/apps/:app/releases', releasePolicyRoutes(deps));
   admin.route('/apps/:app/releases', releaseRoutes(deps));
+  admin.route('/apps/:app/channels', channelRoutes(deps));
   admin.route('/apps/:app/publishers', publisherRoutes(deps));
   admin.route('/apps/:app/analytics', analyticsRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
@@ -47,6 +52,8 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
 export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps`, appRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases`, releaseRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases`, releasePolicyRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/channels`, channelRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases/{release}/artifacts`, artifactRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/publishers`, publisherRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/analytics`, analyticsRouteDocs),

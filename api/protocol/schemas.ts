@@ -169,6 +169,11 @@ export const updateReleaseBodySchema = z
     notes: notesSchema.nullable().optional(),
     channel: releaseChannelSchema.optional(),
     rollout_percent: rolloutSchema.optional(),
+    critical: z.boolean().optional().meta({ description: 'served as "critical": true in the update manifest (rawJson)' }),
+    min_supported_version: releaseVersionSchema
+      .nullable()
+      .optional()
+      .meta({ description: 'installs below it are told "below_minimum": true; not above the release\'s own version; null clears it' }),
     status: releaseStatusSchema
       .optional()
       .meta({ description: 'published → archived, archived → published; a draft is published with POST …/publish' }),
@@ -222,6 +227,10 @@ const releaseFields = {
   pub_date: timestampSchema.nullable().meta({ description: 'when first published; kept when re-published' }),
   created_at: timestampSchema,
   updated_at: timestampSchema,
+  critical: z.boolean(),
+  min_supported_version: z.string().nullable(),
+  yanked_at: timestampSchema.nullable().meta({ description: 'when yanked: no longer offered; installs on it get the replacement' }),
+  replacement_release_id: uuidSchema.nullable().meta({ description: 'what installs on this yanked release are offered' }),
 };
 export const releaseSummarySchema = z.object({ ...releaseFields, artifacts: z.array(artifactSummarySchema) });
 export type ReleaseSummaryBody = z.infer<typeof releaseSummarySchema>;
@@ -248,3 +257,38 @@ export const uploadArtifactFormSchema = z
     file: z.string().meta({ format: 'binary', description: 'the artifact; must be the LAST part' }),
   })
   .meta({ description: 'fields first, then the file part (curl -F sends parts in the order given)' });
+
+// ---- release policy: channels and yanks (api/update/channels.ts, api/admin/release-policy.ts) -----
+
+export const channelConfigSchema = z.strictObject({
+  name: releaseChannelSchema,
+  follows: releaseChannelSchema
+    .nullable()
+    .default(null)
+    .meta({ description: 'the more stable channel whose releases this channel\'s clients also get (e.g. beta follows stable); null: none' }),
+});
+
+export const putChannelsBodySchema = z
+  .strictObject({ channels: z.array(channelConfigSchema).max(32) })
+  .meta({ description: 'the whole configuration; channels left out are no longer configured (stable always exists and follows nothing)' });
+export type PutChannelsBody = z.infer<typeof putChannelsBodySchema>;
+
+export const channelSchema = z.object({
+  name: z.string(),
+  follows: z.string().nullable(),
+  configured: z.boolean().meta({ description: 'false: known only because releases were published on it (it follows nothing)' }),
+  serves_from: z.array(z.string()).meta({ description: 'the channels a client of this one is offered releases from, most specific first' }),
+  published_releases: z.number().int(),
+});
+export const channelListSchema = z.object({ channels: z.array(channelSchema) });
+
+export const yankReleaseBodySchema = z.strictObject({
+  replacement: z
+    .string()
+    .min(1)
+    .max(140)
+    .optional()
+    .meta({ description: 'id or version of a published release offered to installs on the yanked one, even when lower' }),
+  reason: z.string().trim().max(2000).optional().meta({ description: 'kept in the audit log and the release.yanked event' }),
+});
+export type YankReleaseBody = z.infer<typeof yankReleaseBodySchema>;
