@@ -125,11 +125,12 @@ function parseQuery(c: Context, os: OperatingSystem, arch: Architecture, current
   return { current, os, arch, bundle, channel, installId };
 }
 
-/** A Map increment in memory (api/analytics/): no query, no await. Both routes name the version `current_version`. */
+/**
+ * A Map increment in memory (api/analytics/): no query, no await. The install id is the one already
+ * parsed for rollouts; both routes name the version `current_version`.
+ */
 function countCheck(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot, query: UpdateQuery): void {
-  const headers = c.req.raw.headers;
-  const installId = headers.get('x-install-id') ?? (c.req.url.includes('?') ? c.req.query('install_id') : undefined);
-  analytics.recordCheck(snapshot.app.id, c.req.param('current_version')!, `${query.os}-${query.arch}`, query.channel, headers, installId);
+  analytics.recordCheck(snapshot.app.id, c.req.param('current_version')!, `${query.os}-${query.arch}`, query.channel, c.req.raw.headers, query.installId);
 }
 
 function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
