@@ -29,6 +29,7 @@ import { StaticManifestWriter } from './manifest/writer.ts';
 import type { Storage } from './storage/storage.ts';
 import { ReleaseCache } from './update/cache.ts';
 import { updateRoutes } from './update/routes.ts';
+import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -40,6 +41,8 @@ export interface AppDeps {
   events: ReleaseEvents;
   /** Update-check and download counters, in memory, flushed in one statement per interval. */
   analytics: UsageAnalytics;
+  /** Signed webhook deliveries of release events, with retries; `start()` its scheduler in long-lived servers. */
+  webhooks: WebhookDispatcher;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };
@@ -49,7 +52,10 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const events = new ReleaseEvents();
   // The static failover manifest in storage follows every release event.
   events.subscribe(new StaticManifestWriter(releaseCache, storage).onEvent);
-  return { config, db, storage, releaseCache, events, analytics: new UsageAnalytics(db) };
+  // Webhooks: delivery rows are inserted before emit returns; sending happens in the background.
+  const webhooks = new WebhookDispatcher(db, config.webhooks);
+  events.subscribe((event) => webhooks.enqueue(event).then(() => undefined));
+  return { config, db, storage, releaseCache, events, analytics: new UsageAnalytics(db), webhooks };
 }
 
 export function createApp(deps: AppDeps): Hono {

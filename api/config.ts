@@ -40,6 +40,20 @@ const envSchema = z
       const problem = value === undefined ? null : checkOidcIssuer(value);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
+    /** Webhooks may target private/loopback addresses (and http:// on loopback); see api/webhooks/targets.ts. */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.stringbool().default(false),
+    /** Seconds to wait before each retry of a failed delivery (±20% jitter); attempts = retries + 1. */
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .trim()
+      .default('15,60,240,960')
+      .refine((value) => /^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?){0,18}$/.test(value), {
+        message: 'WEBHOOK_RETRY_SCHEDULE must be up to 19 comma-separated numbers of seconds, e.g. 15,60,240,960',
+      }),
+    /** How long one delivery attempt may take, connect to status line. */
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.05).max(30).default(5),
+    /** Failed attempts in a row after which an endpoint's circuit opens (deliveries recorded, not sent). */
+    WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(15),
     /** The `aud` our tokens must carry; unset turns trusted publishing off. See `checkOidcAudience`. */
     OIDC_AUDIENCE: optionalText.superRefine((value, ctx) => {
       const problem = value === undefined ? null : checkOidcAudience(value);
@@ -116,8 +130,18 @@ export interface Config {
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
   neonWsProxy: string | undefined;
+  /** Webhook delivery policy (api/webhooks/). */
+  webhooks: WebhookSettings;
   /** GitHub Actions OIDC ("trusted publishing", `POST /ci/token`); off while `audience` is unset. */
   oidc: { issuer: string; audience: string | undefined };
+}
+
+export interface WebhookSettings {
+  allowPrivateTargets: boolean;
+  /** Delay before retry n (n = 1…); one attempt more than there are delays. */
+  retryDelaysMs: number[];
+  timeoutMs: number;
+  circuitThreshold: number;
 }
 
 export class ConfigError extends Error {
@@ -165,5 +189,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
     neonWsProxy: e.NEON_WS_PROXY,
     oidc: { issuer: e.OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER, audience: e.OIDC_AUDIENCE },
+    webhooks: {
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      retryDelaysMs: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),
+      timeoutMs: Math.round(e.WEBHOOK_TIMEOUT_SECONDS * 1000),
+      circuitThreshold: e.WEBHOOK_CIRCUIT_FAILURES,
+    },
   });
 }

@@ -7,6 +7,7 @@
  *   /apps/:app/channels                          channels.ts (release channels and what each follows)
  *   /apps/:app/releases/:release/artifacts       artifacts.ts
  *   /apps/:app/publishers                        publishers.ts (trusted publishing, GitHub OIDC)
+ *   /apps/:app/webhooks                          ../webhooks/routes.ts (release event webhooks)
  *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
  *   /keys                                        api-keys.ts
  *   /audit                                       audit-routes.ts
@@ -30,6 +31,7 @@ import { publisherRouteDocs, publisherRoutes } from './publishers.ts';
 import { releaseRouteDocs, releaseRoutes } from './releases.ts';
 import { channelRouteDocs, channelRoutes } from './channels.ts';
 import { releasePolicyRouteDocs, releasePolicyRoutes } from './release-policy.ts';
+import { webhookRouteDocs, webhookRoutes } from '../webhooks/routes.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -42,6 +44,7 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.route('/apps/:app/releases', releaseRoutes(deps));
   admin.route('/apps/:app/channels', channelRoutes(deps));
   admin.route('/apps/:app/publishers', publisherRoutes(deps));
+  admin.route('/apps/:app/webhooks', webhookRoutes(deps));
   admin.route('/apps/:app/analytics', analyticsRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
   admin.route('/audit', auditRoutes(deps));
@@ -56,6 +59,7 @@ export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/channels`, channelRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/releases/{release}/artifacts`, artifactRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/publishers`, publisherRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/webhooks`, webhookRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/analytics`, analyticsRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
