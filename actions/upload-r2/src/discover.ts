@@ -1,0 +1,209 @@
+/**
+ * @module discover
+ * Finds a leg's updater artifacts in the Tauri bundle folder(s): every file whose name is a Tauri updater bundle
+ * (api/protocol/artifact-names.ts) and has its `.sig` beside it, as `tauri build` leaves them with
+ * `createUpdaterArtifacts` (docs/tauri-updater.md §2):
+ *
+ *   macos/My App.app.tar.gz(.sig)           → app        appimage/my-app_1.2.3_amd64.AppImage(.sig) → appimage
+ *   deb/my-app_1.2.3_amd64.deb(.sig)        → deb        rpm/my-app-1.2.3-1.x86_64.rpm(.sig)        → rpm
+ *   nsis/My App_1.2.3_x64-setup.exe(.sig)   → nsis       msi/My App_1.2.3_x64_en-US.msi(.sig)       → msi
+ *
+ * Each is read once, for its size and SHA-256, and its `.sig` is checked before any byte is uploaded: it must be a
+ * Tauri signature, and the version it was signed for (`tauri build` records it) must be the release's.
+ *
+ * What is not uploaded, and why (listed in the log and the summary): DMGs (not updater artifacts, and never
+ * signed for the updater; attach them to a GitHub release for manual downloads), bundles without a `.sig`
+ * (`createUpdaterArtifacts` off, or no TAURI_SIGNING_PRIVATE_KEY during the build), and with `v1Compatible` the
+ * plain installer next to its `.tar.gz`/`.zip` archive (the archive serves both v1 and v2 clients).
+ *
+ * macOS names its `.app.tar.gz` after the product only, so the same name comes from every Mac leg; file names
+ * are unique per release, so the architecture is added: `My App_aarch64.app.tar.gz`, `My App_x64.app.tar.gz`
+ * (Tauri's DMG spelling). A universal build is uploaded once per key it serves.
+ */
+import { createHash } from 'node:crypto';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { artifactKindOf, type ArtifactKind } from '../../../api/protocol/artifact-names.ts';
+import { decodeTauriSignature, parseTrustedComment, SignatureError, signedVersionMatches, TRUSTED_COMMENT_PREFIX } from '../../../api/protocol/minisign.ts';
+import { type BundleType, parsePlatformKey, type PlatformKey } from '../../../api/protocol/platforms.ts';
+import { isValidFileName } from '../../../api/storage/storage.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+
+export interface LocalArtifact {
+  /** Absolute path of the file on the runner. */
+  path: string;
+  /** The name it is uploaded and registered under (unique within the release). */
+  fileName: string;
+  platform: PlatformKey;
+  bundle: BundleType;
+  size: number;
+  sha256: string;
+  /** Content of its `.sig`, trimmed. */
+  signature: string;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface Discovery {
+  artifacts: LocalArtifact[];
+  skipped: SkippedFile[];
+}
+
+export interface DiscoverOptions {
+  dirs: readonly string[];
+  platforms: readonly PlatformKey[];
+  version: string;
+}
+
+/** Every regular file under `dir`; `.app` bundles (folders) are not entered, their `.app.tar.gz` is the artifact. */
+async function walk(dir: string, out: string[]): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!entry.name.endsWith('.app')) await walk(path, out);
+    } else if (entry.isFile()) {
+      out.push(path);
+    }
+  }
+}
+
+/** Hex SHA-256 of a file, read through one reused 1 MiB buffer: no memory grows with the file. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const file = await open(path, 'r');
+  try {
+    for (let read = await file.read(buffer, 0, buffer.length); read.bytesRead > 0; read = await file.read(buffer, 0, buffer.length)) {
+      hash.update(buffer.subarray(0, read.bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('hex');
+}
+
+/** Tauri's architecture spelling in Mac file names (`_aarch64.dmg`, `_x64.dmg`). */
+const MAC_ARCH_LABEL: Record<string, string> = { aarch64: 'aarch64', x86_64: 'x64' };
+
+/** The name a file is uploaded under for `platform`: Mac archives get the architecture (see the module comment). */
+export function uploadName(fileName: string, kind: ArtifactKind, platform: PlatformKey): string {
+  if (kind.bundle !== 'app') return fileName;
+  const arch = parsePlatformKey(platform)!.arch;
+  const label = MAC_ARCH_LABEL[arch] ?? arch;
+  const suffix = fileName.slice(fileName.toLowerCase().lastIndexOf('.app.tar.gz'));
+  const stem = fileName.slice(0, fileName.length - suffix.length);
+  return stem.endsWith(`_${label}`) ? fileName : `${stem}_${label}${suffix}`;
+}
+
+/** The `.sig` content, checked: a Tauri signature, signed for `version` when it records one. */
+function checkSignature(path: string, signature: string, version: string): void {
+  let trusted;
+  try {
+    trusted = decodeTauriSignature(signature).trustedCommentLine;
+  } catch (error) {
+    if (error instanceof SignatureError) throw new Error(`${basename(path)}.sig is not a Tauri updater signature (${error.message}).`);
+    throw error;
+  }
+  const signed = parseTrustedComment(trusted.startsWith(TRUSTED_COMMENT_PREFIX) ? trusted.slice(TRUSTED_COMMENT_PREFIX.length) : trusted).version;
+  if (signed !== null && !signedVersionMatches(signed, version)) {
+    throw new Error(
+      `${basename(path)} was built and signed for version ${signed}, but this release is ${version}; the server and the updater refuse it. ` +
+        `Build with the release's version (tauri build --config '{"version":"${version}"}', as the root action does) or pass version ${signed}.`,
+    );
+  }
+}
+
+interface Candidate {
+  path: string;
+  name: string;
+  kind: ArtifactKind;
+}
+
+/** Of several files of one bundle type, the one to upload: the v1 archive over the plain installer, else the first by name. */
+function pickOne(candidates: Candidate[], skipped: SkippedFile[], logger: Logger): Candidate {
+  const sorted = [...candidates].sort((a, b) => Number(b.kind.archive) - Number(a.kind.archive) || a.name.localeCompare(b.name));
+  const chosen = sorted[0]!;
+  for (const other of sorted.slice(1)) {
+    const reason =
+      other.kind.archive !== chosen.kind.archive
+        ? `${chosen.name} is uploaded instead: with createUpdaterArtifacts "v1Compatible" its archive serves both v1 and v2 clients`
+        : `another ${chosen.kind.bundle} (${chosen.name}) is uploaded: the server keeps one per platform and bundle type; build one language or remove the extra file`;
+    skipped.push({ path: other.path, reason });
+    if (other.kind.archive === chosen.kind.archive) logger.warning(`${other.name} is not uploaded: ${reason}.`);
+  }
+  return chosen;
+}
+
+/**
+ * The updater artifacts of the given bundle folders for `platforms`, checked, measured and hashed.
+ *
+ * @throws Error when a folder is missing, a bundle belongs to another OS than the platform, a `.sig` is wrong, or
+ *   nothing is found (with the likely causes)
+ */
+export async function discoverArtifacts(options: DiscoverOptions, logger: Logger): Promise<Discovery> {
+  const files: string[] = [];
+  for (const dir of options.dirs) {
+    const full = resolve(dir);
+    const info = await stat(full).catch(() => null);
+    if (!info?.isDirectory()) {
+      throw new Error(`bundle-dir ${full} is not a folder: pass the folder \`tauri build\` wrote its bundles to (<target dir>/<target triple>/release/bundle).`);
+    }
+    await walk(full, files);
+  }
+  files.sort();
+  const present = new Set(files);
+  const oses = new Set(options.platforms.map((key) => parsePlatformKey(key)!.os));
+  const skipped: SkippedFile[] = [];
+  const byBundle = new Map<BundleType, Candidate[]>();
+
+  for (const path of files) {
+    const name = basename(path);
+    if (name.toLowerCase().endsWith('.sig')) continue;
+    const kind = artifactKindOf(name);
+    if (!kind) {
+      if (name.toLowerCase().endsWith('.dmg')) skipped.push({ path, reason: 'a DMG is not an updater artifact (Tauri never signs it for the updater)' });
+      continue;
+    }
+    if (!present.has(`${path}.sig`)) {
+      skipped.push({ path, reason: 'no .sig beside it: build with bundle.createUpdaterArtifacts and TAURI_SIGNING_PRIVATE_KEY set' });
+      continue;
+    }
+    if (!oses.has(kind.os)) {
+      throw new Error(`${path} is a ${kind.os} bundle (${kind.bundle}), but platform is ${options.platforms.join(', ')}: pass this leg's platform, and its own bundle folder.`);
+    }
+    byBundle.set(kind.bundle, [...(byBundle.get(kind.bundle) ?? []), { path, name, kind }]);
+  }
+
+  const artifacts: LocalArtifact[] = [];
+  const hashes = new Map<string, string>();
+  for (const candidates of byBundle.values()) {
+    const { path, name, kind } = pickOne(candidates, skipped, logger);
+    const signature = (await readFile(`${path}.sig`, 'utf8')).trim();
+    checkSignature(path, signature, options.version);
+    const { size } = await stat(path);
+    if (size === 0) throw new Error(`${path} is empty; the build did not finish writing it.`);
+    let sha256 = hashes.get(path);
+    if (!sha256) hashes.set(path, (sha256 = await sha256File(path)));
+    for (const platform of options.platforms) {
+      if (parsePlatformKey(platform)!.os !== kind.os) continue;
+      const fileName = uploadName(name, kind, platform);
+      if (!isValidFileName(fileName)) {
+        throw new Error(`${fileName}: the server accepts file names of letters, digits, spaces and . + ( ) @ ~ - _ only (at most 200): rename the product (productName) or the bundle.`);
+      }
+      artifacts.push({ path, fileName, platform, bundle: kind.bundle, size, sha256, signature });
+    }
+  }
+  artifacts.sort((a, b) => a.fileName.localeCompare(b.fileName) || a.platform.localeCompare(b.platform));
+
+  if (artifacts.length === 0) {
+    const seen = skipped.length ? ` Found, but not uploaded: ${skipped.map((s) => `${basename(s.path)} (${s.reason})`).join('; ')}.` : ' The folder holds no Tauri bundle.';
+    throw new Error(
+      `No updater artifact in ${options.dirs.join(', ')}.${seen} Set "bundle": {"createUpdaterArtifacts": true} in tauri.conf.json and ` +
+        'TAURI_SIGNING_PRIVATE_KEY in the environment of `tauri build`, so each bundle gets its .sig.',
+    );
+  }
+  return { artifacts, skipped };
+}
