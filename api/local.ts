@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   await storage.check();
   const deps = createDeps(config, database.db, storage);
   deps.analytics.start();
+  // Due webhook retries (including those left by a previous run) are picked up every few seconds.
+  deps.webhooks.start();
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
   const server = serve({ fetch: createApp(deps).fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     // Counts still in memory are written before the database closes.
-    server.close(() => void deps.analytics.close().then(() => database.close()).then(() => process.exit(0)));
+    server.close(() => void deps.analytics.close().then(() => deps.webhooks.stop()).then(() => database.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);
