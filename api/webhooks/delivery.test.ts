@@ -191,6 +191,20 @@ describe('webhook delivery', () => {
     expect(JSON.parse(rx.requests[1]!.body)).toEqual({ text: 'My App 2.0.0 archived (stable); clients get the previous release' });
   });
 
+  it('tells a Slack channel about a real rollout change and a yank with a lower replacement', async () => {
+    const rx = await receiver();
+    const { slug, appId } = await hooked(rx.url, { format: 'slack' });
+    await insertRelease(ctx, appId, '3.0.0', 'published');
+    await insertRelease(ctx, appId, '3.1.0', 'published');
+    expect((await call(ctx, 'PATCH', `/admin/apps/${slug}/releases/3.1.0`, { body: { rollout_percent: 25 } })).status).toBe(200);
+    expect((await call(ctx, 'POST', `/admin/apps/${slug}/releases/3.1.0/yank`, { body: { replacement: '3.0.0', reason: 'crash on start' } })).status).toBe(200);
+    await drain(ctx);
+    expect(rx.requests.map((r) => [r.headers['x-tauri-release-event'], JSON.parse(r.body).text])).toEqual([
+      ['release.rollout_changed', 'My App 3.1.0 rollout 100% → 25% (stable)'],
+      ['release.yanked', 'My App 3.1.0 yanked (stable, replaced by 3.0.0)'],
+    ]);
+  });
+
   it('retries a 500 with backoff, signing each attempt, under one delivery id, until it succeeds', async () => {
     const rx = await receiver((index) => (index < 2 ? 500 : 200));
     const { slug, appId, id, secret } = await hooked(rx.url);

@@ -51,8 +51,10 @@ export function summaryLine(envelope: EventEnvelope): string {
       const replacement = typeof details.replacement_version === 'string' ? `, replaced by ${details.replacement_version}` : '';
       return `${head} yanked (${release.channel}${replacement})`;
     }
-    case 'release.rollout_changed':
-      return `${head} rollout now ${release.rollout_percent}% (${release.channel})`;
+    case 'release.rollout_changed': {
+      const before = typeof details.previous_rollout_percent === 'number' ? `${details.previous_rollout_percent}% → ` : 'now ';
+      return `${head} rollout ${before}${release.rollout_percent}% (${release.channel})`;
+    }
     default:
       return `${head}: ${envelope.type} (${release.channel})`;
   }
