@@ -11,7 +11,9 @@
  * - `invalidate(appId)` (called by the admin API after every mutation) drops the app at once on this
  *   instance, and every "absent" entry too, since a new app's slug may be among them. Other
  *   instances see the change after the TTL.
- * - A load that fails is never stored; connection failures become `UnavailableError` (503).
+ * - A load that fails is never stored; connection failures become `UnavailableError` (503), and so does a
+ *   load still unanswered after `LOAD_TIMEOUT_MS`: the Tauri client has no timeout of its own, so a database
+ *   that stops answering (a network partition) must not hold checks, or clients never try their next endpoint.
  */
 import { type Kysely, sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
@@ -22,6 +24,8 @@ import type { Storage } from '../storage/storage.ts';
 import { type AppSnapshot, buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
 export const ABSENT_TTL_MS = 5_000;
+/** How long a snapshot load may take before the check answers 503. */
+export const LOAD_TIMEOUT_MS = 1_500;
 /** Bounds memory when clients ask for many different slugs. */
 export const MAX_ENTRIES = 10_000;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -35,6 +39,18 @@ interface Entry {
 export interface ReleaseCacheOptions {
   /** Milliseconds clock; tests pass their own. */
   now?: () => number;
+  /** Default `LOAD_TIMEOUT_MS`. */
+  loadTimeoutMs?: number;
+}
+
+/** `work`, or `UnavailableError` once `ms` pass; the query itself runs on and its late outcome is dropped. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError('the database', new Error(`no answer within ${ms} ms`))), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 export class ReleaseCache {
@@ -42,6 +58,7 @@ export class ReleaseCache {
   readonly storage: Storage;
   readonly config: Readonly<Config>;
   readonly #now: () => number;
+  readonly #loadTimeoutMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<AppSnapshot | null>>();
   /** Bumped by `invalidate`: a load that began before it must not store what it read. */
@@ -53,6 +70,7 @@ export class ReleaseCache {
     this.storage = storage;
     this.config = config;
     this.#now = options.now ?? Date.now;
+    this.#loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
   }
 
   /** How many times this cache has queried the database. */
@@ -118,7 +136,7 @@ export class ReleaseCache {
     this.#loads++;
     let rows;
     try {
-      rows = await this.db
+      const query = this.db
         .selectFrom('apps')
         .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', 'published'))
         // Only bytes that were checked against their size, sha256 and signature are ever offered.
@@ -172,6 +190,7 @@ export class ReleaseCache {
         ])
         .where('apps.slug', '=', slug)
         .execute();
+      rows = await withDeadline(query, this.#loadTimeoutMs);
     } catch (error) {
       if (isConnectionError(error)) throw new UnavailableError('the database', error);
       throw error;
