@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { UsageCounters, validInstallId } from './counters.ts';
+import { hash53, platformKey, UsageCounters } from './counters.ts';
 import { countryOf, normalizeCountry } from './country.ts';
 
 const DAY1 = Date.parse('2026-11-20T10:00:00Z');
@@ -29,19 +29,6 @@ describe('country from the platform header', () => {
   });
 });
 
-describe('install ids', () => {
-  it.each([
-    ['a1b2c3', 'a1b2c3'],
-    ['0c0b6b0e-1d9a-4c1f-9a8e-2f1b8a6b1f00', '0c0b6b0e-1d9a-4c1f-9a8e-2f1b8a6b1f00'],
-    ['', null],
-    ['has space', null],
-    ['x'.repeat(129), null],
-    [undefined, null],
-  ])('%j → %j', (value, expected) => {
-    expect(validInstallId(value)).toBe(expected);
-  });
-});
-
 describe('UsageCounters', () => {
   it('adds checks up per day, app, version, platform, channel and country', () => {
     const counters = new UsageCounters();
@@ -52,11 +39,11 @@ describe('UsageCounters', () => {
     counters.recordCheck(DAY2, APP, '1.0.0', 'windows-x86_64', 'stable', 'DE', null);
     const { checks, downloads } = counters.drain();
     expect(downloads).toEqual([]);
-    expect(checks.map((c) => [c.day, c.platform, c.channel, c.country, c.checks])).toEqual([
-      ['2026-11-20', 'windows-x86_64', 'stable', 'DE', 3],
-      ['2026-11-20', 'windows-x86_64', 'stable', '', 1],
+    expect(checks.map((c) => [c.day, c.platform, c.channel, c.country, c.checks]).sort()).toEqual([
       ['2026-11-20', 'linux-x86_64', 'stable', 'DE', 1],
       ['2026-11-20', 'windows-x86_64', 'beta', 'DE', 1],
+      ['2026-11-20', 'windows-x86_64', 'stable', '', 1],
+      ['2026-11-20', 'windows-x86_64', 'stable', 'DE', 3],
       ['2026-11-21', 'windows-x86_64', 'stable', 'DE', 1],
     ]);
     expect(counters.size).toBe(0);
@@ -77,7 +64,36 @@ describe('UsageCounters', () => {
     expect(counters.drain().checks).toMatchObject([{ day: '2026-11-21', checks: 1, installs: 1 }]);
   });
 
-  it('keeps no install id, only truncated salted hashes that change every day', () => {
+  it('treats v1.2.0 and 1.2.0 as one version and one install', () => {
+    const counters = new UsageCounters();
+    counters.recordCheck(DAY1, APP, 'v1.2.0', 'linux-x86_64', 'stable', '', 'install-a');
+    counters.recordCheck(DAY1, APP, '1.2.0', 'linux-x86_64', 'stable', '', 'install-a');
+    expect(counters.drain().checks).toMatchObject([{ version: '1.2.0', checks: 2, installs: 1 }]);
+  });
+
+  it('keeps counts of the day before apart and writes them with the next drain', () => {
+    const counters = new UsageCounters();
+    counters.recordCheck(DAY1, APP, '1.0.0', 'linux-x86_64', 'stable', '', null);
+    counters.recordCheck(DAY2, APP, '1.0.0', 'linux-x86_64', 'stable', '', null);
+    counters.recordCheck(DAY2, APP, '1.0.0', 'linux-x86_64', 'stable', '', null);
+    expect(counters.size).toBe(2);
+    expect(counters.drain().checks.map((c) => [c.day, c.checks])).toEqual([['2026-11-20', 1], ['2026-11-21', 2]]);
+  });
+
+  it('builds each platform key once', () => {
+    expect(platformKey('windows', 'x86_64')).toBe('windows-x86_64');
+    expect(platformKey('windows', 'x86_64')).toBe(platformKey('windows', 'x86_64'));
+  });
+
+  it('hashes installs with a 53-bit keyed hash that depends on the key', () => {
+    const a = hash53('install-a', 1, 2);
+    expect(Number.isSafeInteger(a)).toBe(true);
+    expect(hash53('install-a', 1, 2)).toBe(a);
+    expect(hash53('install-a', 3, 2)).not.toBe(a);
+    expect(hash53('install-b', 1, 2)).not.toBe(a);
+  });
+
+  it('keeps no install id, only keyed hashes that change every day', () => {
     const counters = new UsageCounters();
     counters.recordCheck(DAY1, APP, '1.0.0', 'darwin-aarch64', 'stable', '', 'secret-install-id');
     const batch = counters.drain();

@@ -11,7 +11,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { type CountBatch, UsageCounters, type UsageCountersOptions, validInstallId } from './counters.ts';
+import { type CountBatch, platformKey, UsageCounters, type UsageCountersOptions } from './counters.ts';
 import { countryOf } from './country.ts';
 import { writeCounts } from './store.ts';
 
@@ -63,11 +63,12 @@ export class UsageAnalytics {
 
   /**
    * One update check that found its app. Synchronous and query-free: the hot path calls it inline.
-   * `installId` is the raw `X-Install-Id` / `install_id` value; it is hashed, never kept.
+   * `installId` is the `X-Install-Id` / `install_id` value as the rollout code parsed and validated
+   * it (update/rollout.ts); it is hashed in memory, never kept.
    */
-  recordCheck(appId: string, version: string, platform: string, channel: string, headers: Headers, installId: string | null | undefined): void {
+  recordCheck(appId: string, version: string, os: string, arch: string, channel: string, headers: Headers, installId: string | null | undefined): void {
     const now = this.#now();
-    this.#counters.recordCheck(now, appId, version, platform, channel, countryOf(headers), validInstallId(installId));
+    this.#counters.recordCheck(now, appId, version, platformKey(os, arch), channel, countryOf(headers), installId ?? null);
     this.#maybeFlush(now);
   }
 

@@ -130,7 +130,7 @@ function parseQuery(c: Context, os: OperatingSystem, arch: Architecture, current
  * parsed for rollouts; both routes name the version `current_version`.
  */
 function countCheck(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot, query: UpdateQuery): void {
-  analytics.recordCheck(snapshot.app.id, c.req.param('current_version')!, `${query.os}-${query.arch}`, query.channel, c.req.raw.headers, query.installId);
+  analytics.recordCheck(snapshot.app.id, c.req.param('current_version')!, query.os, query.arch, query.channel, c.req.raw.headers, query.installId);
 }
 
 function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
