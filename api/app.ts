@@ -39,6 +39,8 @@ export interface AppDeps {
   releaseCache: ReleaseCache;
   /** Release publish/archive/yank/rollout events, emitted after commit. */
   events: ReleaseEvents;
+  /** Writes the static failover manifests to storage (on every release event, and when channels change). */
+  staticManifests: StaticManifestWriter;
   /** Update-check and download counters, in memory, flushed in one statement per interval. */
   analytics: UsageAnalytics;
   /** Signed webhook deliveries of release events, with retries; `start()` its scheduler in long-lived servers. */
@@ -51,11 +53,12 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const releaseCache = new ReleaseCache(db, storage, config);
   const events = new ReleaseEvents();
   // The static failover manifest in storage follows every release event.
-  events.subscribe(new StaticManifestWriter(releaseCache, storage).onEvent);
+  const staticManifests = new StaticManifestWriter(releaseCache, storage);
+  events.subscribe(staticManifests.onEvent);
   // Webhooks: delivery rows are inserted before emit returns; sending happens in the background.
   const webhooks = new WebhookDispatcher(db, config.webhooks);
   events.subscribe((event) => webhooks.enqueue(event).then(() => undefined));
-  return { config, db, storage, releaseCache, events, analytics: new UsageAnalytics(db), webhooks };
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks };
 }
 
 export function createApp(deps: AppDeps): Hono {

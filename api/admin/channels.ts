@@ -69,7 +69,7 @@ export function channelRoutes(deps: AppDeps): Hono<AdminEnv> {
     const channels: ChannelConfig[] = body.channels.map(({ name, follows }) => ({ name, follows }));
     const problem = checkChannelConfig(channels);
     if (problem) throw badRequest(problem);
-    await db.transaction().execute(async (trx) => {
+    const before = await db.transaction().execute(async (trx) => {
       // Serialises concurrent PUTs for the app, so the delete-and-insert below is never interleaved.
       await trx.selectFrom('apps').select('id').where('id', '=', app.id).forUpdate().executeTakeFirstOrThrow();
       const before = await trx.selectFrom('release_channels').select(['name', 'follows']).where('app_id', '=', app.id).orderBy('name').execute();
@@ -79,8 +79,13 @@ export function channelRoutes(deps: AppDeps): Hono<AdminEnv> {
         await trx.insertInto('release_channels').values({ app_id: app.id, name: channel.name, follows: channel.follows }).execute();
       }
       await audit(trx, principal, { action: 'app.channels', appId: app.id, target: `app:${app.id}`, details: { from: before, to: channels } });
+      return before;
     });
     releaseCache.invalidate(app.id);
+    // What each channel is served from changed: rewrite the static manifests (and drop those of removed channels).
+    await deps.staticManifests.sync(app.id, app.slug, before.map((channel) => channel.name)).catch((error: unknown) => {
+      console.error(`static manifests of ${app.slug} not rewritten after a channel change:`, error);
+    });
     return c.json({ channels: await channelList(db, app) });
   });
 

@@ -143,6 +143,19 @@ describe('static manifest route and writer', () => {
     expect((await stored('nightly'))!.version).toBe('3.0.0-beta.1');
   });
 
+  it('rewrites the channel files when the channel configuration changes what a channel follows', async () => {
+    // nightly holds 3.0.0-beta.1 (previous test); once it follows stable it still offers that, newer than stable's.
+    const put = (channels: unknown[]) => call(ctx, 'PUT', `/admin/apps/${SLUG}/channels`, { body: { channels } });
+    const { id } = await draft('0.5.0', 'lts');
+    expect((await call(ctx, 'POST', `${base}/${id}/publish`)).status).toBe(200);
+    expect((await stored('lts'))!.version).toBe('0.5.0');
+    expect((await put([{ name: 'lts', follows: 'stable' }])).status).toBe(200);
+    expect((await stored('lts'))!.version).toBe((await stored())!.version);
+    expect(JSON.parse((await served('lts')).text).version).toBe((await stored())!.version);
+    expect((await put([])).status).toBe(200);
+    expect((await stored('lts'))!.version).toBe('0.5.0');
+  });
+
   it('is written on a CI publish, and not again when a re-run publishes the same release', async () => {
     await draft('1.3.0');
     const publish = () => call(ctx, 'POST', `/ci/apps/${SLUG}/releases/1.3.0/publish`);
