@@ -130,6 +130,8 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
     releaseCache.invalidate(app.id);
     const event = patchEvent(app, before, release, principal);
     if (event) await events.emit(event);
+    // Notes, critical or the minimum version of a live release: no event, but its latest.json must say it too.
+    else if (release !== before && release.status === 'published') await syncStaticManifests(deps, app);
     return c.json(await releaseBody(db, app, release));
   });
 
@@ -179,6 +181,13 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
   statusRoute('archived', 'archive');
 
   return routes;
+}
+
+/** A failure is logged, as a listener's is: the change is committed, and the previous file stays. */
+async function syncStaticManifests(deps: AppDeps, app: AppRow): Promise<void> {
+  await deps.staticManifests.sync(app.id, app.slug).catch((error: unknown) => {
+    console.error(`static manifests of ${app.slug} not rewritten:`, error);
+  });
 }
 
 const statusAction = (to: ReleaseStatus) => (to === 'published' ? 'release.publish' : 'release.archive');

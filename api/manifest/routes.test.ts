@@ -112,12 +112,16 @@ describe('static manifest route and writer', () => {
     expect((await stored())!.version).toBe('1.1.0');
   });
 
-  it('tells nothing for edits clients cannot see (a draft, notes)', async () => {
+  it("tells nothing for a draft or the notes, but a live release's notes and critical flag reach latest.json", async () => {
     const count = events.length;
     const { id } = await draft('1.2.0');
     expect((await call(ctx, 'PATCH', `${base}/${id}`, { body: { rollout_percent: 5 } })).status).toBe(200);
     expect((await call(ctx, 'PATCH', `${base}/1.1.0`, { body: { notes: 'fixed typo' } })).status).toBe(200);
     expect(events.length).toBe(count);
+    expect(await stored()).toMatchObject({ version: '1.1.0', notes: 'fixed typo' });
+    expect((await call(ctx, 'PATCH', `${base}/1.1.0`, { body: { critical: true, min_supported_version: '1.0.0' } })).status).toBe(200);
+    expect(await stored()).toMatchObject({ version: '1.1.0', critical: true, min_supported_version: '1.0.0' });
+    expect(JSON.parse((await served()).text)).toEqual(await stored());
   });
 
   it('writes other channels under channels/{channel}/, and deletes a channel file once nothing in it is served', async () => {
