@@ -28,6 +28,8 @@ export interface DbWork {
   statements: number;
   /** `ReleaseCache.loads` difference, or null if the probe could not see it. */
   loads: number | null;
+  /** `UsageAnalytics.flushes` difference (one statement each, on a timer, not per check), or null if not seen. */
+  analyticsFlushes: number | null;
   /** Wall-clock seconds of each measured round, for the cache-refresh allowance. */
   roundSeconds: number[];
 }
@@ -68,7 +70,7 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
     await runWrk(target.url, { ...load, durationSeconds: options.warmupSeconds });
   }
   const results = new Map(targets.map((t) => [t.name, [] as WrkResult[]]));
-  const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, roundSeconds: [] as number[] }]));
+  const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, analyticsFlushes: 0 as number | null, roundSeconds: [] as number[] }]));
   for (let round = 1; round <= options.rounds; round++) {
     const line: string[] = [];
     for (const target of targets) {
@@ -83,6 +85,9 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
         work.statements += after.statements - before.statements;
         work.loads = work.loads === null || after.releaseCacheLoads === null || before.releaseCacheLoads === null
           ? null : work.loads + after.releaseCacheLoads - before.releaseCacheLoads;
+        // No flush before the round (e.g. the first one): none was counted, so the difference is from zero.
+        work.analyticsFlushes = work.analyticsFlushes === null || after.analyticsFlushes === null
+          ? null : work.analyticsFlushes + after.analyticsFlushes - (before.analyticsFlushes ?? 0);
         work.roundSeconds.push((Date.now() - startedAt) / 1000);
       }
     }

@@ -4,11 +4,12 @@
  * count database work without a debug endpoint or header on the hot path. It adds nothing per request:
  * - PGlite's `query`/`exec`/`transaction` are wrapped with a counter (one increment per statement, none when an
  *   update check is answered from memory);
- * - the `ReleaseCache` instance is captured on its first method call (then the original methods are put back)
- *   so that its own `loads` counter can be read;
+ * - the `ReleaseCache` and `UsageAnalytics` instances are captured on their first method call (then the original
+ *   methods are put back) so that their own `loads` and `flushes` counters can be read;
  * - the counts are sent over the IPC channel when the parent asks for `bench:stats`. Without IPC it does nothing.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { UsageAnalytics } from '../../api/analytics/recorder.ts';
 import { ReleaseCache } from '../../api/update/cache.ts';
 
 export interface ProbeStats {
@@ -17,6 +18,8 @@ export interface ProbeStats {
   transactions: number;
   /** `ReleaseCache.loads`, or null if no instance was seen yet or it has no such counter. */
   releaseCacheLoads: number | null;
+  /** `UsageAnalytics.flushes` (one statement each), or null if no instance was seen yet. */
+  analyticsFlushes: number | null;
 }
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
@@ -30,7 +33,7 @@ function ownerOf(proto: object, name: string): Record<string, Fn> | null {
 }
 
 if (process.send) {
-  const stats: ProbeStats = { statements: 0, transactions: 0, releaseCacheLoads: null };
+  const stats: ProbeStats = { statements: 0, transactions: 0, releaseCacheLoads: null, analyticsFlushes: null };
   const count = (name: string, field: 'statements' | 'transactions') => {
     const owner = ownerOf(PGlite.prototype, name);
     if (!owner) return;
@@ -44,23 +47,32 @@ if (process.send) {
   count('exec', 'statements');
   count('transaction', 'transactions');
 
-  let cache: unknown = null;
-  const proto = ReleaseCache.prototype as unknown as Record<string, Fn>;
-  const methods = Object.getOwnPropertyNames(proto).filter((name) =>
-    name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function');
-  const originals = new Map(methods.map((name) => [name, proto[name]!]));
-  for (const [name, original] of originals) {
-    proto[name] = function capture(...args) {
-      cache ??= this;
-      for (const [n, o] of originals) proto[n] = o;
-      return original.apply(this, args);
-    };
-  }
+  /** The first instance of `type` whose methods are called; the original methods are put back at once. */
+  const captureFirst = (type: { prototype: object }) => {
+    const seen: { instance: unknown } = { instance: null };
+    const proto = type.prototype as unknown as Record<string, Fn>;
+    const methods = Object.getOwnPropertyNames(proto).filter((name) =>
+      name !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function');
+    const originals = new Map(methods.map((name) => [name, proto[name]!]));
+    for (const [name, original] of originals) {
+      proto[name] = function capture(...args) {
+        seen.instance ??= this;
+        for (const [n, o] of originals) proto[n] = o;
+        return original.apply(this, args);
+      };
+    }
+    return seen;
+  };
+  const cache = captureFirst(ReleaseCache);
+  const analytics = captureFirst(UsageAnalytics);
+  const counter = (seen: { instance: unknown }, name: string) => {
+    const value = (seen.instance as Record<string, unknown> | null)?.[name];
+    return typeof value === 'number' ? value : null;
+  };
 
   process.on('message', (message) => {
     if (message !== 'bench:stats') return;
-    const loads = (cache as { loads?: unknown } | null)?.loads;
-    process.send!({ ...stats, releaseCacheLoads: typeof loads === 'number' ? loads : null });
+    process.send!({ ...stats, releaseCacheLoads: counter(cache, 'loads'), analyticsFlushes: counter(analytics, 'flushes') });
   });
   process.channel?.unref();
 }
