@@ -5,12 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ControlPlane, ControlPlaneError, CredentialSource, exchangeOidcToken, normalizeServerUrl } from './control-plane.ts';
+import type { z } from 'zod';
+import type { exchangeResponseSchema } from '../../../api/ci/routes.ts';
+import { ControlPlane, ControlPlaneError, CredentialSource, type ExchangeAnswer, exchangeOidcToken, normalizeServerUrl } from './control-plane.ts';
 import { reusableCredential } from './control-plane-io.ts';
 import { startLocalControlPlane, type LocalControlPlane } from './control-plane-testing.ts';
 import { CREDENTIAL_ENV, CREDENTIAL_SCOPE_ENV } from './control-plane.ts';
 import { Secret } from './secret.ts';
 import { memoryLogger } from './testing.ts';
+
+// Compile-time: what the server answers still has every field the client reads, with the same types.
+const _serverAnswerFitsClient = (answer: z.input<typeof exchangeResponseSchema>): ExchangeAnswer => answer;
+void _serverAnswerFitsClient;
 
 type Script = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 

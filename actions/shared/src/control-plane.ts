@@ -13,7 +13,6 @@
  *   network errors, 408/425/429 and 5xx; a 4xx is reported at once with the server's message.
  */
 import type { z } from 'zod';
-import type { exchangeResponseSchema } from '../../../api/ci/routes.ts';
 import {
   type CiCompleteUploadBody,
   type CiCreateReleaseBody,
@@ -38,7 +37,19 @@ export const CREDENTIAL_MIN_REMAINING_MS = 2 * 60 * 1000;
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export type CiArtifactView = z.infer<typeof ciArtifactViewSchema>;
-type ExchangeResponse = z.input<typeof exchangeResponseSchema>;
+
+/**
+ * The fields of `POST /ci/token`'s answer the actions read: `exchangeResponseSchema` in api/ci/routes.ts, which
+ * lives with the server. Not imported from there, because ncc type-checks everything a bundle imports and that file
+ * brings the whole server; control-plane.test.ts checks at compile time that the two still agree.
+ */
+export interface ExchangeAnswer {
+  token: string;
+  expires_at: string;
+  can_publish: boolean;
+  repository: string;
+  run_id: string;
+}
 
 /** How calls are made and retried; tests shorten the delays. */
 export interface HttpSettings {
@@ -253,7 +264,7 @@ export async function exchangeOidcToken(options: ExchangeOptions): Promise<Issue
     if (error instanceof ControlPlaneError && !error.retryable) throw new Error(`${error.message}. ${exchangeHint(error, options)}`, { cause: error });
     throw error;
   }
-  const answer = json as Partial<ExchangeResponse>;
+  const answer = json as Partial<ExchangeAnswer>;
   if (typeof answer.token !== 'string' || answer.token === '') throw new ControlPlaneError(call, 200, null, 'the answer has no credential ("token")');
   options.mask(answer.token); // before anything can print it
   const expiresAt = new Date(typeof answer.expires_at === 'string' ? answer.expires_at : NaN);
