@@ -20,4 +20,9 @@ if (config.storage.driver !== 's3') {
 const { db } = openNeon({ connectionString: config.databaseUrl, wsProxy: config.neonWsProxy });
 const storage = await createStorage(config);
 
-export default createApp(createDeps(config, db, storage));
+const deps = createDeps(config, db, storage);
+// Analytics counts are also flushed by the traffic itself (see api/analytics/recorder.ts), so a frozen timer
+// between invocations only delays them.
+deps.analytics.start();
+
+export default createApp(deps);
