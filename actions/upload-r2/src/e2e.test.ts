@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalControlPlane, type LocalControlPlane } from '../../shared/src/control-plane-testing.ts';
 import { createJob, type Job, type StepRun } from '../../shared/src/testing.ts';
+import { startServer } from '../../../test/support/server.ts';
 import { sign } from '../../../test/support/tauri.ts';
 
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -141,4 +142,28 @@ describe('upload-r2 dist', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.errors).toEqual([expect.stringContaining('My App_4.1.0_x64-setup.exe was built and signed for version 4.1.0, but this release is 4.1.1')]);
   }, 60_000);
+
+  it('against `npm start` with filesystem storage and an API key: the server\'s own upload URL, then register-release publishes', async () => {
+    const server = await startServer();
+    try {
+      const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await server.admin('/admin/apps', json({ slug: 'local-app', name: 'Local', public_key: cp.key.publicKey }))).status).toBe(201);
+      const bundle = join(job.workspace, 'local/bundle');
+      await cp.signedFile(join(bundle, 'appimage/local_0.9.0_amd64.AppImage'), randomBytes(2 * MIB), '0.9.0');
+      const inputs = { 'server-url': server.url, app: 'local-app', version: '0.9.0', 'api-key': server.adminToken };
+      const upload = await job.run(DIST, { inputs: { ...inputs, platform: 'linux-x86_64', 'bundle-dir': bundle } });
+      expect(upload.errors).toEqual([]);
+      expect(upload.stdout).toContain('local_0.9.0_amd64.AppImage (linux-x86_64): 2.0 MiB in one PUT');
+      expect(masks(upload)).toContain(server.adminToken);
+      expect(visible(upload)).not.toContain(server.adminToken);
+      expect(upload.env).toEqual({}); // an API key is not passed on: later steps get it as an input too
+      const register = await job.run(fileURLToPath(new URL('../../register-release/dist/index.js', import.meta.url)), {
+        inputs: { ...inputs, artifacts: upload.outputs.artifacts!, publish: 'true' },
+      });
+      expect(register.errors).toEqual([]);
+      expect(register.outputs).toMatchObject({ status: 'published', 'update-url': `${server.url}/update/local-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}` });
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
