@@ -57,7 +57,7 @@ beforeAll(async () => {
   await insertApp(ctx.database.db, 'other');
   await insertRelease(ctx.database.db, appId, { version: '1.0.0', artifacts: [{ platform: 'windows-x86_64', bundle: 'nsis' }, { platform: 'linux-x86_64', bundle: 'appimage' }] });
   await insertRelease(ctx.database.db, appId, { version: '1.1.0', artifacts: [{ platform: 'windows-x86_64', bundle: 'nsis' }, { platform: 'linux-x86_64', bundle: 'appimage', file: FILE, content: BYTES }] }, ctx.storage);
-});
+}, 120_000); // a fresh database with every migration: slow on a busy machine
 afterAll(async () => {
   await ctx.close();
 });
@@ -98,7 +98,7 @@ describe('the hot path', () => {
     clock += 3_600_000;
     await get('/update/metrics/windows/x86_64/1.0.0'); // schedules the flush, answers first
     expect(counter.statements.length).toBe(before);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 200 && analytics.flushes === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(counter.statements.length).toBe(before + 1);
     expect(analytics.flushes).toBe(1);
   });
@@ -114,9 +114,10 @@ describe('the hot path', () => {
     expect(row).toMatchObject({ version: '1.0.0', checks: 2 });
   });
 
-  it('does not count checks for unknown apps or malformed requests', async () => {
+  it('does not count checks for unknown apps, unknown channels or malformed requests', async () => {
     expect((await get('/update/nope/windows/x86_64/1.0.0')).status).toBe(404);
     expect((await get('/update/metrics/windows/x86_64/banana')).status).toBe(400);
+    expect((await get('/update/metrics/windows/x86_64/1.0.0?channel=made-up')).status).toBe(404);
     expect(analytics.pending).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ describe('downloads from S3', () => {
     ctx = await createTestContext({ storage });
     const appId = await insertApp(ctx.database.db, 'cloud');
     await insertRelease(ctx.database.db, appId, { version: '2.0.0', artifacts: [{ platform: 'windows-x86_64', bundle: 'nsis', file: FILE, content: BYTES }] }, storage);
-  });
+  }, 120_000);
   afterAll(async () => {
     await ctx?.close();
     await s3?.close();

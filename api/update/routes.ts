@@ -135,9 +135,10 @@ function countCheck(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot
 
 function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
   if (snapshot === null) return publicError(c, notFound(`no app ${JSON.stringify(slug)}`));
-  countCheck(c, analytics, snapshot, query);
   const ifNoneMatch = c.req.raw.headers.get('if-none-match');
   const selection = selectUpdate(snapshot, query);
+  // Not for a channel the app does not have: made-up names would only fill the counters.
+  if (selection.kind !== 'unknown_channel') countCheck(c, analytics, snapshot, query);
   if (selection.kind === 'update') {
     const { answer, staged } = selection;
     if (etagMatches(ifNoneMatch, answer.etag)) {
