@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { parseVersion } from '../protocol/semver.ts';
 import { inCohort, parseInstallId, ROLLOUT_BUCKETS, rolloutBucket } from './rollout.ts';
 import { selectUpdate } from './select.ts';
@@ -93,6 +93,13 @@ describe('staged rollout cohorts', () => {
     const id = INSTALLS.find((i) => !inCohort(10, newSeed, i) && inCohort(50, oldSeed, i))!;
     const snapshot = snapshotOf(release('2.0.0', 10, newSeed), release('1.9.0', 50, oldSeed), release('1.8.0', 100));
     expect(served(snapshot, '1.0.0', [id])).toEqual(['1.9.0']);
+  });
+
+  it('computes the documented bucket: the first 4 bytes of SHA-256(seed ‖ id), big-endian, mod 10,000', () => {
+    const seed = '0b7d7e2c-7f6e-4bd0-9a65-1f6b8f1f3a11';
+    for (const id of INSTALLS.slice(0, 50)) {
+      expect(rolloutBucket(seed, id)).toBe(createHash('sha256').update(seed).update(id).digest().readUInt32BE(0) % 10_000);
+    }
   });
 
   it('keeps buckets in range and stable for the same seed and id', () => {
