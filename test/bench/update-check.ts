@@ -10,6 +10,9 @@
  *
  * Prints figures and pass/fail against the targets; exits 0 whatever the figures, non-zero only if the harness
  * itself failed. Every process it starts is stopped on the way out, and a watchdog bounds the whole run.
+ * `BENCH_POLICY=1` runs it with release policy active: `beta` follows `stable`, a newer release is on beta at a 25%
+ * staged rollout, and the check asks for `channel=beta` with an install id outside that cohort, so every check
+ * resolves the channel, hashes the id into its bucket and falls back to the previous full release (the longest path).
  * `BENCH_PIN_CPUS=1` pins each server to the last CPU and wrk to the others (better on a quiet machine with
  * several CPUs; worse on a busy shared one, where the pinned CPU is also someone else's).
  */
@@ -26,7 +29,7 @@ import { measureInRounds, probeStats } from './measure.ts';
 import { startNginx } from './nginx.ts';
 import { get, pin, type RawResponse, runSync, startService, waitForOk } from './process.ts';
 import { printReport } from './report.ts';
-import { seedRelease } from './seed.ts';
+import { seedPolicy, seedRelease } from './seed.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: 3, roundSeconds: 4 };
@@ -36,7 +39,10 @@ const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: 3, roun
  */
 const CACHE_TTL_SECONDS = 5;
 const WATCHDOG_MS = 180_000;
-const CHECK_PATH = '/update/bench-app/linux/x86_64/1.0.0?bundle_type=appimage';
+const POLICY = process.env.BENCH_POLICY === '1';
+const PLAIN_PATH = '/update/bench-app/linux/x86_64/1.0.0?bundle_type=appimage';
+/** Set once the install id is chosen (POLICY only). */
+let CHECK_PATH = PLAIN_PATH;
 /** Headers that describe the connection or the moment, not the response; each server sets its own. */
 const PER_CONNECTION = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
 
@@ -73,15 +79,24 @@ async function startOurs(work: string) {
   children.add(server.child);
   tempDirs.add(server.dataDir);
   stops.push(() => server.stop());
-  await seedRelease(server, work, {
-    slug: 'bench-app', version: '2.0.0', notes: 'Benchmark release.', artifactBytes: 64 * 1024,
-    artifacts: [
-      { platform: 'linux-x86_64', bundle: 'appimage', fileName: 'bench-app_2.0.0_amd64.AppImage' },
-      { platform: 'linux-x86_64', bundle: 'deb', fileName: 'bench-app_2.0.0_amd64.deb' },
-      { platform: 'windows-x86_64', bundle: 'nsis', fileName: 'bench-app_2.0.0_x64-setup.exe' },
-      { platform: 'darwin-aarch64', bundle: 'app', fileName: 'bench-app.app.tar.gz' },
-    ],
-  });
+  const artifacts = (version: string) => [
+    { platform: 'linux-x86_64', bundle: 'appimage', fileName: `bench-app_${version}_amd64.AppImage` },
+    { platform: 'linux-x86_64', bundle: 'deb', fileName: `bench-app_${version}_amd64.deb` },
+    { platform: 'windows-x86_64', bundle: 'nsis', fileName: `bench-app_${version}_x64-setup.exe` },
+    { platform: 'darwin-aarch64', bundle: 'app', fileName: `bench-app_${version}.app.tar.gz` },
+  ];
+  const keys = await seedRelease(server, work, { slug: 'bench-app', version: '2.0.0', notes: 'Benchmark release.', artifactBytes: 64 * 1024, artifacts: artifacts('2.0.0') });
+  if (POLICY) {
+    await seedPolicy(server, work, keys, {
+      slug: 'bench-app', version: '2.1.0-beta.1', notes: 'Staged beta.', artifactBytes: 64 * 1024, artifacts: artifacts('2.1.0-beta.1'),
+      channel: 'beta', rolloutPercent: 25,
+    });
+    CHECK_PATH = await installOutsideCohort(server.url);
+    // Saving the same channels again drops the cached snapshot, so the recorded check below is a cold load again.
+    await server.admin('/admin/apps/bench-app/channels', {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ channels: [{ name: 'beta', follows: 'stable' }] }),
+    }).then((res) => res.text());
+  }
   // Publishing invalidated the cache, so this first check is a cold load: it tells what one load costs.
   const before = await probeStats(server.child);
   const recorded = await get(`${server.url}${CHECK_PATH}`);
@@ -89,6 +104,18 @@ async function startOurs(work: string) {
   if (recorded.status !== 200) throw new Error(`update check answered ${recorded.status}: ${recorded.body.toString('utf8')}`);
   parseRemoteRelease(JSON.parse(recorded.body.toString('utf8'))); // a response the Tauri client accepts, or this throws
   return { server, recorded, statementsPerLoad: after.statements - before.statements };
+}
+
+/** A beta check with an install id the 25% rollout does not include: it is offered the previous full release. */
+async function installOutsideCohort(base: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const path = `${PLAIN_PATH}&channel=beta&install_id=bench-install-${String(i).padStart(4, '0')}`;
+    const res = await get(`${base}${path}`);
+    const version = res.status === 200 ? (JSON.parse(res.body.toString('utf8')) as { version: string }).version : null;
+    if (version === '2.0.0') return path;
+    if (version !== '2.1.0-beta.1') throw new Error(`policy check answered ${res.status}: ${res.body.toString('utf8')}`);
+  }
+  throw new Error('no install id out of a 25% cohort in 100 tries');
 }
 
 async function startBaselines(work: string, recorded: RawResponse, headers: Record<string, string>) {
@@ -118,7 +145,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'tauri-release-bench-'));
   tempDirs.add(work);
   try {
-    console.log('bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API…');
+    console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}…`);
     const { server, recorded, statementsPerLoad } = await startOurs(work);
     if (SERVER_CPU !== undefined) pin(server.child.pid!, String(SERVER_CPU));
     const headers = Object.fromEntries(Object.entries(recorded.headers).filter(([name]) => !PER_CONNECTION.has(name)));
