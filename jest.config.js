@@ -15,5 +15,6 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   maxWorkers: 2,
-  testTimeout: 30_000,
+  // Creating a PGlite instance alone can take 10 s on a busy 2-core machine.
+  testTimeout: 60_000,
 };
