@@ -62,6 +62,10 @@ export const releaseRouteDocs = defineRoutes([
     summary: 'Edit a release',
     description:
       'Notes, channel and rollout can change at any time; the version only while the release is a draft without artifacts. ' +
+      '`rollout_percent` (integer 0–100; 0 pauses) stages a published release: an install gets it when its `X-Install-Id` / ' +
+      '`install_id` falls in the cohort, else the newest release it is eligible for; raising it only adds installs. ' +
+      '`critical` and `min_supported_version` add `critical`, `min_supported_version` and `below_minimum` to the update ' +
+      'manifest (Tauri exposes them as `rawJson`). ' +
       'Status transitions: published → archived, archived → published; a draft is published with POST …/publish. ' +
       'Any other transition is a 409 naming the allowed ones. CI keys may edit drafts but not change status.',
     auth: 'api-key',

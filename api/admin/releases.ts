@@ -5,7 +5,9 @@
  *   GET    /                  list (filter, search, page), newest first by semver
  *   POST   /                  create a draft                         admin or ci
  *   GET    /:release          one release with its artifacts          (`:release` is an id or a version)
- *   PATCH  /:release          notes, channel, rollout, status         ci only on drafts, without status
+ *   PATCH  /:release          notes, channel, rollout, critical,      ci only on drafts, without status
+ *                             min_supported_version, status
+ *   POST   /:release/yank     see release-policy.ts
  *   DELETE /:release          drafts only, with their stored objects  admin
  *   POST   /:release/publish  draft|archived → published              admin
  *   POST   /:release/archive  published → archived                   admin
