@@ -251,6 +251,7 @@ describe('yank', () => {
     const downgrade = await check('/update/yank/linux/x86_64/2.0.0');
     expect(downgrade.status).toBe(200);
     expect(parseRemoteRelease(downgrade.json)).toMatchObject({ version: '1.9.0' });
+    expect(downgrade.json).toMatchObject({ replaces_yanked: '2.0.0' });
   });
 
   it('yanks again to change the replacement, and a cleared yank stops the downgrade', async () => {

@@ -131,6 +131,18 @@ describe('yank with a replacement', () => {
     expect(selection.kind === 'update' && selection.replacesYanked).toBe(replaces);
   });
 
+  it('marks the replacement body with the yanked version, which ordinary answers never carry', () => {
+    const selection = selectUpdate(snapshot, query('2.0.0'));
+    if (selection.kind !== 'update') throw new Error(selection.kind);
+    const json = JSON.parse(new TextDecoder().decode(selection.answer.body));
+    expect(json).toMatchObject({ version: '1.9.1', replaces_yanked: '2.0.0' });
+    expect(parseRemoteRelease(json)).toMatchObject({ version: '1.9.1' });
+    expect(selection.answer.etag).not.toBe(selection.artifact.etag);
+    const ordinary = selectUpdate(snapshot, query('1.9.0'));
+    if (ordinary.kind !== 'update') throw new Error(ordinary.kind);
+    expect(JSON.parse(new TextDecoder().decode(ordinary.answer.body))).not.toHaveProperty('replaces_yanked');
+  });
+
   it('prefers a newer release over the replacement once there is one', () => {
     const later = snapshotOf({ yanked: [{ version: '2.0.0', replacement_release_id: 'r-1.9.1' }] }, release('1.9.1'), release('2.0.1'));
     expect(outcome(later, '2.0.0')).toBe('2.0.1');

@@ -24,11 +24,11 @@ export const INSTALL_ID_HEADER = 'x-install-id';
 export const INSTALL_ID_QUERY = 'install_id';
 
 /**
- * The install's bucket for one release, 0 ≤ bucket < 10 000. The one-shot `hash()` with a latin1 digest is
+ * The install's bucket for one release, 0 ≤ bucket < 10 000. The one-shot `hash()` with a `binary` (latin1) digest is
  * about 4× cheaper than `createHash().update().digest()` on Node 24, and this runs on the hot path.
  */
 export function rolloutBucket(seed: string, installId: string): number {
-  const digest = hash('sha256', seed + installId, 'latin1');
+  const digest = hash('sha256', seed + installId, 'binary');
   const first = ((digest.charCodeAt(0) << 24) | (digest.charCodeAt(1) << 16) | (digest.charCodeAt(2) << 8) | digest.charCodeAt(3)) >>> 0;
   return first % ROLLOUT_BUCKETS;
 }

@@ -11,7 +11,8 @@
  *   in the cohort; an install outside it walks on to the newest older release it is eligible for (the
  *   previous full release), if that is newer than what it runs, rather than getting nothing.
  * - yank: an install running a yanked version that nothing newer is offered to gets the yank's
- *   replacement, even when it is lower (a downgrade the app must allow, see the README).
+ *   replacement, even when it is lower (a downgrade the app must allow, see the README), with
+ *   `"replaces_yanked": "<its version>"` in the body so the app can tell it from any other lower version.
  *
  * `staged` on every outcome says whether a staged rollout took part in the decision; the route then
  * sends the private, `Vary: X-Install-Id` headers so no shared cache gives the answer to another install.
@@ -102,18 +103,19 @@ export function fitArtifact(candidates: readonly SnapshotArtifact[], os: Operati
   return chosen.signed ? chosen : 'unsigned';
 }
 
-function update(release: SnapshotRelease, artifact: SnapshotArtifact, query: UpdateQuery, replacesYanked: boolean, staged: boolean): Selection {
+function update(release: SnapshotRelease, artifact: SnapshotArtifact, query: UpdateQuery, staged: boolean): Selection {
   const below = artifact.belowMinimum !== null && compareVersions(query.current, release.minSupportedVersion!) < 0;
-  return { kind: 'update', release, artifact, answer: below ? artifact.belowMinimum! : artifact, replacesYanked, staged };
+  return { kind: 'update', release, artifact, answer: below ? artifact.belowMinimum! : artifact, replacesYanked: false, staged };
 }
 
 /** The replacement of the yanked version the install runs, if it has one that fits; rollout does not gate it. */
-function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: string): [SnapshotRelease, SnapshotArtifact] | null {
-  for (const { version, replacement } of snapshot.yanked) {
+function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: string, staged: boolean): Selection | null {
+  for (const { version, replacement, answers } of snapshot.yanked) {
     if (replacement === null || compareVersions(version, query.current) !== 0) continue;
     const candidates = replacement.platforms.get(platform);
     const fit = candidates ? fitArtifact(candidates, query.os, query.bundle) : null;
-    return fit === null || fit === 'unsigned' ? null : [replacement, fit];
+    if (fit === null || fit === 'unsigned') return null;
+    return { kind: 'update', release: replacement, artifact: fit, answer: answers.get(fit)!, replacesYanked: true, staged };
   }
   return null;
 }
@@ -137,11 +139,11 @@ export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery): Selecti
     if (!candidates) continue;
     const fit = fitArtifact(candidates, query.os, query.bundle);
     if (fit === 'unsigned') unsigned = true;
-    else if (fit) return update(release, fit, query, false, staged);
+    else if (fit) return update(release, fit, query, staged);
   }
   if (snapshot.yanked.length > 0) {
-    const replacement = replacementFor(snapshot, query, platform);
-    if (replacement) return update(replacement[0], replacement[1], query, true, staged);
+    const replacement = replacementFor(snapshot, query, platform, staged);
+    if (replacement) return replacement;
   }
   if (unsigned) return outcome('unsigned', staged);
   return outcome(newer ? 'no_matching_artifact' : 'up_to_date', staged);

@@ -119,6 +119,15 @@ export interface SnapshotRelease {
   readonly platforms: ReadonlyMap<string, readonly SnapshotArtifact[]>;
 }
 
+export interface YankedVersion {
+  readonly version: Version;
+  readonly versionText: string;
+  /** The published release installs on this version are offered; null: none (or no longer published). */
+  readonly replacement: SnapshotRelease | null;
+  /** Per artifact of the replacement, its answer with `"replaces_yanked": "<this version>"` added. */
+  readonly answers: ReadonlyMap<SnapshotArtifact, ManifestAnswer>;
+}
+
 export interface AppSnapshot {
   readonly app: { readonly id: string; readonly slug: string; readonly publicKey: string | null };
   /** Published releases, newest first by the Tauri client's version order. */
@@ -128,7 +137,7 @@ export interface AppSnapshot {
   /** Every known channel → the channels its clients are served from (itself included); see channels.ts. */
   readonly channels: ReadonlyMap<string, ReadonlySet<string>>;
   /** Yanked versions; installs running one are offered its replacement (null: none, or no longer published). */
-  readonly yanked: readonly { readonly version: Version; readonly versionText: string; readonly replacement: SnapshotRelease | null }[];
+  readonly yanked: readonly YankedVersion[];
   /** ETag of a 204: changes whenever anything that could be served changes. */
   readonly etag: string;
   readonly noContentHeaders: Readonly<Record<string, string>>;
@@ -202,6 +211,27 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
   };
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * The replacement's bodies as installs on a yanked version get them: `"replaces_yanked"` tells the app that
+ * this lower version is deliberate (an app that allows downgrades should install a lower version only then,
+ * so a stale static manifest never downgrades it). The installed version is known exactly, so whether it is
+ * below the replacement's minimum is decided here.
+ */
+function replacementAnswers(yanked: Version, yankedText: string, replacement: SnapshotRelease | null): Map<SnapshotArtifact, ManifestAnswer> {
+  const answers = new Map<SnapshotArtifact, ManifestAnswer>();
+  if (replacement === null) return answers;
+  const below = replacement.minSupportedVersion !== null && compareVersions(yanked, replacement.minSupportedVersion) < 0;
+  for (const artifacts of replacement.platforms.values()) {
+    for (const artifact of artifacts) {
+      const base = below && artifact.belowMinimum ? artifact.belowMinimum : artifact;
+      answers.set(artifact, answerOf({ ...(JSON.parse(decoder.decode(base.body)) as Record<string, unknown>), replaces_yanked: yankedText }));
+    }
+  }
+  return answers;
+}
+
 export interface BuildResult {
   snapshot: AppSnapshot;
   /** Releases or artifacts left out because the database holds something the protocol cannot express. */
@@ -256,12 +286,12 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
 
   const channels = resolveChannels(app.channels ?? [], [...(app.published_channels ?? []), ...built.map((r) => r.channel)]);
   const byId = new Map(built.map((r) => [r.id, r]));
-  const yanked: AppSnapshot['yanked'][number][] = [];
+  const yanked: YankedVersion[] = [];
   for (const y of app.yanked ?? []) {
     const parsed = safeParseVersion(y.version);
     if (!parsed.success) continue;
     const replacement = y.replacement_release_id === null ? null : (byId.get(y.replacement_release_id) ?? null);
-    yanked.push({ version: parsed.version, versionText: y.version, replacement });
+    yanked.push({ version: parsed.version, versionText: y.version, replacement, answers: replacementAnswers(parsed.version, y.version, replacement) });
   }
 
   // Everything a response can depend on, in a stable order, so the 204 ETag changes exactly when it should.
