@@ -28,11 +28,16 @@ import { type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, downloadAndVerify, generateKeyPair, hasMinisign, type KeyPair, sign } from '../support/tauri.ts';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts';
 import { startWsProxy, type WsProxy } from '../support/ws-proxy.ts';
+import { LOAD_TIMEOUT_MS } from '../../api/update/cache.ts';
 
 const APP = 'outage-app';
 const CLIENT: ClientPlatform = { target: 'linux', arch: 'x86_64', currentVersion: '0.9.0', bundleType: 'deb' };
-/** How fast a check must fail while the database is gone: the client then tries its next endpoint. */
-const FAIL_FAST_MS = 2_000;
+/**
+ * How fast a check must fail while the database is gone, so the client tries its next endpoint instead of
+ * waiting forever (it has no timeout). The server gives up after LOAD_TIMEOUT_MS; the rest is slack for
+ * twenty concurrent checks on a loaded 2-core machine.
+ */
+const FAIL_FAST_MS = LOAD_TIMEOUT_MS + 2_500;
 const CHECK_PATH = `/update/${APP}/linux/x86_64/0.9.0?bundle_type=deb`;
 
 async function expectStatus(res: Response, status: number): Promise<any> {
