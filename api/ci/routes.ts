@@ -12,37 +12,18 @@
  * API key. Trusted publishing is off (404) until `OIDC_AUDIENCE` is set; static API keys work regardless.
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { ApiError } from '../errors.ts';
+import { exchangeBodySchema, exchangeResponseSchema } from '../protocol/ci.ts';
 import { ciAuth, CI_CREDENTIAL_TTL_SECONDS } from './credential.ts';
 import { ciReleaseRouteDocs } from './release-docs.ts';
 import { ciReleaseRoutes } from './releases.ts';
 import { exchangeOidcToken } from './exchange.ts';
 import { DEFAULT_UPLOAD_LIMITS, receiveFsUpload, type UploadLimits } from './uploads.ts';
 import { type ActionsVerifier, createActionsVerifier } from './oidc/verify.ts';
-
-export const exchangeBodySchema = z.strictObject({
-  app: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be the app\'s slug')
-    .meta({ description: 'slug of the app to publish to; one of its trusted publishers must accept the token' }),
-});
-
-export const exchangeResponseSchema = z.object({
-  token: z.string().meta({ description: 'the credential (trci_…): send it as Authorization: Bearer to the CI API; mask it in logs' }),
-  token_type: z.literal('Bearer'),
-  expires_at: z.string().meta({ format: 'date-time' }),
-  expires_in: z.number().int().meta({ description: 'seconds' }),
-  app: z.string(),
-  can_publish: z.boolean().meta({ description: 'false: the credential may create drafts only' }),
-  publisher_id: z.string().meta({ format: 'uuid' }),
-  repository: z.string(),
-  run_id: z.string(),
-  run_attempt: z.string(),
-});
 
 export interface CiRouteOptions {
   /** Tests pass a verifier with their own clock; otherwise one is built from `config.oidc`. */

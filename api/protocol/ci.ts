@@ -27,6 +27,30 @@ export const MULTIPART_PART_SIZE_BYTES = 16 * 1024 * 1024;
 /** R2's and S3's single-object ceiling. */
 export const MAX_ARTIFACT_BYTES = 5 * 1024 ** 4;
 
+/** `POST /ci/token`'s body; the job's OIDC token goes in `Authorization: Bearer`. */
+export const exchangeBodySchema = z.strictObject({
+  app: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be the app\'s slug')
+    .meta({ description: 'slug of the app to publish to; one of its trusted publishers must accept the token' }),
+});
+export type ExchangeBody = z.infer<typeof exchangeBodySchema>;
+
+/** `POST /ci/token`'s answer: a 15-minute credential for one app and one workflow run. */
+export const exchangeResponseSchema = z.object({
+  token: z.string().meta({ description: 'the credential (trci_…): send it as Authorization: Bearer to the CI API; mask it in logs' }),
+  token_type: z.literal('Bearer'),
+  expires_at: z.string().meta({ format: 'date-time' }),
+  expires_in: z.number().int().meta({ description: 'seconds' }),
+  app: z.string(),
+  can_publish: z.boolean().meta({ description: 'false: the credential may create drafts only' }),
+  publisher_id: z.string().meta({ format: 'uuid' }),
+  repository: z.string(),
+  run_id: z.string(),
+  run_attempt: z.string(),
+});
+export type ExchangeResponse = z.infer<typeof exchangeResponseSchema>;
+
 export const ciArtifactSchema = z.strictObject({
   platform: platformKeySchema.meta({ description: '{os}-{arch}, e.g. darwin-aarch64' }),
   bundle: z.enum(BUNDLE_TYPES).optional().meta({ description: 'derived from file_name when omitted' }),

@@ -5,18 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { z } from 'zod';
-import type { exchangeResponseSchema } from '../../../api/ci/routes.ts';
-import { ControlPlane, ControlPlaneError, CredentialSource, type ExchangeAnswer, exchangeOidcToken, normalizeServerUrl } from './control-plane.ts';
+import { ControlPlane, ControlPlaneError, CredentialSource, exchangeOidcToken, normalizeServerUrl } from './control-plane.ts';
 import { reusableCredential } from './control-plane-io.ts';
 import { startLocalControlPlane, type LocalControlPlane } from './control-plane-testing.ts';
 import { CREDENTIAL_ENV, CREDENTIAL_SCOPE_ENV } from './control-plane.ts';
 import { Secret } from './secret.ts';
 import { memoryLogger } from './testing.ts';
-
-// Compile-time: what the server answers still has every field the client reads, with the same types.
-const _serverAnswerFitsClient = (answer: z.input<typeof exchangeResponseSchema>): ExchangeAnswer => answer;
-void _serverAnswerFitsClient;
 
 type Script = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -183,6 +177,17 @@ describe('exchangeOidcToken and the real control plane', () => {
       exchangeOidcToken({ serverUrl: plain.url, app: 'a', audience: 'x', getIdToken: async () => 'jwt', mask: () => {}, logger: memoryLogger() }),
     ).rejects.toThrow('Trusted publishing is not enabled on');
     await plain.close();
+  });
+
+  it('checks the answer against the server\'s schema (api/protocol/ci.ts), masking the credential first', async () => {
+    const odd = await scripted(json(200, { token: 'trci_odd', expires_at: '2030-01-01T00:00:00Z', can_publish: 'yes', repository: 'o/r', run_id: '1' }));
+    const masked: string[] = [];
+    const error = await exchangeOidcToken({ serverUrl: odd.url, app: 'a', audience: 'x', getIdToken: async () => 'jwt', mask: (v) => void masked.push(v), logger: memoryLogger() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ControlPlaneError);
+    expect((error as Error).message).toMatch(/unexpected answer .*compatible version/);
+    expect((error as Error).message).not.toContain('trci_odd');
+    expect(masked).toEqual(['trci_odd']);
+    await odd.close();
   });
 
   it('a runner without id-token: write: the message says to add the permission or pass api-key', async () => {

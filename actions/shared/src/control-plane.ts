@@ -22,6 +22,8 @@ import {
   type CiUploadRequestBody,
   type CiUploadResponse,
   ciUploadResponseSchema,
+  type ExchangeBody,
+  exchangeResponseSchema,
 } from '../../../api/protocol/ci.ts';
 import type { Logger } from './logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from './retry.ts';
@@ -38,18 +40,8 @@ const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export type CiArtifactView = z.infer<typeof ciArtifactViewSchema>;
 
-/**
- * The fields of `POST /ci/token`'s answer the actions read: `exchangeResponseSchema` in api/ci/routes.ts, which
- * lives with the server. Not imported from there, because ncc type-checks everything a bundle imports and that file
- * brings the whole server; control-plane.test.ts checks at compile time that the two still agree.
- */
-export interface ExchangeAnswer {
-  token: string;
-  expires_at: string;
-  can_publish: boolean;
-  repository: string;
-  run_id: string;
-}
+/** The fields of `POST /ci/token`'s answer the actions read (the server's schema, api/protocol/ci.ts). */
+const exchangeAnswerSchema = exchangeResponseSchema.pick({ token: true, expires_at: true, can_publish: true, repository: true, run_id: true });
 
 /** How calls are made and retried; tests shorten the delays. */
 export interface HttpSettings {
@@ -258,23 +250,25 @@ export async function exchangeOidcToken(options: ExchangeOptions): Promise<Issue
           { cause: error },
         );
       }
-      return sendJson(options, call, `${options.serverUrl}/ci/token`, { method: 'POST', bearer: idToken, body: { app: options.app } });
+      const body: ExchangeBody = { app: options.app };
+      return sendJson(options, call, `${options.serverUrl}/ci/token`, { method: 'POST', bearer: idToken, body });
     });
   } catch (error) {
     if (error instanceof ControlPlaneError && !error.retryable) throw new Error(`${error.message}. ${exchangeHint(error, options)}`, { cause: error });
     throw error;
   }
-  const answer = json as Partial<ExchangeAnswer>;
-  if (typeof answer.token !== 'string' || answer.token === '') throw new ControlPlaneError(call, 200, null, 'the answer has no credential ("token")');
-  options.mask(answer.token); // before anything can print it
-  const expiresAt = new Date(typeof answer.expires_at === 'string' ? answer.expires_at : NaN);
+  const token = (json as { token?: unknown }).token;
+  if (typeof token !== 'string' || token === '') throw new ControlPlaneError(call, 200, null, 'the answer has no credential ("token")');
+  options.mask(token); // before anything can print it
+  const answer = parseAnswer(call, exchangeAnswerSchema, json);
+  const expiresAt = new Date(answer.expires_at);
   if (Number.isNaN(expiresAt.getTime())) throw new ControlPlaneError(call, 200, null, 'the answer has no valid "expires_at"');
   return {
     token: new Secret('CI credential', answer.token),
     expiresAt,
-    canPublish: answer.can_publish === true,
-    repository: typeof answer.repository === 'string' ? answer.repository : '',
-    runId: typeof answer.run_id === 'string' ? answer.run_id : '',
+    canPublish: answer.can_publish,
+    repository: answer.repository,
+    runId: answer.run_id,
   };
 }
 
