@@ -6,6 +6,5 @@ import { REPO_ROOT, validateRepository } from '../test/workflows/validate.ts';
 
 const report = validateRepository(REPO_ROOT);
 for (const problem of report.problems) console.error(`validate-workflows: ${problem}`);
-if (report.pending.length > 0) console.log(`validate-workflows: not written yet, references not checked: ${report.pending.join(', ')}`);
 if (report.problems.length > 0) process.exit(1);
 console.log(`validate-workflows: ${report.checked.length} files valid (${report.checked.join(', ')})`);

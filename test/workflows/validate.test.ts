@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT, validateRepository } from './validate.ts';
+import { BUILD_MATRIX_KEYS, REPO_ROOT, validateRepository } from './validate.ts';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -169,6 +169,40 @@ jobs:
       '.github/workflows/release.yml job build: runs an action that exchanges the OIDC token but is not granted permissions: id-token: write',
       '.github/workflows/release.yml job publish: needs.build has no output "version"',
     ]));
+  });
+
+  it("check matrix keys against build-matrix's entries where the matrix is its output", async () => {
+    const root = await repo({
+      'actions/build-matrix/action.yml': await readFile(join(REPO_ROOT, 'actions/build-matrix/action.yml'), 'utf8'),
+      'actions/build-matrix/dist/index.js': '',
+      '.github/workflows/release.yml': `
+on: push
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    outputs: { matrix: '\${{ steps.m.outputs.matrix }}' }
+    steps:
+      - id: m
+        uses: $/actions/build-matrix
+  build:
+    needs: plan
+    strategy: { matrix: '\${{ fromJSON(needs.plan.outputs.matrix) }}' }
+    runs-on: \${{ matrix.runner }}
+    steps:
+      - uses: dtolnay/rust-toolchain@stable
+        with: { targets: '\${{ matrix.rust-target }}' }
+      - run: echo "\${{ matrix.platform }} \${{ matrix.rust-targets }} \${{ matrix.updater-bundles }}"
+  other:
+    strategy: { matrix: { flavour: [a, b] } }
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "\${{ matrix.flavour }}"
+`,
+    });
+    expect(validateRepository(root).problems).toEqual([
+      `.github/workflows/release.yml job build: refers to matrix.rust-target, which build-matrix's entries do not have (they have: ${[...BUILD_MATRIX_KEYS].join(', ')})`,
+    ]);
+    expect([...BUILD_MATRIX_KEYS]).toEqual(['name', 'platform', 'update-platforms', 'runner', 'os', 'target', 'rust-targets', 'args', 'bundles', 'updater-bundles']);
   });
 
   it('check calls of a reusable workflow against its workflow_call', async () => {

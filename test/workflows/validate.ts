@@ -10,12 +10,15 @@
  * Workflows: `on` and `jobs`; each job runs somewhere; `needs` name real jobs; `id-token: write` wherever an action
  * that exchanges the OIDC token runs.
  * Everywhere: `uses:` of this repository (`$/…`, `./…`, `org/tauri-release/…@ref`) resolves to a real folder or
- * workflow, its `with:` keys are inputs the target declares and its required inputs are given; `${{ inputs.x }}`,
- * `steps.s.outputs.o`, `needs.j.outputs.o` and `secrets.X` name things that exist.
+ * workflow (every sibling action exists, so a missing one is an error), its `with:` keys are inputs the target's
+ * action.yml (or workflow_call) declares and its required inputs are given; `${{ inputs.x }}`, `steps.s.outputs.o`,
+ * `needs.j.outputs.o` and `secrets.X` name things that exist; in a job whose matrix is build-matrix's output,
+ * `matrix.x` is a key its entries have (actions/build-matrix/src/matrix.ts).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import { LEGS, matrixEntry } from '../../actions/build-matrix/src/matrix.ts';
 
 // js-yaml 3 is in node_modules (through jest's istanbul); the project has no YAML parser of its own.
 const { safeLoad } = createRequire(import.meta.url)('js-yaml') as { safeLoad(text: string): unknown };
@@ -23,12 +26,9 @@ const { safeLoad } = createRequire(import.meta.url)('js-yaml') as { safeLoad(tex
 /** How the templates and docs name this repository. */
 export const SELF_REPOSITORY = 'org/tauri-release';
 
-/**
- * Sibling actions that are specified (see actions/README.md) but may not be written yet. A reference to one of them
- * that has no action.yml is reported as pending, not as an error; once its action.yml exists it is checked like every
- * other (its inputs against our `with:`), so an entry here never hides a mistake. Take names off as they land.
- */
-export const PENDING_ACTIONS: readonly string[] = ['actions/upload-r2', 'actions/register-release'];
+/** The keys of every `strategy.matrix.include` entry build-matrix outputs (`matrix.platform`, `matrix.rust-targets`, …). */
+export const BUILD_MATRIX_KEYS: ReadonlySet<string> = new Set(Object.keys(matrixEntry(LEGS[0]!)));
+const BUILD_MATRIX = 'actions/build-matrix';
 
 /** Actions whose run exchanges the job's OIDC token, so the job needs `id-token: write`. */
 const OIDC_ACTIONS = new Set(['', 'actions/upload-r2', 'actions/register-release']);
@@ -37,7 +37,6 @@ type Yaml = Record<string, unknown>;
 
 export interface Report {
   problems: string[];
-  pending: string[];
   checked: string[];
 }
 
@@ -75,7 +74,6 @@ interface Target {
 export class RepositoryChecker {
   readonly root: string;
   readonly problems: string[] = [];
-  readonly pending = new Set<string>();
   readonly checked: string[] = [];
   readonly #cache = new Map<string, Yaml | string>();
 
@@ -131,10 +129,6 @@ export class RepositoryChecker {
     }
     const file = ['action.yml', 'action.yaml'].map((name) => join(path, name)).find((f) => existsSync(join(this.root, f)));
     if (!file) {
-      if (PENDING_ACTIONS.includes(path)) {
-        this.pending.add(path);
-        return 'invalid';
-      }
       this.#problem(where, `${uses}: no action.yml in ${path || 'the repository root'}`);
       return 'invalid';
     }
@@ -295,6 +289,11 @@ export class RepositoryChecker {
       if (inputs) for (const m of refs(exprs, /\binputs\.([\w-]+)/g)) if (!inputs.has(m[1]!)) this.#problem(at, `refers to inputs.${m[1]}, which workflow_call does not declare`);
       if (secrets) for (const m of refs(exprs, /\bsecrets\.([\w-]+)/g)) if (!secrets.has(m[1]!)) this.#problem(at, `refers to secrets.${m[1]}, which workflow_call does not declare`);
       if (refs(exprs, /(?<![\w.-])matrix\./g).length > 0 && !(isObject(job.strategy) && job.strategy.matrix !== undefined)) this.#problem(at, 'uses matrix without strategy.matrix');
+      if (this.#matrixFromBuildMatrix(jobs, job, needs)) {
+        for (const m of refs(exprs, /(?<![\w.-])matrix\.([\w-]+)/g)) {
+          if (!BUILD_MATRIX_KEYS.has(m[1]!)) this.#problem(at, `refers to matrix.${m[1]}, which build-matrix's entries do not have (they have: ${[...BUILD_MATRIX_KEYS].join(', ')})`);
+        }
+      }
 
       let needsOidc = false;
       if (typeof job.uses === 'string') {
@@ -322,12 +321,31 @@ export class RepositoryChecker {
     }
   }
 
-  #isOidcAction(uses: string): boolean {
+  /** The folder of this repository a step's `uses:` names ('' for the root action), or null for another repository's. */
+  #selfActionPath(uses: string): string | null {
     let path: string;
     if (uses.startsWith('$/') || uses.startsWith('./')) path = uses.slice(2);
     else if (uses.toLowerCase().startsWith(SELF_REPOSITORY)) path = uses.slice(SELF_REPOSITORY.length).replace(/@.*$/, '');
-    else return false;
-    return OIDC_ACTIONS.has(path.replace(/^[./]+/, '').replace(/\/$/, ''));
+    else return null;
+    return path.replace(/^[./]+/, '').replace(/\/$/, '');
+  }
+
+  #isOidcAction(uses: string): boolean {
+    const path = this.#selfActionPath(uses);
+    return path !== null && OIDC_ACTIONS.has(path);
+  }
+
+  /** Whether the job's `strategy.matrix` is `fromJSON(needs.j.outputs.o)` where o is a build-matrix step's `matrix`. */
+  #matrixFromBuildMatrix(jobs: Yaml, job: Yaml, needs: string[]): boolean {
+    const matrix = isObject(job.strategy) ? job.strategy.matrix : undefined;
+    const from = typeof matrix === 'string' ? /fromJSON\(\s*needs\.([\w-]+)\.outputs\.([\w-]+)\s*\)/.exec(matrix) : null;
+    if (!from || !needs.includes(from[1]!)) return false;
+    const planner = jobs[from[1]!];
+    const output = isObject(planner) && isObject(planner.outputs) ? planner.outputs[from[2]!] : undefined;
+    const step = typeof output === 'string' ? /\bsteps\.([\w-]+)\.outputs\.matrix\b/.exec(output) : null;
+    if (!step || !isObject(planner) || !Array.isArray(planner.steps)) return false;
+    const source = planner.steps.find((s) => isObject(s) && s.id === step[1]);
+    return isObject(source) && typeof source.uses === 'string' && this.#selfActionPath(source.uses) === BUILD_MATRIX;
   }
 
   #workflowNeedsOidc(path: string): boolean {
@@ -356,7 +374,7 @@ export function validateRepository(root: string): Report {
   for (const file of [...yamlFiles(join(checker.root, '.github', 'workflows')), ...yamlFiles(join(checker.root, 'workflows-templates'))]) {
     checker.checkWorkflow(rel(file));
   }
-  return { problems: checker.problems, pending: [...checker.pending].sort(), checked: checker.checked.map((f) => f.replace(/^\//, '')) };
+  return { problems: checker.problems, checked: checker.checked.map((f) => f.replace(/^\//, '')) };
 }
 
 export const REPO_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
