@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
+import { StorageUnavailableError } from './storage/storage.ts';
 
 export const ERROR_CODES = [
   'invalid_request',
@@ -40,6 +41,16 @@ export class UnavailableError extends ApiError {
   override name = 'UnavailableError';
   constructor(what: string, cause?: unknown) {
     super(503, 'unavailable', `${what} is unavailable; try again shortly`, { cause });
+  }
+}
+
+/** Runs a storage call, turning the driver's `StorageUnavailableError` into the API's 503 `UnavailableError('storage')`. */
+export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof StorageUnavailableError) throw new UnavailableError('storage', error);
+    throw error;
   }
 }
 

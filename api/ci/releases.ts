@@ -27,7 +27,7 @@ import { releaseEvent } from '../admin/release-events.ts';
 import { artifactsOf, assertDraft, checkPublishable, checkTransition, type Db, findRelease } from '../admin/release-store.ts';
 import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
-import { ApiError, badRequest, conflict, notFound, UnavailableError } from '../errors.ts';
+import { ApiError, badRequest, conflict, notFound, storageCall } from '../errors.ts';
 import {
   type CiArtifact,
   type CiCompleteUploadBody,
@@ -36,7 +36,7 @@ import {
   ciCreateReleaseBodySchema,
   ciUploadRequestBodySchema,
 } from '../protocol/ci.ts';
-import { artifactKey, MultipartRefusedError, StorageUnavailableError } from '../storage/storage.ts';
+import { artifactKey, MultipartRefusedError } from '../storage/storage.ts';
 import {
   type ArtifactValues,
   ciReleaseView,
@@ -76,15 +76,6 @@ function requireCiPublish(principal: Principal): void {
 function via(principal: Principal): Record<string, unknown> {
   const run = ciRunOf(principal);
   return run ? { via: 'ci', run_attempt: run.runAttempt, sha: run.sha, ref: run.ref } : { via: 'ci' };
-}
-
-async function storageCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new UnavailableError('storage', error);
-    throw error;
-  }
 }
 
 /** Validates one artifact's fields (400 naming it); the admin upload's rules, so both accept the same files. */

@@ -20,9 +20,9 @@ import { Readable, Transform } from 'node:stream';
 import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { ArtifactUploadRow, Database } from '../../db/schema.ts';
-import { ApiError, UnavailableError } from '../errors.ts';
+import { ApiError, storageCall } from '../errors.ts';
 import { MULTIPART_PART_SIZE_BYTES, MULTIPART_THRESHOLD_BYTES } from '../protocol/ci.ts';
-import { artifactKey, type Storage, StorageUnavailableError } from '../storage/storage.ts';
+import { artifactKey, type Storage } from '../storage/storage.ts';
 
 /** S3 allows 10,000 parts per upload. */
 export const MAX_PARTS = 10_000;
@@ -139,12 +139,14 @@ export async function receiveFsUpload(c: Context, db: Kysely<Database>, storage:
   const source = Readable.fromWeb(body as never);
   source.on('error', (error) => limit.destroy(error));
   try {
-    const info = await storage.put(upload.storage_key, Readable.toWeb(source.pipe(limit)) as ReadableStream<Uint8Array>, upload.content_type ? { contentType: upload.content_type } : {});
+    const info = await storageCall(() =>
+      storage.put(upload.storage_key, Readable.toWeb(source.pipe(limit)) as ReadableStream<Uint8Array>, upload.content_type ? { contentType: upload.content_type } : {}),
+    );
     c.header('ETag', info.etag);
     return c.body(null, 200);
   } catch (error) {
+    // Includes the storage outage, which storageCall made a 503.
     if (error instanceof ApiError) throw error;
-    if (error instanceof StorageUnavailableError) throw new UnavailableError('storage', error);
     throw new ApiError(400, 'invalid_request', `the upload was interrupted: ${(error as Error).message}`);
   }
 }

@@ -11,9 +11,8 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
-import { ApiError, notFound, UnavailableError } from '../errors.ts';
+import { ApiError, notFound, storageCall } from '../errors.ts';
 import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
-import { StorageUnavailableError } from '../storage/storage.ts';
 import { etagMatches, publicError } from '../update/routes.ts';
 import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
 
@@ -43,15 +42,6 @@ function contentDisposition(fileName: string): string {
   if (/^[\w .+()@~-]+$/.test(fileName)) return `attachment; filename="${fileName}"`;
   const ascii = fileName.replace(/[^\w.+()@~-]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}
-
-async function storageCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new UnavailableError('storage', error);
-    throw error;
-  }
 }
 
 async function redirect(storage: Storage, artifact: SnapshotArtifact): Promise<Response | null> {
