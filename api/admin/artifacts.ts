@@ -11,7 +11,6 @@
  * storage key and the download path are built from them.
  */
 import { type Context, Hono } from 'hono';
-import { sql } from 'kysely';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../db/schema.ts';
 import type { AppDeps } from '../app.ts';
 import { conflict, notFound } from '../errors.ts';
@@ -22,7 +21,7 @@ import { planUpload, signatureInspector } from './artifact-checks.ts';
 import { receiveUpload } from './artifact-upload.ts';
 import { audit } from './audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from './auth.ts';
-import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, toArtifactBody } from './release-store.ts';
+import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, storeReadyArtifact, toArtifactBody } from './release-store.ts';
 
 export { artifactRouteDocs } from './release-docs.ts';
 
@@ -84,36 +83,9 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
           // One default per platform (artifacts_release_platform_default_unique).
           await trx.updateTable('artifacts').set({ is_default: false }).where('release_id', '=', release.id).where('platform', '=', platform).where('is_default', '=', true).execute();
         }
-        const row = await trx
-          .insertInto('artifacts')
-          .values({
-            release_id: release.id,
-            platform,
-            bundle,
-            signature,
-            storage_key: received.key,
-            file_name: received.fileName,
-            size: received.size,
-            sha256: received.sha256,
-            is_default: isDefault ?? false,
-            state: 'ready',
-            // signatureInspector verified the bytes against the app's key whenever it had one.
-            verified_key_id: tauriPublicKeyId(app.public_key),
-          })
-          .onConflict((oc) =>
-            oc.expression(sql`release_id, platform, coalesce(bundle, '')`).doUpdateSet((eb) => ({
-              signature: eb.ref('excluded.signature'),
-              storage_key: eb.ref('excluded.storage_key'),
-              file_name: eb.ref('excluded.file_name'),
-              size: eb.ref('excluded.size'),
-              sha256: eb.ref('excluded.sha256'),
-              state: eb.ref('excluded.state'),
-              verified_key_id: eb.ref('excluded.verified_key_id'),
-              ...(isDefault === undefined ? {} : { is_default: eb.ref('excluded.is_default') }),
-            })),
-          )
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        // signatureInspector verified the bytes against the app's key whenever it had one.
+        const values = { platform, bundle, signature, storageKey: received.key, fileName: received.fileName, size: received.size, sha256: received.sha256 };
+        const row = await storeReadyArtifact(trx, release.id, values, tauriPublicKeyId(app.public_key), isDefault);
         await audit(trx, principal, {
           action: previous ? 'artifact.replace' : 'artifact.upload',
           appId: app.id,

@@ -1,10 +1,11 @@
 /**
  * @module admin/release-store
  * Queries and wire mapping for releases and their artifacts, shared by `releases.ts` and
- * `artifacts.ts`. Functions take `db` (or a transaction) first; the routes own the transactions.
+ * `artifacts.ts` (and by the CI API's `ci/artifact-store.ts`). Functions take `db` (or a transaction)
+ * first; the routes own the transactions.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { AppRow, ArtifactRow, Database, ReleaseRow, ReleaseStatus } from '../../db/schema.ts';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { AppRow, ArtifactRow, ArtifactState, Database, ReleaseRow, ReleaseStatus } from '../../db/schema.ts';
 import { conflict, notFound } from '../errors.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import type { ArtifactBody, ReleaseBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
@@ -58,6 +59,63 @@ export function assertDraft(release: ReleaseRow, doing: string): void {
     `cannot ${doing}: release ${release.version} is ${release.status}, and a published release's artifacts are immutable; ` +
       'create a new version instead' + (release.status === 'published' ? ' (or archive this one)' : ''),
   );
+}
+
+// ---- artifact writes ------------------------------------------------------------------------------
+
+/** One artifact's identity and declared content. */
+export interface ArtifactValues {
+  platform: string;
+  bundle: BundleType;
+  fileName: string;
+  size: number;
+  sha256: string;
+  signature: string;
+  storageKey: string;
+}
+
+/** The unique (release, platform, bundle) index's expression: the conflict target of every artifact upsert. */
+export const ARTIFACT_SLOT = sql`release_id, platform, coalesce(bundle, '')`;
+
+export function artifactRowValues(releaseId: string, values: ArtifactValues, state: ArtifactState, verifiedKeyId: string | null) {
+  return {
+    release_id: releaseId,
+    platform: values.platform,
+    bundle: values.bundle,
+    file_name: values.fileName,
+    size: values.size,
+    sha256: values.sha256,
+    signature: values.signature,
+    storage_key: values.storageKey,
+    state,
+    verified_key_id: verifiedKeyId,
+  };
+}
+
+/**
+ * Makes `values` the (platform, bundle)'s artifact, ready and verified against `keyId` (null: the app has
+ * no key to verify with), in one `INSERT … ON CONFLICT` so writers racing on the slot cannot both insert.
+ * `isDefault` is written when given; left out, a new row is not the default and a replaced row keeps its flag.
+ * The admin upload and the CI API both store through this.
+ */
+export async function storeReadyArtifact(db: Db, releaseId: string, values: ArtifactValues, keyId: string | null, isDefault?: boolean): Promise<ArtifactRow> {
+  return db
+    .insertInto('artifacts')
+    .values({ ...artifactRowValues(releaseId, values, 'ready', keyId), ...(isDefault === undefined ? {} : { is_default: isDefault }) })
+    .onConflict((oc) =>
+      oc.expression(ARTIFACT_SLOT).doUpdateSet((eb) => ({
+        signature: eb.ref('excluded.signature'),
+        storage_key: eb.ref('excluded.storage_key'),
+        file_name: eb.ref('excluded.file_name'),
+        size: eb.ref('excluded.size'),
+        sha256: eb.ref('excluded.sha256'),
+        state: eb.ref('excluded.state'),
+        verified_key_id: eb.ref('excluded.verified_key_id'),
+        ...(isDefault === undefined ? {} : { is_default: eb.ref('excluded.is_default') }),
+      })),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 // ---- status transitions ---------------------------------------------------------------------------

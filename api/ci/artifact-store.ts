@@ -2,42 +2,13 @@
  * @module ci/artifact-store
  * Queries of the CI API over `artifacts` and `artifact_uploads`. Functions take `db` or a transaction
  * first; the routes own the transactions. Writes that parallel matrix legs race on are single
- * `INSERT … ON CONFLICT` statements on the unique (release, platform, bundle) index.
+ * `INSERT … ON CONFLICT` statements on the unique (release, platform, bundle) index; storing a ready
+ * artifact is `storeReadyArtifact` of admin/release-store.ts, which the admin upload uses too.
  */
-import { sql } from 'kysely';
-import type { AppRow, ArtifactRow, ArtifactState, ArtifactUploadRow, ReleaseRow } from '../../db/schema.ts';
-import type { Db } from '../admin/release-store.ts';
-import { artifactsOf } from '../admin/release-store.ts';
+import type { AppRow, ArtifactRow, ArtifactUploadRow, ReleaseRow } from '../../db/schema.ts';
+import { ARTIFACT_SLOT, type ArtifactValues, artifactRowValues, artifactsOf, type Db } from '../admin/release-store.ts';
 import type { CiReleaseView } from '../protocol/ci.ts';
 import type { BundleType } from '../protocol/platforms.ts';
-
-/** One artifact's identity and declared content. */
-export interface ArtifactValues {
-  platform: string;
-  bundle: BundleType;
-  fileName: string;
-  size: number;
-  sha256: string;
-  signature: string;
-  storageKey: string;
-}
-
-const SLOT = sql`release_id, platform, coalesce(bundle, '')`;
-
-function rowValues(releaseId: string, values: ArtifactValues, state: ArtifactState, verifiedKeyId: string | null) {
-  return {
-    release_id: releaseId,
-    platform: values.platform,
-    bundle: values.bundle,
-    file_name: values.fileName,
-    size: values.size,
-    sha256: values.sha256,
-    signature: values.signature,
-    storage_key: values.storageKey,
-    state,
-    verified_key_id: verifiedKeyId,
-  };
-}
 
 /**
  * Registers a requested upload: a new (platform, bundle) gets a `pending` row, a pending row takes the new
@@ -46,10 +17,10 @@ function rowValues(releaseId: string, values: ArtifactValues, state: ArtifactSta
 export async function registerPendingArtifact(trx: Db, releaseId: string, values: ArtifactValues): Promise<ArtifactRow> {
   const inserted = await trx
     .insertInto('artifacts')
-    .values(rowValues(releaseId, values, 'pending', null))
+    .values(artifactRowValues(releaseId, values, 'pending', null))
     .onConflict((oc) =>
       oc
-        .expression(SLOT)
+        .expression(ARTIFACT_SLOT)
         .doUpdateSet((eb) => ({
           signature: eb.ref('excluded.signature'),
           storage_key: eb.ref('excluded.storage_key'),
@@ -68,26 +39,6 @@ export async function registerPendingArtifact(trx: Db, releaseId: string, values
     .where('release_id', '=', releaseId)
     .where('platform', '=', values.platform)
     .where('bundle', '=', values.bundle)
-    .executeTakeFirstOrThrow();
-}
-
-/** Makes `values` the (platform, bundle)'s artifact, ready and verified against `keyId`. */
-export async function storeReadyArtifact(trx: Db, releaseId: string, values: ArtifactValues, keyId: string): Promise<ArtifactRow> {
-  return trx
-    .insertInto('artifacts')
-    .values(rowValues(releaseId, values, 'ready', keyId))
-    .onConflict((oc) =>
-      oc.expression(SLOT).doUpdateSet((eb) => ({
-        signature: eb.ref('excluded.signature'),
-        storage_key: eb.ref('excluded.storage_key'),
-        file_name: eb.ref('excluded.file_name'),
-        size: eb.ref('excluded.size'),
-        sha256: eb.ref('excluded.sha256'),
-        state: eb.ref('excluded.state'),
-        verified_key_id: eb.ref('excluded.verified_key_id'),
-      })),
-    )
-    .returningAll()
     .executeTakeFirstOrThrow();
 }
 

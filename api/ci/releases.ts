@@ -24,7 +24,16 @@ import { audit } from '../admin/audit.ts';
 import { type AdminEnv, type Principal, principalOf } from '../admin/auth.ts';
 import { changeStatus } from '../admin/releases.ts';
 import { releaseEvent } from '../admin/release-events.ts';
-import { artifactsOf, assertDraft, checkPublishable, checkTransition, type Db, findRelease } from '../admin/release-store.ts';
+import {
+  type ArtifactValues,
+  artifactsOf,
+  assertDraft,
+  checkPublishable,
+  checkTransition,
+  type Db,
+  findRelease,
+  storeReadyArtifact,
+} from '../admin/release-store.ts';
 import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
 import { ApiError, badRequest, conflict, notFound, storageCall } from '../errors.ts';
@@ -37,15 +46,7 @@ import {
   ciUploadRequestBodySchema,
 } from '../protocol/ci.ts';
 import { artifactKey, MultipartRefusedError } from '../storage/storage.ts';
-import {
-  type ArtifactValues,
-  ciReleaseView,
-  findUpload,
-  registerPendingArtifact,
-  storeReadyArtifact,
-  toCiArtifactView,
-  uploadValues,
-} from './artifact-store.ts';
+import { ciReleaseView, findUpload, registerPendingArtifact, toCiArtifactView, uploadValues } from './artifact-store.ts';
 import { ciRunOf } from './credential.ts';
 import { type DeclaredArtifact, IngestRefusal, startVerifier, verifyStoredArtifact } from './ingest.ts';
 import { generateUploadToken, planParts, stagedKey, type UploadLimits, uploadTarget } from './uploads.ts';
