@@ -116,8 +116,11 @@ type Ordering = -1 | 0 | 1;
 const sign = (a: number | bigint | string, b: typeof a): Ordering => (a < b ? -1 : a > b ? 1 : 0);
 const isNumeric = (identifier: string) => DIGITS.test(identifier);
 
-function comparePrerelease(a: readonly string[], b: readonly string[]): Ordering {
-  if (!a.length || !b.length) return sign(b.length, a.length); // a release is greater than its pre-releases
+/**
+ * Two identifier lists field by field (§11.4): a numeric identifier is below an alphanumeric one, two
+ * numeric ones by `compareNumbers`, two alphanumeric ones in ASCII order, and a list above its own prefix.
+ */
+function compareIdentifiers(a: readonly string[], b: readonly string[], compareNumbers: (x: string, y: string) => Ordering): Ordering {
   for (let i = 0; i < a.length; i++) {
     if (i >= b.length) return 1;
     const x = a[i]!;
@@ -125,34 +128,30 @@ function comparePrerelease(a: readonly string[], b: readonly string[]): Ordering
     const xNumeric = isNumeric(x);
     const yNumeric = isNumeric(y);
     if (xNumeric !== yNumeric) return xNumeric ? -1 : 1;
-    // No leading zeros here, so a longer number is a larger one.
-    const order = xNumeric ? sign(x.length, y.length) || sign(x, y) : sign(x, y);
+    const order = xNumeric ? compareNumbers(x, y) : sign(x, y);
     if (order) return order;
   }
   return a.length === b.length ? 0 : -1;
 }
 
+// No leading zeros here, so a longer number is a larger one.
+const comparePrereleaseNumbers = (x: string, y: string): Ordering => sign(x.length, y.length) || sign(x, y);
+
+function compareBuildNumbers(x: string, y: string): Ordering {
+  const xValue = x.replace(/^0+/, '');
+  const yValue = y.replace(/^0+/, '');
+  // By value, then the spelling with more leading zeros is greater: 0 < 00 < 1 < 01 < 001 < 2.
+  return sign(xValue.length, yValue.length) || sign(xValue, yValue) || sign(x.length, y.length);
+}
+
+function comparePrerelease(a: readonly string[], b: readonly string[]): Ordering {
+  if (!a.length || !b.length) return sign(b.length, a.length); // a release is greater than its pre-releases
+  return compareIdentifiers(a, b, comparePrereleaseNumbers);
+}
+
 function compareBuild(a: readonly string[], b: readonly string[]): Ordering {
   if (!a.length || !b.length) return sign(a.length, b.length); // empty build metadata sorts first
-  for (let i = 0; i < a.length; i++) {
-    if (i >= b.length) return 1;
-    const x = a[i]!;
-    const y = b[i]!;
-    const xNumeric = isNumeric(x);
-    const yNumeric = isNumeric(y);
-    if (xNumeric !== yNumeric) return xNumeric ? -1 : 1;
-    let order: Ordering;
-    if (xNumeric) {
-      const xValue = x.replace(/^0+/, '');
-      const yValue = y.replace(/^0+/, '');
-      // By value, then the spelling with more leading zeros is greater: 0 < 00 < 1 < 01 < 001 < 2.
-      order = sign(xValue.length, yValue.length) || sign(xValue, yValue) || sign(x.length, y.length);
-    } else {
-      order = sign(x, y);
-    }
-    if (order) return order;
-  }
-  return a.length === b.length ? 0 : -1;
+  return compareIdentifiers(a, b, compareBuildNumbers);
 }
 
 /** SemVer precedence (§11): build metadata ignored. */
