@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parseVersion } from '../protocol/semver.ts';
-import { inCohort, parseInstallId, ROLLOUT_BUCKETS, rolloutBucket } from './rollout.ts';
+import { inCohort, murmur3, parseInstallId, ROLLOUT_BUCKETS, rolloutBucket } from './rollout.ts';
 import { selectUpdate } from './select.ts';
 import { buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
@@ -95,11 +95,18 @@ describe('staged rollout cohorts', () => {
     expect(served(snapshot, '1.0.0', [id])).toEqual(['1.9.0']);
   });
 
-  it('computes the documented bucket: the first 4 bytes of SHA-256(seed ‖ id), big-endian, mod 10,000', () => {
-    const seed = '0b7d7e2c-7f6e-4bd0-9a65-1f6b8f1f3a11';
-    for (const id of INSTALLS.slice(0, 50)) {
-      expect(rolloutBucket(seed, id)).toBe(createHash('sha256').update(seed).update(id).digest().readUInt32BE(0) % 10_000);
-    }
+  it.each([
+    ['', 0, 0],
+    ['', 1, 0x514e28b7],
+    ['hello', 0, 0x248bfa47],
+    ['Hello, world!', 1234, 0xfaf6cdb3],
+    ['The quick brown fox jumps over the lazy dog', 0, 0x2e4ff723],
+  ])('computes MurmurHash3_x86_32(%j, %i) as published', (text, seed, expected) => {
+    expect(murmur3(text, seed)).toBe(expected);
+  });
+
+  it('buckets an install as documented: MurmurHash3(seed ‖ id) mod 10,000', () => {
+    expect(rolloutBucket('0b7d7e2c-7f6e-4bd0-9a65-1f6b8f1f3a11', 'install-1')).toBe(murmur3('0b7d7e2c-7f6e-4bd0-9a65-1f6b8f1f3a11install-1') % 10_000);
   });
 
   it('keeps buckets in range and stable for the same seed and id', () => {
