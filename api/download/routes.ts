@@ -11,9 +11,9 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
-import { ApiError, notFound, storageCall } from '../errors.ts';
+import { ApiError, errorResponse, notFound, storageCall } from '../errors.ts';
 import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
-import { etagMatches, publicError } from '../update/routes.ts';
+import { etagMatches } from '../update/routes.ts';
 import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -71,7 +71,7 @@ async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifac
   // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all.
   const range = rangeHeader && (!ifRange || ifRange === info.etag) ? parseRange(rangeHeader, info.size) : null;
   if (range === 'unsatisfiable') {
-    const response = publicError(c, new ApiError(416, 'invalid_request', `range ${rangeHeader} is outside the ${info.size} bytes of ${artifact.fileName}`));
+    const response = errorResponse(new ApiError(416, 'invalid_request', `range ${rangeHeader} is outside the ${info.size} bytes of ${artifact.fileName}`), c);
     response.headers.set('content-range', `bytes */${info.size}`);
     return response;
   }
@@ -111,9 +111,9 @@ export function downloadRoutes(deps: AppDeps): Hono {
       }
       return (await redirect(storage, entry.artifact)) ?? (await serveFile(c, storage, entry.artifact));
     } catch (error) {
-      return publicError(c, error);
+      return errorResponse(error, c);
     }
   });
-  app.all('*', (c) => publicError(c, notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file}`)));
+  app.all('*', (c) => errorResponse(notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file}`), c));
   return app;
 }

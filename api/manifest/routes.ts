@@ -13,9 +13,9 @@
  */
 import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, errorResponse, notFound } from '../errors.ts';
 import { defineRoutes } from '../docs/registry.ts';
-import { etagMatches, publicError } from '../update/routes.ts';
+import { etagMatches } from '../update/routes.ts';
 import { DEFAULT_CHANNEL } from '../update/select.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
 import { staticManifest } from './static-manifest.ts';
@@ -25,11 +25,11 @@ import { z } from 'zod';
 const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 function respond(c: Context, snapshot: AppSnapshot | null, slug: string, channel: string): Response {
-  if (snapshot === null) return publicError(c, notFound(`no app ${JSON.stringify(slug)}`));
+  if (snapshot === null) return errorResponse(notFound(`no app ${JSON.stringify(slug)}`), c);
   const result = staticManifest(snapshot, channel);
-  if (result.kind === 'unknown_channel') return publicError(c, notFound(`app ${slug} has no channel ${JSON.stringify(channel)}`));
+  if (result.kind === 'unknown_channel') return errorResponse(notFound(`app ${slug} has no channel ${JSON.stringify(channel)}`), c);
   if (result.kind === 'no_release') {
-    return publicError(c, notFound(`app ${slug} has no release fully rolled out (100%) in channel ${channel}`));
+    return errorResponse(notFound(`app ${slug} has no release fully rolled out (100%) in channel ${channel}`), c);
   }
   if (etagMatches(c.req.header('if-none-match'), result.etag)) {
     return new Response(null, { status: 304, headers: { 'cache-control': result.headers['cache-control']!, etag: result.etag } });
@@ -51,10 +51,10 @@ export function manifestRoutes(deps: AppDeps): Hono {
       if (!(snapshot instanceof Promise)) return respond(c, snapshot, slug, channel);
       return snapshot.then(
         (loaded) => respond(c, loaded, slug, channel),
-        (error: unknown) => publicError(c, error),
+        (error: unknown) => errorResponse(error, c),
       );
     } catch (error) {
-      return publicError(c, error);
+      return errorResponse(error, c);
     }
   });
   return app;

@@ -46,13 +46,6 @@ const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** What an unpatched Tauri binary (raw exe, `--no-bundle`, stripped) sends for `{{bundle_type}}`. */
 const UNKNOWN_BUNDLE = 'unknown';
 
-/** Error responses for the public endpoints: the usual JSON body, never cached by anyone. */
-export function publicError(c: Context, error: unknown): Response {
-  const response = errorResponse(error, c);
-  response.headers.set('cache-control', 'no-store');
-  return response;
-}
-
 /** RFC 9110 §13.1.2: weak comparison, a list, or `*`. */
 export function etagMatches(ifNoneMatch: string | null | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
@@ -134,7 +127,7 @@ function countCheck(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot
 }
 
 function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
-  if (snapshot === null) return publicError(c, notFound(`no app ${JSON.stringify(slug)}`));
+  if (snapshot === null) return errorResponse(notFound(`no app ${JSON.stringify(slug)}`), c);
   const ifNoneMatch = c.req.raw.headers.get('if-none-match');
   const selection = selectUpdate(snapshot, query);
   // Not for a channel the app does not have: made-up names would only fill the counters.
@@ -148,7 +141,7 @@ function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | 
   }
   if (selection.kind === 'unknown_channel') {
     const known = [...snapshot.channels.keys()].sort().join(', ');
-    return publicError(c, notFound(`app ${JSON.stringify(slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`));
+    return errorResponse(notFound(`app ${JSON.stringify(slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`), c);
   }
   const { staged } = selection;
   if (etagMatches(ifNoneMatch, snapshot.etag)) {
@@ -163,7 +156,7 @@ function answer(c: Context, cache: ReleaseCache, analytics: UsageAnalytics, slug
   if (!(snapshot instanceof Promise)) return respond(c, analytics, snapshot, slug, query);
   return snapshot.then(
     (loaded) => respond(c, analytics, loaded, slug, query),
-    (error: unknown) => publicError(c, error),
+    (error: unknown) => errorResponse(error, c),
   );
 }
 
@@ -177,7 +170,7 @@ export function updateRoutes(deps: AppDeps): Hono {
       const query = parseQuery(c, os, parseArch(c.req.param('arch')), c.req.param('current_version'));
       return answer(c, cache, analytics, c.req.param('app'), query);
     } catch (error) {
-      return publicError(c, error);
+      return errorResponse(error, c);
     }
   });
   app.get('/:app/update/:platform/:current_version', function seedUpdateCheck(c) {
@@ -185,7 +178,7 @@ export function updateRoutes(deps: AppDeps): Hono {
       const [os, arch] = parsePlatform(c.req.param('platform'));
       return answer(c, cache, analytics, c.req.param('app'), parseQuery(c, os, arch, c.req.param('current_version')));
     } catch (error) {
-      return publicError(c, error);
+      return errorResponse(error, c);
     }
   });
   return app;
