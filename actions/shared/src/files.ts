@@ -5,7 +5,7 @@
  * the job; the post steps remove them earlier, and only directories whose name carries the prefix they were made
  * with, so a corrupted state value can never point a recursive delete somewhere else.
  */
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { access, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 
@@ -48,4 +48,14 @@ export function decodeBase64(text: string, label: string, howToEncode: string): 
     throw new Error(`${label} is not base64. Encode the file with \`${howToEncode}\` and store the output as the secret.`);
   }
   return Buffer.from(compact, 'base64');
+}
+
+/** Whether anything is at `path` (a missing file is not an error here). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

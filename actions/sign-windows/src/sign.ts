@@ -13,9 +13,9 @@
  * untimestamped result only when allowed; (4) verify; (5) rename over the original.
  */
 import { randomBytes } from 'node:crypto';
-import { access, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { decodeBase64, makePrivateDir, removePrivateDir, runnerTemp, writePrivateFile } from '../../shared/src/files.ts';
+import { decodeBase64, exists, makePrivateDir, removePrivateDir, runnerTemp, writePrivateFile } from '../../shared/src/files.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import type { Runner } from '../../shared/src/spawn.ts';
 import { type AuthenticodeTool, type CertificateFiles, tail } from './authenticode.ts';
@@ -38,15 +38,6 @@ export interface SignedFile {
   timestampUrl: string | null;
   /** The fresh updater signature, when one was made. */
   updaterSignature: string | null;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Files that are missing, not files, or carry a `.sig` that Authenticode would make stale. */

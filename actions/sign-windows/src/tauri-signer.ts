@@ -4,23 +4,15 @@
  * its password travel in the environment (`TAURI_SIGNING_PRIVATE_KEY`, `TAURI_SIGNING_PRIVATE_KEY_PASSWORD`),
  * never in argv; `CI=true` makes an empty password mean "no password" instead of a prompt.
  */
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { exists } from '../../shared/src/files.ts';
 import type { Secret } from '../../shared/src/secret.ts';
 import type { Runner } from '../../shared/src/spawn.ts';
 
 export interface TauriCli {
   command: string;
   args: readonly string[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
