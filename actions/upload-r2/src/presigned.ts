@@ -10,7 +10,7 @@
 import type { CiReleaseView } from '../../../api/protocol/ci.ts';
 import { ControlPlaneError, type ControlPlane } from '../../shared/src/control-plane.ts';
 import type { LocalArtifact } from './discover.ts';
-import type { UploadReport } from './summary.ts';
+import { toCiArtifact, type UploadReport } from './summary.ts';
 import { sendToTarget, type TransferSettings } from './transfer.ts';
 
 const CONTENT_TYPE = 'application/octet-stream';
@@ -64,15 +64,7 @@ export async function uploadPresigned(
       continue;
     }
     const upload = await controlPlane
-      .requestUpload(version, {
-        platform: artifact.platform,
-        bundle: artifact.bundle,
-        file_name: artifact.fileName,
-        size: artifact.size,
-        sha256: artifact.sha256,
-        signature: artifact.signature,
-        content_type: CONTENT_TYPE,
-      })
+      .requestUpload(version, { ...toCiArtifact(artifact), content_type: CONTENT_TYPE })
       .catch((error: unknown) => explain(error, artifact, 'the upload request'));
     const sent = await sendToTarget(label, artifact.path, artifact.size, upload.target, settings);
     const done = await controlPlane
