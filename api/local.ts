@@ -3,6 +3,7 @@
  * `npm start`: the control plane on one machine with no accounts. Embedded PGlite and files under
  * DATA_DIR by default; migrates itself, creates a bootstrap admin key on first start, and serves.
  */
+import { createServer, type RequestListener, type ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp, createDeps } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -11,6 +12,7 @@ import { openDatabase } from '../db/connect.ts';
 import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './admin/bootstrap.ts';
+import { withUpdateChecks } from './update/node-listener.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -24,10 +26,13 @@ async function main(): Promise<void> {
   deps.webhooks.start();
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
-  const server = serve({ fetch: createApp(deps).fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
+  // Cached update checks are answered on node:http ahead of Hono (update/node-listener.ts); all else is Hono's.
+  const withChecks = (options: ServerOptions, listener: RequestListener) => createServer(options, withUpdateChecks(deps, listener));
+  const server = serve({ fetch: createApp(deps).fetch, port: config.port, hostname: '0.0.0.0', createServer: withChecks as typeof createServer }, (info) => {
     console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${info.port})`);
     console.log(`  database: ${database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
     console.log(`  storage:  ${config.storage.driver === 'fs' ? `files in ${config.dataDir}/objects` : `S3 bucket ${config.storage.bucket}`}`);
+    console.log(`  dashboard: ${config.publicUrl}/ui (sign in with an admin API key)`);
     if (bootstrapKey) {
       console.log('\n  Bootstrap admin key (shown once; store it now):');
       console.log(`    ${bootstrapKey}\n`);

@@ -23,7 +23,7 @@ export function normalizeCountry(value: string | null | undefined): string {
 }
 
 /** The first platform header that names a country. */
-export function countryOf(headers: Headers): string {
+export function countryOf(headers: Pick<Headers, 'get'>): string {
   for (const name of COUNTRY_HEADERS) {
     const country = normalizeCountry(headers.get(name));
     if (country !== NO_COUNTRY) return country;

@@ -66,7 +66,7 @@ export class UsageAnalytics {
    * `installId` is the `X-Install-Id` / `install_id` value as the rollout code parsed and validated
    * it (update/rollout.ts); it is hashed in memory, never kept.
    */
-  recordCheck(appId: string, version: string, os: string, arch: string, channel: string, headers: Headers, installId: string | null | undefined): void {
+  recordCheck(appId: string, version: string, os: string, arch: string, channel: string, headers: Pick<Headers, 'get'>, installId: string | null | undefined): void {
     const now = this.#now();
     this.#counters.recordCheck(now, appId, version, platformKey(os, arch), channel, countryOf(headers), installId ?? null);
     this.#maybeFlush(now);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createApp, createDeps } from '../app.ts';
 import { createTestContext, type TestContext } from '../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../test/support/release-fixtures.ts';
-import { ABSENT_TTL_MS, ReleaseCache } from './cache.ts';
+import { ABSENT_TTL_MS, REFRESH_AHEAD_MS, ReleaseCache } from './cache.ts';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -79,6 +79,25 @@ describe('freshness', () => {
     expect(await version('/update/ttl/linux/x86_64/0.1.0')).toBe('1.0.0');
     clock.now += 1;
     expect(await version('/update/ttl/linux/x86_64/0.1.0')).toBe(204);
+    expect(cache.loads).toBe(2);
+  });
+
+  it('reloads in the background shortly before the TTL, answering from the snapshot meanwhile', async () => {
+    const appId = await insertApp(ctx.database.db, 'ahead');
+    await insertRelease(ctx.database.db, appId, { version: '1.0.0', artifacts: linux });
+    const { clock, cache, version } = withClock(15_000);
+    expect(await version('/update/ahead/linux/x86_64/0.1.0')).toBe('1.0.0');
+    await insertRelease(ctx.database.db, appId, { version: '1.1.0', artifacts: linux });
+    clock.now += 15_000 - REFRESH_AHEAD_MS - 1;
+    expect(cache.peek('ahead')?.releases.length).toBe(1);
+    expect(cache.loads).toBe(1);
+    clock.now += 1; // into the refresh window: this check is still answered from memory, and starts a reload
+    expect(cache.peek('ahead')?.releases.length).toBe(1);
+    expect(cache.peek('ahead')?.releases.length).toBe(1);
+    expect(cache.loads).toBe(2);
+    await cache.get('ahead');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await version('/update/ahead/linux/x86_64/0.1.0')).toBe('1.1.0');
     expect(cache.loads).toBe(2);
   });
 

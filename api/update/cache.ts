@@ -28,12 +28,20 @@ export const ABSENT_TTL_MS = 5_000;
 export const LOAD_TIMEOUT_MS = 1_500;
 /** Bounds memory when clients ask for many different slugs. */
 export const MAX_ENTRIES = 10_000;
+/**
+ * A snapshot is reloaded in the background this long before it expires (at most a fifth of the TTL), on the
+ * first check that sees it then; checks keep being answered from it meanwhile, so under steady traffic no
+ * check waits for a load. It still never outlives its TTL: a refresh that fails leaves it to expire.
+ */
+export const REFRESH_AHEAD_MS = 1_000;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 interface Entry {
   /** null: no app has this slug. */
   snapshot: AppSnapshot | null;
   expiresAt: number;
+  /** When a check should start a background reload (once per entry); `expiresAt` for absent apps. */
+  refreshAt: number;
 }
 
 export interface ReleaseCacheOptions {
@@ -81,7 +89,14 @@ export class ReleaseCache {
   /** The fresh cached answer for `slug` (null: no such app), or undefined when it must be loaded. */
   peek(slug: string): AppSnapshot | null | undefined {
     const entry = this.#entries.get(slug);
-    return entry !== undefined && entry.expiresAt > this.#now() ? entry.snapshot : undefined;
+    if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (entry.expiresAt <= now) return undefined;
+    if (entry.refreshAt <= now) {
+      entry.refreshAt = entry.expiresAt; // one attempt: a failing database is not asked again on every check
+      if (!this.#inflight.has(slug)) this.#startLoad(slug).catch(() => {});
+    }
+    return entry.snapshot;
   }
 
   /** Synchronous when the answer is cached, so the hot path does not wait a tick for nothing. */
@@ -98,6 +113,10 @@ export class ReleaseCache {
     if (!SLUG.test(slug)) return Promise.resolve(null);
     const pending = this.#inflight.get(slug);
     if (pending) return pending;
+    return this.#startLoad(slug);
+  }
+
+  #startLoad(slug: string): Promise<AppSnapshot | null> {
     const epoch = this.#epoch;
     const load: Promise<AppSnapshot | null> = this.#load(slug)
       .then((snapshot) => {
@@ -129,7 +148,8 @@ export class ReleaseCache {
       for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
       if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
     }
-    this.#entries.set(slug, { snapshot, expiresAt: now + ttl });
+    const expiresAt = now + ttl;
+    this.#entries.set(slug, { snapshot, expiresAt, refreshAt: snapshot ? expiresAt - Math.min(REFRESH_AHEAD_MS, ttl / 5) : expiresAt });
   }
 
   async #load(slug: string): Promise<AppSnapshot | null> {

@@ -56,17 +56,17 @@ export function etagMatches(ifNoneMatch: string | null | undefined, etag: string
   });
 }
 
-function parseOs(value: string): OperatingSystem {
+export function parseOs(value: string): OperatingSystem {
   if (operatingSystems.has(value)) return value as OperatingSystem;
   throw badRequest(`unknown target ${JSON.stringify(value)}; expected one of ${OPERATING_SYSTEMS.join(', ')}`);
 }
 
-function parseArch(value: string): Architecture {
+export function parseArch(value: string): Architecture {
   if (architectures.has(value)) return value as Architecture;
   throw badRequest(`unknown arch ${JSON.stringify(value)}; expected one of ${ARCHITECTURES.join(', ')}`);
 }
 
-function parsePlatform(value: string): [OperatingSystem, Architecture] {
+export function parsePlatform(value: string): [OperatingSystem, Architecture] {
   const dash = value.indexOf('-');
   const os = dash < 0 ? value : value.slice(0, dash);
   if (dash < 0 || !operatingSystems.has(os) || !architectures.has(value.slice(dash + 1))) {
@@ -102,52 +102,73 @@ function parseCurrentVersion(text: string): Version {
   return parsed.version;
 }
 
-function parseQuery(c: Context, os: OperatingSystem, arch: Architecture, currentVersion: string): UpdateQuery {
+/** How a check's adapter (the Hono route, or node-listener.ts) hands over request headers: what analytics reads too. */
+export type HeaderReader = Pick<Headers, 'get'>;
+
+/** A decoded query parameter, or undefined when absent. */
+export type QueryReader = (name: string) => string | undefined;
+
+/**
+ * The check's parameters, validated (400 on anything malformed). `query` is null when the URL has no
+ * query string, the common case, which then costs nothing.
+ */
+export function parseCheck(os: OperatingSystem, arch: Architecture, currentVersion: string, query: QueryReader | null, headers: HeaderReader): UpdateQuery {
   const current = parseCurrentVersion(currentVersion);
-  const header = c.req.raw.headers.get(INSTALL_ID_HEADER);
-  // Most endpoints carry no query string at all; skip parsing it then.
-  if (!c.req.url.includes('?')) {
+  const header = headers.get(INSTALL_ID_HEADER);
+  if (query === null) {
     return { current, os, arch, bundle: null, channel: DEFAULT_CHANNEL, installId: header === null ? null : parseInstallId(header, undefined) };
   }
-  const installId = parseInstallId(header, c.req.query(INSTALL_ID_QUERY));
-  const bundle = parseBundle(c.req.query('bundle_type'), os);
-  const channel = c.req.query('channel') || DEFAULT_CHANNEL;
+  const installId = parseInstallId(header, query(INSTALL_ID_QUERY));
+  const bundle = parseBundle(query('bundle_type'), os);
+  const channel = query('channel') || DEFAULT_CHANNEL;
   if (!CHANNEL.test(channel)) {
     throw badRequest(`invalid channel ${JSON.stringify(channel)}; expected lowercase letters, digits, '.', '_' or '-'`);
   }
   return { current, os, arch, bundle, channel, installId };
 }
 
+/** What a check answers: precomputed headers and body from the snapshot, nothing built per request. */
+export interface CheckAnswer {
+  status: 200 | 204 | 304;
+  headers: Readonly<Record<string, string>>;
+  body: Uint8Array<ArrayBuffer> | null;
+}
+
 /**
- * A Map increment in memory (api/analytics/): no query, no await. The install id is the one already
- * parsed for rollouts; both routes name the version `current_version`.
+ * The answer for a check against a loaded snapshot, counted in analytics (a Map increment: no query, no
+ * await). Throws 404 for a channel the app does not have, before counting (made-up names would only fill
+ * the counters). `sentVersion` is the version as the client sent it, which is what analytics counts.
  */
-function countCheck(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot, query: UpdateQuery): void {
-  analytics.recordCheck(snapshot.app.id, c.req.param('current_version')!, query.os, query.arch, query.channel, c.req.raw.headers, query.installId);
+export function answerCheck(snapshot: AppSnapshot, query: UpdateQuery, sentVersion: string, headers: HeaderReader, analytics: UsageAnalytics): CheckAnswer {
+  const selection = selectUpdate(snapshot, query);
+  if (selection.kind === 'unknown_channel') {
+    const known = [...snapshot.channels.keys()].sort().join(', ');
+    throw notFound(`app ${JSON.stringify(snapshot.app.slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`);
+  }
+  analytics.recordCheck(snapshot.app.id, sentVersion, query.os, query.arch, query.channel, headers, query.installId);
+  const ifNoneMatch = headers.get('if-none-match');
+  if (selection.kind === 'update') {
+    const { answer, staged } = selection;
+    if (etagMatches(ifNoneMatch, answer.etag)) {
+      return { status: 304, headers: staged ? answer.privateNotModifiedHeaders : answer.notModifiedHeaders, body: null };
+    }
+    return { status: 200, headers: staged ? answer.privateHeaders : answer.headers, body: answer.body };
+  }
+  const { staged } = selection;
+  if (etagMatches(ifNoneMatch, snapshot.etag)) {
+    return { status: 304, headers: staged ? snapshot.privateNotModifiedHeaders : snapshot.notModifiedHeaders, body: null };
+  }
+  return { status: 204, headers: staged ? snapshot.privateNoContentHeaders : snapshot.noContentHeaders, body: null };
 }
 
 function respond(c: Context, analytics: UsageAnalytics, snapshot: AppSnapshot | null, slug: string, query: UpdateQuery): Response {
   if (snapshot === null) return errorResponse(notFound(`no app ${JSON.stringify(slug)}`), c);
-  const ifNoneMatch = c.req.raw.headers.get('if-none-match');
-  const selection = selectUpdate(snapshot, query);
-  // Not for a channel the app does not have: made-up names would only fill the counters.
-  if (selection.kind !== 'unknown_channel') countCheck(c, analytics, snapshot, query);
-  if (selection.kind === 'update') {
-    const { answer, staged } = selection;
-    if (etagMatches(ifNoneMatch, answer.etag)) {
-      return new Response(null, { status: 304, headers: staged ? answer.privateNotModifiedHeaders : answer.notModifiedHeaders });
-    }
-    return new Response(answer.body, { status: 200, headers: staged ? answer.privateHeaders : answer.headers });
+  try {
+    const { status, headers, body } = answerCheck(snapshot, query, c.req.param('current_version')!, c.req.raw.headers, analytics);
+    return new Response(body, { status, headers });
+  } catch (error) {
+    return errorResponse(error, c);
   }
-  if (selection.kind === 'unknown_channel') {
-    const known = [...snapshot.channels.keys()].sort().join(', ');
-    return errorResponse(notFound(`app ${JSON.stringify(slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`), c);
-  }
-  const { staged } = selection;
-  if (etagMatches(ifNoneMatch, snapshot.etag)) {
-    return new Response(null, { status: 304, headers: staged ? snapshot.privateNotModifiedHeaders : snapshot.notModifiedHeaders });
-  }
-  return new Response(null, { status: 204, headers: staged ? snapshot.privateNoContentHeaders : snapshot.noContentHeaders });
 }
 
 /** Synchronous while the app's snapshot is cached; a Promise only when it must be loaded. */
@@ -160,6 +181,11 @@ function answer(c: Context, cache: ReleaseCache, analytics: UsageAnalytics, slug
   );
 }
 
+/** Hono's decoded query parameters, or null when the URL has none. */
+function queryOf(c: Context): QueryReader | null {
+  return c.req.url.includes('?') ? (name) => c.req.query(name) : null;
+}
+
 export function updateRoutes(deps: AppDeps): Hono {
   const cache = deps.releaseCache;
   const analytics = deps.analytics;
@@ -167,7 +193,7 @@ export function updateRoutes(deps: AppDeps): Hono {
   app.get('/update/:app/:target/:arch/:current_version', function tauriUpdateCheck(c) {
     try {
       const os = parseOs(c.req.param('target'));
-      const query = parseQuery(c, os, parseArch(c.req.param('arch')), c.req.param('current_version'));
+      const query = parseCheck(os, parseArch(c.req.param('arch')), c.req.param('current_version'), queryOf(c), c.req.raw.headers);
       return answer(c, cache, analytics, c.req.param('app'), query);
     } catch (error) {
       return errorResponse(error, c);
@@ -176,7 +202,8 @@ export function updateRoutes(deps: AppDeps): Hono {
   app.get('/:app/update/:platform/:current_version', function seedUpdateCheck(c) {
     try {
       const [os, arch] = parsePlatform(c.req.param('platform'));
-      return answer(c, cache, analytics, c.req.param('app'), parseQuery(c, os, arch, c.req.param('current_version')));
+      const query = parseCheck(os, arch, c.req.param('current_version'), queryOf(c), c.req.raw.headers);
+      return answer(c, cache, analytics, c.req.param('app'), query);
     } catch (error) {
       return errorResponse(error, c);
     }

@@ -165,20 +165,23 @@ export function rfc3339(date: Date): string {
   return text.endsWith('.000Z') ? `${text.slice(0, -5)}Z` : text;
 }
 
-function headerSets(etag: string) {
+/** `bodyLength`: the 200's Content-Length, precomputed so neither adapter measures the body per check. */
+function headerSets(etag: string, bodyLength = 0) {
   const vary = { 'cache-control': PRIVATE_UPDATE_CACHE_CONTROL, vary: INSTALL_VARY, etag };
+  const length = String(bodyLength);
   return {
-    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag }),
+    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag, 'content-length': length }),
     notModifiedHeaders: Object.freeze({ 'cache-control': UPDATE_CACHE_CONTROL, etag }),
-    privateHeaders: Object.freeze({ 'content-type': 'application/json', ...vary }),
+    privateHeaders: Object.freeze({ 'content-type': 'application/json', ...vary, 'content-length': length }),
     privateNotModifiedHeaders: Object.freeze(vary),
   };
 }
 
 function answerOf(manifest: Record<string, unknown>): ManifestAnswer {
-  const body = encoder.encode(JSON.stringify(manifest));
+  // A Buffer (a Uint8Array) of its own: node:http writes it as is, where a plain Uint8Array is wrapped per write.
+  const body: Uint8Array<ArrayBuffer> = Buffer.from(encoder.encode(JSON.stringify(manifest)).buffer);
   const etag = digest(body);
-  return { body, etag, ...headerSets(etag) };
+  return { body, etag, ...headerSets(etag, body.byteLength) };
 }
 
 function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, pubDate: string, urls: UrlOptions): SnapshotArtifact {

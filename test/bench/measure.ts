@@ -1,9 +1,13 @@
 /**
  * @module bench/measure
  * Interleaved wrk rounds (A B C, A B C, …) after one warm-up each, so that a machine whose load drifts during the
- * run (shared CI boxes) skews every server alike; figures are aggregated per server.
+ * run (shared CI boxes) skews every server alike; figures are aggregated per server. Around each round it also
+ * reads the CPU time the server's own processes used (/proc/<pid>/stat), which tells what a response costs
+ * even when other work on the machine takes CPU away from the server.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { ProbeStats } from './probe.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 
@@ -12,6 +16,8 @@ export interface Target {
   url: string;
   /** The server process running probe.ts, to read its database counters around each measured round. */
   probe?: ChildProcess;
+  /** The processes serving (read at each round: nginx's worker may be replaced), for their CPU time. */
+  pids(): number[];
 }
 
 export interface MeasureOptions {
@@ -46,7 +52,31 @@ export interface Aggregate {
   maxRps: number;
   non2xx: number;
   socketErrors: number;
+  /** Server CPU (user + system) per response over all rounds, microseconds; null without /proc. */
+  cpuMicrosPerResponse: number | null;
+  /** Server CPU used per second of wall clock over all rounds (1.0 = one full core). */
+  cores: number | null;
+  /** 1-minute load average at the start of each round. */
+  loads: number[];
   db?: DbWork;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds of `pids` so far, or null when /proc cannot tell (not Linux, process gone). */
+export function cpuSeconds(pids: readonly number[]): number | null {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces), from `state`: utime is the 12th, stime the 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 export function probeStats(child: ChildProcess): Promise<ProbeStats> {
@@ -70,13 +100,20 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
     await runWrk(target.url, { ...load, durationSeconds: options.warmupSeconds });
   }
   const results = new Map(targets.map((t) => [t.name, [] as WrkResult[]]));
+  const cpu = new Map(targets.map((t) => [t.name, { seconds: 0 as number | null, loads: [] as number[] }]));
   const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, analyticsFlushes: 0 as number | null, roundSeconds: [] as number[] }]));
   for (let round = 1; round <= options.rounds; round++) {
     const line: string[] = [];
     for (const target of targets) {
       const before = target.probe && (await probeStats(target.probe));
+      const pids = target.pids();
+      const usage = cpu.get(target.name)!;
+      usage.loads.push(loadavg()[0]!);
+      const cpuBefore = cpuSeconds(pids);
       const startedAt = Date.now();
       const result = await runWrk(target.url, { ...load, durationSeconds: options.roundSeconds });
+      const cpuAfter = cpuSeconds(pids);
+      usage.seconds = usage.seconds === null || cpuBefore === null || cpuAfter === null ? null : usage.seconds + cpuAfter - cpuBefore;
       const after = target.probe && (await probeStats(target.probe));
       results.get(target.name)!.push(result);
       line.push(`${target.name} ${Math.round(result.requestsPerSecond)}`);
@@ -98,11 +135,15 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
     const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
     const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
     const rps = rounds.map((r) => r.requestsPerSecond);
+    const usage = cpu.get(target.name)!;
     return {
       name: target.name, rounds, requests, requestsPerSecond: requests / seconds,
       p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)),
       minRps: Math.min(...rps), maxRps: Math.max(...rps),
       non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0), socketErrors: rounds.reduce((sum, r) => sum + r.socketErrors, 0),
+      cpuMicrosPerResponse: usage.seconds === null ? null : (usage.seconds / Math.max(requests, 1)) * 1e6,
+      cores: usage.seconds === null ? null : usage.seconds / seconds,
+      loads: usage.loads,
       ...(db.has(target.name) ? { db: db.get(target.name)! } : {}),
     };
   });

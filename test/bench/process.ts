@@ -4,7 +4,9 @@
  * stop that escalates from SIGTERM to SIGKILL.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface Service {
   name: string;
@@ -80,4 +82,53 @@ export function runSync(command: string, args: readonly string[], timeoutMs: num
 export function pin(pid: number, cpus: string): void {
   const { code, output } = runSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], 5_000);
   if (code !== 0) throw new Error(`taskset ${cpus} ${pid} failed: ${output}`);
+}
+
+/**
+ * One GET as wrk sends it (`Host` only, keep-alive), returning the exact bytes of the response: status line,
+ * headers as written, body. For checking that the baselines answer byte for byte what our server answers.
+ */
+export function rawGet(url: string, timeoutMs = 5_000): Promise<Buffer> {
+  const { hostname, port, pathname, search } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error(`raw GET ${url} timed out`)), timeoutMs);
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks));
+    };
+    socket.on('error', finish);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      const bytes = Buffer.concat(chunks);
+      const end = bytes.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /^content-length:\s*(\d+)\r$/im.exec(bytes.subarray(0, end).toString('latin1'));
+      if (!length) return finish(new Error(`raw GET ${url}: no Content-Length in ${JSON.stringify(bytes.subarray(0, end).toString('latin1'))}`));
+      if (bytes.length >= end + 4 + Number(length[1])) finish();
+    });
+    socket.on('end', () => finish(new Error(`raw GET ${url}: connection closed before the whole response`)));
+    socket.write(`GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+  });
+}
+
+/** The response with its `Date` value blanked, so two servers' answers can be compared byte for byte. */
+export function withoutDate(response: Buffer): string {
+  return response.toString('latin1').replace(/^(date:) [^\r]*\r$/im, '$1 …\r');
+}
+
+/** The process and, if it has forked some (nginx's worker), its direct children. */
+export function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...(children ? children.split(/\s+/).map(Number) : [])];
+  } catch {
+    return [pid];
+  }
 }

@@ -1,10 +1,19 @@
 /**
  * @module bench/report
  * The bench's table and its targets. Figures only: the exit code never depends on them.
+ *
+ * Throughput is compared two ways: over the whole run (all requests / all seconds), and as the median of the
+ * per-round ratios (each of our rounds against the bare round right after it), which a load that drifts during
+ * the run skews less. The server CPU per response (from /proc) is what a response costs whatever else the
+ * machine is doing; on a shared machine it explains a ratio better than requests/s do.
+ *
+ * Database: the rule is zero queries per check in steady state. Statements are counted in the measured window
+ * only and divided by the checks; what the window may hold is time-driven work, not check-driven: snapshot
+ * refreshes (at most one per cache TTL), analytics flushes, and the webhook retry poller.
  */
 import type { Aggregate } from './measure.ts';
 
-export const TARGET = { ratioToBare: 0.7, p99Ms: 5 };
+export const TARGET = { ratioToBare: 0.7, p99Ms: 5, statementsPerCheck: 0.001 };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
@@ -14,40 +23,60 @@ function table(rows: string[][]): string {
   return rows.map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ')}`.trimEnd()).join('\n');
 }
 
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
 /** The most loads a window of `seconds` can hold when a load happens at most once per TTL: one at the start, then one per TTL. */
 const allowedLoads = (roundSeconds: readonly number[], ttlSeconds: number) =>
   roundSeconds.reduce((sum, s) => sum + Math.floor(s / ttlSeconds) + 1, 0);
 
-export function printReport(results: readonly Aggregate[], options: { ours: string; bare: string; ttlSeconds: number; statementsPerLoad: number }): void {
+export function printReport(results: readonly Aggregate[], options: { ours: string; bare: string; ttlSeconds: number; cpus: number }): void {
   const ours = results.find((r) => r.name === options.ours)!;
   const bare = results.find((r) => r.name === options.bare)!;
+  const micros = (r: Aggregate) => (r.cpuMicrosPerResponse === null ? 'n/a' : fmt(r.cpuMicrosPerResponse, 1));
+  const cores = (r: Aggregate) => (r.cores === null ? 'n/a' : fmt(r.cores));
   console.log(`\n${table([
-    ['server', 'requests/s', '(min–max of rounds)', 'p50 ms', 'p99 ms', 'vs bare', 'non-2xx', 'socket errors'],
+    ['server', 'requests/s', '(min–max of rounds)', 'p50 ms', 'p99 ms', 'vs bare', 'CPU µs/response', 'server cores', 'non-2xx', 'socket errors'],
     ...results.map((r) => [r.name, fmt(r.requestsPerSecond, 0), `${fmt(r.minRps, 0)}–${fmt(r.maxRps, 0)}`, fmt(r.p50), fmt(r.p99),
-      `${fmt(r.requestsPerSecond / bare.requestsPerSecond)}×`, String(r.non2xx), String(r.socketErrors)]),
+      `${fmt(r.requestsPerSecond / bare.requestsPerSecond)}×`, micros(r), cores(r), String(r.non2xx), String(r.socketErrors)]),
   ])}`);
-  console.log('  (requests/s: all requests over all measured seconds; p50/p99: median over the rounds)');
+  console.log('  (requests/s: all requests over all measured seconds; p50/p99: median over the rounds; CPU: the server\'s own');
+  console.log('   user + system time per response, from /proc; server cores: that CPU time per second of wall clock)');
+  const loads = results.flatMap((r) => r.loads);
+  if (loads.length) {
+    console.log(`  1-minute load average at the start of the rounds: ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)} on ${options.cpus} CPUs`);
+    // wrk and the server alone keep about the CPUs busy; more than that is other work they wait behind.
+    if (Math.max(...loads) > options.cpus + 1) {
+      console.log('  note: other work was running: requests/s and p99 then measure waiting for a CPU as much as the servers; the CPU per response does not');
+    }
+  }
+
+  const roundRatios = ours.rounds.map((r, i) => r.requestsPerSecond / bare.rounds[i]!.requestsPerSecond);
+  const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
+  const cpuRatio = ours.cpuMicrosPerResponse !== null && bare.cpuMicrosPerResponse !== null ? bare.cpuMicrosPerResponse / ours.cpuMicrosPerResponse : null;
+  console.log(`\n  throughput vs bare node:http: ${fmt(ratio)}× over the run, ${fmt(median(roundRatios))}× median of rounds ` +
+    `(${roundRatios.map((x) => fmt(x)).join(', ')})${cpuRatio === null ? '' : `; bare's CPU per response / ours: ${fmt(cpuRatio)}`}`);
 
   const db = ours.db!;
   const allowed = allowedLoads(db.roundSeconds, options.ttlSeconds);
-  // A refresh per TTL is the design; anything that grows with the number of checks is not.
   const measuredSeconds = db.roundSeconds.reduce((a, b) => a + b, 0);
-  // Analytics counts are written by time (one statement per flush, every 10 s plus the odd early one), never per check.
+  const perCheck = db.statements / Math.max(ours.requests, 1);
   const flushes = db.analyticsFlushes ?? 0;
-  const allowedFlushes = Math.ceil(measuredSeconds / 5) + 1;
-  const dbPass = db.statements - flushes <= allowed * Math.max(options.statementsPerLoad, 1) && (db.loads === null || db.loads <= allowed) &&
-    flushes <= allowedFlushes;
-  console.log(`\n  database during ${ours.name}'s measured ${fmt(measuredSeconds, 1)} s (${ours.requests} checks): ${db.statements} statements, ` +
-    `${db.loads ?? 'unknown'} ReleaseCache loads = ${(db.statements / Math.max(ours.requests, 1)).toExponential(1)} statements/check.`);
-  console.log(`  One cold load costs ${options.statementsPerLoad} statement(s); with the cache TTL at ${options.ttlSeconds} s these rounds allow at most ${allowed} load(s).`);
-  console.log(`  Analytics: ${db.analyticsFlushes ?? 'unknown'} flush(es) of the in-memory counters, one statement each, whatever the number of checks (allowed: ${allowedFlushes}).`);
+  const other = db.statements - (db.loads ?? 0) - flushes;
+  const dbPass = perCheck < TARGET.statementsPerCheck && (db.loads === null || db.loads <= allowed);
+  console.log(`\n  database during ${ours.name}'s measured ${fmt(measuredSeconds, 1)} s (${ours.requests} checks): ${db.statements} statements = ` +
+    `${perCheck.toExponential(1)} per check.`);
+  console.log(`  Of these: ${db.loads ?? 'unknown'} snapshot refresh(es) (cache TTL ${options.ttlSeconds} s: at most ${allowed} in these rounds), ` +
+    `${db.analyticsFlushes ?? 'unknown'} analytics flush(es), ${other} from other timers (webhook retry poll); none per check.`);
 
-  const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   console.log(`\n${table([
     ['target', 'measured', 'result'],
-    [`throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(ratio)}×`, verdict(ratio >= TARGET.ratioToBare)],
+    [`throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(ratio)}× (median of rounds ${fmt(median(roundRatios))}×)`, verdict(ratio >= TARGET.ratioToBare)],
     [`p99 < ${TARGET.p99Ms} ms`, `${fmt(ours.p99)} ms (bare node:http ${fmt(bare.p99)} ms)`, verdict(ours.p99 < TARGET.p99Ms)],
-    ['0 DB queries per check in steady state', `${db.statements} statements / ${ours.requests} checks`, verdict(dbPass)],
+    ['0 DB queries per check in steady state', `${perCheck.toExponential(1)} statements/check (${db.statements} / ${ours.requests})`, verdict(dbPass)],
   ])}`);
   if (ours.non2xx || ours.socketErrors) console.log(`\n  note: ${ours.name} had ${ours.non2xx} non-2xx responses and ${ours.socketErrors} socket errors`);
 }

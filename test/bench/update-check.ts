@@ -25,14 +25,14 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startServer } from '../support/server.ts';
 import { parseRemoteRelease } from '../support/tauri.ts';
 import type { Fixture } from './bare-server.ts';
-import { measureInRounds, probeStats } from './measure.ts';
+import { measureInRounds } from './measure.ts';
 import { startNginx } from './nginx.ts';
-import { get, pin, type RawResponse, runSync, startService, waitForOk } from './process.ts';
+import { get, pin, processTree, type RawResponse, rawGet, runSync, startService, waitForOk, withoutDate } from './process.ts';
 import { printReport } from './report.ts';
 import { seedPolicy, seedRelease } from './seed.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: 3, roundSeconds: 4 };
+const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: 5, roundSeconds: 3 };
 /**
  * Shorter than the server's default (15 s) on purpose: the measured rounds then contain cache expiries, so the
  * figure includes refreshes under 64 concurrent clients (one query each, not one per waiting check).
@@ -69,7 +69,7 @@ function ensureTools(): void {
   }
 }
 
-/** Our server, seeded; returns it with the recorded response of one update check and the cost of a cold load. */
+/** Our server, seeded; returns it with the recorded response of one update check. */
 async function startOurs(work: string) {
   const server = await startServer({
     nodeArgs: ['--import', join(ROOT, 'test', 'bench', 'probe.ts')],
@@ -97,13 +97,10 @@ async function startOurs(work: string) {
       method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ channels: [{ name: 'beta', follows: 'stable' }] }),
     }).then((res) => res.text());
   }
-  // Publishing invalidated the cache, so this first check is a cold load: it tells what one load costs.
-  const before = await probeStats(server.child);
   const recorded = await get(`${server.url}${CHECK_PATH}`);
-  const after = await probeStats(server.child);
   if (recorded.status !== 200) throw new Error(`update check answered ${recorded.status}: ${recorded.body.toString('utf8')}`);
   parseRemoteRelease(JSON.parse(recorded.body.toString('utf8'))); // a response the Tauri client accepts, or this throws
-  return { server, recorded, statementsPerLoad: after.statements - before.statements };
+  return { server, recorded };
 }
 
 /** A beta check with an install id the 25% rollout does not include: it is offered the previous full release. */
@@ -135,8 +132,9 @@ async function startBaselines(work: string, recorded: RawResponse, headers: Reco
   await waitForOk(nginx, `http://127.0.0.1:${nginxPort}${CHECK_PATH}`);
   const version = runSync('nginx', ['-v'], 5_000).output.trim().replace(/^nginx version: nginx\//, '');
   return [
-    { name: 'bare node:http', url: `http://127.0.0.1:${barePort}${CHECK_PATH}` },
-    { name: `nginx ${version}`, url: `http://127.0.0.1:${nginxPort}${CHECK_PATH}` },
+    { name: 'bare node:http', url: `http://127.0.0.1:${barePort}${CHECK_PATH}`, pids: () => [bare.child.pid!] },
+    // The master and its one worker, which does the serving.
+    { name: `nginx ${version}`, url: `http://127.0.0.1:${nginxPort}${CHECK_PATH}`, pids: () => processTree(nginx.child.pid!) },
   ];
 }
 
@@ -146,7 +144,7 @@ async function main(): Promise<void> {
   tempDirs.add(work);
   try {
     console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}…`);
-    const { server, recorded, statementsPerLoad } = await startOurs(work);
+    const { server, recorded } = await startOurs(work);
     if (SERVER_CPU !== undefined) pin(server.child.pid!, String(SERVER_CPU));
     const headers = Object.fromEntries(Object.entries(recorded.headers).filter(([name]) => !PER_CONNECTION.has(name)));
     console.log(`bench: recorded ${recorded.body.length} body bytes with headers ${JSON.stringify(headers)}`);
@@ -159,12 +157,20 @@ async function main(): Promise<void> {
       const mismatched = Object.entries(headers).filter(([name, value]) => res.headers[name] !== value);
       if (mismatched.length) throw new Error(`${target.name} differs in headers ${JSON.stringify(mismatched)}`);
     }
+    // On the wire, as wrk reads it: bare node:http must send exactly our bytes (Date aside); nginx cannot drop its
+    // `Server` header or write Node's header case, so its size is shown instead.
+    const wire = await Promise.all([`${server.url}${CHECK_PATH}`, ...baselines.map((t) => t.url)].map((url) => rawGet(url)));
+    if (withoutDate(wire[1]!) !== withoutDate(wire[0]!)) {
+      throw new Error(`bare node:http does not answer our bytes:\n--- ours\n${withoutDate(wire[0]!)}\n--- bare\n${withoutDate(wire[1]!)}`);
+    }
+    console.log(`bench: bytes per response on the wire: tauri-release ${wire[0]!.length}, bare node:http ${wire[1]!.length} (identical but the Date value), ` +
+      `nginx ${wire[2]!.length}`);
 
     const layout = PINNED ? `servers pinned to CPU ${SERVER_CPU}, wrk to CPU ${WRK_CPUS}` : `${CPUS} CPUs shared by wrk and the server (unpinned)`;
     console.log(`bench: wrk -t${MEASURE.threads} -c${MEASURE.connections} --latency; ${layout}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
-    const ours = { name: 'tauri-release', url: `${server.url}${CHECK_PATH}`, probe: server.child };
+    const ours = { name: 'tauri-release', url: `${server.url}${CHECK_PATH}`, probe: server.child, pids: () => [server.child.pid!] };
     const results = await measureInRounds([ours, ...baselines], { ...MEASURE, cpus: WRK_CPUS });
-    printReport(results, { ours: ours.name, bare: 'bare node:http', ttlSeconds: CACHE_TTL_SECONDS, statementsPerLoad });
+    printReport(results, { ours: ours.name, bare: 'bare node:http', ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS });
     console.log(`\n  load average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on this machine skews absolute figures; ratios less so)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error('bench: stop failed:', error));
