@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
+import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './release-rules.ts';
 import { versionSchema } from './semver.ts';
 
 const sha256Schema = z
@@ -65,7 +66,7 @@ export type CiArtifact = z.infer<typeof ciArtifactSchema>;
 export const ciCreateReleaseBodySchema = z.strictObject({
   version: versionSchema,
   notes: z.string().max(100_000).nullable().optional(),
-  channel: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/).optional(),
+  channel: z.string().regex(RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE).optional(),
   /**
    * The seed's one-call form: artifacts already in storage at their canonical key
    * (`{app}/releases/{version}/{file}`), registered and verified in this call.

@@ -62,6 +62,35 @@ describe('parseTauriPublicKey', () => {
     expect(reason(input)).toMatch(pattern);
   });
 
+  it('refuses base64 that Buffer would decode but Tauri\'s strict decoder would not (url-safe alphabet, spaces, no padding)', () => {
+    // A key whose base64 holds "+" and "/" (the comment is chosen so it does), written in the url-safe alphabet.
+    const key = b64('untrusted comment: minisign public key: 1000DB183B078E81 ~~~ ???\nRWSBjgc7GNsAEF1GlyVCxpwYcSU4XVkUIEmLJt2VUsIGDr9xV+Yl9YRp\n');
+    expect(key).toMatch(/[+/]/);
+    expect(parseTauriPublicKey(key).ok).toBe(true);
+    const urlSafe = key.replace(/\+/g, '-').replace(/\//g, '_');
+    expect(Buffer.from(urlSafe, 'base64').toString('utf8')).toContain('minisign public key');
+    expect(reason(urlSafe)).toMatch(/not standard \(padded\) base64/);
+    expect(reason(`${key.slice(0, 20)} ${key.slice(20)}`)).toMatch(/not standard \(padded\) base64/);
+    expect(reason(key.replace(/=+$/, ''))).toMatch(/not standard \(padded\) base64/);
+  });
+
+  it('runs without Buffer, as in the dashboard\'s browser bundle, with the same result', () => {
+    const withBuffer = parseTauriPublicKey(pub);
+    const saved = globalThis.Buffer;
+    let withoutBuffer: ReturnType<typeof parseTauriPublicKey>;
+    let refused: string;
+    try {
+      (globalThis as { Buffer?: unknown }).Buffer = undefined;
+      withoutBuffer = parseTauriPublicKey(pub);
+      const refusedResult = parseTauriPublicKey(rawLine);
+      refused = refusedResult.ok ? '' : refusedResult.reason;
+    } finally {
+      globalThis.Buffer = saved;
+    }
+    expect(withoutBuffer).toEqual(withBuffer);
+    expect(refused).toBe(reason(rawLine));
+  });
+
   it('is what the request schema uses, with the same message', () => {
     const result = tauriPublicKeySchema.safeParse(rawLine);
     expect(result.success).toBe(false);

@@ -5,7 +5,7 @@
  * Shared by the admin API, the dashboard and the actions, so a key is refused here, with the fix named,
  * instead of on every installed client ("Encoded text cannot have a 6-bit remainder").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface TauriPublicKey {
   /** The key id as minisign displays it: the little-endian u64 in 16 upper-case hex digits. */
@@ -29,13 +29,24 @@ const HOW_TO =
   'paste the content of the key.pub file that `tauri signer generate` wrote (the base64 of the whole .pub text, ' +
   'starting with "dW50cnVzdGVkIGNvbW1lbnQ6"), exactly as in tauri.conf.json plugins.updater.pubkey';
 
+/**
+ * Bytes of a string that already passed `BASE64`. `atob` rather than `Buffer`, so the dashboard runs this same code
+ * in the browser; behind that check both decode identically (Buffer alone would also take "-", "_" and spaces).
+ */
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 function decodeKeyLine(line: string): { keyId: string; publicKey: Uint8Array } | string {
   if (!BASE64.test(line)) return 'its second line is not base64';
-  const bytes = Buffer.from(line, 'base64');
+  const bytes = decodeBase64(line);
   if (bytes.length !== KEY_BYTES) return `its second line decodes to ${bytes.length} bytes; a minisign public key has ${KEY_BYTES}`;
-  if (bytes.toString('latin1', 0, 2) !== 'Ed') return 'its second line is not an Ed25519 minisign key (it must start with "Ed")';
-  const keyId = bytes.readBigUInt64LE(2).toString(16).toUpperCase().padStart(16, '0');
-  return { keyId, publicKey: new Uint8Array(bytes.subarray(10)) };
+  if (bytes[0] !== 0x45 || bytes[1] !== 0x64) return 'its second line is not an Ed25519 minisign key (it must start with "Ed")';
+  const keyId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(2, true).toString(16).toUpperCase().padStart(16, '0');
+  return { keyId, publicKey: bytes.slice(10) };
 }
 
 /** Parses a Tauri updater public key; on failure `reason` says what is wrong and how to fix it. */
@@ -54,7 +65,7 @@ export function parseTauriPublicKey(input: string): ParseResult {
   if (!BASE64.test(value)) return fail('it is not standard (padded) base64');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64'));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(decodeBase64(value));
   } catch {
     return fail('it does not decode to text');
   }

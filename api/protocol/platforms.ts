@@ -4,7 +4,7 @@
  * Values are exactly what the Tauri v2 updater sends in `{{target}}`, `{{arch}}` and
  * `{{bundle_type}}` (see tauri-plugin-updater `updater_os()`, `updater_arch()`, `Installer::name()`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const OPERATING_SYSTEMS = ['linux', 'darwin', 'windows'] as const;
 export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];

@@ -6,9 +6,11 @@
  */
 import { z } from 'zod';
 import { API_KEY_SCOPES, RELEASE_STATUSES } from '../../db/schema.ts';
+import { APP_SLUG_PATTERN, APP_SLUG_RULE } from './app-slug.ts';
 import { tauriPublicKeySchema } from './minisign-key.ts';
 import { MAX_SIGNATURE_LENGTH } from './minisign.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
+import { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './release-rules.ts';
 import { versionSchema } from './semver.ts';
 
 /** Timestamps go out as RFC 3339 strings (JSON.stringify of a Date). */
@@ -26,10 +28,10 @@ export const errorBodySchema = z
 
 // ---- apps -----------------------------------------------------------------------------------------
 
-export const APP_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { APP_SLUG_PATTERN };
 export const appSlugSchema = z
   .string()
-  .regex(APP_SLUG_PATTERN, 'must be 1–63 characters of a-z, 0-9 and "-", starting with a letter or digit')
+  .regex(APP_SLUG_PATTERN, APP_SLUG_RULE)
   .meta({ description: 'URL-safe identifier; part of every installed client\'s updater URL, so it never changes' });
 const appNameSchema = z.string().trim().min(1, 'must not be empty').max(200);
 const descriptionSchema = z.string().trim().max(2000);
@@ -110,6 +112,9 @@ export const AUDIT_PAGE_MAX = 200;
 export const auditQuerySchema = z.strictObject({
   app: z.string().min(1).max(100).optional().meta({ description: 'id or slug; app-scoped keys always see only their app' }),
   action: z.string().min(1).max(100).optional().meta({ description: 'exact action, e.g. app.update' }),
+  actor: z.string().min(1).max(200).optional().meta({ description: 'exact actor, e.g. key:<api key id> or token:ADMIN_TOKEN' }),
+  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'only entries at or after this time (RFC 3339)' }),
+  until: z.iso.datetime({ offset: true }).optional().meta({ description: 'only entries before this time (RFC 3339)' }),
   limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT),
   before: z.coerce
     .number()
@@ -138,14 +143,12 @@ export const auditListSchema = z.object({
 
 export const releaseStatusSchema = z.enum(RELEASE_STATUSES);
 
-export const RELEASE_CHANNEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+export { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN };
 export const releaseChannelSchema = z
   .string()
-  .regex(RELEASE_CHANNEL_PATTERN, 'must be 1–32 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit')
+  .regex(RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE)
   .meta({ description: 'release channel, e.g. stable or beta', examples: ['stable'] });
 
-/** The longest version a storage key accepts (`artifactKey`). */
-export const MAX_VERSION_LENGTH = 128;
 export const releaseVersionSchema = z
   .string()
   .max(MAX_VERSION_LENGTH)

@@ -15,7 +15,7 @@
  *   shorter prefix-equal list first; an empty build sorts first (dtolnay/semver `src/impls.rs`,
  *   `impl Ord for Prerelease` / `impl Ord for BuildMetadata`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface Version {
   readonly major: bigint;
