@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'invalid_request',
   'unauthorized',
   'forbidden',
+  /** A cookie-authenticated mutation without the session's X-CSRF-Token, or from another origin (api/ui/session.ts). */
+  'csrf_failed',
   'not_found',
   'conflict',
   'payload_too_large',

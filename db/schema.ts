@@ -280,6 +280,19 @@ export interface WebhookDeliveriesTable {
   completed_at: Timestamp | null;
 }
 
+/** A dashboard sign-in (api/ui/session.ts): exactly one of `api_key_id` and `admin_token_hash` is set. */
+export interface UiSessionsTable {
+  id: Generated<string>;
+  /** SHA-256 hex of the cookie's token; the token itself is never stored. */
+  token_hash: string;
+  /** The key signed in with; null for an ADMIN_TOKEN session. */
+  api_key_id: string | null;
+  /** SHA-256 hex of ADMIN_TOKEN at sign-in; the session ends when ADMIN_TOKEN changes. */
+  admin_token_hash: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -296,6 +309,7 @@ export interface Database {
   release_channels: ReleaseChannelsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  ui_sessions: UiSessionsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -316,3 +330,4 @@ export type CiCredentialRow = Selectable<CiCredentialsTable>;
 export type ReleaseChannelRow = Selectable<ReleaseChannelsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type UiSessionRow = Selectable<UiSessionsTable>;

@@ -39,6 +39,23 @@ describe('admin audit log', () => {
     expect((await call(ctx, 'GET', '/admin/audit?app=nope')).status).toBe(404);
   });
 
+  it('filters by actor and by time', async () => {
+    const all = (await call(ctx, 'GET', '/admin/audit')).body.entries as { id: number; at: string; actor: string }[];
+    const byToken = await call(ctx, 'GET', '/admin/audit?actor=token:ADMIN_TOKEN');
+    expect(byToken.body.entries.map((e: { id: number }) => e.id)).toEqual(all.filter((e) => e.actor === 'token:ADMIN_TOKEN').map((e) => e.id));
+    expect((await call(ctx, 'GET', '/admin/audit?actor=key:nobody')).body.entries).toEqual([]);
+
+    const oldest = all[all.length - 1]!;
+    const since = await call(ctx, 'GET', `/admin/audit?since=${encodeURIComponent(oldest.at)}`);
+    expect(since.body.entries).toHaveLength(all.length);
+    const until = await call(ctx, 'GET', `/admin/audit?until=${encodeURIComponent(oldest.at)}`);
+    expect(until.body.entries.every((e: { at: string }) => e.at < oldest.at)).toBe(true);
+    expect((await call(ctx, 'GET', '/admin/audit?since=2999-01-01T00:00:00Z')).body.entries).toEqual([]);
+    const bad = await call(ctx, 'GET', '/admin/audit?since=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_request');
+  });
+
   it('pages with limit and before', async () => {
     const first = await call(ctx, 'GET', '/admin/audit?limit=2');
     expect(first.body.entries).toHaveLength(2);

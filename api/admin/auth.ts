@@ -3,12 +3,16 @@
  * `Authorization: Bearer <key>` for the admin API. The key is either `ADMIN_TOKEN` (a global admin that
  * needs no database row) or an API key from `api_keys`. The resolved `Principal` is what every route
  * checks scope and app access against.
+ *
+ * Without an Authorization header, the dashboard's session cookie is accepted instead (ui/session-cookie.ts):
+ * it stands for the key it was created from, and its mutations must pass the CSRF check.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Kysely } from 'kysely';
 import type { ApiKeyScope, Database } from '../../db/schema.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { sessionPrincipal } from '../ui/session-cookie.ts';
 import { hashApiKey, sameDigest } from './keys.ts';
 
 export interface Principal {
@@ -34,31 +38,49 @@ export function bearerToken(header: string | undefined): string {
   return match[1]!;
 }
 
+/**
+ * Resolves a presented key: `ADMIN_TOKEN` (pass `adminTokenHashOf(config)`) or an unrevoked `api_keys` row.
+ * 401 when unknown or revoked. Shared by `apiKeyAuth` and the dashboard's sign-in.
+ */
+export async function resolveApiKey(db: Kysely<Database>, adminTokenHash: string | null, key: string): Promise<Principal> {
+  const hash = hashApiKey(key);
+  if (adminTokenHash && sameDigest(hash, adminTokenHash)) {
+    return { actor: 'token:ADMIN_TOKEN', scope: 'admin', appId: null, keyId: null };
+  }
+  const row = await db
+    .selectFrom('api_keys')
+    .select(['id', 'scope', 'app_id', 'revoked_at'])
+    .where('key_hash', '=', hash)
+    .executeTakeFirst();
+  if (!row) throw unauthorized('unknown API key');
+  if (row.revoked_at) throw unauthorized('this API key has been revoked');
+  return { actor: `key:${row.id}`, scope: row.scope, appId: row.app_id, keyId: row.id };
+}
+
+export function adminTokenHashOf(config: Readonly<Config>): string | null {
+  return config.adminToken ? hashApiKey(config.adminToken) : null;
+}
+
 export function apiKeyAuth(db: Kysely<Database>, config: Readonly<Config>): MiddlewareHandler<AdminEnv> {
-  const adminTokenHash = config.adminToken ? hashApiKey(config.adminToken) : null;
+  const adminTokenHash = adminTokenHashOf(config);
   const lastWritten = new Map<string, number>();
 
   return async function apiKeyAuth(c, next) {
-    const hash = hashApiKey(bearerToken(c.req.header('authorization')));
-    if (adminTokenHash && sameDigest(hash, adminTokenHash)) {
-      c.set('principal', { actor: 'token:ADMIN_TOKEN', scope: 'admin', appId: null, keyId: null });
-      return next();
-    }
-    const key = await db
-      .selectFrom('api_keys')
-      .select(['id', 'scope', 'app_id', 'revoked_at'])
-      .where('key_hash', '=', hash)
-      .executeTakeFirst();
-    if (!key) throw unauthorized('unknown API key');
-    if (key.revoked_at) throw unauthorized('this API key has been revoked');
-    c.set('principal', { actor: `key:${key.id}`, scope: key.scope, appId: key.app_id, keyId: key.id });
+    const header = c.req.header('authorization');
+    // An Authorization header always wins; the cookie counts only without one.
+    const fromSession = header === undefined ? await sessionPrincipal(db, config, c) : null;
+    const principal = fromSession ?? (await resolveApiKey(db, adminTokenHash, bearerToken(header)));
+    c.set('principal', principal);
 
+    // A session's requests are uses of its key too, so the key list's "last used" stays truthful.
     const now = Date.now();
-    if (now - (lastWritten.get(key.id) ?? 0) > LAST_USED_RESOLUTION_MS) {
-      lastWritten.set(key.id, now);
-      await db.updateTable('api_keys').set({ last_used_at: new Date(now) }).where('id', '=', key.id).execute();
+    if (principal.keyId && now - (lastWritten.get(principal.keyId) ?? 0) > LAST_USED_RESOLUTION_MS) {
+      lastWritten.set(principal.keyId, now);
+      await db.updateTable('api_keys').set({ last_used_at: new Date(now) }).where('id', '=', principal.keyId).execute();
     }
-    return next();
+    await next();
+    // A cookie, unlike Authorization, does not stop a shared cache from storing the answer (RFC 9111 §3.5).
+    if (fromSession) c.header('Cache-Control', 'private, no-store');
   };
 }
 

@@ -116,12 +116,16 @@ export function requirePublishRight(principal: Principal): void {
 /**
  * Authentication for the CI API: `Authorization: Bearer` with either an exchanged `trci_` credential or an
  * API key (`apiKeyAuth`: a static CI key, or an admin key). Routes then check scope and app with
- * `principal.scope` / `findAppFor`, which work the same for both.
+ * `principal.scope` / `findAppFor`, which work the same for both. Without an Authorization header,
+ * `apiKeyAuth` takes the dashboard's session cookie (with its CSRF check), so the dashboard can use the
+ * presigned upload routes.
  */
 export function ciAuth(db: Kysely<Database>, config: Readonly<Config>, now: () => number = Date.now): MiddlewareHandler<AdminEnv> {
   const keys = apiKeyAuth(db, config);
   return async function ciAuth(c, next) {
-    const token = bearerToken(c.req.header('authorization'));
+    const header = c.req.header('authorization');
+    if (header === undefined) return keys(c, next);
+    const token = bearerToken(header);
     if (!token.startsWith(CI_CREDENTIAL_PREFIX)) return keys(c, next);
     c.set('principal', await resolveCiCredential(db, token, now));
     return next();

@@ -10,6 +10,7 @@ import * as artifactVerification from './2026_11_22_0003_artifact_verification.t
 import * as releasePolicy from './2026_11_22_0004_release_policy.ts';
 import * as analytics from './2026_11_22_0006_analytics.ts';
 import * as webhooks from './2026_11_22_0007_webhooks.ts';
+import * as uiSessions from './2026_11_22_0008_ui_sessions.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0004_release_policy': releasePolicy,
   '2026_11_22_0006_analytics': analytics,
   '2026_11_22_0007_webhooks': webhooks,
+  '2026_11_22_0008_ui_sessions': uiSessions,
 };
 
 export const migrationProvider: MigrationProvider = {
