@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Fails when a committed actions/*/dist/ differs from what its source builds to.
+# Fails when a committed build output differs from what its source builds to: every actions/*/dist/ (npm run
+# build:actions) and the dashboard bundle api/ui/dist/ (npm run build:ui).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build:actions
-if ! git diff --quiet --ignore-space-at-eol -- ':(glob)actions/*/dist/**'; then
-  echo "check-dist: these actions/*/dist files are stale; run 'npm run build:actions' and commit:" >&2
-  git diff --stat --ignore-space-at-eol -- ':(glob)actions/*/dist/**' >&2
+npm run --silent build:ui
+built=(':(glob)actions/*/dist/**' 'api/ui/dist')
+if ! git diff --quiet --ignore-space-at-eol -- "${built[@]}"; then
+  echo "check-dist: these built files are stale; run 'npm run build:actions' / 'npm run build:ui' and commit:" >&2
+  git diff --stat --ignore-space-at-eol -- "${built[@]}" >&2
   exit 1
 fi
-untracked=$(git ls-files --others --exclude-standard -- ':(glob)actions/*/dist/**')
+untracked=$(git ls-files --others --exclude-standard -- "${built[@]}")
 if [ -n "$untracked" ]; then
   echo "check-dist: these built files are not committed:" >&2
   echo "$untracked" >&2
   exit 1
 fi
-echo "check-dist: every actions/*/dist is fresh"
+echo "check-dist: every actions/*/dist and api/ui/dist is fresh"

@@ -10,8 +10,12 @@
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
  *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
+ *   /ui, /ui/session, /ui/assets/…                         admin dashboard (session cookie over the admin API)
  *   GET  /openapi.json, /docs                              API description
  *   GET  /health                                           liveness and dependency check
+ *
+ * Under `npm start`, update checks whose app is cached are answered on node:http before this app sees them
+ * (update/node-listener.ts, same code as the update routes): middleware added here does not run for them.
  */
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
@@ -28,6 +32,7 @@ import { manifestRoutes } from './manifest/routes.ts';
 import { StaticManifestWriter } from './manifest/writer.ts';
 import type { Storage } from './storage/storage.ts';
 import { ReleaseCache } from './update/cache.ts';
+import { uiRoutes } from './ui/routes.ts';
 import { updateRoutes } from './update/routes.ts';
 import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
@@ -75,6 +80,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/download', downloadRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
+  app.route('/ui', uiRoutes(deps));
   app.route('/', docsRoutes());
   return app;
 }

@@ -85,7 +85,7 @@ function operationSection(method: string, path: string, op: Operation): string {
     `<section class="op" id="${escapeHtml(anchor(method, path))}">`,
     `<h3><span class="m m-${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>`,
     `<p class="summary">${prose(op.summary)}</p>`,
-    op['x-access'] ? `<p class="access">${op.security.length ? 'API key' : 'No key'} · ${prose(op['x-access'])}</p>` : '',
+    op['x-access'] ? `<p class="access">${op.security.length ? (op.security[0]!.sessionCookie ? 'Dashboard session' : 'API key') : 'No key'} · ${prose(op['x-access'])}</p>` : '',
     op.description ? `<p>${prose(op.description)}</p>` : '',
     parameterTable(op.parameters),
   ];

@@ -67,7 +67,7 @@ describe('/openapi.json and /docs', () => {
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '409', '413']));
     expect(create.responses['409']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
     const audit = doc.paths['/admin/audit']!.get!;
-    expect(audit.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(['app', 'action', 'limit', 'before']);
+    expect(audit.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(['app', 'action', 'actor', 'since', 'until', 'limit', 'before']);
     expect(audit.parameters.find((p) => p.name === 'limit')).toMatchObject({ required: false, schema: { default: 50, maximum: 200 } });
   });
 

@@ -70,6 +70,7 @@ function responses(route: RouteDoc): Operation['responses'] {
   if (route.body || route.rawBody || route.query) all[400] ??= { description: 'invalid request; `error.message` says which field and why' };
   if (route.body) all[413] ??= { description: 'the JSON body is larger than 1 MiB' };
   if (route.auth === 'api-key') all[401] ??= { description: 'missing, malformed, unknown or revoked API key' };
+  if (route.auth === 'session') all[401] ??= { description: 'no session cookie, or the session has ended (expired, signed out, key revoked)' };
   const result: Operation['responses'] = {};
   for (const status of Object.keys(all).sort()) {
     const doc = all[Number(status)]!;
@@ -95,7 +96,7 @@ function operation(route: RouteDoc): Operation {
     ...(route.description && { description: route.description }),
     tags: [route.tag],
     ...(route.access && { 'x-access': route.access }),
-    security: route.auth === 'api-key' ? [{ bearerAuth: [] }] : [],
+    security: route.auth === 'api-key' ? [{ bearerAuth: [] }] : route.auth === 'session' ? [{ sessionCookie: [] }] : [],
     parameters: parameters(route),
     responses: responses(route),
   };
@@ -131,7 +132,10 @@ export function buildOpenApi(routes: readonly RouteDoc[]): OpenApiDocument {
     paths,
     components: {
       schemas: { Error: jsonSchema(errorBodySchema, 'output') },
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key (trk_…) or ADMIN_TOKEN' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key (trk_…) or ADMIN_TOKEN' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'tr_session', description: 'the dashboard session from POST /ui/session' },
+      },
     },
   };
 }

@@ -26,8 +26,11 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tag: string;
-  /** `api-key`: `Authorization: Bearer <api key>`; adds the 401 answer. */
-  auth: 'api-key' | 'none';
+  /**
+   * `api-key`: `Authorization: Bearer <api key>`; `session`: the dashboard's `tr_session` cookie (ui/session.ts).
+   * Both add the 401 answer.
+   */
+  auth: 'api-key' | 'session' | 'none';
   /** Who may call it, shown in the docs (e.g. "admin scope, global key"). */
   access?: string;
   /** Descriptions of the `{param}`s in `path`. */

@@ -105,4 +105,24 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
   });
+
+  it('serves the dashboard and its sign-in from the same function', async () => {
+    const page = await fetch(`${base}/ui/apps/vercel-app`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const script = /<script type="module" src="([^"]+)"/.exec(await page.text())?.[1];
+    expect(script).toMatch(/^\/ui\/assets\/app-[0-9a-f]{12}\.js$/);
+    const asset = await fetch(`${base}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
+
+    const signIn = await fetch(`${base}/ui/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: ADMIN_TOKEN }),
+    });
+    expect(signIn.status).toBe(201);
+    const cookie = signIn.headers.getSetCookie().find((line) => line.startsWith('tr_session='))!.split(';')[0]!;
+    const apps = await fetch(`${base}/admin/apps`, { headers: { cookie } });
+    expect(apps.status).toBe(200);
+    expect((await apps.json()).apps.map((app: { slug: string }) => app.slug)).toContain('vercel-app');
+  });
 });

@@ -15,7 +15,7 @@ interface S3rverOptions {
   silent: boolean;
   directory: string;
   resetOnClose: boolean;
-  configureBuckets: Array<{ name: string }>;
+  configureBuckets: Array<{ name: string; configs?: string[] }>;
 }
 
 interface S3rverInstance {
@@ -38,7 +38,16 @@ export interface RunningS3rver {
   close(): Promise<void>;
 }
 
-export async function startS3rver(options: { bucket?: string; publicBaseUrl?: string } = {}): Promise<RunningS3rver> {
+/**
+ * The bucket CORS rule a browser needs for presigned uploads from the dashboard at `origin` (the same rule the
+ * README gives for R2): PUT with a Content-Type, and the ETag header readable so multipart uploads can complete.
+ */
+export function browserUploadCors(origin: string): string {
+  return `<CORSConfiguration><CORSRule><AllowedOrigin>${origin}</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>` +
+    '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>';
+}
+
+export async function startS3rver(options: { bucket?: string; publicBaseUrl?: string; corsOrigin?: string } = {}): Promise<RunningS3rver> {
   const bucket = options.bucket ?? 'artifacts';
   const directory = await mkdtemp(join(tmpdir(), 'tauri-release-s3rver-'));
   const server = new S3rver({
@@ -47,7 +56,7 @@ export async function startS3rver(options: { bucket?: string; publicBaseUrl?: st
     silent: true,
     directory,
     resetOnClose: false, // close() removes the folder; s3rver's own reset uses a deprecated fs.rmdir
-    configureBuckets: [{ name: bucket }],
+    configureBuckets: [{ name: bucket, configs: options.corsOrigin ? [browserUploadCors(options.corsOrigin)] : [] }],
   });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;

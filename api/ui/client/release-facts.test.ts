@@ -1,0 +1,148 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  appPlatforms,
+  liveByChannel,
+  newestFirst,
+  platformChecklist,
+  platformCoverage,
+  previousLive,
+  publishSummary,
+  type ReleaseFacts,
+  replacementCandidates,
+  rollbackSummary,
+  rolloutChangeSummary,
+} from './release-facts.ts';
+
+let nextId = 1;
+function release(version: string, fields: Partial<ReleaseFacts> = {}): ReleaseFacts {
+  return { id: `r${nextId++}`, version, status: 'published', channel: 'stable', rollout_percent: 100, artifacts: [], ...fields };
+}
+const artifact = (platform: string, bundle: string | null = null) => ({ platform, bundle });
+
+describe('newestFirst', () => {
+  it('orders by semver, not by text', () => {
+    expect(['1.2.0', '1.10.0', '1.9.0', '1.10.0-beta.1'].sort(newestFirst)).toEqual(['1.10.0', '1.10.0-beta.1', '1.9.0', '1.2.0']);
+  });
+});
+
+describe('liveByChannel', () => {
+  it('is the highest published release of each channel', () => {
+    const releases = [
+      release('1.1.0'),
+      release('1.2.0'),
+      release('1.3.0', { status: 'draft' }),
+      release('1.4.0', { status: 'archived' }),
+      release('2.0.0-beta.1', { channel: 'beta' }),
+    ];
+    const live = liveByChannel(releases);
+    expect(live.get('stable')?.version).toBe('1.2.0');
+    expect(live.get('beta')?.version).toBe('2.0.0-beta.1');
+    expect(live.size).toBe(2);
+  });
+
+  it('skips a pre-release filed under stable: the server never offers it', () => {
+    expect(liveByChannel([release('1.2.0'), release('1.3.0-rc.1')]).get('stable')?.version).toBe('1.2.0');
+  });
+});
+
+describe('previousLive and replacementCandidates', () => {
+  const releases = [release('1.0.0'), release('1.1.0'), release('1.1.5', { channel: 'beta' }), release('1.2.0'), release('1.3.0', { status: 'draft' })];
+  const current = releases[3]!;
+
+  it('names the next-highest published release of the same channel', () => {
+    expect(previousLive(releases, current)?.version).toBe('1.1.0');
+    expect(previousLive(releases, releases[0]!)).toBeNull();
+  });
+
+  it('offers lower published releases of any channel as a yank replacement, newest first', () => {
+    expect(replacementCandidates(releases, current).map((r) => r.version)).toEqual(['1.1.5', '1.1.0', '1.0.0']);
+  });
+});
+
+describe('platformCoverage', () => {
+  it('counts the usual six targets plus any other the release has', () => {
+    const coverage = platformCoverage([artifact('darwin-aarch64', 'app'), artifact('linux-x86_64', 'appimage'), artifact('linux-x86_64', 'deb'), artifact('linux-armv7')]);
+    expect(coverage.label).toBe('3/7 platforms');
+    expect(coverage.covered).toEqual(['linux-x86_64', 'linux-armv7', 'darwin-aarch64']);
+    expect(coverage.missing).toEqual(['linux-aarch64', 'darwin-x86_64', 'windows-x86_64', 'windows-aarch64']);
+  });
+
+  it('measures against the platforms the app ships', () => {
+    const expected = appPlatforms([release('1.0.0', { artifacts: [artifact('windows-i686')] })]);
+    expect(expected).toContain('windows-i686');
+    expect(platformCoverage([], expected).label).toBe('0/7 platforms');
+  });
+});
+
+describe('platformChecklist', () => {
+  it('lists every os-arch with the bundles its OS can report', () => {
+    const rows = platformChecklist([artifact('linux-x86_64', 'deb')]);
+    expect(rows).toHaveLength(15);
+    const linux = rows.find((row) => row.platform === 'linux-x86_64')!;
+    expect(linux.covered).toBe(true);
+    expect(linux.bundles).toEqual([
+      { bundle: 'appimage', covered: false },
+      { bundle: 'deb', covered: true },
+      { bundle: 'rpm', covered: false },
+    ]);
+    expect(rows.find((row) => row.platform === 'windows-x86_64')!.bundles.map((b) => b.bundle)).toEqual(['nsis', 'msi']);
+  });
+});
+
+describe('publishSummary', () => {
+  const draft = release('1.2.0', { status: 'draft', rollout_percent: 25, artifacts: [artifact('darwin-aarch64', 'app'), artifact('linux-x86_64', 'appimage')] });
+
+  it('names version, channel, rollout and platforms, and who is offered it over the live release', () => {
+    const lines = publishSummary(draft, [release('1.1.0'), release('1.0.0')]);
+    expect(lines[0]).toBe('1.2.0 on channel stable to 25% of installs, for linux-x86_64, darwin-aarch64.');
+    expect(lines[1]).toBe('It is higher than 1.1.0, live on stable now: clients on 1.1.0 (and any lower version) will be offered 1.2.0.');
+    expect(lines.join(' ')).toContain('No artifact for linux-aarch64, darwin-x86_64, windows-x86_64, windows-aarch64');
+  });
+
+  it('says when it will not become the live release', () => {
+    expect(publishSummary(draft, [release('1.3.0')])[1]).toMatch(/^It is not higher than 1.3.0, live on stable, so it does not become the live release/);
+  });
+
+  it('says when it is the first release of the channel, and names following channels', () => {
+    const lines = publishSummary({ ...draft, rollout_percent: 100 }, [], [
+      { name: 'stable', serves_from: ['stable'] },
+      { name: 'beta', serves_from: ['beta', 'stable'] },
+    ]);
+    expect(lines[0]).toContain('to all installs');
+    expect(lines[1]).toMatch(/first live release of stable/);
+    expect(lines).toContain('Clients of beta (following stable) are offered it too when it is the newest they can get.');
+  });
+
+  it('warns that a pre-release under stable is never offered', () => {
+    expect(publishSummary(release('2.0.0-rc.1', { status: 'draft' }), [])[1]).toMatch(/never offers it to anyone/);
+  });
+});
+
+describe('rollbackSummary', () => {
+  it('names the release that becomes live again and who gets it', () => {
+    const live = release('1.2.0');
+    const summary = rollbackSummary(live, [release('1.1.0', { rollout_percent: 50 }), live, release('1.3.0', { status: 'archived' })]);
+    expect(summary.possible).toBe(true);
+    expect(summary.lines[0]).toBe(
+      'Archive 1.2.0: 1.1.0 becomes the live release of stable again (the next-highest published release), offered to 50% of installs below 1.1.0.',
+    );
+    expect(summary.lines[1]).toMatch(/^Clients get 1.1.0 again only if they have not installed 1.2.0 yet/);
+  });
+
+  it('is impossible without a lower published release on the channel', () => {
+    const live = release('1.2.0');
+    const summary = rollbackSummary(live, [live, release('1.1.0', { channel: 'beta' })]);
+    expect(summary.possible).toBe(false);
+    expect(summary.lines[0]).toMatch(/nothing to roll back to/);
+  });
+});
+
+describe('rolloutChangeSummary', () => {
+  it('explains raising, lowering and pausing', () => {
+    expect(rolloutChangeSummary(25, 50)).toMatch(/only adds installs/);
+    expect(rolloutChangeSummary(25, 100)).toMatch(/send no install id get it too/);
+    expect(rolloutChangeSummary(50, 10)).toMatch(/stops offering it to the installs that fall out of the cohort/);
+    expect(rolloutChangeSummary(50, 0)).toMatch(/pauses it/);
+    expect(rolloutChangeSummary(50, 50)).toBe('The rollout stays at 50%.');
+  });
+});
