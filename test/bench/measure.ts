@@ -1,7 +1,9 @@
 /**
  * @module bench/measure
- * Interleaved wrk rounds (A B C, A B C, …) after one warm-up each, so that a machine whose load drifts during the
- * run (shared CI boxes) skews every server alike; figures are aggregated per server. Around each round it also
+ * Interleaved wrk rounds after one warm-up each, in alternating order (A B C, C B A, A B C, …), so that a machine
+ * whose speed drifts during the run (a shared host: these VMs have phases of seconds where every server, bare
+ * node:http included, runs at half speed) skews every server alike. Each of our rounds sits right next to a bare
+ * round in both orders, which is what the report pairs; figures are also aggregated per server. Around each round it also
  * reads the CPU time the server's own processes used (/proc/<pid>/stat), which tells what a response costs
  * even when other work on the machine takes CPU away from the server.
  */
@@ -104,7 +106,8 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
   const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, analyticsFlushes: 0 as number | null, roundSeconds: [] as number[] }]));
   for (let round = 1; round <= options.rounds; round++) {
     const line: string[] = [];
-    for (const target of targets) {
+    const order = round % 2 === 1 ? targets : [...targets].reverse();
+    for (const target of order) {
       const before = target.probe && (await probeStats(target.probe));
       const pids = target.pids();
       const usage = cpu.get(target.name)!;

@@ -2,10 +2,11 @@
  * @module bench/report
  * The bench's table and its targets. Figures only: the exit code never depends on them.
  *
- * Throughput is compared two ways: over the whole run (all requests / all seconds), and as the median of the
- * per-round ratios (each of our rounds against the bare round right after it), which a load that drifts during
- * the run skews less. The server CPU per response (from /proc) is what a response costs whatever else the
- * machine is doing; on a shared machine it explains a ratio better than requests/s do.
+ * Throughput is judged on the median of the per-round ratios: each of our rounds against the bare round right
+ * next to it, measured seconds apart. On these shared VMs the machine itself has slow phases lasting seconds, in
+ * which bare node:http drops as far as we do; a phase that catches one server's round and not the other's moves
+ * the whole-run ratio (all requests / all seconds, printed too) far more than the median of pairs. The server
+ * CPU per response (from /proc) is printed as a third view; it slows in those phases as well.
  *
  * Database: the rule is zero queries per check in steady state. Statements are counted in the measured window
  * only and divided by the checks; what the window may hold is time-driven work, not check-driven: snapshot
@@ -57,8 +58,10 @@ export function printReport(results: readonly Aggregate[], options: { ours: stri
   const roundRatios = ours.rounds.map((r, i) => r.requestsPerSecond / bare.rounds[i]!.requestsPerSecond);
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   const cpuRatio = ours.cpuMicrosPerResponse !== null && bare.cpuMicrosPerResponse !== null ? bare.cpuMicrosPerResponse / ours.cpuMicrosPerResponse : null;
-  console.log(`\n  throughput vs bare node:http: ${fmt(ratio)}× over the run, ${fmt(median(roundRatios))}× median of rounds ` +
-    `(${roundRatios.map((x) => fmt(x)).join(', ')})${cpuRatio === null ? '' : `; bare's CPU per response / ours: ${fmt(cpuRatio)}`}`);
+  const pairedRatio = median(roundRatios);
+  console.log(`\n  throughput vs bare node:http: ${fmt(pairedRatio)}× median of ${roundRatios.length} paired rounds ` +
+    `(${roundRatios.map((x) => fmt(x)).join(', ')}), ${fmt(ratio)}× over the run` +
+    `${cpuRatio === null ? '' : `; bare's CPU per response / ours: ${fmt(cpuRatio)}`}`);
 
   const db = ours.db!;
   const allowed = allowedLoads(db.roundSeconds, options.ttlSeconds);
@@ -74,7 +77,7 @@ export function printReport(results: readonly Aggregate[], options: { ours: stri
 
   console.log(`\n${table([
     ['target', 'measured', 'result'],
-    [`throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(ratio)}× (median of rounds ${fmt(median(roundRatios))}×)`, verdict(ratio >= TARGET.ratioToBare)],
+    [`throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(pairedRatio)}× median of paired rounds (${fmt(ratio)}× over the run)`, verdict(pairedRatio >= TARGET.ratioToBare)],
     [`p99 < ${TARGET.p99Ms} ms`, `${fmt(ours.p99)} ms (bare node:http ${fmt(bare.p99)} ms)`, verdict(ours.p99 < TARGET.p99Ms)],
     ['0 DB queries per check in steady state', `${perCheck.toExponential(1)} statements/check (${db.statements} / ${ours.requests})`, verdict(dbPass)],
   ])}`);
