@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../db/schema.ts';
 import { notFound } from '../errors.ts';
+import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 import type { Principal } from './auth.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -14,11 +15,9 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 export async function findAppFor(db: Kysely<Database>, principal: Principal, idOrSlug: string): Promise<AppRow> {
   // Neither an id nor a slug: answer without a query (a NUL byte would make Postgres fail with 22021).
-  if (!isUuid(idOrSlug) && !SLUG.test(idOrSlug)) throw notFound(`app ${JSON.stringify(idOrSlug.slice(0, 100))} not found`);
+  if (!isUuid(idOrSlug) && !APP_SLUG_PATTERN.test(idOrSlug)) throw notFound(`app ${JSON.stringify(idOrSlug.slice(0, 100))} not found`);
   const app = await db
     .selectFrom('apps')
     .selectAll()

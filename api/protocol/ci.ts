@@ -12,6 +12,7 @@
  *   POST /ci/apps/{app}/releases/{version}/publish              when the credential may publish
  */
 import { z } from 'zod';
+import { APP_SLUG_PATTERN } from './app-slug.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
 import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './release-rules.ts';
 import { versionSchema } from './semver.ts';
@@ -32,7 +33,7 @@ export const MAX_ARTIFACT_BYTES = 5 * 1024 ** 4;
 export const exchangeBodySchema = z.strictObject({
   app: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be the app\'s slug')
+    .regex(APP_SLUG_PATTERN, 'must be the app\'s slug')
     .meta({ description: 'slug of the app to publish to; one of its trusted publishers must accept the token' }),
 });
 export type ExchangeBody = z.infer<typeof exchangeBodySchema>;

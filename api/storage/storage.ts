@@ -3,6 +3,7 @@
  * One interface for where artifact bytes live: the local filesystem (default) or an S3-compatible
  * bucket such as Cloudflare R2. Keys are always built by `artifactKey()`, never from raw input.
  */
+import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 
 export interface ObjectInfo {
   size: number;
@@ -80,14 +81,13 @@ export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
 }
 
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const VERSION = /^[0-9A-Za-z.+-]{1,128}$/;
 /** Tauri bundle file names: `My App_1.2.3_x64-setup.exe`, `app.app.tar.gz`, `app_1.2.3_amd64.AppImage`. */
 const FILE_NAME = /^(?!\.)[\w .+()@~-]{1,200}$/;
 
 /** `{app}/releases/{version}/{file}`; throws on any part that could escape its folder. */
 export function artifactKey(appSlug: string, version: string, fileName: string): string {
-  if (!SLUG.test(appSlug)) throw new Error(`invalid app slug for a storage key: ${JSON.stringify(appSlug)}`);
+  if (!APP_SLUG_PATTERN.test(appSlug)) throw new Error(`invalid app slug for a storage key: ${JSON.stringify(appSlug)}`);
   if (!VERSION.test(version) || version.includes('..')) throw new Error(`invalid version for a storage key`);
   if (!FILE_NAME.test(fileName) || fileName.includes('..')) {
     throw new Error(`invalid file name for a storage key: ${JSON.stringify(fileName)}`);

@@ -20,6 +20,7 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../../db/schema.ts';
 import type { Config } from '../config.ts';
 import { isConnectionError, UnavailableError } from '../errors.ts';
+import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 import type { Storage } from '../storage/storage.ts';
 import { type AppSnapshot, buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
@@ -34,7 +35,6 @@ export const MAX_ENTRIES = 10_000;
  * check waits for a load. It still never outlives its TTL: a refresh that fails leaves it to expire.
  */
 export const REFRESH_AHEAD_MS = 1_000;
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 interface Entry {
   /** null: no app has this slug. */
@@ -110,7 +110,7 @@ export class ReleaseCache {
     const cached = this.peek(slug);
     if (cached !== undefined) return Promise.resolve(cached);
     // Not a slug any app can have: answer without asking the database or remembering it.
-    if (!SLUG.test(slug)) return Promise.resolve(null);
+    if (!APP_SLUG_PATTERN.test(slug)) return Promise.resolve(null);
     const pending = this.#inflight.get(slug);
     if (pending) return pending;
     return this.#startLoad(slug);
