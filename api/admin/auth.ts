@@ -9,20 +9,14 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Kysely } from 'kysely';
-import type { ApiKeyScope, Database } from '../../db/schema.ts';
+import type { Database } from '../../db/schema.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { sessionPrincipal } from '../ui/session-cookie.ts';
-import { hashApiKey, sameDigest } from './keys.ts';
+import { adminTokenHashOf, hashApiKey, sameDigest } from './keys.ts';
+import { adminTokenPrincipal, apiKeyPrincipal, type Principal } from './principal.ts';
 
-export interface Principal {
-  /** Written to the audit log: `key:<id>` or `token:ADMIN_TOKEN`. */
-  actor: string;
-  scope: ApiKeyScope;
-  /** null: every app. */
-  appId: string | null;
-  keyId: string | null;
-}
+export type { Principal } from './principal.ts';
 
 export type AdminEnv = { Variables: { principal: Principal } };
 
@@ -44,9 +38,7 @@ export function bearerToken(header: string | undefined): string {
  */
 export async function resolveApiKey(db: Kysely<Database>, adminTokenHash: string | null, key: string): Promise<Principal> {
   const hash = hashApiKey(key);
-  if (adminTokenHash && sameDigest(hash, adminTokenHash)) {
-    return { actor: 'token:ADMIN_TOKEN', scope: 'admin', appId: null, keyId: null };
-  }
+  if (adminTokenHash && sameDigest(hash, adminTokenHash)) return adminTokenPrincipal();
   const row = await db
     .selectFrom('api_keys')
     .select(['id', 'scope', 'app_id', 'revoked_at'])
@@ -54,11 +46,7 @@ export async function resolveApiKey(db: Kysely<Database>, adminTokenHash: string
     .executeTakeFirst();
   if (!row) throw unauthorized('unknown API key');
   if (row.revoked_at) throw unauthorized('this API key has been revoked');
-  return { actor: `key:${row.id}`, scope: row.scope, appId: row.app_id, keyId: row.id };
-}
-
-export function adminTokenHashOf(config: Readonly<Config>): string | null {
-  return config.adminToken ? hashApiKey(config.adminToken) : null;
+  return apiKeyPrincipal(row);
 }
 
 export function apiKeyAuth(db: Kysely<Database>, config: Readonly<Config>): MiddlewareHandler<AdminEnv> {

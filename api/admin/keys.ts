@@ -3,6 +3,7 @@
  * API keys: `trk_` + 32 random bytes (base64url), shown once, stored only as SHA-256 hex.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config.ts';
 
 export const API_KEY_PREFIX = 'trk_';
 const DISPLAY_PREFIX_LENGTH = 12;
@@ -14,6 +15,11 @@ export function generateApiKey(): { key: string; hash: string; displayPrefix: st
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** ADMIN_TOKEN hashed as a key is, to compare presented keys and dashboard sessions with; null when unset. */
+export function adminTokenHashOf(config: Readonly<Config>): string | null {
+  return config.adminToken ? hashApiKey(config.adminToken) : null;
 }
 
 /** Compares two hex digests in constant time. */

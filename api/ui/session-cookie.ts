@@ -13,8 +13,8 @@ import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import type { Principal } from '../admin/auth.ts';
-import { hashApiKey, sameDigest } from '../admin/keys.ts';
+import { adminTokenHashOf, sameDigest } from '../admin/keys.ts';
+import { adminTokenPrincipal, apiKeyPrincipal, type Principal } from '../admin/principal.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { CSRF_HEADER, SESSION_COOKIE, SESSION_TTL_SECONDS } from '../protocol/ui-session.ts';
@@ -111,12 +111,10 @@ export async function findSession(db: Kysely<Database>, config: Readonly<Config>
   let principal: Principal | null = null;
   if (expiresAt.getTime() > now) {
     if (row.api_key_id === null) {
-      const current = config.adminToken ? hashApiKey(config.adminToken) : null;
-      if (current && row.admin_token_hash && sameDigest(row.admin_token_hash, current)) {
-        principal = { actor: 'token:ADMIN_TOKEN', scope: 'admin', appId: null, keyId: null };
-      }
+      const current = adminTokenHashOf(config);
+      if (current && row.admin_token_hash && sameDigest(row.admin_token_hash, current)) principal = adminTokenPrincipal();
     } else if (!row.revoked_at && row.scope === 'admin') {
-      principal = { actor: `key:${row.api_key_id}`, scope: row.scope, appId: row.app_id, keyId: row.api_key_id };
+      principal = apiKeyPrincipal({ id: row.api_key_id, scope: row.scope, app_id: row.app_id });
     }
   }
   if (!principal) {

@@ -14,9 +14,9 @@
  */
 import { Hono } from 'hono';
 import type { z } from 'zod';
-import { adminTokenHashOf, type Principal, resolveApiKey } from '../admin/auth.ts';
+import { type Principal, resolveApiKey } from '../admin/auth.ts';
 import { audit } from '../admin/audit.ts';
-import { hashApiKey } from '../admin/keys.ts';
+import { adminTokenHashOf, hashApiKey } from '../admin/keys.ts';
 import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
 import { defineRoutes } from '../docs/registry.ts';
