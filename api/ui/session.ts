@@ -96,9 +96,8 @@ export function sessionRoutes(deps: AppDeps): Hono {
     try {
       session = await cookieSession(db, config, c);
     } catch (error) {
-      // A cookie naming an ended session: forget it and answer as for no cookie.
+      // A cookie naming an ended session (cookieSession has already cleared it): answer as for no cookie.
       if (!(error instanceof ApiError) || error.status !== 401) throw error;
-      clearSessionCookie(c);
       session = null;
     }
     if (!session) return c.body(null, 204);
