@@ -17,7 +17,7 @@ import { KeysPage } from './pages/keys.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 import { ReleaseCreatePage, ReleaseEditorPage } from './pages/release-editor.tsx';
 import { ReleasesPage } from './pages/releases.tsx';
-import { matchPath, navigate, usePath } from './router.tsx';
+import { matchPath, navigate, uiPath, usePath } from './router.tsx';
 import { endSession, loadSession, SessionContext, type SessionInfo, SignInPage } from './session.tsx';
 
 export type PageProps = { params: Record<string, string> };
@@ -74,7 +74,7 @@ function Dashboard() {
           setExpired(false);
           setSession(next);
           // A key scoped to one app has nothing else to see.
-          if (next.principal.app && location.pathname === '/ui') navigate(`/ui/apps/${encodeURIComponent(next.principal.app.slug)}`, { replace: true });
+          if (next.principal.app && location.pathname === '/ui') navigate(uiPath('apps', next.principal.app.slug), { replace: true });
         }}
       />
     );
