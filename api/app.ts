@@ -12,7 +12,7 @@
  *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
  *   /ui, /ui/session, /ui/assets/…                         admin dashboard (session cookie over the admin API)
  *   GET  /openapi.json, /docs                              API description
- *   GET  /health                                           liveness and dependency check
+ *   GET  /, /healthz, /readyz, /health                     front door, liveness, readiness (service/routes.ts)
  *
  * Under `npm start`, update checks whose app is cached are answered on node:http before this app sees them
  * (update/node-listener.ts, same code as the update routes): middleware added here does not run for them.
@@ -30,6 +30,9 @@ import { errorJson, errorResponse } from './errors.ts';
 import { ReleaseEvents } from './events.ts';
 import { manifestRoutes } from './manifest/routes.ts';
 import { StaticManifestWriter } from './manifest/writer.ts';
+import { serviceRoutes } from './service/routes.ts';
+import { RateLimits } from './rate-limit/limits.ts';
+import { authFailureLimit, publicRateLimit } from './rate-limit/middleware.ts';
 import type { Storage } from './storage/storage.ts';
 import { ReleaseCache } from './update/cache.ts';
 import { uiRoutes } from './ui/routes.ts';
@@ -50,6 +53,8 @@ export interface AppDeps {
   analytics: UsageAnalytics;
   /** Signed webhook deliveries of release events, with retries; `start()` its scheduler in long-lived servers. */
   webhooks: WebhookDispatcher;
+  /** Per-address limits on update checks, public routes and failed authentication (rate-limit/limits.ts). */
+  rateLimits: RateLimits;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };
@@ -63,7 +68,8 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   // Webhooks: delivery rows are inserted before emit returns; sending happens in the background.
   const webhooks = new WebhookDispatcher(db, config.webhooks);
   events.subscribe((event) => webhooks.enqueue(event).then(() => undefined));
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks };
+  const rateLimits = new RateLimits(config.rateLimits, db);
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits };
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -71,10 +77,14 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(errorResponse);
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
-  app.get('/health', async (c) => {
-    await deps.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
-    return c.json({ status: 'ok' });
-  });
+  // Update checks count themselves (update/routes.ts), since under `npm start` most never reach Hono.
+  const perAddress = publicRateLimit(deps.rateLimits);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session']) app.use(path, perAddress);
+  // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
+  app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
+  for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
+
+  app.route('/', serviceRoutes(deps));
   app.route('/', updateRoutes(deps));
   app.route('/', manifestRoutes(deps));
   app.route('/download', downloadRoutes(deps));

@@ -4,6 +4,9 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseTrustedProxies } from './rate-limit/client-ip.ts';
+import type { RateLimitSettings } from './rate-limit/limits.ts';
+import type { UpdateCacheSettings } from './update/snapshot.ts';
 
 const optionalText = z
   .string()
@@ -33,6 +36,25 @@ const envSchema = z
     S3_FORCE_PATH_STYLE: z.stringbool().default(false),
     /** How long an instance serves an app's releases from memory before it looks again. */
     UPDATE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
+    /** Cache-Control of update answers: `max-age`, and for shared caches (a CDN) `s-maxage` and `stale-while-revalidate`. */
+    UPDATE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    UPDATE_S_MAXAGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    UPDATE_STALE_WHILE_REVALIDATE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    /** `off` turns every rate limit off (api/rate-limit/limits.ts). */
+    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    /** Where failed-authentication counts live: this process (`memory`) or the database, shared by every instance. */
+    RATE_LIMIT_STORE: z.enum(['memory', 'database']).default('memory'),
+    RATE_LIMIT_UPDATES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+    RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    /** Proxies whose forwarded-for headers name the client (api/rate-limit/client-ip.ts); unset: the socket's peer. */
+    TRUSTED_PROXIES: optionalText.superRefine((value, ctx) => {
+      try {
+        parseTrustedProxies(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${(error as Error).message}; expected a comma-separated list of vercel, cloudflare, loopback, IP addresses and CIDR ranges` });
+      }
+    }),
     /** Test-only: route the Neon driver's WebSocket through a local proxy to a plain PostgreSQL. */
     NEON_WS_PROXY: optionalText,
     /** The one issuer whose GitHub Actions OIDC tokens `POST /ci/token` accepts; see `checkOidcIssuer`. */
@@ -129,6 +151,9 @@ export interface Config {
   adminToken: string | undefined;
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
+  /** Cache-Control of update answers (update/snapshot.ts `updateCacheControl`). */
+  updateCaching: UpdateCacheSettings;
+  rateLimits: RateLimitSettings;
   neonWsProxy: string | undefined;
   /** Webhook delivery policy (api/webhooks/). */
   webhooks: WebhookSettings;
@@ -187,6 +212,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     storage,
     updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
+    updateCaching: {
+      maxAgeSeconds: e.UPDATE_MAX_AGE_SECONDS,
+      sMaxAgeSeconds: e.UPDATE_S_MAXAGE_SECONDS,
+      staleWhileRevalidateSeconds: e.UPDATE_STALE_WHILE_REVALIDATE_SECONDS,
+    },
+    rateLimits: {
+      enabled: e.RATE_LIMITS === 'on',
+      store: e.RATE_LIMIT_STORE,
+      updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE,
+      publicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MINUTE,
+      authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
+    },
     neonWsProxy: e.NEON_WS_PROXY,
     oidc: { issuer: e.OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER, audience: e.OIDC_AUDIENCE },
     webhooks: {

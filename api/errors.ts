@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'payload_too_large',
+  /** 429: see api/rate-limit/limits.ts; the answer carries `Retry-After`. */
+  'rate_limited',
   'unavailable',
   'internal',
 ] as const;
@@ -43,6 +45,16 @@ export class UnavailableError extends ApiError {
   override name = 'UnavailableError';
   constructor(what: string, cause?: unknown) {
     super(503, 'unavailable', `${what} is unavailable; try again shortly`, { cause });
+  }
+}
+
+/** 429: a rate limit (api/rate-limit/limits.ts) is used up until the current window ends. */
+export class RateLimitedError extends ApiError {
+  override name = 'RateLimitedError';
+  readonly retryAfterSeconds: number;
+  constructor(what: string, retryAfterSeconds: number) {
+    super(429, 'rate_limited', `too many ${what} from this address; retry after ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -85,6 +97,7 @@ export function errorResponse(error: unknown, c: Context): Response {
   let message = 'internal error';
   if (error instanceof ApiError) {
     ({ status, code, message } = error);
+    if (error instanceof RateLimitedError) c.header('Retry-After', String(error.retryAfterSeconds));
   } else if (error instanceof ZodError) {
     status = 400;
     code = 'invalid_request';

@@ -9,7 +9,9 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createStorage } from './storage/index.ts';
 import { openNeon } from '../db/neon.ts';
 
-const config = loadConfig();
+// Every request reaches a Vercel function through Vercel's edge, which names the client in its own headers; and
+// instances come and go, so failed-authentication counts are shared through the database. Either can be overridden.
+const config = loadConfig({ TRUSTED_PROXIES: 'vercel', RATE_LIMIT_STORE: 'database', ...process.env });
 if (!config.databaseUrl) {
   throw new ConfigError('DATABASE_URL is required on Vercel: set it to your Neon connection string (the pooled one).');
 }

@@ -293,6 +293,13 @@ export interface UiSessionsTable {
   expires_at: Timestamp;
 }
 
+/** Failed-authentication counts per bucket and one-minute window (api/rate-limit/window.ts). */
+export interface RateLimitWindowsTable {
+  bucket: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -310,6 +317,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   ui_sessions: UiSessionsTable;
+  rate_limit_windows: RateLimitWindowsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;

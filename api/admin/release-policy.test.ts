@@ -139,7 +139,7 @@ describe('staged rollouts through the endpoint', () => {
     // An install already past every staged candidate gets a public answer a CDN may keep.
     const past = await check('/update/staged/linux/x86_64/2.0.0');
     expect(past.status).toBe(204);
-    expect(past.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(past.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=60');
     expect(past.headers.get('vary')).toBeNull();
   });
 

@@ -22,12 +22,16 @@ const updateResponses = {
   200: {
     description: 'an update: the client downloads `url` and verifies `signature` with its public key',
     schema: updateManifestSchema,
-    headers: { ETag: 'validator for If-None-Match', 'Cache-Control': 'how long a CDN may keep the answer' },
+    headers: {
+      ETag: 'validator for If-None-Match',
+      'Cache-Control': '`public, max-age, s-maxage, stale-while-revalidate` (settings), or `private` when a staged rollout decided the answer',
+    },
   },
   204: { description: 'no update for this install (up to date, or nothing published for its platform)' },
   304: { description: 'If-None-Match matched: the answer has not changed' },
   400: { description: 'current_version is not SemVer, or target, arch, bundle_type or channel is unknown' },
   404: { description: 'no such app' },
+  429: { description: 'this address used up its update checks for the minute (`Retry-After` says when to try again)' },
   503: { description: 'the database is unreachable; the client tries its next endpoint' },
 };
 
@@ -96,17 +100,6 @@ export const publicRouteDocs = defineRoutes([
       302: { description: 'the artifact is in object storage', headers: { Location: 'where to fetch it' } },
       404: { description: 'no such published artifact' },
       416: { description: 'the range is outside the file' },
-    },
-  },
-  {
-    ...common,
-    method: 'get',
-    path: '/health',
-    tag: 'Service',
-    summary: 'Liveness and database check',
-    responses: {
-      200: { description: 'up, and the database answers', schema: z.object({ status: z.literal('ok') }) },
-      503: { description: 'the database is unreachable' },
     },
   },
 ]);

@@ -10,6 +10,7 @@ import { buildOpenApi, type OpenApiDocument } from './openapi.ts';
 import { publicRouteDocs } from './public-routes.ts';
 import { manifestRouteDocs } from '../manifest/routes.ts';
 import { defineRoutes, type RouteDoc, withPrefix } from './registry.ts';
+import { serviceRouteDocs } from '../service/routes.ts';
 import { uiRouteDocs } from '../ui/routes.ts';
 
 const docsRouteDocs = defineRoutes([
@@ -39,6 +40,7 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...withPrefix('/ui', uiRouteDocs),
+  ...serviceRouteDocs,
   ...docsRouteDocs,
 ];
 

@@ -79,7 +79,7 @@ describe('static manifest route and writer', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toEqual(file);
     expect(answer.headers.get('content-type')).toBe('application/json');
-    expect(answer.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(answer.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=60');
     const etag = answer.headers.get('etag')!;
     const again = await ctx.app.request(`/${SLUG}/latest.json`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);

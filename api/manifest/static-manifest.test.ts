@@ -87,7 +87,7 @@ describe('staticManifest', () => {
     expect(Object.keys(manifest)).toEqual(['version', 'notes', 'pub_date', 'platforms']);
     const parsed = parseRemoteRelease(JSON.parse(new TextDecoder().decode(result.body)));
     expect(parsed).toMatchObject({ version: '1.2.0', data: { kind: 'static' } });
-    expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'public, max-age=60', etag: result.etag });
+    expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'public, max-age=60, s-maxage=60, stale-while-revalidate=60', etag: result.etag });
   });
 
   it('has a key for every artifact and a plain key per platform, and each bundle key points at that bundle', () => {

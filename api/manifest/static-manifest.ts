@@ -31,7 +31,7 @@
 import { bundleBelongsTo, parsePlatformKey } from '../protocol/platforms.ts';
 import { formatVersion } from '../protocol/semver.ts';
 import { DEFAULT_CHANNEL, fitArtifact } from '../update/select.ts';
-import { type AppSnapshot, type SnapshotArtifact, type SnapshotRelease, UPDATE_CACHE_CONTROL } from '../update/snapshot.ts';
+import type { AppSnapshot, SnapshotArtifact, SnapshotRelease } from '../update/snapshot.ts';
 import { createHash } from 'node:crypto';
 
 export interface StaticManifestEntry {
@@ -116,7 +116,7 @@ function build(snapshot: AppSnapshot, channel: string): StaticManifestResult {
     if (release.minSupportedVersion !== null) manifest.min_supported_version = formatVersion(release.minSupportedVersion);
     const body = encoder.encode(JSON.stringify(manifest));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    const headers = Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag });
+    const headers = Object.freeze({ 'content-type': 'application/json', 'cache-control': snapshot.cacheControl.shared, etag });
     return { kind: 'manifest', release, manifest, body, etag, headers };
   }
   return { kind: 'no_release' };

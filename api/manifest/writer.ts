@@ -16,7 +16,6 @@ import type { ReleaseEvent } from '../events.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { ReleaseCache } from '../update/cache.ts';
 import { DEFAULT_CHANNEL } from '../update/select.ts';
-import { UPDATE_CACHE_CONTROL } from '../update/snapshot.ts';
 import { channelsOf, staticManifest } from './static-manifest.ts';
 
 /** Where a channel's static manifest is stored; not under `releases/`, so it never collides with an artifact. */
@@ -69,7 +68,7 @@ export class StaticManifestWriter {
       const key = manifestKey(appSlug, channel);
       const result = staticManifest(snapshot, channel);
       if (result.kind === 'manifest') {
-        await this.#storage.put(key, result.body, { contentType: 'application/json', cacheControl: UPDATE_CACHE_CONTROL });
+        await this.#storage.put(key, result.body, { contentType: 'application/json', cacheControl: snapshot.cacheControl.shared });
         writes.push({ key, version: result.manifest.version });
       } else {
         // Nothing servable (the last release archived or moved): a stale file would offer it during an outage.

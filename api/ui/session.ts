@@ -21,6 +21,7 @@ import { readJson } from '../admin/request.ts';
 import type { AppDeps } from '../app.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { ApiError } from '../errors.ts';
+import { checkPresentedKey } from '../rate-limit/middleware.ts';
 import { sessionViewSchema, signInBodySchema } from '../protocol/ui-session.ts';
 import {
   assertSameOrigin,
@@ -62,6 +63,8 @@ export function sessionRoutes(deps: AppDeps): Hono {
     // Sign-in CSRF (a foreign page signing the browser in as someone else) is refused like any other.
     assertSameOrigin(c, config);
     const body = await readJson(c, signInBodySchema);
+    // The key is in the body, not in Authorization: its prefix's failed sign-ins are limited here.
+    await checkPresentedKey(deps.rateLimits, c, body.key);
     const principal: Principal = await resolveApiKey(db, adminTokenHashOf(config), body.key);
     if (principal.scope !== 'admin') {
       throw new ApiError(403, 'forbidden', `the dashboard needs an admin-scoped API key; this key has scope "${principal.scope}" (it may only create releases and upload artifacts)`);

@@ -22,7 +22,7 @@ import type { Config } from '../config.ts';
 import { isConnectionError, UnavailableError } from '../errors.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 import type { Storage } from '../storage/storage.ts';
-import { type AppSnapshot, buildSnapshot, type ReleaseInput } from './snapshot.ts';
+import { type AppSnapshot, buildSnapshot, type ReleaseInput, type UpdateCacheControl, updateCacheControl } from './snapshot.ts';
 
 export const ABSENT_TTL_MS = 5_000;
 /** How long a snapshot load may take before the check answers 503. */
@@ -67,6 +67,7 @@ export class ReleaseCache {
   readonly config: Readonly<Config>;
   readonly #now: () => number;
   readonly #loadTimeoutMs: number;
+  readonly #cacheControl: UpdateCacheControl;
   readonly #entries = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<AppSnapshot | null>>();
   /** Bumped by `invalidate`: a load that began before it must not store what it read. */
@@ -79,6 +80,7 @@ export class ReleaseCache {
     this.config = config;
     this.#now = options.now ?? Date.now;
     this.#loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
+    this.#cacheControl = updateCacheControl(config.updateCaching);
   }
 
   /** How many times this cache has queried the database. */
@@ -261,7 +263,7 @@ export class ReleaseCache {
         yanked: first.yanked.map((y) => ({ version: y.version!, replacement_release_id: y.replacement_release_id })),
       },
       [...releases.values()],
-      { publicUrl: (key) => this.storage.publicUrl(key), baseUrl: this.config.publicUrl },
+      { publicUrl: (key) => this.storage.publicUrl(key), baseUrl: this.config.publicUrl, cacheControl: this.#cacheControl },
     );
     if (skipped.length) console.warn(`app ${slug}: not served: ${skipped.join('; ')}`);
     return snapshot;

@@ -18,12 +18,14 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { UsageAnalytics } from '../analytics/recorder.ts';
+import { COUNTED, type RateLimits, tooManyRequests } from '../rate-limit/limits.ts';
 import type { ReleaseCache } from './cache.ts';
 import { answerCheck, type HeaderReader, parseArch, parseCheck, parseOs, parsePlatform } from './routes.ts';
 
 export interface UpdateCheckDeps {
   releaseCache: ReleaseCache;
   analytics: UsageAnalytics;
+  rateLimits: RateLimits;
 }
 
 /** Path segments of a check, or null when the URL is not plainly one of the two forms. */
@@ -67,7 +69,7 @@ function headerReader(req: IncomingMessage): HeaderReader {
  * to `next` (the Hono app's listener).
  */
 export function withUpdateChecks(deps: UpdateCheckDeps, next: RequestListener): RequestListener {
-  const { releaseCache, analytics } = deps;
+  const { releaseCache, analytics, rateLimits } = deps;
   return function updateCheckListener(req: IncomingMessage, res: ServerResponse) {
     const url = req.url;
     if (req.method !== 'GET' || url === undefined || url.charCodeAt(0) !== 47 /* / */) return next(req, res);
@@ -82,15 +84,22 @@ export function withUpdateChecks(deps: UpdateCheckDeps, next: RequestListener): 
     const slug = tauriForm ? segments[2]! : segments[1]!;
     const snapshot = releaseCache.peek(slug);
     if (!snapshot) return next(req, res);
+    const headers = headerReader(req);
+    const refused = rateLimits.updateCheck(req.socket.remoteAddress ?? '', headers);
+    if (refused) {
+      const { status, headers: refusalHeaders, body } = tooManyRequests(refused);
+      res.writeHead(status, refusalHeaders);
+      return res.end(body);
+    }
     let answer;
     try {
-      const headers = headerReader(req);
       const [os, arch] = tauriForm ? [parseOs(segments[3]!), parseArch(segments[4]!)] : parsePlatform(segments[3]!);
       const version = segments[segments.length - 1]!;
       const query = parseCheck(os, arch, version, mark < 0 ? null : (name) => queryParam(search, name), headers);
       answer = answerCheck(snapshot, query, version, headers, analytics);
     } catch {
-      // A 4xx: Hono builds the error answer (nothing was counted).
+      // A 4xx: Hono builds the error answer (counted against the rate limit here, nothing in analytics).
+      (req as IncomingMessage & { [COUNTED]?: true })[COUNTED] = true;
       return next(req, res);
     }
     res.writeHead(answer.status, answer.headers);

@@ -50,7 +50,7 @@ describe('the manifest', () => {
     const res = await ctx.app.request('/update/manifest/linux/x86_64/1.0.0');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(res.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=60');
     expect(res.headers.get('etag')).toMatch(/^"[\w-]{27}"$/);
     const text = await res.text();
     expect(Object.keys(JSON.parse(text))).toEqual(['version', 'notes', 'pub_date', 'url', 'signature']);
@@ -81,7 +81,7 @@ describe('the manifest', () => {
       const res = await ctx.app.request(`/update/manifest/linux/x86_64/${version}`);
       expect(res.status).toBe(204);
       expect(await res.text()).toBe('');
-      expect(res.headers.get('cache-control')).toBe('public, max-age=60');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=60');
       expect(res.headers.get('etag')).toMatch(/^"[\w-]{27}"$/);
     }
   });
@@ -269,7 +269,7 @@ describe('conditional requests', () => {
       expect(res.status).toBe(304);
       expect(await res.text()).toBe('');
       expect(res.headers.get('etag')).toBe(etag);
-      expect(res.headers.get('cache-control')).toBe('public, max-age=60');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=60');
     }
     const stale = await ctx.app.request('/update/etags/linux/x86_64/0.1.0', { headers: { 'if-none-match': '"stale"' } });
     expect(stale.status).toBe(200);

@@ -14,6 +14,7 @@
  * 304  `If-None-Match` matched the ETag (per body for 200, per app state for 204)
  * 400  current version is not SemVer, target/arch/bundle_type/channel is malformed, or the install id is
  * 404  no such app, or no such channel for the app
+ * 429  this address used up `RATE_LIMIT_UPDATES_PER_MINUTE` (with `Retry-After`)
  * 503  the database cannot be reached
  * Errors carry `Cache-Control: no-store`, so no CDN remembers an outage or a typo. An answer a staged
  * rollout decided is `Cache-Control: private` with `Vary: X-Install-Id`.
@@ -34,6 +35,7 @@ import {
 } from '../protocol/platforms.ts';
 import { safeParseVersion, type Version } from '../protocol/semver.ts';
 import type { UsageAnalytics } from '../analytics/recorder.ts';
+import { countedBefore, peerAddress, type RateLimits, tooManyRequests } from '../rate-limit/limits.ts';
 import type { ReleaseCache } from './cache.ts';
 import { INSTALL_ID_HEADER, INSTALL_ID_QUERY, parseInstallId } from './rollout.ts';
 import { DEFAULT_CHANNEL, selectUpdate, type UpdateQuery } from './select.ts';
@@ -186,11 +188,23 @@ function queryOf(c: Context): QueryReader | null {
   return c.req.url.includes('?') ? (name) => c.req.query(name) : null;
 }
 
+/** Counts the check against its address's limit; the 429 when that is used up, else null. */
+function rateLimited(c: Context, limits: RateLimits): Response | null {
+  if (countedBefore(c)) return null;
+  const refused = limits.updateCheck(peerAddress(c), c.req.raw.headers);
+  if (refused === null) return null;
+  const { status, headers, body } = tooManyRequests(refused);
+  return new Response(body, { status, headers });
+}
+
 export function updateRoutes(deps: AppDeps): Hono {
   const cache = deps.releaseCache;
   const analytics = deps.analytics;
+  const limits = deps.rateLimits;
   const app = new Hono();
   app.get('/update/:app/:target/:arch/:current_version', function tauriUpdateCheck(c) {
+    const refused = rateLimited(c, limits);
+    if (refused) return refused;
     try {
       const os = parseOs(c.req.param('target'));
       const query = parseCheck(os, parseArch(c.req.param('arch')), c.req.param('current_version'), queryOf(c), c.req.raw.headers);
@@ -200,6 +214,8 @@ export function updateRoutes(deps: AppDeps): Hono {
     }
   });
   app.get('/:app/update/:platform/:current_version', function seedUpdateCheck(c) {
+    const refused = rateLimited(c, limits);
+    if (refused) return refused;
     try {
       const [os, arch] = parsePlatform(c.req.param('platform'));
       const query = parseCheck(os, arch, c.req.param('current_version'), queryOf(c), c.req.raw.headers);

@@ -17,11 +17,35 @@ import { BUNDLE_TYPES, type BundleType, parsePlatformKey } from '../protocol/pla
 import { compareVersions, formatVersion, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
 import { type ChannelConfig, resolveChannels } from './channels.ts';
 
-/** Short, so a CDN picks up a new release within a minute; errors are never cached (see routes). */
-export const UPDATE_CACHE_CONTROL = 'public, max-age=60';
-/** For answers a staged rollout decided: only the install's own cache may keep them. */
-export const PRIVATE_UPDATE_CACHE_CONTROL = 'private, max-age=60';
 export const INSTALL_VARY = 'X-Install-Id';
+
+/** How long answers may be kept (`UPDATE_MAX_AGE_SECONDS` and its two siblings in config.ts). */
+export interface UpdateCacheSettings {
+  /** Any cache, the client's included. */
+  maxAgeSeconds: number;
+  /** Shared caches (a CDN in front of the function). */
+  sMaxAgeSeconds: number;
+  /** How long past that a shared cache may answer with the old copy while it fetches a new one. */
+  staleWhileRevalidateSeconds: number;
+}
+
+export const DEFAULT_UPDATE_CACHE_SETTINGS: Readonly<UpdateCacheSettings> = Object.freeze({ maxAgeSeconds: 60, sMaxAgeSeconds: 60, staleWhileRevalidateSeconds: 60 });
+
+/**
+ * The two Cache-Control values of an update answer. `shared`: the same for every install, so a CDN may keep it
+ * and answer other installs with it. `private`: decided by a staged rollout from the install id, so only the
+ * install's own cache may keep it (a CDN must not, whatever it does with `Vary`). Errors are never cached (see routes).
+ */
+export function updateCacheControl(settings: Readonly<UpdateCacheSettings>): { readonly shared: string; readonly private: string } {
+  const { maxAgeSeconds, sMaxAgeSeconds, staleWhileRevalidateSeconds } = settings;
+  return Object.freeze({
+    shared: `public, max-age=${maxAgeSeconds}, s-maxage=${sMaxAgeSeconds}, stale-while-revalidate=${staleWhileRevalidateSeconds}`,
+    private: `private, max-age=${maxAgeSeconds}`,
+  });
+}
+
+export type UpdateCacheControl = ReturnType<typeof updateCacheControl>;
+export const DEFAULT_UPDATE_CACHE_CONTROL = updateCacheControl(DEFAULT_UPDATE_CACHE_SETTINGS);
 
 export interface AppInput {
   id: string;
@@ -140,6 +164,8 @@ export interface AppSnapshot {
   readonly yanked: readonly YankedVersion[];
   /** ETag of a 204: changes whenever anything that could be served changes. */
   readonly etag: string;
+  /** What every answer built from this snapshot says about caching (the static manifest's too). */
+  readonly cacheControl: UpdateCacheControl;
   readonly noContentHeaders: Readonly<Record<string, string>>;
   readonly notModifiedHeaders: Readonly<Record<string, string>>;
   readonly privateNoContentHeaders: Readonly<Record<string, string>>;
@@ -151,6 +177,8 @@ export interface UrlOptions {
   publicUrl(key: string): string | null;
   /** This server's public base URL, without a trailing slash. */
   baseUrl: string;
+  /** Default `DEFAULT_UPDATE_CACHE_CONTROL`. */
+  cacheControl?: UpdateCacheControl;
 }
 
 export const fileKey = (version: string, fileName: string) => `${version}/${fileName}`;
@@ -166,22 +194,22 @@ export function rfc3339(date: Date): string {
 }
 
 /** `bodyLength`: the 200's Content-Length, precomputed so neither adapter measures the body per check. */
-function headerSets(etag: string, bodyLength = 0) {
-  const vary = { 'cache-control': PRIVATE_UPDATE_CACHE_CONTROL, vary: INSTALL_VARY, etag };
+function headerSets(cacheControl: UpdateCacheControl, etag: string, bodyLength = 0) {
+  const vary = { 'cache-control': cacheControl.private, vary: INSTALL_VARY, etag };
   const length = String(bodyLength);
   return {
-    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': UPDATE_CACHE_CONTROL, etag, 'content-length': length }),
-    notModifiedHeaders: Object.freeze({ 'cache-control': UPDATE_CACHE_CONTROL, etag }),
+    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': cacheControl.shared, etag, 'content-length': length }),
+    notModifiedHeaders: Object.freeze({ 'cache-control': cacheControl.shared, etag }),
     privateHeaders: Object.freeze({ 'content-type': 'application/json', ...vary, 'content-length': length }),
     privateNotModifiedHeaders: Object.freeze(vary),
   };
 }
 
-function answerOf(manifest: Record<string, unknown>): ManifestAnswer {
+function answerOf(manifest: Record<string, unknown>, cacheControl: UpdateCacheControl): ManifestAnswer {
   // A Buffer (a Uint8Array) of its own: node:http writes it as is, where a plain Uint8Array is wrapped per write.
   const body: Uint8Array<ArrayBuffer> = Buffer.from(encoder.encode(JSON.stringify(manifest)).buffer);
   const etag = digest(body);
-  return { body, etag, ...headerSets(etag, body.byteLength) };
+  return { body, etag, ...headerSets(cacheControl, etag, body.byteLength) };
 }
 
 function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, pubDate: string, urls: UrlOptions): SnapshotArtifact {
@@ -196,7 +224,8 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     manifest.min_supported_version = minimum;
     manifest.below_minimum = false;
   }
-  const answer = answerOf(manifest);
+  const cacheControl = urls.cacheControl ?? DEFAULT_UPDATE_CACHE_CONTROL;
+  const answer = answerOf(manifest, cacheControl);
   return {
     id: a.id,
     platform: a.platform,
@@ -210,7 +239,7 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     sha256: a.sha256,
     url,
     ...answer,
-    belowMinimum: minimum === null ? null : answerOf({ ...manifest, below_minimum: true }),
+    belowMinimum: minimum === null ? null : answerOf({ ...manifest, below_minimum: true }, cacheControl),
   };
 }
 
@@ -222,14 +251,19 @@ const decoder = new TextDecoder();
  * so a stale static manifest never downgrades it). The installed version is known exactly, so whether it is
  * below the replacement's minimum is decided here.
  */
-function replacementAnswers(yanked: Version, yankedText: string, replacement: SnapshotRelease | null): Map<SnapshotArtifact, ManifestAnswer> {
+function replacementAnswers(
+  yanked: Version,
+  yankedText: string,
+  replacement: SnapshotRelease | null,
+  cacheControl: UpdateCacheControl,
+): Map<SnapshotArtifact, ManifestAnswer> {
   const answers = new Map<SnapshotArtifact, ManifestAnswer>();
   if (replacement === null) return answers;
   const below = replacement.minSupportedVersion !== null && compareVersions(yanked, replacement.minSupportedVersion) < 0;
   for (const artifacts of replacement.platforms.values()) {
     for (const artifact of artifacts) {
       const base = below && artifact.belowMinimum ? artifact.belowMinimum : artifact;
-      answers.set(artifact, answerOf({ ...(JSON.parse(decoder.decode(base.body)) as Record<string, unknown>), replaces_yanked: yankedText }));
+      answers.set(artifact, answerOf({ ...(JSON.parse(decoder.decode(base.body)) as Record<string, unknown>), replaces_yanked: yankedText }, cacheControl));
     }
   }
   return answers;
@@ -242,6 +276,7 @@ export interface BuildResult {
 }
 
 export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], urls: UrlOptions): BuildResult {
+  const cacheControl = urls.cacheControl ?? DEFAULT_UPDATE_CACHE_CONTROL;
   const skipped: string[] = [];
   const built: SnapshotRelease[] = [];
   const files = new Map<string, { release: SnapshotRelease; artifact: SnapshotArtifact }>();
@@ -294,7 +329,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     const parsed = safeParseVersion(y.version);
     if (!parsed.success) continue;
     const replacement = y.replacement_release_id === null ? null : (byId.get(y.replacement_release_id) ?? null);
-    yanked.push({ version: parsed.version, versionText: y.version, replacement, answers: replacementAnswers(parsed.version, y.version, replacement) });
+    yanked.push({ version: parsed.version, versionText: y.version, replacement, answers: replacementAnswers(parsed.version, y.version, replacement, cacheControl) });
   }
 
   // Everything a response can depend on, in a stable order, so the 204 ETag changes exactly when it should.
@@ -315,7 +350,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     yanked.map((y) => [y.versionText, y.replacement?.id ?? null]),
   ]);
   const etag = digest(state);
-  const { notModifiedHeaders, privateNotModifiedHeaders } = headerSets(etag);
+  const { notModifiedHeaders, privateNotModifiedHeaders } = headerSets(cacheControl, etag);
   const snapshot: AppSnapshot = {
     app: { id: app.id, slug: app.slug, publicKey: app.public_key },
     releases: built,
@@ -323,6 +358,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     channels,
     yanked,
     etag,
+    cacheControl,
     noContentHeaders: notModifiedHeaders,
     notModifiedHeaders,
     privateNoContentHeaders: privateNotModifiedHeaders,

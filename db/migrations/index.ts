@@ -11,6 +11,7 @@ import * as releasePolicy from './2026_11_22_0004_release_policy.ts';
 import * as analytics from './2026_11_22_0006_analytics.ts';
 import * as webhooks from './2026_11_22_0007_webhooks.ts';
 import * as uiSessions from './2026_11_22_0008_ui_sessions.ts';
+import * as rateLimits from './2026_12_06_0009_rate_limits.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0006_analytics': analytics,
   '2026_11_22_0007_webhooks': webhooks,
   '2026_11_22_0008_ui_sessions': uiSessions,
+  '2026_12_06_0009_rate_limits': rateLimits,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -147,7 +147,7 @@ async function expectStatus(res: Response, status: number): Promise<any> {
     const stored = await fetch(endpoints[1]!);
     expect(stored.status).toBe(200);
     expect(stored.headers.get('content-type')).toBe('application/json');
-    expect(stored.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(stored.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60, stale-while-revalidate=60');
     const manifest = (await stored.json()) as { version: string; platforms: Record<string, { url: string }> };
     expect(manifest.version).toBe('1.0.0');
     expect(Object.keys(manifest.platforms)).toEqual(['linux-x86_64', 'linux-x86_64-appimage', 'linux-x86_64-deb']);
