@@ -7,6 +7,7 @@ import { createServer, type RequestListener, type ServerOptions } from 'node:htt
 import { serve } from '@hono/node-server';
 import { createApp, createDeps } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
 import { openDatabase } from '../db/connect.ts';
 import { DataDirLockedError } from '../db/data-dir-lock.ts';
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
   await migrateToLatest(database.db);
   const storage = await createStorage(config);
   await storage.check();
+  if (storage instanceof FileSystemStorage) {
+    const removed = await storage.removeStaleUploads();
+    if (removed > 0) console.log(`Removed ${removed} partial upload(s) left by a process that stopped mid-write.`);
+  }
   const deps = createDeps(config, database.db, storage);
   deps.analytics.start();
   // Due webhook retries (including those left by a previous run) are picked up every few seconds.

@@ -16,7 +16,8 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
-function processExists(pid: number): boolean {
+/** Whether a process with this pid is alive (EPERM: alive, another user's). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

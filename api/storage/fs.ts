@@ -1,15 +1,20 @@
 /**
  * @module storage/fs
  * Artifacts as files under `DATA_DIR/objects`. Writes go to a temporary file renamed into place, so a
- * reader never sees half an object and a failed upload leaves nothing behind.
+ * reader never sees half an object and a failed upload leaves nothing behind. A process killed mid-write
+ * (`kill -9`, power loss) leaves its temporary file, named after its pid: `removeStaleUploads` deletes those
+ * of processes that no longer exist, at start.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { processExists } from '../../db/data-dir-lock.ts';
 import type { ByteRange, ObjectInfo, Storage, StoredObject } from './storage.ts';
+
+const TEMPORARY = /^\.upload-([0-9]+)-[0-9a-f-]{36}$/;
 
 export class FileSystemStorage implements Storage {
   readonly driver = 'fs' as const;
@@ -28,7 +33,7 @@ export class FileSystemStorage implements Storage {
   async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array): Promise<ObjectInfo> {
     const path = this.#path(key);
     await mkdir(dirname(path), { recursive: true });
-    const temporary = join(dirname(path), `.upload-${randomUUID()}`);
+    const temporary = join(dirname(path), `.upload-${process.pid}-${randomUUID()}`);
     const md5 = createHash('md5');
     const hashing = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -100,5 +105,18 @@ export class FileSystemStorage implements Storage {
 
   async check(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+  }
+
+  /** Deletes the temporary files of writes whose process died; returns how many. */
+  async removeStaleUploads(): Promise<number> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => []);
+    let removed = 0;
+    for (const entry of entries) {
+      const pid = TEMPORARY.exec(entry.name)?.[1];
+      if (!entry.isFile() || pid === undefined || processExists(Number(pid))) continue;
+      await rm(join(entry.parentPath, entry.name), { force: true });
+      removed++;
+    }
+    return removed;
   }
 }
