@@ -14,7 +14,7 @@
  */
 import type { Aggregate } from './measure.ts';
 
-export const TARGET = { ratioToBare: 0.7, p99Ms: 5, statementsPerCheck: 0.001 };
+export const TARGET = { ratioToBare: 0.7, p99Ms: 5, statementsPerCheck: 0.001, limiterCost: 0.05 };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
@@ -34,7 +34,10 @@ const median = (values: readonly number[]) => {
 const allowedLoads = (roundSeconds: readonly number[], ttlSeconds: number) =>
   roundSeconds.reduce((sum, s) => sum + Math.floor(s / ttlSeconds) + 1, 0);
 
-export function printReport(results: readonly Aggregate[], options: { ours: string; bare: string; ttlSeconds: number; cpus: number }): void {
+export function printReport(
+  results: readonly Aggregate[],
+  options: { ours: string; bare: string; ttlSeconds: number; cpus: number; /** Our server again, with RATE_LIMITS=off. */ limiterOff?: string },
+): void {
   const ours = results.find((r) => r.name === options.ours)!;
   const bare = results.find((r) => r.name === options.bare)!;
   const micros = (r: Aggregate) => (r.cpuMicrosPerResponse === null ? 'n/a' : fmt(r.cpuMicrosPerResponse, 1));
@@ -55,13 +58,20 @@ export function printReport(results: readonly Aggregate[], options: { ours: stri
     }
   }
 
+  const pairedToBare = (r: Aggregate) => median(r.rounds.map((round, i) => round.requestsPerSecond / bare.rounds[i]!.requestsPerSecond));
   const roundRatios = ours.rounds.map((r, i) => r.requestsPerSecond / bare.rounds[i]!.requestsPerSecond);
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
+  const off = options.limiterOff === undefined ? undefined : results.find((r) => r.name === options.limiterOff);
   const cpuRatio = ours.cpuMicrosPerResponse !== null && bare.cpuMicrosPerResponse !== null ? bare.cpuMicrosPerResponse / ours.cpuMicrosPerResponse : null;
   const pairedRatio = median(roundRatios);
   console.log(`\n  throughput vs bare node:http: ${fmt(pairedRatio)}× median of ${roundRatios.length} paired rounds ` +
     `(${roundRatios.map((x) => fmt(x)).join(', ')}), ${fmt(ratio)}× over the run` +
     `${cpuRatio === null ? '' : `; bare's CPU per response / ours: ${fmt(cpuRatio)}`}`);
+  const limiter = off === undefined ? null : { on: pairedRatio, off: pairedToBare(off) };
+  if (limiter) {
+    console.log(`  rate limiter: ${fmt(limiter.on)}× bare with it on, ${fmt(limiter.off)}× bare with RATE_LIMITS=off ` +
+      `(on / off = ${fmt(limiter.on / limiter.off, 3)}; CPU per response ${micros(ours)} µs on, ${micros(off!)} µs off)`);
+  }
 
   const db = ours.db!;
   const allowed = allowedLoads(db.roundSeconds, options.ttlSeconds);
@@ -79,6 +89,10 @@ export function printReport(results: readonly Aggregate[], options: { ours: stri
     ['target', 'measured', 'result'],
     [`throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(pairedRatio)}× median of paired rounds (${fmt(ratio)}× over the run)`, verdict(pairedRatio >= TARGET.ratioToBare)],
     [`p99 < ${TARGET.p99Ms} ms`, `${fmt(ours.p99)} ms (bare node:http ${fmt(bare.p99)} ms)`, verdict(ours.p99 < TARGET.p99Ms)],
+    ...(limiter
+      ? [[`limiter on within ${TARGET.limiterCost * 100} % of off`, `${fmt(limiter.on)}× vs ${fmt(limiter.off)}× bare (${fmt((1 - limiter.on / limiter.off) * 100, 1)} % lower)`,
+        verdict(limiter.on >= limiter.off * (1 - TARGET.limiterCost))]]
+      : []),
     ['0 DB queries per check in steady state', `${perCheck.toExponential(1)} statements/check (${db.statements} / ${ours.requests})`, verdict(dbPass)],
   ])}`);
   if (ours.non2xx || ours.socketErrors) console.log(`\n  note: ${ours.name} had ${ours.non2xx} non-2xx responses and ${ours.socketErrors} socket errors`);

@@ -13,6 +13,10 @@
  * `BENCH_POLICY=1` runs it with release policy active: `beta` follows `stable`, a newer release is on beta at a 25%
  * staged rollout, and the check asks for `channel=beta` with an install id outside that cohort, so every check
  * resolves the channel, hashes the id into its bucket and falls back to the previous full release (the longest path).
+ * Our server runs twice, in the same interleaved rounds: with the rate limiter on (its limit raised so that wrk's one
+ * address is counted on every check but never refused: what is measured is the cost of counting) and with
+ * `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are.
+ * `BENCH_ROUNDS=n` measures n rounds instead of 15 (a quick look; the verdicts want the full run).
  * `BENCH_PIN_CPUS=1` pins each server to the last CPU and wrk to the others (better on a quiet machine with
  * several CPUs; worse on a busy shared one, where the pinned CPU is also someone else's).
  */
@@ -33,7 +37,10 @@ import { seedPolicy, seedRelease } from './seed.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Many short rounds rather than a few long ones: more pairs for the median, each pair closer together in time. */
-const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: 15, roundSeconds: 2 };
+const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: Number(process.env.BENCH_ROUNDS ?? 15), roundSeconds: 2 };
+/** High enough that wrk's one address is never refused, so the limiter counts every check and refuses none. */
+const BENCH_UPDATES_PER_MINUTE = 1_000_000_000;
+const LIMITER_OFF = 'tauri-release, RATE_LIMITS=off';
 /**
  * The server's default TTL, so the bench measures the steady state `npm start` runs in: snapshots reloaded in
  * the background shortly before they expire, a few of those reloads inside the measured rounds. (With 5 s, the
@@ -74,11 +81,11 @@ function ensureTools(): void {
 }
 
 /** Our server, seeded; returns it with the recorded response of one update check. */
-async function startOurs(work: string) {
+async function startOurs(work: string, limiterEnv: Record<string, string>) {
   const server = await startServer({
     nodeArgs: ['--import', join(ROOT, 'test', 'bench', 'probe.ts')],
     ipc: true,
-    env: { UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS) },
+    env: { UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), ...limiterEnv },
   });
   children.add(server.child);
   tempDirs.add(server.dataDir);
@@ -148,8 +155,9 @@ async function main(): Promise<void> {
   tempDirs.add(work);
   try {
     console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}…`);
-    const { server, recorded } = await startOurs(work);
-    if (SERVER_CPU !== undefined) pin(server.child.pid!, String(SERVER_CPU));
+    const { server, recorded } = await startOurs(work, { RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) });
+    const { server: unlimited } = await startOurs(work, { RATE_LIMITS: 'off' });
+    if (SERVER_CPU !== undefined) for (const one of [server, unlimited]) pin(one.child.pid!, String(SERVER_CPU));
     const headers = Object.fromEntries(Object.entries(recorded.headers).filter(([name]) => !PER_CONNECTION.has(name)));
     console.log(`bench: recorded ${recorded.body.length} body bytes with headers ${JSON.stringify(headers)}`);
     const baselines = await startBaselines(work, recorded, headers);
@@ -173,8 +181,12 @@ async function main(): Promise<void> {
     const layout = PINNED ? `servers pinned to CPU ${SERVER_CPU}, wrk to CPU ${WRK_CPUS}` : `${CPUS} CPUs shared by wrk and the server (unpinned)`;
     console.log(`bench: wrk -t${MEASURE.threads} -c${MEASURE.connections} --latency; ${layout}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
     const ours = { name: 'tauri-release', url: `${server.url}${CHECK_PATH}`, probe: server.child, pids: () => [server.child.pid!] };
-    const results = await measureInRounds([ours, ...baselines], { ...MEASURE, cpus: WRK_CPUS });
-    printReport(results, { ours: ours.name, bare: 'bare node:http', ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS });
+    const withoutLimiter = { name: LIMITER_OFF, url: `${unlimited.url}${CHECK_PATH}`, pids: () => [unlimited.child.pid!] };
+    console.log(`bench: ${ours.name} has the rate limiter on (RATE_LIMIT_UPDATES_PER_MINUTE=${BENCH_UPDATES_PER_MINUTE}: every check counted, none refused); ${LIMITER_OFF} beside it`);
+    // Both of ours beside bare in either order (ours, bare, off, nginx; nginx, off, bare, ours), so each pairs closely.
+    const [bare, nginx] = baselines;
+    const results = await measureInRounds([ours, bare!, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
+    printReport(results, { ours: ours.name, bare: 'bare node:http', ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
     console.log(`\n  load average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on this machine skews absolute figures; ratios less so)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error('bench: stop failed:', error));
