@@ -75,7 +75,7 @@ describe('Cache-Control of update answers', () => {
   });
 
   it('keeps answers a staged rollout decided out of shared caches', async () => {
-    for (const headers of [{ 'x-install-id': 'install-0001' }, {}]) {
+    for (const headers of [{ 'x-install-id': 'install-0001' }, {}] as Record<string, string>[]) {
       const res = await origin('/update/staged/linux/x86_64/0.9.0', headers);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('private, max-age=30');

@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   try {
     console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}…`);
     const { server, recorded } = await startOurs(work, { RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) });
-    const { server: unlimited } = await startOurs(work, { RATE_LIMITS: 'off' });
+    const { server: unlimited } = await startOurs(await mkdtemp(join(work, 'unlimited-')), { RATE_LIMITS: 'off' });
     if (SERVER_CPU !== undefined) for (const one of [server, unlimited]) pin(one.child.pid!, String(SERVER_CPU));
     const headers = Object.fromEntries(Object.entries(recorded.headers).filter(([name]) => !PER_CONNECTION.has(name)));
     console.log(`bench: recorded ${recorded.body.length} body bytes with headers ${JSON.stringify(headers)}`);
