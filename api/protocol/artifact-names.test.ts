@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { artifactKindOf, bundleOfFileName } from './artifact-names.ts';
+import { architectureOfFileName, artifactKindOf, bundleOfFileName, platformsOfFileName } from './artifact-names.ts';
 import { bundleBelongsTo } from './platforms.ts';
 
 describe('artifactKindOf', () => {
@@ -48,5 +48,32 @@ describe('artifactKindOf', () => {
     const first = artifactKindOf('a.deb')!;
     (first as { bundle: string }).bundle = 'rpm';
     expect(bundleOfFileName('a.deb')).toBe('deb');
+  });
+});
+
+describe('architectureOfFileName', () => {
+  it('does not read an arch out of a longer word or two different arches as one', () => {
+    expect(architectureOfFileName('Box64Tool.AppImage')).toBeNull();
+    expect(architectureOfFileName('App_x64_arm64-setup.exe')).toBeNull();
+    expect(architectureOfFileName('App_x86_64.AppImage')).toBe('x86_64');
+  });
+});
+
+describe('platformsOfFileName', () => {
+  it.each([
+    ['App_1.2.0_amd64.AppImage', ['linux-x86_64']],
+    ['App_1.2.0_arm64.deb', ['linux-aarch64']],
+    ['App-1.2.0-1.x86_64.rpm', ['linux-x86_64']],
+    ['App_1.2.0_x64-setup.exe', ['windows-x86_64']],
+    ['App_1.2.0_x64_en-US.msi', ['windows-x86_64']],
+    ['App_aarch64.app.tar.gz', ['darwin-aarch64']],
+    ['App_x64.app.tar.gz', ['darwin-x86_64']],
+    ['App_universal.app.tar.gz', ['darwin-x86_64', 'darwin-aarch64']],
+  ])('%s serves %j', (name, platforms) => {
+    expect(platformsOfFileName(name)).toEqual(platforms);
+  });
+
+  it.each(['App.app.tar.gz', 'App_1.2.0_x64.dmg', 'App_1.2.0_amd64.AppImage.sig', 'App_universal.AppImage'])('%s serves no platform it can name', (name) => {
+    expect(platformsOfFileName(name)).toEqual([]);
   });
 });

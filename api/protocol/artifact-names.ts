@@ -3,9 +3,10 @@
  * Which Tauri bundle an updater artifact is, read from its file name, as `tauri build` names them
  * (docs/tauri-updater.md §2): v2 signs the installers themselves (`.AppImage`, `.deb`, `.rpm`, `.msi`,
  * `-setup.exe`) and macOS's `.app.tar.gz`; `createUpdaterArtifacts: "v1Compatible"` adds the archives
- * `.AppImage.tar.gz`, `.msi.zip` and `.nsis.zip`. Shared by the admin API and the GitHub actions.
+ * `.AppImage.tar.gz`, `.msi.zip` and `.nsis.zip`; the architecture from the arch token in the name. Shared by
+ * the admin API, the dashboard, the GitHub actions and the GitHub Releases sync.
  */
-import type { BundleType, OperatingSystem } from './platforms.ts';
+import { type Architecture, type BundleType, type OperatingSystem, type PlatformKey, platformKey } from './platforms.ts';
 
 export interface ArtifactKind {
   bundle: BundleType;
@@ -50,4 +51,57 @@ export function artifactKindOf(fileName: string): ArtifactKind | null {
 /** Shorthand for `artifactKindOf(fileName)?.bundle ?? null`. */
 export function bundleOfFileName(fileName: string): BundleType | null {
   return artifactKindOf(fileName)?.bundle ?? null;
+}
+
+/**
+ * Architecture tokens as `tauri build` writes them: AppImage and deb use Debian's names (amd64, i386, arm64,
+ * armhf), rpm uses RPM's (x86_64, aarch64, armhfp), the Windows installers x64/x86/arm64. Matched as whole
+ * tokens between `_`, `-`, `.` or a space; x86_64 is tried before x86.
+ */
+const ARCH_TOKENS: readonly (readonly [token: string, arch: Architecture])[] = [
+  ['x86_64', 'x86_64'],
+  ['amd64', 'x86_64'],
+  ['x64', 'x86_64'],
+  ['aarch64', 'aarch64'],
+  ['arm64', 'aarch64'],
+  ['i686', 'i686'],
+  ['i386', 'i686'],
+  ['x86', 'i686'],
+  ['armv7', 'armv7'],
+  ['armhfp', 'armv7'],
+  ['armhf', 'armv7'],
+  ['riscv64', 'riscv64'],
+];
+
+/** The architecture a file name names, or null when it names none (or more than one, e.g. "universal"). */
+export function architectureOfFileName(fileName: string): Architecture | null {
+  const lower = fileName.toLowerCase();
+  const found = new Set<Architecture>();
+  for (const [token, arch] of ARCH_TOKENS) {
+    const pattern = new RegExp(`(?:^|[-_. ])${token}(?=$|[-_. ])`);
+    // "x86_64" also contains the token "x86" followed by "_"; once x86_64 matched, x86 would be a false second arch.
+    if (pattern.test(token === 'x86' ? lower.replace(/x86_64/g, '') : lower)) found.add(arch);
+  }
+  return found.size === 1 ? [...found][0]! : null;
+}
+
+/**
+ * The platforms (`{os}-{arch}`) an updater artifact serves, read from its name alone: its bundle's OS and the
+ * architecture its name carries. A macOS `universal` archive serves both Mac architectures (as tauri-action's
+ * `latest.json` lists it). Empty when the name is not a bundle or names no single architecture; a caller that
+ * cannot ask the user (a GitHub release sync) skips such a file and says so.
+ *
+ * @example
+ * platformsOfFileName('App_1.2.0_amd64.AppImage')   // ['linux-x86_64']
+ * platformsOfFileName('App_universal.app.tar.gz')    // ['darwin-x86_64', 'darwin-aarch64']
+ * platformsOfFileName('App.app.tar.gz')              // []
+ */
+export function platformsOfFileName(fileName: string): PlatformKey[] {
+  const kind = artifactKindOf(fileName);
+  if (!kind) return [];
+  if (kind.os === 'darwin' && /(?:^|[-_. ])universal(?=$|[-_. ])/i.test(fileName)) {
+    return [platformKey({ os: 'darwin', arch: 'x86_64' }), platformKey({ os: 'darwin', arch: 'aarch64' })];
+  }
+  const arch = architectureOfFileName(fileName);
+  return arch ? [platformKey({ os: kind.os, arch })] : [];
 }

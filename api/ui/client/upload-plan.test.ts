@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { architectureOfFileName, checkItem, describeArtifact, describeFileName, type ExistingArtifact, planFiles } from './upload-plan.ts';
+import { checkItem, describeArtifact, describeFileName, type ExistingArtifact, planFiles } from './upload-plan.ts';
 
 const files = (...names: string[]) => names.map((name) => ({ name }));
 
@@ -32,11 +32,6 @@ describe('describeFileName', () => {
     expect(describeFileName('App_1.2.0_x64.dmg')).toEqual({ os: null, platform: '', bundle: '' });
   });
 
-  it('does not read an arch out of a longer word or two different arches as one', () => {
-    expect(architectureOfFileName('Box64Tool.AppImage')).toBeNull();
-    expect(architectureOfFileName('App_x64_arm64-setup.exe')).toBeNull();
-    expect(architectureOfFileName('App_x86_64.AppImage')).toBe('x86_64');
-  });
 });
 
 describe('planFiles', () => {

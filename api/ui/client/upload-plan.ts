@@ -5,9 +5,8 @@
  * server reads it (`artifactKindOf`), its architecture from the name's arch token where `tauri build` puts one,
  * and what is still missing or in conflict. Pure: files are anything with a `name`, so tests use plain objects.
  */
-import { artifactKindOf } from '../../protocol/artifact-names.ts';
+import { architectureOfFileName, artifactKindOf } from '../../protocol/artifact-names.ts';
 import {
-  type Architecture,
   type BundleType,
   bundleBelongsTo,
   DEFAULT_BUNDLE_PREFERENCE,
@@ -52,38 +51,6 @@ export interface PlanResult<F extends NamedFile> {
 
 const SIG = '.sig';
 const isSignatureName = (name: string) => name.toLowerCase().endsWith(SIG) && name.length > SIG.length;
-
-/**
- * Architecture tokens as `tauri build` writes them: AppImage and deb use Debian's names (amd64, i386, arm64,
- * armhf), rpm uses RPM's (x86_64, aarch64, armhfp), the Windows installers x64/x86/arm64. Matched as whole
- * tokens between `_`, `-`, `.` or a space; x86_64 is tried before x86.
- */
-const ARCH_TOKENS: readonly (readonly [token: string, arch: Architecture])[] = [
-  ['x86_64', 'x86_64'],
-  ['amd64', 'x86_64'],
-  ['x64', 'x86_64'],
-  ['aarch64', 'aarch64'],
-  ['arm64', 'aarch64'],
-  ['i686', 'i686'],
-  ['i386', 'i686'],
-  ['x86', 'i686'],
-  ['armv7', 'armv7'],
-  ['armhfp', 'armv7'],
-  ['armhf', 'armv7'],
-  ['riscv64', 'riscv64'],
-];
-
-/** The architecture a file name names, or null when it names none (or more than one, e.g. "universal"). */
-export function architectureOfFileName(fileName: string): Architecture | null {
-  const lower = fileName.toLowerCase();
-  const found = new Set<Architecture>();
-  for (const [token, arch] of ARCH_TOKENS) {
-    const pattern = new RegExp(`(?:^|[-_. ])${token}(?=$|[-_. ])`);
-    // "x86_64" also contains the token "x86" followed by "_"; once x86_64 matched, x86 would be a false second arch.
-    if (pattern.test(token === 'x86' ? lower.replace(/x86_64/g, '') : lower)) found.add(arch);
-  }
-  return found.size === 1 ? [...found][0]! : null;
-}
 
 /** Platform and bundle as far as the file name tells them. */
 export function describeFileName(fileName: string): { os: OperatingSystem | null; platform: PlatformKey | ''; bundle: BundleType | '' } {
