@@ -9,6 +9,7 @@
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
+ *   POST /github/webhook?app=                              GitHub `release` events (HMAC-signed) → sync that app now
  *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
  *   /ui, /ui/session, /ui/assets/…                         admin dashboard (session cookie over the admin API)
  *   GET  /openapi.json, /docs                              API description
@@ -27,6 +28,10 @@ import type { Config } from './config.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './download/routes.ts';
 import { errorJson, errorResponse } from './errors.ts';
+import { GithubClient } from './github/client.ts';
+import { githubWebhookRoutes } from './github/routes.ts';
+import { SecretBox } from './github/secrets.ts';
+import { GithubSources } from './github/sources.ts';
 import { ReleaseEvents } from './events.ts';
 import { manifestRoutes } from './manifest/routes.ts';
 import { StaticManifestWriter } from './manifest/writer.ts';
@@ -55,6 +60,8 @@ export interface AppDeps {
   webhooks: WebhookDispatcher;
   /** Per-address limits on update checks, public routes and failed authentication (rate-limit/limits.ts). */
   rateLimits: RateLimits;
+  /** Apps served from their repository's GitHub Releases; `start()` its sync timer in long-lived servers. */
+  github: GithubSources;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };
@@ -69,7 +76,15 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const webhooks = new WebhookDispatcher(db, config.webhooks);
   events.subscribe((event) => webhooks.enqueue(event).then(() => undefined));
   const rateLimits = new RateLimits(config.rateLimits, db);
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits };
+  const github = new GithubSources({
+    db,
+    client: new GithubClient({ baseUrl: config.github.apiUrl, timeoutMs: config.github.timeoutMs }),
+    releaseCache,
+    events,
+    intervalMs: config.github.syncIntervalMs,
+    secrets: config.github.secretsKey ? new SecretBox(config.github.secretsKey) : null,
+  });
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github };
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -79,7 +94,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Update checks count themselves (update/routes.ts), since under `npm start` most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
-  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session']) app.use(path, perAddress);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
   app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
   for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
@@ -90,6 +105,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/download', downloadRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
+  app.route('/github', githubWebhookRoutes(deps));
   app.route('/ui', uiRoutes(deps));
   app.route('/', docsRoutes());
   return app;

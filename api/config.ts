@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseSecretsKey } from './github/secrets.ts';
 import { parseTrustedProxies } from './rate-limit/client-ip.ts';
 import type { RateLimitSettings } from './rate-limit/limits.ts';
 import type { UpdateCacheSettings } from './update/snapshot.ts';
@@ -53,6 +54,21 @@ const envSchema = z
         parseTrustedProxies(value);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${(error as Error).message}; expected a comma-separated list of vercel, cloudflare, loopback, IP addresses and CIDR ranges` });
+      }
+    }),
+    /** GitHub's REST API (GitHub Enterprise Server: https://<host>/api/v3); tests point it at a local fake. */
+    GITHUB_API_URL: urlText('GITHUB_API_URL'),
+    /** How often a GitHub-sourced app's releases are looked at (one conditional request per app per interval). */
+    GITHUB_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+    /** How long one GitHub request may take. */
+    GITHUB_TIMEOUT_SECONDS: z.coerce.number().min(0.05).max(120).default(10),
+    /** 32 random bytes, base64: seals the tokens of private repositories (api/github/secrets.ts). */
+    SECRETS_KEY: optionalText.superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseSecretsKey(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
       }
     }),
     /** Test-only: route the Neon driver's WebSocket through a local proxy to a plain PostgreSQL. */
@@ -159,6 +175,8 @@ export interface Config {
   webhooks: WebhookSettings;
   /** GitHub Actions OIDC ("trusted publishing", `POST /ci/token`); off while `audience` is unset. */
   oidc: { issuer: string; audience: string | undefined };
+  /** GitHub Releases as an app's source (api/github/). `secretsKey` unset: `npm start` makes one under DATA_DIR. */
+  github: { apiUrl: string; syncIntervalMs: number; timeoutMs: number; secretsKey: Buffer | undefined };
 }
 
 export interface WebhookSettings {
@@ -227,6 +245,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     neonWsProxy: e.NEON_WS_PROXY,
     oidc: { issuer: e.OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER, audience: e.OIDC_AUDIENCE },
+    github: {
+      apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+      syncIntervalMs: e.GITHUB_SYNC_INTERVAL_SECONDS * 1000,
+      timeoutMs: Math.round(e.GITHUB_TIMEOUT_SECONDS * 1000),
+      secretsKey: e.SECRETS_KEY === undefined ? undefined : parseSecretsKey(e.SECRETS_KEY),
+    },
     webhooks: {
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
       retryDelaysMs: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),

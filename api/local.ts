@@ -13,6 +13,7 @@ import { openDatabase } from '../db/connect.ts';
 import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './admin/bootstrap.ts';
+import { localSecretsKey, SecretBox } from './github/secrets.ts';
 import { withUpdateChecks } from './update/node-listener.ts';
 
 async function main(): Promise<void> {
@@ -29,6 +30,9 @@ async function main(): Promise<void> {
   deps.analytics.start();
   // Due webhook retries (including those left by a previous run) are picked up every few seconds.
   deps.webhooks.start();
+  // Tokens of private repositories are sealed with SECRETS_KEY, or with a key made once under DATA_DIR.
+  if (!config.github.secretsKey) deps.github.useSecrets(new SecretBox(await localSecretsKey(config.dataDir)));
+  deps.github.start();
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
   // Cached update checks are answered on node:http ahead of Hono (update/node-listener.ts); all else is Hono's.
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     // Counts still in memory are written before the database closes.
-    server.close(() => void deps.analytics.close().then(() => deps.webhooks.stop()).then(() => database.close()).then(() => process.exit(0)));
+    server.close(() => void deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);

@@ -55,6 +55,8 @@ export interface ReleasesTable {
   yanked_at: Timestamp | null;
   /** What installs on a yanked release are offered, even when its version is lower. */
   replacement_release_id: string | null;
+  /** Set when synced from the app's GitHub repository (api/github/); the sync never touches other releases. */
+  github_release_id: number | null;
 }
 
 /** Channels an app offers beyond `stable`, and the more stable channel each follows (api/update/channels.ts). */
@@ -84,6 +86,10 @@ export interface ArtifactsTable {
   state: Generated<ArtifactState>;
   /** minisign key id (16 upper-case hex digits) the bytes were verified against; null: not verified. */
   verified_key_id: string | null;
+  /** Synced from a GitHub release asset: its id (the bytes stay on GitHub; `storage_key` is `github/<id>`). */
+  github_asset_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Where clients download it when not through /download: a public repository's `browser_download_url`. */
+  external_url: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One CI upload of an artifact's bytes, from `POST …/uploads` until `…/complete` (api/ci/). */
@@ -300,6 +306,26 @@ export interface RateLimitWindowsTable {
   hits: number;
 }
 
+/** An app served from its repository's GitHub Releases (api/github/). */
+export interface GithubSourcesTable {
+  app_id: string;
+  /** `owner/repo` */
+  repository: string;
+  tag_prefix: Generated<string>;
+  /** The token for a private repository, sealed with SECRETS_KEY (api/github/secrets.ts); null: public. */
+  token_sealed: string | null;
+  webhook_secret: string;
+  etag: string | null;
+  next_sync_at: Generated<Date>;
+  last_attempt_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  /** Signature checks already made (api/github/sync.ts `AssetCheck`), so each asset is downloaded and verified once. */
+  asset_checks: ColumnType<Record<string, unknown>, string | undefined, string>;
+  report: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -318,6 +344,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   ui_sessions: UiSessionsTable;
   rate_limit_windows: RateLimitWindowsTable;
+  github_sources: GithubSourcesTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -339,3 +366,4 @@ export type ReleaseChannelRow = Selectable<ReleaseChannelsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type UiSessionRow = Selectable<UiSessionsTable>;
+export type GithubSourceRow = Selectable<GithubSourcesTable>;

@@ -14,10 +14,11 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 const tooLarge = () => new ApiError(413, 'payload_too_large', `request body is larger than ${MAX_JSON_BYTES} bytes`);
 
-async function readText(request: Request, limit: number): Promise<string> {
+/** The raw body, at most `limit` bytes (413 past it); for signatures computed over the exact bytes (webhooks). */
+export async function readBytes(request: Request, limit: number): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limit) throw tooLarge();
-  if (!request.body) return '';
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -31,8 +32,13 @@ async function readText(request: Request, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
+  return Buffer.concat(chunks);
+}
+
+async function readText(request: Request, limit: number): Promise<string> {
+  const bytes = await readBytes(request, limit);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw badRequest('request body is not valid UTF-8');
   }

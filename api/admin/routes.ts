@@ -9,6 +9,7 @@
  *   /apps/:app/publishers                        publishers.ts (trusted publishing, GitHub OIDC)
  *   /apps/:app/webhooks                          ../webhooks/routes.ts (release event webhooks)
  *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
+ *   /apps/:app/source                            ../github/routes.ts (storage or GitHub Releases, sync report)
  *   /keys                                        api-keys.ts
  *   /audit                                       audit-routes.ts
  *
@@ -32,6 +33,7 @@ import { releaseRouteDocs, releaseRoutes } from './releases.ts';
 import { channelRouteDocs, channelRoutes } from './channels.ts';
 import { releasePolicyRouteDocs, releasePolicyRoutes } from './release-policy.ts';
 import { webhookRouteDocs, webhookRoutes } from '../webhooks/routes.ts';
+import { sourceRouteDocs, sourceRoutes } from '../github/routes.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -46,6 +48,7 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.route('/apps/:app/publishers', publisherRoutes(deps));
   admin.route('/apps/:app/webhooks', webhookRoutes(deps));
   admin.route('/apps/:app/analytics', analyticsRoutes(deps));
+  admin.route('/apps/:app/source', sourceRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
   admin.route('/audit', auditRoutes(deps));
   return admin;
@@ -61,6 +64,7 @@ export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/publishers`, publisherRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/webhooks`, webhookRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/analytics`, analyticsRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/source`, sourceRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
 ];

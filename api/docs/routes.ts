@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { adminRouteDocs } from '../admin/routes.ts';
 import { ciRouteDocs } from '../ci/routes.ts';
+import { githubWebhookRouteDocs } from '../github/routes.ts';
 import { renderDocsHtml } from './html.ts';
 import { buildOpenApi, type OpenApiDocument } from './openapi.ts';
 import { publicRouteDocs } from './public-routes.ts';
@@ -39,6 +40,7 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...manifestRouteDocs,
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
+  ...withPrefix('/github', githubWebhookRouteDocs),
   ...withPrefix('/ui', uiRouteDocs),
   ...serviceRouteDocs,
   ...docsRouteDocs,

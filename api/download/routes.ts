@@ -7,11 +7,16 @@
  * - S3 with a public base URL: 302 to it. S3 without: 302 to a short-lived presigned GET.
  * - Filesystem: the bytes, with ETag, `Accept-Ranges`, single-range 206/416 and 304. Keys are
  *   versioned, so a file never changes under its URL and may be cached for a year.
+ * - Synced from GitHub Releases (api/github/): a public asset is a 302 to its `browser_download_url`; a private
+ *   one is fetched from the asset API with the app's token in `Authorization` (never in a URL), and GitHub's
+ *   redirect to a short-lived signed URL is passed on uncached (or its bytes streamed, if it sends them).
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
 import { ApiError, errorResponse, notFound, storageCall } from '../errors.ts';
+import { GithubError } from '../github/client.ts';
+import type { GithubSources } from '../github/sources.ts';
 import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
 import { etagMatches } from '../update/routes.ts';
 import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
@@ -49,6 +54,29 @@ async function redirect(storage: Storage, artifact: SnapshotArtifact): Promise<R
   const location = direct ?? (await storageCall(() => storage.presignGet(artifact.storageKey, PRESIGN_SECONDS)));
   if (location === null) return null;
   return new Response(null, { status: 302, headers: { location, 'cache-control': direct ? IMMUTABLE : REDIRECT_CACHE } });
+}
+
+async function githubAsset(c: Context, github: GithubSources, appId: string, artifact: SnapshotArtifact & { githubAssetId: number }): Promise<Response> {
+  if (!artifact.url.includes('/download/')) return new Response(null, { status: 302, headers: { location: artifact.url, 'cache-control': IMMUTABLE } });
+  let opened;
+  try {
+    opened = await github.openPrivateAsset(appId, { id: artifact.githubAssetId, name: artifact.fileName });
+  } catch (error) {
+    if (error instanceof GithubError) throw new ApiError(503, 'unavailable', `GitHub did not give out ${artifact.fileName}: ${error.message}`);
+    throw error;
+  }
+  if ('redirect' in opened) return new Response(null, { status: 302, headers: { location: opened.redirect, 'cache-control': 'no-store' } });
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-disposition': contentDisposition(artifact.fileName),
+    'cache-control': 'private, no-store',
+  };
+  if (opened.size !== null) headers['content-length'] = String(opened.size);
+  if (c.req.method === 'HEAD') {
+    await opened.body.cancel().catch(() => {});
+    return new Response(null, { status: 200, headers });
+  }
+  return new Response(opened.body, { status: 200, headers });
 }
 
 async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifact): Promise<Response> {
@@ -109,7 +137,9 @@ export function downloadRoutes(deps: AppDeps): Hono {
         const { artifact, release } = entry;
         deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
       }
-      return (await redirect(storage, entry.artifact)) ?? (await serveFile(c, storage, entry.artifact));
+      const { artifact } = entry;
+      if (artifact.githubAssetId !== null) return await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
+      return (await redirect(storage, artifact)) ?? (await serveFile(c, storage, artifact));
     } catch (error) {
       return errorResponse(error, c);
     }

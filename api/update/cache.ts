@@ -185,6 +185,8 @@ export class ReleaseCache {
           'artifacts.size',
           'artifacts.sha256',
           'artifacts.is_default',
+          'artifacts.github_asset_id',
+          'artifacts.external_url',
           'releases.rollout_seed',
           'releases.critical',
           'releases.min_supported_version',
@@ -250,6 +252,8 @@ export class ReleaseCache {
         size: row.size!,
         sha256: row.sha256!,
         is_default: row.is_default!,
+        github_asset_id: row.github_asset_id,
+        external_url: row.external_url,
       });
     }
     const { snapshot, skipped } = buildSnapshot(

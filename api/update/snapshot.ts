@@ -74,6 +74,10 @@ export interface ArtifactInput {
   size: number;
   sha256: string;
   is_default: boolean;
+  /** Synced from GitHub Releases: the asset's id (its bytes are not in storage). */
+  github_asset_id?: number | null;
+  /** Where clients download it directly (a public GitHub asset's browser_download_url). */
+  external_url?: string | null;
 }
 
 export interface ReleaseInput {
@@ -119,6 +123,8 @@ export interface SnapshotArtifact extends ManifestAnswer {
   readonly sha256: string;
   /** Where the updater downloads it from. */
   readonly url: string;
+  /** Synced from GitHub Releases: the asset whose bytes `/download` fetches with the app's token (private repositories). */
+  readonly githubAssetId: number | null;
   /** The answer for installs below the release's minimum supported version (`below_minimum: true`); null without one. */
   readonly belowMinimum: ManifestAnswer | null;
 }
@@ -213,9 +219,10 @@ function answerOf(manifest: Record<string, unknown>, cacheControl: UpdateCacheCo
 }
 
 function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, pubDate: string, urls: UrlOptions): SnapshotArtifact {
-  const url =
-    urls.publicUrl(a.storage_key) ??
-    `${urls.baseUrl}/download/${app.slug}/${encodeURIComponent(release.version)}/${encodeURIComponent(a.file_name)}`;
+  const throughServer = `${urls.baseUrl}/download/${app.slug}/${encodeURIComponent(release.version)}/${encodeURIComponent(a.file_name)}`;
+  // A GitHub asset is not in storage: a public one is fetched from GitHub, a private one through this server.
+  const githubAssetId = a.github_asset_id ?? null;
+  const url = a.external_url ?? (githubAssetId !== null ? throughServer : (urls.publicUrl(a.storage_key) ?? throughServer));
   // Tauri's five fields first and always; policy fields only when set, so ordinary bodies stay as they were.
   const manifest: Record<string, unknown> = { version: release.version, notes: release.notes ?? '', pub_date: pubDate, url, signature: a.signature };
   if (release.critical) manifest.critical = true;
@@ -238,6 +245,7 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     size: a.size,
     sha256: a.sha256,
     url,
+    githubAssetId,
     ...answer,
     belowMinimum: minimum === null ? null : answerOf({ ...manifest, below_minimum: true }, cacheControl),
   };

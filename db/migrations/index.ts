@@ -12,6 +12,7 @@ import * as analytics from './2026_11_22_0006_analytics.ts';
 import * as webhooks from './2026_11_22_0007_webhooks.ts';
 import * as uiSessions from './2026_11_22_0008_ui_sessions.ts';
 import * as rateLimits from './2026_12_06_0009_rate_limits.ts';
+import * as githubSources from './2026_12_06_0010_github_sources.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0007_webhooks': webhooks,
   '2026_11_22_0008_ui_sessions': uiSessions,
   '2026_12_06_0009_rate_limits': rateLimits,
+  '2026_12_06_0010_github_sources': githubSources,
 };
 
 export const migrationProvider: MigrationProvider = {
