@@ -5,15 +5,15 @@
  * dashboard and the CLI.
  */
 import { z } from 'zod';
+import { GITHUB_REPOSITORY_PATTERN, GITHUB_REPOSITORY_RULE } from './release-rules.ts';
 import { timestampSchema } from './schemas.ts';
 
-/** `owner/repo` as GitHub allows them (an owner is at most 39 letters, digits and dashes). */
-export const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+export { GITHUB_REPOSITORY_PATTERN };
 
 export const githubRepositorySchema = z
   .string()
   .trim()
-  .regex(GITHUB_REPOSITORY_PATTERN, 'must be owner/repo, e.g. tauri-apps/tauri')
+  .regex(GITHUB_REPOSITORY_PATTERN, GITHUB_REPOSITORY_RULE)
   .refine((value) => !value.endsWith('.git'), 'must be owner/repo without .git')
   .meta({ description: 'the repository whose releases are served, `owner/repo`' });
 

@@ -2,7 +2,8 @@
  * @module ui/client/pages/app-settings
  * `/ui/apps/:app/settings`: edit the app (`PATCH /admin/apps/:app`), delete it (global keys only; the API refuses
  * while releases are published), and copy the exact `tauri.conf.json` lines for its updater (tauri-config.ts), with
- * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows.
+ * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows, and where its releases
+ * come from (app-source.tsx).
  *
  * Replacing or removing a key that is set asks first: installed copies verify every update with the key they were
  * built with, so a key that does not match theirs makes every upload fail verification and every update stop.
@@ -17,6 +18,7 @@ import type { PageProps } from '../main.tsx';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { DEFAULT_CHANNEL, staticManifestUrl, tauriConfigSnippet } from '../tauri-config.ts';
+import { SourceCard } from './app-source.tsx';
 
 interface Channel {
   name: string;
@@ -50,6 +52,7 @@ export function AppSettingsPage({ params }: PageProps) {
             }}
           />
           <SnippetCard app={app.data} channels={channels.data} />
+          <SourceCard slug={app.data.slug} />
           <ChannelsCard channels={channels.data} error={channels.error} />
           <DangerZone app={app.data} />
         </div>
