@@ -16,6 +16,9 @@
  * Our server runs twice, in the same interleaved rounds: with the rate limiter on (its limit raised so that wrk's one
  * address is counted on every check but never refused: what is measured is the cost of counting) and with
  * `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are.
+ * `BENCH_SOURCE=github` serves the app from a repository on a local fake GitHub (test/support/fake-github.ts) instead
+ * of storage: the same check, answered from the same snapshot; the report adds how many requests GitHub got during
+ * the measured rounds (the target is none).
  * `BENCH_ROUNDS=n` measures n rounds instead of 15 (a quick look; the verdicts want the full run).
  * `BENCH_PIN_CPUS=1` pins each server to the last CPU and wrk to the others (better on a quiet machine with
  * several CPUs; worse on a busy shared one, where the pinned CPU is also someone else's).
@@ -33,7 +36,8 @@ import { measureInRounds } from './measure.ts';
 import { startNginx } from './nginx.ts';
 import { get, pin, processTree, type RawResponse, rawGet, runSync, startService, waitForOk, withoutDate } from './process.ts';
 import { printReport } from './report.ts';
-import { seedPolicy, seedRelease } from './seed.ts';
+import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
+import { seedGithub, seedPolicy, seedRelease } from './seed.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Many short rounds rather than a few long ones: more pairs for the median, each pair closer together in time. */
@@ -51,6 +55,10 @@ const LIMITER_OFF = 'tauri-release, RATE_LIMITS=off';
 const CACHE_TTL_SECONDS = Number(process.env.BENCH_CACHE_TTL_SECONDS ?? 15);
 const WATCHDOG_MS = 300_000;
 const POLICY = process.env.BENCH_POLICY === '1';
+const SOURCE = process.env.BENCH_SOURCE ?? 'storage';
+if (SOURCE !== 'storage' && SOURCE !== 'github') throw new Error(`BENCH_SOURCE must be storage or github, not ${SOURCE}`);
+if (SOURCE === 'github' && POLICY) throw new Error('BENCH_SOURCE=github and BENCH_POLICY=1 are measured separately');
+let github: FakeGithub | undefined;
 const PLAIN_PATH = '/update/bench-app/linux/x86_64/1.0.0?bundle_type=appimage';
 /** Set once the install id is chosen (POLICY only). */
 let CHECK_PATH = PLAIN_PATH;
@@ -85,7 +93,7 @@ async function startOurs(work: string, limiterEnv: Record<string, string>) {
   const server = await startServer({
     nodeArgs: ['--import', join(ROOT, 'test', 'bench', 'probe.ts')],
     ipc: true,
-    env: { UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), ...limiterEnv },
+    env: { UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), ...(github ? { GITHUB_API_URL: github.url } : {}), ...limiterEnv },
   });
   children.add(server.child);
   tempDirs.add(server.dataDir);
@@ -94,9 +102,12 @@ async function startOurs(work: string, limiterEnv: Record<string, string>) {
     { platform: 'linux-x86_64', bundle: 'appimage', fileName: `bench-app_${version}_amd64.AppImage` },
     { platform: 'linux-x86_64', bundle: 'deb', fileName: `bench-app_${version}_amd64.deb` },
     { platform: 'windows-x86_64', bundle: 'nsis', fileName: `bench-app_${version}_x64-setup.exe` },
-    { platform: 'darwin-aarch64', bundle: 'app', fileName: `bench-app_${version}.app.tar.gz` },
+    { platform: 'darwin-aarch64', bundle: 'app', fileName: `bench-app_${version}_aarch64.app.tar.gz` },
   ];
-  const keys = await seedRelease(server, work, { slug: 'bench-app', version: '2.0.0', notes: 'Benchmark release.', artifactBytes: 64 * 1024, artifacts: artifacts('2.0.0') });
+  const release = { slug: 'bench-app', version: '2.0.0', notes: 'Benchmark release.', artifactBytes: 64 * 1024, artifacts: artifacts('2.0.0') };
+  const keys = github
+    ? await seedGithub(server, work, github, { ...release, repository: `bench/${server.port}` })
+    : await seedRelease(server, work, release);
   if (POLICY) {
     await seedPolicy(server, work, keys, {
       slug: 'bench-app', version: '2.1.0-beta.1', notes: 'Staged beta.', artifactBytes: 64 * 1024, artifacts: artifacts('2.1.0-beta.1'),
@@ -154,7 +165,11 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'tauri-release-bench-'));
   tempDirs.add(work);
   try {
-    console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}…`);
+    if (SOURCE === 'github') {
+      github = await startFakeGithub();
+      stops.push(() => github!.close());
+    }
+    console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}${github ? `, served from GitHub Releases on a fake GitHub at ${github.url} (BENCH_SOURCE=github)` : ''}…`);
     const { server, recorded } = await startOurs(work, { RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) });
     const { server: unlimited } = await startOurs(await mkdtemp(join(work, 'unlimited-')), { RATE_LIMITS: 'off' });
     if (SERVER_CPU !== undefined) for (const one of [server, unlimited]) pin(one.child.pid!, String(SERVER_CPU));
@@ -185,8 +200,13 @@ async function main(): Promise<void> {
     console.log(`bench: ${ours.name} has the rate limiter on (RATE_LIMIT_UPDATES_PER_MINUTE=${BENCH_UPDATES_PER_MINUTE}: every check counted, none refused); ${LIMITER_OFF} beside it`);
     // Both of ours beside bare in either order (ours, bare, off, nginx; nginx, off, bare, ours), so each pairs closely.
     const [bare, nginx] = baselines;
+    const githubBefore = github?.requests.length ?? 0;
     const results = await measureInRounds([ours, bare!, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
+    const githubDuring = github ? github.requests.length - githubBefore : 0;
     printReport(results, { ours: ours.name, bare: 'bare node:http', ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
+    if (github) {
+      console.log(`\n  GitHub requests during the measured rounds: ${githubDuring} (target 0; checks are answered from the snapshot)   ${githubDuring === 0 ? 'PASS' : 'FAIL'}`);
+    }
     console.log(`\n  load average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on this machine skews absolute figures; ratios less so)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error('bench: stop failed:', error));
