@@ -26,5 +26,8 @@ const deps = createDeps(config, db, storage);
 // Analytics counts are also flushed by the traffic itself (see api/analytics/recorder.ts), so a frozen timer
 // between invocations only delays them.
 deps.analytics.start();
+// GitHub-sourced apps: a warm instance looks for due syncs every few seconds (each app claimed by one instance at a
+// time, at most once per GITHUB_SYNC_INTERVAL_SECONDS); the release webhook refreshes at once whatever the timer does.
+deps.github.start();
 
 export default createApp(deps);
