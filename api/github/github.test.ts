@@ -198,6 +198,19 @@ describe('GitHub Releases as an app source', () => {
     );
   });
 
+  it('a synced release yanked from the admin API stays yanked through later syncs; its installs get the replacement', async () => {
+    const { slug, repository } = await githubApp();
+    publishRelease(github, repository, 'desktop-v1.1.5', [await signedFile(dir, key, 'App_1.1.5_amd64.AppImage', '1.1.5')]);
+    publishRelease(github, repository, 'desktop-v1.2.0', files120.slice(2, 3));
+    await setSource(slug, repository);
+    expect((await admin(`/admin/apps/${slug}/releases/1.2.0/yank`, { method: 'POST', body: { replacement: '1.1.5', reason: 'crash on start' } })).status).toBe(200);
+    publishRelease(github, repository, 'desktop-v1.0.1', [await signedFile(dir, key, 'App_1.0.1_amd64.AppImage', '1.0.1')]);
+    expect((await sync(slug)).outcome).toBe('ok');
+    const onYanked = (await (await check(slug, 'linux', 'x86_64', '1.2.0')).json()) as { version: string; replaces_yanked?: string };
+    expect(onYanked).toMatchObject({ version: '1.1.5', replaces_yanked: '1.2.0' });
+    expect(((await (await check(slug, 'linux', 'x86_64', '1.0.0')).json()) as { version: string }).version).toBe('1.1.5');
+  });
+
   it('says clearly when the repository was renamed, or the token is refused', async () => {
     const { slug, repository } = await githubApp();
     publishRelease(github, repository, 'desktop-v1.2.0', files120.slice(2, 3));
