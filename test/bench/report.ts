@@ -10,7 +10,7 @@
  *
  * Database: the rule is zero queries per check in steady state. Statements are counted in the measured window
  * only and divided by the checks; what the window may hold is time-driven work, not check-driven: snapshot
- * refreshes (at most one per cache TTL), analytics flushes, and the webhook retry poller.
+ * refreshes (at most one per cache TTL), analytics flushes, the webhook retry poller and the GitHub sync poller.
  */
 import type { Aggregate } from './measure.ts';
 
@@ -83,7 +83,7 @@ export function printReport(
   console.log(`\n  database during ${ours.name}'s measured ${fmt(measuredSeconds, 1)} s (${ours.requests} checks): ${db.statements} statements = ` +
     `${perCheck.toExponential(1)} per check.`);
   console.log(`  Of these: ${db.loads ?? 'unknown'} snapshot refresh(es) (cache TTL ${options.ttlSeconds} s: at most ${allowed} in these rounds), ` +
-    `${db.analyticsFlushes ?? 'unknown'} analytics flush(es), ${other} from other timers (webhook retry poll); none per check.`);
+    `${db.analyticsFlushes ?? 'unknown'} analytics flush(es), ${other} from other timers (webhook retry and GitHub sync polls); none per check.`);
 
   console.log(`\n${table([
     ['target', 'measured', 'result'],
