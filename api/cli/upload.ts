@@ -18,9 +18,9 @@
  * Memory stays flat whatever the file size: files are read through fixed buffers, never held whole.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { uploadName, type LocalArtifact, type SkippedFile } from '../../actions/upload-r2/src/discover.ts';
+import { open, readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { filesUnder, uploadName, type LocalArtifact, type SkippedFile } from '../../actions/upload-r2/src/discover.ts';
 import { PutNetworkError } from '../../actions/upload-r2/src/http-put.ts';
 import { PutRefusedError } from '../../actions/upload-r2/src/transfer.ts';
 import type { Logger } from '../../actions/shared/src/logger.ts';
@@ -41,18 +41,6 @@ export interface Found {
 
 const SIG = '.sig';
 
-/** Every regular file under `dir`; `.app` bundles (folders) are not entered: their `.app.tar.gz` is the artifact. */
-async function walk(dir: string, out: string[]): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.endsWith('.app')) await walk(path, out);
-    } else if (entry.isFile()) {
-      out.push(path);
-    }
-  }
-}
-
 interface Candidate {
   path: string;
   name: string;
@@ -72,7 +60,7 @@ export async function findArtifacts(inputs: readonly string[], platforms: readon
     const full = resolve(input);
     const info = await stat(full).catch(() => null);
     if (!info) throw usageError(`${input} does not exist: pass the folder tauri build wrote its bundles to (target/release/bundle) or the bundle files`);
-    if (info.isDirectory()) await walk(full, files);
+    if (info.isDirectory()) await filesUnder(full, files);
     else files.push(full);
   }
   const present = new Set(files.map((file) => file));

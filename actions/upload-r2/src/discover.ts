@@ -58,12 +58,12 @@ export interface DiscoverOptions {
   version: string;
 }
 
-/** Every regular file under `dir`; `.app` bundles (folders) are not entered, their `.app.tar.gz` is the artifact. */
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Every regular file under `dir`, into `out`; `.app` bundles (folders) are not entered, their `.app.tar.gz` is the artifact. Also the CLI's. */
+export async function filesUnder(dir: string, out: string[]): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!entry.name.endsWith('.app')) await walk(path, out);
+      if (!entry.name.endsWith('.app')) await filesUnder(path, out);
     } else if (entry.isFile()) {
       out.push(path);
     }
@@ -151,7 +151,7 @@ export async function discoverArtifacts(options: DiscoverOptions, logger: Logger
     if (!info?.isDirectory()) {
       throw new Error(`bundle-dir ${full} is not a folder: pass the folder \`tauri build\` wrote its bundles to (<target dir>/<target triple>/release/bundle).`);
     }
-    await walk(full, files);
+    await filesUnder(full, files);
   }
   files.sort();
   const present = new Set(files);
