@@ -57,7 +57,7 @@ async function redirect(storage: Storage, artifact: SnapshotArtifact): Promise<R
 }
 
 async function githubAsset(c: Context, github: GithubSources, appId: string, artifact: SnapshotArtifact & { githubAssetId: number }): Promise<Response> {
-  if (!artifact.url.includes('/download/')) return new Response(null, { status: 302, headers: { location: artifact.url, 'cache-control': IMMUTABLE } });
+  if (artifact.externalUrl !== null) return new Response(null, { status: 302, headers: { location: artifact.externalUrl, 'cache-control': IMMUTABLE } });
   let opened;
   try {
     opened = await github.openPrivateAsset(appId, { id: artifact.githubAssetId, name: artifact.fileName });

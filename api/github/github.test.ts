@@ -84,6 +84,10 @@ describe('GitHub Releases as an app source', () => {
     }
     // Up to date: nothing to offer.
     expect((await check(slug, 'linux', 'x86_64', '1.2.0')).status).toBe(204);
+    // Through /download (a link from the dashboard, an old manifest), a public asset is a redirect to GitHub's own URL.
+    const viaServer = await ctx.app.request(`/download/${slug}/1.2.0/${encodeURIComponent(files120[2]!.name)}`);
+    expect(viaServer.status).toBe(302);
+    expect(viaServer.headers.get('location')).toBe(`${github.url}/${repository}/releases/download/desktop-v1.2.0/${encodeURIComponent(files120[2]!.name)}`);
     // The release is an ordinary one in the admin API, marked as synced.
     const audit = await ctx.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'github.sync').execute();
     expect(audit.some((row) => (row.details as { added?: string[] })?.added?.includes('1.2.0'))).toBe(true);

@@ -64,10 +64,6 @@ export class GithubSources {
     this.#now = options.now ?? (() => new Date());
   }
 
-  get intervalMs(): number {
-    return this.#intervalMs;
-  }
-
   /** Set once the local key is read (`npm start` makes one under DATA_DIR). */
   useSecrets(secrets: SecretBox): void {
     this.#secrets = secrets;

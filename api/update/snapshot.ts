@@ -125,6 +125,8 @@ export interface SnapshotArtifact extends ManifestAnswer {
   readonly url: string;
   /** Synced from GitHub Releases: the asset whose bytes `/download` fetches with the app's token (private repositories). */
   readonly githubAssetId: number | null;
+  /** Set when `url` is a public GitHub asset's own download URL rather than this server's or storage's. */
+  readonly externalUrl: string | null;
   /** The answer for installs below the release's minimum supported version (`below_minimum: true`); null without one. */
   readonly belowMinimum: ManifestAnswer | null;
 }
@@ -246,6 +248,7 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     sha256: a.sha256,
     url,
     githubAssetId,
+    externalUrl: a.external_url ?? null,
     ...answer,
     belowMinimum: minimum === null ? null : answerOf({ ...manifest, below_minimum: true }, cacheControl),
   };
