@@ -8,7 +8,7 @@ import { Migrator } from 'kysely/migration';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tauriPublicKeyId } from '../api/protocol/minisign-key.ts';
+import { tauriPublicKeyId } from '../api/_src/protocol/minisign-key.ts';
 import { testEngines } from '../test/support/postgres.ts';
 import { generateKeyPair, type KeyPair, sign } from '../test/support/tauri.ts';
 import type { DatabaseHandle } from './connect.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createServer, type Server, type Socket } from 'node:net';
-import { isConnectionError } from '../api/errors.ts';
+import { isConnectionError } from '../api/_src/http/errors.ts';
 import { testEngines } from '../test/support/postgres.ts';
 import { startWsProxy, type WsProxy } from '../test/support/ws-proxy.ts';
 import { type DatabaseHandle, openNeon, openPGlite } from './connect.ts';

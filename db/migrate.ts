@@ -17,7 +17,7 @@ export async function migrateToLatest(db: Kysely<any>, log: (line: string) => vo
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { loadConfig } = await import('../api/config.ts');
+  const { loadConfig } = await import('../api/_src/config.ts');
   const { openDatabase } = await import('./connect.ts');
   const config = loadConfig();
   const handle = await openDatabase(config);

@@ -15,7 +15,7 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
-/** `pending`: registered, bytes not yet checked; `ready`: size, sha256 and signature verified (see api/ci/ingest.ts). */
+/** `pending`: registered, bytes not yet checked; `ready`: size, sha256 and signature verified (see api/_src/ci/ingest.ts). */
 export const ARTIFACT_STATES = ['pending', 'ready'] as const;
 export type ArtifactState = (typeof ARTIFACT_STATES)[number];
 
@@ -55,11 +55,11 @@ export interface ReleasesTable {
   yanked_at: Timestamp | null;
   /** What installs on a yanked release are offered, even when its version is lower. */
   replacement_release_id: string | null;
-  /** Set when synced from the app's GitHub repository (api/github/); the sync never touches other releases. */
+  /** Set when synced from the app's GitHub repository (api/_src/github/); the sync never touches other releases. */
   github_release_id: number | null;
 }
 
-/** Channels an app offers beyond `stable`, and the more stable channel each follows (api/update/channels.ts). */
+/** Channels an app offers beyond `stable`, and the more stable channel each follows (api/_src/update/channels.ts). */
 export interface ReleaseChannelsTable {
   app_id: string;
   name: string;
@@ -92,7 +92,7 @@ export interface ArtifactsTable {
   external_url: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-/** One CI upload of an artifact's bytes, from `POST …/uploads` until `…/complete` (api/ci/). */
+/** One CI upload of an artifact's bytes, from `POST …/uploads` until `…/complete` (api/_src/ci/). */
 export interface ArtifactUploadsTable {
   id: Generated<string>;
   release_id: string;
@@ -159,7 +159,7 @@ export interface DownloadEventsTable {
 /** A UTC calendar day: selected as a Date at midnight UTC, written as `YYYY-MM-DD`. */
 type Day = ColumnType<Date, string, never>;
 
-/** Update checks per app, UTC day, client version, platform, channel and country (api/analytics/). */
+/** Update checks per app, UTC day, client version, platform, channel and country (api/_src/analytics/). */
 export interface UpdateCheckCountsTable {
   app_id: string;
   day: Day;
@@ -176,7 +176,7 @@ export interface UpdateCheckCountsTable {
   anonymous_checks: Generated<number>;
 }
 
-/** Downloads through `/download/…` per app, UTC day, version, file and country (api/analytics/). */
+/** Downloads through `/download/…` per app, UTC day, version, file and country (api/_src/analytics/). */
 export interface DownloadCountsTable {
   app_id: string;
   day: Day;
@@ -246,7 +246,7 @@ export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'suppressed'] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
-/** An endpoint told about an app's release events (api/webhooks/). */
+/** An endpoint told about an app's release events (api/_src/webhooks/). */
 export interface WebhooksTable {
   id: Generated<string>;
   app_id: string;
@@ -286,7 +286,7 @@ export interface WebhookDeliveriesTable {
   completed_at: Timestamp | null;
 }
 
-/** A dashboard sign-in (api/ui/session.ts): exactly one of `api_key_id` and `admin_token_hash` is set. */
+/** A dashboard sign-in (api/_src/ui/session.ts): exactly one of `api_key_id` and `admin_token_hash` is set. */
 export interface UiSessionsTable {
   id: Generated<string>;
   /** SHA-256 hex of the cookie's token; the token itself is never stored. */
@@ -299,27 +299,27 @@ export interface UiSessionsTable {
   expires_at: Timestamp;
 }
 
-/** Failed-authentication counts per bucket and one-minute window (api/rate-limit/window.ts). */
+/** Failed-authentication counts per bucket and one-minute window (api/_src/rate-limit/window.ts). */
 export interface RateLimitWindowsTable {
   bucket: string;
   window_start: Timestamp;
   hits: number;
 }
 
-/** An app served from its repository's GitHub Releases (api/github/). */
+/** An app served from its repository's GitHub Releases (api/_src/github/). */
 export interface GithubSourcesTable {
   app_id: string;
   /** `owner/repo` */
   repository: string;
   tag_prefix: Generated<string>;
-  /** The token for a private repository, sealed with SECRETS_KEY (api/github/secrets.ts); null: public. */
+  /** The token for a private repository, sealed with SECRETS_KEY (api/_src/github/secrets.ts); null: public. */
   token_sealed: string | null;
   webhook_secret: string;
   etag: string | null;
   next_sync_at: Generated<Date>;
   last_attempt_at: Timestamp | null;
   last_success_at: Timestamp | null;
-  /** Signature checks already made (api/github/sync.ts `AssetCheck`), so each asset is downloaded and verified once. */
+  /** Signature checks already made (api/_src/github/sync.ts `AssetCheck`), so each asset is downloaded and verified once. */
   asset_checks: ColumnType<Record<string, unknown>, string | undefined, string>;
   report: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   created_at: CreatedAt;

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
 // Trusted publishing: GitHub repositories bound to an app, the replay store for OIDC token ids, and the
-// short-lived credentials an OIDC token is exchanged for (api/ci/).
+// short-lived credentials an OIDC token is exchanged for (api/_src/ci/).
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('trusted_publishers')

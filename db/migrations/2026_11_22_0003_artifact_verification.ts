@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// Verification at ingest (api/ci/): an artifact is `pending` until its bytes are checked against the declared
+// Verification at ingest (api/_src/ci/): an artifact is `pending` until its bytes are checked against the declared
 // size, sha256 and signature, then `ready` with the key id it was verified against. Uploads through the CI API
 // are tracked in `artifact_uploads` (the staged object, the S3 multipart upload, the filesystem PUT token).
 export async function up(db: Kysely<any>): Promise<void> {

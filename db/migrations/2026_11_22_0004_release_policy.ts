@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// Release policy (api/update/): channels that follow other channels, staged rollouts bucketed with a per-release
+// Release policy (api/_src/update/): channels that follow other channels, staged rollouts bucketed with a per-release
 // seed, yanking with a replacement, and critical / minimum-supported-version flags served as extra manifest fields.
 export async function up(db: Kysely<any>): Promise<void> {
   // Per app, the channels it offers and which more stable channel each follows (`beta` follows `stable`,

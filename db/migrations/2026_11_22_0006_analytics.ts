@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// Analytics without personal data (api/analytics/): counters aggregated per app and UTC day, added to by
+// Analytics without personal data (api/_src/analytics/): counters aggregated per app and UTC day, added to by
 // `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` from each instance's in-memory buffer. No IP address,
 // install id or user agent is stored; the country comes from the hosting platform's header, or is ''.
 // `download_events` (0001, one row per download, never written) is left as it is: a row per download would
@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     // '' rather than null: null never conflicts, so ON CONFLICT could not add to the row.
     .addColumn('country', 'text', (col) => col.notNull().defaultTo('').check(sql`country = '' or country ~ '^[A-Z]{2}$'`))
     .addColumn('checks', 'bigint', (col) => col.notNull().defaultTo(0).check(sql`checks >= 0`))
-    // Distinct install ids seen that day (per instance; see api/analytics/counters.ts).
+    // Distinct install ids seen that day (per instance; see api/_src/analytics/counters.ts).
     .addColumn('installs', 'bigint', (col) => col.notNull().defaultTo(0).check(sql`installs >= 0`))
     // Checks that sent no install id.
     .addColumn('anonymous_checks', 'bigint', (col) => col.notNull().defaultTo(0).check(sql`anonymous_checks >= 0`))

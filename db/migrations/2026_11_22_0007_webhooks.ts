@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// Webhooks (api/webhooks/): per-app endpoints told about release events, and one row per delivery of one
+// Webhooks (api/_src/webhooks/): per-app endpoints told about release events, and one row per delivery of one
 // event to one endpoint. The delivery row is the queue: pending rows with a due `next_attempt_at` are what
 // any instance's scheduler picks up, so retries survive a restart.
 export async function up(db: Kysely<any>): Promise<void> {

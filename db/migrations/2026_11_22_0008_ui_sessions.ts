@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// Dashboard sign-in sessions (api/ui/session.ts): an API key exchanged for a cookie. The row is the session's
+// Dashboard sign-in sessions (api/_src/ui/session.ts): an API key exchanged for a cookie. The row is the session's
 // only state, so signing out, revoking the key or changing ADMIN_TOKEN ends it on every instance at once.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema

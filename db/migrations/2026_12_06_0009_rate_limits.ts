@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// Failed-authentication counts per one-minute window (api/rate-limit/window.ts, RATE_LIMIT_STORE=database),
+// Failed-authentication counts per one-minute window (api/_src/rate-limit/window.ts, RATE_LIMIT_STORE=database),
 // shared by every instance of a serverless deployment. One upsert per failure; old windows are swept.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: migrations take Kysely<any> and never import application types.
-// GitHub Releases as an app's second source (api/github/): the repository an app is served from, and on releases
+// GitHub Releases as an app's second source (api/_src/github/): the repository an app is served from, and on releases
 // and artifacts the GitHub ids they were synced from. A synced artifact's bytes stay on GitHub: `external_url` is
 // its public download URL (null for a private repository, whose bytes go through /download with the token).
 export async function up(db: Kysely<any>): Promise<void> {
@@ -10,7 +10,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('app_id', 'uuid', (col) => col.primaryKey().references('apps.id').onDelete('cascade'))
     .addColumn('repository', 'text', (col) => col.notNull().check(sql`repository ~ '^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$'`))
     .addColumn('tag_prefix', 'text', (col) => col.notNull().defaultTo('v').check(sql`length(tag_prefix) <= 100`))
-    // AES-256-GCM under SECRETS_KEY (api/github/secrets.ts); never returned and never logged.
+    // AES-256-GCM under SECRETS_KEY (api/_src/github/secrets.ts); never returned and never logged.
     .addColumn('token_sealed', 'text')
     // The HMAC key GitHub signs webhook deliveries with, as generated; returned once, like webhooks.secret.
     .addColumn('webhook_secret', 'text', (col) => col.notNull())
@@ -20,9 +20,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('next_sync_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('last_attempt_at', 'timestamptz')
     .addColumn('last_success_at', 'timestamptz')
-    // Signature checks already made, by asset, .sig and app key (api/github/sync.ts): each asset is verified once.
+    // Signature checks already made, by asset, .sig and app key (api/_src/github/sync.ts): each asset is verified once.
     .addColumn('asset_checks', 'jsonb', (col) => col.notNull().defaultTo(sql`'{}'::jsonb`))
-    // The last sync's findings (api/protocol/github.ts syncReportSchema).
+    // The last sync's findings (api/_src/protocol/github.ts syncReportSchema).
     .addColumn('report', 'jsonb')
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))

@@ -1,7 +1,7 @@
 /**
  * @module bench/cli-upload
- * `npm run bench:cli-upload`: the CLI's memory while it uploads a large bundle. The real server (`api/local.ts`,
- * PGlite + files) and the CLI as its own process (`api/cli/run.ts upload … --publish`), a bundle of 20 MiB and one
+ * `npm run bench:cli-upload`: the CLI's memory while it uploads a large bundle. The real server (`api/_src/local.ts`,
+ * PGlite + files) and the CLI as its own process (`api/_src/cli/run.ts upload … --publish`), a bundle of 20 MiB and one
  * of 200 MiB signed by the real `tauri signer`; the CLI's peak resident memory (VmHWM, sampled from /proc every
  * 20 ms until it exits) for each, next to a `whoami` (what the CLI costs doing nothing). Flat means the 200 MiB
  * upload's peak is within a few MiB of the 20 MiB one's, far below the file's size. Prints figures; exits 0 whatever
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/server.ts';
 import { generateTauriKey, tauriSign } from '../support/tauri-signer.ts';
 
-const CLI = fileURLToPath(new URL('../../api/cli/run.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../api/_src/cli/run.ts', import.meta.url));
 const MIB = 1024 * 1024;
 /** Where the verdict draws the line: the 200 MiB peak may exceed the 20 MiB peak by this much. */
 const FLAT_MARGIN_MIB = 16;

@@ -1,6 +1,6 @@
 /**
  * @module bench/probe
- * Preloaded into the benchmarked server (`node --import test/bench/probe.ts api/local.ts`) so that the bench can
+ * Preloaded into the benchmarked server (`node --import test/bench/probe.ts api/_src/local.ts`) so that the bench can
  * count database work without a debug endpoint or header on the hot path. It adds nothing per request:
  * - PGlite's `query`/`exec`/`transaction` are wrapped with a counter (one increment per statement, none when an
  *   update check is answered from memory);
@@ -9,8 +9,8 @@
  * - the counts are sent over the IPC channel when the parent asks for `bench:stats`. Without IPC it does nothing.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { UsageAnalytics } from '../../api/analytics/recorder.ts';
-import { ReleaseCache } from '../../api/update/cache.ts';
+import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
+import { ReleaseCache } from '../../api/_src/update/cache.ts';
 
 export interface ProbeStats {
   /** PGlite `query` + `exec` calls since start. */

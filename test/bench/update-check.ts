@@ -4,7 +4,7 @@
  * same response bytes and headers — a bare `node:http` server and nginx (one worker) — plus the database work the
  * check does in steady state.
  *
- * Our server is the real `api/local.ts` in its own process (fresh DATA_DIR, embedded PGlite), seeded through the
+ * Our server is the real `api/_src/local.ts` in its own process (fresh DATA_DIR, embedded PGlite), seeded through the
  * admin API with real signed artifacts. Database work is counted by `probe.ts`, preloaded with `--import` and read
  * over IPC around each measured round, so nothing is added to the request path.
  *
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       github = await startFakeGithub();
       stops.push(() => github!.close());
     }
-    console.log(`bench: starting api/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}${github ? `, served from GitHub Releases on a fake GitHub at ${github.url} (BENCH_SOURCE=github)` : ''}…`);
+    console.log(`bench: starting api/_src/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}${github ? `, served from GitHub Releases on a fake GitHub at ${github.url} (BENCH_SOURCE=github)` : ''}…`);
     const { server, recorded } = await startOurs(work, { RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) });
     const { server: unlimited } = await startOurs(await mkdtemp(join(work, 'unlimited-')), { RATE_LIMITS: 'off' });
     if (SERVER_CPU !== undefined) for (const one of [server, unlimited]) pin(one.child.pid!, String(SERVER_CPU));

@@ -16,7 +16,7 @@ import { createReadStream, rmSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifySignatureOfStream } from '../../api/protocol/minisign.ts';
+import { verifySignatureOfStream } from '../../api/_src/protocol/minisign.ts';
 import { generateTauriKey, tauriSign } from '../support/tauri-signer.ts';
 
 const MIB = 1024 * 1024;

@@ -1,5 +1,5 @@
 /**
- * The admin commands of `tauri-release`, each run as a child process against the real server (`api/local.ts` with
+ * The admin commands of `tauri-release`, each run as a child process against the real server (`api/_src/local.ts` with
  * PGlite and files, as `npm start` runs it): login and the stored config, every apps/releases/artifacts/keys/
  * publishers/audit/stats subcommand in human and --json form, --dry-run sending nothing, and the exit codes
  * (1 refused, 2 usage, 3 network). Results are checked against what the server then holds, through its own API.

@@ -1,11 +1,11 @@
 /**
- * Runs the `tauri-release` CLI as a user does: `node api/cli/bin.mjs …` as a child process, with its own config
+ * Runs the `tauri-release` CLI as a user does: `node api/_src/cli/bin.mjs …` as a child process, with its own config
  * folder (XDG_CONFIG_HOME) and only the environment a test gives it, so nothing leaks in from the machine.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../api/cli/bin.mjs', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../api/_src/cli/bin.mjs', import.meta.url));
 
 export interface CliResult {
   code: number;

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { publishRelease, signedFile } from '../../api/github/testing.ts';
+import { publishRelease, signedFile } from '../../api/_src/github/testing.ts';
 import { hasChromium, launchBrowser, openWatchedPage, type WatchedPage } from '../support/browser.ts';
 import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
 import { type RunningServer, startServer } from '../support/server.ts';

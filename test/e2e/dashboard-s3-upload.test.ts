@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { MULTIPART_THRESHOLD_BYTES } from '../../api/protocol/ci.ts';
+import { MULTIPART_THRESHOLD_BYTES } from '../../api/_src/protocol/ci.ts';
 import { hasChromium, launchBrowser, openWatchedPage, type WatchedPage } from '../support/browser.ts';
 import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
 import { type RunningServer, startServer } from '../support/server.ts';

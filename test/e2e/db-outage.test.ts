@@ -1,5 +1,5 @@
 /**
- * The database goes away under a running server (`node api/local.ts`, PostgreSQL through the Neon driver, artifacts
+ * The database goes away under a running server (`node api/_src/local.ts`, PostgreSQL through the Neon driver, artifacts
  * and static manifests in a real S3 server with a public base URL) and comes back:
  *
  * - update checks answer 503 fast, one by one and many at once, whether the database refuses connections or the
@@ -18,17 +18,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../api/config.ts';
-import { manifestKey } from '../../api/manifest/writer.ts';
-import { createStorage } from '../../api/storage/index.ts';
-import { artifactKey, type Storage } from '../../api/storage/storage.ts';
+import { loadConfig } from '../../api/_src/config.ts';
+import { manifestKey } from '../../api/_src/manifest/writer.ts';
+import { createStorage } from '../../api/_src/storage/index.ts';
+import { artifactKey, type Storage } from '../../api/_src/storage/storage.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { type RunningS3rver, startS3rver } from '../support/s3rver.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, downloadAndVerify, generateKeyPair, hasMinisign, type KeyPair, sign } from '../support/tauri.ts';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts';
 import { startWsProxy, type WsProxy } from '../support/ws-proxy.ts';
-import { LOAD_TIMEOUT_MS } from '../../api/update/cache.ts';
+import { LOAD_TIMEOUT_MS } from '../../api/_src/update/cache.ts';
 
 const APP = 'outage-app';
 const CLIENT: ClientPlatform = { target: 'linux', arch: 'x86_64', currentVersion: '0.9.0', bundleType: 'deb' };

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVERY_BUNDLE, publishRelease, signedFile } from '../../api/github/testing.ts';
+import { EVERY_BUNDLE, publishRelease, signedFile } from '../../api/_src/github/testing.ts';
 import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, downloadAndVerify, generateKeyPair, hasMinisign, type KeyPair } from '../support/tauri.ts';

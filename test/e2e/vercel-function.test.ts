@@ -29,7 +29,7 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
   let output = '';
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'api/deploy/build-vercel.ts')], { cwd: REPO_ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'api/_src/deploy/build-vercel.ts')], { cwd: REPO_ROOT, stdio: 'pipe' });
     // Copied away from the repository, so nothing can resolve from the project's node_modules.
     functionDir = mkdtempSync(join(tmpdir(), 'vercel-function-'));
     cpSync(join(OUTPUT, 'functions', 'index.func'), functionDir, { recursive: true });

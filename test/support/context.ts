@@ -8,10 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
-import { type AppDeps, createApp, createDeps } from '../../api/app.ts';
-import { type Config, loadConfig } from '../../api/config.ts';
-import { createStorage } from '../../api/storage/index.ts';
-import type { Storage } from '../../api/storage/storage.ts';
+import { createApp, createDeps } from '../../api/_src/app.ts';
+import type { AppDeps } from '../../api/_src/deps.ts';
+import { type Config, loadConfig } from '../../api/_src/config.ts';
+import { createStorage } from '../../api/_src/storage/index.ts';
+import type { Storage } from '../../api/_src/storage/storage.ts';
 import { type DatabaseHandle, openPGlite } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Storage } from '../../api/storage/storage.ts';
-import { artifactKey } from '../../api/storage/storage.ts';
+import type { Storage } from '../../api/_src/storage/storage.ts';
+import { artifactKey } from '../../api/_src/storage/storage.ts';
 import type { ArtifactState, Database, ReleaseStatus } from '../../db/schema.ts';
 
 export interface ArtifactFixture {

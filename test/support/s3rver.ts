@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { S3Config } from '../../api/config.ts';
+import type { S3Config } from '../../api/_src/config.ts';
 
 interface S3rverOptions {
   address: string;

@@ -1,6 +1,6 @@
 /**
  * @module server
- * Starts the real control plane (`node api/local.ts`, what `npm start` runs) as a child process on a free loopback
+ * Starts the real control plane (`node api/_src/local.ts`, what `npm start` runs) as a child process on a free loopback
  * port, with a fresh DATA_DIR (embedded PGlite + files), and stops it. For end-to-end tests and benchmarks.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -79,7 +79,7 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   });
 }
 
-/** Starts `node api/local.ts` with the Node running this code (Node 24 under `npm test` and `npm run bench`). */
+/** Starts `node api/_src/local.ts` with the Node running this code (Node 24 under `npm test` and `npm run bench`). */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-e2e-'));
   // The port is picked here and handed over, so a rare race with another process is retried rather than reported.

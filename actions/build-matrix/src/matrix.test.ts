@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ALL_PLATFORM_KEYS } from '../../../api/protocol/platforms.ts';
+import { ALL_PLATFORM_KEYS } from '../../../api/_src/protocol/platforms.ts';
 import { buildMatrix, LEGS, matrixEntry, matrixSummary, parseRunners, selectLegs, VALID_PLATFORMS_TEXT } from './matrix.ts';
 
 const entryOf = (name: string) => buildMatrix({ platforms: name }).include[0]!;

@@ -1,7 +1,7 @@
 /**
  * @module matrix
  * One release leg per platform: which runner builds it, for which Rust target, with which `tauri build` arguments,
- * and which updater platform keys (api/protocol/platforms.ts) and bundles it yields. Runners and arguments follow
+ * and which updater platform keys (api/_src/protocol/platforms.ts) and bundles it yields. Runners and arguments follow
  * Tauri's own pipeline guide (docs/oidc-actions.md §B6): macOS cross-compiles both architectures on the (arm64)
  * `macos-latest` image with `--target`; Linux builds on Ubuntu 22.04, whose older glibc keeps the AppImage and
  * .deb installable on more distributions, with GitHub's arm64 image for aarch64; Windows arm64 builds natively on
@@ -12,7 +12,7 @@
  * `macos-arm64` or `macos-x64`, which serve one of them, and `all` does not include it. Nor does it include
  * 32-bit Windows (`windows-x86`), which is built on request only.
  */
-import { type BundleType, type PlatformKey } from '../../../api/protocol/platforms.ts';
+import { type BundleType, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
 import { UNIVERSAL_MACOS, UNIVERSAL_MACOS_KEYS } from '../../shared/src/platform-input.ts';
 
 export type RunnerOs = 'macOS' | 'Linux' | 'Windows';

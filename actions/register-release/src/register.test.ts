@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { CiArtifact } from '../../../api/protocol/ci.ts';
+import type { CiArtifact } from '../../../api/_src/protocol/ci.ts';
 import { ControlPlane, CredentialSource } from '../../shared/src/control-plane.ts';
 import { startLocalControlPlane, type LocalControlPlane } from '../../shared/src/control-plane-testing.ts';
 import { Secret } from '../../shared/src/secret.ts';

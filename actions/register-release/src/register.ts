@@ -1,6 +1,6 @@
 /**
  * @module register
- * Registers a leg's artifacts with its release and optionally publishes it, over the CI API (api/protocol/ci.ts):
+ * Registers a leg's artifacts with its release and optionally publishes it, over the CI API (api/_src/protocol/ci.ts):
  *
  * 1. `POST /ci/apps/{app}/releases {version, notes?, channel?}` creates the draft or reuses it (a draft takes the
  *    notes and channel given; a published release keeps its own).
@@ -13,8 +13,8 @@
  * Every call is idempotent, so parallel legs and re-runs end in the same state.
  */
 import { z } from 'zod';
-import { bundleOfFileName } from '../../../api/protocol/artifact-names.ts';
-import { type CiArtifact, ciArtifactSchema, type CiReleaseView } from '../../../api/protocol/ci.ts';
+import { bundleOfFileName } from '../../../api/_src/protocol/artifact-names.ts';
+import { type CiArtifact, ciArtifactSchema, type CiReleaseView } from '../../../api/_src/protocol/ci.ts';
 import { ControlPlaneError, type ControlPlane } from '../../shared/src/control-plane.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 

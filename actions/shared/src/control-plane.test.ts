@@ -179,7 +179,7 @@ describe('exchangeOidcToken and the real control plane', () => {
     await plain.close();
   });
 
-  it('checks the answer against the server\'s schema (api/protocol/ci.ts), masking the credential first', async () => {
+  it('checks the answer against the server\'s schema (api/_src/protocol/ci.ts), masking the credential first', async () => {
     const odd = await scripted(json(200, { token: 'trci_odd', expires_at: '2030-01-01T00:00:00Z', can_publish: 'yes', repository: 'o/r', run_id: '1' }));
     const masked: string[] = [];
     const error = await exchangeOidcToken({ serverUrl: odd.url, app: 'a', audience: 'x', getIdToken: async () => 'jwt', mask: (v) => void masked.push(v), logger: memoryLogger() }).catch((e: unknown) => e);

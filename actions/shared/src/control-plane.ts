@@ -1,6 +1,6 @@
 /**
  * @module control-plane
- * The actions' side of the CI API (wire types: api/protocol/ci.ts, shared with the server). Used by upload-r2 and
+ * The actions' side of the CI API (wire types: api/_src/protocol/ci.ts, shared with the server). Used by upload-r2 and
  * register-release; never imports `@actions/core` (control-plane-io.ts wires it to the runner).
  *
  * - `exchangeOidcToken`: the job's GitHub OIDC token → a 15-minute credential (`POST /ci/token`). A token is
@@ -24,7 +24,7 @@ import {
   ciUploadResponseSchema,
   type ExchangeBody,
   exchangeResponseSchema,
-} from '../../../api/protocol/ci.ts';
+} from '../../../api/_src/protocol/ci.ts';
 import type { Logger } from './logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from './retry.ts';
 import { Secret } from './secret.ts';
@@ -40,7 +40,7 @@ const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export type CiArtifactView = z.infer<typeof ciArtifactViewSchema>;
 
-/** The fields of `POST /ci/token`'s answer the actions read (the server's schema, api/protocol/ci.ts). */
+/** The fields of `POST /ci/token`'s answer the actions read (the server's schema, api/_src/protocol/ci.ts). */
 const exchangeAnswerSchema = exchangeResponseSchema.pick({ token: true, expires_at: true, can_publish: true, repository: true, run_id: true });
 
 /** How calls are made and retried; tests shorten the delays. */

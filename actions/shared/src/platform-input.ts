@@ -1,11 +1,11 @@
 /**
  * @module platform-input
  * The `platform` input of the upload and registration steps: which updater platform keys (`{os}-{arch}`,
- * api/protocol/platforms.ts) one matrix leg's artifacts serve. One key per leg, except a universal macOS build,
+ * api/_src/protocol/platforms.ts) one matrix leg's artifacts serve. One key per leg, except a universal macOS build,
  * whose one `.app.tar.gz` runs on both Mac architectures and is registered for both (as tauri-action's latest.json
  * does with `updaterJsonKeepUniversal` off).
  */
-import { ALL_PLATFORM_KEYS, parsePlatformKey, type PlatformKey } from '../../../api/protocol/platforms.ts';
+import { ALL_PLATFORM_KEYS, parsePlatformKey, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
 
 /** The matrix `platform` of a universal macOS leg (build-matrix's `macos-universal`). */
 export const UNIVERSAL_MACOS = 'darwin-universal';

@@ -2,9 +2,9 @@
  * @module version
  * The version a release step works on: the `version` input, or the tag that started the run (`v1.2.3`,
  * `app-v1.2.3`, `release/1.2.3-beta.1` → the semver at its end). Parsed and spelled by the control plane's own
- * semver module (api/protocol/semver.ts), so the actions and the server agree on what a version is.
+ * semver module (api/_src/protocol/semver.ts), so the actions and the server agree on what a version is.
  */
-import { normalizeVersion, safeParseVersion } from '../../../api/protocol/semver.ts';
+import { normalizeVersion, safeParseVersion } from '../../../api/_src/protocol/semver.ts';
 
 export interface ResolvedVersion {
   /** Canonical spelling, no leading `v`. */

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { artifactKindOf } from '../../../api/protocol/artifact-names.ts';
+import { artifactKindOf } from '../../../api/_src/protocol/artifact-names.ts';
 import { memoryLogger } from '../../shared/src/testing.ts';
 import { generateKeyPair, type KeyPair, sign } from '../../../test/support/tauri.ts';
 import { discoverArtifacts, uploadName } from './discover.ts';

@@ -1,7 +1,7 @@
 /**
  * @module discover
  * Finds a leg's updater artifacts in the Tauri bundle folder(s): every file whose name is a Tauri updater bundle
- * (api/protocol/artifact-names.ts) and has its `.sig` beside it, as `tauri build` leaves them with
+ * (api/_src/protocol/artifact-names.ts) and has its `.sig` beside it, as `tauri build` leaves them with
  * `createUpdaterArtifacts` (docs/tauri-updater.md §2):
  *
  *   macos/My App.app.tar.gz(.sig)           → app        appimage/my-app_1.2.3_amd64.AppImage(.sig) → appimage
@@ -23,10 +23,10 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { artifactKindOf, type ArtifactKind } from '../../../api/protocol/artifact-names.ts';
-import { decodeTauriSignature, parseTrustedComment, SignatureError, signedVersionMatches, TRUSTED_COMMENT_PREFIX } from '../../../api/protocol/minisign.ts';
-import { type BundleType, parsePlatformKey, type PlatformKey } from '../../../api/protocol/platforms.ts';
-import { isValidFileName } from '../../../api/storage/storage.ts';
+import { artifactKindOf, type ArtifactKind } from '../../../api/_src/protocol/artifact-names.ts';
+import { decodeTauriSignature, parseTrustedComment, SignatureError, signedVersionMatches, TRUSTED_COMMENT_PREFIX } from '../../../api/_src/protocol/minisign.ts';
+import { type BundleType, parsePlatformKey, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
+import { isValidFileName } from '../../../api/_src/storage/storage.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 
 export interface LocalArtifact {

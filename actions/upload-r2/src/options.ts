@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parsePlatformKey, type PlatformKey } from '../../../api/protocol/platforms.ts';
+import { parsePlatformKey, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
 import { describeEmpty, parseIntegerInput } from '../../shared/src/inputs.ts';
 import { parsePlatformInput } from '../../shared/src/platform-input.ts';
 import type { Secret } from '../../shared/src/secret.ts';

@@ -7,7 +7,7 @@
  * reused) first, so the legs of a matrix can run in any order. An artifact the release already holds with the same
  * name, size and sha256 (a re-run) is not sent again.
  */
-import type { CiReleaseView } from '../../../api/protocol/ci.ts';
+import type { CiReleaseView } from '../../../api/_src/protocol/ci.ts';
 import { ControlPlaneError, type ControlPlane } from '../../shared/src/control-plane.ts';
 import type { LocalArtifact } from './discover.ts';
 import { toCiArtifact, type UploadReport } from './summary.ts';

@@ -1,10 +1,10 @@
 /**
  * @module summary
- * What the step reports: the `artifacts` output (api/protocol/ci.ts `ciArtifactSchema`, what register-release
+ * What the step reports: the `artifacts` output (api/_src/protocol/ci.ts `ciArtifactSchema`, what register-release
  * takes) and the job summary table (file, platform, bundle, size, sha256, how it was sent).
  */
 import { basename } from 'node:path';
-import type { CiArtifact } from '../../../api/protocol/ci.ts';
+import type { CiArtifact } from '../../../api/_src/protocol/ci.ts';
 import type { LocalArtifact, SkippedFile } from './discover.ts';
 import { formatBytes } from './transfer.ts';
 

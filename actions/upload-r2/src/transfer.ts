@@ -1,13 +1,13 @@
 /**
  * @module transfer
- * Sends one artifact's bytes to the target the control plane handed out (api/protocol/ci.ts `ciUploadTargetSchema`):
+ * Sends one artifact's bytes to the target the control plane handed out (api/_src/protocol/ci.ts `ciUploadTargetSchema`):
  * one presigned PUT, or presigned multipart with every part its own PUT, `concurrency` at a time. Each PUT streams
  * its range from disk, so memory stays flat (about 64 KiB per part in flight) whatever the file size. A PUT is
  * retried with backoff when no answer came, or the answer was 408/429/5xx (PUTting the same bytes again is safe); a
  * 4xx (an expired URL, a refused signature) is reported at once. Progress is logged as it goes.
  */
 import type { z } from 'zod';
-import type { ciUploadTargetSchema } from '../../../api/protocol/ci.ts';
+import type { ciUploadTargetSchema } from '../../../api/_src/protocol/ci.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from '../../shared/src/retry.ts';
 import { putFileRange, PutNetworkError, type PutRange } from './http-put.ts';

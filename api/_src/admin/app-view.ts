@@ -1,0 +1,67 @@
+/**
+ * @module admin/app-view
+ * An app as the admin API shows it: the row plus its release count and latest published version.
+ */
+import type { Kysely } from 'kysely';
+import type { AppRow, Database } from '../../../db/schema.ts';
+import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
+import type { AppBody } from '../protocol/schemas.ts';
+import { compareVersions, safeParseVersion, type Version } from '../protocol/semver.ts';
+
+export interface ReleaseStats {
+  releaseCount: number;
+  latestVersion: string | null;
+}
+
+const NO_RELEASES: ReleaseStats = { releaseCount: 0, latestVersion: null };
+
+/** Release count and highest published version for each app id (two queries, whatever the number of apps). */
+export async function releaseStats(db: Kysely<Database>, appIds: readonly string[]): Promise<Map<string, ReleaseStats>> {
+  const stats = new Map<string, ReleaseStats>();
+  if (appIds.length === 0) return stats;
+  const counts = await db
+    .selectFrom('releases')
+    .select(['app_id', (eb) => eb.fn.countAll<number | string>().as('count')])
+    .where('app_id', 'in', appIds)
+    .groupBy('app_id')
+    .execute();
+  for (const row of counts) stats.set(row.app_id, { releaseCount: Number(row.count), latestVersion: null });
+  // Versions sort by semver, not text ("1.10.0" > "1.9.0"), so the maximum is taken here.
+  const published = await db
+    .selectFrom('releases')
+    .select(['app_id', 'version'])
+    .where('app_id', 'in', appIds)
+    .where('status', '=', 'published')
+    .execute();
+  const highest = new Map<string, Version>();
+  for (const { app_id, version } of published) {
+    const parsed = safeParseVersion(version);
+    const entry = stats.get(app_id);
+    if (!parsed.success || !entry) continue;
+    const best = highest.get(app_id);
+    if (best === undefined || compareVersions(parsed.version, best) > 0) {
+      highest.set(app_id, parsed.version);
+      entry.latestVersion = version;
+    }
+  }
+  return stats;
+}
+
+export function toAppBody(row: AppRow, stats: ReleaseStats = NO_RELEASES): AppBody {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    description: row.description,
+    public_key: row.public_key,
+    public_key_id: tauriPublicKeyId(row.public_key),
+    release_count: stats.releaseCount,
+    latest_version: stats.latestVersion,
+    created_at: row.created_at.toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export async function appBody(db: Kysely<Database>, row: AppRow): Promise<AppBody> {
+  return toAppBody(row, (await releaseStats(db, [row.id])).get(row.id));
+}

@@ -1,0 +1,145 @@
+/**
+ * @module admin/artifact-checks
+ * Validation of an artifact upload's fields, run when the file part starts (before any byte is
+ * stored), and the signature check that runs on the bytes as they stream past.
+ */
+import { z } from 'zod';
+import type { AppRow } from '../../../db/schema.ts';
+import { badRequest } from '../http/errors.ts';
+import { artifactKindOf } from '../protocol/artifact-names.ts';
+import { createSignatureVerifier, decodeTauriSignature, SignatureError, type TauriSignature, TRUSTED_COMMENT_PREFIX } from '../protocol/minisign.ts';
+import {
+  ARCHITECTURES,
+  BUNDLE_TYPES,
+  type BundleType,
+  bundleBelongsTo,
+  bundleTypeSchema,
+  OPERATING_SYSTEMS,
+  parsePlatformKey,
+  type PlatformKey,
+} from '../protocol/platforms.ts';
+import { isValidFileName } from '../storage/storage.ts';
+import type { ByteInspector, UploadFields } from './artifact-upload.ts';
+
+export interface UploadPlan {
+  platform: PlatformKey;
+  bundle: BundleType;
+  /** The `.sig` content, trimmed. */
+  signature: string;
+  /** undefined: a new artifact is not the default; a replaced one keeps its flag. */
+  isDefault: boolean | undefined;
+}
+
+const isDefaultSchema = z.stringbool({ truthy: ['true', '1', 'on', 'yes'], falsy: ['false', '0', 'off', 'no'] });
+
+const asBadRequest = (error: unknown): unknown => (error instanceof SignatureError ? badRequest(error.message) : error);
+
+/**
+ * The shape of a `.sig` file's content: base64 of four lines, `untrusted comment:`, base64 of 74
+ * bytes (Ed25519 algorithm, key id, signature), `trusted comment: `, base64 of 64 bytes.
+ */
+export function checkSignatureShape(value: string): TauriSignature {
+  let signature: TauriSignature;
+  try {
+    signature = decodeTauriSignature(value);
+  } catch (error) {
+    throw asBadRequest(error);
+  }
+  const how = 'send the content of the .sig file the signer wrote, unchanged';
+  if (!Buffer.from(signature.encoded, 'base64').toString('utf8').startsWith('untrusted comment:')) {
+    throw badRequest(`invalid signature: line 1 does not start with "untrusted comment:"; ${how}`);
+  }
+  if (signature.algorithm !== 'ED' && signature.algorithm !== 'Ed') {
+    throw badRequest(`invalid signature: it is not an Ed25519 minisign signature (algorithm "ED" or "Ed"); ${how}`);
+  }
+  if (!signature.trustedCommentLine.startsWith(TRUSTED_COMMENT_PREFIX)) {
+    throw badRequest(`invalid signature: line 3 does not start with "trusted comment: "; ${how}`);
+  }
+  return signature;
+}
+
+/** The signing key's id (16 hex digits), or null for a value that does not decode. */
+export function signatureKeyId(value: string): string | null {
+  try {
+    return decodeTauriSignature(value).keyId;
+  } catch {
+    return null;
+  }
+}
+
+/** Validates the fields sent before the file part; throws a 400 naming the field and the fix. */
+export function planUpload(fields: UploadFields, fileName: string): UploadPlan {
+  if (!fields.platform) throw badRequest('field "platform" is required ({os}-{arch}, e.g. darwin-aarch64) and must come before the file part');
+  const platform = parsePlatformKey(fields.platform);
+  if (!platform) {
+    throw badRequest(
+      `platform ${JSON.stringify(fields.platform.slice(0, 50))} is not {os}-{arch} (os: ${OPERATING_SYSTEMS.join('|')}; arch: ${ARCHITECTURES.join('|')})`,
+    );
+  }
+  if (!fileName) throw badRequest('the file part has no file name; send it as curl -F file=@path does');
+  if (!isValidFileName(fileName)) {
+    throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: use letters, digits, space and . _ + ( ) @ ~ -, not starting with "."`);
+  }
+  const kind = artifactKindOf(fileName);
+  let bundle: BundleType;
+  if (fields.bundle !== undefined) {
+    const parsed = bundleTypeSchema.safeParse(fields.bundle);
+    if (!parsed.success) throw badRequest(`bundle ${JSON.stringify(fields.bundle.slice(0, 50))} is not one of ${BUNDLE_TYPES.join(', ')}`);
+    bundle = parsed.data;
+    if (kind && kind.bundle !== bundle) {
+      throw badRequest(`file ${JSON.stringify(fileName)} is a ${kind.bundle} artifact, but bundle=${bundle} was sent; omit bundle or fix it`);
+    }
+  } else if (kind) {
+    bundle = kind.bundle;
+  } else {
+    throw badRequest(
+      `cannot tell the bundle type from file name ${JSON.stringify(fileName)}; upload the updater artifact tauri build made ` +
+        '(.app.tar.gz, .AppImage, .deb, .rpm, .msi, -setup.exe, or their .tar.gz/.zip forms) or send the bundle field',
+    );
+  }
+  if (!bundleBelongsTo(bundle, platform.os)) {
+    throw badRequest(`a ${bundle} bundle cannot be installed on ${platform.os}; check the platform field (${fields.platform})`);
+  }
+  if (fields.signature === undefined) {
+    throw badRequest('field "signature" is required (the content of the .sig file) and must come before the file part');
+  }
+  const signature = checkSignatureShape(fields.signature).encoded;
+  let isDefault: boolean | undefined;
+  if (fields.is_default !== undefined) {
+    const parsed = isDefaultSchema.safeParse(fields.is_default.trim().toLowerCase());
+    if (!parsed.success) throw badRequest('field "is_default" must be true or false');
+    isDefault = parsed.data;
+  }
+  return { platform: fields.platform as PlatformKey, bundle, signature, isDefault };
+}
+
+/**
+ * When the app has a public key, the signature is verified against the bytes as they stream, the way
+ * every installed client will verify them: a wrong key, a changed file or a signature made for
+ * another version is refused now instead of on each client. Without a key only the shape is checked.
+ */
+export function signatureInspector(app: AppRow, version: string, signature: string): ByteInspector | undefined {
+  if (!app.public_key) return undefined;
+  let verifier: ReturnType<typeof createSignatureVerifier>;
+  try {
+    verifier = createSignatureVerifier(signature, app.public_key);
+  } catch (error) {
+    throw asBadRequest(error);
+  }
+  return {
+    update: (chunk) => {
+      try {
+        verifier.update(chunk);
+      } catch (error) {
+        throw asBadRequest(error);
+      }
+    },
+    finish: () => {
+      try {
+        verifier.finish({ expectedVersion: version });
+      } catch (error) {
+        throw asBadRequest(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * @module app
+ * Builds the Hono application from its dependencies. Nothing here opens connections or reads the
+ * environment: `local.ts` (npm start), `index.ts` (Vercel) and the tests each pass their own.
+ *
+ *   GET  /update/{app}/{target}/{arch}/{current_version}   Tauri updater (hot path)
+ *   GET  /{app}/update/{os}-{arch}/{current_version}       the same, seed URL form
+ *   GET  /{app}/latest.json[?channel=]                     static manifest (also written to storage on release events)
+ *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
+ *   /admin/*                                               admin API (Bearer key)
+ *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
+ *   POST /github/webhook?app=                              GitHub `release` events (HMAC-signed) → sync that app now
+ *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
+ *   /ui, /ui/session, /ui/assets/…                         admin dashboard (session cookie over the admin API)
+ *   GET  /openapi.json, /docs                              API description
+ *   GET  /, /healthz, /readyz, /health                     front door, liveness, readiness (service/routes.ts)
+ *
+ * Under `npm start`, update checks whose app is cached are answered on node:http before this app sees them
+ * (update/node-listener.ts, same code as the update routes): middleware added here does not run for them.
+ */
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { adminRouteDocs, adminRoutes } from './admin/routes.ts';
+import { UsageAnalytics } from './analytics/recorder.ts';
+import { ciRouteDocs, ciRoutes } from './ci/routes.ts';
+import type { Config } from './config.ts';
+import { docsRouteDocs, docsRoutes } from './docs/routes.ts';
+import { publicRouteDocs } from './docs/public-routes.ts';
+import { type RouteDoc, withPrefix } from './docs/registry.ts';
+import { downloadRoutes } from './download/routes.ts';
+import { errorJson, errorResponse } from './http/errors.ts';
+import { GithubClient } from './github/client.ts';
+import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
+import { SecretBox } from './github/secrets.ts';
+import { GithubSources } from './github/sources.ts';
+import { ReleaseEvents } from './events.ts';
+import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
+import { StaticManifestWriter } from './manifest/writer.ts';
+import { serviceRouteDocs, serviceRoutes } from './service/routes.ts';
+import { RateLimits } from './rate-limit/limits.ts';
+import { authFailureLimit, publicRateLimit } from './rate-limit/middleware.ts';
+import type { Storage } from './storage/storage.ts';
+import { ReleaseCache } from './update/cache.ts';
+import { uiRouteDocs, uiRoutes } from './ui/routes.ts';
+import { updateRoutes } from './update/routes.ts';
+import { WebhookDispatcher } from './webhooks/dispatcher.ts';
+import type { AppDeps } from './deps.ts';
+
+export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage): AppDeps {
+  const releaseCache = new ReleaseCache(db, storage, config);
+  const events = new ReleaseEvents();
+  // The static failover manifest in storage follows every release event.
+  const staticManifests = new StaticManifestWriter(releaseCache, storage);
+  events.subscribe(staticManifests.onEvent);
+  // Webhooks: delivery rows are inserted before emit returns; sending happens in the background.
+  const webhooks = new WebhookDispatcher(db, config.webhooks);
+  events.subscribe((event) => webhooks.enqueue(event).then(() => undefined));
+  const rateLimits = new RateLimits(config.rateLimits, db);
+  const github = new GithubSources({
+    db,
+    client: new GithubClient({ baseUrl: config.github.apiUrl, timeoutMs: config.github.timeoutMs }),
+    releaseCache,
+    events,
+    intervalMs: config.github.syncIntervalMs,
+    secrets: config.github.secretsKey ? new SecretBox(config.github.secretsKey) : null,
+  });
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github };
+}
+
+/** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */
+export const allRouteDocs: readonly RouteDoc[] = [
+  ...publicRouteDocs,
+  ...manifestRouteDocs,
+  ...adminRouteDocs,
+  ...withPrefix('/ci', ciRouteDocs),
+  ...withPrefix('/github', githubWebhookRouteDocs),
+  ...withPrefix('/ui', uiRouteDocs),
+  ...serviceRouteDocs,
+  ...docsRouteDocs,
+];
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(errorResponse);
+  app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+
+  // Update checks count themselves (update/routes.ts), since under `npm start` most never reach Hono.
+  const perAddress = publicRateLimit(deps.rateLimits);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
+  // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
+  app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
+  for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
+
+  app.route('/', serviceRoutes(deps));
+  app.route('/', updateRoutes(deps));
+  app.route('/', manifestRoutes(deps));
+  app.route('/download', downloadRoutes(deps));
+  app.route('/admin', adminRoutes(deps));
+  app.route('/ci', ciRoutes(deps));
+  app.route('/github', githubWebhookRoutes(deps));
+  app.route('/ui', uiRoutes(deps));
+  app.route('/', docsRoutes(allRouteDocs));
+  return app;
+}

@@ -1,0 +1,28 @@
+/**
+ * @module admin/audit
+ * Every mutation of the control plane writes one row here, inside the same transaction as the change.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../../db/schema.ts';
+import type { Principal } from '../auth/authenticate.ts';
+
+export interface AuditEntry {
+  action: string;
+  appId: string | null;
+  /** What was acted on, e.g. `release:<id>` or `artifact:<id>`. */
+  target?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+export async function audit(db: Kysely<Database> | Transaction<Database>, principal: Principal | 'system', entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      actor: principal === 'system' ? 'system' : principal.actor,
+      action: entry.action,
+      app_id: entry.appId,
+      target: entry.target ?? null,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+    })
+    .execute();
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { serve, type ServerType } from '@hono/node-server';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
+import type { CiUploadResponse } from '../protocol/ci.ts';
+import { type CiHarness, createCiHarness, declare, insertApp, releasesPath, runLeg, signedArtifact } from './testing.ts';
+
+const MIB = 1024 * 1024;
+
+/** The filesystem upload target over real HTTP: what `npm start` offers CI when there is no bucket. */
+describe('CI uploads with filesystem storage, over HTTP', () => {
+  let server: ServerType;
+  let h: CiHarness;
+  let dir: string;
+  let key: KeyPair;
+  let url: string;
+
+  beforeAll(async () => {
+    let app: CiHarness['app'] | undefined;
+    server = serve({ fetch: (request) => app!.fetch(request), port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    h = await createCiHarness({ env: { PUBLIC_URL: url } });
+    app = h.app;
+    dir = await mkdtemp(join(tmpdir(), 'ci-fs-http-'));
+    key = await generateKeyPair(dir);
+    await insertApp(h, 'local-app', key.publicKey);
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await h.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs a leg with the PUT sent to this server by fetch, then serves the update', async () => {
+    const file = await signedArtifact(dir, key, 'local_1.0.0_amd64.AppImage', randomBytes(64 * 1024), '1.0.0');
+    const leg = await runLeg(h, h.ctx.adminAuth, 'local-app', '1.0.0', 'linux-x86_64', file);
+    expect(leg.statuses).toEqual([201, 201, 200, 200]);
+    expect((await h.call('POST', `${releasesPath('local-app', '1.0.0')}/publish`)).status).toBe(200);
+    const check = await fetch(`${url}/update/local-app/linux/x86_64/0.1.0`);
+    const manifest = (await check.json()) as { url: string };
+    expect(manifest.url).toBe(`${url}/download/local-app/1.0.0/local_1.0.0_amd64.AppImage`);
+    expect(Buffer.from(await (await fetch(manifest.url)).arrayBuffer())).toEqual(Buffer.from(file.bytes));
+  });
+
+  it('streams the body into storage as it arrives, without waiting for the end', async () => {
+    const file = await signedArtifact(dir, key, 'local_1.1.0_amd64.deb', randomBytes(4 * MIB), '1.1.0');
+    expect((await h.call('POST', releasesPath('local-app'), { body: { version: '1.1.0' } })).status).toBe(201);
+    const requested = await h.call<CiUploadResponse>('POST', `${releasesPath('local-app', '1.1.0')}/uploads`, { body: declare('linux-x86_64', file) });
+    const target = requested.body.target as { url: string };
+    expect(target.url.startsWith(`${url}/ci/uploads/`)).toBe(true);
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(file.bytes.slice(0, 2 * MIB));
+        await gate; // the second half waits until the first is seen on disk
+        controller.enqueue(file.bytes.slice(2 * MIB));
+        controller.close();
+      },
+    });
+    const put = fetch(target.url, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+
+    const folder = join(h.ctx.dataDir, 'objects', 'local-app', 'releases', '1.1.0', 'uploads', requested.body.upload_id);
+    const partial = async () => {
+      const names = await readdir(folder).catch(() => [] as string[]);
+      const temporary = names.find((name) => name.startsWith('.upload-'));
+      return temporary ? (await stat(join(folder, temporary))).size : 0;
+    };
+    const deadline = Date.now() + 10_000;
+    let seen = 0;
+    while ((seen = await partial()) < MIB && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toBeGreaterThanOrEqual(MIB);
+    release();
+
+    const res = await put;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+    const done = await h.call('POST', `${releasesPath('local-app', '1.1.0')}/uploads/${requested.body.upload_id}/complete`);
+    expect(done).toMatchObject({ status: 200, body: { bundle: 'deb', state: 'ready', size: 4 * MIB } });
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * @module config
+ * Every setting the control plane reads, validated once. Nothing else reads `process.env`.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseSecretsKey } from './github/secrets.ts';
+import { parseTrustedProxies } from './rate-limit/client-ip.ts';
+import type { RateLimitSettings } from './rate-limit/limits.ts';
+import type { UpdateCacheSettings } from './update/snapshot.ts';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const urlText = (name: string) =>
+  optionalText.refine((value) => value === undefined || URL.canParse(value), { message: `${name} must be an absolute URL` });
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    DATA_DIR: z.string().trim().min(1).default('./.data'),
+    DATABASE_URL: urlText('DATABASE_URL'),
+    PUBLIC_URL: urlText('PUBLIC_URL'),
+    ADMIN_TOKEN: optionalText.refine((value) => value === undefined || value.length >= 24, {
+      message: 'ADMIN_TOKEN must be at least 24 characters',
+    }),
+    STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
+    S3_ENDPOINT: urlText('S3_ENDPOINT'),
+    S3_REGION: z.string().trim().min(1).default('auto'),
+    S3_BUCKET: optionalText,
+    S3_ACCESS_KEY_ID: optionalText,
+    S3_SECRET_ACCESS_KEY: optionalText,
+    S3_PUBLIC_BASE_URL: urlText('S3_PUBLIC_BASE_URL'),
+    S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+    /** How long an instance serves an app's releases from memory before it looks again. */
+    UPDATE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
+    /** Cache-Control of update answers: `max-age`, and for shared caches (a CDN) `s-maxage` and `stale-while-revalidate`. */
+    UPDATE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    UPDATE_S_MAXAGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    UPDATE_STALE_WHILE_REVALIDATE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    /** `off` turns every rate limit off (api/_src/rate-limit/limits.ts). */
+    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    /** Where failed-authentication counts live: this process (`memory`) or the database, shared by every instance. */
+    RATE_LIMIT_STORE: z.enum(['memory', 'database']).default('memory'),
+    RATE_LIMIT_UPDATES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+    RATE_LIMIT_PUBLIC_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    /** Proxies whose forwarded-for headers name the client (api/_src/rate-limit/client-ip.ts); unset: the socket's peer. */
+    TRUSTED_PROXIES: optionalText.superRefine((value, ctx) => {
+      try {
+        parseTrustedProxies(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${(error as Error).message}; expected a comma-separated list of vercel, cloudflare, loopback, IP addresses and CIDR ranges` });
+      }
+    }),
+    /** GitHub's REST API (GitHub Enterprise Server: https://<host>/api/v3); tests point it at a local fake. */
+    GITHUB_API_URL: urlText('GITHUB_API_URL'),
+    /** How often a GitHub-sourced app's releases are looked at (one conditional request per app per interval). */
+    GITHUB_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+    /** How long one GitHub request may take. */
+    GITHUB_TIMEOUT_SECONDS: z.coerce.number().min(0.05).max(120).default(10),
+    /** 32 random bytes, base64: seals the tokens of private repositories (api/_src/github/secrets.ts). */
+    SECRETS_KEY: optionalText.superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseSecretsKey(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+    /** Test-only: route the Neon driver's WebSocket through a local proxy to a plain PostgreSQL. */
+    NEON_WS_PROXY: optionalText,
+    /** The one issuer whose GitHub Actions OIDC tokens `POST /ci/token` accepts; see `checkOidcIssuer`. */
+    OIDC_ISSUER: optionalText.superRefine((value, ctx) => {
+      const problem = value === undefined ? null : checkOidcIssuer(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    /** Webhooks may target private/loopback addresses (and http:// on loopback); see api/_src/webhooks/targets.ts. */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.stringbool().default(false),
+    /** Seconds to wait before each retry of a failed delivery (±20% jitter); attempts = retries + 1. */
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .trim()
+      .default('15,60,240,960')
+      .refine((value) => /^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?){0,18}$/.test(value), {
+        message: 'WEBHOOK_RETRY_SCHEDULE must be up to 19 comma-separated numbers of seconds, e.g. 15,60,240,960',
+      }),
+    /** How long one delivery attempt may take, connect to status line. */
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.05).max(30).default(5),
+    /** Failed attempts in a row after which an endpoint's circuit opens (deliveries recorded, not sent). */
+    WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(15),
+    /** The `aud` our tokens must carry; unset turns trusted publishing off. See `checkOidcAudience`. */
+    OIDC_AUDIENCE: optionalText.superRefine((value, ctx) => {
+      const problem = value === undefined ? null : checkOidcAudience(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  });
+
+/** GitHub.com's Actions issuer: no trailing slash (a slash makes it another issuer, see oidc-actions.md §A1). */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+
+const GITHUB_ISSUER_WITH_SLUG = /^https:\/\/token\.actions\.githubusercontent\.com\/[A-Za-z0-9-]{1,100}$/;
+const GHE_COM_ISSUER = /^https:\/\/token\.actions\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.ghe\.com$/;
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const LOOPBACK_ISSUER = /^http:\/\/(?:127\.0\.0\.1|\[::1\]):[0-9]{1,5}(?:\/[A-Za-z0-9._~-]+)*$/;
+
+/**
+ * Accepts exactly these issuer shapes and returns null, or says why not. Checked on the raw string with
+ * anchored patterns, never with `startsWith` or after URL normalisation (`/a/../b`), so
+ * `https://token.actions.githubusercontent.com.evil.com` and two-segment paths are refused:
+ * - `https://token.actions.githubusercontent.com` (the default)
+ * - that + `/<enterprise slug>`: one path segment of A-Z, a-z, 0-9 and `-` (GHEC `include_enterprise_slug`)
+ * - `https://token.actions.<subdomain>.ghe.com` (GHE.com data residency)
+ * - `https://<host>[:port]/_services/token` (GitHub Enterprise Server)
+ * - `http://127.0.0.1:<port>[/path]` or `http://[::1]:<port>[/path]`: plain HTTP on a loopback IP
+ *   literal only (tests run a local issuer there; `localhost` is refused because it goes through DNS).
+ */
+export function checkOidcIssuer(issuer: string): string | null {
+  if (issuer === GITHUB_ACTIONS_ISSUER || GITHUB_ISSUER_WITH_SLUG.test(issuer) || GHE_COM_ISSUER.test(issuer)) return null;
+  if (LOOPBACK_ISSUER.test(issuer)) return null;
+  const ghes = /^https:\/\/([^/:]+)(?::[0-9]{1,5})?\/_services\/token$/.exec(issuer);
+  if (ghes && HOST_NAME.test(ghes[1]!) && !/(^|\.)githubusercontent\.com$/.test(ghes[1]!)) return null;
+  return (
+    `OIDC_ISSUER must be ${GITHUB_ACTIONS_ISSUER} (no trailing slash), that followed by /<enterprise slug>, ` +
+    'https://token.actions.<subdomain>.ghe.com, https://<GHES host>/_services/token, or http://127.0.0.1:<port> for a local test issuer'
+  );
+}
+
+/**
+ * Audiences that other services ask GitHub for. Accepting one would let a token minted for that service be
+ * replayed here (oidc-actions.md §A2b.1); `https://github.com/<owner>` is what a workflow gets by default.
+ */
+const FOREIGN_AUDIENCES = [/^https:\/\/github\.com(\/|$)/i, /^sigstore$/i, /^sts\.amazonaws\.com(\.cn)?$/i, /^api:\/\/AzureADTokenExchange$/i, /^npm:/i, /^(test)?pypi$/i, /^crates\.io$/i];
+
+export function checkOidcAudience(audience: string): string | null {
+  if (audience.length > 200 || /[\s\u0000-\u001f]/.test(audience)) {
+    return 'OIDC_AUDIENCE must be at most 200 characters with no whitespace, e.g. tauri-release:updates.example.com';
+  }
+  if (FOREIGN_AUDIENCES.some((pattern) => pattern.test(audience))) {
+    return 'OIDC_AUDIENCE must name this service alone (e.g. tauri-release:updates.example.com), not an audience other services or GitHub\'s default use';
+  }
+  return null;
+}
+
+const S3_REQUIRED = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+
+export interface S3Config {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  publicBaseUrl: string | undefined;
+  forcePathStyle: boolean;
+}
+
+export interface Config {
+  port: number;
+  dataDir: string;
+  /** Unset: the embedded PGlite database under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** The URL clients reach this server at; download URLs in manifests are built from it. */
+  publicUrl: string;
+  adminToken: string | undefined;
+  storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
+  updateCacheTtlMs: number;
+  /** Cache-Control of update answers (update/snapshot.ts `updateCacheControl`). */
+  updateCaching: UpdateCacheSettings;
+  rateLimits: RateLimitSettings;
+  neonWsProxy: string | undefined;
+  /** Webhook delivery policy (api/_src/webhooks/). */
+  webhooks: WebhookSettings;
+  /** GitHub Actions OIDC ("trusted publishing", `POST /ci/token`); off while `audience` is unset. */
+  oidc: { issuer: string; audience: string | undefined };
+  /** GitHub Releases as an app's source (api/_src/github/). `secretsKey` unset: `npm start` makes one under DATA_DIR. */
+  github: { apiUrl: string; syncIntervalMs: number; timeoutMs: number; secretsKey: Buffer | undefined };
+}
+
+export interface WebhookSettings {
+  allowPrivateTargets: boolean;
+  /** Delay before retry n (n = 1…); one attempt more than there are delays. */
+  retryDelaysMs: number[];
+  timeoutMs: number;
+  circuitThreshold: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the configuration; throws a `ConfigError` listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  const problems = (parsed.error?.issues ?? []).map((issue) => {
+    const name = issue.path.join('.') || 'configuration';
+    return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+  });
+  // Checked on the raw values so these are reported together with any other problem.
+  if (env.STORAGE_DRIVER?.trim() === 's3') {
+    for (const name of S3_REQUIRED) {
+      if (!env[name]?.trim()) problems.push(`${name} is required when STORAGE_DRIVER=s3`);
+    }
+  }
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const storage: Config['storage'] =
+    e.STORAGE_DRIVER === 's3'
+      ? {
+          driver: 's3',
+          endpoint: e.S3_ENDPOINT!,
+          region: e.S3_REGION,
+          bucket: e.S3_BUCKET!,
+          accessKeyId: e.S3_ACCESS_KEY_ID!,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+          publicBaseUrl: e.S3_PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        }
+      : { driver: 'fs' };
+  return Object.freeze({
+    port: e.PORT,
+    dataDir: resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    publicUrl,
+    adminToken: e.ADMIN_TOKEN,
+    storage,
+    updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
+    updateCaching: {
+      maxAgeSeconds: e.UPDATE_MAX_AGE_SECONDS,
+      sMaxAgeSeconds: e.UPDATE_S_MAXAGE_SECONDS,
+      staleWhileRevalidateSeconds: e.UPDATE_STALE_WHILE_REVALIDATE_SECONDS,
+    },
+    rateLimits: {
+      enabled: e.RATE_LIMITS === 'on',
+      store: e.RATE_LIMIT_STORE,
+      updatesPerMinute: e.RATE_LIMIT_UPDATES_PER_MINUTE,
+      publicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MINUTE,
+      authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
+    },
+    neonWsProxy: e.NEON_WS_PROXY,
+    oidc: { issuer: e.OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER, audience: e.OIDC_AUDIENCE },
+    github: {
+      apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+      syncIntervalMs: e.GITHUB_SYNC_INTERVAL_SECONDS * 1000,
+      timeoutMs: Math.round(e.GITHUB_TIMEOUT_SECONDS * 1000),
+      secretsKey: e.SECRETS_KEY === undefined ? undefined : parseSecretsKey(e.SECRETS_KEY),
+    },
+    webhooks: {
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      retryDelaysMs: e.WEBHOOK_RETRY_SCHEDULE.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),
+      timeoutMs: Math.round(e.WEBHOOK_TIMEOUT_SECONDS * 1000),
+      circuitThreshold: e.WEBHOOK_CIRCUIT_FAILURES,
+    },
+  });
+}

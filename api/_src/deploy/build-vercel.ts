@@ -1,0 +1,37 @@
+/**
+ * `npm run build:vercel` (Vercel's build command, see vercel.json): bundles the control plane into one
+ * Node.js function with ncc and writes it in the Build Output API layout (.vercel/output). One bundled
+ * function instead of Vercel's per-file `api/` functions: every module under api/ is part of one app,
+ * and a single bundle starts faster than an unbundled tree.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../../..');
+const output = join(root, '.vercel', 'output');
+const functionDir = join(output, 'functions', 'index.func');
+
+rmSync(output, { recursive: true, force: true });
+mkdirSync(functionDir, { recursive: true });
+try {
+  execFileSync(process.execPath, [join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'), 'build',
+    join(root, 'api/_src/deploy/vercel-function.ts'), '-o', functionDir, '--minify', '--target', 'es2023', '--quiet'],
+  { stdio: 'inherit', cwd: root });
+} catch {
+  console.error('build:vercel: bundling the function failed; see the compiler output above.');
+  process.exit(1);
+}
+
+writeFileSync(join(functionDir, '.vc-config.json'), JSON.stringify({
+  runtime: 'nodejs24.x',
+  handler: 'index.js',
+  launcherType: 'Nodejs',
+  shouldAddHelpers: false,
+  supportsResponseStreaming: true,
+}, null, 2));
+writeFileSync(join(output, 'config.json'), JSON.stringify({
+  version: 3,
+  routes: [{ src: '/(.*)', dest: '/index' }],
+}, null, 2));
+console.log(`Vercel build output written to ${output}`);

@@ -1,0 +1,149 @@
+/**
+ * @module download/routes
+ * `GET|HEAD /download/{app}/{version}/{file}`: the bytes of an artifact of a published release.
+ * The file is looked up in the release cache's snapshot, never built into a storage path from the
+ * URL, so drafts, archived releases and traversal attempts all end in 404 without a query.
+ *
+ * - S3 with a public base URL: 302 to it. S3 without: 302 to a short-lived presigned GET.
+ * - Filesystem: the bytes, with ETag, `Accept-Ranges`, single-range 206/416 and 304. Keys are
+ *   versioned, so a file never changes under its URL and may be cached for a year.
+ * - Synced from GitHub Releases (api/_src/github/): a public asset is a 302 to its `browser_download_url`; a private
+ *   one is fetched from the asset API with the app's token in `Authorization` (never in a URL), and GitHub's
+ *   redirect to a short-lived signed URL is passed on uncached (or its bytes streamed, if it sends them).
+ */
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, errorResponse, notFound, storageCall } from '../http/errors.ts';
+import { GithubError } from '../github/client.ts';
+import type { GithubSources } from '../github/sources.ts';
+import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
+import { etagMatches } from '../update/routes.ts';
+import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A presigned URL lives this long; the redirect to it is cached for a third of that. */
+const PRESIGN_SECONDS = 900;
+const REDIRECT_CACHE = `public, max-age=${PRESIGN_SECONDS / 3}`;
+
+/** A single `bytes=` range against `size`; 'unsatisfiable' for 416; null to ignore the header (RFC 9110 §14.2). */
+export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | null {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null; // other units, several ranges, or junk: serve the whole file
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== '' && Number(last) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
+}
+
+function contentDisposition(fileName: string): string {
+  if (/^[\w .+()@~-]+$/.test(fileName)) return `attachment; filename="${fileName}"`;
+  const ascii = fileName.replace(/[^\w.+()@~-]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+async function redirect(storage: Storage, artifact: SnapshotArtifact): Promise<Response | null> {
+  const direct = storage.publicUrl(artifact.storageKey);
+  const location = direct ?? (await storageCall(() => storage.presignGet(artifact.storageKey, PRESIGN_SECONDS)));
+  if (location === null) return null;
+  return new Response(null, { status: 302, headers: { location, 'cache-control': direct ? IMMUTABLE : REDIRECT_CACHE } });
+}
+
+async function githubAsset(c: Context, github: GithubSources, appId: string, artifact: SnapshotArtifact & { githubAssetId: number }): Promise<Response> {
+  if (artifact.externalUrl !== null) return new Response(null, { status: 302, headers: { location: artifact.externalUrl, 'cache-control': IMMUTABLE } });
+  let opened;
+  try {
+    opened = await github.openPrivateAsset(appId, { id: artifact.githubAssetId, name: artifact.fileName });
+  } catch (error) {
+    if (error instanceof GithubError) throw new ApiError(503, 'unavailable', `GitHub did not give out ${artifact.fileName}: ${error.message}`);
+    throw error;
+  }
+  if ('redirect' in opened) return new Response(null, { status: 302, headers: { location: opened.redirect, 'cache-control': 'no-store' } });
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-disposition': contentDisposition(artifact.fileName),
+    'cache-control': 'private, no-store',
+  };
+  if (opened.size !== null) headers['content-length'] = String(opened.size);
+  if (c.req.method === 'HEAD') {
+    await opened.body.cancel().catch(() => {});
+    return new Response(null, { status: 200, headers });
+  }
+  return new Response(opened.body, { status: 200, headers });
+}
+
+async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifact): Promise<Response> {
+  const missing = () => notFound(`${artifact.fileName} is missing from storage`);
+  const info: ObjectInfo | null = await storageCall(() => storage.head(artifact.storageKey));
+  if (!info) throw missing();
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-disposition': contentDisposition(artifact.fileName),
+    'accept-ranges': 'bytes',
+    'cache-control': IMMUTABLE,
+    etag: info.etag,
+    'last-modified': info.lastModified.toUTCString(),
+  };
+  if (etagMatches(c.req.header('if-none-match'), info.etag)) {
+    return new Response(null, { status: 304, headers: { etag: info.etag, 'cache-control': IMMUTABLE } });
+  }
+  const rangeHeader = c.req.header('range');
+  const ifRange = c.req.header('if-range');
+  // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all.
+  const range = rangeHeader && (!ifRange || ifRange === info.etag) ? parseRange(rangeHeader, info.size) : null;
+  if (range === 'unsatisfiable') {
+    const response = errorResponse(new ApiError(416, 'invalid_request', `range ${rangeHeader} is outside the ${info.size} bytes of ${artifact.fileName}`), c);
+    response.headers.set('content-range', `bytes */${info.size}`);
+    return response;
+  }
+  const status = range ? 206 : 200;
+  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+  headers['content-length'] = String(range ? range.end - range.start + 1 : info.size);
+  if (c.req.method === 'HEAD') return new Response(null, { status, headers });
+  const object = await storageCall(() => storage.get(artifact.storageKey, range ?? undefined));
+  if (!object) throw missing();
+  return new Response(object.body, { status, headers });
+}
+
+/**
+ * Counted as a download: a GET that is not a revalidation (If-None-Match) and not the continuation of
+ * a partial one (a Range that does not start at byte 0). HEAD only asks about the file.
+ */
+export function isNewDownload(c: Context): boolean {
+  if (c.req.method !== 'GET' || c.req.header('if-none-match')) return false;
+  const range = c.req.header('range');
+  return range === undefined || /^\s*bytes=0-/.test(range);
+}
+
+export function downloadRoutes(deps: AppDeps): Hono {
+  const { releaseCache, storage } = deps;
+  const app = new Hono();
+  // Hono answers HEAD with this GET handler and drops the body; `c.req.method` still says HEAD.
+  app.get('/:app/:version/:file', async (c) => {
+    try {
+      const slug = c.req.param('app');
+      const snapshot = await releaseCache.lookup(slug);
+      if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
+      const entry = snapshot.files.get(fileKey(c.req.param('version'), c.req.param('file')));
+      if (!entry) throw notFound(`no published file ${JSON.stringify(c.req.param('file'))} in ${slug} ${c.req.param('version')}`);
+      if (isNewDownload(c)) {
+        const { artifact, release } = entry;
+        deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
+      }
+      const { artifact } = entry;
+      if (artifact.githubAssetId !== null) return await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
+      return (await redirect(storage, artifact)) ?? (await serveFile(c, storage, artifact));
+    } catch (error) {
+      return errorResponse(error, c);
+    }
+  });
+  app.all('*', (c) => errorResponse(notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file}`), c));
+  return app;
+}

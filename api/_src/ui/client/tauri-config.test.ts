@@ -1,0 +1,125 @@
+/**
+ * The settings page's tauri.conf.json snippet: its exact JSON, and its URLs checked against a running control plane
+ * (filled in as the Tauri client fills them), so the dashboard never hands out an endpoint the server does not serve.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestContext, type TestContext } from '../../../../test/support/context.ts';
+import { insertApp, insertRelease } from '../../../../test/support/release-fixtures.ts';
+import { call } from '../../admin/testing.ts';
+import { updateUrl } from '../../ci/artifact-store.ts';
+import { manifestKey } from '../../manifest/writer.ts';
+import { tauriPublicKeyId } from '../../protocol/minisign-key.ts';
+import type { AppRow } from '../../../../db/schema.ts';
+import { dynamicUpdateUrl, MISSING_KEY_PLACEHOLDER, staticManifestUrl, tauriConfigSnippet } from './tauri-config.ts';
+
+const PUBLIC_KEY =
+  'dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6IDA2ODUxRjI1RDNDMzlFQUEKUldTcW5zUFRKUitGQm1RRmx3Y1hlYTY0UDlTRzhwdlZENWZjWSszRStZRzFZTHk5YldlMEllSUEK';
+
+describe('tauriConfigSnippet', () => {
+  it('is the documented tauri.conf.json fragment, dynamic endpoint first, static failover second', () => {
+    expect(tauriConfigSnippet({ publicUrl: 'https://updates.example.com/', slug: 'my-app', publicKey: PUBLIC_KEY })).toBe(
+      `{
+  "bundle": {
+    "createUpdaterArtifacts": true
+  },
+  "plugins": {
+    "updater": {
+      "pubkey": "${PUBLIC_KEY}",
+      "endpoints": [
+        "https://updates.example.com/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}",
+        "https://updates.example.com/my-app/latest.json"
+      ]
+    }
+  }
+}`,
+    );
+  });
+
+  it('for another channel, names it in both endpoints; with a public bucket, the failover file is read from there', () => {
+    const snippet = JSON.parse(
+      tauriConfigSnippet({ publicUrl: 'https://updates.example.com', slug: 'my-app', publicKey: null, channel: 'beta', storageBaseUrl: 'https://cdn.example.com/' }),
+    );
+    expect(snippet).toEqual({
+      bundle: { createUpdaterArtifacts: true },
+      plugins: {
+        updater: {
+          pubkey: MISSING_KEY_PLACEHOLDER,
+          endpoints: [
+            'https://updates.example.com/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}&channel=beta',
+            'https://cdn.example.com/my-app/channels/beta/latest.json',
+          ],
+        },
+      },
+    });
+  });
+
+  it('uses the same update URL the CI API hands out', () => {
+    expect(dynamicUpdateUrl('https://updates.example.com', 'my-app')).toBe(updateUrl('https://updates.example.com', { slug: 'my-app' } as AppRow));
+  });
+});
+
+describe('the snippet\'s URLs, requested from a control plane', () => {
+  let ctx: TestContext;
+  const SLUG = 'snippet-app';
+  const CDN = 'https://cdn.example.com';
+
+  /** What the Tauri client requests for an AppImage on x86_64 Linux at `current`. */
+  const filled = (url: string, current: string) =>
+    url
+      .replace('{{target}}', 'linux')
+      .replace('{{arch}}', 'x86_64')
+      .replace('{{current_version}}', current)
+      .replace('{{bundle_type}}', 'appimage');
+  const local = (url: string) => {
+    expect(url.startsWith(ctx.config.publicUrl)).toBe(true);
+    return url.slice(ctx.config.publicUrl.length);
+  };
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    const appId = await insertApp(ctx.database.db, SLUG, PUBLIC_KEY);
+    const keyId = tauriPublicKeyId(PUBLIC_KEY)!;
+    for (const [version, channel] of [['1.0.0', 'stable'], ['1.1.0-beta.1', 'beta']] as const) {
+      const { id } = await insertRelease(
+        ctx.database.db,
+        appId,
+        {
+          version,
+          channel,
+          status: 'draft',
+          pubDate: null,
+          artifacts: [{ platform: 'linux-x86_64', bundle: 'appimage', content: new TextEncoder().encode(version), verifiedKeyId: keyId }],
+        },
+        ctx.storage,
+      );
+      // Published through the API, so the static manifest writer stores the failover files as it does in production.
+      expect((await call(ctx, 'POST', `/admin/apps/${SLUG}/releases/${id}/publish`)).status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
+
+  it.each([
+    ['stable', '1.0.0'],
+    ['beta', '1.1.0-beta.1'],
+  ])('channel %s: the update check offers %s and then answers 204; the API serves the static file', async (channel, version) => {
+    const endpoint = dynamicUpdateUrl(ctx.config.publicUrl, SLUG, channel);
+    const offer = await ctx.app.request(local(filled(endpoint, '0.9.0')));
+    expect(offer.status).toBe(200);
+    expect(((await offer.json()) as { version: string }).version).toBe(version);
+    expect((await ctx.app.request(local(filled(endpoint, version)))).status).toBe(204);
+
+    const file = await ctx.app.request(local(staticManifestUrl(ctx.config.publicUrl, SLUG, channel)));
+    expect(file.status).toBe(200);
+    expect(((await file.json()) as { version: string }).version).toBe(version);
+  });
+
+  it.each(['stable', 'beta'])('channel %s: the bucket URL names the file the manifest writer stored', async (channel) => {
+    const url = staticManifestUrl(ctx.config.publicUrl, SLUG, channel, CDN);
+    const key = url.slice(`${CDN}/`.length);
+    expect(key).toBe(manifestKey(SLUG, channel));
+    const stored = await ctx.storage.get(key);
+    expect(stored).not.toBeNull();
+  });
+});

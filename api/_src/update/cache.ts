@@ -1,0 +1,275 @@
+/**
+ * @module update/cache
+ * Per app slug, a snapshot of the app and its published releases, held in memory so that an update
+ * check in steady state runs no query.
+ *
+ * - One query per load (app ⟕ published releases ⟕ ready, verified artifacts, with the app's channel
+ *   configuration, the channels ever published on and the yanked versions as JSON subqueries); concurrent
+ *   misses share it.
+ * - Fresh for `config.updateCacheTtlMs`; an unknown slug is remembered as absent for at most
+ *   `ABSENT_TTL_MS`, so a flood of checks for a wrong slug does not reach the database.
+ * - `invalidate(appId)` (called by the admin API after every mutation) drops the app at once on this
+ *   instance, and every "absent" entry too, since a new app's slug may be among them. Other
+ *   instances see the change after the TTL.
+ * - A load that fails is never stored; connection failures become `UnavailableError` (503), and so does a
+ *   load still unanswered after `LOAD_TIMEOUT_MS`: the Tauri client has no timeout of its own, so a database
+ *   that stops answering (a network partition) must not hold checks, or clients never try their next endpoint.
+ */
+import { type Kysely, sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { Database } from '../../../db/schema.ts';
+import type { Config } from '../config.ts';
+import { isConnectionError, UnavailableError } from '../http/errors.ts';
+import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
+import type { Storage } from '../storage/storage.ts';
+import { type AppSnapshot, buildSnapshot, type ReleaseInput, type UpdateCacheControl, updateCacheControl } from './snapshot.ts';
+
+export const ABSENT_TTL_MS = 5_000;
+/** How long a snapshot load may take before the check answers 503. */
+export const LOAD_TIMEOUT_MS = 1_500;
+/** Bounds memory when clients ask for many different slugs. */
+export const MAX_ENTRIES = 10_000;
+/**
+ * A snapshot is reloaded in the background this long before it expires (at most a fifth of the TTL), on the
+ * first check that sees it then; checks keep being answered from it meanwhile, so under steady traffic no
+ * check waits for a load. It still never outlives its TTL: a refresh that fails leaves it to expire.
+ */
+export const REFRESH_AHEAD_MS = 1_000;
+
+interface Entry {
+  /** null: no app has this slug. */
+  snapshot: AppSnapshot | null;
+  expiresAt: number;
+  /** When a check should start a background reload (once per entry); `expiresAt` for absent apps. */
+  refreshAt: number;
+}
+
+export interface ReleaseCacheOptions {
+  /** Milliseconds clock; tests pass their own. */
+  now?: () => number;
+  /** Default `LOAD_TIMEOUT_MS`. */
+  loadTimeoutMs?: number;
+}
+
+/** `work`, or `UnavailableError` once `ms` pass; the query itself runs on and its late outcome is dropped. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError('the database', new Error(`no answer within ${ms} ms`))), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export class ReleaseCache {
+  readonly db: Kysely<Database>;
+  readonly storage: Storage;
+  readonly config: Readonly<Config>;
+  readonly #now: () => number;
+  readonly #loadTimeoutMs: number;
+  readonly #cacheControl: UpdateCacheControl;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inflight = new Map<string, Promise<AppSnapshot | null>>();
+  /** Bumped by `invalidate`: a load that began before it must not store what it read. */
+  #epoch = 0;
+  #loads = 0;
+
+  constructor(db: Kysely<Database>, storage: Storage, config: Readonly<Config>, options: ReleaseCacheOptions = {}) {
+    this.db = db;
+    this.storage = storage;
+    this.config = config;
+    this.#now = options.now ?? Date.now;
+    this.#loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
+    this.#cacheControl = updateCacheControl(config.updateCaching);
+  }
+
+  /** How many times this cache has queried the database. */
+  get loads(): number {
+    return this.#loads;
+  }
+
+  /** The fresh cached answer for `slug` (null: no such app), or undefined when it must be loaded. */
+  peek(slug: string): AppSnapshot | null | undefined {
+    const entry = this.#entries.get(slug);
+    if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (entry.expiresAt <= now) return undefined;
+    if (entry.refreshAt <= now) {
+      entry.refreshAt = entry.expiresAt; // one attempt: a failing database is not asked again on every check
+      if (!this.#inflight.has(slug)) this.#startLoad(slug).catch(() => {});
+    }
+    return entry.snapshot;
+  }
+
+  /** Synchronous when the answer is cached, so the hot path does not wait a tick for nothing. */
+  lookup(slug: string): AppSnapshot | null | Promise<AppSnapshot | null> {
+    const cached = this.peek(slug);
+    return cached !== undefined ? cached : this.get(slug);
+  }
+
+  /** The snapshot for `slug`, or null when there is no such app. */
+  get(slug: string): Promise<AppSnapshot | null> {
+    const cached = this.peek(slug);
+    if (cached !== undefined) return Promise.resolve(cached);
+    // Not a slug any app can have: answer without asking the database or remembering it.
+    if (!APP_SLUG_PATTERN.test(slug)) return Promise.resolve(null);
+    const pending = this.#inflight.get(slug);
+    if (pending) return pending;
+    return this.#startLoad(slug);
+  }
+
+  #startLoad(slug: string): Promise<AppSnapshot | null> {
+    const epoch = this.#epoch;
+    const load: Promise<AppSnapshot | null> = this.#load(slug)
+      .then((snapshot) => {
+        if (epoch === this.#epoch) this.#store(slug, snapshot);
+        return snapshot;
+      })
+      .finally(() => {
+        if (this.#inflight.get(slug) === load) this.#inflight.delete(slug);
+      });
+    this.#inflight.set(slug, load);
+    return load;
+  }
+
+  /** Drops what this instance holds for the app, so its next update check reads the database. */
+  invalidate(appId: string): void {
+    this.#epoch++;
+    this.#inflight.clear();
+    for (const [slug, entry] of this.#entries) {
+      if (entry.snapshot === null || entry.snapshot.app.id === appId) this.#entries.delete(slug);
+    }
+  }
+
+  #store(slug: string, snapshot: AppSnapshot | null): void {
+    const ttl = snapshot ? this.config.updateCacheTtlMs : Math.min(this.config.updateCacheTtlMs, ABSENT_TTL_MS);
+    if (ttl <= 0) return;
+    const now = this.#now();
+    this.#entries.delete(slug); // re-insert at the end, so Map order is oldest first
+    if (this.#entries.size >= MAX_ENTRIES) {
+      for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+      if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    const expiresAt = now + ttl;
+    this.#entries.set(slug, { snapshot, expiresAt, refreshAt: snapshot ? expiresAt - Math.min(REFRESH_AHEAD_MS, ttl / 5) : expiresAt });
+  }
+
+  async #load(slug: string): Promise<AppSnapshot | null> {
+    this.#loads++;
+    let rows;
+    try {
+      const query = this.db
+        .selectFrom('apps')
+        .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', 'published'))
+        // Only bytes that were checked against their size, sha256 and signature are ever offered.
+        .leftJoin('artifacts', (join) =>
+          join.onRef('artifacts.release_id', '=', 'releases.id').on('artifacts.state', '=', 'ready').on('artifacts.verified_key_id', 'is not', null),
+        )
+        .select([
+          'apps.id as app_id',
+          'apps.slug',
+          'apps.public_key',
+          'releases.id as release_id',
+          'releases.version',
+          'releases.notes',
+          'releases.channel',
+          'releases.rollout_percent',
+          'releases.pub_date',
+          'releases.created_at',
+          'artifacts.id as artifact_id',
+          'artifacts.platform',
+          'artifacts.bundle',
+          'artifacts.signature',
+          'artifacts.storage_key',
+          'artifacts.file_name',
+          'artifacts.size',
+          'artifacts.sha256',
+          'artifacts.is_default',
+          'artifacts.github_asset_id',
+          'artifacts.external_url',
+          'releases.rollout_seed',
+          'releases.critical',
+          'releases.min_supported_version',
+          // Release policy, per app: the same on every row, small, and part of the same snapshot read.
+          (eb) =>
+            jsonArrayFrom(
+              eb.selectFrom('release_channels as ch').select(['ch.name', 'ch.follows']).whereRef('ch.app_id', '=', 'apps.id').orderBy('ch.name'),
+            ).as('channel_config'),
+          (eb) =>
+            eb
+              .selectFrom('releases as seen')
+              .select(sql<string[] | null>`json_agg(distinct seen.channel)`.as('channels'))
+              .whereRef('seen.app_id', '=', 'apps.id')
+              .where('seen.pub_date', 'is not', null)
+              .as('published_channels'),
+          (eb) =>
+            jsonArrayFrom(
+              eb
+                .selectFrom('releases as y')
+                .select(['y.version', 'y.replacement_release_id'])
+                .whereRef('y.app_id', '=', 'apps.id')
+                .where('y.yanked_at', 'is not', null)
+                .where('y.status', '<>', 'published'),
+            ).as('yanked'),
+        ])
+        .where('apps.slug', '=', slug)
+        .execute();
+      rows = await withDeadline(query, this.#loadTimeoutMs);
+    } catch (error) {
+      if (isConnectionError(error)) throw new UnavailableError('the database', error);
+      throw error;
+    }
+    const first = rows[0];
+    if (!first) return null;
+    const releases = new Map<string, ReleaseInput>();
+    for (const row of rows) {
+      if (row.release_id === null) continue;
+      let release = releases.get(row.release_id);
+      if (!release) {
+        release = {
+          id: row.release_id,
+          version: row.version!,
+          notes: row.notes,
+          channel: row.channel!,
+          rollout_percent: row.rollout_percent!,
+          pub_date: row.pub_date,
+          created_at: row.created_at!,
+          artifacts: [],
+          rollout_seed: row.rollout_seed!,
+          critical: row.critical!,
+          min_supported_version: row.min_supported_version,
+        };
+        releases.set(row.release_id, release);
+      }
+      if (row.artifact_id === null) continue;
+      release.artifacts.push({
+        id: row.artifact_id,
+        platform: row.platform!,
+        bundle: row.bundle,
+        signature: row.signature!,
+        storage_key: row.storage_key!,
+        file_name: row.file_name!,
+        size: row.size!,
+        sha256: row.sha256!,
+        is_default: row.is_default!,
+        github_asset_id: row.github_asset_id,
+        external_url: row.external_url,
+      });
+    }
+    const { snapshot, skipped } = buildSnapshot(
+      {
+        id: first.app_id,
+        slug: first.slug,
+        public_key: first.public_key,
+        channels: first.channel_config,
+        published_channels: first.published_channels ?? [],
+        // Left-join nullability leaks into the subquery's types; both columns are set on these rows.
+        yanked: first.yanked.map((y) => ({ version: y.version!, replacement_release_id: y.replacement_release_id })),
+      },
+      [...releases.values()],
+      { publicUrl: (key) => this.storage.publicUrl(key), baseUrl: this.config.publicUrl, cacheControl: this.#cacheControl },
+    );
+    if (skipped.length) console.warn(`app ${slug}: not served: ${skipped.join('; ')}`);
+    return snapshot;
+  }
+}
