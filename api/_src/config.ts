@@ -99,7 +99,7 @@ const envSchema = z
     }),
   });
 
-/** GitHub.com's Actions issuer: no trailing slash (a slash makes it another issuer, see oidc-actions.md §A1). */
+/** GitHub.com's Actions issuer: no trailing slash (a slash makes it another issuer, see docs/reference/github-actions.md §A1). */
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 const GITHUB_ISSUER_WITH_SLUG = /^https:\/\/token\.actions\.githubusercontent\.com\/[A-Za-z0-9-]{1,100}$/;
@@ -131,7 +131,7 @@ export function checkOidcIssuer(issuer: string): string | null {
 
 /**
  * Audiences that other services ask GitHub for. Accepting one would let a token minted for that service be
- * replayed here (oidc-actions.md §A2b.1); `https://github.com/<owner>` is what a workflow gets by default.
+ * replayed here (docs/reference/github-actions.md §A2b.1); `https://github.com/<owner>` is what a workflow gets by default.
  */
 const FOREIGN_AUDIENCES = [/^https:\/\/github\.com(\/|$)/i, /^sigstore$/i, /^sts\.amazonaws\.com(\.cn)?$/i, /^api:\/\/AzureADTokenExchange$/i, /^npm:/i, /^(test)?pypi$/i, /^crates\.io$/i];
 

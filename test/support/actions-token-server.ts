@@ -1,7 +1,7 @@
 /**
  * @module actions-token-server
  * A stand-in for the GitHub Actions runner's OIDC token service, so a bundled action's `core.getIDToken()` works
- * offline (docs/oidc-actions.md §A3, §B7). `@actions/core` requests
+ * offline (docs/reference/github-actions.md §A3, §B7). `@actions/core` requests
  * `GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=<aud>` with `Authorization: Bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN>`
  * and reads `{"value": <jwt>}` (node_modules/@actions/core/lib/oidc-utils.js). Here each job gets its own request
  * token and URL (shaped like the runner's `…/jobs/<job>/idtoken?api-version=2.0`), and tokens are minted by the

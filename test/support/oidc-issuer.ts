@@ -1,5 +1,5 @@
 /**
- * A GitHub Actions OIDC issuer on 127.0.0.1 for tests (oidc-actions.md §A3): RSA keys, a discovery
+ * A GitHub Actions OIDC issuer on 127.0.0.1 for tests (docs/reference/github-actions.md §A3): RSA keys, a discovery
  * document and a JWKS over real HTTP, and tokens minted with jose carrying GitHub's claims.
  * The test can rotate keys, take the JWKS down (HTTP 500) or serve an empty keyset, and count requests.
  */
@@ -62,7 +62,7 @@ export async function startLocalIssuer(options: { audience?: string; path?: stri
     mode: 'up',
     requests: { discovery: 0, jwks: 0 },
     claims(overrides = {}) {
-      // Shaped like GitHub's: nbf = iat - 600, exp = iat + 300 (oidc-actions.md §A1 "Lifetimes").
+      // Shaped like GitHub's: nbf = iat - 600, exp = iat + 300 (docs/reference/github-actions.md §A1 "Lifetimes").
       const iat = nowSeconds();
       const base: Record<string, unknown> = {
         jti: randomUUID(),

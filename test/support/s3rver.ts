@@ -1,6 +1,6 @@
 /**
  * A real S3 server for tests: @20minutes/s3rver verifies SigV4 signatures, presigned expiry and signed
- * headers (docs/platform.md §6), on 127.0.0.1 with its files in a temporary folder.
+ * headers (docs/reference/platform.md §6), on 127.0.0.1 with its files in a temporary folder.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';

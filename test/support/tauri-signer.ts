@@ -1,7 +1,7 @@
 /**
  * The real signers, for signature tests and the verification benchmark: the Tauri CLI's
  * `tauri signer` (node_modules/.bin/tauri) and Debian's `minisign` (listed in .ci/apt-packages.txt).
- * Key and signature files are read back exactly as a user would paste them (docs/tauri-updater.md §3.2).
+ * Key and signature files are read back exactly as a user would paste them (docs/reference/tauri-updater.md §3.2).
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';

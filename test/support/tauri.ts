@@ -2,7 +2,7 @@
  * @module tauri
  * The Tauri side of an update, for end-to-end tests and benchmarks:
  * - the REAL signer (`tauri signer generate|sign` from @tauri-apps/cli), and
- * - a model of the tauri-plugin-updater v2 client, written from /work/shared/docs/tauri-updater.md §1
+ * - a model of the tauri-plugin-updater v2 client, written from docs/reference/tauri-updater.md §1
  *   (URL building §1.2, request §1.3, endpoint loop §1.4, JSON rules §1.5–1.6, comparator §1.7,
  *   download §1.8, signature and signed version §1.9), verifying with Debian `minisign` (§3.2, §4)
  *   so that nothing of ours judges our own signatures.

@@ -2,7 +2,7 @@
  * @module matrix
  * One release leg per platform: which runner builds it, for which Rust target, with which `tauri build` arguments,
  * and which updater platform keys (api/_src/protocol/platforms.ts) and bundles it yields. Runners and arguments follow
- * Tauri's own pipeline guide (docs/oidc-actions.md §B6): macOS cross-compiles both architectures on the (arm64)
+ * Tauri's own pipeline guide (docs/reference/github-actions.md §B6): macOS cross-compiles both architectures on the (arm64)
  * `macos-latest` image with `--target`; Linux builds on Ubuntu 22.04, whose older glibc keeps the AppImage and
  * .deb installable on more distributions, with GitHub's arm64 image for aarch64; Windows arm64 builds natively on
  * `windows-11-arm` (WiX 3.14, which Tauri uses, makes arm64 MSIs).

@@ -1,6 +1,6 @@
 /**
  * notarize-dmg's logic against the fake macOS tools: the exact command sequence, and each way notarization goes
- * wrong in CI (docs/signing.md §7): Invalid with exit code 0, "Record not found" right after Accepted, a wait that
+ * wrong in CI (docs/reference/signing.md §7): Invalid with exit code 0, "Record not found" right after Accepted, a wait that
  * runs out, network errors on upload and wait, refused credentials, an unavailable timestamp service.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';

@@ -1,5 +1,5 @@
 /**
- * notarize-dmg's main step, in the only safe order (docs/signing.md §3.3): sign the DMG with a timestamp → verify →
+ * notarize-dmg's main step, in the only safe order (docs/reference/signing.md §3.3): sign the DMG with a timestamp → verify →
  * submit (no wait) → wait, bounded → read the status (exit code 0 is not Accepted) → on Invalid/Rejected print the
  * developer log's issues → staple, retrying "Record not found" → `stapler validate` → `spctl`. Nothing signs after
  * the staple; a DMG that already has a ticket is only verified, never signed or submitted again.

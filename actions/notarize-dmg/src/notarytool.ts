@@ -1,6 +1,6 @@
 /**
  * `xcrun notarytool`: submit without waiting, wait with a bounded timeout, ask for the status, fetch the developer
- * log (docs/signing.md §3). The exit code is never taken as the verdict: `submit --wait`/`wait` exit 0 for Invalid
+ * log (docs/reference/signing.md §3). The exit code is never taken as the verdict: `submit --wait`/`wait` exit 0 for Invalid
  * too (electron/notarize#173), so every result is read from `--output-format json`.
  */
 import type { Secret } from '../../shared/src/secret.ts';

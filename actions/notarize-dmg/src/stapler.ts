@@ -1,7 +1,7 @@
 /**
  * `xcrun stapler` and `spctl`: staple the ticket to the DMG, retrying while Apple's CDN does not have it yet, then
  * prove it offline (`stapler validate`) and ask Gatekeeper (`spctl -t open --context context:primary-signature`, the
- * assessment for disk images). docs/signing.md §2.2, §3.2.
+ * assessment for disk images). docs/reference/signing.md §2.2, §3.2.
  */
 import type { Logger } from '../../shared/src/logger.ts';
 import { retry } from '../../shared/src/retry.ts';

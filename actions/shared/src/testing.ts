@@ -3,7 +3,7 @@
  * Test helpers for every action in this repo (imported only by `*.test.ts`, never bundled):
  *
  * - `memoryLogger()`: a `Logger` that keeps what it was given.
- * - `createJob()`: runs a bundled `dist/*.js` as a child process the way the runner does (docs/oidc-actions.md B7):
+ * - `createJob()`: runs a bundled `dist/*.js` as a child process the way the runner does (docs/reference/github-actions.md §B7):
  *   `INPUT_*` variables, fresh `GITHUB_OUTPUT`/`GITHUB_ENV`/`GITHUB_STATE`/`GITHUB_STEP_SUMMARY`/`GITHUB_PATH` files
  *   per step, `STATE_*` variables for a post step, and variables a step exported passed on to later steps of the same
  *   job. It returns the exit code, parsed outputs/env/state, the summary and the `::command::` lines.

@@ -1,6 +1,6 @@
 /**
  * Choosing the signing identity from what `security find-identity` lists. Signing by SHA-1 rather than by name avoids
- * codesign's "ambiguous (matches …)" when two certificates share a name (docs/signing.md §1.3, §7).
+ * codesign's "ambiguous (matches …)" when two certificates share a name (docs/reference/signing.md §1.3, §7).
  */
 import type { Identity } from './security.ts';
 

@@ -1,6 +1,6 @@
 /**
  * `security(1)`: the keychain commands sign-apple runs, one function each, over the shared Runner. Sequence and flags
- * are docs/signing.md §1.1/§1.3; failures become errors that say what to do, with the tool's output attached.
+ * are docs/reference/signing.md §1.1/§1.3; failures become errors that say what to do, with the tool's output attached.
  */
 import type { Runner, RunResult } from '../../shared/src/spawn.ts';
 import type { Secret } from '../../shared/src/secret.ts';

@@ -1,5 +1,5 @@
 /**
- * sign-apple's main step: a temporary keychain holding the .p12 (docs/signing.md §1.3), the identity resolved to a
+ * sign-apple's main step: a temporary keychain holding the .p12 (docs/reference/signing.md §1.3), the identity resolved to a
  * SHA-1, an optional App Store Connect key written to a private file, and the variables `tauri build` reads
  * (tauri-bundler `bundle/macos/sign.rs`: `keychain()` and `notarize_auth()`).
  *
@@ -153,7 +153,7 @@ async function preflight(identity: security.Identity, keychain: string | undefin
   ]);
   await rm(scratch, { force: true });
   if (result.code === 0) return;
-  let fix = 'See docs/signing.md §7 for the usual causes.';
+  let fix = 'See docs/reference/signing.md §7 for the usual causes.';
   if (/unable to build chain|errSecInternalComponent/.test(result.output)) {
     fix =
       'codesign cannot build the certificate chain or use the key. If the output says "unable to build chain", the ' +

@@ -164,7 +164,7 @@ export async function tauriSign(file: string, key: TauriKey): Promise<void> {
 
 /**
  * Debian's minisign, independent of our code and of Tauri's: verifies a Tauri `.sig` against `file`.
- * Tauri's key and signature files are base64 of minisign's text files (docs/tauri-updater.md §3.2).
+ * Tauri's key and signature files are base64 of minisign's text files (docs/reference/tauri-updater.md §3.2).
  */
 export async function minisignVerifies(file: string, sigFile: string, publicKeyFile: string, scratch: string): Promise<{ ok: boolean; output: string }> {
   const pub = join(scratch, `${randomBytes(4).toString('hex')}.pub`);

@@ -2,7 +2,7 @@
  * @module discover
  * Finds a leg's updater artifacts in the Tauri bundle folder(s): every file whose name is a Tauri updater bundle
  * (api/_src/protocol/artifact-names.ts) and has its `.sig` beside it, as `tauri build` leaves them with
- * `createUpdaterArtifacts` (docs/tauri-updater.md §2):
+ * `createUpdaterArtifacts` (docs/reference/tauri-updater.md §2):
  *
  *   macos/My App.app.tar.gz(.sig)           → app        appimage/my-app_1.2.3_amd64.AppImage(.sig) → appimage
  *   deb/my-app_1.2.3_amd64.deb(.sig)        → deb        rpm/my-app-1.2.3-1.x86_64.rpm(.sig)        → rpm

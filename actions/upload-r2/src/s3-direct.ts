@@ -5,7 +5,7 @@
  * register-release then registers them in one call, and the server verifies them there.
  *
  * `@aws-sdk/lib-storage` `Upload` streams the file in `partSize` parts, `queueSize` at a time, so memory is about
- * partSize × queueSize (16 MiB × 4 by default; docs/platform.md §5) whatever the file size; parts are equal but the
+ * partSize × queueSize (16 MiB × 4 by default; docs/reference/platform.md §5) whatever the file size; parts are equal but the
  * last, as R2 requires. Checksums are `WHEN_REQUIRED`, as on the server (the SDK's default CRC32 sends stream bodies
  * aws-chunked, which S3 look-alikes mishandle). Each request is retried by the SDK (with backoff), and a file whose
  * upload still failed on the network or a 5xx is sent again from the start (the key is the same, so that is safe).

@@ -219,7 +219,7 @@ describe('POST /ci/token', () => {
     });
   });
 
-  describe('each pitfall is refused for its own reason (oidc-actions.md §A2b)', () => {
+  describe('each pitfall is refused for its own reason (docs/reference/github-actions.md §A2b)', () => {
     const tokenCases: [string, Record<string, unknown>, string][] = [
       ['§1 a token for another audience', { aud: 'sts.amazonaws.com' }, 'audience'],
       ['§1 an audience list that includes ours', { aud: ['tauri-release:updates.test', 'sigstore'] }, 'audience'],

@@ -1,7 +1,7 @@
 /**
  * @module docs/public-routes
  * Docs for the routes installed apps and browsers call (no key). The answers are Tauri's protocol
- * (docs/tauri-updater.md §1.4–1.5), not the admin API's envelope: 200 with the dynamic manifest or 204
+ * (docs/reference/tauri-updater.md §1.4–1.5), not the admin API's envelope: 200 with the dynamic manifest or 204
  * when there is nothing to install. Owners of api/_src/update and api/_src/download: keep these in step.
  */
 import { z } from 'zod';

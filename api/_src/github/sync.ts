@@ -9,7 +9,7 @@
  *   artifacts whose assets changed, and archives releases gone from GitHub. Releases not synced from GitHub, and
  *   what an admin did to synced ones (archive, yank, rollout), are left alone.
  *
- * Rules (seed 000, the issue): drafts are skipped; a tag without the prefix is not ours; a version that is not
+ * Rules (README "Serving from GitHub Releases"; github.test.ts): drafts are skipped; a tag without the prefix is not ours; a version that is not
  * semver is skipped and reported; a GitHub pre-release (or a semver pre-release) goes to `beta` when the app has
  * that channel and is otherwise never served; a bundle without a verifying `.sig` is never served.
  */

@@ -1,5 +1,5 @@
 /**
- * The static manifest read the way the Tauri v2 client reads it (test/support/tauri.ts, docs/tauri-updater.md
+ * The static manifest read the way the Tauri v2 client reads it (test/support/tauri.ts, docs/reference/tauri-updater.md
  * §1.4–1.6): the whole file must parse, and each install looks up `{os}-{arch}-{bundle}` then `{os}-{arch}`.
  * The file is served over real HTTP, behind a dynamic endpoint that answers 503, so the client falls through to it.
  */

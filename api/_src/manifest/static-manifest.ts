@@ -7,7 +7,7 @@
  *   { "version", "notes", "pub_date",
  *     "platforms": { "{os}-{arch}": {url, signature}, "{os}-{arch}-{bundle}": {url, signature}, … } }
  *
- * Rules (docs/tauri-updater.md §1.4–1.6):
+ * Rules (docs/reference/tauri-updater.md §1.4–1.6):
  * - ONE version per file. It is the newest release a client of the channel without an install id would
  *   get: published, in the channel or one it follows (`snapshot.channels`), at 100% rollout, and never a
  *   pre-release filed under `stable`. A release still rolling out is not in the static file (a file cannot

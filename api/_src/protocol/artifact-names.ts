@@ -1,7 +1,7 @@
 /**
  * @module artifact-names
  * Which Tauri bundle an updater artifact is, read from its file name, as `tauri build` names them
- * (docs/tauri-updater.md §2): v2 signs the installers themselves (`.AppImage`, `.deb`, `.rpm`, `.msi`,
+ * (docs/reference/tauri-updater.md §2): v2 signs the installers themselves (`.AppImage`, `.deb`, `.rpm`, `.msi`,
  * `-setup.exe`) and macOS's `.app.tar.gz`; `createUpdaterArtifacts: "v1Compatible"` adds the archives
  * `.AppImage.tar.gz`, `.msi.zip` and `.nsis.zip`; the architecture from the arch token in the name. Shared by
  * the admin API, the dashboard, the GitHub actions and the GitHub Releases sync.

@@ -2,7 +2,7 @@
  * @module minisign-decode
  * Decodes a Tauri updater signature (the content of the `.sig` file: base64 of the 4-line minisign
  * signature text) and the app's public key into typed values, with one error type whose `code` is stable
- * and whose message names the fix. Decoding follows the Tauri client (docs/tauri-updater.md §1.9, §4):
+ * and whose message names the fix. Decoding follows the Tauri client (docs/reference/tauri-updater.md §1.9, §4):
  * STANDARD padded base64, UTF-8 text, Rust `str::lines()` (split on `\n`, a trailing `\r` dropped), four
  * lines of which the 2nd decodes to 74 bytes and the 4th to 64. The algorithm and the `trusted comment: `
  * prefix are checked later, by the verifier, in minisign-verify's order. Verification is in `minisign.ts`.

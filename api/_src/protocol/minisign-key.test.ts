@@ -33,7 +33,7 @@ describe('parseTauriPublicKey', () => {
   });
 
   it('reads the documented example key id (little-endian u64)', () => {
-    // docs/tauri-updater.md §3.1: this key line displays as 1000DB183B078E81.
+    // docs/reference/tauri-updater.md §3.1: this key line displays as 1000DB183B078E81.
     const key = b64('untrusted comment: minisign public key: 1000DB183B078E81\nRWSBjgc7GNsAEF1GlyVCxpwYcSU4XVkUIEmLJt2VUsIGDr9xV+Yl9YRp\n');
     expect(tauriPublicKeyId(key)).toBe('1000DB183B078E81');
   });

@@ -143,7 +143,7 @@ describe('real signatures are accepted as the Tauri client accepts them', () => 
     // rsign writes `{:X}` of the key id into the .pub comment, without zero padding.
     const printed = /minisign public key: ([0-9A-F]+)\n/.exec(Buffer.from(keyA.publicKey, 'base64').toString('utf8'))![1]!;
     expect(createSignatureVerifier(sig.tauriPlain, keyA.publicKey).keyId).toBe(printed.padStart(16, '0'));
-    // docs/tauri-updater.md §4: key id bytes 1f e8 b4 42 18 0f 62 e7 display as E7620F1842B4E81F.
+    // docs/reference/tauri-updater.md §4: key id bytes 1f e8 b4 42 18 0f 62 e7 display as E7620F1842B4E81F.
     expect(formatKeyId(Buffer.from('45641fe8b442180f62e7', 'hex'))).toBe('E7620F1842B4E81F');
   });
 });

@@ -2,7 +2,7 @@
  * @module minisign
  * Verifies a Tauri updater signature over a stream of bytes exactly as the Tauri client accepts it
  * (tauri-plugin-updater `verify_signature`, minisign-verify `PublicKey::verify(…, allow_legacy = true)`;
- * docs/tauri-updater.md §1.9, §4), so the server can refuse at ingest what every installed client
+ * docs/reference/tauri-updater.md §1.9, §4), so the server can refuse at ingest what every installed client
  * would refuse after downloading. Shared by the server and the GitHub actions: Node built-ins only.
  *
  * Checks, in minisign-verify's order: key id, `trusted comment: ` prefix, algorithm (before any byte is

@@ -5,7 +5,7 @@
  *
  * Checksums are `WHEN_REQUIRED`: the SDK's default CRC32 would sign an empty-body checksum into presigned
  * PUT URLs (so real uploads through them fail) and send stream bodies aws-chunked, which S3 look-alikes
- * store corrupted (docs/platform.md §5).
+ * store corrupted (docs/reference/platform.md §5).
  */
 import {
   AbortMultipartUploadCommand,

@@ -8,7 +8,7 @@
  * find an identity whose keychain is not in the search list, `stapler` finds no ticket for a submission that was not
  * Accepted, and signing a stapled file removes its ticket. `<dir>/scenario.json` says how to misbehave.
  *
- * Output texts follow docs/signing.md §1–§3 and §7 (find-identity listing, notarytool JSON, the stapler "Record not
+ * Output texts follow docs/reference/signing.md §1–§3 and §7 (find-identity listing, notarytool JSON, the stapler "Record not
  * found"/Error 65 text, spctl's `source=` lines). Two are not pinned to a real capture and the actions must not depend
  * on their wording: notarytool's network error and what `notarytool wait` prints when its --timeout runs out (the
  * action asks `notarytool info` for the status instead).

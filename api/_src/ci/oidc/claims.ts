@@ -152,7 +152,7 @@ export const REQUIRED_UNVERIFIABLE_CLAIMS = ['sha', 'run_id', 'run_attempt', 'jo
 
 /** Known and deliberately not checked. */
 export const UNCHECKED_CLAIMS = [
-  'sub', // never parsed: repositories can replace its template (oidc-actions.md §A2b.13)
+  'sub', // never parsed: repositories can replace its template (docs/reference/github-actions.md §A2b.13)
   'actor', // who started the run: recorded, not an authority
   'actor_id',
   'repository_owner', // a mutable name; `repository` covers it and `repository_owner_id` is pinned

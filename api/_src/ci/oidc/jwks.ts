@@ -4,7 +4,7 @@
  * → `jwks_uri` → `{keys}`. The URLs come from the configured issuer only, never from a token (`jku`,
  * `x5u` and `jwk` headers are ignored).
  *
- * Cache rules (pypi/warehouse `services.py`, oidc-actions.md §A2b.4):
+ * Cache rules (pypi/warehouse `services.py`, docs/reference/github-actions.md §A2b.4):
  * - keys are cached; an unknown `kid`, or a keyset older than `maxAgeMs`, triggers a refetch, at most one
  *   per `cooldownMs` (concurrent lookups share one fetch), so a stream of tokens with made-up `kid`s
  *   cannot turn into a stream of requests to the issuer;

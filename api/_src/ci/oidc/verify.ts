@@ -4,7 +4,7 @@
  * current, and carrying the claims the publisher checks need. Whether a trusted publisher accepts the
  * run is `claims.ts`; whether the token was used before is the replay store in `exchange.ts`.
  *
- * Order (pypi/warehouse `views.py`, oidc-actions.md §A2): header (`alg`, `kid`) and the unverified `iss`
+ * Order (pypi/warehouse `views.py`, docs/reference/github-actions.md §A2): header (`alg`, `kid`) and the unverified `iss`
  * are checked before any key lookup, so a token from another issuer, or with another algorithm, never
  * makes us fetch anything; then the signature and claims with every jose option written out.
  *
