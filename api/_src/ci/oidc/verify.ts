@@ -81,7 +81,7 @@ function refusalFor(error: unknown): Error {
 
 export function createActionsVerifier(options: ActionsVerifierOptions): ActionsVerifier {
   const { issuer, audience } = options;
-  // Checked when the app is built, not on the first request (style.md example 2).
+  // Checked when the app is built, not on the first request, as hono's own bearerAuth() and jwk() do (honojs/hono:src/middleware/jwk/jwk.ts).
   if (!issuer || !audience) throw new TypeError('createActionsVerifier needs an issuer and an audience');
   const now = options.now ?? Date.now;
   const keys: IssuerKeys = createIssuerKeys({ ...options.keys, issuer, now });
