@@ -1,8 +1,9 @@
 /**
  * `npm run build:vercel` (Vercel's build command, see vercel.json): bundles the control plane into one
- * Node.js function with ncc and writes it in the Build Output API layout (.vercel/output). One bundled
- * function instead of Vercel's per-file `api/` functions: every module under api/ is part of one app,
- * and a single bundle starts faster than an unbundled tree.
+ * Node.js function with ncc and writes it in the Build Output API layout (.vercel/output), which Vercel's
+ * static-build step adopts as it is. The source lives under api/_src/ because Vercel's zero-config would make a
+ * function of every other file under api/; `.ci/vercel-build-check.sh` runs the real `vercel build` and fails
+ * unless the result is this one function, with response streaming on.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,9 @@ const root = resolve(import.meta.dirname, '../../..');
 const output = join(root, '.vercel', 'output');
 const functionDir = join(output, 'functions', 'index.func');
 
-rmSync(output, { recursive: true, force: true });
+// Only what this script writes: under `vercel build` the CLI has already put its builds.json beside them.
+rmSync(join(output, 'functions'), { recursive: true, force: true });
+rmSync(join(output, 'config.json'), { force: true });
 mkdirSync(functionDir, { recursive: true });
 try {
   execFileSync(process.execPath, [join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'), 'build',
