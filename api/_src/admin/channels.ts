@@ -17,7 +17,7 @@ import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { badRequest } from '../http/errors.ts';
 import { channelListSchema, putChannelsBodySchema } from '../protocol/schemas.ts';
-import { type ChannelConfig, checkChannelConfig, DEFAULT_CHANNEL, resolveChannels } from '../update/channels.ts';
+import { type ChannelConfig, checkChannelConfig, DEFAULT_CHANNEL, resolveChannels } from '../protocol/channels.ts';
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';

@@ -30,7 +30,8 @@
  */
 import { bundleBelongsTo, parsePlatformKey } from '../protocol/platforms.ts';
 import { formatVersion } from '../protocol/semver.ts';
-import { DEFAULT_CHANNEL, fitArtifact } from '../update/select.ts';
+import { DEFAULT_CHANNEL } from '../protocol/channels.ts';
+import { fitArtifact } from '../update/select.ts';
 import type { AppSnapshot, SnapshotArtifact, SnapshotRelease } from '../update/snapshot.ts';
 import { createHash } from 'node:crypto';
 

@@ -19,7 +19,7 @@
  */
 import { type Architecture, type BundleType, DEFAULT_BUNDLE_PREFERENCE, type OperatingSystem } from '../protocol/platforms.ts';
 import { compareVersions, type Version } from '../protocol/semver.ts';
-import { DEFAULT_CHANNEL } from './channels.ts';
+import { DEFAULT_CHANNEL } from '../protocol/channels.ts';
 import { inCohort } from './rollout.ts';
 import type { AppSnapshot, ManifestAnswer, SnapshotArtifact, SnapshotRelease } from './snapshot.ts';
 

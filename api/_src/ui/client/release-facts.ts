@@ -11,8 +11,7 @@
  */
 import { ALL_PLATFORM_KEYS, ARCHITECTURES, type BundleType, DEFAULT_BUNDLE_PREFERENCE, OPERATING_SYSTEMS, type PlatformKey } from '../../protocol/platforms.ts';
 import { compareVersions, safeParseVersion, type Version } from '../../protocol/semver.ts';
-
-export const DEFAULT_CHANNEL = 'stable';
+import { DEFAULT_CHANNEL } from '../../protocol/channels.ts';
 
 export interface ReleaseFacts {
   id: string;
