@@ -6,7 +6,7 @@
  *   PUT  /    replace the configuration {channels: [{name, follows}]}        admin
  *
  * `stable` always exists and follows nothing. A channel follows at most one more stable channel and is
- * served from its whole chain (`nightly → beta → stable`); see api/_src/update/channels.ts. A channel that is
+ * served from its whole chain (`nightly → beta → stable`); see api/_src/protocol/channels.ts. A channel that is
  * not configured is still known when a release was ever published on it, and then follows nothing.
  * Update checks on any other channel are a 404.
  */

@@ -23,7 +23,7 @@ const BUCKETS_PER_PERCENT = ROLLOUT_BUCKETS / 100;
 
 /**
  * MurmurHash3 x86 32-bit of `text` taken as bytes: every character must be below U+0100 (install ids are
- * ASCII by `INSTALL_ID_PATTERN`, update/rollout.ts, seeds are UUIDs).
+ * ASCII by update/rollout.ts `INSTALL_ID_PATTERN`; seeds are UUIDs).
  */
 export function murmur3(text: string, seed = 0): number {
   let h = seed | 0;

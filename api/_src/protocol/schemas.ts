@@ -261,7 +261,7 @@ export const uploadArtifactFormSchema = z
   })
   .meta({ description: 'fields first, then the file part (curl -F sends parts in the order given)' });
 
-// ---- release policy: channels and yanks (api/_src/update/channels.ts, api/_src/admin/release-policy.ts) -----
+// ---- release policy: channels and yanks (api/_src/protocol/channels.ts, api/_src/admin/release-policy.ts) -----
 
 export const channelConfigSchema = z.strictObject({
   name: releaseChannelSchema,
