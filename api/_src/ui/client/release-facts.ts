@@ -98,7 +98,7 @@ export function previousLive<T extends ReleaseFacts>(releases: readonly T[], cur
 /** Published releases lower than `release`, newest first: what a yank may offer instead. */
 export function replacementCandidates<T extends ReleaseFacts>(releases: readonly T[], release: ReleaseFacts): T[] {
   return releases
-    .filter((other) => other.status === 'published' && other.id !== release.id && isHigher(release.version, other.version))
+    .filter((other) => other.status === OFFERED_STATUS && other.id !== release.id && isHigher(release.version, other.version))
     .sort((a, b) => newestFirst(a.version, b.version));
 }
 
