@@ -19,9 +19,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../api/_src/config.ts';
-import { manifestKey } from '../../api/_src/manifest/writer.ts';
 import { createStorage } from '../../api/_src/storage/index.ts';
-import { artifactKey, type Storage } from '../../api/_src/storage/storage.ts';
+import { artifactKey, staticManifestKey } from '../../api/_src/protocol/storage-keys.ts';
+import type { Storage } from '../../api/_src/storage/storage.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { type RunningS3rver, startS3rver } from '../support/s3rver.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
@@ -119,7 +119,7 @@ async function expectStatus(res: Response, status: number): Promise<any> {
     });
     endpoints = [
       `${server.url}/update/${APP}/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`,
-      `${publicBaseUrl}/${manifestKey(APP, 'stable')}`,
+      `${publicBaseUrl}/${staticManifestKey(APP, 'stable')}`,
     ];
 
     keys = await generateKeyPair(dir);

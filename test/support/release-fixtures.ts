@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Storage } from '../../api/_src/storage/storage.ts';
-import { artifactKey } from '../../api/_src/storage/storage.ts';
+import { artifactKey } from '../../api/_src/protocol/storage-keys.ts';
 import type { ArtifactState, Database, ReleaseStatus } from '../../db/schema.ts';
 
 export interface ArtifactFixture {

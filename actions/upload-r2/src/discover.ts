@@ -26,7 +26,7 @@ import { basename, join, resolve } from 'node:path';
 import { artifactKindOf, type ArtifactKind } from '../../../api/_src/protocol/artifact-names.ts';
 import { decodeTauriSignature, parseTrustedComment, SignatureError, signedVersionMatches, TRUSTED_COMMENT_PREFIX } from '../../../api/_src/protocol/minisign.ts';
 import { type BundleType, parsePlatformKey, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
-import { isValidFileName } from '../../../api/_src/storage/storage.ts';
+import { isValidFileName } from '../../../api/_src/protocol/storage-keys.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 
 export interface LocalArtifact {

@@ -1,7 +1,7 @@
 /**
  * @module s3-direct
  * The optional mode: upload straight to the S3-compatible bucket the server serves from (R2), with S3 credentials,
- * to the key the server reads (`{app}/releases/{version}/{file}`, api/_src/storage/storage.ts `artifactKey`);
+ * to the key the server reads (`{app}/releases/{version}/{file}`, api/_src/protocol/storage-keys.ts `artifactKey`);
  * register-release then registers them in one call, and the server verifies them there.
  *
  * `@aws-sdk/lib-storage` `Upload` streams the file in `partSize` parts, `queueSize` at a time, so memory is about
@@ -14,7 +14,7 @@
 import { createReadStream } from 'node:fs';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { artifactKey } from '../../../api/_src/storage/storage.ts';
+import { artifactKey } from '../../../api/_src/protocol/storage-keys.ts';
 import { retry, exponentialBackoff, sleep as wait } from '../../shared/src/retry.ts';
 import type { Secret } from '../../shared/src/secret.ts';
 import type { LocalArtifact } from './discover.ts';

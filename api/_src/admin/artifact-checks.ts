@@ -18,7 +18,7 @@ import {
   parsePlatformKey,
   type PlatformKey,
 } from '../protocol/platforms.ts';
-import { isValidFileName } from '../storage/storage.ts';
+import { isValidFileName } from '../protocol/storage-keys.ts';
 import type { ByteInspector, UploadFields } from './artifact-upload.ts';
 
 export interface UploadPlan {

@@ -15,7 +15,7 @@ import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
-import { artifactKey } from '../storage/storage.ts';
+import { artifactKey } from '../protocol/storage-keys.ts';
 import { findAppFor, isUuid } from '../auth/access.ts';
 import { planUpload, signatureInspector } from './artifact-checks.ts';
 import { receiveUpload } from './artifact-upload.ts';

@@ -6,7 +6,7 @@
  *   PUT  /    replace the configuration {channels: [{name, follows}]}        admin
  *
  * `stable` always exists and follows nothing. A channel follows at most one more stable channel and is
- * served from its whole chain (`nightly → beta → stable`); see api/_src/update/channels.ts. A channel that is
+ * served from its whole chain (`nightly → beta → stable`); see api/_src/protocol/channels.ts. A channel that is
  * not configured is still known when a release was ever published on it, and then follows nothing.
  * Update checks on any other channel are a 404.
  */
@@ -17,7 +17,7 @@ import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { badRequest } from '../http/errors.ts';
 import { channelListSchema, putChannelsBodySchema } from '../protocol/schemas.ts';
-import { type ChannelConfig, checkChannelConfig, DEFAULT_CHANNEL, resolveChannels } from '../update/channels.ts';
+import { type ChannelConfig, checkChannelConfig, DEFAULT_CHANNEL, resolveChannels } from '../protocol/channels.ts';
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';

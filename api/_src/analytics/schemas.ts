@@ -4,6 +4,7 @@
  * the same zod schemas.
  */
 import { z } from 'zod';
+import { QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 
 /** The longest window one request may ask for. */
 export const MAX_WINDOW_DAYS = 366;
@@ -23,7 +24,7 @@ const platformFilter = z
   .meta({ description: '`{os}-{arch}`, e.g. windows-x86_64' });
 const channelFilter = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-'")
+  .regex(QUERIED_CHANNEL_PATTERN, "must be lowercase letters, digits, '.', '_' or '-'")
   .meta({ description: 'only checks on this channel' });
 
 export const downloadsQuerySchema = z.strictObject({ ...window, version: versionFilter.optional() });

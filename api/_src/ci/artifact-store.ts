@@ -8,6 +8,7 @@
 import type { AppRow, ArtifactRow, ArtifactUploadRow, ReleaseRow } from '../../../db/schema.ts';
 import { ARTIFACT_SLOT, type ArtifactValues, artifactRowValues, artifactsOf, type Db } from '../admin/release-store.ts';
 import type { CiReleaseView } from '../protocol/ci.ts';
+import { dynamicUpdateUrl } from '../protocol/endpoints.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 
 /**
@@ -58,11 +59,6 @@ export const uploadValues = (upload: ArtifactUploadRow): ArtifactValues => ({
 
 // ---- wire mapping ---------------------------------------------------------------------------------
 
-/** The URL for tauri.conf.json, with Tauri's own placeholders left in. */
-export function updateUrl(publicUrl: string, app: AppRow): string {
-  return `${publicUrl}/update/${app.slug}/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`;
-}
-
 export function toCiArtifactView(row: ArtifactRow) {
   return {
     id: row.id,
@@ -84,6 +80,6 @@ export async function ciReleaseView(db: Db, publicUrl: string, app: AppRow, rele
     status: release.status,
     channel: release.channel,
     artifacts: artifacts.map(toCiArtifactView),
-    update_url: updateUrl(publicUrl, app),
+    update_url: dynamicUpdateUrl(publicUrl, app.slug),
   };
 }

@@ -6,10 +6,9 @@
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { Database, TrustedPublisherRow } from '../../../db/schema.ts';
+import { GITHUB_REPOSITORY_PATTERN } from '../protocol/release-rules.ts';
 import { checkRefGlob } from './oidc/ref-glob.ts';
 
-/** GitHub's rules: owner 1–39 of A-Z, a-z, 0-9, "-"; repository 1–100 of those plus "." and "_". */
-export const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
 const GITHUB_ID_PATTERN = /^[1-9][0-9]{0,19}$/;
 const WORKFLOW_FILE_PATTERN = /^[A-Za-z0-9._-]{1,200}\.ya?ml$/;
 export const MAX_ALLOWED_REFS = 20;

@@ -8,7 +8,7 @@ import { type LocalIssuer, startLocalIssuer } from '../../../test/support/oidc-i
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
 import { ciReleaseViewSchema, ciUploadResponseSchema, type CiUploadResponse } from '../protocol/ci.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
-import { artifactKey } from '../storage/storage.ts';
+import { artifactKey } from '../protocol/storage-keys.ts';
 import {
   auditRows,
   type CiHarness,

@@ -45,7 +45,8 @@ import {
   ciCreateReleaseBodySchema,
   ciUploadRequestBodySchema,
 } from '../protocol/ci.ts';
-import { artifactKey, MultipartRefusedError } from '../storage/storage.ts';
+import { artifactKey } from '../protocol/storage-keys.ts';
+import { MultipartRefusedError } from '../storage/storage.ts';
 import { ciReleaseView, findUpload, registerPendingArtifact, toCiArtifactView, uploadValues } from './artifact-store.ts';
 import { ciRunOf } from './credential.ts';
 import { type DeclaredArtifact, IngestRefusal, startVerifier, verifyStoredArtifact } from './ingest.ts';

@@ -22,7 +22,8 @@ import type { Kysely } from 'kysely';
 import type { ArtifactUploadRow, Database } from '../../../db/schema.ts';
 import { ApiError, storageCall } from '../http/errors.ts';
 import { MULTIPART_PART_SIZE_BYTES, MULTIPART_THRESHOLD_BYTES } from '../protocol/ci.ts';
-import { artifactKey, type Storage } from '../storage/storage.ts';
+import { artifactKey } from '../protocol/storage-keys.ts';
+import type { Storage } from '../storage/storage.ts';
 
 /** S3 allows 10,000 parts per upload. */
 export const MAX_PARTS = 10_000;

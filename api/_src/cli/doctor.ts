@@ -27,7 +27,7 @@ import { SignatureError, verifySignatureOfStream } from '../protocol/minisign.ts
 import { parsePlatformKey } from '../protocol/platforms.ts';
 import type { AppBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
 import { compareVersions, safeParseVersion } from '../protocol/semver.ts';
-import { dynamicUpdateUrl, staticManifestUrl } from '../ui/client/tauri-config.ts';
+import { dynamicUpdateUrl, staticManifestUrl } from '../protocol/endpoints.ts';
 import { describeFailure } from './http.ts';
 import { usageError } from './errors.ts';
 

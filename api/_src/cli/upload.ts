@@ -28,7 +28,7 @@ import { ControlPlaneError } from '../../../actions/shared/src/control-plane.ts'
 import { artifactKindOf, type ArtifactKind, platformsOfFileName } from '../protocol/artifact-names.ts';
 import { createSignatureVerifier, SignatureError } from '../protocol/minisign.ts';
 import { type BundleType, parsePlatformKey, type PlatformKey } from '../protocol/platforms.ts';
-import { isValidFileName } from '../storage/storage.ts';
+import { isValidFileName } from '../protocol/storage-keys.ts';
 import { CliError, EXIT_REFUSED, localRefusal, NetworkFailure, ServerRefusal, usageError } from './errors.ts';
 import type { Output } from './output.ts';
 

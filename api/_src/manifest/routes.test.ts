@@ -8,7 +8,7 @@ import { insertApp, insertRelease } from '../../../test/support/release-fixtures
 import { call } from '../admin/testing.ts';
 import type { ReleaseEvent } from '../events.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
-import { manifestKey } from './writer.ts';
+import { staticManifestKey } from '../protocol/storage-keys.ts';
 
 /** A real minisign public key (docs example); publishing needs artifacts verified against the app's key. */
 const PUBLIC_KEY =
@@ -43,7 +43,7 @@ describe('static manifest route and writer', () => {
   }
 
   async function stored(channel = 'stable'): Promise<{ version: string; platforms: Record<string, { url: string }> } | null> {
-    const object = await ctx.storage.get(manifestKey(SLUG, channel));
+    const object = await ctx.storage.get(staticManifestKey(SLUG, channel));
     return object ? JSON.parse(await new Response(object.body).text()) : null;
   }
 
@@ -127,7 +127,7 @@ describe('static manifest route and writer', () => {
   it('writes other channels under channels/{channel}/, and deletes a channel file once nothing in it is served', async () => {
     const { id } = await draft('2.0.0-beta.1', 'beta');
     expect((await call(ctx, 'POST', `${base}/${id}/publish`)).status).toBe(200);
-    expect(manifestKey(SLUG, 'beta')).toBe('failover/channels/beta/latest.json');
+    expect(staticManifestKey(SLUG, 'beta')).toBe('failover/channels/beta/latest.json');
     expect((await stored('beta'))!.version).toBe('2.0.0-beta.1');
     expect((await stored())!.version).toBe('1.1.0');
     expect(JSON.parse((await served('beta')).text).version).toBe('2.0.0-beta.1');

@@ -13,16 +13,13 @@
  */
 import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
+import { DEFAULT_CHANNEL, QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 import { badRequest, errorResponse, notFound } from '../http/errors.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { etagMatches } from '../update/routes.ts';
-import { DEFAULT_CHANNEL } from '../update/select.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
 import { staticManifest } from './static-manifest.ts';
 import { z } from 'zod';
-
-/** The update check's rule for a channel name. */
-const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 function respond(c: Context, snapshot: AppSnapshot | null, slug: string, channel: string): Response {
   if (snapshot === null) return errorResponse(notFound(`no app ${JSON.stringify(slug)}`), c);
@@ -44,7 +41,7 @@ export function manifestRoutes(deps: AppDeps): Hono {
     try {
       const slug = c.req.param('app');
       const channel = c.req.query('channel') || DEFAULT_CHANNEL;
-      if (!CHANNEL.test(channel)) {
+      if (!QUERIED_CHANNEL_PATTERN.test(channel)) {
         throw badRequest(`invalid channel ${JSON.stringify(channel.slice(0, 100))}; expected lowercase letters, digits, '.', '_' or '-'`);
       }
       const snapshot = cache.lookup(slug);

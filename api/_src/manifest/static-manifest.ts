@@ -9,7 +9,7 @@
  *
  * Rules (docs/reference/tauri-updater.md §1.4–1.6):
  * - ONE version per file. It is the newest release a client of the channel without an install id would
- *   get: published, in the channel or one it follows (`snapshot.channels`), at 100% rollout, and never a
+ *   get by the offer rules (protocol/offer.ts): published, in the channel or one it follows (`snapshot.channels`), at 100% rollout, and never a
  *   pre-release filed under `stable`. A release still rolling out is not in the static file (a file cannot
  *   bucket), so during an outage everybody gets the last full release.
  * - Release policy: `critical` and `min_supported_version` as in the dynamic answer. `below_minimum` is
@@ -30,7 +30,10 @@
  */
 import { bundleBelongsTo, parsePlatformKey } from '../protocol/platforms.ts';
 import { formatVersion } from '../protocol/semver.ts';
-import { DEFAULT_CHANNEL, fitArtifact } from '../update/select.ts';
+import { DEFAULT_CHANNEL } from '../protocol/channels.ts';
+import { offeredOnChannels } from '../protocol/offer.ts';
+import { inCohort } from '../protocol/rollout.ts';
+import { fitArtifact } from '../update/select.ts';
 import type { AppSnapshot, SnapshotArtifact, SnapshotRelease } from '../update/snapshot.ts';
 import { createHash } from 'node:crypto';
 
@@ -65,11 +68,9 @@ export type StaticManifestResult =
   /** The channel exists, but none of its releases is fully rolled out and servable. */
   | { kind: 'no_release' };
 
-/** What a client that sends no install id may be offered (as update/select.ts decides): full rollout only. */
-function servesWithoutInstallId(release: SnapshotRelease, channels: ReadonlySet<string>): boolean {
-  return (
-    channels.has(release.channel) && release.rolloutPercent >= 100 && !(release.prerelease && release.channel === DEFAULT_CHANNEL)
-  );
+/** What a client that sends no install id is offered (protocol/offer.ts): a staged rollout only at 100%. */
+function offeredWithoutInstallId(release: SnapshotRelease, channels: ReadonlySet<string>): boolean {
+  return offeredOnChannels(release, channels) && inCohort(release.rolloutPercent, release.rolloutSeed, null);
 }
 
 /** Channels the app knows (channels.ts): `stable`, the configured ones, and those of published releases. */
@@ -108,7 +109,7 @@ function build(snapshot: AppSnapshot, channel: string): StaticManifestResult {
   if (channels === null) return { kind: 'unknown_channel' };
   // Newest first; the first servable release with at least one entry is the file's one version.
   for (const release of snapshot.releases) {
-    if (!servesWithoutInstallId(release, channels)) continue;
+    if (!offeredWithoutInstallId(release, channels)) continue;
     const platforms = platformEntries(release);
     if (Object.keys(platforms).length === 0) continue;
     const manifest: StaticManifest = { version: release.versionText, notes: release.notes, pub_date: release.pubDate, platforms };

@@ -6,22 +6,17 @@
  * deletes the file of a channel that has nothing left to serve.
  *
  *   {app}/latest.json                        channel stable
- *   {app}/channels/{channel}/latest.json     any other channel
+ *   {app}/channels/{channel}/latest.json     any other channel (protocol/storage-keys.ts)
  *
  * Writes for one app run one after another, each from the snapshot read when it starts, so the last
  * write always holds the state after the last change this instance made. A failure is thrown to
  * `ReleaseEvents.emit`, which logs it; the previous file stays, which is what a failover file is for.
  */
 import type { ReleaseEvent } from '../events.ts';
+import { staticManifestKey } from '../protocol/storage-keys.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { ReleaseCache } from '../update/cache.ts';
-import { DEFAULT_CHANNEL } from '../update/select.ts';
 import { channelsOf, staticManifest } from './static-manifest.ts';
-
-/** Where a channel's static manifest is stored; not under `releases/`, so it never collides with an artifact. */
-export function manifestKey(appSlug: string, channel: string): string {
-  return channel === DEFAULT_CHANNEL ? `${appSlug}/latest.json` : `${appSlug}/channels/${channel}/latest.json`;
-}
 
 export interface ManifestWrite {
   key: string;
@@ -65,7 +60,7 @@ export class StaticManifestWriter {
     const channels = [...new Set([...channelsOf(snapshot), ...alsoChannels])];
     const writes: ManifestWrite[] = [];
     for (const channel of channels) {
-      const key = manifestKey(appSlug, channel);
+      const key = staticManifestKey(appSlug, channel);
       const result = staticManifest(snapshot, channel);
       if (result.kind === 'manifest') {
         await this.#storage.put(key, result.body, { contentType: 'application/json', cacheControl: snapshot.cacheControl.shared });

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { APP_SLUG_PATTERN } from './app-slug.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
-import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './release-rules.ts';
+import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './channels.ts';
 import { versionSchema } from './semver.ts';
 
 const sha256Schema = z

@@ -8,8 +8,6 @@ import { z } from 'zod';
 import { GITHUB_REPOSITORY_PATTERN, GITHUB_REPOSITORY_RULE } from './release-rules.ts';
 import { timestampSchema } from './schemas.ts';
 
-export { GITHUB_REPOSITORY_PATTERN };
-
 export const githubRepositorySchema = z
   .string()
   .trim()

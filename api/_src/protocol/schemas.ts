@@ -10,7 +10,8 @@ import { APP_SLUG_PATTERN, APP_SLUG_RULE } from './app-slug.ts';
 import { tauriPublicKeySchema } from './minisign-key.ts';
 import { MAX_SIGNATURE_LENGTH } from './minisign.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
-import { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './release-rules.ts';
+import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './channels.ts';
+import { MAX_VERSION_LENGTH } from './release-rules.ts';
 import { versionSchema } from './semver.ts';
 
 /** Timestamps go out as RFC 3339 strings (JSON.stringify of a Date). */
@@ -143,7 +144,6 @@ export const auditListSchema = z.object({
 
 export const releaseStatusSchema = z.enum(RELEASE_STATUSES);
 
-export { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN };
 export const releaseChannelSchema = z
   .string()
   .regex(RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE)
@@ -261,7 +261,7 @@ export const uploadArtifactFormSchema = z
   })
   .meta({ description: 'fields first, then the file part (curl -F sends parts in the order given)' });
 
-// ---- release policy: channels and yanks (api/_src/update/channels.ts, api/_src/admin/release-policy.ts) -----
+// ---- release policy: channels and yanks (api/_src/protocol/channels.ts, api/_src/admin/release-policy.ts) -----
 
 export const channelConfigSchema = z.strictObject({
   name: releaseChannelSchema,

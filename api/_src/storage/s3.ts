@@ -39,7 +39,7 @@ const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 /** Pauses before the 2nd and 3rd attempt of a read. */
 const READ_RETRY_DELAYS_MS = [100, 400] as const;
-/** Never written: `artifactKey()` cannot produce a name starting with a dot. */
+/** Never written: `artifactKey()` (protocol/storage-keys.ts) cannot produce a name starting with a dot. */
 const HEALTH_PROBE_KEY = '.health-check';
 
 interface SdkError {

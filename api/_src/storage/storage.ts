@@ -1,10 +1,8 @@
 /**
  * @module storage
  * One interface for where artifact bytes live: the local filesystem (default) or an S3-compatible
- * bucket such as Cloudflare R2. Keys are always built by `artifactKey()`, never from raw input.
+ * bucket such as Cloudflare R2. Keys are always built by protocol/storage-keys.ts, never from raw input.
  */
-import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
-
 export interface ObjectInfo {
   size: number;
   /** Quoted strong ETag as the backend reports it. */
@@ -79,22 +77,4 @@ export interface Storage {
 /** Thrown by drivers when the backend cannot be reached (maps to 503). */
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
-}
-
-const VERSION = /^[0-9A-Za-z.+-]{1,128}$/;
-/** Tauri bundle file names: `My App_1.2.3_x64-setup.exe`, `app.app.tar.gz`, `app_1.2.3_amd64.AppImage`. */
-const FILE_NAME = /^(?!\.)[\w .+()@~-]{1,200}$/;
-
-/** `{app}/releases/{version}/{file}`; throws on any part that could escape its folder. */
-export function artifactKey(appSlug: string, version: string, fileName: string): string {
-  if (!APP_SLUG_PATTERN.test(appSlug)) throw new Error(`invalid app slug for a storage key: ${JSON.stringify(appSlug)}`);
-  if (!VERSION.test(version) || version.includes('..')) throw new Error(`invalid version for a storage key`);
-  if (!FILE_NAME.test(fileName) || fileName.includes('..')) {
-    throw new Error(`invalid file name for a storage key: ${JSON.stringify(fileName)}`);
-  }
-  return `${appSlug}/releases/${version}/${fileName}`;
-}
-
-export function isValidFileName(fileName: string): boolean {
-  return FILE_NAME.test(fileName) && !fileName.includes('..');
 }

@@ -21,6 +21,7 @@ import type { Database } from '../../../db/schema.ts';
 import type { Config } from '../config.ts';
 import { isConnectionError, UnavailableError } from '../http/errors.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
+import { OFFERED_STATUS } from '../protocol/offer.ts';
 import type { Storage } from '../storage/storage.ts';
 import { type AppSnapshot, buildSnapshot, type ReleaseInput, type UpdateCacheControl, updateCacheControl } from './snapshot.ts';
 
@@ -160,7 +161,7 @@ export class ReleaseCache {
     try {
       const query = this.db
         .selectFrom('apps')
-        .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', 'published'))
+        .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', OFFERED_STATUS))
         // Only bytes that were checked against their size, sha256 and signature are ever offered.
         .leftJoin('artifacts', (join) =>
           join.onRef('artifacts.release_id', '=', 'releases.id').on('artifacts.state', '=', 'ready').on('artifacts.verified_key_id', 'is not', null),
@@ -209,7 +210,7 @@ export class ReleaseCache {
                 .select(['y.version', 'y.replacement_release_id'])
                 .whereRef('y.app_id', '=', 'apps.id')
                 .where('y.yanked_at', 'is not', null)
-                .where('y.status', '<>', 'published'),
+                .where('y.status', '<>', OFFERED_STATUS),
             ).as('yanked'),
         ])
         .where('apps.slug', '=', slug)

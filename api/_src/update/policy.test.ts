@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseRemoteRelease } from '../../../test/support/tauri.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import { parseVersion } from '../protocol/semver.ts';
-import { type ChannelConfig, channelChain, checkChannelConfig } from './channels.ts';
+import type { ChannelConfig } from '../protocol/channels.ts';
 import { selectUpdate } from './select.ts';
 import { type AppInput, buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
@@ -81,30 +81,6 @@ describe('channel fallback', () => {
     expect(outcome(plain, '1.1.0-beta.1', 'beta')).toBe('up_to_date');
     expect(outcome(snapshotOf({}), '1.0.0', 'stable')).toBe('up_to_date');
     expect(outcome(snapshotOf({}), '1.0.0', 'beta')).toBe('unknown_channel');
-  });
-
-  it.each([
-    ['nightly', ['nightly', 'beta', 'stable']],
-    ['beta', ['beta', 'stable']],
-    ['stable', ['stable']],
-    ['lts', ['lts']],
-  ])('serves %s from %j', (channel, chain) => {
-    expect(channelChain(channels, channel)).toEqual(chain);
-  });
-
-  it.each([
-    [[{ name: 'beta', follows: 'stable' }], null],
-    [[{ name: 'stable', follows: null }, { name: 'beta', follows: 'stable' }], null],
-    [[{ name: 'beta', follows: 'nightly' }, { name: 'nightly', follows: 'beta' }], 'cycle: beta → nightly → beta'],
-    [[{ name: 'beta', follows: 'beta' }], 'cannot follow itself'],
-    [[{ name: 'stable', follows: 'beta' }, { name: 'beta', follows: null }], 'stable is the most stable channel'],
-    [[{ name: 'beta', follows: 'alpha' }], 'follows alpha, which is not in the list'],
-    [[{ name: 'beta', follows: null }, { name: 'beta', follows: 'stable' }], 'listed twice'],
-    [[{ name: 'Beta', follows: null }], 'invalid channel name'],
-  ])('configuration %j → %s', (config, problem) => {
-    const result = checkChannelConfig(config);
-    if (problem === null) expect(result).toBeNull();
-    else expect(result).toContain(problem);
   });
 });
 

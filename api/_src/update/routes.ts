@@ -40,11 +40,11 @@ import type { ReleaseCache } from './cache.ts';
 import { INSTALL_ID_HEADER, INSTALL_ID_QUERY, parseInstallId } from './rollout.ts';
 import { DEFAULT_CHANNEL, selectUpdate, type UpdateQuery } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
+import { QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 
 const operatingSystems: ReadonlySet<string> = new Set(OPERATING_SYSTEMS);
 const architectures: ReadonlySet<string> = new Set(ARCHITECTURES);
 const bundleTypes: ReadonlySet<string> = new Set(BUNDLE_TYPES);
-const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** What an unpatched Tauri binary (raw exe, `--no-bundle`, stripped) sends for `{{bundle_type}}`. */
 const UNKNOWN_BUNDLE = 'unknown';
 
@@ -123,7 +123,7 @@ export function parseCheck(os: OperatingSystem, arch: Architecture, currentVersi
   const installId = parseInstallId(header, query(INSTALL_ID_QUERY));
   const bundle = parseBundle(query('bundle_type'), os);
   const channel = query('channel') || DEFAULT_CHANNEL;
-  if (!CHANNEL.test(channel)) {
+  if (!QUERIED_CHANNEL_PATTERN.test(channel)) {
     throw badRequest(`invalid channel ${JSON.stringify(channel)}; expected lowercase letters, digits, '.', '_' or '-'`);
   }
   return { current, os, arch, bundle, channel, installId };

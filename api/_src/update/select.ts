@@ -3,12 +3,13 @@
  * Which artifact, if any, an update check gets. Pure over a snapshot; every outcome is a case of
  * `Selection` with its own reason, and the route maps them to 200, 204 or 404.
  *
- * Releases are walked newest first; the first that is eligible and fits the platform wins:
- * - channel: the release is in the client's channel or one it follows (`snapshot.channels`, channels.ts);
- *   a channel the app does not know is `unknown_channel`, never another channel's answer;
- * - never a pre-release filed under `stable`, whoever asks;
- * - staged rollout (rollout.ts): at 100% everyone, at 0% nobody, in between only installs whose bucket is
- *   in the cohort; an install outside it walks on to the newest older release it is eligible for (the
+ * Releases (the published ones, `snapshot.releases`) are walked newest first; the first the offer rules
+ * (protocol/offer.ts) admit and that fits the platform wins:
+ * - channel: the release is in the client's channel or one it follows (`snapshot.channels`, protocol/channels.ts),
+ *   and is not a pre-release filed under `stable`; a channel the app does not know is `unknown_channel`, never
+ *   another channel's answer;
+ * - staged rollout (protocol/rollout.ts): at 100% everyone, at 0% nobody, in between only installs whose bucket
+ *   is in the cohort; an install outside it walks on to the newest older release it is eligible for (the
  *   previous full release), if that is newer than what it runs, rather than getting nothing.
  * - yank: an install running a yanked version that nothing newer is offered to gets the yank's
  *   replacement, even when it is lower (a downgrade the app must allow, see the README), with
@@ -18,12 +19,12 @@
  * sends the private, `Vary: X-Install-Id` headers so no shared cache gives the answer to another install.
  */
 import { type Architecture, type BundleType, DEFAULT_BUNDLE_PREFERENCE, type OperatingSystem } from '../protocol/platforms.ts';
+import { isUpgrade, offeredOnChannels, runsYanked } from '../protocol/offer.ts';
+import { inCohort } from '../protocol/rollout.ts';
 import { compareVersions, type Version } from '../protocol/semver.ts';
-import { DEFAULT_CHANNEL } from './channels.ts';
-import { inCohort } from './rollout.ts';
 import type { AppSnapshot, ManifestAnswer, SnapshotArtifact, SnapshotRelease } from './snapshot.ts';
 
-export { DEFAULT_CHANNEL };
+export { DEFAULT_CHANNEL } from '../protocol/channels.ts';
 
 export interface UpdateQuery {
   current: Version;
@@ -55,19 +56,6 @@ export type Selection =
   | { kind: 'unsigned'; staged: boolean }
   /** The app has no such channel (not configured, no release ever published on it). */
   | { kind: 'unknown_channel'; staged: false };
-
-type Eligibility = (release: SnapshotRelease, channels: ReadonlySet<string>) => boolean;
-
-const inChannels: Eligibility = (release, channels) => channels.has(release.channel);
-/** The stable channel never offers a pre-release filed under it, to anyone following it either. */
-const noPrereleaseOnStable: Eligibility = (release) => !(release.prerelease && release.channel === DEFAULT_CHANNEL);
-
-const ELIGIBILITY: readonly Eligibility[] = [inChannels, noPrereleaseOnStable];
-
-function eligible(release: SnapshotRelease, channels: ReadonlySet<string>): boolean {
-  for (const predicate of ELIGIBILITY) if (!predicate(release, channels)) return false;
-  return true;
-}
 
 // The non-update outcomes carry no per-check data: one frozen object each, no allocation on the hot path.
 const OUTCOMES = {
@@ -111,7 +99,7 @@ function update(release: SnapshotRelease, artifact: SnapshotArtifact, query: Upd
 /** The replacement of the yanked version the install runs, if it has one that fits; rollout does not gate it. */
 function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: string, staged: boolean): Selection | null {
   for (const { version, replacement, answers } of snapshot.yanked) {
-    if (replacement === null || compareVersions(version, query.current) !== 0) continue;
+    if (replacement === null || !runsYanked(version, query.current)) continue;
     const candidates = replacement.platforms.get(platform);
     const fit = candidates ? fitArtifact(candidates, query.os, query.bundle) : null;
     if (fit === null || fit === 'unsigned') return null;
@@ -130,8 +118,8 @@ export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery): Selecti
   let staged = false;
   // Newest first: the first fitting release wins, and an older one may serve a platform the newest lacks.
   for (const release of snapshot.releases) {
-    if (compareVersions(release.version, query.current) <= 0) break;
-    if (!eligible(release, channels)) continue;
+    if (!isUpgrade(release.version, query.current)) break;
+    if (!offeredOnChannels(release, channels)) continue;
     if (release.staged) staged = true;
     if (!inCohort(release.rolloutPercent, release.rolloutSeed, installId)) continue;
     newer = true;

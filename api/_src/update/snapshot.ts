@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { BUNDLE_TYPES, type BundleType, parsePlatformKey } from '../protocol/platforms.ts';
 import { compareVersions, formatVersion, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
-import { type ChannelConfig, resolveChannels } from './channels.ts';
+import { type ChannelConfig, resolveChannels } from '../protocol/channels.ts';
 
 export const INSTALL_VARY = 'X-Install-Id';
 

@@ -3,6 +3,7 @@ import {
   appPlatforms,
   liveByChannel,
   newestFirst,
+  newestOffered,
   platformChecklist,
   platformCoverage,
   previousLive,
@@ -42,6 +43,21 @@ describe('liveByChannel', () => {
 
   it('skips a pre-release filed under stable: the server never offers it', () => {
     expect(liveByChannel([release('1.2.0'), release('1.3.0-rc.1')]).get('stable')?.version).toBe('1.2.0');
+  });
+});
+
+const FOLLOWS = [
+  { name: 'stable', serves_from: ['stable'] },
+  { name: 'beta', serves_from: ['beta', 'stable'] },
+];
+
+describe('newestOffered', () => {
+  it("is the newest offered release of the channel or one it follows, never stable's pre-release", () => {
+    const releases = [release('1.0.0'), release('1.1.0-rc.1'), release('1.1.0-beta.2', { channel: 'beta' }), release('1.2.0-beta.1', { channel: 'beta', status: 'draft' })];
+    expect(newestOffered(releases, FOLLOWS, 'beta')?.version).toBe('1.1.0-beta.2');
+    expect(newestOffered(releases, FOLLOWS, 'stable')?.version).toBe('1.0.0');
+    expect(newestOffered([...releases, release('1.1.0')], FOLLOWS, 'beta')?.version).toBe('1.1.0');
+    expect(newestOffered(releases, [], 'nightly')).toBeNull();
   });
 });
 
@@ -111,6 +127,13 @@ describe('publishSummary', () => {
     expect(lines[0]).toContain('to all installs');
     expect(lines[1]).toMatch(/first live release of stable/);
     expect(lines).toContain('Clients of beta (following stable) are offered it too when it is the newest they can get.');
+  });
+
+  it('says when a channel it follows has a higher release live, which its clients get instead', () => {
+    const lines = publishSummary(release('1.5.0-beta.1', { status: 'draft', channel: 'beta' }), [release('2.0.0'), release('1.4.0-beta.1', { channel: 'beta' })], FOLLOWS);
+    expect(lines[1]).toMatch(/^It is higher than 1.4.0-beta.1, live on beta now/);
+    expect(lines).toContain("Clients of beta also get stable's releases, where 2.0.0 is live: installs below it that its rollout includes are offered 2.0.0, not 1.5.0-beta.1.");
+    expect(publishSummary(release('2.1.0-beta.1', { status: 'draft', channel: 'beta' }), [release('2.0.0')], FOLLOWS).join(' ')).not.toContain("stable's releases");
   });
 
   it('warns that a pre-release under stable is never offered', () => {

@@ -2,7 +2,8 @@
  * @module ui/client/release-facts
  * What the releases pages tell a person before they act, worked out from the API's release lists: which release is
  * live on each channel, which platforms a release covers, and the sentences the publish, roll back and rollout
- * controls show. Pure, so the wording is tested against the server's rules (api/_src/update/select.ts):
+ * controls show. Pure, and decided by the update check's own offer rules (protocol/offer.ts), which
+ * offer-agreement.test.ts compares with the update check over random release sets:
  * - a client is offered the newest published release of its channel (or a channel it follows) that is higher than
  *   what it runs and whose rollout includes it; never a pre-release filed under `stable`;
  * - archiving the live release therefore makes the next-highest published release of the channel the newest offered,
@@ -11,8 +12,8 @@
  */
 import { ALL_PLATFORM_KEYS, ARCHITECTURES, type BundleType, DEFAULT_BUNDLE_PREFERENCE, OPERATING_SYSTEMS, type PlatformKey } from '../../protocol/platforms.ts';
 import { compareVersions, safeParseVersion, type Version } from '../../protocol/semver.ts';
-
-export const DEFAULT_CHANNEL = 'stable';
+import { DEFAULT_CHANNEL } from '../../protocol/channels.ts';
+import { type ChannelPlacement, neverOffered, OFFERED_STATUS, offeredOnChannels } from '../../protocol/offer.ts';
 
 export interface ReleaseFacts {
   id: string;
@@ -49,15 +50,25 @@ export function isPrereleaseVersion(version: string): boolean {
   return (versionOf(version)?.prerelease.length ?? 0) > 0;
 }
 
+const placement = (release: Pick<ReleaseFacts, 'version' | 'channel'>): ChannelPlacement => ({
+  channel: release.channel,
+  prerelease: isPrereleaseVersion(release.version),
+});
+
 /** A pre-release filed under stable is never offered to anyone. */
 export function neverServed(release: Pick<ReleaseFacts, 'version' | 'channel'>): boolean {
-  return release.channel === DEFAULT_CHANNEL && isPrereleaseVersion(release.version);
+  return neverOffered(placement(release));
 }
 
-/** Published releases that can be offered, of one channel, newest first. */
-function offered<T extends ReleaseFacts>(releases: readonly T[], channel: string): T[] {
+/** The channels a client of `channel` is served from (its `serves_from`); only itself when the list does not name it. */
+export function servesFrom(channels: readonly ChannelFacts[], channel: string): ReadonlySet<string> {
+  return new Set(channels.find((other) => other.name === channel)?.serves_from ?? [channel]);
+}
+
+/** Published releases that can be offered to a client served from `channels`, newest first. */
+function offered<T extends ReleaseFacts>(releases: readonly T[], channels: ReadonlySet<string>): T[] {
   return releases
-    .filter((release) => release.status === 'published' && release.channel === channel && !neverServed(release))
+    .filter((release) => release.status === OFFERED_STATUS && offeredOnChannels(placement(release), channels))
     .sort((a, b) => newestFirst(a.version, b.version));
 }
 
@@ -65,21 +76,29 @@ function offered<T extends ReleaseFacts>(releases: readonly T[], channel: string
 export function liveByChannel<T extends ReleaseFacts>(releases: readonly T[]): Map<string, T> {
   const live = new Map<string, T>();
   for (const channel of new Set(releases.map((release) => release.channel))) {
-    const top = offered(releases, channel)[0];
+    const top = offered(releases, new Set([channel]))[0];
     if (top) live.set(channel, top);
   }
   return live;
 }
 
+/**
+ * The newest release clients of `channel` are offered, from it or a channel it follows: what an install below it
+ * gets when the rollout includes it and the release has an artifact for its platform; null when there is none.
+ */
+export function newestOffered<T extends ReleaseFacts>(releases: readonly T[], channels: readonly ChannelFacts[], channel: string): T | null {
+  return offered(releases, servesFrom(channels, channel))[0] ?? null;
+}
+
 /** What becomes live on the channel when its live release `current` is archived: the next-highest published one. */
 export function previousLive<T extends ReleaseFacts>(releases: readonly T[], current: ReleaseFacts): T | null {
-  return offered(releases, current.channel).find((release) => release.id !== current.id && isHigher(current.version, release.version)) ?? null;
+  return offered(releases, new Set([current.channel])).find((release) => release.id !== current.id && isHigher(current.version, release.version)) ?? null;
 }
 
 /** Published releases lower than `release`, newest first: what a yank may offer instead. */
 export function replacementCandidates<T extends ReleaseFacts>(releases: readonly T[], release: ReleaseFacts): T[] {
   return releases
-    .filter((other) => other.status === 'published' && other.id !== release.id && isHigher(release.version, other.version))
+    .filter((other) => other.status === OFFERED_STATUS && other.id !== release.id && isHigher(release.version, other.version))
     .sort((a, b) => newestFirst(a.version, b.version));
 }
 
@@ -154,7 +173,8 @@ export function publishSummary(release: ReleaseFacts, published: readonly Releas
     lines.push(`${release.version} is a pre-release filed under ${DEFAULT_CHANNEL}: the server never offers it to anyone. Put it on another channel (e.g. beta) to ship it.`);
     return lines;
   }
-  const live = liveByChannel(published.filter((other) => other.id !== release.id)).get(release.channel);
+  const others = published.filter((other) => other.id !== release.id);
+  const live = liveByChannel(others).get(release.channel);
   if (!live) {
     lines.push(`It becomes the first live release of ${release.channel}: installs on that channel running a lower version are offered it.`);
   } else if (isHigher(release.version, live.version)) {
@@ -163,6 +183,12 @@ export function publishSummary(release: ReleaseFacts, published: readonly Releas
     lines.push(
       `It is not higher than ${live.version}, live on ${release.channel}, so it does not become the live release: installs below ${release.version} ` +
         `get it only where ${live.version} is not offered to them (outside its rollout, or on a platform it lacks).`,
+    );
+  }
+  const ahead = newestOffered(others, channels, release.channel);
+  if (ahead && ahead.channel !== release.channel && !isHigher(release.version, ahead.version)) {
+    lines.push(
+      `Clients of ${release.channel} also get ${ahead.channel}'s releases, where ${ahead.version} is live: installs below it that its rollout includes are offered ${ahead.version}, not ${release.version}.`,
     );
   }
   if (release.rollout_percent > 0 && release.rollout_percent < 100) {

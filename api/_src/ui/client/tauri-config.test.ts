@@ -6,11 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../../test/support/release-fixtures.ts';
 import { call } from '../../admin/testing.ts';
-import { updateUrl } from '../../ci/artifact-store.ts';
-import { manifestKey } from '../../manifest/writer.ts';
+import { dynamicUpdateUrl, staticManifestUrl } from '../../protocol/endpoints.ts';
+import { staticManifestKey } from '../../protocol/storage-keys.ts';
 import { tauriPublicKeyId } from '../../protocol/minisign-key.ts';
-import type { AppRow } from '../../../../db/schema.ts';
-import { dynamicUpdateUrl, MISSING_KEY_PLACEHOLDER, staticManifestUrl, tauriConfigSnippet } from './tauri-config.ts';
+import { MISSING_KEY_PLACEHOLDER, tauriConfigSnippet } from './tauri-config.ts';
 
 const PUBLIC_KEY =
   'dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6IDA2ODUxRjI1RDNDMzlFQUEKUldTcW5zUFRKUitGQm1RRmx3Y1hlYTY0UDlTRzhwdlZENWZjWSszRStZRzFZTHk5YldlMEllSUEK';
@@ -51,10 +50,6 @@ describe('tauriConfigSnippet', () => {
         },
       },
     });
-  });
-
-  it('uses the same update URL the CI API hands out', () => {
-    expect(dynamicUpdateUrl('https://updates.example.com', 'my-app')).toBe(updateUrl('https://updates.example.com', { slug: 'my-app' } as AppRow));
   });
 });
 
@@ -118,7 +113,7 @@ describe('the snippet\'s URLs, requested from a control plane', () => {
   it.each(['stable', 'beta'])('channel %s: the bucket URL names the file the manifest writer stored', async (channel) => {
     const url = staticManifestUrl(ctx.config.publicUrl, SLUG, channel, CDN);
     const key = url.slice(`${CDN}/`.length);
-    expect(key).toBe(manifestKey(SLUG, channel));
+    expect(key).toBe(staticManifestKey(SLUG, channel));
     const stored = await ctx.storage.get(key);
     expect(stored).not.toBeNull();
   });

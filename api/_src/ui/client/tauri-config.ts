@@ -1,40 +1,12 @@
 /**
  * @module ui/client/tauri-config
- * The `tauri.conf.json` lines an app needs to update from this server, built from the same URLs the server serves
- * and documents (README "Publishing", "Failover"): the dynamic update check (api/_src/ci/artifact-store.ts `updateUrl`,
- * Tauri's `{{…}}` placeholders left in) first, then the static `latest.json` (api/_src/manifest) as the failover endpoint.
- *
- * The static file is written to storage at `{app}/latest.json` (`{app}/channels/{channel}/latest.json` for another
- * channel) and also served by the API at `/{app}/latest.json?channel=…`. Only a public bucket URL
- * (`S3_PUBLIC_BASE_URL`) keeps answering when this server is down; without one, the API's copy is listed.
+ * The `tauri.conf.json` lines an app needs to update from this server: the dynamic update check first, then the
+ * static `latest.json` as the failover endpoint, both built by protocol/endpoints.ts, as the CI API and the server
+ * build them. Only a public bucket URL (`S3_PUBLIC_BASE_URL`) keeps answering when this server is down; without one,
+ * the API's copy of the static file is listed.
  */
-
-export const DEFAULT_CHANNEL = 'stable';
-
-function withoutTrailingSlash(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
-/** The update check URL: `{public_url}/update/{app}/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`. */
-export function dynamicUpdateUrl(publicUrl: string, slug: string, channel: string = DEFAULT_CHANNEL): string {
-  const base = `${withoutTrailingSlash(publicUrl)}/update/${encodeURIComponent(slug)}/{{target}}/{{arch}}/{{current_version}}`;
-  const channelQuery = channel === DEFAULT_CHANNEL ? '' : `&channel=${encodeURIComponent(channel)}`;
-  return `${base}?bundle_type={{bundle_type}}${channelQuery}`;
-}
-
-/**
- * The static manifest's URL: in the bucket when `storageBaseUrl` (the server's S3_PUBLIC_BASE_URL) is known,
- * else the API's own `/{app}/latest.json`.
- */
-export function staticManifestUrl(publicUrl: string, slug: string, channel: string = DEFAULT_CHANNEL, storageBaseUrl: string | null = null): string {
-  const app = encodeURIComponent(slug);
-  if (storageBaseUrl) {
-    const key = channel === DEFAULT_CHANNEL ? `${app}/latest.json` : `${app}/channels/${encodeURIComponent(channel)}/latest.json`;
-    return `${withoutTrailingSlash(storageBaseUrl)}/${key}`;
-  }
-  const channelQuery = channel === DEFAULT_CHANNEL ? '' : `?channel=${encodeURIComponent(channel)}`;
-  return `${withoutTrailingSlash(publicUrl)}/${app}/latest.json${channelQuery}`;
-}
+import { DEFAULT_CHANNEL } from '../../protocol/channels.ts';
+import { dynamicUpdateUrl, staticManifestUrl } from '../../protocol/endpoints.ts';
 
 export interface SnippetOptions {
   publicUrl: string;

@@ -17,7 +17,9 @@ import { useApps } from '../layout.tsx';
 import type { PageProps } from '../router.tsx';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { DEFAULT_CHANNEL, staticManifestUrl, tauriConfigSnippet } from '../tauri-config.ts';
+import { DEFAULT_CHANNEL } from '../../../protocol/channels.ts';
+import { staticManifestUrl } from '../../../protocol/endpoints.ts';
+import { tauriConfigSnippet } from '../tauri-config.ts';
 import { SourceCard } from './app-source.tsx';
 
 interface Channel {

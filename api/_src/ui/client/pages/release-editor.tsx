@@ -30,7 +30,6 @@ import {
 import type { PageProps } from '../router.tsx';
 import { renderMarkdown } from '../markdown.ts';
 import {
-  DEFAULT_CHANNEL,
   liveByChannel,
   platformChecklist,
   previousLive,
@@ -39,7 +38,8 @@ import {
   rollbackSummary,
   rolloutChangeSummary,
 } from '../release-facts.ts';
-import { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from '../../../protocol/release-rules.ts';
+import { DEFAULT_CHANNEL, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from '../../../protocol/channels.ts';
+import { MAX_VERSION_LENGTH } from '../../../protocol/release-rules.ts';
 import { Link, navigate, uiPath } from '../router.tsx';
 import { type ChannelInfo, loadChannels, loadPublished, releasePath } from './releases.tsx';
 

@@ -1,19 +1,34 @@
 /**
- * @module update/channels
- * Which channels a client on channel C is served from. Each app configures its channels and, for each, the one
- * more stable channel it follows (`beta` follows `stable`, `nightly` follows `beta`); a client on C is offered the
- * newest eligible release among C and every channel C follows, transitively. `stable` always exists and follows
- * nothing.
+ * @module protocol/channels
+ * Release channels: the default channel, the rule for a channel's name, and which channels a client on channel C
+ * is served from. Pure and import-free, so the server, the dashboard and the CLI apply the same rules.
+ *
+ * Each app configures its channels and, for each, the one more stable channel it follows (`beta` follows
+ * `stable`, `nightly` follows `beta`); a client on C is offered the newest eligible release among C and every
+ * channel C follows, transitively. `stable` always exists and follows nothing.
  *
  * A channel is known to an app when it is `stable`, configured, or named by a release that has ever been
  * published (published, archived or yanked: `pub_date` is set). An unconfigured channel that is known only from
  * its releases follows nothing. Any other channel is unknown, and a check on it is a 404: never another channel's
  * releases, never a silent "up to date".
  */
-import { RELEASE_CHANNEL_PATTERN } from '../protocol/schemas.ts';
 
+/** The channel a client that names none is on, and the one every app has. */
 export const DEFAULT_CHANNEL = 'stable';
 export const MAX_CHANNELS = 32;
+
+const channelPattern = (maxLength: number) => new RegExp(`^[a-z0-9][a-z0-9._-]{0,${maxLength - 1}}$`);
+
+/** A channel a release or a channel configuration may name (the database's `release_channels` check says the same). */
+export const RELEASE_CHANNEL_PATTERN = channelPattern(32);
+export const RELEASE_CHANNEL_RULE = 'must be 1–32 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit';
+
+/**
+ * A channel a request may name (`?channel=` of an update check, of `latest.json`, of the analytics filters).
+ * It allows 63 characters where a stored channel has at most 32: a longer well-formed name can match nothing, and
+ * such a request has always been answered as an unknown channel (404, or an empty report), not as malformed (400).
+ */
+export const QUERIED_CHANNEL_PATTERN = channelPattern(63);
 
 export interface ChannelConfig {
   name: string;

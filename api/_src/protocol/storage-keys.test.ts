@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { artifactKey, isValidFileName, staticManifestKey } from './storage-keys.ts';
+
+describe('artifactKey', () => {
+  it('builds {app}/releases/{version}/{file}', () => {
+    expect(artifactKey('my-app', '1.2.3-beta.1+build.5', 'My App_1.2.3_x64-setup.exe')).toBe(
+      'my-app/releases/1.2.3-beta.1+build.5/My App_1.2.3_x64-setup.exe',
+    );
+  });
+
+  it.each([
+    ['a slug with a slash', 'my/app', '1.0.0', 'a.exe'],
+    ['a slug with capitals', 'MyApp', '1.0.0', 'a.exe'],
+    ['a slug starting with a dash', '-app', '1.0.0', 'a.exe'],
+    ['an empty slug', '', '1.0.0', 'a.exe'],
+    ['a version of ..', 'app', '..', 'a.exe'],
+    ['a version with a slash', 'app', '1.0/0', 'a.exe'],
+    ['a file name of ..', 'app', '1.0.0', '..'],
+    ['a file name with ..', 'app', '1.0.0', 'a..exe'],
+    ['a file name with a slash', 'app', '1.0.0', '../../etc/passwd'],
+    ['a file name with a backslash', 'app', '1.0.0', '..\\a.exe'],
+    ['a hidden file name', 'app', '1.0.0', '.lock'],
+  ])('refuses %s', (_case, slug, version, fileName) => {
+    expect(() => artifactKey(slug, version, fileName)).toThrow(/invalid/);
+  });
+});
+
+describe('isValidFileName', () => {
+  it.each([['My App_1.2.3_x64-setup.exe', true], ['app.app.tar.gz', true], ['a..exe', false], ['.lock', false], ['dir/a.exe', false], ['', false]])(
+    '%j → %s',
+    (fileName, valid) => {
+      expect(isValidFileName(fileName)).toBe(valid);
+    },
+  );
+});
+
+describe('staticManifestKey', () => {
+  it('puts stable at the app\'s top and every other channel under channels/', () => {
+    expect(staticManifestKey('my-app', 'stable')).toBe('my-app/latest.json');
+    expect(staticManifestKey('my-app', 'beta')).toBe('my-app/channels/beta/latest.json');
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * @module protocol/storage-keys
+ * Where things live in the artifact store, as the server, the upload action and the CLI all name them:
+ *
+ *   {app}/releases/{version}/{file}          an artifact (`artifactKey`)
+ *   {app}/latest.json                        the stable channel's static manifest (`staticManifestKey`)
+ *   {app}/channels/{channel}/latest.json     another channel's
+ *
+ * Keys are only ever built here, never from raw input: `artifactKey` refuses any part that could escape its folder.
+ */
+import { APP_SLUG_PATTERN } from './app-slug.ts';
+import { DEFAULT_CHANNEL } from './channels.ts';
+import { MAX_VERSION_LENGTH } from './release-rules.ts';
+
+const VERSION = new RegExp(`^[0-9A-Za-z.+-]{1,${MAX_VERSION_LENGTH}}$`);
+/** Tauri bundle file names: `My App_1.2.3_x64-setup.exe`, `app.app.tar.gz`, `app_1.2.3_amd64.AppImage`. */
+const FILE_NAME = /^(?!\.)[\w .+()@~-]{1,200}$/;
+
+/** Whether an artifact may be stored under this file name (no path, no `..`, not hidden). */
+export function isValidFileName(fileName: string): boolean {
+  return FILE_NAME.test(fileName) && !fileName.includes('..');
+}
+
+/** `{app}/releases/{version}/{file}`; throws on any part that could escape its folder. */
+export function artifactKey(appSlug: string, version: string, fileName: string): string {
+  if (!APP_SLUG_PATTERN.test(appSlug)) throw new Error(`invalid app slug for a storage key: ${JSON.stringify(appSlug)}`);
+  if (!VERSION.test(version) || version.includes('..')) throw new Error(`invalid version for a storage key`);
+  if (!isValidFileName(fileName)) throw new Error(`invalid file name for a storage key: ${JSON.stringify(fileName)}`);
+  return `${appSlug}/releases/${version}/${fileName}`;
+}
+
+/** Where a channel's static manifest is stored; not under `releases/`, so it never collides with an artifact. */
+export function staticManifestKey(appSlug: string, channel: string): string {
+  return channel === DEFAULT_CHANNEL ? `${appSlug}/latest.json` : `${appSlug}/channels/${channel}/latest.json`;
+}
