@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../../test/support/release-fixtures.ts';
 import { call } from '../../admin/testing.ts';
-import { updateUrl } from '../../ci/artifact-store.ts';
+import { updateUrl } from '../../ci/release-view.ts';
 import { manifestKey } from '../../manifest/writer.ts';
 import { tauriPublicKeyId } from '../../protocol/minisign-key.ts';
 import type { AppRow } from '../../../../db/schema.ts';

@@ -1,7 +1,7 @@
 /**
  * @module ui/client/tauri-config
  * The `tauri.conf.json` lines an app needs to update from this server, built from the same URLs the server serves
- * and documents (README "Publishing", "Failover"): the dynamic update check (api/_src/ci/artifact-store.ts `updateUrl`,
+ * and documents (README "Publishing", "Failover"): the dynamic update check (api/_src/ci/release-view.ts `updateUrl`,
  * Tauri's `{{…}}` placeholders left in) first, then the static `latest.json` (api/_src/manifest) as the failover endpoint.
  *
  * The static file is written to storage at `{app}/latest.json` (`{app}/channels/{channel}/latest.json` for another
