@@ -107,7 +107,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
    */
   async function registerStored(principal: Principal, app: AppRow, release: ReleaseRow, planned: ArtifactValues[]): Promise<void> {
     if (await alreadyRegistered(db, release, planned)) return;
-    const keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release, planned));
+    const keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release.version, planned));
     const replaced = await db.transaction().execute((trx) => storeVerifiedArtifacts(trx, principal, app, release.id, planned, keyIds, via(principal)));
     releaseCache.invalidate(app.id);
     await discard(replaced);

@@ -83,9 +83,9 @@ export async function alreadyRegistered(db: Db, release: ReleaseRow, planned: re
 }
 
 /** Checks each artifact where it is stored (`ingest.ts`); returns the key id each was verified against. */
-export async function verifyStoredArtifacts(storage: Storage, app: AppRow, release: ReleaseRow, planned: readonly ArtifactValues[]): Promise<string[]> {
+export async function verifyStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<string[]> {
   const keyIds: string[] = [];
-  for (const values of planned) keyIds.push((await verifyStoredArtifact(storage, values.storageKey, values, app.public_key, release.version)).keyId);
+  for (const values of planned) keyIds.push((await verifyStoredArtifact(storage, values.storageKey, values, app.public_key, version)).keyId);
   return keyIds;
 }
 
