@@ -215,7 +215,7 @@ export async function planSync(client: GithubClient, input: SyncInput): Promise<
       let check = previous[key];
       if (!check) {
         if (!app.public_key) {
-          skip(candidate.asset.name, 'the app has no public key to verify signatures against; set it (PATCH /admin/apps/{app} {"public_key": …}) to tauri.conf.json plugins.updater.pubkey');
+          skip(candidate.asset.name, `${ruleText('no_public_key')}: the app has no public key to verify signatures against; set it (PATCH /admin/apps/{app} {"public_key": …}) to tauri.conf.json plugins.updater.pubkey`);
           continue;
         }
         try {

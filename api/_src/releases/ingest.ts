@@ -29,8 +29,6 @@ import {
 } from '../protocol/artifact-check.ts';
 import type { Storage } from '../storage/storage.ts';
 
-export { INGEST_RULES, type IngestRule } from '../protocol/artifact-check.ts';
-
 /** What the client declared about one artifact; the admin upload declares no size or digest. */
 export interface DeclaredArtifact {
   platform: string;
