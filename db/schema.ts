@@ -15,7 +15,7 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
-/** `pending`: registered, bytes not yet checked; `ready`: size, sha256 and signature verified (see api/_src/ci/ingest.ts). */
+/** `pending`: registered, bytes not yet checked; `ready`: size, sha256 and signature verified (see api/_src/releases/ingest.ts). */
 export const ARTIFACT_STATES = ['pending', 'ready'] as const;
 export type ArtifactState = (typeof ARTIFACT_STATES)[number];
 

@@ -34,7 +34,7 @@ import { GithubClient } from './github/client.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
 import { SecretBox } from './github/secrets.ts';
 import { GithubSources } from './github/sources.ts';
-import { ReleaseEvents } from './events.ts';
+import { ReleaseEvents } from './releases/events.ts';
 import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
 import { StaticManifestWriter } from './manifest/writer.ts';
 import { serviceRouteDocs, serviceRoutes } from './service/routes.ts';

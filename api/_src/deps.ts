@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { UsageAnalytics } from './analytics/recorder.ts';
 import type { Config } from './config.ts';
-import type { ReleaseEvents } from './events.ts';
+import type { ReleaseEvents } from './releases/events.ts';
 import type { GithubSources } from './github/sources.ts';
 import type { StaticManifestWriter } from './manifest/writer.ts';
 import type { RateLimits } from './rate-limit/limits.ts';

@@ -131,7 +131,7 @@ describe('refused before anything is sent', () => {
     const before = await auditCount();
     const result = await run(['upload', file, '--app', 'my-app', '--version', '3.0.0', '--publish']);
     expect(result.code).toBe(1);
-    expect(errorLine(result)).toMatch(/^error: key_id_mismatch: my-app_3\.0\.0_amd64\.AppImage: signed with key [0-9A-F]{16} but the app's public key is [0-9A-F]{16}: .*; nothing was uploaded$/);
+    expect(errorLine(result)).toMatch(/^error: key_id_mismatch: artifact my-app_3\.0\.0_amd64\.AppImage \(linux-x86_64\) refused by rule "key_id_mismatch": signed with key [0-9A-F]{16} but the app's public key is [0-9A-F]{16}: .*; nothing was uploaded$/);
     expect((await server.admin('/admin/apps/my-app/releases/3.0.0')).status).toBe(404);
     expect(await auditCount()).toBe(before);
   });
@@ -142,7 +142,7 @@ describe('refused before anything is sent', () => {
     await bundleFile(join(folder, 'my-app_3.1.0_amd64.deb'), 100_000, '3.0.9');
     const result = await run(['upload', folder, '--app', 'my-app', '--version', '3.1.0']);
     expect(result.code).toBe(1);
-    expect(errorLine(result)).toMatch(/^error: signed_version_mismatch: my-app_3\.1\.0_amd64\.deb: the artifact was signed for version "3\.0\.9" but the release is "3\.1\.0"/);
+    expect(errorLine(result)).toMatch(/^error: signed_version_mismatch: artifact my-app_3\.1\.0_amd64\.deb \(linux-x86_64\) refused by rule "signed_version_mismatch": the artifact was signed for version "3\.0\.9" but the release is "3\.1\.0"/);
     expect((await server.admin('/admin/apps/my-app/releases/3.1.0')).status).toBe(404);
   });
 

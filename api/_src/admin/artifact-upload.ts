@@ -2,44 +2,36 @@
  * @module admin/artifact-upload
  * Reads a `multipart/form-data` artifact upload as a stream: the text fields (and an optional
  * `signature` file part) must come before the `file` part, whose bytes go straight to storage while
- * their size and SHA-256 are computed; nothing is buffered whole. `curl -F a=1 -F file=@x` sends the
- * parts in the order given; so does `FormData` in the order fields were appended.
+ * the ingest check (`releases/ingest.ts`) counts, hashes and verifies them; nothing is buffered whole.
+ * `curl -F a=1 -F file=@x` sends the parts in the order given; so does `FormData` in the order fields
+ * were appended.
  *
  * Any failure (bad fields, a client that goes away, a truncated body, a missing file part) rejects
- * with a 400 after the stored object, if any was written, has been handed to `discard`.
+ * with a 400, and a refusal of the check with its own status and rule, after the stored object, if any
+ * was written, has been handed to `discard`.
  */
 import busboy from 'busboy';
-import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { ApiError, badRequest, UnavailableError } from '../http/errors.ts';
+import type { ArtifactCheck, CheckedArtifact } from '../protocol/artifact-check.ts';
 import { MAX_SIGNATURE_LENGTH } from '../protocol/minisign.ts';
+import { UPLOAD_FIELD_NAMES, type UploadFields } from '../releases/artifact-plan.ts';
 import { type Storage, StorageUnavailableError } from '../storage/storage.ts';
 
-export const UPLOAD_FIELD_NAMES = ['platform', 'bundle', 'signature', 'is_default'] as const;
-export type UploadFields = Partial<Record<(typeof UPLOAD_FIELD_NAMES)[number], string>>;
-
-export interface StoredUpload {
+/** An upload stored after its check accepted it: its size, SHA-256 and the key id it was verified against. */
+export interface StoredUpload extends CheckedArtifact {
   key: string;
   fileName: string;
-  size: number;
-  sha256: string;
-}
-
-/** Sees every byte on its way to storage; a throw from either method refuses the upload. */
-export interface ByteInspector {
-  update(chunk: Uint8Array): void;
-  /** After the last byte, before the object is committed to storage. */
-  finish(): void;
 }
 
 export interface UploadOptions<Plan> {
   storage: Storage;
   /**
    * Called once, when the file part starts, with the fields sent before it. Validates them (throwing
-   * an ApiError refuses the upload before any byte is stored), names the storage key, and may add an
-   * inspector of the bytes.
+   * an ApiError refuses the upload before any byte is stored), names the storage key, and starts the
+   * check every byte goes through on its way to storage (a throw from it refuses the upload).
    */
-  plan(fields: UploadFields, fileName: string): { key: string; plan: Plan; inspector?: ByteInspector | undefined };
+  plan(fields: UploadFields, fileName: string): { key: string; plan: Plan; check: ArtifactCheck };
   /** Cleans up a stored object after a failure (e.g. deletes it unless a row still points at it). */
   discard(key: string): Promise<void>;
   /** Largest accepted file in bytes; unlimited when omitted. */
@@ -124,20 +116,17 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
       upload = (signatureRead ?? Promise.resolve()).then(async () => {
         if (failure !== undefined) throw failure;
         const planned = options.plan(fields, info.filename ?? '');
-        const hash = createHash('sha256');
-        let size = 0;
-        const inspector = planned.inspector;
-        // An inspector's verdict fails the stream, so storage never commits refused bytes.
+        const check = planned.check;
+        let checked: CheckedArtifact | undefined;
+        // The check's verdict fails the stream, so storage never commits refused bytes.
         const refuse = (error: unknown, done: (error: Error) => void) => {
           fail(error);
           done(failure as Error);
         };
         hashing = new Transform({
           transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
             try {
-              inspector?.update(chunk);
+              check.update(chunk);
             } catch (error) {
               return refuse(error, done);
             }
@@ -145,7 +134,7 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
           },
           flush(done) {
             try {
-              inspector?.finish();
+              checked = check.finish();
             } catch (error) {
               return refuse(error, done);
             }
@@ -156,7 +145,7 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
         file.on('error', fail);
         file.pipe(hashing);
         await options.storage.put(planned.key, Readable.toWeb(hashing) as ReadableStream<Uint8Array>);
-        return { key: planned.key, fileName: info.filename ?? '', size, sha256: hash.digest('hex'), plan: planned.plan };
+        return { key: planned.key, fileName: info.filename ?? '', ...checked!, plan: planned.plan };
       });
       upload.catch((error: unknown) => fail(error, true));
     });

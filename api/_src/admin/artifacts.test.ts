@@ -34,6 +34,7 @@ describe('admin artifacts', () => {
     deb = await signedFile(dir, key, 'my-app_1.2.3_amd64.deb', randomBytes(2000));
     nsis = await signedFile(dir, key, 'My App_1.2.3_x64-setup.exe', randomBytes(1000));
     appId = await insertApp(ctx, 'my-app');
+    await ctx.database.db.updateTable('apps').set({ public_key: key.publicKey }).where('id', '=', appId).execute();
     release = await createRelease(ctx, 'my-app', '1.2.3');
     path = `/admin/apps/my-app/releases/${release.id}/artifacts`;
   });
@@ -61,6 +62,7 @@ describe('admin artifacts', () => {
     const pubKeyId = /minisign public key: ([0-9A-F]+)/i.exec(decodedPub)?.[1] ?? '';
     expect(pubKeyId.replace(/^0+/, '')).toBe(artifact.signature_key_id!.replace(/^0+/, ''));
     expect(await storedBytes(ctx, 'my-app/releases/1.2.3/my-app_1.2.3_amd64.AppImage')).toEqual(Buffer.from(appImage.bytes));
+    expect(artifact.verified_key_id).toBe(artifact.signature_key_id);
     const audit = (await auditRows(ctx, 'artifact.upload')).at(-1)!;
     expect(audit).toMatchObject({ actor: 'token:ADMIN_TOKEN', app_id: appId, target: `artifact:${artifact.id}` });
     expect(audit.details).toMatchObject({ version: '1.2.3', platform: 'linux-x86_64', bundle: 'appimage', sha256: artifact.sha256 });
@@ -173,7 +175,7 @@ describe('admin artifacts', () => {
       ['a hidden file name', () => [['platform', 'linux-x86_64'], ['bundle', 'deb'], ['signature', deb.signature], ['file', { fileName: '.x.deb', bytes: randomBytes(10) }]], /^file name ".x.deb" is not allowed/],
       ['is_default that is not a boolean', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['is_default', 'maybe'], ['file', rpm()]], /^field "is_default" must be true or false/],
       ['a field after the file', () => [['platform', 'linux-x86_64'], ['file', rpm()], ['signature', deb.signature]], /^field "signature" is required/],
-      ['a field after a complete upload', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['file', rpm()], ['is_default', 'true']], /^field "is_default" came after the file part; send every field before the file part/],
+      ['a field after a complete upload', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['file', { fileName: deb.name, bytes: deb.bytes }], ['is_default', 'true']], /^field "is_default" came after the file part; send every field before the file part/],
       ['no file part', () => [['platform', 'linux-x86_64'], ['signature', deb.signature]], /^the request has no part named "file"/],
       ['an unknown field', () => [['platform', 'linux-x86_64'], ['channel', 'beta'], ['signature', deb.signature], ['file', rpm()]], /^unknown field "channel"/],
       ['a file part under another name', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['artifact', rpm()]], /^unexpected file part "artifact"/],
@@ -241,18 +243,34 @@ describe('admin artifacts', () => {
       expect(res.body).toMatchObject({ bundle: 'msi', size: 5000 });
     });
 
+    // The ingest check's rules, as the CI API names them (releases/ingest.ts); until 2026-12 this was a plain 400.
     it.each([
-      ['another key', async () => signedFile(await mkdtemp(join(dir, 'k-')), otherKey, 'Signed.app.tar.gz', randomBytes(100)), /^signed with key [0-9A-F]{16} but the app's public key is [0-9A-F]{16}/],
-      ['other bytes', async () => ({ ...(await signedFile(dir, key, 'Signed.app.tar.gz', randomBytes(100))), bytes: randomBytes(100) }), /^the signature does not match the file's 100 bytes/],
-      ['another version', async () => signedFile(dir, key, 'Signed.app.tar.gz', randomBytes(100), '1.9.9'), /^the artifact was signed for version "1.9.9" but the release is "2.0.0"/],
-    ])('refuses a signature made with %s (400), storing nothing', async (_name, make, message) => {
+      ['another key', async () => signedFile(await mkdtemp(join(dir, 'k-')), otherKey, 'Signed.app.tar.gz', randomBytes(100)), 'key_id_mismatch', /signed with key [0-9A-F]{16} but the app's public key is [0-9A-F]{16}/],
+      ['other bytes', async () => ({ ...(await signedFile(dir, key, 'Signed.app.tar.gz', randomBytes(100))), bytes: randomBytes(100) }), 'invalid_signature', /the signature does not match the file's 100 bytes/],
+      ['another version', async () => signedFile(dir, key, 'Signed.app.tar.gz', randomBytes(100), '1.9.9'), 'signed_version_mismatch', /the artifact was signed for version "1.9.9" but the release is "2.0.0"/],
+    ])('refuses a signature made with %s (422 naming the rule), storing nothing', async (_name, make, rule, message) => {
       const before = await storedFiles(ctx);
       const file = await make();
       const res = await upload(ctx, signedPath, artifactParts('darwin-aarch64', file));
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(422);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.message).toMatch(new RegExp(`^artifact Signed\\.app\\.tar\\.gz \\(darwin-aarch64\\) refused by rule "${rule}": `));
       expect(res.body.error.message).toMatch(message);
       expect(await storedFiles(ctx)).toEqual(before);
       expect((await call(ctx, 'GET', signedPath)).body.artifacts).toHaveLength(1);
+    });
+
+    it('refuses an upload to an app without a public key (409 no_public_key), storing nothing', async () => {
+      await insertApp(ctx, 'keyless');
+      const draft = await createRelease(ctx, 'keyless', '2.0.0');
+      const before = await storedFiles(ctx);
+      const file = await signedFile(dir, key, 'Keyless_2.0.0_x64_en-US.msi', randomBytes(100), '2.0.0');
+      const res = await upload(ctx, `/admin/apps/keyless/releases/${draft.id}/artifacts`, artifactParts('windows-x86_64', file));
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('conflict');
+      expect(res.body.error.message).toMatch(/^artifact Keyless_2\.0\.0_x64_en-US\.msi \(windows-x86_64\) refused by rule "no_public_key": the app has no public key/);
+      expect(await storedFiles(ctx)).toEqual(before);
+      expect(await artifactRows(draft.id)).toHaveLength(0);
     });
 
     it('refuses uploads and deletes once the release is published (409 naming the fix)', async () => {

@@ -6,9 +6,9 @@
  *   POST   /             multipart upload (fields, then the file part); upsert   admin or ci, drafts only
  *   DELETE /:artifact    remove one, with its stored object                      admin, drafts only
  *
- * An artifact is one (platform, bundle) of a release. Uploading the same pair again replaces the row
- * and, once committed, the old object. File names are unique within a release, because both the
- * storage key and the download path are built from them.
+ * An artifact is one (platform, bundle) of a release (`releases/slots.ts`). Uploading the same pair
+ * again replaces the row and, once committed, the old object. The bytes are checked as they stream
+ * (`releases/ingest.ts`): a refusal answers 409/422 naming its rule, as the CI API does.
  */
 import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
@@ -17,26 +17,16 @@ import { conflict, notFound } from '../http/errors.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
 import { findAppFor, isUuid } from '../auth/access.ts';
-import { planUpload, signatureInspector } from './artifact-checks.ts';
+import { planUpload } from '../releases/artifact-plan.ts';
+import { ingestCheck } from '../releases/ingest.ts';
+import { checkFileNameFree, sameSlot } from '../releases/slots.ts';
+import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, storeReadyArtifact } from '../releases/store.ts';
+import { toArtifactBody } from '../releases/wire.ts';
 import { receiveUpload } from './artifact-upload.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, storeReadyArtifact, toArtifactBody } from './release-store.ts';
 
 export { artifactRouteDocs } from './release-docs.ts';
-
-export const sameSlot = (row: ArtifactRow, platform: string, bundle: string | null) => row.platform === platform && row.bundle === bundle;
-
-/** The file name must not belong to another (platform, bundle) of this release. */
-export function checkFileNameFree(existing: readonly ArtifactRow[], fileName: string, platform: string, bundle: string): void {
-  const clash = existing.find((row) => row.file_name === fileName && !sameSlot(row, platform, bundle));
-  if (clash) {
-    throw conflict(
-      `file name ${JSON.stringify(fileName)} is already used by the ${clash.platform}${clash.bundle ? ` ${clash.bundle}` : ''} artifact of this release; ` +
-        'file names are unique per release, so rename one (e.g. add the architecture: My App_aarch64.app.tar.gz)',
-    );
-  }
-}
 
 export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db, storage, releaseCache } = deps;
@@ -64,8 +54,9 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
       plan(fields, fileName) {
         const plan = planUpload(fields, fileName);
         checkFileNameFree(existing, fileName, plan.platform, plan.bundle);
-        const inspector = signatureInspector(app, release.version, plan.signature);
-        return { key: artifactKey(app.slug, release.version, fileName), plan, inspector };
+        // Refuses a missing or wrong key before any byte is stored; every byte then goes through the check.
+        const check = ingestCheck({ platform: plan.platform, fileName, signature: plan.signature }, app.public_key, release.version);
+        return { key: artifactKey(app.slug, release.version, fileName), plan, check };
       },
     });
     const { platform, bundle, signature, isDefault } = received.plan;
@@ -83,9 +74,8 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
           // One default per platform (artifacts_release_platform_default_unique).
           await trx.updateTable('artifacts').set({ is_default: false }).where('release_id', '=', release.id).where('platform', '=', platform).where('is_default', '=', true).execute();
         }
-        // signatureInspector verified the bytes against the app's key whenever it had one.
         const values = { platform, bundle, signature, storageKey: received.key, fileName: received.fileName, size: received.size, sha256: received.sha256 };
-        const row = await storeReadyArtifact(trx, release.id, values, tauriPublicKeyId(app.public_key), isDefault);
+        const row = await storeReadyArtifact(trx, release.id, values, received.keyId, isDefault);
         await audit(trx, principal, {
           action: previous ? 'artifact.replace' : 'artifact.upload',
           appId: app.id,

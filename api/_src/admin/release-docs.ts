@@ -145,8 +145,9 @@ export const artifactRouteDocs = defineRoutes([
       'multipart/form-data: the fields `platform`, `bundle` (optional), `signature` (the .sig content, as a field or a file ' +
       'part) and `is_default` (optional) FIRST, then the `file` part, which is streamed to storage. Example: ' +
       '`curl -F platform=linux-x86_64 -F signature="$(cat app.AppImage.sig)" -F file=@app.AppImage …`. ' +
-      'The same platform and bundle again replaces the artifact. When the app has a public key, the signature is ' +
-      'verified against the bytes (key id, file, signed version). Drafts only.',
+      'The same platform and bundle again replaces the artifact. The bytes are checked as they stream against the ' +
+      'app\'s public key (key id, file, signed version), as the CI API checks them: a refusal names its rule ' +
+      '(`refused by rule "<rule>"`). Drafts only.',
     auth: 'api-key',
     access: 'admin or ci scope',
     params: releaseParams,
@@ -154,9 +155,10 @@ export const artifactRouteDocs = defineRoutes([
     responses: {
       200: { description: 'an artifact replaced', schema: artifactSchema },
       201: { description: 'a new artifact', schema: artifactSchema },
-      400: { description: 'a missing or invalid field, a signature that does not verify, or an interrupted upload' },
+      400: { description: 'a missing or invalid field, or an interrupted upload' },
       404: notFound,
-      409: { description: 'the release is not a draft, or the file name is taken by another platform' },
+      409: { description: 'the release is not a draft, the file name is taken by another platform, or the app has no public key (no_public_key)' },
+      422: { description: 'the signature does not verify against the bytes (key_id_mismatch, invalid_signature, signed_version_mismatch, …)' },
     },
   },
   {

@@ -7,7 +7,7 @@ import { createTestContext, type TestContext } from '../../../test/support/conte
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { parseRemoteRelease } from '../../../test/support/tauri.ts';
 import { createApp, createDeps } from '../app.ts';
-import type { ReleaseEvent } from '../events.ts';
+import type { ReleaseEvent } from '../releases/events.ts';
 import { ReleaseCache } from '../update/cache.ts';
 import { auditRows, call, insertKey } from './testing.ts';
 

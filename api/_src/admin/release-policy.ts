@@ -25,8 +25,9 @@ import { compareVersions, parseVersion } from '../protocol/semver.ts';
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { releaseEvent } from './release-events.ts';
-import { type Db, findRelease, releaseBody } from './release-store.ts';
+import { releaseEvent } from '../releases/events.ts';
+import { type Db, findRelease } from '../releases/store.ts';
+import { releaseBody } from '../releases/wire.ts';
 import { readJson } from '../http/request.ts';
 
 /** A minimum supported version above the release's own would leave even its updated installs "below minimum". */

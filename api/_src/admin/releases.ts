@@ -29,18 +29,10 @@ import {
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import {
-  artifactsOf,
-  byVersionDescending,
-  checkPublishable,
-  checkTransition,
-  type Db,
-  deleteUnreferencedObjects,
-  findRelease,
-  releaseBody,
-  toReleaseSummary,
-} from './release-store.ts';
-import { patchEvent, releaseEvent } from './release-events.ts';
+import { artifactsOf, byVersionDescending, type Db, deleteUnreferencedObjects, findRelease } from '../releases/store.ts';
+import { changeStatus, checkPublishable, checkTransition, statusAction, statusChange } from '../releases/status.ts';
+import { patchEvent, releaseEvent } from '../releases/events.ts';
+import { releaseBody, toReleaseSummary } from '../releases/wire.ts';
 import { checkMinimumVersion } from './release-policy.ts';
 import { readJson, readQuery } from '../http/request.ts';
 
@@ -190,36 +182,6 @@ async function syncStaticManifests(deps: AppDeps, app: AppRow): Promise<void> {
   await deps.staticManifests.sync(app.id, app.slug).catch((error: unknown) => {
     console.error(`static manifests of ${app.slug} not rewritten:`, error);
   });
-}
-
-const statusAction = (to: ReleaseStatus) => (to === 'published' ? 'release.publish' : 'release.archive');
-
-/** pub_date is the first publication; a re-published release keeps it. */
-function statusChange(current: ReleaseRow, to: ReleaseStatus): ReleaseUpdate {
-  return to === 'published' && current.pub_date === null ? { status: to, pub_date: new Date() } : { status: to };
-}
-
-/** Moves a locked release to `to` and audits it; the caller checked the transition (and, to publish, `checkPublishable`). */
-export async function changeStatus(
-  trx: Db,
-  principal: Principal,
-  app: AppRow,
-  current: ReleaseRow,
-  to: ReleaseStatus,
-): Promise<ReleaseRow> {
-  const updated = await trx
-    .updateTable('releases')
-    .set({ ...statusChange(current, to), updated_at: new Date() })
-    .where('id', '=', current.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await audit(trx, principal, {
-    action: statusAction(to),
-    appId: app.id,
-    target: `release:${current.id}`,
-    details: { version: current.version, from: current.status, to, pub_date: updated.pub_date },
-  });
-  return updated;
 }
 
 /** The columns a PATCH changes, after checking the status transition and version immutability. */

@@ -4,7 +4,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
-import type { Principal } from '../auth/authenticate.ts';
+import type { Principal } from '../auth/principal.ts';
 
 export interface AuditEntry {
   action: string;

@@ -5,9 +5,9 @@
  */
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../../db/schema.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../http/api-error.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
-import type { Principal } from './authenticate.ts';
+import type { Principal } from './principal.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

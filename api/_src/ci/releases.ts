@@ -9,31 +9,15 @@
  *   POST /:version/uploads/:upload/complete check size, sha256 and signature; the artifact becomes ready
  *   POST /:version/publish                  when the caller may publish
  *
- * Every call can be repeated: parallel matrix legs and re-runs of a workflow end in the same state. The
- * release row is created with INSERT … ON CONFLICT on (app, version), artifacts are upserted on (release,
- * platform, bundle), and each write then takes the release's row lock, as the admin API does. Publishing
- * goes through the admin API's transition table and `checkPublishable`, so both refuse the same releases.
+ * Every call can be repeated (parallel matrix legs, re-runs of a workflow); how is `releases/registration.ts`,
+ * whose functions these routes call inside the transactions they own. The bytes are checked by
+ * `releases/ingest.ts`, the one check every producer makes.
  */
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import { findAppFor, isUuid } from '../auth/access.ts';
-import { planUpload } from '../admin/artifact-checks.ts';
-import { checkFileNameFree, sameSlot } from '../admin/artifacts.ts';
-import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf } from '../auth/authenticate.ts';
-import { changeStatus } from '../admin/releases.ts';
-import { releaseEvent } from '../admin/release-events.ts';
-import {
-  type ArtifactValues,
-  artifactsOf,
-  assertDraft,
-  checkPublishable,
-  checkTransition,
-  type Db,
-  findRelease,
-  storeReadyArtifact,
-} from '../admin/release-store.ts';
 import { readJson } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, badRequest, conflict, notFound, storageCall } from '../http/errors.ts';
@@ -41,15 +25,27 @@ import {
   type CiArtifact,
   type CiCompleteUploadBody,
   ciCompleteUploadBodySchema,
-  type CiCreateReleaseBody,
   ciCreateReleaseBodySchema,
   ciUploadRequestBodySchema,
 } from '../protocol/ci.ts';
+import { planUpload } from '../releases/artifact-plan.ts';
+import { releaseEvent } from '../releases/events.ts';
+import { ingestCheck, IngestRefusal, verifyStoredArtifact } from '../releases/ingest.ts';
+import {
+  alreadyRegistered,
+  completeUpload,
+  createOrReuseDraft,
+  publishForCi,
+  recordUploadFailure,
+  registerUpload,
+  storeVerifiedArtifacts,
+  verifyStoredArtifacts,
+} from '../releases/registration.ts';
+import { type ArtifactValues, assertDraft, deleteObjectsNotReady, findRelease, findUpload, uploadValues } from '../releases/store.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
 import { MultipartRefusedError } from '../storage/storage.ts';
-import { ciReleaseView, findUpload, registerPendingArtifact, toCiArtifactView, uploadValues } from './artifact-store.ts';
+import { ciReleaseView, toCiArtifactView } from './release-view.ts';
 import { ciRunOf } from './credential.ts';
-import { type DeclaredArtifact, IngestRefusal, startVerifier, verifyStoredArtifact } from './ingest.ts';
 import { generateUploadToken, planParts, stagedKey, type UploadLimits, uploadTarget } from './uploads.ts';
 
 export interface CiReleaseRouteOptions {
@@ -92,8 +88,6 @@ function planArtifact(artifact: CiArtifact, keyOf: (fileName: string) => string,
   }
 }
 
-const declared = (values: ArtifactValues): DeclaredArtifact => values;
-
 /** A complete body is optional (single PUT): no body, or JSON. */
 async function readCompleteBody(c: Context): Promise<CiCompleteUploadBody> {
   if (!c.req.header('content-type') && (c.req.raw.body === null || c.req.header('content-length') === '0')) return {};
@@ -106,136 +100,22 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
   const routes = new Hono<AdminEnv>();
   const appOf = (c: Context<AdminEnv>, principal: Principal) => findAppFor(db, principal, c.req.param('app') ?? '');
   const view = (app: AppRow, release: ReleaseRow) => ciReleaseView(db, config.publicUrl, app, release);
-  /**
-   * Deletes objects no ready artifact points at (refused or orphaned uploads, replaced bytes). A pending row's
-   * key does not keep its object: it names an upload in flight, whose bytes are not an artifact yet.
-   */
-  const discard = async (keys: string[]) => {
-    const unique = [...new Set(keys)];
-    if (unique.length === 0) return;
-    try {
-      const ready = await db.selectFrom('artifacts').select('storage_key').where('storage_key', 'in', unique).where('state', '=', 'ready').execute();
-      for (const key of unique) {
-        if (ready.some((row) => row.storage_key === key)) continue;
-        await storage.delete(key).catch((error: unknown) => console.error(`could not delete stored object ${key}:`, error));
-      }
-    } catch (error) {
-      // The database is already right; an orphaned object only costs space.
-      console.error('could not clean up stored objects:', error);
-    }
-  };
-
-  // ---- create or reuse ------------------------------------------------------------------------------
-
-  async function createOrReuse(principal: Principal, app: AppRow, body: CiCreateReleaseBody): Promise<{ release: ReleaseRow; created: boolean }> {
-    const result = await db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('releases')
-        .values({ app_id: app.id, version: body.version, notes: body.notes ?? null, ...(body.channel ? { channel: body.channel } : {}) })
-        .onConflict((oc) => oc.constraint('releases_app_version_unique').doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted) {
-        await audit(trx, principal, {
-          action: 'release.create',
-          appId: app.id,
-          target: `release:${inserted.id}`,
-          details: { version: inserted.version, channel: inserted.channel, ...via(principal) },
-        });
-        return { release: inserted, created: true };
-      }
-      // Another leg (or an earlier run) created it: reuse it.
-      const existing = await findRelease(trx, app, body.version, true);
-      const changes: { notes?: string | null; channel?: string } = {};
-      if (body.notes !== undefined && body.notes !== existing.notes) changes.notes = body.notes;
-      if (body.channel !== undefined && body.channel !== existing.channel) changes.channel = body.channel;
-      if (Object.keys(changes).length === 0) return { release: existing, created: false };
-      if (existing.status !== 'draft') {
-        throw conflict(
-          `release ${existing.version} is ${existing.status} with other ${Object.keys(changes).join(' and ')} than this request's; ` +
-            'CI does not change a live release (an admin can, with PATCH /admin/apps/{app}/releases/{version})',
-        );
-      }
-      const updated = await trx.updateTable('releases').set({ ...changes, updated_at: new Date() }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
-      await audit(trx, principal, { action: 'release.update', appId: app.id, target: `release:${existing.id}`, details: { version: existing.version, changes, ...via(principal) } });
-      return { release: updated, created: false };
-    });
-    releaseCache.invalidate(app.id);
-    return result;
-  }
+  const discard = (keys: string[]) => deleteObjectsNotReady(db, storage, keys);
 
   /**
    * The one-call form: artifacts already at `{app}/releases/{version}/{file}` are verified there and become
    * ready. On a release that is no longer a draft, the same artifacts again are a no-op; others are a 409.
    */
   async function registerStored(principal: Principal, app: AppRow, release: ReleaseRow, planned: ArtifactValues[]): Promise<void> {
-    if (release.status !== 'draft') {
-      const existing = await artifactsOf(db, [release.id]);
-      const differing = planned.filter((p) => {
-        const row = existing.find((r) => sameSlot(r, p.platform, p.bundle));
-        return !row || row.state !== 'ready' || row.sha256 !== p.sha256 || row.size !== p.size || row.file_name !== p.fileName;
-      });
-      if (differing.length === 0) return;
-      throw conflict(
-        `release ${release.version} is ${release.status}, and a published release's artifacts are immutable; these differ from what it holds: ` +
-          `${differing.map((p) => `${p.fileName} (${p.platform})`).join(', ')}; create a new version instead`,
-      );
-    }
-    const keyIds: string[] = [];
-    for (const values of planned) {
-      keyIds.push((await storageCall(() => verifyStoredArtifact(storage, values.storageKey, declared(values), app.public_key, release.version))).keyId);
-    }
-    const replaced = await db.transaction().execute(async (trx) => {
-      const locked = await findRelease(trx, app, release.id, true);
-      assertDraft(locked, 'register artifacts');
-      const current = await artifactsOf(trx, [locked.id]);
-      const keys: string[] = [];
-      for (const [index, values] of planned.entries()) {
-        checkFileNameFree(current, values.fileName, values.platform, values.bundle);
-        const previous = current.find((row) => sameSlot(row, values.platform, values.bundle));
-        const row = await storeReadyArtifact(trx, locked.id, values, keyIds[index]!);
-        await auditArtifact(trx, principal, app, locked, row, previous, null);
-        if (previous?.state === 'ready' && previous.storage_key !== values.storageKey) keys.push(previous.storage_key);
-      }
-      return keys;
-    });
+    if (await alreadyRegistered(db, release, planned)) return;
+    const keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release.version, planned));
+    const replaced = await db.transaction().execute((trx) => storeVerifiedArtifacts(trx, principal, app, release.id, planned, keyIds, via(principal)));
     releaseCache.invalidate(app.id);
     await discard(replaced);
   }
 
-  async function auditArtifact(trx: Db, principal: Principal, app: AppRow, release: ReleaseRow, row: ArtifactRow, previous: ArtifactRow | undefined, uploadId: string | null) {
-    await audit(trx, principal, {
-      action: previous?.state === 'ready' ? 'artifact.replace' : 'artifact.upload',
-      appId: app.id,
-      target: `artifact:${row.id}`,
-      details: {
-        version: release.version,
-        platform: row.platform,
-        bundle: row.bundle,
-        file_name: row.file_name,
-        size: row.size,
-        sha256: row.sha256,
-        verified_key_id: row.verified_key_id,
-        upload_id: uploadId,
-        ...via(principal),
-      },
-    });
-  }
-
-  /** draft → published through the admin transition table; published stays (a re-run); archived is an admin's call. */
   async function publish(principal: Principal, app: AppRow, ref: string): Promise<ReleaseRow> {
-    const { release, changed } = await db.transaction().execute(async (trx) => {
-      const current = await findRelease(trx, app, ref, true);
-      if (current.status === 'published') return { release: current, changed: false };
-      if (current.status === 'archived') {
-        throw conflict(
-          `release ${current.version} was archived by an admin; CI does not publish it again (an admin can: POST /admin/apps/{app}/releases/${current.version}/publish)`,
-        );
-      }
-      checkTransition(current, 'published', 'publish');
-      await storageCall(() => checkPublishable(trx, storage, current));
-      return { release: await changeStatus(trx, principal, app, current, 'published'), changed: true };
-    });
+    const { release, changed } = await storageCall(() => db.transaction().execute((trx) => publishForCi(trx, storage, principal, app, ref)));
     releaseCache.invalidate(app.id);
     // A re-run that finds the release already published changes nothing, and tells nothing.
     if (changed) await events.emit(releaseEvent('release.published', app, release, principal, { via: 'ci' }));
@@ -253,9 +133,10 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     for (const [index, values] of planned.entries()) {
       const twin = planned.findIndex((other) => (other.platform === values.platform && other.bundle === values.bundle) || other.fileName === values.fileName);
       if (twin !== index) throw badRequest(`artifacts[${twin}] and artifacts[${index}] are the same ${planned[twin]!.fileName === values.fileName ? 'file name' : 'platform and bundle'}; list each artifact once`);
-      startVerifier(declared(values), app.public_key); // no key or another key: refused before any write
+      ingestCheck(values, app.public_key, body.version); // no key or another key: refused before any write
     }
-    const { release, created } = await createOrReuse(principal, app, body);
+    const { release, created } = await db.transaction().execute((trx) => createOrReuseDraft(trx, principal, app, body, via(principal)));
+    releaseCache.invalidate(app.id);
     if (planned.length) await registerStored(principal, app, release, planned);
     let current = await findRelease(db, app, release.id);
     if (body.auto_publish && mayPublish(principal)) current = await publish(principal, app, release.id);
@@ -271,7 +152,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     const release = await findRelease(db, app, c.req.param('version'));
     const id = randomUUID();
     const values = planArtifact(body, (fileName) => stagedKey(app.slug, release.version, id, fileName), body.file_name);
-    startVerifier(declared(values), app.public_key); // refuse a wrong key before the client sends the file
+    ingestCheck(values, app.public_key, release.version); // refuse a wrong key before the client sends the file
     assertDraft(release, 'upload an artifact');
 
     const contentType = body.content_type ?? null;
@@ -299,13 +180,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     };
     let artifact: ArtifactRow;
     try {
-      artifact = await db.transaction().execute(async (trx) => {
-        const locked = await findRelease(trx, app, release.id, true);
-        assertDraft(locked, 'upload an artifact');
-        checkFileNameFree(await artifactsOf(trx, [locked.id]), values.fileName, values.platform, values.bundle);
-        await trx.insertInto('artifact_uploads').values(upload).execute();
-        return registerPendingArtifact(trx, locked.id, values);
-      });
+      artifact = await db.transaction().execute((trx) => registerUpload(trx, app, release.id, upload, values));
     } catch (error) {
       if (multipartUploadId) await storage.abortMultipart(values.storageKey, multipartUploadId).catch(() => {});
       throw error;
@@ -351,11 +226,11 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
 
     let keyId: string;
     try {
-      ({ keyId } = await storageCall(() => verifyStoredArtifact(storage, upload.storage_key, declared(values), app.public_key, release.version)));
+      ({ keyId } = await storageCall(() => verifyStoredArtifact(storage, upload.storage_key, values, app.public_key, release.version)));
     } catch (error) {
       if (error instanceof IngestRefusal && error.final) {
         // Refused bytes are not kept; the upload remembers why, and a fresh upload is needed.
-        await db.updateTable('artifact_uploads').set({ failure: error.message }).where('id', '=', upload.id).where('completed_at', 'is', null).execute();
+        await recordUploadFailure(db, upload.id, error.message);
         await discard([upload.storage_key]);
       }
       throw error;
@@ -363,20 +238,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
 
     let result: { row: ArtifactRow; previous: ArtifactRow | undefined };
     try {
-      result = await db.transaction().execute(async (trx) => {
-        const locked = await findRelease(trx, app, release.id, true);
-        assertDraft(locked, 'complete an upload');
-        const fresh = await trx.selectFrom('artifact_uploads').select('completed_at').where('id', '=', upload.id).forUpdate().executeTakeFirstOrThrow();
-        const current = await artifactsOf(trx, [locked.id]);
-        const previous = current.find((row) => sameSlot(row, values.platform, values.bundle));
-        // Two completes of one upload at once: the second finds the first's work done.
-        if (fresh.completed_at !== null && previous) return { row: previous, previous: undefined };
-        checkFileNameFree(current, values.fileName, values.platform, values.bundle);
-        const row = await storeReadyArtifact(trx, locked.id, values, keyId);
-        await trx.updateTable('artifact_uploads').set({ completed_at: new Date(now()) }).where('id', '=', upload.id).execute();
-        await auditArtifact(trx, principal, app, locked, row, previous, upload.id);
-        return { row, previous };
-      });
+      result = await db.transaction().execute((trx) => completeUpload(trx, principal, app, release.id, upload, values, keyId, new Date(now()), via(principal)));
     } catch (error) {
       if (error instanceof ApiError) await discard([upload.storage_key]);
       throw error;

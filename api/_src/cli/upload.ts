@@ -8,7 +8,7 @@
  *    an architecture (`My App.app.tar.gz`) takes it from `--platform`; Mac archives are renamed per architecture
  *    as the upload action does (`uploadName`), since file names are unique per release.
  * 2. **Verify** every file against the app's public key, fetched from the server, and the release's version, with
- *    the server's own verifier (api/_src/protocol/minisign.ts), reading each file once for its signature and SHA-256.
+ *    the server's own check (api/_src/protocol/artifact-check.ts), reading each file once for its signature and SHA-256.
  *    One refusal stops everything before a single request that changes anything is sent.
  * 3. **Send** through the CI API exactly as the upload action does (actions/upload-r2/src/presigned.ts): draft
  *    created or reused, each artifact declared, its bytes PUT to the target the server hands out (the server
@@ -17,8 +17,8 @@
  *
  * Memory stays flat whatever the file size: files are read through fixed buffers, never held whole.
  */
-import { createHash } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { filesUnder, uploadName, type LocalArtifact, type SkippedFile } from '../../../actions/upload-r2/src/discover.ts';
 import { PutNetworkError } from '../../../actions/upload-r2/src/http-put.ts';
@@ -26,7 +26,7 @@ import { PutRefusedError } from '../../../actions/upload-r2/src/transfer.ts';
 import type { Logger } from '../../../actions/shared/src/logger.ts';
 import { ControlPlaneError } from '../../../actions/shared/src/control-plane.ts';
 import { artifactKindOf, type ArtifactKind, platformsOfFileName } from '../protocol/artifact-names.ts';
-import { createSignatureVerifier, SignatureError } from '../protocol/minisign.ts';
+import { ArtifactRefusal, checkArtifactStream, ruleText } from '../protocol/artifact-check.ts';
 import { type BundleType, parsePlatformKey, type PlatformKey } from '../protocol/platforms.ts';
 import { isValidFileName } from '../protocol/storage-keys.ts';
 import { CliError, EXIT_REFUSED, localRefusal, NetworkFailure, ServerRefusal, usageError } from './errors.ts';
@@ -127,18 +127,19 @@ export async function findArtifacts(inputs: readonly string[], platforms: readon
   return { artifacts, skipped };
 }
 
+const READ_BUFFER_BYTES = 1024 * 1024;
+
 /**
- * Verifies each artifact's `.sig` against `publicKey` and `version` exactly as the server and the Tauri client will,
- * and fills in its SHA-256, reading every file once through one 1 MiB buffer.
+ * Checks each artifact against `publicKey` and `version` with the server's own check (api/_src/protocol/artifact-check.ts),
+ * as the Tauri client will, and fills in its SHA-256, reading every file once in 1 MiB chunks.
  *
- * @throws CliError exit 1 with the verifier's code (`key_id_mismatch`, `invalid_signature`, `signed_version_mismatch`, …)
+ * @throws CliError exit 1 with the check's rule (`key_id_mismatch`, `invalid_signature`, `signed_version_mismatch`, …)
  */
 export async function verifyArtifacts(artifacts: LocalArtifact[], publicKey: string | null, app: string, version: string): Promise<void> {
   if (!publicKey) {
     throw localRefusal('no_public_key', `app ${app} has no updater public key, so nothing can be verified or uploaded: tauri-release apps set ${app} --public-key-file <key.pub>`);
   }
   const done = new Map<string, string>();
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
   for (const artifact of artifacts) {
     const key = `${artifact.path}\n${artifact.signature}`;
     const known = done.get(key);
@@ -146,23 +147,16 @@ export async function verifyArtifacts(artifacts: LocalArtifact[], publicKey: str
       artifact.sha256 = known;
       continue;
     }
-    const sha = createHash('sha256');
-    const file = await open(artifact.path, 'r');
     try {
-      const verifier = createSignatureVerifier(artifact.signature, publicKey);
-      for (let read = await file.read(buffer, 0, buffer.length); read.bytesRead > 0; read = await file.read(buffer, 0, buffer.length)) {
-        const chunk = buffer.subarray(0, read.bytesRead);
-        sha.update(chunk);
-        verifier.update(chunk);
-      }
-      verifier.finish({ expectedVersion: version });
+      const checked = await checkArtifactStream(createReadStream(artifact.path, { highWaterMark: READ_BUFFER_BYTES }), { signature: artifact.signature, publicKey, version });
+      artifact.sha256 = checked.sha256;
     } catch (error) {
-      if (error instanceof SignatureError) throw localRefusal(error.code, `${basename(artifact.path)}: ${error.message}; nothing was uploaded`);
+      if (error instanceof ArtifactRefusal) {
+        // Worded as the server words it (api/_src/releases/ingest.ts), so one pattern reads either.
+        throw localRefusal(error.rule, `artifact ${basename(artifact.path)} (${artifact.platform}) ${ruleText(error.rule)}: ${error.message}; nothing was uploaded`);
+      }
       throw error;
-    } finally {
-      await file.close();
     }
-    artifact.sha256 = sha.digest('hex');
     done.set(key, artifact.sha256);
   }
 }

@@ -18,7 +18,7 @@ import type { AppRow, Database, GithubSourceRow } from '../../../db/schema.ts';
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { releaseEvent } from '../admin/release-events.ts';
+import { releaseEvent } from '../releases/events.ts';
 import { readBytes, readJson, readQuery } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';

@@ -13,7 +13,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, GithubSourceRow } from '../../../db/schema.ts';
-import type { ReleaseEvents } from '../events.ts';
+import type { ReleaseEvents } from '../releases/events.ts';
 import type { SyncReport } from '../protocol/github.ts';
 import type { ReleaseCache } from '../update/cache.ts';
 import { type GithubAsset, type GithubClient, GithubError } from './client.ts';

@@ -3,8 +3,9 @@
  * One sync of an app from its GitHub repository's releases into the releases and artifacts it is served from,
  * in two halves:
  * - `planSync` (network, no database writes): lists the releases, reads each tag's version, pairs every bundle
- *   with its `.sig` by file name, and verifies each pair against the app's key by streaming the asset, exactly as
- *   an upload is verified at ingest. A pair verified before (same asset, same `.sig`, same key) is not downloaded again.
+ *   with its `.sig` by file name, and verifies each pair against the app's key by streaming the asset through the
+ *   one artifact check every upload goes through (`protocol/artifact-check.ts`); a refused pair is reported with
+ *   its rule, `refused by rule "<rule>"`. A pair verified before (same asset, same `.sig`, same key) is not downloaded again.
  * - `applySync` (one transaction, no network): inserts new releases, updates notes, dates and channels, replaces
  *   artifacts whose assets changed, and archives releases gone from GitHub. Releases not synced from GitHub, and
  *   what an admin did to synced ones (archive, yank, rollout), are left alone.
@@ -13,17 +14,17 @@
  * semver is skipped and reported; a GitHub pre-release (or a semver pre-release) goes to `beta` when the app has
  * that channel and is otherwise never served; a bundle without a verifying `.sig` is never served.
  */
-import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppRow, Database, GithubSourceRow } from '../../../db/schema.ts';
 import { audit } from '../audit/audit.ts';
-import { checkSignatureShape } from '../admin/artifact-checks.ts';
+import { checkSignatureShape } from '../releases/artifact-plan.ts';
 import type { Principal } from '../auth/principal.ts';
-import { releaseEvent } from '../admin/release-events.ts';
-import type { ReleaseEvent } from '../events.ts';
+import { releaseEvent } from '../releases/events.ts';
+import type { ReleaseEvent } from '../releases/events.ts';
 import { artifactKindOf, platformsOfFileName } from '../protocol/artifact-names.ts';
 import type { SyncReport } from '../protocol/github.ts';
-import { createSignatureVerifier, MAX_SIGNATURE_LENGTH, SignatureError } from '../protocol/minisign.ts';
+import { ArtifactRefusal, ruleText, runArtifactCheck, startArtifactCheck } from '../protocol/artifact-check.ts';
+import { MAX_SIGNATURE_LENGTH, SignatureError } from '../protocol/minisign.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { DEFAULT_BUNDLE_PREFERENCE, type BundleType, parsePlatformKey, type PlatformKey } from '../protocol/platforms.ts';
 import { formatVersion, isPrerelease, safeParseVersion } from '../protocol/semver.ts';
@@ -104,32 +105,27 @@ async function readSignature(client: GithubClient, sig: GithubAsset, token: stri
   return text;
 }
 
-/** Streams the asset through the verifier and a SHA-256; the bytes are never held. */
+/**
+ * Streams the asset through the one artifact check (`protocol/artifact-check.ts`), with the size GitHub
+ * lists for it; the bytes are never held. A short or broken-off download is GitHub's failure, not the
+ * artifact's, and is retried at the next sync.
+ */
 async function verifyAsset(client: GithubClient, asset: GithubAsset, signature: string, publicKey: string, version: string, token: string | null): Promise<AssetCheck> {
-  const verifier = createSignatureVerifier(signature, publicKey);
+  const check = startArtifactCheck({ signature, publicKey, version, size: asset.size });
   const opened = await client.openAsset(asset, token);
   if (!('body' in opened)) throw new GithubError('invalid_answer', `asset ${asset.name}: unexpected redirect`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const reader = opened.body.getReader();
   try {
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      hash.update(read.value);
-      size += read.value.byteLength;
-      verifier.update(read.value);
-    }
+    const checked = await runArtifactCheck(check, opened.body);
+    return { ok: true, signature, keyId: checked.keyId, sha256: checked.sha256, size: checked.size };
   } catch (error) {
-    await reader.cancel(error).catch(() => {});
+    if (error instanceof ArtifactRefusal && error.rule === 'size_mismatch') {
+      throw new GithubError('unavailable', `GitHub sent ${error.found} of the ${asset.size} bytes of ${asset.name}; it is retried at the next sync`);
+    }
     if (error instanceof TypeError || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
       throw new GithubError('unavailable', `the download of ${asset.name} from GitHub broke off (${(error as Error).message}); it is retried at the next sync`, { cause: error });
     }
     throw error;
-  } finally {
-    reader.releaseLock();
   }
-  if (size !== asset.size) throw new GithubError('unavailable', `GitHub sent ${size} of the ${asset.size} bytes of ${asset.name}; it is retried at the next sync`);
-  const verified = verifier.finish({ expectedVersion: version });
-  return { ok: true, signature, keyId: verified.keyId, sha256: hash.digest('hex'), size };
 }
 
 interface Candidate {
@@ -219,7 +215,7 @@ export async function planSync(client: GithubClient, input: SyncInput): Promise<
       let check = previous[key];
       if (!check) {
         if (!app.public_key) {
-          skip(candidate.asset.name, 'the app has no public key to verify signatures against; set it (PATCH /admin/apps/{app} {"public_key": …}) to tauri.conf.json plugins.updater.pubkey');
+          skip(candidate.asset.name, `${ruleText('no_public_key')}: the app has no public key to verify signatures against; set it (PATCH /admin/apps/{app} {"public_key": …}) to tauri.conf.json plugins.updater.pubkey`);
           continue;
         }
         try {
@@ -228,7 +224,11 @@ export async function planSync(client: GithubClient, input: SyncInput): Promise<
           check = await verifyAsset(client, candidate.asset, signature, app.public_key, version, token);
           requests++;
         } catch (error) {
-          if (error instanceof SignatureError || (error as { status?: number }).status === 400) {
+          if (error instanceof ArtifactRefusal) {
+            check = { ok: false, reason: `its signature does not verify against the app's public key: ${ruleText(error.rule)}: ${error.message}` };
+          } else if (error instanceof SignatureError) {
+            check = { ok: false, reason: `its signature does not verify against the app's public key: ${ruleText(error.code)}: ${error.message}` };
+          } else if ((error as { status?: number }).status === 400) {
             check = { ok: false, reason: `its signature does not verify against the app's public key: ${(error as Error).message}` };
           } else if (error instanceof GithubError) {
             if (error.code === 'rate_limited') throw error;

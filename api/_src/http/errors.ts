@@ -1,88 +1,15 @@
 /**
  * @module errors
- * Expected failures are thrown as `ApiError` and mapped to `{"error":{"code","message"}}` in one place
- * (`errorResponse`), so no route builds its own error body.
+ * Expected failures are thrown as `ApiError` (`api-error.ts`, free of Hono) and mapped to
+ * `{"error":{"code","message"}}` in one place (`errorResponse`), so no route builds its own error body.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { StorageUnavailableError } from '../storage/storage.ts';
+import { ApiError, type ErrorCode, isConnectionError, RateLimitedError } from './api-error.ts';
 
-export const ERROR_CODES = [
-  'invalid_request',
-  'unauthorized',
-  'forbidden',
-  /** A cookie-authenticated mutation without the session's X-CSRF-Token, or from another origin (api/_src/ui/session.ts). */
-  'csrf_failed',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  /** 429: see api/_src/rate-limit/limits.ts; the answer carries `Retry-After`. */
-  'rate_limited',
-  'unavailable',
-  'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export class ApiError extends Error {
-  override name = 'ApiError';
-  readonly status: ContentfulStatusCode;
-  readonly code: ErrorCode;
-  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-export const badRequest = (message: string) => new ApiError(400, 'invalid_request', message);
-export const notFound = (message: string) => new ApiError(404, 'not_found', message);
-export const conflict = (message: string) => new ApiError(409, 'conflict', message);
-
-/** Raised when the database or storage cannot be reached: clients should try elsewhere or later. */
-export class UnavailableError extends ApiError {
-  override name = 'UnavailableError';
-  constructor(what: string, cause?: unknown) {
-    super(503, 'unavailable', `${what} is unavailable; try again shortly`, { cause });
-  }
-}
-
-/** 429: a rate limit (api/_src/rate-limit/limits.ts) is used up until the current window ends. */
-export class RateLimitedError extends ApiError {
-  override name = 'RateLimitedError';
-  readonly retryAfterSeconds: number;
-  constructor(what: string, retryAfterSeconds: number) {
-    super(429, 'rate_limited', `too many ${what} from this address; retry after ${retryAfterSeconds} s`);
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-/** Runs a storage call, turning the driver's `StorageUnavailableError` into the API's 503 `UnavailableError('storage')`. */
-export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new UnavailableError('storage', error);
-    throw error;
-  }
-}
-
-/** Postgres SQLSTATE classes that mean "the database is not there", not "the query was wrong". */
-const UNREACHABLE_SQLSTATE = /^(08|57P0|53)/;
-const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** True for errors that mean the database connection failed rather than the query. */
-export function isConnectionError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && (UNREACHABLE_SQLSTATE.test(code) || UNREACHABLE_NODE_CODES.has(code))) return true;
-    if (typeof message === 'string' && /connection (terminated|timeout|refused)|websocket|timeout exceeded when trying to connect|PGlite is clos(ed|ing)|PGlite instance is already closed|driver has already been destroyed/i.test(message)) {
-      return true;
-    }
-  }
-  return false;
-}
+export * from './api-error.ts';
 
 function describeZodError(error: ZodError): string {
   return error.issues

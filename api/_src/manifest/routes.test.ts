@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { call } from '../admin/testing.ts';
-import type { ReleaseEvent } from '../events.ts';
+import type { ReleaseEvent } from '../releases/events.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { staticManifestKey } from '../protocol/storage-keys.ts';
 

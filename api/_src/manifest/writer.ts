@@ -12,7 +12,7 @@
  * write always holds the state after the last change this instance made. A failure is thrown to
  * `ReleaseEvents.emit`, which logs it; the previous file stays, which is what a failover file is for.
  */
-import type { ReleaseEvent } from '../events.ts';
+import type { ReleaseEvent } from '../releases/events.ts';
 import { staticManifestKey } from '../protocol/storage-keys.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { ReleaseCache } from '../update/cache.ts';

@@ -263,14 +263,37 @@ function asBytes(chunk: unknown): Uint8Array {
   throw new TypeError(`expected a stream of bytes, got a chunk of type ${typeof chunk} (do not set an encoding on the stream)`);
 }
 
-async function discard(source: ByteSource, reason: unknown): Promise<void> {
+/** Cancels (web) or destroys (Node) a source that will not be read, so the connection behind it is released. */
+export async function discardSource(source: ByteSource, reason: unknown): Promise<void> {
   if ('getReader' in source) await source.cancel(reason).catch(() => {});
   else if ('destroy' in source && typeof source.destroy === 'function') source.destroy();
 }
 
 /**
+ * Feeds every chunk of `source` to `onChunk`, in order. When `onChunk` or the stream throws, the source
+ * is cancelled (web) or destroyed (Node) and the error is rethrown as it is.
+ */
+export async function forEachChunk(source: ByteSource, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  if ('getReader' in source) {
+    const reader = source.getReader();
+    try {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) onChunk(asBytes(read.value));
+    } catch (error) {
+      await reader.cancel(error).catch(() => {});
+      throw error;
+    } finally {
+      reader.releaseLock();
+    }
+  } else {
+    // Leaving for-await early (a throw from onChunk) calls return(), which destroys a Node Readable.
+    for await (const chunk of source) onChunk(asBytes(chunk));
+  }
+}
+
+/**
  * Reads `source` to the end through a verifier and returns the verified trusted comment. On any
  * failure the source is cancelled (web) or destroyed (Node) so the connection behind it is released.
+ * To check an artifact (size and SHA-256 too, refusals named by rule), use `protocol/artifact-check.ts`.
  *
  * @throws SignatureError on a refused signature; stream errors are rethrown as they are
  * @example
@@ -287,22 +310,9 @@ export async function verifySignatureOfStream(
   try {
     verifier = createSignatureVerifier(signature, publicKey, options);
   } catch (error) {
-    await discard(source, error);
+    await discardSource(source, error);
     throw error;
   }
-  if ('getReader' in source) {
-    const reader = source.getReader();
-    try {
-      for (let read = await reader.read(); !read.done; read = await reader.read()) verifier.update(asBytes(read.value));
-    } catch (error) {
-      await reader.cancel(error).catch(() => {});
-      throw error;
-    } finally {
-      reader.releaseLock();
-    }
-  } else {
-    // Leaving for-await early (a throw from update) calls return(), which destroys a Node Readable.
-    for await (const chunk of source) verifier.update(asBytes(chunk));
-  }
+  await forEachChunk(source, (chunk) => verifier.update(chunk));
   return verifier.finish(options);
 }

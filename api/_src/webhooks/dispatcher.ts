@@ -23,7 +23,7 @@ import type { Database, WebhookDeliveryRow, WebhookRow } from '../../../db/schem
 import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/authenticate.ts';
 import type { WebhookSettings } from '../config.ts';
-import type { ReleaseEvent } from '../events.ts';
+import type { ReleaseEvent } from '../releases/events.ts';
 import { envelopeOf, renderBody, TEST_EVENT_KIND, testEnvelope } from './payload.ts';
 import { type PostOutcome, postJson } from './post.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.ts';

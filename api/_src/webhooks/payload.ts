@@ -5,7 +5,7 @@
  * so a chat channel can be pointed at us without a relay.
  */
 import type { WebhookFormat } from '../../../db/schema.ts';
-import type { ReleaseEvent } from '../events.ts';
+import type { ReleaseEvent } from '../releases/events.ts';
 
 /** What the dispatcher also sends for `POST …/webhooks/{id}/test`. */
 export const TEST_EVENT_KIND = 'webhook.test';

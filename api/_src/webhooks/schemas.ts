@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_FORMATS, type WebhookDeliveryRow, type WebhookRow } from '../../../db/schema.ts';
-import { RELEASE_EVENT_KINDS } from '../events.ts';
+import { RELEASE_EVENT_KINDS } from '../releases/events.ts';
 import { secretHint } from './signature.ts';
 
 const timestamp = z.string().meta({ format: 'date-time' });

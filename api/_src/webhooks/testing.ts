@@ -6,7 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from '../../../test/support/context.ts';
-import type { ReleaseEvent, ReleaseEventKind } from '../events.ts';
+import type { ReleaseEvent, ReleaseEventKind } from '../releases/events.ts';
 
 export interface ReceivedRequest {
   method: string;

@@ -1,13 +1,13 @@
 /**
- * @module admin/artifact-checks
- * Validation of an artifact upload's fields, run when the file part starts (before any byte is
- * stored), and the signature check that runs on the bytes as they stream past.
+ * @module releases/artifact-plan
+ * Validation of an artifact's declared fields (platform, bundle, file name, the signature's shape),
+ * the same for the admin upload (run when the file part starts, before any byte is stored), the CI
+ * API and the GitHub sync. The bytes themselves are checked by `ingest.ts`.
  */
 import { z } from 'zod';
-import type { AppRow } from '../../../db/schema.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../http/api-error.ts';
 import { artifactKindOf } from '../protocol/artifact-names.ts';
-import { createSignatureVerifier, decodeTauriSignature, SignatureError, type TauriSignature, TRUSTED_COMMENT_PREFIX } from '../protocol/minisign.ts';
+import { decodeTauriSignature, SignatureError, type TauriSignature, TRUSTED_COMMENT_PREFIX } from '../protocol/minisign.ts';
 import {
   ARCHITECTURES,
   BUNDLE_TYPES,
@@ -19,7 +19,10 @@ import {
   type PlatformKey,
 } from '../protocol/platforms.ts';
 import { isValidFileName } from '../protocol/storage-keys.ts';
-import type { ByteInspector, UploadFields } from './artifact-upload.ts';
+
+/** The admin upload's multipart fields, sent before the file part. */
+export const UPLOAD_FIELD_NAMES = ['platform', 'bundle', 'signature', 'is_default'] as const;
+export type UploadFields = Partial<Record<(typeof UPLOAD_FIELD_NAMES)[number], string>>;
 
 export interface UploadPlan {
   platform: PlatformKey;
@@ -111,35 +114,4 @@ export function planUpload(fields: UploadFields, fileName: string): UploadPlan {
     isDefault = parsed.data;
   }
   return { platform: fields.platform as PlatformKey, bundle, signature, isDefault };
-}
-
-/**
- * When the app has a public key, the signature is verified against the bytes as they stream, the way
- * every installed client will verify them: a wrong key, a changed file or a signature made for
- * another version is refused now instead of on each client. Without a key only the shape is checked.
- */
-export function signatureInspector(app: AppRow, version: string, signature: string): ByteInspector | undefined {
-  if (!app.public_key) return undefined;
-  let verifier: ReturnType<typeof createSignatureVerifier>;
-  try {
-    verifier = createSignatureVerifier(signature, app.public_key);
-  } catch (error) {
-    throw asBadRequest(error);
-  }
-  return {
-    update: (chunk) => {
-      try {
-        verifier.update(chunk);
-      } catch (error) {
-        throw asBadRequest(error);
-      }
-    },
-    finish: () => {
-      try {
-        verifier.finish({ expectedVersion: version });
-      } catch (error) {
-        throw asBadRequest(error);
-      }
-    },
-  };
 }

@@ -1,0 +1,120 @@
+/**
+ * @module releases/status
+ * A release's status and the rules for changing it: the allowed transitions, what publishing needs,
+ * and the change itself (with its audit row). Shared by the admin and CI routes, so both refuse the
+ * same releases.
+ */
+import type { AppRow, ArtifactRow, ReleaseRow, ReleaseStatus, ReleaseUpdate } from '../../../db/schema.ts';
+import { audit } from '../audit/audit.ts';
+import type { Principal } from '../auth/principal.ts';
+import { conflict } from '../http/api-error.ts';
+import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
+import type { Storage } from '../storage/storage.ts';
+import { artifactsOf, type Db } from './store.ts';
+
+interface Transition {
+  /** The endpoint that performs it. */
+  endpoint: 'publish' | 'archive';
+  /** Whether `PATCH {status}` may perform it too; publishing a draft is a deliberate, separate step. */
+  viaPatch: boolean;
+}
+
+/** Every allowed status change; anything not listed is a 409 that names these. */
+export const RELEASE_TRANSITIONS: Readonly<Record<ReleaseStatus, Partial<Record<ReleaseStatus, Transition>>>> = {
+  draft: { published: { endpoint: 'publish', viaPatch: false } },
+  published: { archived: { endpoint: 'archive', viaPatch: true } },
+  archived: { published: { endpoint: 'publish', viaPatch: true } },
+};
+
+function describeAllowed(from: ReleaseStatus): string {
+  const entries = Object.entries(RELEASE_TRANSITIONS[from]) as [ReleaseStatus, Transition][];
+  const list = entries.map(([to, t]) => `${from} → ${to} (POST …/releases/{id}/${t.endpoint}${t.viaPatch ? ' or PATCH {"status"}' : ''})`);
+  return list.length ? list.join(', ') : 'none';
+}
+
+/** Throws a 409 naming the allowed transitions unless `from → to` is allowed by `via`. */
+export function checkTransition(release: ReleaseRow, to: ReleaseStatus, via: 'patch' | 'publish' | 'archive'): void {
+  const transition = RELEASE_TRANSITIONS[release.status][to];
+  const allowed = transition !== undefined && (via === 'patch' ? transition.viaPatch : transition.endpoint === via);
+  if (allowed) return;
+  const what = release.status === to ? `release ${release.version} is already ${to}` : `cannot change release ${release.version} from ${release.status} to ${to}`;
+  const hint = transition && via === 'patch' ? `; use POST …/releases/{id}/${transition.endpoint}` : '';
+  throw conflict(`${what}${via === 'patch' ? ' with PATCH' : ''}${hint}; allowed from ${release.status}: ${describeAllowed(release.status)}`);
+}
+
+/** Why an artifact may not be published, or null when it is ready and verified against `keyId`. */
+function unpublishableReason(artifact: ArtifactRow, keyId: string): string | null {
+  if (artifact.state !== 'ready') {
+    return 'its upload was not completed (state pending): complete it (POST /ci/…/uploads/{upload}/complete), upload it again, or delete the artifact';
+  }
+  if (artifact.verified_key_id === null) {
+    return 'its signature was never verified (it was uploaded while the app had no public key): upload it again';
+  }
+  if (artifact.verified_key_id !== keyId) {
+    return `it was verified against key ${artifact.verified_key_id}, but the app's public key is now ${keyId}: upload it again, signed with the new key`;
+  }
+  return null;
+}
+
+/**
+ * Publishing (admin and CI alike) needs: an app public key, at least one artifact, every artifact
+ * `ready` and verified against that key, and its bytes in storage with the recorded size, so a client is
+ * never pointed at a missing, half-replaced or unverified object.
+ */
+export async function checkPublishable(db: Db, storage: Storage, release: ReleaseRow): Promise<void> {
+  const app = await db.selectFrom('apps').select(['slug', 'public_key']).where('id', '=', release.app_id).executeTakeFirstOrThrow();
+  const keyId = tauriPublicKeyId(app.public_key);
+  if (keyId === null) {
+    throw conflict(
+      `cannot publish release ${release.version}: app ${app.slug} has no public key, so its artifacts cannot be verified; set the app's ` +
+        'public_key (PATCH /admin/apps/{app} with {"public_key": …}) to the key in tauri.conf.json plugins.updater.pubkey, then upload the artifacts again',
+    );
+  }
+  const artifacts = await artifactsOf(db, [release.id]);
+  if (artifacts.length === 0) {
+    throw conflict(`cannot publish release ${release.version}: it has no artifacts; upload at least one with POST …/releases/{id}/artifacts`);
+  }
+  for (const artifact of artifacts) {
+    const reason = unpublishableReason(artifact, keyId);
+    if (reason) throw conflict(`cannot publish release ${release.version}: artifact ${artifact.file_name} (${artifact.platform}) is not verified; ${reason}`);
+  }
+  for (const artifact of artifacts) {
+    const info = await storage.head(artifact.storage_key);
+    if (!info || info.size !== artifact.size) {
+      throw conflict(
+        `cannot publish release ${release.version}: the stored bytes of ${artifact.file_name} (${artifact.platform}) are ` +
+          `${info ? `${info.size} bytes, not ${artifact.size}` : 'missing'}; upload the artifact again`,
+      );
+    }
+  }
+}
+
+export const statusAction = (to: ReleaseStatus) => (to === 'published' ? 'release.publish' : 'release.archive');
+
+/** pub_date is the first publication; a re-published release keeps it. */
+export function statusChange(current: ReleaseRow, to: ReleaseStatus): ReleaseUpdate {
+  return to === 'published' && current.pub_date === null ? { status: to, pub_date: new Date() } : { status: to };
+}
+
+/** Moves a locked release to `to` and audits it; the caller checked the transition (and, to publish, `checkPublishable`). */
+export async function changeStatus(
+  trx: Db,
+  principal: Principal,
+  app: AppRow,
+  current: ReleaseRow,
+  to: ReleaseStatus,
+): Promise<ReleaseRow> {
+  const updated = await trx
+    .updateTable('releases')
+    .set({ ...statusChange(current, to), updated_at: new Date() })
+    .where('id', '=', current.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await audit(trx, principal, {
+    action: statusAction(to),
+    appId: app.id,
+    target: `release:${current.id}`,
+    details: { version: current.version, from: current.status, to, pub_date: updated.pub_date },
+  });
+  return updated;
+}

@@ -1,0 +1,204 @@
+/**
+ * @module releases/store
+ * Queries of releases, their artifacts and the CI API's pending uploads, shared by the admin and CI
+ * routes and the domain's own functions. Functions take `db` (or a transaction) first; the routes own
+ * the transactions. Writes that parallel matrix legs race on are single `INSERT … ON CONFLICT`
+ * statements on the unique (release, platform, bundle) index.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { AppRow, ArtifactRow, ArtifactState, ArtifactUploadRow, Database, ReleaseRow } from '../../../db/schema.ts';
+import { conflict, notFound } from '../http/api-error.ts';
+import type { BundleType } from '../protocol/platforms.ts';
+import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
+import type { Storage } from '../storage/storage.ts';
+import { isUuid } from '../auth/access.ts';
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** Newest first by semantic version (the client's order), not by creation time. */
+export function byVersionDescending(a: { version: string }, b: { version: string }): number {
+  return compareVersions(parseVersion(b.version), parseVersion(a.version));
+}
+
+/**
+ * A release of `app` by id, or by version (`1.2.3` or `v1.2.3`), so CI can address the release it
+ * just tagged. With `forUpdate`, the row stays locked until the transaction ends: every write to a
+ * release or its artifacts takes this lock first, so status checks cannot race.
+ */
+export async function findRelease(db: Db, app: AppRow, idOrVersion: string, forUpdate = false): Promise<ReleaseRow> {
+  let query = db.selectFrom('releases').selectAll().where('app_id', '=', app.id);
+  if (isUuid(idOrVersion)) {
+    query = query.where('id', '=', idOrVersion.toLowerCase());
+  } else {
+    const parsed = safeParseVersion(idOrVersion);
+    if (!parsed.success) throw notFound(`release ${JSON.stringify(idOrVersion.slice(0, 140))} not found`);
+    query = query.where('version', '=', formatVersion(parsed.version));
+  }
+  const release = await (forUpdate ? query.forUpdate() : query).executeTakeFirst();
+  if (!release) throw notFound(`release ${JSON.stringify(idOrVersion.slice(0, 140))} not found in app ${app.slug}`);
+  return release;
+}
+
+export async function artifactsOf(db: Db, releaseIds: readonly string[]): Promise<ArtifactRow[]> {
+  if (releaseIds.length === 0) return [];
+  return db
+    .selectFrom('artifacts')
+    .selectAll()
+    .where('release_id', 'in', releaseIds)
+    .orderBy('platform')
+    .orderBy('bundle')
+    .execute();
+}
+
+/** Refuses to change the bytes of a release that is or was served: only drafts are mutable. */
+export function assertDraft(release: ReleaseRow, doing: string): void {
+  if (release.status === 'draft') return;
+  throw conflict(
+    `cannot ${doing}: release ${release.version} is ${release.status}, and a published release's artifacts are immutable; ` +
+      'create a new version instead' + (release.status === 'published' ? ' (or archive this one)' : ''),
+  );
+}
+
+// ---- artifact writes ------------------------------------------------------------------------------
+
+/** One artifact's identity and declared content. */
+export interface ArtifactValues {
+  platform: string;
+  bundle: BundleType;
+  fileName: string;
+  size: number;
+  sha256: string;
+  signature: string;
+  storageKey: string;
+}
+
+/** The unique (release, platform, bundle) index's expression: the conflict target of every artifact upsert. */
+export const ARTIFACT_SLOT = sql`release_id, platform, coalesce(bundle, '')`;
+
+export function artifactRowValues(releaseId: string, values: ArtifactValues, state: ArtifactState, verifiedKeyId: string | null) {
+  return {
+    release_id: releaseId,
+    platform: values.platform,
+    bundle: values.bundle,
+    file_name: values.fileName,
+    size: values.size,
+    sha256: values.sha256,
+    signature: values.signature,
+    storage_key: values.storageKey,
+    state,
+    verified_key_id: verifiedKeyId,
+  };
+}
+
+/**
+ * Makes `values` the (platform, bundle)'s artifact, ready and verified against `keyId` (null: the app has
+ * no key to verify with), in one `INSERT … ON CONFLICT` so writers racing on the slot cannot both insert.
+ * `isDefault` is written when given; left out, a new row is not the default and a replaced row keeps its flag.
+ * The admin upload and the CI API both store through this.
+ */
+export async function storeReadyArtifact(db: Db, releaseId: string, values: ArtifactValues, keyId: string | null, isDefault?: boolean): Promise<ArtifactRow> {
+  return db
+    .insertInto('artifacts')
+    .values({ ...artifactRowValues(releaseId, values, 'ready', keyId), ...(isDefault === undefined ? {} : { is_default: isDefault }) })
+    .onConflict((oc) =>
+      oc.expression(ARTIFACT_SLOT).doUpdateSet((eb) => ({
+        signature: eb.ref('excluded.signature'),
+        storage_key: eb.ref('excluded.storage_key'),
+        file_name: eb.ref('excluded.file_name'),
+        size: eb.ref('excluded.size'),
+        sha256: eb.ref('excluded.sha256'),
+        state: eb.ref('excluded.state'),
+        verified_key_id: eb.ref('excluded.verified_key_id'),
+        ...(isDefault === undefined ? {} : { is_default: eb.ref('excluded.is_default') }),
+      })),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Registers a requested upload: a new (platform, bundle) gets a `pending` row, a pending row takes the new
+ * declaration, and a `ready` row is left as it is (it keeps being the artifact until the upload completes).
+ */
+export async function registerPendingArtifact(trx: Db, releaseId: string, values: ArtifactValues): Promise<ArtifactRow> {
+  const inserted = await trx
+    .insertInto('artifacts')
+    .values(artifactRowValues(releaseId, values, 'pending', null))
+    .onConflict((oc) =>
+      oc
+        .expression(ARTIFACT_SLOT)
+        .doUpdateSet((eb) => ({
+          signature: eb.ref('excluded.signature'),
+          storage_key: eb.ref('excluded.storage_key'),
+          file_name: eb.ref('excluded.file_name'),
+          size: eb.ref('excluded.size'),
+          sha256: eb.ref('excluded.sha256'),
+        }))
+        .where('artifacts.state', '=', 'pending'),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return inserted;
+  return trx
+    .selectFrom('artifacts')
+    .selectAll()
+    .where('release_id', '=', releaseId)
+    .where('platform', '=', values.platform)
+    .where('bundle', '=', values.bundle)
+    .executeTakeFirstOrThrow();
+}
+
+export async function findUpload(db: Db, releaseId: string, uploadId: string): Promise<ArtifactUploadRow | undefined> {
+  return db.selectFrom('artifact_uploads').selectAll().where('id', '=', uploadId).where('release_id', '=', releaseId).executeTakeFirst();
+}
+
+export const uploadValues = (upload: ArtifactUploadRow): ArtifactValues => ({
+  platform: upload.platform,
+  bundle: upload.bundle as BundleType,
+  fileName: upload.file_name,
+  size: upload.size,
+  sha256: upload.sha256,
+  signature: upload.signature,
+  storageKey: upload.storage_key,
+});
+
+// ---- storage cleanup ------------------------------------------------------------------------------
+
+/**
+ * Deletes stored objects no artifact row points at any more (after a commit, a replace or a failed
+ * upload). A key still referenced, e.g. by an artifact that was replaced in place, is kept.
+ */
+export async function deleteUnreferencedObjects(db: Kysely<Database>, storage: Storage, keys: Iterable<string>): Promise<void> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) return;
+  const referenced = await db.selectFrom('artifacts').select('storage_key').where('storage_key', 'in', unique).execute();
+  const keep = new Set(referenced.map((row) => row.storage_key));
+  for (const key of unique) {
+    if (keep.has(key)) continue;
+    try {
+      await storage.delete(key);
+    } catch (error) {
+      // The database is already right; an orphaned object only costs space.
+      console.error(`could not delete stored object ${key}:`, error);
+    }
+  }
+}
+
+/**
+ * Deletes objects no ready artifact points at (refused or orphaned CI uploads, replaced bytes). A pending
+ * row's key does not keep its object: it names an upload in flight, whose bytes are not an artifact yet.
+ */
+export async function deleteObjectsNotReady(db: Db, storage: Storage, keys: Iterable<string>): Promise<void> {
+  const unique = [...new Set(keys)];
+  if (unique.length === 0) return;
+  try {
+    const ready = await db.selectFrom('artifacts').select('storage_key').where('storage_key', 'in', unique).where('state', '=', 'ready').execute();
+    for (const key of unique) {
+      if (ready.some((row) => row.storage_key === key)) continue;
+      await storage.delete(key).catch((error: unknown) => console.error(`could not delete stored object ${key}:`, error));
+    }
+  } catch (error) {
+    // The database is already right; an orphaned object only costs space.
+    console.error('could not clean up stored objects:', error);
+  }
+}
