@@ -22,6 +22,10 @@ export type ArtifactState = (typeof ARTIFACT_STATES)[number];
 export const API_KEY_SCOPES = ['admin', 'ci'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
+/** `open`: anyone who knows the slug gets updates; `licensed`: every check and download needs a license (api/_src/licensing/). */
+export const APP_LICENSING_MODES = ['open', 'licensed'] as const;
+export type AppLicensingMode = (typeof APP_LICENSING_MODES)[number];
+
 export interface AppsTable {
   id: Generated<string>;
   slug: string;
@@ -31,6 +35,8 @@ export interface AppsTable {
   public_key: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  /** Defaults to `open`. */
+  licensing: Generated<AppLicensingMode>;
 }
 
 export interface ReleasesTable {
@@ -57,6 +63,15 @@ export interface ReleasesTable {
   replacement_release_id: string | null;
   /** Set when synced from the app's GitHub repository (api/_src/github/); the sync never touches other releases. */
   github_release_id: number | null;
+  /**
+   * When first published: the date a license's cutoff is compared with. Set by the database on the first
+   * publication and never changed afterwards (an archive and re-publish, or a GitHub edit of `pub_date`, keeps it).
+   */
+  first_published_at: ColumnType<Date | null, Date | string | null | undefined, never>;
+  /** An admin's back-date, used instead of `first_published_at` (never later than it), so fallback licenses get a patch. */
+  entitlement_date: Timestamp | null;
+  /** Entitlements a license must all hold to get this release. */
+  required_entitlements: ColumnType<string[], string | undefined, string>;
 }
 
 /** Channels an app offers beyond `stable`, and the more stable channel each follows (api/_src/update/channels.ts). */
@@ -66,6 +81,8 @@ export interface ReleaseChannelsTable {
   /** null: serves only its own releases. */
   follows: string | null;
   created_at: CreatedAt;
+  /** Licensed apps: the entitlement a license needs to get this channel's releases; null: none. */
+  required_entitlement: string | null;
 }
 
 export interface ArtifactsTable {
@@ -326,6 +343,71 @@ export interface GithubSourcesTable {
   updated_at: UpdatedAt;
 }
 
+export const EXPIRY_STRATEGIES = ['fallback', 'revoke', 'allow'] as const;
+export type ExpiryStrategy = (typeof EXPIRY_STRATEGIES)[number];
+
+export const EXPIRATION_BASES = ['created', 'first_check'] as const;
+export type ExpirationBasis = (typeof EXPIRATION_BASES)[number];
+
+export const LICENSE_STATUSES = ['active', 'suspended', 'revoked'] as const;
+export type LicenseStatus = (typeof LICENSE_STATUSES)[number];
+
+/** How an app's licenses last and what their expiry means (api/_src/licensing/policy.ts). */
+export interface LicensePoliciesTable {
+  id: Generated<string>;
+  app_id: string;
+  name: string;
+  /** null: licenses never expire. */
+  duration_days: number | null;
+  expiry_strategy: Generated<ExpiryStrategy>;
+  expiration_basis: Generated<ExpirationBasis>;
+  /** Delays `revoke`; never moves a `fallback` cutoff. */
+  grace_days: Generated<number>;
+  /** Installs per license; null: any number. */
+  max_machines: number | null;
+  /** Granted to every license of the policy. */
+  entitlements: ColumnType<string[], string | undefined, string>;
+  patch_line_after_expiry: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface LicensesTable {
+  id: Generated<string>;
+  app_id: string;
+  policy_id: string;
+  /** HMAC-SHA256 hex of the key under the secret `key_secret_id` names; the key itself is never stored. */
+  key_digest: string;
+  key_secret_id: string;
+  /** `trl_` and 4 characters of the key, for support search. */
+  key_prefix: string;
+  status: Generated<LicenseStatus>;
+  /** null: computed from the policy (api/_src/licensing/policy.ts `licenseExpiry`). */
+  expires_at: Timestamp | null;
+  entitlements: ColumnType<string[], string | undefined, string>;
+  /** Where the license was created from (`stripe`, `paddle`, …) and its id there; unique per app, so creation is idempotent. */
+  external_source: string | null;
+  external_id: string | null;
+  /** The first update check by any install: starts the clock under the `first_check` basis. */
+  first_checked_at: Timestamp | null;
+  /** Raised on every change, so an instance's in-memory copy never goes back to an older state. */
+  revision: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** Installs counted against a license's machine limit (api/_src/licensing/machines.ts). */
+export interface LicenseMachinesTable {
+  id: Generated<string>;
+  license_id: string;
+  /** SHA-256 hex of the license id and the install id (`installIdDigest`); the install id itself is never stored. */
+  install_digest: string;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  /** Set: no longer counted; the install takes a place again on its next check. */
+  deactivated_at: Timestamp | null;
+}
+
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -345,6 +427,9 @@ export interface Database {
   ui_sessions: UiSessionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   github_sources: GithubSourcesTable;
+  license_policies: LicensePoliciesTable;
+  licenses: LicensesTable;
+  license_machines: LicenseMachinesTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -367,3 +452,7 @@ export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type UiSessionRow = Selectable<UiSessionsTable>;
 export type GithubSourceRow = Selectable<GithubSourcesTable>;
+export type LicensePolicyRow = Selectable<LicensePoliciesTable>;
+export type LicenseRow = Selectable<LicensesTable>;
+export type NewLicense = Insertable<LicensesTable>;
+export type LicenseMachineRow = Selectable<LicenseMachinesTable>;

@@ -97,6 +97,7 @@ describe('key digests', () => {
     expect(secret.id).toMatch(/^[0-9a-f]{16}$/);
     expect(secret.key.equals(secretsKey)).toBe(false);
     expect(licenseDigestSecret(randomBytes(32)).id).not.toBe(secret.id);
+    expect(() => licenseDigestSecret(randomBytes(16))).toThrow(RangeError);
   });
 
   it('are HMAC-SHA256 hex under the current secret, and do not contain the key', () => {

@@ -115,6 +115,7 @@ const ID_INFO = 'tauri-release licensing: license key digest id v1';
 
 /** The licensing digest secret derived from a parsed SECRETS_KEY (github/secrets.ts `parseSecretsKey`). */
 export function licenseDigestSecret(secretsKey: Buffer): DigestSecret {
+  if (secretsKey.length !== 32) throw new RangeError(`SECRETS_KEY is 32 bytes, not ${secretsKey.length}`);
   const derive = (info: string, bytes: number) => Buffer.from(hkdfSync('sha256', secretsKey, Buffer.alloc(0), info, bytes));
   return { id: derive(ID_INFO, 8).toString('hex'), key: derive(DIGEST_INFO, 32) };
 }

@@ -9,15 +9,7 @@
  * - `allow`: the expiry is informational.
  * Days are 24-hour UTC days.
  */
-
-export const EXPIRY_STRATEGIES = ['fallback', 'revoke', 'allow'] as const;
-export type ExpiryStrategy = (typeof EXPIRY_STRATEGIES)[number];
-
-export const EXPIRATION_BASES = ['created', 'first_check'] as const;
-export type ExpirationBasis = (typeof EXPIRATION_BASES)[number];
-
-export const LICENSE_STATUSES = ['active', 'suspended', 'revoked'] as const;
-export type LicenseStatus = (typeof LICENSE_STATUSES)[number];
+import type { ExpirationBasis, ExpiryStrategy, LicenseStatus } from '../../../db/schema.ts';
 
 export interface LicensePolicy {
   /** null: licenses never expire. */
