@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import {
+  crc32,
   generateLicenseKey,
   LICENSE_KEY_LENGTH,
   LicenseKeyDigester,
@@ -39,6 +41,11 @@ describe('license keys', () => {
     const seen = Array.from({ length: 26 }, () => new Set<string>());
     for (const key of keys) for (let i = 0; i < 26; i++) seen[i]!.add(key[i]!);
     expect(seen.map((symbols) => symbols.size)).toEqual(Array(26).fill(32));
+  });
+
+  it('check with CRC-32 as zlib computes it', () => {
+    expect(crc32('123456789')).toBe(0xcbf43926); // the standard check value
+    for (const text of ['', 'trl_', generateLicenseKey().reveal()]) expect(crc32(text)).toBe(zlibCrc32(text));
   });
 
   it('refuse any one changed character, in every position, by the checksum alone', () => {

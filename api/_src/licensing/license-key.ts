@@ -11,7 +11,6 @@
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
-import { crc32 } from 'node:zlib';
 
 export const LICENSE_KEY_PREFIX = 'trl_';
 const RANDOM_CHARS = 26;
@@ -54,6 +53,20 @@ export class LicenseKey {
   [inspect.custom](): string {
     return `LicenseKey(${this.toString()})`;
   }
+}
+
+// CRC-32 (IEEE 802.3, as zlib and PNG compute it), written out: zlib.crc32 is missing before Node 22.2.
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+/** CRC-32 of ASCII text. */
+export function crc32(text: string): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < text.length; i++) crc = CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function checksumOf(head: string): string {
