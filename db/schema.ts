@@ -4,13 +4,11 @@
  * int8 columns come back as `number` on every driver (see `connect.ts`).
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
+import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
 
-// Not `CreatedAt`: Kysely unwraps one ColumnType only, so nesting would type a selected column as ColumnType.
-/** Set by the database's default on insert and never written afterwards. */
-type CreatedAt = ColumnType<Date, never, never>;
-/** Defaults to now() on insert; updates set it. */
-type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
+export * from './licensing-schema.ts';
+
 
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
@@ -343,71 +341,6 @@ export interface GithubSourcesTable {
   updated_at: UpdatedAt;
 }
 
-export const EXPIRY_STRATEGIES = ['fallback', 'revoke', 'allow'] as const;
-export type ExpiryStrategy = (typeof EXPIRY_STRATEGIES)[number];
-
-export const EXPIRATION_BASES = ['created', 'first_check'] as const;
-export type ExpirationBasis = (typeof EXPIRATION_BASES)[number];
-
-export const LICENSE_STATUSES = ['active', 'suspended', 'revoked'] as const;
-export type LicenseStatus = (typeof LICENSE_STATUSES)[number];
-
-/** How an app's licenses last and what their expiry means (api/_src/licensing/policy.ts). */
-export interface LicensePoliciesTable {
-  id: Generated<string>;
-  app_id: string;
-  name: string;
-  /** null: licenses never expire. */
-  duration_days: number | null;
-  expiry_strategy: Generated<ExpiryStrategy>;
-  expiration_basis: Generated<ExpirationBasis>;
-  /** Delays `revoke`; never moves a `fallback` cutoff. */
-  grace_days: Generated<number>;
-  /** Installs per license; null: any number. */
-  max_machines: number | null;
-  /** Granted to every license of the policy. */
-  entitlements: ColumnType<string[], string | undefined, string>;
-  patch_line_after_expiry: Generated<boolean>;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
-export interface LicensesTable {
-  id: Generated<string>;
-  app_id: string;
-  policy_id: string;
-  /** HMAC-SHA256 hex of the key under the secret `key_secret_id` names; the key itself is never stored. */
-  key_digest: string;
-  key_secret_id: string;
-  /** `trl_` and 4 characters of the key, for support search. */
-  key_prefix: string;
-  status: Generated<LicenseStatus>;
-  /** null: computed from the policy (api/_src/licensing/policy.ts `licenseExpiry`). */
-  expires_at: Timestamp | null;
-  entitlements: ColumnType<string[], string | undefined, string>;
-  /** Where the license was created from (`stripe`, `paddle`, …) and its id there; unique per app, so creation is idempotent. */
-  external_source: string | null;
-  external_id: string | null;
-  /** The first update check by any install: starts the clock under the `first_check` basis. */
-  first_checked_at: Timestamp | null;
-  /** Raised on every change, so an instance's in-memory copy never goes back to an older state. */
-  revision: Generated<number>;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
-/** Installs counted against a license's machine limit (api/_src/licensing/machines.ts). */
-export interface LicenseMachinesTable {
-  id: Generated<string>;
-  license_id: string;
-  /** SHA-256 hex of the license id and the install id (`installIdDigest`); the install id itself is never stored. */
-  install_digest: string;
-  first_seen_at: Generated<Date>;
-  last_seen_at: Generated<Date>;
-  /** Set: no longer counted; the install takes a place again on its next check. */
-  deactivated_at: Timestamp | null;
-}
-
 export interface Database {
   apps: AppsTable;
   releases: ReleasesTable;
@@ -452,7 +385,3 @@ export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type UiSessionRow = Selectable<UiSessionsTable>;
 export type GithubSourceRow = Selectable<GithubSourcesTable>;
-export type LicensePolicyRow = Selectable<LicensePoliciesTable>;
-export type LicenseRow = Selectable<LicensesTable>;
-export type NewLicense = Insertable<LicensesTable>;
-export type LicenseMachineRow = Selectable<LicenseMachinesTable>;
