@@ -4,13 +4,11 @@
  * int8 columns come back as `number` on every driver (see `connect.ts`).
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
+import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
 
-// Not `CreatedAt`: Kysely unwraps one ColumnType only, so nesting would type a selected column as ColumnType.
-/** Set by the database's default on insert and never written afterwards. */
-type CreatedAt = ColumnType<Date, never, never>;
-/** Defaults to now() on insert; updates set it. */
-type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
+export * from './licensing-schema.ts';
+
 
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
@@ -22,6 +20,10 @@ export type ArtifactState = (typeof ARTIFACT_STATES)[number];
 export const API_KEY_SCOPES = ['admin', 'ci'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
+/** `open`: anyone who knows the slug gets updates; `licensed`: every check and download needs a license (api/_src/licensing/). */
+export const APP_LICENSING_MODES = ['open', 'licensed'] as const;
+export type AppLicensingMode = (typeof APP_LICENSING_MODES)[number];
+
 export interface AppsTable {
   id: Generated<string>;
   slug: string;
@@ -31,6 +33,8 @@ export interface AppsTable {
   public_key: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  /** Defaults to `open`. */
+  licensing: Generated<AppLicensingMode>;
 }
 
 export interface ReleasesTable {
@@ -57,6 +61,15 @@ export interface ReleasesTable {
   replacement_release_id: string | null;
   /** Set when synced from the app's GitHub repository (api/_src/github/); the sync never touches other releases. */
   github_release_id: number | null;
+  /**
+   * When first published: the date a license's cutoff is compared with. Set by the database on the first
+   * publication and never changed afterwards (an archive and re-publish, or a GitHub edit of `pub_date`, keeps it).
+   */
+  first_published_at: ColumnType<Date | null, Date | string | null | undefined, never>;
+  /** An admin's back-date, used instead of `first_published_at` (never later than it), so fallback licenses get a patch. */
+  entitlement_date: Timestamp | null;
+  /** Entitlements a license must all hold to get this release. */
+  required_entitlements: ColumnType<string[], string | undefined, string>;
 }
 
 /** Channels an app offers beyond `stable`, and the more stable channel each follows (api/_src/update/channels.ts). */
@@ -66,6 +79,8 @@ export interface ReleaseChannelsTable {
   /** null: serves only its own releases. */
   follows: string | null;
   created_at: CreatedAt;
+  /** Licensed apps: the entitlement a license needs to get this channel's releases; null: none. */
+  required_entitlement: string | null;
 }
 
 export interface ArtifactsTable {
@@ -345,6 +360,9 @@ export interface Database {
   ui_sessions: UiSessionsTable;
   rate_limit_windows: RateLimitWindowsTable;
   github_sources: GithubSourcesTable;
+  license_policies: LicensePoliciesTable;
+  licenses: LicensesTable;
+  license_machines: LicenseMachinesTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
