@@ -15,7 +15,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { badRequest, errorResponse, notFound } from '../http/errors.ts';
 import { defineRoutes } from '../docs/registry.ts';
-import { etagMatches } from '../update/routes.ts';
+import { etagMatches } from '../http/etag.ts';
 import { DEFAULT_CHANNEL } from '../update/select.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
 import { staticManifest } from './static-manifest.ts';
