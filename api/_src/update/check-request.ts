@@ -54,17 +54,17 @@ export interface CheckRequest extends CheckTarget {
   peer: string;
 }
 
-export function parseOs(value: string): OperatingSystem {
+function parseOs(value: string): OperatingSystem {
   if (operatingSystems.has(value)) return value as OperatingSystem;
   throw badRequest(`unknown target ${JSON.stringify(value)}; expected one of ${OPERATING_SYSTEMS.join(', ')}`);
 }
 
-export function parseArch(value: string): Architecture {
+function parseArch(value: string): Architecture {
   if (architectures.has(value)) return value as Architecture;
   throw badRequest(`unknown arch ${JSON.stringify(value)}; expected one of ${ARCHITECTURES.join(', ')}`);
 }
 
-export function parsePlatform(value: string): [OperatingSystem, Architecture] {
+function parsePlatform(value: string): [OperatingSystem, Architecture] {
   const dash = value.indexOf('-');
   const os = dash < 0 ? value : value.slice(0, dash);
   if (dash < 0 || !operatingSystems.has(os) || !architectures.has(value.slice(dash + 1))) {

@@ -18,8 +18,6 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { answerCheckFromMemory, type UpdateCheckDeps } from './check.ts';
 import { type HeaderReader, plainCheckUrl } from './check-request.ts';
 
-export type { UpdateCheckDeps };
-
 /** Node has already joined repeated headers the way the adapter's Headers would. */
 function headerReader(req: IncomingMessage): HeaderReader {
   const headers = req.headers;
