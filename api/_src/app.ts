@@ -15,8 +15,8 @@
  *   GET  /openapi.json, /docs                              API description
  *   GET  /, /healthz, /readyz, /health                     front door, liveness, readiness (service/routes.ts)
  *
- * Under `npm start`, update checks whose app is cached are answered on node:http before this app sees them
- * (update/node-listener.ts, same code as the update routes): middleware added here does not run for them.
+ * Update checks whose app is cached are answered on node:http before this app sees them (listener.ts and
+ * update/node-listener.ts, the same check.ts as the update routes): middleware added here does not run for them.
  */
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(errorResponse);
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
 
-  // Update checks count themselves (update/routes.ts), since under `npm start` most never reach Hono.
+  // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
   for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.

@@ -1,11 +1,13 @@
 /**
  * @module index
- * The Vercel entry: the Hono app for the Node.js runtime, configured from the environment.
+ * The Vercel entry: the control plane as a Node.js `(req, res)` listener (listener.ts, the same as `npm start`'s),
+ * configured from the environment.
  * On Vercel the database is Neon (DATABASE_URL) and storage is R2/S3 — a function's filesystem is
  * neither shared nor kept. It never migrates: run `npm run migrate` as a deploy step instead.
  */
-import { createApp, createDeps } from './app.ts';
+import { createDeps } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { controlPlaneListener } from './listener.ts';
 import { createStorage } from './storage/index.ts';
 import { openNeon } from '../../db/neon.ts';
 
@@ -30,4 +32,4 @@ deps.analytics.start();
 // time, at most once per GITHUB_SYNC_INTERVAL_SECONDS); the release webhook refreshes at once whatever the timer does.
 deps.github.start();
 
-export default createApp(deps);
+export default controlPlaneListener(deps);

@@ -3,9 +3,9 @@
  * `npm start`: the control plane on one machine with no accounts. Embedded PGlite and files under
  * DATA_DIR by default; migrates itself, creates a bootstrap admin key on first start, and serves.
  */
-import { createServer, type RequestListener, type ServerOptions } from 'node:http';
-import { serve } from '@hono/node-server';
-import { createApp, createDeps } from './app.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDeps } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
@@ -14,7 +14,7 @@ import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey, SecretBox } from './github/secrets.ts';
-import { withUpdateChecks } from './update/node-listener.ts';
+import { controlPlaneListener } from './listener.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -35,10 +35,10 @@ async function main(): Promise<void> {
   deps.github.start();
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
-  // Cached update checks are answered on node:http ahead of Hono (update/node-listener.ts); all else is Hono's.
-  const withChecks = (options: ServerOptions, listener: RequestListener) => createServer(options, withUpdateChecks(deps, listener));
-  const server = serve({ fetch: createApp(deps).fetch, port: config.port, hostname: '0.0.0.0', createServer: withChecks as typeof createServer }, (info) => {
-    console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${info.port})`);
+  // Cached update checks are answered on node:http ahead of Hono (listener.ts); all else is Hono's.
+  const server = createServer(controlPlaneListener(deps, { hostname: '0.0.0.0' }));
+  server.listen(config.port, '0.0.0.0', () => {
+    console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${(server.address() as AddressInfo).port})`);
     console.log(`  database: ${database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
     console.log(`  storage:  ${config.storage.driver === 'fs' ? `files in ${config.dataDir}/objects` : `S3 bucket ${config.storage.bucket}`}`);
     console.log(`  dashboard: ${config.publicUrl}/ui (sign in with an admin API key)`);

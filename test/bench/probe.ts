@@ -2,18 +2,20 @@
  * @module bench/probe
  * Preloaded into the benchmarked server (`node --import test/bench/probe.ts api/_src/local.ts`) so that the bench can
  * count database work without a debug endpoint or header on the hot path. It adds nothing per request:
- * - PGlite's `query`/`exec`/`transaction` are wrapped with a counter (one increment per statement, none when an
- *   update check is answered from memory);
+ * - PGlite's `query`/`exec`/`transaction` and the Neon driver's `Client.query` (the server on PostgreSQL, as the
+ *   bench runs it) are wrapped with a counter (one increment per statement, none when an update check is answered
+ *   from memory);
  * - the `ReleaseCache` and `UsageAnalytics` instances are captured on their first method call (then the original
  *   methods are put back) so that their own `loads` and `flushes` counters can be read;
  * - the counts are sent over the IPC channel when the parent asks for `bench:stats`. Without IPC it does nothing.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { Client as NeonClient } from '@neondatabase/serverless';
 import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
 import { ReleaseCache } from '../../api/_src/update/cache.ts';
 
 export interface ProbeStats {
-  /** PGlite `query` + `exec` calls since start. */
+  /** PGlite `query` + `exec` and Neon `Client.query` calls since start. */
   statements: number;
   transactions: number;
   /** `ReleaseCache.loads`, or null if no instance was seen yet or it has no such counter. */
@@ -34,8 +36,8 @@ function ownerOf(proto: object, name: string): Record<string, Fn> | null {
 
 if (process.send) {
   const stats: ProbeStats = { statements: 0, transactions: 0, releaseCacheLoads: null, analyticsFlushes: null };
-  const count = (name: string, field: 'statements' | 'transactions') => {
-    const owner = ownerOf(PGlite.prototype, name);
+  const count = (name: string, field: 'statements' | 'transactions', proto: object = PGlite.prototype) => {
+    const owner = ownerOf(proto, name);
     if (!owner) return;
     const original = owner[name]!;
     owner[name] = function counted(...args) {
@@ -46,6 +48,7 @@ if (process.send) {
   count('query', 'statements');
   count('exec', 'statements');
   count('transaction', 'transactions');
+  count('query', 'statements', NeonClient.prototype);
 
   /** The first instance of `type` whose methods are called; the original methods are put back at once. */
   const captureFirst = (type: { prototype: object }) => {

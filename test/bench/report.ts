@@ -14,7 +14,7 @@
  */
 import type { Aggregate } from './measure.ts';
 
-export const TARGET = { ratioToBare: 0.7, p99Ms: 5, statementsPerCheck: 0.001, limiterCost: 0.05 };
+export const TARGET = { ratioToBare: 0.75, p99Ms: 5, functionP99Ms: 3, statementsPerCheck: 0.001, limiterCost: 0.05 };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
@@ -36,7 +36,12 @@ const allowedLoads = (roundSeconds: readonly number[], ttlSeconds: number) =>
 
 export function printReport(
   results: readonly Aggregate[],
-  options: { ours: string; bare: string; ttlSeconds: number; cpus: number; /** Our server again, with RATE_LIMITS=off. */ limiterOff?: string },
+  options: {
+    ours: string; bare: string; ttlSeconds: number; cpus: number;
+    /** Our server again, with RATE_LIMITS=off. */ limiterOff?: string;
+    /** The built Vercel function, judged on the same ratio and on its p99. */ fn?: string;
+    /** wrk's concurrent connections, for the p99 target's label. */ connections?: number;
+  },
 ): void {
   const ours = results.find((r) => r.name === options.ours)!;
   const bare = results.find((r) => r.name === options.bare)!;
@@ -67,6 +72,13 @@ export function printReport(
   console.log(`\n  throughput vs bare node:http: ${fmt(pairedRatio)}× median of ${roundRatios.length} paired rounds ` +
     `(${roundRatios.map((x) => fmt(x)).join(', ')}), ${fmt(ratio)}× over the run` +
     `${cpuRatio === null ? '' : `; bare's CPU per response / ours: ${fmt(cpuRatio)}`}`);
+  const fn = options.fn === undefined ? undefined : results.find((r) => r.name === options.fn);
+  // Every other server (a second built function, say) paired the same way; nginx and the limiter-off run have their lines.
+  for (const other of results.filter((r) => r !== ours && r !== bare && r !== off && !r.name.startsWith('nginx'))) {
+    const ratios = other.rounds.map((r, i) => r.requestsPerSecond / bare.rounds[i]!.requestsPerSecond);
+    console.log(`  ${other.name} vs bare node:http: ${fmt(median(ratios))}× median of ${ratios.length} paired rounds (${ratios.map((x) => fmt(x)).join(', ')}), ` +
+      `${fmt(other.requestsPerSecond / bare.requestsPerSecond)}× over the run; p99 ${fmt(other.p99)} ms; CPU per response ${micros(other)} µs`);
+  }
   const limiter = off === undefined ? null : { on: pairedRatio, off: pairedToBare(off) };
   if (limiter) {
     console.log(`  rate limiter: ${fmt(limiter.on)}× bare with it on, ${fmt(limiter.off)}× bare with RATE_LIMITS=off ` +
@@ -89,6 +101,11 @@ export function printReport(
     ['target', 'measured', 'result'],
     [`throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(pairedRatio)}× median of paired rounds (${fmt(ratio)}× over the run)`, verdict(pairedRatio >= TARGET.ratioToBare)],
     [`p99 < ${TARGET.p99Ms} ms`, `${fmt(ours.p99)} ms (bare node:http ${fmt(bare.p99)} ms)`, verdict(ours.p99 < TARGET.p99Ms)],
+    ...(fn
+      ? [[`${fn.name}: throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(pairedToBare(fn))}× median of paired rounds (${fmt(fn.requestsPerSecond / bare.requestsPerSecond)}× over the run)`,
+        verdict(pairedToBare(fn) >= TARGET.ratioToBare)],
+      [`${fn.name}: p99 ≤ ${TARGET.functionP99Ms} ms at ${options.connections ?? '?'} connections`, `${fmt(fn.p99)} ms (bare node:http ${fmt(bare.p99)} ms)`, verdict(fn.p99 <= TARGET.functionP99Ms)]]
+      : []),
     ...(limiter
       ? [[`limiter on within ${TARGET.limiterCost * 100} % of off`, `${fmt(limiter.on)}× vs ${fmt(limiter.off)}× bare (${fmt((1 - limiter.on / limiter.off) * 100, 1)} % lower)`,
         verdict(limiter.on >= limiter.off * (1 - TARGET.limiterCost))]]

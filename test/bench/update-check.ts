@@ -2,34 +2,42 @@
  * @module bench/update-check
  * `npm run bench`: the update check's throughput and latency on loopback, next to two baselines serving the very
  * same response bytes and headers — a bare `node:http` server and nginx (one worker) — plus the database work the
- * check does in steady state.
+ * check does in steady state, and then the check's own cost and the snapshots' memory (check-cost.ts).
  *
- * Our server is the real `api/_src/local.ts` in its own process (fresh DATA_DIR, embedded PGlite), seeded through the
- * admin API with real signed artifacts. Database work is counted by `probe.ts`, preloaded with `--import` and read
- * over IPC around each measured round, so nothing is added to the request path.
+ * Measured in the same interleaved rounds: `npm start`'s server (the real `api/_src/local.ts`, in its own process)
+ * and the built Vercel function (`npm run build:vercel`'s bundle, run first, served by node:http as Vercel's Node.js
+ * launcher serves it; vercel-function.ts). Both read the same data (shared-data.ts: the machine's PostgreSQL through
+ * the Neon driver and its WebSocket relay, and an s3rver bucket), seeded once through the admin API of `npm start`'s
+ * server with real signed artifacts, so all serve the same snapshot, byte for byte. Database work is counted in
+ * `npm start`'s server by `probe.ts`, preloaded with `--import` and read over IPC around each measured round, so
+ * nothing is added to the request path.
  *
  * Prints figures and pass/fail against the targets; exits 0 whatever the figures, non-zero only if the harness
  * itself failed. Every process it starts is stopped on the way out, and a watchdog bounds the whole run.
  * `BENCH_POLICY=1` runs it with release policy active: `beta` follows `stable`, a newer release is on beta at a 25%
  * staged rollout, and the check asks for `channel=beta` with an install id outside that cohort, so every check
  * resolves the channel, hashes the id into its bucket and falls back to the previous full release (the longest path).
- * Our server runs twice, in the same interleaved rounds: with the rate limiter on (its limit raised so that wrk's one
- * address is counted on every check but never refused: what is measured is the cost of counting) and with
- * `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are.
+ * `npm start`'s server runs twice, in the same interleaved rounds: with the rate limiter on (its limit raised so
+ * that wrk's one address is counted on every check but never refused: what is measured is the cost of counting)
+ * and with `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are.
  * `BENCH_SOURCE=github` serves the app from a repository on a local fake GitHub (test/support/fake-github.ts) instead
  * of storage: the same check, answered from the same snapshot; the report adds how many requests GitHub got during
  * the measured rounds (the target is none).
- * `BENCH_ROUNDS=n` measures n rounds instead of 15 (a quick look; the verdicts want the full run).
+ * `BENCH_ROUNDS=n` measures n rounds instead of 10 (a quick look; the verdicts want the full run).
+ * `BENCH_BUILD=0` measures the function already in .vercel/output instead of building it first.
+ * `BENCH_COMPARE_FUNCTION=<dir>` measures another built function (a copy of an `index.func` folder) beside it, in the
+ * same rounds: how the Vercel entry's composition was chosen (see the README's Performance section).
+ * `BENCH_COST=0` skips the check's cost and memory; `BENCH_SNAPSHOT_APPS` and `BENCH_COST_ROUNDS` shorten it.
  * `BENCH_PIN_CPUS=1` pins each server to the last CPU and wrk to the others (better on a quiet machine with
  * several CPUs; worse on a busy shared one, where the pinned CPU is also someone else's).
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startServer } from '../support/server.ts';
+import { freePort, type RunningServer, startServer } from '../support/server.ts';
 import { parseRemoteRelease } from '../support/tauri.ts';
 import type { Fixture } from './bare-server.ts';
 import { measureInRounds } from './measure.ts';
@@ -38,13 +46,18 @@ import { get, pin, processTree, type RawResponse, rawGet, runSync, startService,
 import { printReport } from './report.ts';
 import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
 import { seedGithub, seedPolicy, seedRelease } from './seed.ts';
+import { startSharedData } from './shared-data.ts';
+import { BUILT_FUNCTION_DIR, buildVercelFunction, type RunningFunction, startVercelFunction } from './vercel-function.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Many short rounds rather than a few long ones: more pairs for the median, each pair closer together in time. */
-const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: Number(process.env.BENCH_ROUNDS ?? 15), roundSeconds: 2 };
+const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: Number(process.env.BENCH_ROUNDS ?? 10), roundSeconds: 2 };
 /** High enough that wrk's one address is never refused, so the limiter counts every check and refuses none. */
 const BENCH_UPDATES_PER_MINUTE = 1_000_000_000;
 const LIMITER_OFF = 'tauri-release, RATE_LIMITS=off';
+const OURS = 'tauri-release (npm start)';
+const FUNCTION = 'built Vercel function';
+const COMPARE_FUNCTION = process.env.BENCH_COMPARE_FUNCTION;
 /**
  * The server's default TTL, so the bench measures the steady state `npm start` runs in: snapshots reloaded in
  * the background shortly before they expire, a few of those reloads inside the measured rounds. (With 5 s, the
@@ -53,7 +66,7 @@ const LIMITER_OFF = 'tauri-release, RATE_LIMITS=off';
  * `BENCH_CACHE_TTL_SECONDS` overrides it.
  */
 const CACHE_TTL_SECONDS = Number(process.env.BENCH_CACHE_TTL_SECONDS ?? 15);
-const WATCHDOG_MS = 300_000;
+const WATCHDOG_MS = 600_000;
 const POLICY = process.env.BENCH_POLICY === '1';
 const SOURCE = process.env.BENCH_SOURCE ?? 'storage';
 if (SOURCE !== 'storage' && SOURCE !== 'github') throw new Error(`BENCH_SOURCE must be storage or github, not ${SOURCE}`);
@@ -88,16 +101,30 @@ function ensureTools(): void {
   }
 }
 
-/** Our server, seeded; returns it with the recorded response of one update check. */
-async function startOurs(work: string, limiterEnv: Record<string, string>) {
+/** `npm start`'s server on the shared data, with the probe. */
+async function startOurs(env: Record<string, string>): Promise<RunningServer> {
   const server = await startServer({
     nodeArgs: ['--import', join(ROOT, 'test', 'bench', 'probe.ts')],
     ipc: true,
-    env: { UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), ...(github ? { GITHUB_API_URL: github.url } : {}), ...limiterEnv },
+    env: { UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), ...(github ? { GITHUB_API_URL: github.url } : {}), ...env },
   });
   children.add(server.child);
   tempDirs.add(server.dataDir);
   stops.push(() => server.stop());
+  return server;
+}
+
+async function startFunction(name: string, dir: string, env: Record<string, string>): Promise<RunningFunction> {
+  const fn = await startVercelFunction(name, dir, {
+    UPDATE_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), ...(github ? { GITHUB_API_URL: github.url } : {}), ...env,
+  });
+  children.add(fn.service.child);
+  stops.push(() => fn.service.stop());
+  return fn;
+}
+
+/** Seeds the app through `server`'s admin API (seen by every server on the shared data); returns one check's response. */
+async function seed(server: RunningServer, work: string) {
   const artifacts = (version: string) => [
     { platform: 'linux-x86_64', bundle: 'appimage', fileName: `bench-app_${version}_amd64.AppImage` },
     { platform: 'linux-x86_64', bundle: 'deb', fileName: `bench-app_${version}_amd64.deb` },
@@ -122,7 +149,7 @@ async function startOurs(work: string, limiterEnv: Record<string, string>) {
   const recorded = await get(`${server.url}${CHECK_PATH}`);
   if (recorded.status !== 200) throw new Error(`update check answered ${recorded.status}: ${recorded.body.toString('utf8')}`);
   parseRemoteRelease(JSON.parse(recorded.body.toString('utf8'))); // a response the Tauri client accepts, or this throws
-  return { server, recorded };
+  return recorded;
 }
 
 /** A beta check with an install id the 25% rollout does not include: it is offered the previous full release. */
@@ -160,6 +187,15 @@ async function startBaselines(work: string, recorded: RawResponse, headers: Reco
   ];
 }
 
+/** The check's own cost and the snapshots' memory, in a process of its own once the servers are stopped. */
+function measureCheckCost(): void {
+  if (process.env.BENCH_COST === '0') return;
+  console.log('\nbench: the check alone and the snapshots\' memory (test/bench/check-cost.ts, snapshots built from generated rows)…');
+  const result = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', join(ROOT, 'test', 'bench', 'check-cost.ts')],
+    { stdio: 'inherit', timeout: 300_000, env: process.env });
+  if (result.status !== 0) throw new Error(`check-cost.ts failed (${result.error?.message ?? result.signal ?? `exit ${result.status}`})`);
+}
+
 async function main(): Promise<void> {
   ensureTools();
   const work = await mkdtemp(join(tmpdir(), 'tauri-release-bench-'));
@@ -169,16 +205,30 @@ async function main(): Promise<void> {
       github = await startFakeGithub();
       stops.push(() => github!.close());
     }
-    console.log(`bench: starting api/_src/local.ts (PGlite, fresh DATA_DIR) and seeding it through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}${github ? `, served from GitHub Releases on a fake GitHub at ${github.url} (BENCH_SOURCE=github)` : ''}…`);
-    const { server, recorded } = await startOurs(work, { RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) });
-    const { server: unlimited } = await startOurs(await mkdtemp(join(work, 'unlimited-')), { RATE_LIMITS: 'off' });
-    if (SERVER_CPU !== undefined) for (const one of [server, unlimited]) pin(one.child.pid!, String(SERVER_CPU));
+    if (process.env.BENCH_BUILD !== '0') {
+      console.log('bench: building the Vercel function (npm run build:vercel)…');
+      buildVercelFunction();
+    }
+    const shared = await startSharedData();
+    stops.push(() => shared.close());
+    console.log(`bench: starting api/_src/local.ts and the built function on one PostgreSQL database and one s3rver bucket, seeding through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}${github ? `, served from GitHub Releases on a fake GitHub at ${github.url} (BENCH_SOURCE=github)` : ''}…`);
+    const limited = { ...shared.env, RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) };
+    const server = await startOurs(limited);
+    const recorded = await seed(server, work);
+    const unlimited = await startOurs({ ...shared.env, RATE_LIMITS: 'off' });
+    const fn = await startFunction(FUNCTION, BUILT_FUNCTION_DIR, limited);
+    const compared = COMPARE_FUNCTION ? await startFunction(`built function (${basename(COMPARE_FUNCTION)})`, COMPARE_FUNCTION, limited) : null;
+    const servers = [server.child, unlimited.child, fn.service.child, ...(compared ? [compared.service.child] : [])];
+    if (SERVER_CPU !== undefined) for (const child of servers) pin(child.pid!, String(SERVER_CPU));
     const headers = Object.fromEntries(Object.entries(recorded.headers).filter(([name]) => !PER_CONNECTION.has(name)));
     console.log(`bench: recorded ${recorded.body.length} body bytes with headers ${JSON.stringify(headers)}`);
     const baselines = await startBaselines(work, recorded, headers);
 
-    // Same bytes and same headers from all three, or the comparison means nothing.
-    for (const target of baselines) {
+    // Same bytes and same headers from all, or the comparison means nothing (and the servers would not share a snapshot).
+    const ours = { name: OURS, url: `${server.url}${CHECK_PATH}`, probe: server.child, pids: () => [server.child.pid!] };
+    const withoutLimiter = { name: LIMITER_OFF, url: `${unlimited.url}${CHECK_PATH}`, pids: () => [unlimited.child.pid!] };
+    const functions = [fn, ...(compared ? [compared] : [])].map((f) => ({ name: f.service.name, url: `${f.url}${CHECK_PATH}`, pids: () => [f.service.child.pid!] }));
+    for (const target of [withoutLimiter, ...functions, ...baselines]) {
       const res = await get(target.url);
       if (!res.body.equals(recorded.body)) throw new Error(`${target.name} does not serve the recorded body`);
       const mismatched = Object.entries(headers).filter(([name, value]) => res.headers[name] !== value);
@@ -186,24 +236,23 @@ async function main(): Promise<void> {
     }
     // On the wire, as wrk reads it: bare node:http must send exactly our bytes (Date aside); nginx cannot drop its
     // `Server` header or write Node's header case, so its size is shown instead.
-    const wire = await Promise.all([`${server.url}${CHECK_PATH}`, ...baselines.map((t) => t.url)].map((url) => rawGet(url)));
+    const wire = await Promise.all([ours, ...baselines, ...functions].map((t) => rawGet(t.url)));
     if (withoutDate(wire[1]!) !== withoutDate(wire[0]!)) {
       throw new Error(`bare node:http does not answer our bytes:\n--- ours\n${withoutDate(wire[0]!)}\n--- bare\n${withoutDate(wire[1]!)}`);
     }
-    console.log(`bench: bytes per response on the wire: tauri-release ${wire[0]!.length}, bare node:http ${wire[1]!.length} (identical but the Date value), ` +
-      `nginx ${wire[2]!.length}`);
+    const sameAsOurs = (i: number) => (withoutDate(wire[i]!) === withoutDate(wire[0]!) ? 'identical but the Date value' : 'other header order or case');
+    console.log(`bench: bytes per response on the wire: ${OURS} ${wire[0]!.length}, bare node:http ${wire[1]!.length} (identical but the Date value), ` +
+      `nginx ${wire[2]!.length}, ${functions.map((t, i) => `${t.name} ${wire[3 + i]!.length} (${sameAsOurs(3 + i)})`).join(', ')}`);
 
-    const layout = PINNED ? `servers pinned to CPU ${SERVER_CPU}, wrk to CPU ${WRK_CPUS}` : `${CPUS} CPUs shared by wrk and the server (unpinned)`;
+    const layout = PINNED ? `servers pinned to CPU ${SERVER_CPU}, wrk to CPU ${WRK_CPUS}` : `${CPUS} CPUs shared by wrk and the servers (unpinned)`;
     console.log(`bench: wrk -t${MEASURE.threads} -c${MEASURE.connections} --latency; ${layout}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
-    const ours = { name: 'tauri-release', url: `${server.url}${CHECK_PATH}`, probe: server.child, pids: () => [server.child.pid!] };
-    const withoutLimiter = { name: LIMITER_OFF, url: `${unlimited.url}${CHECK_PATH}`, pids: () => [unlimited.child.pid!] };
-    console.log(`bench: ${ours.name} has the rate limiter on (RATE_LIMIT_UPDATES_PER_MINUTE=${BENCH_UPDATES_PER_MINUTE}: every check counted, none refused); ${LIMITER_OFF} beside it`);
-    // Both of ours beside bare in either order (ours, bare, off, nginx; nginx, off, bare, ours), so each pairs closely.
+    console.log(`bench: ${OURS} and ${FUNCTION} have the rate limiter on (RATE_LIMIT_UPDATES_PER_MINUTE=${BENCH_UPDATES_PER_MINUTE}: every check counted, none refused); ${LIMITER_OFF} beside them`);
+    // Each of ours beside bare in either order (ours, bare, function, …; …, function, bare, ours), so each pairs closely.
     const [bare, nginx] = baselines;
     const githubBefore = github?.requests.length ?? 0;
-    const results = await measureInRounds([ours, bare!, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
+    const results = await measureInRounds([ours, bare!, ...functions, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
     const githubDuring = github ? github.requests.length - githubBefore : 0;
-    printReport(results, { ours: ours.name, bare: 'bare node:http', ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
+    printReport(results, { ours: OURS, bare: 'bare node:http', fn: FUNCTION, connections: MEASURE.connections, ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
     if (github) {
       console.log(`\n  GitHub requests during the measured rounds: ${githubDuring} (target 0; checks are answered from the snapshot)   ${githubDuring === 0 ? 'PASS' : 'FAIL'}`);
     }
@@ -212,6 +261,7 @@ async function main(): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error('bench: stop failed:', error));
     await rm(work, { recursive: true, force: true });
   }
+  measureCheckCost();
 }
 
 const watchdog = setTimeout(() => {

@@ -19,6 +19,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT = join(REPO_ROOT, '.vercel', 'output');
 const ADMIN_TOKEN = 'vercel-admin-token-0123456789abcdef';
 const withPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+const UPDATE_CHECKS_PER_MINUTE = 6;
 
 withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
   let database: TestDatabase;
@@ -58,6 +59,7 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
         S3_FORCE_PATH_STYLE: 'true',
         PUBLIC_URL: base,
         ADMIN_TOKEN,
+        RATE_LIMIT_UPDATES_PER_MINUTE: String(UPDATE_CHECKS_PER_MINUTE),
       },
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -104,6 +106,25 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
     const unknown = await fetch(`${base}/update/no-such-app/linux/x86_64/1.0.0`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('answers update checks alike whether node:http (a plain URL) or Hono (an encoded one) answers, counting each check once', async () => {
+    // A client of its own (the function trusts Vercel's header for the address), so the other tests' checks do not count.
+    const headers = { 'x-vercel-forwarded-for': '203.0.113.7' };
+    // The plain URL is answered by the node:http listener (the snapshot is cached by now); the encoded one by Hono.
+    const plain = '/update/vercel-app/linux/x86_64/1.0.0?bundle_type=appimage';
+    const encoded = '/update/vercel-app/linux/x86_64/1.0.0?bundle_type=app%69mage';
+    // The limit counts per clock minute: start far enough from its end that all the checks fall in one window.
+    while (new Date().getSeconds() >= 55) await new Promise((resolve) => setTimeout(resolve, 500));
+    const answers = [];
+    for (let i = 0; i < UPDATE_CHECKS_PER_MINUTE + 2; i++) {
+      const res = await fetch(`${base}${i % 2 ? encoded : plain}`, { headers });
+      answers.push({ status: res.status, cacheControl: res.headers.get('cache-control'), etag: res.headers.get('etag') });
+    }
+    const [first] = answers;
+    expect(first).toMatchObject({ status: 204, cacheControl: 'public, max-age=60, s-maxage=60, stale-while-revalidate=60' });
+    expect(answers.slice(0, UPDATE_CHECKS_PER_MINUTE)).toEqual(Array(UPDATE_CHECKS_PER_MINUTE).fill(first));
+    expect(answers.slice(UPDATE_CHECKS_PER_MINUTE).map((a) => [a.status, a.cacheControl])).toEqual([[429, 'no-store'], [429, 'no-store']]);
   });
 
   it('serves the dashboard and its sign-in from the same function', async () => {

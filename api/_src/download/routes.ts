@@ -18,7 +18,7 @@ import { ApiError, errorResponse, notFound, storageCall } from '../http/errors.t
 import { GithubError } from '../github/client.ts';
 import type { GithubSources } from '../github/sources.ts';
 import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
-import { etagMatches } from '../update/routes.ts';
+import { etagMatches } from '../http/etag.ts';
 import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';

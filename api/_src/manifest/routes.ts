@@ -16,7 +16,7 @@ import type { AppDeps } from '../deps.ts';
 import { DEFAULT_CHANNEL, QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 import { badRequest, errorResponse, notFound } from '../http/errors.ts';
 import { defineRoutes } from '../docs/registry.ts';
-import { etagMatches } from '../update/routes.ts';
+import { etagMatches } from '../http/etag.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
 import { staticManifest } from './static-manifest.ts';
 import { z } from 'zod';

@@ -37,7 +37,7 @@ export interface RateLimitSettings {
 /** How many characters of a presented API key name its bucket: the `trk_` prefix and a few more. */
 export const KEY_BUCKET_LENGTH = 12;
 
-/** A 429 as node:http writes it (the update fast path) and as Hono answers it: the same bytes. */
+/** The update check's 429 (update/check.ts), the same bytes whichever adapter writes it. */
 export function tooManyRequests(error: RateLimitedError): { status: 429; headers: Record<string, string>; body: string } {
   return {
     status: 429,
@@ -46,18 +46,11 @@ export function tooManyRequests(error: RateLimitedError): { status: 429; headers
   };
 }
 
-type NodeEnv = { incoming?: { socket?: { remoteAddress?: string }; [COUNTED]?: true } } | undefined;
+type NodeEnv = { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
 
 /** The TCP peer's address of a request Hono got from node:http ('' when made in-process, e.g. `app.request`). */
 export function peerAddress(c: Context): string {
   return (c.env as NodeEnv)?.incoming?.socket?.remoteAddress ?? '';
-}
-
-/** Set by update/node-listener.ts on a check it counted and then handed to Hono, so it is not counted twice. */
-export const COUNTED = Symbol('rate-limit counted');
-
-export function countedBefore(c: Context): boolean {
-  return (c.env as NodeEnv)?.incoming?.[COUNTED] === true;
 }
 
 export class RateLimits {

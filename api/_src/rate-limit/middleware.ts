@@ -1,7 +1,7 @@
 /**
  * @module rate-limit/middleware
- * The limits of `limits.ts` as Hono middleware. The update check counts itself (update/routes.ts and
- * update/node-listener.ts call `RateLimits.updateCheck`), since under `npm start` most checks never reach Hono.
+ * The limits of `limits.ts` as Hono middleware. The update check counts itself (update/check.ts calls
+ * `RateLimits.updateCheck` for whichever adapter answers), since most checks never reach Hono.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { errorResponse } from '../http/errors.ts';

@@ -24,7 +24,6 @@ import { inCohort } from '../protocol/rollout.ts';
 import { compareVersions, type Version } from '../protocol/semver.ts';
 import type { AppSnapshot, ManifestAnswer, SnapshotArtifact, SnapshotRelease } from './snapshot.ts';
 
-export { DEFAULT_CHANNEL } from '../protocol/channels.ts';
 
 export interface UpdateQuery {
   current: Version;

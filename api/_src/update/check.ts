@@ -1,0 +1,121 @@
+/**
+ * @module update/check
+ * What an update check is, the hot path, without any web framework: counted against its address's rate limit,
+ * parsed (check-request.ts), answered from the app's cached snapshot (select.ts), with the ETag/304 rule and
+ * the Cache-Control choice. In steady state: no query, no JSON.stringify, precomputed bytes and headers.
+ *
+ * Two entry points, one per adapter, and each counts the check exactly once when it answers:
+ * - `answerCheck` answers everything (loading a snapshot when needed); the Hono route (routes.ts) calls it.
+ * - `answerCheckFromMemory` answers only what it can answer entirely from memory with a 200, 204, 304 or 429,
+ *   and otherwise returns null having counted nothing, so the request can go to `answerCheck` untouched; the
+ *   node:http listener (node-listener.ts) calls it ahead of Hono.
+ *
+ * 200  Tauri's dynamic manifest `{version, notes, pub_date, url, signature}`, plus `critical`,
+ *      `min_supported_version` and `below_minimum` when the release sets them (read as `rawJson`)
+ * 204  up to date, or nothing fits this platform and bundle (Tauri then stops asking)
+ * 304  `If-None-Match` matched the ETag (per body for 200, per app state for 204)
+ * 400  current version is not SemVer, target/arch/bundle_type/channel is malformed, or the install id is
+ * 404  no such app, or no such channel for the app
+ * 429  this address used up `RATE_LIMIT_UPDATES_PER_MINUTE` (with `Retry-After`)
+ * 503  the database cannot be reached
+ * Errors are thrown as `ApiError` and carry `Cache-Control: no-store` once the adapter renders them, so no CDN
+ * remembers an outage or a typo. An answer a staged rollout decided is `Cache-Control: private` with
+ * `Vary: X-Install-Id` (snapshot.ts precomputes both header sets).
+ */
+import type { UsageAnalytics } from '../analytics/recorder.ts';
+import { etagMatches } from '../http/etag.ts';
+import { notFound } from '../http/errors.ts';
+import { type RateLimits, tooManyRequests } from '../rate-limit/limits.ts';
+import type { ReleaseCache } from './cache.ts';
+import { type CheckRequest, type HeaderReader, parseCheck } from './check-request.ts';
+import { type Selection, selectUpdate, type UpdateQuery } from './select.ts';
+import type { AppSnapshot } from './snapshot.ts';
+
+/** What a check needs: the snapshots (`ReleaseCache`, or any source with its two reads), analytics, the limits. */
+export interface UpdateCheckDeps {
+  releaseCache: Pick<ReleaseCache, 'peek' | 'lookup'>;
+  analytics: Pick<UsageAnalytics, 'recordCheck'>;
+  rateLimits: Pick<RateLimits, 'updateCheck'>;
+}
+
+/** What a check answers: precomputed headers and body, nothing built per request. */
+export interface CheckAnswer {
+  status: 200 | 204 | 304 | 429;
+  headers: Readonly<Record<string, string>>;
+  body: Uint8Array<ArrayBuffer> | string | null;
+}
+
+type Offer = Exclude<Selection, { kind: 'unknown_channel' }>;
+
+/** The rate limit's accounting: counts the check; the 429 when its address has used up the limit, else null. */
+function countCheck(deps: UpdateCheckDeps, request: CheckRequest): CheckAnswer | null {
+  const refused = deps.rateLimits.updateCheck(request.peer, request.headers);
+  return refused === null ? null : tooManyRequests(refused);
+}
+
+/** The ETag/304 rule and the Cache-Control choice (private when a staged rollout decided) for a selection. */
+function respond(snapshot: AppSnapshot, selection: Offer, headers: HeaderReader): CheckAnswer {
+  const ifNoneMatch = headers.get('if-none-match');
+  if (selection.kind === 'update') {
+    const { answer, staged } = selection;
+    if (etagMatches(ifNoneMatch, answer.etag)) {
+      return { status: 304, headers: staged ? answer.privateNotModifiedHeaders : answer.notModifiedHeaders, body: null };
+    }
+    return { status: 200, headers: staged ? answer.privateHeaders : answer.headers, body: answer.body };
+  }
+  const { staged } = selection;
+  if (etagMatches(ifNoneMatch, snapshot.etag)) {
+    return { status: 304, headers: staged ? snapshot.privateNotModifiedHeaders : snapshot.notModifiedHeaders, body: null };
+  }
+  return { status: 204, headers: staged ? snapshot.privateNoContentHeaders : snapshot.noContentHeaders, body: null };
+}
+
+/** Counted in analytics (a Map increment: no query, no await), then answered. */
+function answered(deps: UpdateCheckDeps, snapshot: AppSnapshot, query: UpdateQuery, selection: Offer, request: CheckRequest): CheckAnswer {
+  deps.analytics.recordCheck(snapshot.app.id, request.currentVersion, query.os, query.arch, query.channel, request.headers, query.installId);
+  return respond(snapshot, selection, request.headers);
+}
+
+/** The answer from a loaded snapshot. Throws 404 for an unknown app or channel, before analytics (made-up names would only fill its counters). */
+function answerFrom(deps: UpdateCheckDeps, snapshot: AppSnapshot | null, query: UpdateQuery, request: CheckRequest): CheckAnswer {
+  if (snapshot === null) throw notFound(`no app ${JSON.stringify(request.app)}`);
+  const selection = selectUpdate(snapshot, query);
+  if (selection.kind === 'unknown_channel') {
+    const known = [...snapshot.channels.keys()].sort().join(', ');
+    throw notFound(`app ${JSON.stringify(snapshot.app.slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`);
+  }
+  return answered(deps, snapshot, query, selection, request);
+}
+
+/**
+ * The whole check: counted against the rate limit first, then parsed and answered. Synchronous while the app's
+ * snapshot is cached; a Promise only when it must be loaded. Failures are thrown (or rejected) as `ApiError`
+ * for the adapter to render: 400, 404, 503.
+ */
+export function answerCheck(deps: UpdateCheckDeps, request: CheckRequest): CheckAnswer | Promise<CheckAnswer> {
+  const refused = countCheck(deps, request);
+  if (refused) return refused;
+  const query = parseCheck(request);
+  const snapshot = deps.releaseCache.lookup(request.app);
+  if (snapshot instanceof Promise) return snapshot.then((loaded) => answerFrom(deps, loaded, query, request));
+  return answerFrom(deps, snapshot, query, request);
+}
+
+/**
+ * The check if it is answered entirely from memory — the app's snapshot cached and fresh, the request valid, its
+ * channel known — counted against the rate limit then; else null, with nothing counted, for `answerCheck` to
+ * answer. The answer is the same as `answerCheck`'s: a 429 for a refused address, else the same selection.
+ */
+export function answerCheckFromMemory(deps: UpdateCheckDeps, request: CheckRequest): CheckAnswer | null {
+  const snapshot = deps.releaseCache.peek(request.app);
+  if (!snapshot) return null;
+  let query: UpdateQuery;
+  try {
+    query = parseCheck(request);
+  } catch {
+    return null;
+  }
+  const selection = selectUpdate(snapshot, query);
+  if (selection.kind === 'unknown_channel') return null;
+  return countCheck(deps, request) ?? answered(deps, snapshot, query, selection, request);
+}

@@ -1,0 +1,158 @@
+/**
+ * @module bench/check-cost
+ * The update check's own cost and the snapshots' memory, without HTTP or a database: snapshots are built straight
+ * from generated rows (`buildSnapshot`, what `ReleaseCache` builds from its query) for 1, 100 and 10,000 apps of
+ * 100 releases each, and `answerCheckFromMemory` (update/check.ts, what the node:http listener runs per check,
+ * rate limit and analytics included) is timed over them, each check asking for another app in turn.
+ *
+ * Run by `npm run bench` as its own process with `--expose-gc` (so the heap is measured after a collection):
+ * `node --expose-gc test/bench/check-cost.ts`. `BENCH_SNAPSHOT_APPS=1,100,10000` and `BENCH_COST_ROUNDS=7` override.
+ * The app counts are measured in interleaved rounds (1, 100, 10,000, then the other way round, …) and the median
+ * per count is reported, so a slow phase of a shared machine lands on every count alike.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
+import { RateLimits } from '../../api/_src/rate-limit/limits.ts';
+import { NO_TRUSTED_PROXIES } from '../../api/_src/rate-limit/client-ip.ts';
+import { answerCheckFromMemory, type UpdateCheckDeps } from '../../api/_src/update/check.ts';
+import { type CheckRequest, plainCheckUrl } from '../../api/_src/update/check-request.ts';
+import { type AppSnapshot, buildSnapshot, type ReleaseInput } from '../../api/_src/update/snapshot.ts';
+
+const APP_COUNTS = (process.env.BENCH_SNAPSHOT_APPS ?? '1,100,10000').split(',').map(Number);
+const RELEASES_PER_APP = 100;
+const ROUNDS = Number(process.env.BENCH_COST_ROUNDS ?? 7);
+/** Checks per timed round: for one app (hot in the CPU caches), and spread over all apps (mostly cold). */
+const CHECKS_PER_ROUND = { hot: 200_000, spread: 50_000 };
+type Workload = keyof typeof CHECKS_PER_ROUND;
+/**
+ * One artifact per release: at 10,000 apps that is already a million precomputed answers (a few GiB); an app with
+ * more platforms costs about that per artifact more (`per artifact` in the report).
+ */
+const ARTIFACTS = [{ platform: 'linux-x86_64', bundle: 'appimage', file: (v: string) => `app_${v}_amd64.AppImage` }];
+/** A minisign signature as Tauri embeds it (base64 of the .sig file, about 400 characters), different per file. */
+const SIGNATURES = Array.from({ length: 64 }, () => Buffer.from(`untrusted comment: signature from tauri secret key\n${randomBytes(74).toString('base64')}\ntrusted comment: timestamp:1700000000\tfile:x\n${randomBytes(56).toString('base64')}\n`).toString('base64'));
+let signatures = 0;
+const signature = () => `${SIGNATURES[signatures % SIGNATURES.length]}${(signatures++).toString(36).padStart(4, '0')}`;
+
+function generatedRows(appIndex: number): ReleaseInput[] {
+  const releases: ReleaseInput[] = [];
+  for (let r = 0; r < RELEASES_PER_APP; r++) {
+    const version = `1.${r}.0`;
+    const id = `${appIndex}-r${r}`;
+    releases.push({
+      id, version, notes: `Release ${version}: fixes and improvements.`, channel: 'stable', rollout_percent: 100,
+      pub_date: new Date(Date.UTC(2026, 0, 1) + r * 86_400_000), created_at: new Date(Date.UTC(2026, 0, 1)),
+      artifacts: ARTIFACTS.map((a, i) => ({
+        id: `${id}-a${i}`, platform: a.platform, bundle: a.bundle, signature: signature(), storage_key: `app-${appIndex}/releases/${version}/${a.file(version)}`,
+        file_name: a.file(version), size: 50_000_000, sha256: `${i}`.padStart(64, '0'), is_default: false,
+      })),
+    });
+  }
+  return releases;
+}
+
+function buildSnapshots(count: number): Map<string, AppSnapshot> {
+  const snapshots = new Map<string, AppSnapshot>();
+  for (let i = 0; i < count; i++) {
+    const slug = `app-${count}-${i}`;
+    const { snapshot } = buildSnapshot({ id: `id-${count}-${i}`, slug, public_key: null }, generatedRows(i), { publicUrl: () => null, baseUrl: 'https://updates.example.com' });
+    snapshots.set(slug, snapshot);
+  }
+  return snapshots;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+function usedBytes(): number {
+  gc?.();
+  gc?.();
+  const usage = process.memoryUsage();
+  // The 200 bodies are Buffers: their bytes are outside the JS heap, in `external`.
+  return usage.heapUsed + usage.external;
+}
+
+/** Never used: nothing here flushes analytics or reads a database store. */
+const noDatabase = {} as Kysely<Database>;
+
+function checkDeps(snapshots: Map<string, AppSnapshot>): UpdateCheckDeps {
+  return {
+    releaseCache: { peek: (slug) => snapshots.get(slug), lookup: (slug) => snapshots.get(slug) ?? null },
+    analytics: new UsageAnalytics(noDatabase, { flushIntervalMs: 1e15, flushAtKeys: Number.MAX_SAFE_INTEGER }),
+    // On, as in production, with a limit no check reaches: every check is counted, none refused.
+    rateLimits: new RateLimits({ enabled: true, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase),
+  };
+}
+
+/** One request per app, as the listener hands them over (parsed from a plain URL); each asks from the oldest release. */
+function requestsFor(snapshots: Map<string, AppSnapshot>): CheckRequest[] {
+  const headers = { get: () => null };
+  return [...snapshots.keys()].map((slug) => ({ ...plainCheckUrl(`/update/${slug}/linux/x86_64/1.0.0?bundle_type=appimage`)!, headers, peer: '127.0.0.1' }));
+}
+
+/** Nanoseconds per check: all for the first app (`hot`), or each for the next app in turn (`spread`). */
+function timeChecks(deps: UpdateCheckDeps, requests: readonly CheckRequest[], workload: Workload): number {
+  const checks = CHECKS_PER_ROUND[workload];
+  const apps = workload === 'hot' ? 1 : requests.length;
+  let ok = 0;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < checks; i++) {
+    if (answerCheckFromMemory(deps, requests[i % apps]!)?.status === 200) ok++;
+  }
+  const ns = Number(process.hrtime.bigint() - started) / checks;
+  if (ok !== checks) throw new Error(`only ${ok} of ${checks} checks answered 200`);
+  return ns;
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+interface Measured { apps: number; deps: UpdateCheckDeps; requests: CheckRequest[]; bytes: number; buildSeconds: number; ns: Record<Workload, number[]> }
+
+/** Each count against the first in the same round (seconds apart), as the HTTP bench pairs with bare node:http. */
+function printWorkload(sets: readonly Measured[], workload: Workload, title: string): void {
+  const rows = sets.map((set) => ({ ...set, median: median(set.ns[workload]), paired: median(set.ns[workload].map((ns, i) => ns / sets[0]!.ns[workload][i]!)) }));
+  console.log(`  ${title}:`);
+  for (const row of rows) {
+    console.log(`    ${String(row.apps).padStart(6)} app(s): ${row.median.toFixed(0).padStart(6)} ns per check, ${row.paired.toFixed(2)}× ${rows[0]!.apps} app(s) ` +
+      `(rounds ${row.ns[workload].map((n) => n.toFixed(0)).join(', ')})`);
+  }
+  const worst = rows.reduce((a, b) => (b.paired > a.paired ? b : a));
+  console.log(`    flat within 10 % (no count above 1.10× ${rows[0]!.apps} app(s)): the highest, ${worst.apps} app(s), at ${worst.paired.toFixed(2)}× ` +
+    `(median of paired rounds)   ${worst.paired <= 1.1 ? 'PASS' : 'FAIL'}`);
+}
+
+function main(): void {
+  if (!gc) console.log('  (run without --expose-gc: memory figures include garbage)');
+  const sets: Measured[] = [];
+  for (const apps of APP_COUNTS) {
+    const before = usedBytes();
+    const started = Date.now();
+    const snapshots = buildSnapshots(apps);
+    const buildSeconds = (Date.now() - started) / 1000;
+    const bytes = usedBytes() - before;
+    sets.push({ apps, deps: checkDeps(snapshots), requests: requestsFor(snapshots), bytes, buildSeconds, ns: { hot: [], spread: [] } });
+  }
+  // Warm-up: compiled, and every app's answer touched once.
+  for (const set of sets) for (const workload of ['hot', 'spread'] as const) timeChecks(set.deps, set.requests, workload);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const set of round % 2 ? [...sets].reverse() : sets) {
+      for (const workload of ['hot', 'spread'] as const) set.ns[workload].push(timeChecks(set.deps, set.requests, workload));
+    }
+  }
+  console.log(`\n  snapshot memory (JS heap + Buffers after a full GC), ${RELEASES_PER_APP} releases × ${ARTIFACTS.length} artifact per app, built from generated rows:`);
+  for (const set of sets) {
+    console.log(`    ${String(set.apps).padStart(6)} app(s): ${mib(set.bytes).padStart(10)} (${kib(set.bytes / set.apps)} per app, ` +
+      `${kib(set.bytes / set.apps / RELEASES_PER_APP / ARTIFACTS.length)} per release), built in ${set.buildSeconds.toFixed(1)} s`);
+  }
+  console.log(`\n  the check alone (update/check.ts answerCheckFromMemory: parse, select, ETag, rate limit, analytics), median of ${ROUNDS} interleaved rounds`);
+  printWorkload(sets, 'hot', `every check for one app, the others loaded beside it (${CHECKS_PER_ROUND.hot} checks a round): does work grow with the app count?`);
+  printWorkload(sets, 'spread', `each check for the next app in turn (${CHECKS_PER_ROUND.spread} a round): every check's snapshot cold in the CPU caches`);
+}
+
+main();
