@@ -24,7 +24,6 @@ import { inCohort } from '../protocol/rollout.ts';
 import { compareVersions, type Version } from '../protocol/semver.ts';
 import type { AppSnapshot, ManifestAnswer, SnapshotArtifact, SnapshotRelease } from './snapshot.ts';
 
-
 export interface UpdateQuery {
   current: Version;
   os: OperatingSystem;
