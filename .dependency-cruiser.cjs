@@ -23,6 +23,20 @@ module.exports = {
       to: { path: `${SRC}admin/` },
     },
     {
+      name: 'routes-are-mounted-not-imported',
+      severity: 'error',
+      comment: 'A routes.ts is an HTTP adapter over its folder\'s domain code: the composition root (or admin/routes.ts, which mounts the admin API) mounts it, and nothing calls into it.',
+      from: { path: SRC, pathNot: [`${SRC}app\\.ts$`, `${SRC}admin/routes\\.ts$`, TEST_CODE] },
+      to: { path: `${SRC}[^/]+/routes\\.ts$` },
+    },
+    {
+      name: 'release-core-without-hono',
+      severity: 'error',
+      comment: 'releases/ is the domain the routes, the GitHub sync and the CLI share: plain functions over db and storage, no HTTP framework.',
+      from: { path: `${SRC}releases/`, pathNot: TEST_CODE },
+      to: { path: '(^|/)node_modules/hono/', reachable: true },
+    },
+    {
       name: 'protocol-is-a-leaf',
       severity: 'error',
       comment: 'protocol/ is shared by the server, the actions, the CLI and the dashboard: it imports only itself, the typed schema and zod.',
@@ -60,7 +74,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['/dist/', '^\\.cache/'] },
+    exclude: { path: ['^actions/[^/]+/dist/', '^api/_src/ui/dist/', '^\\.cache/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.mjs', '.js'] },
