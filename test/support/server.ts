@@ -95,7 +95,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       PUBLIC_URL: url,
       ...options.env,
     };
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(REPO_ROOT, 'api', 'local.ts')], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(REPO_ROOT, 'api', '_src', 'local.ts')], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
