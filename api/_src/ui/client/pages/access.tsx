@@ -5,7 +5,7 @@
  * (KeysSection from keys.tsx).
  */
 import { useState } from 'hono/jsx/dom';
-import type { PublisherBody } from '../../../ci/publishers.ts';
+import type { PublisherBody } from '../../../protocol/publishers.ts';
 import { api, adminPath } from '../api.ts';
 import { Button, ConfirmDialog, CopyButton, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, useAction, useLoad, useToast, valueOf } from '../components.tsx';
 import type { PageProps } from '../router.tsx';
