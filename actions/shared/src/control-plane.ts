@@ -25,6 +25,7 @@ import {
   type ExchangeBody,
   exchangeResponseSchema,
 } from '../../../api/_src/protocol/ci.ts';
+import { type HttpMethod, type JsonAnswer, NoAnswer, readAnswer, Refusal, send, UnexpectedAnswer } from '../../../api/_src/client/json-client.ts';
 import type { Logger } from './logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from './retry.ts';
 import { Secret } from './secret.ts';
@@ -100,64 +101,25 @@ export function normalizeServerUrl(value: string | undefined, inputName = 'serve
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-const describeCause = (error: unknown): string => {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : null;
-  const message = error instanceof Error ? error.message : String(error);
-  if ((error as Error | null)?.name === 'TimeoutError') return 'the server did not answer in time';
-  return code ? `${message} (${code})` : message;
-};
-
-function retryAfter(header: string | null): number | null {
-  if (header === null || !/^\d{1,3}$/.test(header.trim())) return null;
-  return Number(header.trim());
-}
-
-/** One HTTP call: JSON in, JSON out, every failure a `ControlPlaneError`. */
-async function sendJson(
-  settings: HttpSettings,
-  call: string,
-  url: string,
-  init: { method: string; bearer: string; body?: unknown },
-): Promise<unknown> {
-  const doFetch = settings.fetch ?? fetch;
-  let res: Response;
+/** One call through the shared JSON client (api/_src/client/json-client.ts), every failure a `ControlPlaneError`. */
+async function sendJson(settings: HttpSettings, call: string, url: string, init: { method: HttpMethod; bearer: string; body?: unknown }): Promise<JsonAnswer> {
   try {
-    res = await doFetch(url, {
+    return await send({
       method: init.method,
-      headers: {
-        authorization: `Bearer ${init.bearer}`,
-        accept: 'application/json',
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: AbortSignal.timeout(settings.timeoutMs ?? 60_000),
+      url,
+      headers: { authorization: `Bearer ${init.bearer}` },
+      body: init.body,
+      timeoutMs: settings.timeoutMs ?? 60_000,
+      ...(settings.fetch ? { fetch: settings.fetch } : {}),
     });
   } catch (error) {
-    throw new ControlPlaneError(call, null, null, describeCause(error), null, { cause: error });
+    if (error instanceof NoAnswer) throw new ControlPlaneError(call, null, null, error.reason, null, { cause: error.cause });
+    if (error instanceof Refusal) {
+      const detail = error.body?.error.message ?? (error.text.trim().slice(0, 300) || error.statusText || '(empty answer)');
+      throw new ControlPlaneError(call, error.status, error.body?.error.code ?? null, detail, error.retryAfterSeconds);
+    }
+    throw error;
   }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (error) {
-    throw new ControlPlaneError(call, null, null, `the answer broke off: ${describeCause(error)}`, null, { cause: error });
-  }
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    // Not JSON: a proxy's error page, or not a tauri-release server at all.
-  }
-  if (!res.ok) {
-    const body = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    const code = typeof body?.code === 'string' ? body.code : null;
-    const message = typeof body?.message === 'string' ? body.message : text.trim().slice(0, 300) || res.statusText || '(empty answer)';
-    throw new ControlPlaneError(call, res.status, code, message, retryAfter(res.headers.get('retry-after')));
-  }
-  if (json === null) {
-    throw new ControlPlaneError(call, res.status, null, `the answer is not JSON (${text.trim().slice(0, 120) || 'empty'}); is the server URL a tauri-release server?`);
-  }
-  return json;
 }
 
 /** `task` under the settings' retry policy, logging each retry. */
@@ -188,10 +150,14 @@ function withRetries<T>(settings: HttpSettings, call: string, task: () => Promis
   );
 }
 
-function parseAnswer<T>(call: string, schema: z.ZodType<T>, json: unknown): T {
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  throw new ControlPlaneError(call, 200, null, `unexpected answer (${parsed.error.issues[0]?.message ?? 'invalid'}); is the server a tauri-release server of a compatible version?`);
+function parseAnswer<T>(call: string, answer: JsonAnswer, schema: z.ZodType<T>): T {
+  try {
+    return readAnswer({ method: 'POST', url: call }, answer, schema);
+  } catch (error) {
+    if (!(error instanceof UnexpectedAnswer)) throw error;
+    if (error.issue === null) throw new ControlPlaneError(call, error.status, null, `the answer is not JSON (${error.text.trim().slice(0, 120) || 'empty'}); is the server URL a tauri-release server?`);
+    throw new ControlPlaneError(call, error.status, null, `unexpected answer (${error.issue}); is the server a tauri-release server of a compatible version?`);
+  }
 }
 
 // ---- the OIDC exchange ------------------------------------------------------------------------------------
@@ -237,9 +203,9 @@ function exchangeHint(error: ControlPlaneError, options: ExchangeOptions): strin
  */
 export async function exchangeOidcToken(options: ExchangeOptions): Promise<IssuedCredential> {
   const call = `POST ${options.serverUrl}/ci/token`;
-  let json: unknown;
+  let answer: JsonAnswer;
   try {
-    json = await withRetries(options, call, async () => {
+    answer = await withRetries(options, call, async () => {
       let idToken: string;
       try {
         idToken = await options.getIdToken(options.audience);
@@ -257,18 +223,18 @@ export async function exchangeOidcToken(options: ExchangeOptions): Promise<Issue
     if (error instanceof ControlPlaneError && !error.retryable) throw new Error(`${error.message}. ${exchangeHint(error, options)}`, { cause: error });
     throw error;
   }
-  const token = (json as { token?: unknown }).token;
+  const token = (answer.json as { token?: unknown } | null)?.token;
   if (typeof token !== 'string' || token === '') throw new ControlPlaneError(call, 200, null, 'the answer has no credential ("token")');
   options.mask(token); // before anything can print it
-  const answer = parseAnswer(call, exchangeAnswerSchema, json);
-  const expiresAt = new Date(answer.expires_at);
+  const exchanged = parseAnswer(call, answer, exchangeAnswerSchema);
+  const expiresAt = new Date(exchanged.expires_at);
   if (Number.isNaN(expiresAt.getTime())) throw new ControlPlaneError(call, 200, null, 'the answer has no valid "expires_at"');
   return {
-    token: new Secret('CI credential', answer.token),
+    token: new Secret('CI credential', exchanged.token),
     expiresAt,
-    canPublish: answer.can_publish,
-    repository: answer.repository,
-    runId: answer.run_id,
+    canPublish: exchanged.can_publish,
+    repository: exchanged.repository,
+    runId: exchanged.run_id,
   };
 }
 
@@ -385,11 +351,11 @@ export class ControlPlane {
     return this.#call('POST', `${this.#releases(version)}/publish`, undefined, ciReleaseViewSchema);
   }
 
-  async #call<T>(method: string, path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+  async #call<T>(method: HttpMethod, path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
     const call = `${method} ${this.serverUrl}${path}`;
     const credentials = this.#options.credentials;
     let renewed = false;
-    const json = await withRetries(this.#options, call, async () => {
+    const answer = await withRetries(this.#options, call, async () => {
       for (;;) {
         const bearer = await credentials.token();
         try {
@@ -408,6 +374,6 @@ export class ControlPlane {
         }
       }
     });
-    return parseAnswer(call, schema, json);
+    return parseAnswer(call, answer, schema);
   }
 }

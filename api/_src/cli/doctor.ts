@@ -28,7 +28,7 @@ import { parsePlatformKey } from '../protocol/platforms.ts';
 import type { AppBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
 import { compareVersions, safeParseVersion } from '../protocol/semver.ts';
 import { dynamicUpdateUrl, staticManifestUrl } from '../ui/client/tauri-config.ts';
-import { describeFailure } from './http.ts';
+import { describeNoAnswer } from '../client/json-client.ts';
 import { usageError } from './errors.ts';
 
 export type FindingStatus = 'ok' | 'problem' | 'skipped';
@@ -162,7 +162,7 @@ async function probe(input: DoctorInput, url: string): Promise<{ status: number 
     })();
     return { status: res.status, detail: message };
   } catch (error) {
-    return { status: null, detail: describeFailure(error) };
+    return { status: null, detail: describeNoAnswer(error) };
   }
 }
 

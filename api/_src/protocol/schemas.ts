@@ -25,6 +25,7 @@ export const errorBodySchema = z
     }),
   })
   .meta({ description: 'every 4xx and 5xx answer of this server has this shape' });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 // ---- apps -----------------------------------------------------------------------------------------
 
@@ -283,6 +284,7 @@ export const channelSchema = z.object({
   serves_from: z.array(z.string()).meta({ description: 'the channels a client of this one is offered releases from, most specific first' }),
   published_releases: z.number().int(),
 });
+export type ChannelBody = z.infer<typeof channelSchema>;
 export const channelListSchema = z.object({ channels: z.array(channelSchema) });
 
 export const yankReleaseBodySchema = z.strictObject({
