@@ -3,7 +3,7 @@
  * Query strings and response bodies of `/admin/apps/{app}/analytics/…`, validated (analytics/routes.ts) and
  * documented from the same zod schemas, and read by the dashboard's insight page and the CLI's insight command.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The longest window one request may ask for. */
 export const MAX_WINDOW_DAYS = 366;

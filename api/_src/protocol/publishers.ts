@@ -4,7 +4,7 @@
  * validates (admin/publishers.ts) and the publisher it answers with, read by the dashboard's access page and the
  * CLI's publishers command.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkRefGlob } from './ref-glob.ts';
 import { GITHUB_REPOSITORY_PATTERN } from './release-rules.ts';
 

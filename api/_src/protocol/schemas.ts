@@ -4,11 +4,11 @@
  * `/openapi.json` is generated from. Request objects are strict, so a misspelt field is a 400, not
  * silently ignored. Append-only, shared: apps, keys and audit here; releases and artifacts below them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_KEY_SCOPES, RELEASE_STATUSES } from '../../../db/schema.ts';
 import { APP_SLUG_PATTERN, APP_SLUG_RULE } from './app-slug.ts';
 import { tauriPublicKeySchema } from './minisign-key.ts';
-import { MAX_SIGNATURE_LENGTH } from './minisign.ts';
+import { MAX_SIGNATURE_LENGTH } from './minisign-decode.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
 import { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './release-rules.ts';
 import { versionSchema } from './semver.ts';

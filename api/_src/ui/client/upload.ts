@@ -11,7 +11,7 @@
  * XMLHttpRequest rather than fetch: only it reports upload progress. Both APIs take the session cookie and the CSRF
  * header `requestHeaders` adds.
  */
-import type { CiCompleteUploadBody, CiUploadRequestBody, CiUploadResponse } from '../../protocol/ci.ts';
+import { type CiCompleteUploadBody, type CiUploadRequestBody, ciUploadResponseSchema } from '../../protocol/ci.ts';
 import type { ArtifactBody } from '../../protocol/schemas.ts';
 import { ApiFailure, adminPath, api, failureOf, requestHeaders } from './api.ts';
 import { sha256OfBlob } from './sha256-blob.ts';
@@ -157,7 +157,7 @@ async function uploadDirect(upload: ArtifactUpload): Promise<UploadResult> {
     signature,
   };
   if (signal.aborted) throw cancelled();
-  const started = await api.post<CiUploadResponse>(base, request);
+  const started = await api.post(base, request, ciUploadResponseSchema);
   const target = started.target;
   const refusal = bucketRefusal(location.origin);
   const complete: CiCompleteUploadBody = {};

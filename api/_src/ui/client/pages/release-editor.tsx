@@ -8,7 +8,7 @@
  */
 import type { Child } from 'hono/jsx';
 import { useEffect, useState } from 'hono/jsx/dom';
-import type { AppBody, ReleaseBody, ReleaseSummaryBody } from '../../../protocol/schemas.ts';
+import { type AppBody, appSchema, type ChannelBody, type ReleaseBody, releaseSchema, type ReleaseSummaryBody } from '../../../protocol/schemas.ts';
 import { compareVersions, formatVersion, safeParseVersion } from '../../../protocol/semver.ts';
 import { adminPath, api } from '../api.ts';
 import { ArtifactsPanel } from '../artifacts.tsx';
@@ -41,7 +41,7 @@ import {
 } from '../release-facts.ts';
 import { MAX_VERSION_LENGTH, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from '../../../protocol/release-rules.ts';
 import { Link, navigate, uiPath } from '../router.tsx';
-import { type ChannelInfo, loadChannels, loadPublished, releasePath } from './releases.tsx';
+import { loadChannels, loadPublished, releasePath } from './releases.tsx';
 
 
 /** The server's own message for a bad version (releaseVersionSchema), or null when it accepts it. */
@@ -102,7 +102,7 @@ function NotesPreview({ notes }: { notes: string }) {
   );
 }
 
-function ChannelInput({ value, channels, onInput }: { value: string; channels: ChannelInfo[] | undefined; onInput(value: string): void }) {
+function ChannelInput({ value, channels, onInput }: { value: string; channels: ChannelBody[] | undefined; onInput(value: string): void }) {
   return (
     <Field label="Channel" error={channelProblem(value)} hint="Installs on this channel (and channels that follow it) are offered the release.">
       <input name="channel" list="release-channels" autocomplete="off" spellcheck={false} value={value} onInput={(event: Event) => onInput(inputValue(event))} />
@@ -148,7 +148,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
     setTouched(true);
     if (invalid) return;
     await run(async () => {
-      const created = await api.post<ReleaseBody>(adminPath('apps', app, 'releases'), { version: version.trim(), channel, notes: notes || null });
+      const created = await api.post(adminPath('apps', app, 'releases'), { version: version.trim(), channel, notes: notes || null }, releaseSchema);
       toast(`Draft ${created.version} created`);
       navigate(releasePath(app, created.version));
     });
@@ -225,7 +225,7 @@ function changesOf(release: ReleaseBody, draft: Draft): Record<string, unknown> 
   return changes;
 }
 
-function DraftForm({ app, release, channels, onSaved }: { app: string; release: ReleaseBody; channels: ChannelInfo[] | undefined; onSaved(saved: ReleaseBody): void }) {
+function DraftForm({ app, release, channels, onSaved }: { app: string; release: ReleaseBody; channels: ChannelBody[] | undefined; onSaved(saved: ReleaseBody): void }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(release));
   const { busy, error, run } = useAction();
   const update = (changes: Partial<Draft>) => setDraft((current) => ({ ...current, ...changes }));
@@ -239,7 +239,7 @@ function DraftForm({ app, release, channels, onSaved }: { app: string; release: 
   const save = async (event: Event) => {
     event.preventDefault();
     if (invalid || !dirty) return;
-    await run(async () => onSaved(await api.patch<ReleaseBody>(adminPath('apps', app, 'releases', release.id), changes)));
+    await run(async () => onSaved(await api.patch(adminPath('apps', app, 'releases', release.id), changes, releaseSchema)));
   };
 
   return (
@@ -344,7 +344,7 @@ function ReleaseActions(props: {
   app: string;
   release: ReleaseBody;
   published: ReleaseSummaryBody[];
-  channels: ChannelInfo[];
+  channels: ChannelBody[];
   onDone(release: ReleaseBody | null, message: string): void;
 }) {
   const { app, release, published, channels, onDone } = props;
@@ -368,7 +368,7 @@ function ReleaseActions(props: {
 
   const saveRollout = () =>
     rolloutSave.run(async () => {
-      const saved = await api.patch<ReleaseBody>(path(), { rollout_percent: rollout });
+      const saved = await api.patch(path(), { rollout_percent: rollout }, releaseSchema);
       onDone(saved, `Rollout of ${saved.version} is now ${saved.rollout_percent}%`);
     });
 
@@ -473,7 +473,7 @@ function ReleaseActions(props: {
         title={`Publish ${release.version}?`}
         confirmLabel="Publish now"
         onClose={close}
-        onConfirm={async () => onDone(await api.post<ReleaseBody>(path('publish')), `Release ${release.version} published`)}
+        onConfirm={async () => onDone(await api.post(path('publish'), {}, releaseSchema), `Release ${release.version} published`)}
       >
         <p>This makes live:</p>
         {publishSummary(release, published, channels).map((line) => (
@@ -487,7 +487,7 @@ function ReleaseActions(props: {
         confirmLabel="Archive now"
         danger
         onClose={close}
-        onConfirm={async () => onDone(await api.post<ReleaseBody>(path('archive')), `Release ${release.version} archived`)}
+        onConfirm={async () => onDone(await api.post(path('archive'), {}, releaseSchema), `Release ${release.version} archived`)}
       >
         <p>
           {release.version} is no longer offered to anyone on {release.channel}, at once on this server and within the update cache time on others.
@@ -502,7 +502,7 @@ function ReleaseActions(props: {
         confirmLabel="Roll back now"
         danger
         onClose={close}
-        onConfirm={async () => onDone(await api.post<ReleaseBody>(path('archive')), `Rolled back: ${release.version} archived`)}
+        onConfirm={async () => onDone(await api.post(path('archive'), {}, releaseSchema), `Rolled back: ${release.version} archived`)}
       >
         {rollback.lines.map((line) => (
           <p key={line}>{line}</p>
@@ -519,7 +519,7 @@ function ReleaseActions(props: {
           const body: { replacement?: string; reason?: string } = {};
           if (replacement) body.replacement = replacement;
           if (reason.trim()) body.reason = reason.trim();
-          onDone(await api.post<ReleaseBody>(path('yank'), body), `Release ${release.version} yanked`);
+          onDone(await api.post(path('yank'), body, releaseSchema), `Release ${release.version} yanked`);
         }}
       >
         <p>
@@ -550,7 +550,7 @@ function ReleaseActions(props: {
         title={`Unyank ${release.version}?`}
         confirmLabel="Unyank now"
         onClose={close}
-        onConfirm={async () => onDone(await api.delete<ReleaseBody>(path('yank')), `Yank of ${release.version} cleared`)}
+        onConfirm={async () => onDone(await api.delete(path('yank'), releaseSchema), `Yank of ${release.version} cleared`)}
       >
         <p>Installs on {release.version} are no longer steered to the replacement. The release stays archived; publish it again to offer it.</p>
       </ConfirmDialog>
@@ -619,13 +619,13 @@ function ReleaseFactsList({ release, replacement }: { release: ReleaseBody; repl
 export function ReleaseEditorPage({ params }: PageProps) {
   const app = params.app!;
   const toast = useToast();
-  const release = useLoad(() => api.get<ReleaseBody>(adminPath('apps', app, 'releases', params.release!)), [app, params.release]);
-  const appBody = useLoad(() => api.get<AppBody>(adminPath('apps', app)), [app]);
+  const release = useLoad(() => api.get(adminPath('apps', app, 'releases', params.release!), releaseSchema), [app, params.release]);
+  const appBody = useLoad(() => api.get(adminPath('apps', app), appSchema), [app]);
   const published = useLoad(() => loadPublished(app), [app]);
   const channels = useLoad(() => loadChannels(app), [app]);
   const replacementId = release.data?.replacement_release_id ?? null;
   const replacement = useLoad(
-    () => (replacementId ? api.get<ReleaseBody>(adminPath('apps', app, 'releases', replacementId)).then((body) => body.version) : Promise.resolve(null)),
+    () => (replacementId ? api.get(adminPath('apps', app, 'releases', replacementId), releaseSchema).then((body) => body.version) : Promise.resolve(null)),
     [app, replacementId],
   );
 
