@@ -1,7 +1,8 @@
 /**
  * @module control-plane
- * The actions' side of the CI API (wire types: api/_src/protocol/ci.ts, shared with the server). Used by upload-r2 and
- * register-release; never imports `@actions/core` (control-plane-io.ts wires it to the runner).
+ * The actions' side of the CI API (wire types: api/_src/protocol/ci.ts, shared with the server), over the shared JSON
+ * client (api/_src/client/json-client.ts). Used by upload-r2 and register-release; never imports `@actions/core`
+ * (control-plane-io.ts wires it to the runner).
  *
  * - `exchangeOidcToken`: the job's GitHub OIDC token → a 15-minute credential (`POST /ci/token`). A token is
  *   single-use on the server, so a retry asks the runner for a fresh one. The credential is masked (`mask`) before

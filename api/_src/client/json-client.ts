@@ -171,13 +171,18 @@ function describeIssue(error: z.ZodError): string {
  *
  * @throws UnexpectedAnswer naming the first mismatch
  */
-export function readAnswer<T>(request: Pick<JsonRequest, 'method' | 'url'>, answer: JsonAnswer, schema: z.ZodType<T>): T {
+export function readAnswer<T>(request: Pick<JsonRequest, 'method' | 'url'>, answer: Pick<JsonAnswer, 'status' | 'text' | 'json'>, schema: z.ZodType<T>): T {
   const empty = answer.text.trim() === '';
   const value = empty ? undefined : answer.json;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const notJson = empty || (answer.json === null && answer.text.trim() !== 'null');
   throw new UnexpectedAnswer(request, answer.status, answer.text, notJson ? null : describeIssue(parsed.error));
+}
+
+/** `readAnswer` of an answer read without `send` (the dashboard's upload over XMLHttpRequest). */
+export function readAnswerText<T>(request: Pick<JsonRequest, 'method' | 'url'>, status: number, text: string, schema: z.ZodType<T>): T {
+  return readAnswer(request, { status, text, json: parseJson(text) }, schema);
 }
 
 /** `send`, then `readAnswer`. */

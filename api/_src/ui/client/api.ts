@@ -6,7 +6,7 @@
  * the API's own error code and message, which the pages show as they are; a 401 tells `onSignedOut` listeners.
  */
 import type { z } from 'zod';
-import { type HttpMethod, NoAnswer, readAnswer, Refusal, refusalOf, send, UnexpectedAnswer } from '../../client/json-client.ts';
+import { type HttpMethod, NoAnswer, readAnswer, readAnswerText, Refusal, refusalOf, send, UnexpectedAnswer } from '../../client/json-client.ts';
 import { CSRF_HEADER } from '../../protocol/ui-session.ts';
 
 export class ApiFailure extends Error {
@@ -51,6 +51,20 @@ export function failureOf(status: number, bodyText: string): ApiFailure {
   return failureOfRefusal(refusalOf(status, bodyText));
 }
 
+function failureOfUnexpected(method: string, path: string, error: UnexpectedAnswer): ApiFailure {
+  const what = error.issue === null ? 'something other than JSON' : `an answer this dashboard does not understand (${error.issue})`;
+  return new ApiFailure(error.status, 'bad_response', `${method} ${path} answered with ${what}; is the server a tauri-release control plane of this version?`);
+}
+
+/** A 2xx answer read without `api` (an upload over XMLHttpRequest), checked with `schema` like any other. */
+export function answerOf<T>(method: HttpMethod, path: string, status: number, text: string, schema: z.ZodType<T>): T {
+  try {
+    return readAnswerText({ method, url: path }, status, text, schema);
+  } catch (error) {
+    throw error instanceof UnexpectedAnswer ? failureOfUnexpected(method, path, error) : error;
+  }
+}
+
 async function call<T>(method: HttpMethod, path: string, body: unknown, schema: z.ZodType<T> | null): Promise<T | undefined> {
   const request = { method, url: path };
   try {
@@ -58,10 +72,7 @@ async function call<T>(method: HttpMethod, path: string, body: unknown, schema: 
     return schema ? readAnswer(request, answer, schema) : undefined;
   } catch (error) {
     if (error instanceof NoAnswer) throw new ApiFailure(0, 'network', 'the server could not be reached; check your connection and try again');
-    if (error instanceof UnexpectedAnswer) {
-      const what = error.issue === null ? 'something other than JSON' : `an answer this dashboard does not understand (${error.issue})`;
-      throw new ApiFailure(error.status, 'bad_response', `${method} ${path} answered with ${what}; is the server a tauri-release control plane of this version?`);
-    }
+    if (error instanceof UnexpectedAnswer) throw failureOfUnexpected(method, path, error);
     if (error instanceof Refusal) throw failureOfRefusal(error);
     throw error;
   }

@@ -12,8 +12,8 @@
  * header `requestHeaders` adds.
  */
 import { type CiCompleteUploadBody, type CiUploadRequestBody, ciUploadResponseSchema } from '../../protocol/ci.ts';
-import type { ArtifactBody } from '../../protocol/schemas.ts';
-import { ApiFailure, adminPath, api, failureOf, requestHeaders } from './api.ts';
+import { artifactSchema } from '../../protocol/schemas.ts';
+import { ApiFailure, adminPath, answerOf, api, failureOf, requestHeaders } from './api.ts';
 import { sha256OfBlob } from './sha256-blob.ts';
 
 export type UploadPhase = 'hashing' | 'uploading' | 'verifying';
@@ -114,9 +114,10 @@ async function uploadThroughServer(upload: ArtifactUpload): Promise<UploadResult
   if (typeof upload.signature === 'string') form.append('signature', upload.signature.trim());
   else form.append('signature', upload.signature, upload.signature.name);
   form.append('file', upload.file, upload.file.name);
+  const url = adminPath('apps', upload.appSlug, 'releases', upload.releaseId, 'artifacts');
   const answer = await send({
     method: 'POST',
-    url: adminPath('apps', upload.appSlug, 'releases', upload.releaseId, 'artifacts'),
+    url,
     headers: requestHeaders('POST'),
     body: form,
     signal: upload.signal,
@@ -126,7 +127,7 @@ async function uploadThroughServer(upload: ArtifactUpload): Promise<UploadResult
     onSent: () => upload.onProgress({ phase: 'verifying', loaded: upload.file.size, total: upload.file.size }),
   });
   if (answer.status !== 200 && answer.status !== 201) throw failureOf(answer.status, answer.text);
-  const body = JSON.parse(answer.text) as ArtifactBody;
+  const body = answerOf('POST', url, answer.status, answer.text, artifactSchema);
   return { fileName: body.file_name, replaced: answer.status === 200 };
 }
 
