@@ -10,8 +10,9 @@
  * - `UnexpectedAnswer`: a 2xx whose body is not JSON or does not match the schema.
  *
  * Response schemas are the server's `z.object`s, which drop unknown keys rather than refuse them, so a client
- * keeps working against a newer server that adds fields. Retries, credentials and how each program words a
- * failure stay with the callers (actions/shared/src/control-plane.ts, cli/http.ts, ui/client/api.ts).
+ * keeps working against a newer server that adds fields (json-client.test.ts checks every schema the clients read
+ * for a strict object). Retries, credentials and how each program words a failure stay with the callers
+ * (actions/shared/src/ci-http.ts, cli/http.ts, ui/client/api.ts).
  */
 import type { z } from 'zod';
 import { type ErrorBody, errorBodySchema } from '../protocol/schemas.ts';

@@ -6,7 +6,7 @@
  * the API's own error code and message, which the pages show as they are; a 401 tells `onSignedOut` listeners.
  */
 import type { z } from 'zod';
-import { type HttpMethod, NoAnswer, readAnswer, readAnswerText, Refusal, refusalOf, send, UnexpectedAnswer } from '../../client/json-client.ts';
+import { type HttpMethod, NoAnswer, readAnswerText, Refusal, refusalOf, requestJson, send, UnexpectedAnswer } from '../../client/json-client.ts';
 import { CSRF_HEADER } from '../../protocol/ui-session.ts';
 
 export class ApiFailure extends Error {
@@ -68,8 +68,10 @@ export function answerOf<T>(method: HttpMethod, path: string, status: number, te
 async function call<T>(method: HttpMethod, path: string, body: unknown, schema: z.ZodType<T> | null): Promise<T | undefined> {
   const request = { method, url: path };
   try {
-    const answer = await send({ ...request, body, headers: requestHeaders(method), credentials: 'same-origin' });
-    return schema ? readAnswer(request, answer, schema) : undefined;
+    const full = { ...request, body, headers: requestHeaders(method), credentials: 'same-origin' as const };
+    if (schema) return await requestJson(full, schema);
+    await send(full);
+    return undefined;
   } catch (error) {
     if (error instanceof NoAnswer) throw new ApiFailure(0, 'network', 'the server could not be reached; check your connection and try again');
     if (error instanceof UnexpectedAnswer) throw failureOfUnexpected(method, path, error);
