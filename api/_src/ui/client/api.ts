@@ -66,11 +66,10 @@ export function answerOf<T>(method: HttpMethod, path: string, status: number, te
 }
 
 async function call<T>(method: HttpMethod, path: string, body: unknown, schema: z.ZodType<T> | null): Promise<T | undefined> {
-  const request = { method, url: path };
+  const request = { method, url: path, body, headers: requestHeaders(method), credentials: 'same-origin' as const };
   try {
-    const full = { ...request, body, headers: requestHeaders(method), credentials: 'same-origin' as const };
-    if (schema) return await requestJson(full, schema);
-    await send(full);
+    if (schema) return await requestJson(request, schema);
+    await send(request);
     return undefined;
   } catch (error) {
     if (error instanceof NoAnswer) throw new ApiFailure(0, 'network', 'the server could not be reached; check your connection and try again');
