@@ -15,7 +15,8 @@
 import { z } from 'zod';
 import { bundleOfFileName } from '../../../api/_src/protocol/artifact-names.ts';
 import { type CiArtifact, ciArtifactSchema, type CiReleaseView } from '../../../api/_src/protocol/ci.ts';
-import { ControlPlaneError, type ControlPlane } from '../../shared/src/control-plane.ts';
+import { ControlPlaneError } from '../../shared/src/ci-http.ts';
+import type { ControlPlane } from '../../shared/src/control-plane.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 
 export interface RegisterOptions {

@@ -1,6 +1,6 @@
 /**
  * @module control-plane-io
- * The `@actions/core` side of control-plane.ts, for `main.ts` only: the credential a step talks to the server
+ * The `@actions/core` side of control-plane.ts and ci-credentials.ts, for `main.ts` only: the credential a step talks to the server
  * with, from the `api-key` input, from the credential an earlier step of the job exchanged, or from the job's OIDC
  * token (`core.getIDToken`).
  *
@@ -12,16 +12,9 @@
  */
 import * as core from '@actions/core';
 import { maskSecret, readInput, readSecretInput } from './core-io.ts';
-import {
-  ControlPlane,
-  CREDENTIAL_ENV,
-  CREDENTIAL_MIN_REMAINING_MS,
-  CREDENTIAL_SCOPE_ENV,
-  CredentialSource,
-  exchangeOidcToken,
-  type HttpSettings,
-  normalizeServerUrl,
-} from './control-plane.ts';
+import { CREDENTIAL_ENV, CREDENTIAL_MIN_REMAINING_MS, CREDENTIAL_SCOPE_ENV, CredentialSource, exchangeOidcToken } from './ci-credentials.ts';
+import type { HttpSettings } from './ci-http.ts';
+import { ControlPlane, normalizeServerUrl } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 import { Secret } from './secret.ts';
 

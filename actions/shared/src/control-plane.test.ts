@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ControlPlane, ControlPlaneError, CredentialSource, exchangeOidcToken, normalizeServerUrl } from './control-plane.ts';
+import { CREDENTIAL_ENV, CREDENTIAL_SCOPE_ENV, CredentialSource, exchangeOidcToken } from './ci-credentials.ts';
+import { ControlPlaneError } from './ci-http.ts';
+import { ControlPlane, normalizeServerUrl } from './control-plane.ts';
 import { reusableCredential } from './control-plane-io.ts';
 import { startLocalControlPlane, type LocalControlPlane } from './control-plane-testing.ts';
-import { CREDENTIAL_ENV, CREDENTIAL_SCOPE_ENV } from './control-plane.ts';
 import { Secret } from './secret.ts';
 import { memoryLogger } from './testing.ts';
 

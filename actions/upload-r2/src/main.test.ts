@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createCoreMock } from '../../shared/src/core-mock.ts';
 import { startLocalControlPlane, type LocalControlPlane } from '../../shared/src/control-plane-testing.ts';
-import { CREDENTIAL_ENV, CREDENTIAL_SCOPE_ENV } from '../../shared/src/control-plane.ts';
+import { CREDENTIAL_ENV, CREDENTIAL_SCOPE_ENV } from '../../shared/src/ci-credentials.ts';
 
 const core = createCoreMock();
 jest.unstable_mockModule('@actions/core', () => core);

@@ -8,7 +8,8 @@
  * name, size and sha256 (a re-run) is not sent again.
  */
 import type { CiReleaseView } from '../../../api/_src/protocol/ci.ts';
-import { ControlPlaneError, type ControlPlane } from '../../shared/src/control-plane.ts';
+import { ControlPlaneError } from '../../shared/src/ci-http.ts';
+import type { ControlPlane } from '../../shared/src/control-plane.ts';
 import type { LocalArtifact } from './discover.ts';
 import { toCiArtifact, type UploadReport } from './summary.ts';
 import { sendToTarget, type TransferSettings } from './transfer.ts';

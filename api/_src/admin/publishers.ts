@@ -10,13 +10,8 @@
 import { type Context, Hono } from 'hono';
 import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
-import {
-  createPublisherBodySchema,
-  publisherListSchema,
-  publisherSchema,
-  toPublisherBody,
-  updatePublisherBodySchema,
-} from '../ci/publishers.ts';
+import { toPublisherBody } from '../ci/publishers.ts';
+import { createPublisherBodySchema, publisherListSchema, publisherSchema, updatePublisherBodySchema } from '../protocol/publishers.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { badRequest, notFound } from '../http/errors.ts';
 import { findAppFor, isUuid } from '../auth/access.ts';

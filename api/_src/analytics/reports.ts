@@ -8,8 +8,7 @@ import type { Database } from '../../../db/schema.ts';
 import { badRequest } from '../http/errors.ts';
 import { compareVersions, normalizeVersion, safeParseVersion } from '../protocol/semver.ts';
 import { NO_COUNTRY } from './country.ts';
-import type { AdoptionReport, ChecksReport, DownloadsReport } from './schemas.ts';
-import { MAX_WINDOW_DAYS } from './schemas.ts';
+import { type AdoptionReport, type ChecksReport, type DownloadsReport, MAX_WINDOW_DAYS } from '../protocol/analytics.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -22,7 +22,7 @@ import {
   downloadsQuerySchema,
   downloadsReportSchema,
   MAX_WINDOW_DAYS,
-} from './schemas.ts';
+} from '../protocol/analytics.ts';
 
 export function analyticsRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db, analytics } = deps;

@@ -28,7 +28,7 @@ import { parsePlatformKey } from '../protocol/platforms.ts';
 import type { AppBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
 import { compareVersions, safeParseVersion } from '../protocol/semver.ts';
 import { dynamicUpdateUrl, staticManifestUrl } from '../protocol/endpoints.ts';
-import { describeFailure } from './http.ts';
+import { describeNoAnswer, refusalOf } from '../client/json-client.ts';
 import { usageError } from './errors.ts';
 
 export type FindingStatus = 'ok' | 'problem' | 'skipped';
@@ -153,16 +153,9 @@ async function probe(input: DoctorInput, url: string): Promise<{ status: number 
   try {
     const res = await (input.fetch ?? fetch)(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), headers: { accept: 'application/json' } });
     const body = await res.text();
-    const message = (() => {
-      try {
-        return (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? '';
-      } catch {
-        return '';
-      }
-    })();
-    return { status: res.status, detail: message };
+    return { status: res.status, detail: res.ok ? '' : (refusalOf(res.status, body).body?.error.message ?? '') };
   } catch (error) {
-    return { status: null, detail: describeFailure(error) };
+    return { status: null, detail: describeNoAnswer(error) };
   }
 }
 

@@ -1,14 +1,15 @@
 /**
  * @module cli/http
- * The CLI's side of the admin API: one JSON request, the answer checked against the server's own response schema
- * (api/_src/protocol/schemas.ts), every failure a typed error (errors.ts): an error answer is a `ServerRefusal` with the
- * server's code and message, no answer is a `NetworkFailure`.
+ * The CLI's side of the admin API, over the shared JSON client (api/_src/client/json-client.ts): the answer checked
+ * against the server's own response schema (protocol/), every failure one of the CLI's errors with its exit code
+ * (errors.ts): an error answer is a `ServerRefusal` with the server's code and message, no answer a `NetworkFailure`.
  *
  * `--dry-run`: a mutating request is printed (method, URL, body; the key only as its prefix) instead of sent, and
  * `send` returns null. Reads still go out, so a dry run shows what would really happen (e.g. `upload` still checks
  * signatures against the app's key).
  */
 import type { z } from 'zod';
+import { type HttpMethod, type JsonAnswer, NoAnswer, readAnswer, Refusal, send, UnexpectedAnswer } from '../client/json-client.ts';
 import { keyPrefix } from './config.ts';
 import { NetworkFailure, ServerRefusal } from './errors.ts';
 import type { Output } from './output.ts';
@@ -30,14 +31,6 @@ export interface PlannedRequest {
   url: string;
   headers: Record<string, string>;
   body?: unknown;
-}
-
-export function describeFailure(error: unknown): string {
-  if ((error as Error | null)?.name === 'TimeoutError') return 'the server did not answer in time';
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : null;
-  const detail = typeof cause?.message === 'string' && cause.message ? cause.message : error instanceof Error ? error.message : String(error);
-  return code && !detail.includes(code) ? `${detail} (${code})` : detail;
 }
 
 /** Path segments are encoded, so an id or version can never change the route. */
@@ -64,7 +57,7 @@ export class Client {
   }
 
   /** A mutating request; null under --dry-run, after printing what would have been sent. */
-  send<T>(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', route: string, body: unknown, schema: z.ZodType<T> | null): Promise<T | null> {
+  send<T>(method: Exclude<HttpMethod, 'GET' | 'HEAD'>, route: string, body: unknown, schema: z.ZodType<T> | null): Promise<T | null> {
     if (this.#options.dryRun) {
       printPlanned(this.#options.out, [this.plan(method, route, body)]);
       return Promise.resolve(null);
@@ -91,47 +84,32 @@ export class Client {
     return `${this.url}${route}${text ? `?${text}` : ''}`;
   }
 
-  async #request<T>(method: string, route: string, body: unknown, schema: z.ZodType<T> | null, query: Query): Promise<T | null> {
-    const href = this.#href(route, query);
-    let res: Response;
+  async #request<T>(method: HttpMethod, route: string, body: unknown, schema: z.ZodType<T> | null, query: Query): Promise<T | null> {
+    const request = { method, url: this.#href(route, query) };
+    let answer: JsonAnswer;
     try {
-      res = await (this.#options.fetch ?? fetch)(href, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#key}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 60_000),
+      answer = await send({
+        ...request,
+        headers: { authorization: `Bearer ${this.#key}` },
+        body,
+        timeoutMs: this.#options.timeoutMs ?? 60_000,
+        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
       });
     } catch (error) {
-      throw new NetworkFailure(`${method} ${this.url}${route}: ${describeFailure(error)}`, { cause: error });
-    }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (error) {
-      throw new NetworkFailure(`${method} ${this.url}${route}: the answer broke off: ${describeFailure(error)}`, { cause: error });
-    }
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      // Not JSON: a proxy's error page, or not a tauri-release server.
-    }
-    if (!res.ok) {
-      const error = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-      const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
-      const message = typeof error?.message === 'string' ? error.message : `HTTP ${res.status} from ${method} ${route}: ${text.trim().slice(0, 200) || res.statusText}`;
-      throw new ServerRefusal(res.status, code, message);
+      if (error instanceof NoAnswer) throw new NetworkFailure(`${method} ${this.url}${route}: ${error.reason}`, { cause: error.cause });
+      if (error instanceof Refusal) {
+        const message = error.body?.error.message ?? `HTTP ${error.status} from ${method} ${route}: ${error.text.trim().slice(0, 200) || error.statusText}`;
+        throw new ServerRefusal(error.status, error.code, message);
+      }
+      throw error;
     }
     if (schema === null) return null;
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new ServerRefusal(res.status, 'unexpected_answer', `${method} ${route} answered ${JSON.stringify(text.slice(0, 120))}, not what a tauri-release server of this version sends (${parsed.error.issues[0]?.message ?? 'invalid'}); is ${this.url} the right URL?`);
+    try {
+      return readAnswer(request, answer, schema);
+    } catch (error) {
+      if (!(error instanceof UnexpectedAnswer)) throw error;
+      throw new ServerRefusal(error.status, error.code, `${method} ${route} answered ${JSON.stringify(answer.text.slice(0, 120))}, not what a tauri-release server of this version sends (${error.issue ?? 'not JSON'}); is ${this.url} the right URL?`);
     }
-    return parsed.data;
   }
 }
 

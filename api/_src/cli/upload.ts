@@ -24,7 +24,7 @@ import { filesUnder, uploadName, type LocalArtifact, type SkippedFile } from '..
 import { PutNetworkError } from '../../../actions/upload-r2/src/http-put.ts';
 import { PutRefusedError } from '../../../actions/upload-r2/src/transfer.ts';
 import type { Logger } from '../../../actions/shared/src/logger.ts';
-import { ControlPlaneError } from '../../../actions/shared/src/control-plane.ts';
+import { ControlPlaneError } from '../../../actions/shared/src/ci-http.ts';
 import { artifactKindOf, type ArtifactKind, platformsOfFileName } from '../protocol/artifact-names.ts';
 import { ArtifactRefusal, checkArtifactStream, ruleText } from '../protocol/artifact-check.ts';
 import { type BundleType, parsePlatformKey, type PlatformKey } from '../protocol/platforms.ts';

@@ -11,7 +11,7 @@
  *                                                               server checks size, sha256 and signature
  *   POST /ci/apps/{app}/releases/{version}/publish              when the credential may publish
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { APP_SLUG_PATTERN } from './app-slug.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
 import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './channels.ts';

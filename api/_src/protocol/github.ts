@@ -4,7 +4,7 @@
  * default) or `github` (the repository's GitHub Releases, synced by api/_src/github/). Shared by the server, the
  * dashboard and the CLI.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { GITHUB_REPOSITORY_PATTERN, GITHUB_REPOSITORY_RULE } from './release-rules.ts';
 import { timestampSchema } from './schemas.ts';
 

@@ -4,11 +4,11 @@
  * `/openapi.json` is generated from. Request objects are strict, so a misspelt field is a 400, not
  * silently ignored. Append-only, shared: apps, keys and audit here; releases and artifacts below them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_KEY_SCOPES, RELEASE_STATUSES } from '../../../db/schema.ts';
 import { APP_SLUG_PATTERN, APP_SLUG_RULE } from './app-slug.ts';
 import { tauriPublicKeySchema } from './minisign-key.ts';
-import { MAX_SIGNATURE_LENGTH } from './minisign.ts';
+import { MAX_SIGNATURE_LENGTH } from './minisign-decode.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
 import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './channels.ts';
 import { MAX_VERSION_LENGTH } from './release-rules.ts';
@@ -26,6 +26,7 @@ export const errorBodySchema = z
     }),
   })
   .meta({ description: 'every 4xx and 5xx answer of this server has this shape' });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 // ---- apps -----------------------------------------------------------------------------------------
 
@@ -283,6 +284,7 @@ export const channelSchema = z.object({
   serves_from: z.array(z.string()).meta({ description: 'the channels a client of this one is offered releases from, most specific first' }),
   published_releases: z.number().int(),
 });
+export type ChannelBody = z.infer<typeof channelSchema>;
 export const channelListSchema = z.object({ channels: z.array(channelSchema) });
 
 export const yankReleaseBodySchema = z.strictObject({

@@ -9,7 +9,7 @@ import {
   REQUIRED_VERIFIABLE_CLAIMS,
   selectPublisher,
 } from './claims.ts';
-import { checkRefGlob, refGlobMatches } from './ref-glob.ts';
+import { checkRefGlob, refGlobMatches } from '../../protocol/ref-glob.ts';
 import { OidcRefusal, POLICY_RULES } from './refusal.ts';
 
 const binding = (overrides: Partial<Binding> = {}): Binding => ({

@@ -10,7 +10,7 @@
  * the presence and type of the required claims.
  */
 import type { TrustedPublisherRow } from '../../../../db/schema.ts';
-import { refGlobMatches } from './ref-glob.ts';
+import { refGlobMatches } from '../../protocol/ref-glob.ts';
 import { type PolicyRule, quote, refuse } from './refusal.ts';
 
 /** A verified token's claims. Every custom claim is a string, ids included (`"repository_id": "74"`). */

@@ -2,7 +2,7 @@
  * @module cli/commands/insight
  * `audit` (`/admin/audit`) and `stats` (`/admin/apps/{app}/analytics/downloads` and `…/adoption`): read-only.
  */
-import { adoptionReportSchema, adoptionQuerySchema, downloadsQuerySchema, downloadsReportSchema } from '../../analytics/schemas.ts';
+import { adoptionReportSchema, adoptionQuerySchema, downloadsQuerySchema, downloadsReportSchema } from '../../protocol/analytics.ts';
 import { auditListSchema, auditQuerySchema } from '../../protocol/schemas.ts';
 import { checkBody, type Command, must, text, type Values } from '../args.ts';
 import { path } from '../http.ts';

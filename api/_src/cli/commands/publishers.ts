@@ -3,7 +3,7 @@
  * `publishers list|add|remove` over `/admin/apps/{app}/publishers`: the GitHub workflows trusted to publish
  * (README "Trusted publishing"). The body is checked with the server's `createPublisherBodySchema`.
  */
-import { createPublisherBodySchema, publisherListSchema, publisherSchema } from '../../ci/publishers.ts';
+import { createPublisherBodySchema, publisherListSchema, publisherSchema } from '../../protocol/publishers.ts';
 import { checkBody, type Command, list, must, text } from '../args.ts';
 import { path } from '../http.ts';
 import { table } from '../output.ts';

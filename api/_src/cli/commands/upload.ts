@@ -4,7 +4,8 @@
  * app's key (`verifyArtifacts`), then send through the CI API with the upload action's own code
  * (`uploadPresigned`), then publish through the admin API.
  */
-import { ControlPlane, CredentialSource } from '../../../../actions/shared/src/control-plane.ts';
+import { CredentialSource } from '../../../../actions/shared/src/ci-credentials.ts';
+import { ControlPlane } from '../../../../actions/shared/src/control-plane.ts';
 import { exponentialBackoff } from '../../../../actions/shared/src/retry.ts';
 import { Secret } from '../../../../actions/shared/src/secret.ts';
 import { uploadPresigned } from '../../../../actions/upload-r2/src/presigned.ts';

@@ -1,9 +1,12 @@
 /**
  * @module ui/client/api
- * The dashboard's only way to the server: same-origin fetches to the admin and CI APIs, authenticated by the session
- * cookie, with the CSRF header on every mutation. Failures become `ApiFailure` carrying the API's own error code and
- * message, which the pages show as they are.
+ * The dashboard's only way to the server: same-origin calls to the admin and CI APIs through the shared JSON client
+ * (api/_src/client/json-client.ts), authenticated by the session cookie, with the CSRF header on every mutation. Each
+ * answer the page reads is checked against the server's schema (protocol/). Failures become `ApiFailure` carrying
+ * the API's own error code and message, which the pages show as they are; a 401 tells `onSignedOut` listeners.
  */
+import type { z } from 'zod';
+import { type HttpMethod, NoAnswer, readAnswerText, Refusal, refusalOf, requestJson, send, UnexpectedAnswer } from '../../client/json-client.ts';
 import { CSRF_HEADER } from '../../protocol/ui-session.ts';
 
 export class ApiFailure extends Error {
@@ -38,50 +41,62 @@ export function requestHeaders(method: string, extra: Record<string, string> = {
   return headers;
 }
 
+function failureOfRefusal(refusal: Refusal): ApiFailure {
+  if (refusal.status === 401) for (const listener of signedOutListeners) listener();
+  return new ApiFailure(refusal.status, refusal.code, refusal.message);
+}
+
 /** Turns a non-2xx answer into an ApiFailure (and tells listeners about a 401). */
 export function failureOf(status: number, bodyText: string): ApiFailure {
-  let code = `http_${status}`;
-  let message = `the server answered ${status}`;
-  try {
-    const parsed = JSON.parse(bodyText) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof parsed.error?.code === 'string') code = parsed.error.code;
-    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
-  } catch {
-    // not JSON: keep the generic message
-  }
-  if (status === 401) for (const listener of signedOutListeners) listener();
-  return new ApiFailure(status, code, message);
+  return failureOfRefusal(refusalOf(status, bodyText));
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response;
+function failureOfUnexpected(method: string, path: string, error: UnexpectedAnswer): ApiFailure {
+  const what = error.issue === null ? 'something other than JSON' : `an answer this dashboard does not understand (${error.issue})`;
+  return new ApiFailure(error.status, 'bad_response', `${method} ${path} answered with ${what}; is the server a tauri-release control plane of this version?`);
+}
+
+/** A 2xx answer read without `api` (an upload over XMLHttpRequest), checked with `schema` like any other. */
+export function answerOf<T>(method: HttpMethod, path: string, status: number, text: string, schema: z.ZodType<T>): T {
   try {
-    response = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: requestHeaders(method, body === undefined ? {} : { 'content-type': 'application/json' }),
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiFailure(0, 'network', 'the server could not be reached; check your connection and try again');
-  }
-  const text = await response.text();
-  if (!response.ok) throw failureOf(response.status, text);
-  if (!text) return undefined as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new ApiFailure(response.status, 'bad_response', `${method} ${path} answered with something other than JSON; is the server a tauri-release control plane?`);
+    return readAnswerText({ method, url: path }, status, text, schema);
+  } catch (error) {
+    throw error instanceof UnexpectedAnswer ? failureOfUnexpected(method, path, error) : error;
   }
 }
 
+async function call<T>(method: HttpMethod, path: string, body: unknown, schema: z.ZodType<T> | null): Promise<T | undefined> {
+  const request = { method, url: path, body, headers: requestHeaders(method), credentials: 'same-origin' as const };
+  try {
+    if (schema) return await requestJson(request, schema);
+    await send(request);
+    return undefined;
+  } catch (error) {
+    if (error instanceof NoAnswer) throw new ApiFailure(0, 'network', 'the server could not be reached; check your connection and try again');
+    if (error instanceof UnexpectedAnswer) throw failureOfUnexpected(method, path, error);
+    if (error instanceof Refusal) throw failureOfRefusal(error);
+    throw error;
+  }
+}
+
+/** Each call's answer is read with `schema`; without one, the answer is not read. */
 export const api = {
-  get: <T>(path: string) => call<T>('GET', path),
-  post: <T>(path: string, body?: unknown) => call<T>('POST', path, body ?? {}),
-  patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
-  put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
-  delete: <T = void>(path: string) => call<T>('DELETE', path),
+  get: <T>(path: string, schema: z.ZodType<T>) => call('GET', path, undefined, schema) as Promise<T>,
+  post: post as { <T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>; (path: string, body?: unknown): Promise<void> },
+  patch: patch as { <T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T>; (path: string, body: unknown): Promise<void> },
+  put: <T>(path: string, body: unknown, schema: z.ZodType<T>) => call('PUT', path, body, schema) as Promise<T>,
+  delete: remove as { <T>(path: string, schema: z.ZodType<T>): Promise<T>; (path: string): Promise<void> },
 };
+
+function post<T>(path: string, body?: unknown, schema?: z.ZodType<T>): Promise<T | undefined> {
+  return call('POST', path, body ?? {}, schema ?? null);
+}
+function patch<T>(path: string, body: unknown, schema?: z.ZodType<T>): Promise<T | undefined> {
+  return call('PATCH', path, body, schema ?? null);
+}
+function remove<T>(path: string, schema?: z.ZodType<T>): Promise<T | undefined> {
+  return call('DELETE', path, undefined, schema ?? null);
+}
 
 /** `/admin/apps/{app}/…` with each segment escaped. */
 export function adminPath(...segments: (string | number)[]): string {

@@ -5,7 +5,7 @@
  */
 import type { Child } from 'hono/jsx';
 import { createContext, useContext } from 'hono/jsx/dom';
-import type { AppBody } from '../../protocol/schemas.ts';
+import { type AppBody, appListSchema } from '../../protocol/schemas.ts';
 import { api } from './api.ts';
 import { Button, useLoad, valueOf } from './components.tsx';
 import { Link, navigate, uiPath, usePath } from './router.tsx';
@@ -22,7 +22,7 @@ export const AppsContext = createContext<AppsState>({ apps: undefined, error: nu
 export const useApps = () => useContext(AppsContext);
 
 export function AppsProvider({ children }: { children: Child }) {
-  const { data, error, reload } = useLoad(() => api.get<{ apps: AppBody[] }>('/admin/apps').then((body) => body.apps), []);
+  const { data, error, reload } = useLoad(() => api.get('/admin/apps', appListSchema).then((body) => body.apps), []);
   return <AppsContext.Provider value={{ apps: data, error, reload }}>{children}</AppsContext.Provider>;
 }
 

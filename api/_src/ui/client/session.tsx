@@ -4,7 +4,7 @@
  * with an HttpOnly cookie and the CSRF token that this module hands to `api.ts`.
  */
 import { createContext, useContext, useState } from 'hono/jsx/dom';
-import type { SessionView } from '../../protocol/ui-session.ts';
+import { type SessionView, sessionViewSchema } from '../../protocol/ui-session.ts';
 import { api, setCsrfToken } from './api.ts';
 import { Button, ErrorNotice, Field, useAction, valueOf } from './components.tsx';
 
@@ -26,7 +26,7 @@ export function useSession(): SessionState {
 
 /** The current session, or null when there is none (GET /ui/session answers 204). */
 export async function loadSession(): Promise<SessionInfo | null> {
-  const session = await api.get<SessionInfo | undefined>('/ui/session');
+  const session = await api.get('/ui/session', sessionViewSchema.optional());
   setCsrfToken(session?.csrf_token ?? null);
   return session ?? null;
 }
@@ -46,7 +46,7 @@ export function SignInPage({ onSignedIn, expired }: { onSignedIn(session: Sessio
   const submit = (event: Event) => {
     event.preventDefault();
     return run(async () => {
-      await api.post<SessionInfo>('/ui/session', { key: key.trim() });
+      await api.post('/ui/session', { key: key.trim() });
       // Read back through the cookie: a browser that refused it (a Secure cookie on plain http) would otherwise
       // look signed in until the first request failed.
       const session = await loadSession();

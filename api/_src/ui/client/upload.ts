@@ -11,9 +11,9 @@
  * XMLHttpRequest rather than fetch: only it reports upload progress. Both APIs take the session cookie and the CSRF
  * header `requestHeaders` adds.
  */
-import type { CiCompleteUploadBody, CiUploadRequestBody, CiUploadResponse } from '../../protocol/ci.ts';
-import type { ArtifactBody } from '../../protocol/schemas.ts';
-import { ApiFailure, adminPath, api, failureOf, requestHeaders } from './api.ts';
+import { type CiCompleteUploadBody, type CiUploadRequestBody, ciUploadResponseSchema } from '../../protocol/ci.ts';
+import { artifactSchema } from '../../protocol/schemas.ts';
+import { ApiFailure, adminPath, answerOf, api, failureOf, requestHeaders } from './api.ts';
 import { sha256OfBlob } from './sha256-blob.ts';
 
 export type UploadPhase = 'hashing' | 'uploading' | 'verifying';
@@ -114,9 +114,10 @@ async function uploadThroughServer(upload: ArtifactUpload): Promise<UploadResult
   if (typeof upload.signature === 'string') form.append('signature', upload.signature.trim());
   else form.append('signature', upload.signature, upload.signature.name);
   form.append('file', upload.file, upload.file.name);
+  const url = adminPath('apps', upload.appSlug, 'releases', upload.releaseId, 'artifacts');
   const answer = await send({
     method: 'POST',
-    url: adminPath('apps', upload.appSlug, 'releases', upload.releaseId, 'artifacts'),
+    url,
     headers: requestHeaders('POST'),
     body: form,
     signal: upload.signal,
@@ -126,7 +127,7 @@ async function uploadThroughServer(upload: ArtifactUpload): Promise<UploadResult
     onSent: () => upload.onProgress({ phase: 'verifying', loaded: upload.file.size, total: upload.file.size }),
   });
   if (answer.status !== 200 && answer.status !== 201) throw failureOf(answer.status, answer.text);
-  const body = JSON.parse(answer.text) as ArtifactBody;
+  const body = answerOf('POST', url, answer.status, answer.text, artifactSchema);
   return { fileName: body.file_name, replaced: answer.status === 200 };
 }
 
@@ -157,7 +158,7 @@ async function uploadDirect(upload: ArtifactUpload): Promise<UploadResult> {
     signature,
   };
   if (signal.aborted) throw cancelled();
-  const started = await api.post<CiUploadResponse>(base, request);
+  const started = await api.post(base, request, ciUploadResponseSchema);
   const target = started.target;
   const refusal = bucketRefusal(location.origin);
   const complete: CiCompleteUploadBody = {};

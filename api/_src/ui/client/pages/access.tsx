@@ -5,7 +5,7 @@
  * (KeysSection from keys.tsx).
  */
 import { useState } from 'hono/jsx/dom';
-import type { PublisherBody } from '../../../ci/publishers.ts';
+import { type PublisherBody, publisherListSchema } from '../../../protocol/publishers.ts';
 import { api, adminPath } from '../api.ts';
 import { Button, ConfirmDialog, CopyButton, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, useAction, useLoad, useToast, valueOf } from '../components.tsx';
 import type { PageProps } from '../router.tsx';
@@ -152,7 +152,7 @@ function PublishersSection({ app }: { app: string }) {
   const [deleting, setDeleting] = useState<PublisherBody | null>(null);
   const [toggleError, setToggleError] = useState<unknown>(null);
   const path = adminPath('apps', app, 'publishers');
-  const { data, error, loading, reload } = useLoad(() => api.get<{ publishers: PublisherBody[] }>(path).then((body) => body.publishers), [app]);
+  const { data, error, loading, reload } = useLoad(() => api.get(path, publisherListSchema).then((body) => body.publishers), [app]);
 
   const toggle = async (publisher: PublisherBody) => {
     setToggleError(null);

@@ -9,7 +9,7 @@
  * built with, so a key that does not match theirs makes every upload fail verification and every update stop.
  */
 import { useState } from 'hono/jsx/dom';
-import type { AppBody, UpdateAppBody } from '../../../protocol/schemas.ts';
+import { type AppBody, appSchema, type ChannelBody, channelListSchema, type UpdateAppBody } from '../../../protocol/schemas.ts';
 import { adminPath, api } from '../api.ts';
 import { checkPublicKey, descriptionProblem, nameProblem } from '../app-form.ts';
 import { Button, ConfirmDialog, CopyButton, ErrorNotice, Field, Loading, PageHeader, useAction, useLoad, valueOf } from '../components.tsx';
@@ -22,21 +22,13 @@ import { staticManifestUrl } from '../../../protocol/endpoints.ts';
 import { tauriConfigSnippet } from '../tauri-config.ts';
 import { SourceCard } from './app-source.tsx';
 
-interface Channel {
-  name: string;
-  follows: string | null;
-  configured: boolean;
-  serves_from: string[];
-  published_releases: number;
-}
-
 export function AppSettingsPage({ params }: PageProps) {
   const slug = params.app!;
-  const app = useLoad(() => api.get<AppBody>(adminPath('apps', slug)), [slug]);
+  const app = useLoad(() => api.get(adminPath('apps', slug), appSchema), [slug]);
   // "Saved." stays until the next edit; the form itself restarts from the saved app (keyed by updated_at).
   // Not a toast: showing one while the page re-renders duplicated the whole dashboard (Hono JSX DOM).
   const [saved, setSaved] = useState(false);
-  const channels = useLoad(() => api.get<{ channels: Channel[] }>(adminPath('apps', slug, 'channels')).then((body) => body.channels), [slug]);
+  const channels = useLoad(() => api.get(adminPath('apps', slug, 'channels'), channelListSchema).then((body) => body.channels), [slug]);
 
   return (
     <>
@@ -91,7 +83,7 @@ function EditForm({ app, saved, onSaved }: { app: AppBody; saved: boolean; onSav
   const keyRisk = 'public_key' in changes && app.public_key !== null;
 
   const save = async () => {
-    await api.patch<AppBody>(adminPath('apps', app.slug), changes);
+    await api.patch(adminPath('apps', app.slug), changes);
     reload();
     onSaved();
   };
@@ -192,7 +184,7 @@ function EditForm({ app, saved, onSaved }: { app: AppBody; saved: boolean; onSav
   );
 }
 
-function SnippetCard({ app, channels }: { app: AppBody; channels: Channel[] | undefined }) {
+function SnippetCard({ app, channels }: { app: AppBody; channels: ChannelBody[] | undefined }) {
   const { session } = useSession();
   const [channel, setChannel] = useState(DEFAULT_CHANNEL);
   const publicUrl = session.server.public_url;
@@ -249,7 +241,7 @@ function SnippetCard({ app, channels }: { app: AppBody; channels: Channel[] | un
   );
 }
 
-function ChannelsCard({ channels, error }: { channels: Channel[] | undefined; error: unknown }) {
+function ChannelsCard({ channels, error }: { channels: ChannelBody[] | undefined; error: unknown }) {
   return (
     <section class="card stack" aria-labelledby="channels-title">
       <h2 id="channels-title">Channels</h2>

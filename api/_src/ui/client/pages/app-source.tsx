@@ -5,7 +5,7 @@
  * A token is write-only (the API never returns it); the webhook secret is shown once, by the save that made it.
  */
 import { useState } from 'hono/jsx/dom';
-import type { PutSourceBody, SourceView } from '../../../protocol/github.ts';
+import { type PutSourceBody, type SourceView, sourceViewSchema } from '../../../protocol/github.ts';
 import { GITHUB_REPOSITORY_PATTERN } from '../../../protocol/release-rules.ts';
 import { adminPath, api } from '../api.ts';
 import { Button, CopyButton, ErrorNotice, Field, Loading, useAction, useLoad, valueOf } from '../components.tsx';
@@ -15,7 +15,7 @@ type GithubView = Extract<SourceView, { kind: 'github' }>;
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
 export function SourceCard({ slug }: { slug: string }) {
-  const source = useLoad(() => api.get<SourceView>(adminPath('apps', slug, 'source')), [slug]);
+  const source = useLoad(() => api.get(adminPath('apps', slug, 'source'), sourceViewSchema), [slug]);
   const [shown, setShown] = useState<SourceView | null>(null);
   const view = shown ?? source.data;
   return (
@@ -58,7 +58,7 @@ function SourceForm({ view, slug, onSaved }: { view: SourceView; slug: string; o
             rotate_webhook_secret: rotate,
             ...(removeToken ? { token: null } : token.trim() ? { token: token.trim() } : {}),
           };
-    await run(async () => onSaved(await api.put<SourceView>(adminPath('apps', slug, 'source'), body)));
+    await run(async () => onSaved(await api.put(adminPath('apps', slug, 'source'), body, sourceViewSchema)));
   };
 
   return (
@@ -111,7 +111,7 @@ function SourceForm({ view, slug, onSaved }: { view: SourceView; slug: string; o
 function SyncReportView({ view, slug, onSynced }: { view: GithubView; slug: string; onSynced(view: SourceView): void }) {
   const { busy, error, run } = useAction();
   const report = view.report;
-  const sync = () => run(async () => onSynced(await api.post<SourceView>(adminPath('apps', slug, 'source', 'sync'))));
+  const sync = () => run(async () => onSynced(await api.post(adminPath('apps', slug, 'source', 'sync'), {}, sourceViewSchema)));
   return (
     <div class="stack">
       <dl class="kv">

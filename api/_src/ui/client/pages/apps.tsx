@@ -5,7 +5,7 @@
  * types (app-form.ts), and the API's answer (e.g. a slug already taken) is shown as it comes.
  */
 import { useState } from 'hono/jsx/dom';
-import type { AppBody } from '../../../protocol/schemas.ts';
+import { type AppBody, appSchema } from '../../../protocol/schemas.ts';
 import { api } from '../api.ts';
 import { Button, EmptyState, ErrorNotice, Field, Loading, PageHeader, useAction, valueOf } from '../components.tsx';
 import { checkPublicKey, descriptionProblem, nameProblem, slugFromName, slugProblem } from '../app-form.ts';
@@ -128,12 +128,12 @@ export function AppCreatePage(_props: PageProps) {
     setError(null);
     if (invalid) return;
     await run(async () => {
-      const created = await api.post<AppBody>('/admin/apps', {
+      const created = await api.post('/admin/apps', {
         slug,
         name: name.trim(),
         description: description.trim() || null,
         public_key: key.kind === 'valid' ? key.value : null,
-      });
+      }, appSchema);
       reload();
       navigate(uiPath('apps', created.slug));
     });

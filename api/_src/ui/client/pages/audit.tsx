@@ -5,7 +5,7 @@
  * only its app (the API enforces it; the page offers no other app).
  */
 import { useState } from 'hono/jsx/dom';
-import type { ApiKeyBody } from '../../../protocol/schemas.ts';
+import { type ApiKeyBody, apiKeyListSchema, auditListSchema } from '../../../protocol/schemas.ts';
 import { api, query } from '../api.ts';
 import { actorLabel, dayBounds, KNOWN_ACTIONS, summariseDetails } from '../audit-summary.ts';
 import { Button, EmptyState, ErrorNotice, formatDate, Loading, PageHeader, useLoad, valueOf } from '../components.tsx';
@@ -13,16 +13,6 @@ import { useApps } from '../layout.tsx';
 import type { PageProps } from '../router.tsx';
 import { setSearchParams, useSearch } from '../router.tsx';
 import { useSession } from '../session.tsx';
-
-interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  app_id: string | null;
-  target: string | null;
-  details: Record<string, unknown> | null;
-}
 
 const PAGE_SIZE = 50;
 
@@ -64,11 +54,11 @@ export function AuditPage(_props: PageProps) {
   const [trail, setTrail] = useState<string[]>([]);
 
   const log = useLoad(
-    () => api.get<{ entries: AuditEntry[]; next_before: number | null }>(`/admin/audit${query({ app, action, actor, ...dayBounds(sinceDay, untilDay), before, limit: PAGE_SIZE })}`),
+    () => api.get(`/admin/audit${query({ app, action, actor, ...dayBounds(sinceDay, untilDay), before, limit: PAGE_SIZE })}`, auditListSchema),
     [app, action, actor, sinceDay, untilDay, before],
   );
   // Keys name the actors "key:<id>"; a failure here only leaves ids unnamed.
-  const keys = useLoad(() => api.get<{ keys: ApiKeyBody[] }>('/admin/keys').then((body) => new Map(body.keys.map((key) => [key.id, key]))), []);
+  const keys = useLoad(() => api.get('/admin/keys', apiKeyListSchema).then((body) => new Map(body.keys.map((key) => [key.id, key]))), []);
   const keyNames = keys.data ?? new Map<string, ApiKeyBody>();
   const appLabel = (id: string | null) => {
     if (id === null) return '—';

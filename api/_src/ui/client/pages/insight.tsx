@@ -6,7 +6,8 @@
  * just counted shows at once; with several instances, counts appear after their next flush (seconds).
  */
 import type { Child } from 'hono/jsx';
-import type { AdoptionReport, ChecksReport, DownloadsReport } from '../../../analytics/schemas.ts';
+import type { z } from 'zod';
+import { adoptionReportSchema, checksReportSchema, downloadsReportSchema } from '../../../protocol/analytics.ts';
 import { api, adminPath, query } from '../api.ts';
 import { foldTail, totalsByDay, windowEnding } from '../chart-scale.ts';
 import { DailyBarChart, ShareBarChart } from '../charts.tsx';
@@ -23,8 +24,8 @@ function rangeOf(search: string): number {
   return (RANGES as readonly number[]).includes(days) ? days : DEFAULT_RANGE;
 }
 
-function useReport<T>(app: string, report: string, window: { from: string; to: string }) {
-  return useLoad(() => api.get<T>(`${adminPath('apps', app, 'analytics', report)}${query(window)}`), [app, report, window.from, window.to]);
+function useReport<T>(app: string, report: string, schema: z.ZodType<T>, window: { from: string; to: string }) {
+  return useLoad(() => api.get(`${adminPath('apps', app, 'analytics', report)}${query(window)}`, schema), [app, report, window.from, window.to]);
 }
 
 function Section({ title, id, children }: { title: string; id: string; children: Child }) {
@@ -40,9 +41,9 @@ export function InsightPage({ params }: PageProps) {
   const app = params.app!;
   const days = rangeOf(useSearch());
   const window = windowEnding(new Date(), days);
-  const downloads = useReport<DownloadsReport>(app, 'downloads', window);
-  const checks = useReport<ChecksReport>(app, 'checks', window);
-  const adoption = useReport<AdoptionReport>(app, 'adoption', window);
+  const downloads = useReport(app, 'downloads', downloadsReportSchema, window);
+  const checks = useReport(app, 'checks', checksReportSchema, window);
+  const adoption = useReport(app, 'adoption', adoptionReportSchema, window);
   const span = `the last ${days} days (UTC, ${window.from} to ${window.to})`;
 
   return (

@@ -5,7 +5,8 @@
  * only: it is shown once, in a box with a copy button, and dropped from memory when the box is dismissed.
  */
 import { useState } from 'hono/jsx/dom';
-import type { ApiKeyBody } from '../../../protocol/schemas.ts';
+import type { z } from 'zod';
+import { type ApiKeyBody, apiKeyListSchema, createdApiKeySchema } from '../../../protocol/schemas.ts';
 import { api, adminPath, query } from '../api.ts';
 import { Button, ConfirmDialog, CopyButton, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, useAction, useLoad, useToast, valueOf } from '../components.tsx';
 import { useApps } from '../layout.tsx';
@@ -14,7 +15,7 @@ import { Link, setSearchParams, uiPath, useSearch } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 type Scope = ApiKeyBody['scope'];
-type CreatedKey = ApiKeyBody & { key: string };
+type CreatedKey = z.infer<typeof createdApiKeySchema>;
 
 const SCOPE_HINTS: Record<Scope, string> = {
   admin: 'admin: everything, including publishing and managing keys',
@@ -49,7 +50,7 @@ function CreateKeyForm({ app, onCreated }: { app: string | null; onCreated(creat
   const submit = (event: Event) => {
     event.preventDefault();
     return run(async () => {
-      const created = await api.post<CreatedKey>('/admin/keys', { name: name.trim(), scope, ...(app ? { app } : {}) });
+      const created = await api.post('/admin/keys', { name: name.trim(), scope, ...(app ? { app } : {}) }, createdApiKeySchema);
       setName('');
       onCreated(created);
     });
@@ -142,7 +143,7 @@ export function KeysSection({ app, showAll = false }: { app: string | null; show
   const toast = useToast();
   const [created, setCreated] = useState<CreatedKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyBody | null>(null);
-  const { data, error, loading, reload } = useLoad(() => api.get<{ keys: ApiKeyBody[] }>(`/admin/keys${query({ app })}`).then((body) => body.keys), [app]);
+  const { data, error, loading, reload } = useLoad(() => api.get(`/admin/keys${query({ app })}`, apiKeyListSchema).then((body) => body.keys), [app]);
   const keys = data?.filter((key) => app !== null || showAll || key.app_id === null);
   const ownKey = (key: ApiKeyBody) => session.principal.actor === `key:${key.id}`;
 

@@ -6,7 +6,7 @@
  * published release, which is a second, unfiltered request.
  */
 import { useEffect, useRef, useState } from 'hono/jsx/dom';
-import type { ReleaseSummaryBody } from '../../../protocol/schemas.ts';
+import { type ChannelBody, channelListSchema, releaseListSchema, type ReleaseSummaryBody } from '../../../protocol/schemas.ts';
 import { adminPath, api, query } from '../api.ts';
 import { EmptyState, ErrorNotice, formatDate, Loading, PageHeader, StatusBadge, useLoad, valueOf } from '../components.tsx';
 import type { PageProps } from '../router.tsx';
@@ -17,30 +17,18 @@ const PAGE_SIZE = 20;
 /** The API's largest page (RELEASE_PAGE_MAX). */
 const MAX_PAGE = 100;
 
-interface ReleaseList {
-  releases: ReleaseSummaryBody[];
-  total: number;
-}
-
-export interface ChannelInfo {
-  name: string;
-  follows: string | null;
-  serves_from: string[];
-  published_releases: number;
-}
-
 /** Every published release of the app (the API pages at 100). */
 export async function loadPublished(app: string): Promise<ReleaseSummaryBody[]> {
   const all: ReleaseSummaryBody[] = [];
   for (let offset = 0; ; offset += MAX_PAGE) {
-    const page = await api.get<ReleaseList>(`${adminPath('apps', app, 'releases')}${query({ status: 'published', limit: MAX_PAGE, offset })}`);
+    const page = await api.get(`${adminPath('apps', app, 'releases')}${query({ status: 'published', limit: MAX_PAGE, offset })}`, releaseListSchema);
     all.push(...page.releases);
     if (page.releases.length < MAX_PAGE || all.length >= page.total) return all;
   }
 }
 
-export async function loadChannels(app: string): Promise<ChannelInfo[]> {
-  return (await api.get<{ channels: ChannelInfo[] }>(adminPath('apps', app, 'channels'))).channels;
+export async function loadChannels(app: string): Promise<ChannelBody[]> {
+  return (await api.get(adminPath('apps', app, 'channels'), channelListSchema)).channels;
 }
 
 export const releasePath = (app: string, version: string) => uiPath('apps', app, 'releases', version);
@@ -131,7 +119,7 @@ export function ReleasesPage({ params }: PageProps) {
   const filters = readFilters(search);
   const list = useLoad(
     () =>
-      api.get<ReleaseList>(
+      api.get(
         `${adminPath('apps', app, 'releases')}${query({
           status: filters.status || undefined,
           channel: filters.channel || undefined,
@@ -139,6 +127,7 @@ export function ReleasesPage({ params }: PageProps) {
           limit: PAGE_SIZE,
           offset: (filters.page - 1) * PAGE_SIZE,
         })}`,
+        releaseListSchema,
       ),
     [app, search],
   );

@@ -1,10 +1,10 @@
 /**
- * @module analytics/schemas
- * Query strings and response bodies of `/admin/apps/{app}/analytics/…`, validated and documented from
- * the same zod schemas.
+ * @module protocol/analytics
+ * Query strings and response bodies of `/admin/apps/{app}/analytics/…`, validated (analytics/routes.ts) and
+ * documented from the same zod schemas, and read by the dashboard's insight page and the CLI's insight command.
  */
-import { z } from 'zod';
-import { QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
+import * as z from 'zod';
+import { QUERIED_CHANNEL_PATTERN } from './channels.ts';
 
 /** The longest window one request may ask for. */
 export const MAX_WINDOW_DAYS = 366;

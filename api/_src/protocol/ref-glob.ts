@@ -1,9 +1,10 @@
 /**
- * @module ci/oidc/ref-glob
+ * @module protocol/ref-glob
  * The globs a trusted publisher's `allowed_refs` holds, e.g. `refs/tags/v*`. Deliberately small:
  * `*` matches any run of characters except `/`, `**` any run including `/`, and every other character
  * matches itself. GitHub's filter syntax (`?`, `+`, `[…]`, `!`) is refused when the glob is saved rather
- * than half-supported, so a glob never means something other than what it looks like.
+ * than half-supported, so a glob never means something other than what it looks like. Here, in protocol/, because
+ * the publisher schemas (publishers.ts) check globs with it wherever they are read; the token exchange matches with it.
  */
 
 export const MAX_REF_GLOB_LENGTH = 255;

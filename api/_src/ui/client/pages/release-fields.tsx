@@ -1,0 +1,99 @@
+/**
+ * @module ui/client/pages/release-fields
+ * The fields a release is edited with, shared by the new-release page, the draft form and the release actions: the
+ * checks that mirror the server's (version by its own semver parser, channel, minimum version), the Markdown notes
+ * with a sanitised live preview, the channel input with the app's channels, and the rollout number and slider.
+ */
+import type { Child } from 'hono/jsx';
+import type { ChannelBody } from '../../../protocol/schemas.ts';
+import { DEFAULT_CHANNEL, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from '../../../protocol/channels.ts';
+import { MAX_VERSION_LENGTH } from '../../../protocol/release-rules.ts';
+import { compareVersions, formatVersion, safeParseVersion } from '../../../protocol/semver.ts';
+import { Field, valueOf } from '../components.tsx';
+import { renderMarkdown } from '../markdown.ts';
+
+/** The server's own message for a bad version (releaseVersionSchema), or null when it accepts it. */
+export function versionProblem(text: string): string | null {
+  if (!text) return 'enter a version, e.g. 1.2.0';
+  if (text.length > MAX_VERSION_LENGTH) return `at most ${MAX_VERSION_LENGTH} characters`;
+  const parsed = safeParseVersion(text);
+  return parsed.success ? null : `not a semantic version: ${parsed.error}`;
+}
+
+export function channelProblem(text: string): string | null {
+  return RELEASE_CHANNEL_PATTERN.test(text) ? null : RELEASE_CHANNEL_RULE;
+}
+
+export function minimumProblem(text: string, version: string): string | null {
+  if (!text) return null;
+  const minimum = safeParseVersion(text);
+  if (!minimum.success) return `not a semantic version: ${minimum.error}`;
+  const own = safeParseVersion(version);
+  if (own.success && compareVersions(minimum.version, own.version) > 0) {
+    return `min_supported_version ${formatVersion(minimum.version)} is higher than the release's own version ${formatVersion(own.version)}`;
+  }
+  return null;
+}
+
+/** "v1.2.0 is saved as 1.2.0" when the server will normalise what was typed. */
+export function normalisedHint(text: string): string | null {
+  const parsed = safeParseVersion(text);
+  if (!parsed.success) return null;
+  const canonical = formatVersion(parsed.version);
+  return canonical === text ? null : `saved as ${canonical}`;
+}
+
+export const inputValue = (event: Event) => valueOf(event);
+
+/** Outside the label, so the field's accessible name is exactly "Notes". */
+export function NotesHint() {
+  return (
+    <p id="notes-hint" class="field-hint notes-hint">
+      Markdown, shown to users by the app. Raw HTML is shown as text.
+    </p>
+  );
+}
+
+export function NotesPreview({ notes }: { notes: string }) {
+  const html = renderMarkdown(notes);
+  return (
+    <section class="card notes-preview" role="region" aria-label="Notes preview">
+      <h2 class="small muted">Preview</h2>
+      {html ? (
+        // The only unescaped HTML on the page: markdown.ts output, which escapes raw HTML and refuses script links.
+        <div class="markdown" dangerouslySetInnerHTML={{ __html: html }} />
+      ) : (
+        <p class="muted">Nothing to preview yet. Notes are Markdown; clients receive them as the update's notes.</p>
+      )}
+    </section>
+  );
+}
+
+export function ChannelInput({ value, channels, onInput }: { value: string; channels: ChannelBody[] | undefined; onInput(value: string): void }) {
+  return (
+    <Field label="Channel" error={channelProblem(value)} hint="Installs on this channel (and channels that follow it) are offered the release.">
+      <input name="channel" list="release-channels" autocomplete="off" spellcheck={false} value={value} onInput={(event: Event) => onInput(inputValue(event))} />
+      <datalist id="release-channels">
+        {[...new Set([DEFAULT_CHANNEL, ...(channels ?? []).map((channel) => channel.name)])].map((name) => (
+          <option key={name} value={name} />
+        ))}
+      </datalist>
+    </Field>
+  );
+}
+
+/** Number input and slider kept in step; only the number input carries the "Rollout percentage" label. */
+export function RolloutInput({ value, onInput, hint }: { value: number; onInput(value: number): void; hint?: Child }) {
+  const set = (text: string) => {
+    const number = Math.round(Number(text));
+    if (Number.isFinite(number)) onInput(Math.min(100, Math.max(0, number)));
+  };
+  return (
+    <div class="rollout-input">
+      <Field label="Rollout percentage" hint={hint}>
+        <input type="number" name="rollout_percent" min={0} max={100} step={1} inputMode="numeric" value={value} onInput={(event: Event) => set(inputValue(event))} />
+      </Field>
+      <input type="range" min={0} max={100} step={1} value={value} aria-label="Rollout slider" onInput={(event: Event) => set(inputValue(event))} />
+    </div>
+  );
+}
