@@ -30,6 +30,7 @@ import { publicRouteDocs } from './docs/public-routes.ts';
 import { type RouteDoc, withPrefix } from './docs/registry.ts';
 import { downloadRoutes } from './download/routes.ts';
 import { errorJson, errorResponse } from './http/errors.ts';
+import { storablePath } from './http/storable-text.ts';
 import { GithubClient } from './github/client.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
 import { SecretBox } from './github/secrets.ts';
@@ -84,6 +85,8 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(errorResponse);
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  // Path parameters never reach a query with text the database cannot store (bodies and queries: http/request.ts).
+  app.use('*', storablePath(allRouteDocs.map((route) => route.path)));
 
   // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);

@@ -38,8 +38,10 @@ const CASES: Case[] = [
   { name: '10 MB string', method: 'POST', path: '/admin/apps', body: json({ slug: 'a', name: TEN_MB }), status: 413 },
   { name: '10 MB string in a patch', method: 'PATCH', path: '/admin/apps/some-app', body: json({ description: TEN_MB }), status: 413 },
   { name: '100 kB slug in the URL', method: 'GET', path: `/admin/apps/${'s'.repeat(100_000)}`, status: 404 },
-  { name: 'NUL byte in the app slug', method: 'GET', path: '/admin/apps/a%00b', status: 404 },
-  { name: 'NUL byte in a key\'s app', method: 'POST', path: '/admin/keys', body: json({ name: 'k', scope: 'ci', app: 'a\u0000' }), status: 404 },
+  { name: 'NUL byte in the app slug', method: 'GET', path: '/admin/apps/a%00b', status: 400, message: /^app: must not contain U\+0000/ },
+  { name: 'NUL byte in a key\'s app', method: 'POST', path: '/admin/keys', body: json({ name: 'k', scope: 'ci', app: 'a\u0000' }), status: 400, message: /^app: must not contain U\+0000/ },
+  { name: 'NUL byte in release notes', method: 'POST', path: '/admin/apps/some-app/releases', body: json({ version: '3.0.53', notes: '\u0000' }), status: 400, message: /^notes: must not contain U\+0000 or unpaired surrogates$/ },
+  { name: 'lone surrogate in an app name', method: 'PATCH', path: '/admin/apps/some-app', body: json({ name: 'a\ud800' }), status: 400, message: /^name: must not contain/ },
   { name: 'non-UUID key id', method: 'DELETE', path: '/admin/keys/not-a-uuid', status: 400, message: /UUID/ },
   { name: 'almost-UUID key id', method: 'DELETE', path: '/admin/keys/00000000-0000-4000-8000-00000000000g', status: 400, message: /UUID/ },
   { name: 'non-UUID, non-slug app', method: 'GET', path: '/admin/apps/%27%3B%20drop%20table%20apps%3B--', status: 404 },
@@ -48,7 +50,8 @@ const CASES: Case[] = [
   { name: 'bad limit', method: 'GET', path: '/admin/audit?limit=1e9', status: 400, message: /^limit: / },
   { name: 'negative before', method: 'GET', path: '/admin/audit?before=-5', status: 400, message: /^before: / },
   { name: 'huge before', method: 'GET', path: '/admin/audit?before=99999999999999999999', status: 400, message: /^before: / },
-  { name: 'non-UUID app in audit', method: 'GET', path: '/admin/audit?app=%00', status: 404 },
+  { name: 'NUL byte as the audit app', method: 'GET', path: '/admin/audit?app=%00', status: 400, message: /^app: must not contain U\+0000/ },
+  { name: 'NUL byte in the audit actor', method: 'GET', path: '/admin/audit?actor=a%00b', status: 400, message: /^actor: must not contain U\+0000/ },
 ];
 
 describe('admin API: bad input is a 4xx JSON error, never a 500', () => {

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import { ApiError, type ErrorCode, isConnectionError, RateLimitedError } from './api-error.ts';
+import { UNSTORABLE_TEXT } from './storable-text.ts';
 
 export * from './api-error.ts';
 
@@ -15,6 +16,15 @@ function describeZodError(error: ZodError): string {
   return error.issues
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
+}
+
+/**
+ * Postgres refusing text it cannot store: 22021 "invalid byte sequence for encoding UTF8: 0x00" (text) and 22P05
+ * "unsupported Unicode escape sequence" (`\u0000` in jsonb). https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+function isUnstorableTextError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22021' || code === '22P05';
 }
 
 /** Turns any thrown value into the JSON error response; logs only what is unexpected. */
@@ -37,12 +47,17 @@ export function errorResponse(error: unknown, c: Context): Response {
     status = 409;
     code = 'conflict';
     message = 'a record with the same unique value already exists';
+  } else if (isUnstorableTextError(error)) {
+    // The last line of defence: inputs are checked before any query (storable-text.ts), so this means one was missed.
+    status = 400;
+    code = 'invalid_request';
+    message = `text ${UNSTORABLE_TEXT}`;
   } else if (isConnectionError(error)) {
     status = 503;
     code = 'unavailable';
     message = 'the database is unavailable; try again shortly';
   }
-  if (status >= 500 && !(error instanceof ApiError && status === 503)) {
+  if ((status >= 500 && !(error instanceof ApiError && status === 503)) || isUnstorableTextError(error)) {
     console.error(`${c.req.method} ${c.req.path} failed:`, error);
   }
   return errorJson(c, status, code, message);

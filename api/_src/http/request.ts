@@ -1,12 +1,14 @@
 /**
- * @module admin/request
- * Strict request reading for the admin API. Unlike hono's `validator('json')`, which hands a schema
+ * @module http/request
+ * Strict request reading for the API. Unlike hono's `validator('json')`, which hands a schema
  * `{}` when the Content-Type is not JSON, a body that is not `application/json`, is empty, is not
- * valid JSON, or is larger than `MAX_JSON_BYTES` is refused here with a 4xx that says which.
+ * valid JSON, or is larger than `MAX_JSON_BYTES` is refused here with a 4xx that says which; so is text the
+ * database cannot store, in a body or a query string (`storable-text.ts`).
  */
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ApiError, badRequest } from './errors.ts';
+import { assertStorableJson, assertStorableText } from './storable-text.ts';
 
 export const MAX_JSON_BYTES = 1024 * 1024;
 
@@ -64,6 +66,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badRequest('request body must be a JSON object');
   }
+  assertStorableJson(value);
   return parseOrThrow(schema, value);
 }
 
@@ -87,6 +90,8 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
   const all = c.req.queries();
   for (const [name, values] of Object.entries(all)) {
     if (values.length > 1) throw badRequest(`query parameter "${name.slice(0, 50)}" is given more than once`);
+    assertStorableText(name, `query parameter ${JSON.stringify(name.slice(0, 50))}`);
+    assertStorableText(values[0], name);
   }
   return parseOrThrow(schema, c.req.query());
 }

@@ -1,0 +1,105 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { errorResponse } from './errors.ts';
+import { readJson, readQuery } from './request.ts';
+import { assertStorableText, isStorableText, storablePath } from './storable-text.ts';
+
+const bodySchema = z.object({ notes: z.string().optional(), channels: z.array(z.object({ name: z.string() })).optional() }).strict();
+const querySchema = z.object({ actor: z.string().optional(), q: z.string().optional() }).strict();
+
+function testApp(): Hono {
+  const app = new Hono();
+  app.onError(errorResponse);
+  app.use('*', storablePath(['/apps/{app}/releases/{release}']));
+  app.post('/body', async (c) => c.json(await readJson(c, bodySchema)));
+  app.get('/query', (c) => c.json(readQuery(c, querySchema)));
+  app.get('/apps/:app/releases/:release', (c) => c.json(c.req.param()));
+  app.get('/db', () => {
+    throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+  });
+  return app;
+}
+
+const post = (body: string) => testApp().request('/body', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+async function refusal(res: Response): Promise<{ status: number; code: string; message: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  return { status: res.status, ...body.error };
+}
+
+describe('the storable text rule', () => {
+  it('accepts any text Postgres can store, surrogate pairs (emoji) included', () => {
+    for (const text of ['', 'plain', 'ÄÖÜ', '💩', 'a\u0001b', '\ufffd', '\ud83d\udca9x']) expect(isStorableText(text)).toBe(true);
+  });
+
+  it('refuses U+0000 and unpaired surrogates wherever they are', () => {
+    for (const text of ['\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\udca9x', '\udca9\ud83d']) expect(isStorableText(text)).toBe(false);
+  });
+
+  it('names the field in its 400', () => {
+    expect(() => assertStorableText('a\u0000', 'platform')).toThrow('platform: must not contain U+0000 or unpaired surrogates');
+    expect(() => assertStorableText(42, 'platform')).not.toThrow();
+  });
+});
+
+describe('readJson', () => {
+  it('refuses NUL and lone surrogates in values with a 400 naming the field path', async () => {
+    expect(await refusal(await post('{"notes":"\\u0000"}'))).toEqual({ status: 400, code: 'invalid_request', message: 'notes: must not contain U+0000 or unpaired surrogates' });
+    expect((await refusal(await post('{"notes":"a\\ud800b"}'))).message).toBe('notes: must not contain U+0000 or unpaired surrogates');
+    expect((await refusal(await post('{"channels":[{"name":"ok"},{"name":"\\udfff"}]}'))).message).toBe('channels.1.name: must not contain U+0000 or unpaired surrogates');
+  });
+
+  it('refuses them in keys too, before the schema could name the key as unknown', async () => {
+    expect((await refusal(await post('{"no\\u0000tes":"x"}'))).message).toBe('"no\\u0000tes" (a key): must not contain U+0000 or unpaired surrogates');
+  });
+
+  it('still accepts storable text, emoji included', async () => {
+    const res = await post('{"notes":"fixed 💩 \\ud83d\\udca9","channels":[{"name":"beta"}]}');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ notes: 'fixed 💩 💩', channels: [{ name: 'beta' }] });
+  });
+});
+
+describe('readQuery', () => {
+  it('refuses NUL in a value, naming the parameter', async () => {
+    expect(await refusal(await testApp().request('/query?actor=a%00b'))).toEqual({ status: 400, code: 'invalid_request', message: 'actor: must not contain U+0000 or unpaired surrogates' });
+  });
+
+  it('refuses NUL in a parameter name', async () => {
+    expect((await refusal(await testApp().request('/query?q%00=1'))).message).toBe('query parameter "q\\u0000": must not contain U+0000 or unpaired surrogates');
+  });
+
+  it('passes undecodable escapes through as the storable text Hono makes of them', async () => {
+    const res = await testApp().request('/query?q=%ED%A0%80');
+    expect(await res.json()).toEqual({ q: '%ED%A0%80' });
+  });
+});
+
+describe('storablePath', () => {
+  it('refuses a path parameter that decodes to NUL, naming it from the documented path', async () => {
+    expect(await refusal(await testApp().request('/apps/a%00b/releases/1.0.0'))).toEqual({ status: 400, code: 'invalid_request', message: 'app: must not contain U+0000 or unpaired surrogates' });
+    expect((await refusal(await testApp().request('/apps/demo/releases/%00'))).message).toBe('release: must not contain U+0000 or unpaired surrogates');
+  });
+
+  it('names the segment of a path no documented route fits', async () => {
+    expect((await refusal(await testApp().request('/elsewhere/%00'))).message).toBe('path segment 2: must not contain U+0000 or unpaired surrogates');
+  });
+
+  it('lets ordinary and escaped storable paths through', async () => {
+    const res = await testApp().request('/apps/demo/releases/1.0.0%2Bbuild');
+    expect(await res.json()).toEqual({ app: 'demo', release: '1.0.0+build' });
+  });
+});
+
+describe('errorResponse', () => {
+  it('answers a database refusing unstorable text (SQLSTATE 22021, 22P05) with a 400, not a 500, and logs the miss', async () => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await refusal(await testApp().request('/db'))).toEqual({ status: 400, code: 'invalid_request', message: 'text must not contain U+0000 or unpaired surrogates' });
+      expect(logged).toHaveBeenCalledTimes(1);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+});
