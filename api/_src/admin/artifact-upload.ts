@@ -13,6 +13,7 @@
 import busboy from 'busboy';
 import { Readable, Transform } from 'node:stream';
 import { ApiError, badRequest, UnavailableError } from '../http/errors.ts';
+import { assertStorableText } from '../http/storable-text.ts';
 import type { ArtifactCheck, CheckedArtifact } from '../protocol/artifact-check.ts';
 import { MAX_SIGNATURE_LENGTH } from '../protocol/minisign.ts';
 import { UPLOAD_FIELD_NAMES, type UploadFields } from '../releases/artifact-plan.ts';
@@ -91,6 +92,11 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
       if (info.valueTruncated) return fail(badRequest(`field "${name}" is longer than ${MAX_SIGNATURE_LENGTH} characters`));
       const key = name as keyof UploadFields;
       if (fields[key] !== undefined) return fail(badRequest(`field "${name}" is given more than once`));
+      try {
+        assertStorableText(value, name);
+      } catch (error) {
+        return fail(error);
+      }
       fields[key] = value;
     });
 
@@ -104,7 +110,10 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
           file.resume();
           return fail(badRequest('the signature is given more than once (as a field and as a file part)'));
         }
-        signatureRead = readSignaturePart(file).then((text) => void (fields.signature = text), fail);
+        signatureRead = readSignaturePart(file).then((text) => {
+          assertStorableText(text, 'signature');
+          fields.signature = text;
+        }).catch(fail);
         return;
       }
       if (name !== 'file') {
@@ -112,6 +121,12 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
         return fail(badRequest(`unexpected file part "${name.slice(0, 50)}"; the artifact goes in a part named "file"`));
       }
       current = file;
+      try {
+        assertStorableText(info.filename, 'file (its file name)');
+      } catch (error) {
+        file.resume();
+        return fail(error);
+      }
       // The signature part's 'end' may not have fired yet; the file waits (busboy applies backpressure).
       upload = (signatureRead ?? Promise.resolve()).then(async () => {
         if (failure !== undefined) throw failure;

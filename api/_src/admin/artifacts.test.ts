@@ -178,6 +178,7 @@ describe('admin artifacts', () => {
       ['a field after a complete upload', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['file', { fileName: deb.name, bytes: deb.bytes }], ['is_default', 'true']], /^field "is_default" came after the file part; send every field before the file part/],
       ['no file part', () => [['platform', 'linux-x86_64'], ['signature', deb.signature]], /^the request has no part named "file"/],
       ['an unknown field', () => [['platform', 'linux-x86_64'], ['channel', 'beta'], ['signature', deb.signature], ['file', rpm()]], /^unknown field "channel"/],
+      ['NUL in a field', () => [['platform', 'linux-x86_64\u0000'], ['signature', deb.signature], ['file', rpm()]], /^platform: must not contain U\+0000 or unpaired surrogates$/],
       ['a file part under another name', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['artifact', rpm()]], /^unexpected file part "artifact"/],
     ];
     it.each(cases)('refuses %s with 400', async (_name, parts, message) => {
@@ -210,6 +211,17 @@ describe('admin artifacts', () => {
       const res = await ctx.app.request(rawRequest(path, boundary, body, ctx.adminAuth));
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^the upload was interrupted: client went away/);
+      await expectNothingChanged();
+    });
+
+    it('refuses NUL in the file name (percent-encoded in RFC 5987 filename*, which busboy decodes) with 400', async () => {
+      const boundary = 'nul-boundary';
+      const head = new TextDecoder().decode(partsHead(boundary, [['platform', 'linux-x86_64'], ['signature', deb.signature]], 'x'))
+        .replace('filename="x"', "filename*=UTF-8''my-app-1.2.3-1.x86_64%00.rpm");
+      const body = new Blob([head, new Uint8Array(randomBytes(100)), `\r\n--${boundary}--\r\n`]).stream();
+      const res = await ctx.app.request(rawRequest(path, boundary, body, ctx.adminAuth));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe('file (its file name): must not contain U+0000 or unpaired surrogates');
       await expectNothingChanged();
     });
 
