@@ -127,6 +127,17 @@ describe('GitHub Releases as an app source', () => {
     expect((await check(slug, 'windows', 'x86_64', '1.1.0')).status).toBe(204);
   });
 
+  it('skips a release whose notes the database cannot store (U+0000), says why, and serves the others', async () => {
+    const { slug, repository } = await githubApp();
+    publishRelease(github, repository, 'desktop-v1.2.0', files120.slice(2, 3), { body: 'Fine' });
+    const later = await signedFile(dir, key, 'App_1.3.0_amd64.AppImage', '1.3.0');
+    publishRelease(github, repository, 'desktop-v1.3.0', [later], { body: 'Broken\u0000notes' });
+    const view = await setSource(slug, repository);
+    expect(view.report?.outcome).toBe('ok');
+    expect(view.report?.skipped).toContainEqual(expect.objectContaining({ tag: 'desktop-v1.3.0', file_name: null, reason: expect.stringContaining('U+0000') }));
+    expect(((await (await check(slug, 'linux', 'x86_64', '1.1.0')).json()) as { version: string }).version).toBe('1.2.0');
+  });
+
   it('checks each asset once: an unchanged list is a 304 that costs no rate limit, and a full re-list downloads nothing again', async () => {
     const { slug, repository } = await githubApp();
     publishRelease(github, repository, 'desktop-v1.2.0', files120.slice(0, 3));

@@ -18,6 +18,7 @@ import type { Transaction } from 'kysely';
 import type { AppRow, Database, GithubSourceRow } from '../../../db/schema.ts';
 import { audit } from '../audit/audit.ts';
 import { checkSignatureShape } from '../releases/artifact-plan.ts';
+import { isStorableText } from '../http/storable-text.ts';
 import type { Principal } from '../auth/principal.ts';
 import { releaseEvent } from '../releases/events.ts';
 import type { ReleaseEvent } from '../releases/events.ts';
@@ -207,6 +208,10 @@ export async function planSync(client: GithubClient, input: SyncInput): Promise<
     const prerelease = release.prerelease || isPrerelease(parsed.version);
     if (prerelease && !input.channels.has(PRERELEASE_CHANNEL)) {
       skip(null, `a pre-release is never served on stable; add a "${PRERELEASE_CHANNEL}" channel (PUT /admin/apps/{app}/channels) to serve pre-releases there`);
+      continue;
+    }
+    if (release.body && !isStorableText(release.body)) {
+      skip(null, 'the release notes contain U+0000 or an unpaired surrogate, which the database cannot store; edit them on GitHub');
       continue;
     }
     const artifacts: Omit<PlannedArtifact, 'isDefault'>[] = [];
