@@ -54,6 +54,14 @@ describe('readJson', () => {
     expect((await refusal(await post('{"no\\u0000tes":"x"}'))).message).toBe('"no\\u0000tes" (a key): must not contain U+0000 or unpaired surrogates');
   });
 
+  it('walks a body nested 20,000 levels deep without running out of stack', async () => {
+    const deep = `{"notes":${'['.repeat(20_000)}"\\u0000"${']'.repeat(20_000)}}`;
+    const { status, message } = await refusal(await post(deep));
+    expect(status).toBe(400);
+    expect(message).toMatch(/^notes\.0\.0\.0\..*: must not contain U\+0000 or unpaired surrogates$/);
+    expect((await post(`{"notes":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)).status).toBe(400); // the schema's refusal
+  });
+
   it('still accepts storable text, emoji included', async () => {
     const res = await post('{"notes":"fixed 💩 \\ud83d\\udca9","channels":[{"name":"beta"}]}');
     expect(res.status).toBe(200);

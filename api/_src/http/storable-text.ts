@@ -23,21 +23,33 @@ export function assertStorableText(value: unknown, field: string): void {
   if (typeof value === 'string' && !isStorableText(value)) throw unstorable(field);
 }
 
+interface JsonNode { value: unknown; key: string | number | null; parent: JsonNode | null }
+
+const pathOf = (node: JsonNode): string => {
+  const keys: (string | number)[] = [];
+  for (let at: JsonNode | null = node; at && at.key !== null; at = at.parent) keys.unshift(at.key);
+  return keys.join('.');
+};
+
 /**
  * Walks a parsed JSON value, keys and values, and throws the 400 for the first unstorable string; the field is
- * named as zod names it (`channels.0.name`). A key that is itself unstorable is named by its printable part.
+ * named as zod names it (`channels.0.name`). Iterative, since a body may nest thousands of levels deep.
  */
-export function assertStorableJson(value: unknown, path: readonly (string | number)[] = []): void {
-  if (typeof value === 'string') return assertStorableText(value, path.join('.'));
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => assertStorableJson(item, [...path, index]));
-    return;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    // JSON.stringify escapes the NUL or surrogate, so the message shows which key.
-    if (!isStorableText(key)) throw unstorable([...path, `${JSON.stringify(key.slice(0, 50))} (a key)`].join('.'));
-    assertStorableJson(item, [...path, key]);
+export function assertStorableJson(value: unknown): void {
+  const pending: JsonNode[] = [{ value, key: null, parent: null }];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    const current = node.value;
+    if (typeof current === 'string') {
+      if (!isStorableText(current)) throw unstorable(pathOf(node));
+    } else if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) pending.push({ value: current[i], key: i, parent: node });
+    } else if (typeof current === 'object' && current !== null) {
+      const entries = Object.entries(current);
+      // JSON.stringify escapes the NUL or surrogate, so the message shows which key.
+      const badKey = entries.find(([key]) => !isStorableText(key))?.[0];
+      if (badKey !== undefined) throw unstorable(pathOf({ value: null, key: `${JSON.stringify(badKey.slice(0, 50))} (a key)`, parent: node }));
+      for (let i = entries.length - 1; i >= 0; i--) pending.push({ value: entries[i]![1], key: entries[i]![0], parent: node });
+    }
   }
 }
 
