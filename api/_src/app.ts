@@ -35,6 +35,8 @@ import { GithubClient } from './github/client.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
 import { SecretBox } from './github/secrets.ts';
 import { GithubSources } from './github/sources.ts';
+import { LicenseGate } from './licensing/gate.ts';
+import { LicenseIndex } from './licensing/index.ts';
 import { ReleaseEvents } from './releases/events.ts';
 import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
 import { StaticManifestWriter } from './manifest/writer.ts';
@@ -48,7 +50,13 @@ import { updateRoutes } from './update/routes.ts';
 import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 import type { AppDeps } from './deps.ts';
 
-export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage): AppDeps {
+export interface DepsOptions {
+  /** Milliseconds clock of license expiry and the license index; tests pass their own. */
+  now?: () => number;
+}
+
+export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage, options: DepsOptions = {}): AppDeps {
+  const now = options.now ?? Date.now;
   const releaseCache = new ReleaseCache(db, storage, config);
   const events = new ReleaseEvents();
   // The static failover manifest in storage follows every release event.
@@ -66,7 +74,11 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
     intervalMs: config.github.syncIntervalMs,
     secrets: config.github.secretsKey ? new SecretBox(config.github.secretsKey) : null,
   });
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github };
+  // Without SECRETS_KEY (and before `npm start` makes one) licensed apps answer 503 `secrets_key_missing`.
+  const secretsKey = config.github.secretsKey;
+  const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
+  const licenses = new LicenseGate(index, rateLimits, now);
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses };
 }
 
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */

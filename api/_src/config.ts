@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseSecretsKey } from './github/secrets.ts';
 import { parseTrustedProxies } from './rate-limit/client-ip.ts';
 import type { RateLimitSettings } from './rate-limit/limits.ts';
-import type { UpdateCacheSettings } from './update/snapshot.ts';
+import type { UpdateCacheSettings } from './update/cache-control.ts';
 
 const optionalText = z
   .string()
@@ -167,7 +167,7 @@ export interface Config {
   adminToken: string | undefined;
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
-  /** Cache-Control of update answers (update/snapshot.ts `updateCacheControl`). */
+  /** Cache-Control of update answers (update/cache-control.ts `updateCacheControl`). */
   updateCaching: UpdateCacheSettings;
   rateLimits: RateLimitSettings;
   neonWsProxy: string | undefined;

@@ -10,6 +10,7 @@ import type { UsageAnalytics } from './analytics/recorder.ts';
 import type { Config } from './config.ts';
 import type { ReleaseEvents } from './releases/events.ts';
 import type { GithubSources } from './github/sources.ts';
+import type { LicenseGate } from './licensing/gate.ts';
 import type { StaticManifestWriter } from './manifest/writer.ts';
 import type { RateLimits } from './rate-limit/limits.ts';
 import type { Storage } from './storage/storage.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   /** Apps served from their repository's GitHub Releases; `start()` its sync timer in long-lived servers. */
   github: GithubSources;
+  /** Licensed apps' checks and downloads: license state by key digest, in memory (api/_src/licensing/). */
+  licenses: LicenseGate;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };

@@ -14,6 +14,7 @@ import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey, SecretBox } from './github/secrets.ts';
+import { LicenseIndex } from './licensing/index.ts';
 import { controlPlaneListener } from './listener.ts';
 
 async function main(): Promise<void> {
@@ -31,7 +32,12 @@ async function main(): Promise<void> {
   // Due webhook retries (including those left by a previous run) are picked up every few seconds.
   deps.webhooks.start();
   // Tokens of private repositories are sealed with SECRETS_KEY, or with a key made once under DATA_DIR.
-  if (!config.github.secretsKey) deps.github.useSecrets(new SecretBox(await localSecretsKey(config.dataDir)));
+  // License keys are digested under a subkey of the same key (api/_src/licensing/license-key.ts).
+  if (!config.github.secretsKey) {
+    const secretsKey = await localSecretsKey(config.dataDir);
+    deps.github.useSecrets(new SecretBox(secretsKey));
+    deps.licenses.useIndex(LicenseIndex.fromSecretsKey(database.db, secretsKey, { ttlMs: config.updateCacheTtlMs }));
+  }
   deps.github.start();
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 

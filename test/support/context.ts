@@ -36,6 +36,8 @@ export interface TestContextOptions {
   storage?: Storage;
   /** Open this database instead of the one TEST_DATABASE_URL selects (e.g. each of `testEngines`). */
   openDatabase?: () => Promise<DatabaseHandle>;
+  /** Milliseconds clock of license expiry and the license index (createDeps' `now`). */
+  now?: () => number;
 }
 
 export async function openTestDatabase(): Promise<DatabaseHandle> {
@@ -52,7 +54,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   const database = await (options.openDatabase ?? openTestDatabase)();
   await migrateToLatest(database.db);
   const storage = options.storage ?? (await createStorage(config));
-  const deps = createDeps(config, database.db, storage);
+  const deps = createDeps(config, database.db, storage, { now: options.now });
   return {
     config,
     deps,

@@ -134,6 +134,8 @@ export interface ClientPlatform {
   currentVersion: string;
   /** `{{bundle_type}}`: `appimage` | `deb` | `rpm` | `app` | `msi` | `nsis` | `unknown`. */
   bundleType: string;
+  /** `UpdaterBuilder::header` / `check({ headers })`: sent on the check and on the download (a license key, an install id). */
+  headers?: Record<string, string>;
 }
 
 /** Percent-encodes with `CONTROLS.add(b'+')`: C0 controls, DEL, non-ASCII and `+` (so `1.8.0+1` → `1.8.0%2B1`). */
@@ -292,6 +294,8 @@ function resolveDownload(release: RemoteRelease, client: ClientPlatform): { url:
 }
 
 export interface Update {
+  /** The client's own headers, which the plugin sends on the download too. */
+  headers?: Record<string, string>;
   version: string;
   currentVersion: string;
   notes: string | null;
@@ -323,7 +327,7 @@ export async function checkForUpdate(endpoints: string | readonly string[], clie
     const url = buildCheckUrl(template, client);
     let res: HttpResponse;
     try {
-      res = await httpGet(url, { 'User-Agent': UPDATER_USER_AGENT, Accept: 'application/json' });
+      res = await httpGet(url, { ...client.headers, 'User-Agent': UPDATER_USER_AGENT, Accept: 'application/json' });
     } catch (error) {
       lastError = error as Error;
       attempts.push({ url, error: lastError.message });
@@ -347,7 +351,7 @@ export async function checkForUpdate(endpoints: string | readonly string[], clie
     }
     const download = resolveDownload(release, client);
     if (compareSemver(parseSemver(release.version)!, current) <= 0) return { kind: 'no-update', reason: 'not-newer', attempts };
-    const update: Update = { version: release.version, currentVersion: client.currentVersion, notes: release.notes,
+    const update: Update = { headers: client.headers, version: release.version, currentVersion: client.currentVersion, notes: release.notes,
       pubDate: release.pubDate, ...download, rawJson: json, endpoint: url };
     return { kind: 'update', update, attempts };
   }
@@ -359,8 +363,8 @@ export async function checkForUpdate(endpoints: string | readonly string[], clie
 // Download and verification (§1.8, §1.9, §3.2)
 
 /** `Update::download`: the check headers plus `Accept: application/octet-stream`; non-2xx is an error. */
-export async function download(update: Pick<Update, 'url'>): Promise<Buffer> {
-  const res = await httpGet(update.url, { 'User-Agent': UPDATER_USER_AGENT, Accept: 'application/octet-stream' });
+export async function download(update: Pick<Update, 'url' | 'headers'>): Promise<Buffer> {
+  const res = await httpGet(update.url, { ...update.headers, 'User-Agent': UPDATER_USER_AGENT, Accept: 'application/octet-stream' });
   if (res.status < 200 || res.status > 299) throw new UpdaterError('Network', `Download request failed with status: ${res.status}`);
   return res.body;
 }
@@ -415,7 +419,7 @@ export async function verifySignature(bytes: Buffer, signature: string, publicKe
 }
 
 /** `Update::download` then verification; the bytes come back with the verdict so a caller can inspect them. */
-export async function downloadAndVerify(update: Pick<Update, 'url' | 'signature' | 'version'>, publicKey: string,
+export async function downloadAndVerify(update: Pick<Update, 'url' | 'signature' | 'version' | 'headers'>, publicKey: string,
   options: { requireSignedVersion?: boolean } = {}): Promise<{ bytes: Buffer; verdict: Verdict }> {
   const bytes = await download(update);
   return { bytes, verdict: await verifySignature(bytes, update.signature, publicKey, update.version, options) };

@@ -30,9 +30,11 @@ const updateResponses = {
   204: { description: 'no update for this install (up to date, or nothing published for its platform)' },
   304: { description: 'If-None-Match matched: the answer has not changed' },
   400: { description: 'current_version is not SemVer, or target, arch, bundle_type or channel is unknown' },
+  401: { description: 'licensed app: no license key (`license_required`), a malformed one (`license_invalid`) or an unknown one (`license_unknown`); send `Authorization: License <key>`' },
+  403: { description: 'licensed app: `license_suspended`, `license_revoked`, `license_expired`, `install_id_required` or `machine_limit_reached`' },
   404: { description: 'no such app' },
-  429: { description: 'this address used up its update checks for the minute (`Retry-After` says when to try again)' },
-  503: { description: 'the database is unreachable; the client tries its next endpoint' },
+  429: { description: 'this address used up its update checks (or failed license keys) for the minute (`Retry-After` says when to try again)' },
+  503: { description: 'the database is unreachable; the client tries its next endpoint (`secrets_key_missing`: a licensed app on a server without SECRETS_KEY)' },
 };
 
 const updateQuerySchema = z.object({
@@ -58,7 +60,8 @@ export const publicRouteDocs = defineRoutes([
     description:
       'Set the updater endpoint in tauri.conf.json to `https://<server>/update/<app>/{{target}}/{{arch}}/{{current_version}}`. ' +
       'Answers 200 with the newest published release that is newer than `current_version` and has a signed artifact ' +
-      'for this platform, else 204.',
+      'for this platform, else 204. A licensed app needs `Authorization: License <key>` and offers only releases the ' +
+      'license may have, `Cache-Control: private, no-store`.',
     params: {
       app: 'app slug',
       target: `operating system, as \`{{target}}\`: ${operatingSystemSchema.options.join(', ')}`,
@@ -98,6 +101,8 @@ export const publicRouteDocs = defineRoutes([
       304: { description: 'If-None-Match matched' },
       206: { description: 'the requested byte range', contentType: 'application/octet-stream' },
       302: { description: 'the artifact is in object storage', headers: { Location: 'where to fetch it' } },
+      401: { description: 'licensed app: no valid license key, as for the update check' },
+      403: { description: 'licensed app: the license is refused, or may not have this release (`release_not_eligible`)' },
       404: { description: 'no such published artifact' },
       416: { description: 'the range is outside the file' },
     },

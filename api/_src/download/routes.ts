@@ -10,6 +10,10 @@
  * - Synced from GitHub Releases (api/_src/github/): a public asset is a 302 to its `browser_download_url`; a private
  *   one is fetched from the asset API with the app's token in `Authorization` (never in a URL), and GitHub's
  *   redirect to a short-lived signed URL is passed on uncached (or its bytes streamed, if it sends them).
+ * - A licensed app (api/_src/licensing/): the license the update check needs (same header) is checked against
+ *   this release first (401/403 as the check, 403 `release_not_eligible` for a version it may not have); S3 is
+ *   then always a presigned GET of at most `LICENSED_PRESIGN_SECONDS`, never the public base URL, and every
+ *   answer is `private, no-store`.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -19,12 +23,18 @@ import { GithubError } from '../github/client.ts';
 import type { GithubSources } from '../github/sources.ts';
 import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
 import { etagMatches } from '../http/etag.ts';
-import { fileKey, type SnapshotArtifact } from '../update/snapshot.ts';
+import { peerAddress } from '../rate-limit/limits.ts';
+import { LICENSED_CACHE_CONTROL } from '../update/cache-control.ts';
+import { licensedEligibility } from '../update/licensed.ts';
+import { INSTALL_ID_HEADER, parseInstallId } from '../update/rollout.ts';
+import { type AppSnapshot, fileKey, type SnapshotArtifact, type SnapshotRelease } from '../update/snapshot.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** A presigned URL lives this long; the redirect to it is cached for a third of that. */
 const PRESIGN_SECONDS = 900;
 const REDIRECT_CACHE = `public, max-age=${PRESIGN_SECONDS / 3}`;
+/** A licensed app's presigned URL: short, since whoever holds it has the file without a license. */
+export const LICENSED_PRESIGN_SECONDS = 300;
 
 /** A single `bytes=` range against `size`; 'unsatisfiable' for 416; null to ignore the header (RFC 9110 §14.2). */
 export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | null {
@@ -112,6 +122,27 @@ async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifac
   return new Response(object.body, { status, headers });
 }
 
+/** Refuses a request whose license may not have this release (the gate's 401/403, or `release_not_eligible`). */
+async function admitLicensed(c: Context, deps: AppDeps, snapshot: AppSnapshot, release: SnapshotRelease): Promise<void> {
+  const installId = parseInstallId(c.req.header(INSTALL_ID_HEADER) ?? null, undefined);
+  const grant = await deps.licenses.grant({ appId: snapshot.app.id, headers: c.req.raw.headers, installId, peer: peerAddress(c) });
+  if (!licensedEligibility(snapshot, null, grant.allowance)(release)) {
+    throw new ApiError(403, 'release_not_eligible', `this license may not have ${snapshot.app.slug} ${release.versionText}`);
+  }
+}
+
+/** A licensed app's file: never the public base URL, and kept by no cache. */
+async function licensedFile(c: Context, deps: AppDeps, appId: string, artifact: SnapshotArtifact): Promise<Response> {
+  let response: Response;
+  if (artifact.githubAssetId !== null) response = await githubAsset(c, deps.github, appId, { ...artifact, githubAssetId: artifact.githubAssetId });
+  else {
+    const location = await storageCall(() => deps.storage.presignGet(artifact.storageKey, LICENSED_PRESIGN_SECONDS));
+    response = location === null ? await serveFile(c, deps.storage, artifact) : new Response(null, { status: 302, headers: { location } });
+  }
+  response.headers.set('cache-control', LICENSED_CACHE_CONTROL);
+  return response;
+}
+
 /**
  * Counted as a download: a GET that is not a revalidation (If-None-Match) and not the continuation of
  * a partial one (a Range that does not start at byte 0). HEAD only asks about the file.
@@ -133,11 +164,14 @@ export function downloadRoutes(deps: AppDeps): Hono {
       if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
       const entry = snapshot.files.get(fileKey(c.req.param('version'), c.req.param('file')));
       if (!entry) throw notFound(`no published file ${JSON.stringify(c.req.param('file'))} in ${slug} ${c.req.param('version')}`);
+      const licensed = snapshot.app.licensing === 'licensed';
+      if (licensed) await admitLicensed(c, deps, snapshot, entry.release);
       if (isNewDownload(c)) {
         const { artifact, release } = entry;
         deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
       }
       const { artifact } = entry;
+      if (licensed) return await licensedFile(c, deps, snapshot.app.id, artifact);
       if (artifact.githubAssetId !== null) return await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
       return (await redirect(storage, artifact)) ?? (await serveFile(c, storage, artifact));
     } catch (error) {

@@ -21,6 +21,21 @@ export const ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'internal',
+  // Licensed apps (api/_src/licensing/gate.ts): 401 before a key is proven valid, 403 after.
+  'license_required',
+  'license_invalid',
+  'license_unknown',
+  'license_suspended',
+  'license_revoked',
+  'license_expired',
+  'install_id_required',
+  'machine_limit_reached',
+  /** 403: the license is valid, but this release is not one it may have (a download). */
+  'release_not_eligible',
+  /** 404: a licensed app has no public static manifest. */
+  'app_licensed',
+  /** 503: the app is licensed and this server has no SECRETS_KEY to digest license keys with. */
+  'secrets_key_missing',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -8,13 +8,14 @@
  * 200  `{version, notes, pub_date, platforms: {"{os}-{arch}": …, "{os}-{arch}-{bundle}": …}}`
  * 304  `If-None-Match` matched
  * 400  the channel name is malformed
- * 404  no such app, no such channel, or nothing fully rolled out in it
+ * 404  no such app, no such channel, or nothing fully rolled out in it; `app_licensed` for a licensed app, which
+ *      has no public static manifest (its updates need a license: the dynamic check)
  * 503  the database cannot be reached (errors are `no-store`)
  */
 import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { DEFAULT_CHANNEL, QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
-import { badRequest, errorResponse, notFound } from '../http/errors.ts';
+import { ApiError, badRequest, errorResponse, notFound } from '../http/errors.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { etagMatches } from '../http/etag.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
@@ -23,6 +24,9 @@ import { z } from 'zod';
 
 function respond(c: Context, snapshot: AppSnapshot | null, slug: string, channel: string): Response {
   if (snapshot === null) return errorResponse(notFound(`no app ${JSON.stringify(slug)}`), c);
+  if (snapshot.app.licensing === 'licensed') {
+    return errorResponse(new ApiError(404, 'app_licensed', `app ${slug} is licensed: it has no public latest.json; its updates need a license key`), c);
+  }
   const result = staticManifest(snapshot, channel);
   if (result.kind === 'unknown_channel') return errorResponse(notFound(`app ${slug} has no channel ${JSON.stringify(channel)}`), c);
   if (result.kind === 'no_release') {
@@ -96,7 +100,7 @@ export const manifestRouteDocs = defineRoutes([
       },
       304: { description: 'If-None-Match matched' },
       400: { description: 'the channel name is malformed' },
-      404: { description: 'no such app or channel, or no fully rolled-out release in it' },
+      404: { description: 'no such app or channel, or no fully rolled-out release in it; `app_licensed`: a licensed app has no public static manifest' },
       503: { description: 'the database is unreachable' },
     },
   },

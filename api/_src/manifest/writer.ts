@@ -8,6 +8,8 @@
  *   {app}/latest.json                        channel stable
  *   {app}/channels/{channel}/latest.json     any other channel (protocol/storage-keys.ts)
  *
+ * A licensed app publishes no static manifest (it would bypass the license): its files are deleted instead.
+ *
  * Writes for one app run one after another, each from the snapshot read when it starts, so the last
  * write always holds the state after the last change this instance made. A failure is thrown to
  * `ReleaseEvents.emit`, which logs it; the previous file stays, which is what a failover file is for.
@@ -61,8 +63,8 @@ export class StaticManifestWriter {
     const writes: ManifestWrite[] = [];
     for (const channel of channels) {
       const key = staticManifestKey(appSlug, channel);
-      const result = staticManifest(snapshot, channel);
-      if (result.kind === 'manifest') {
+      const result = snapshot.app.licensing === 'licensed' ? null : staticManifest(snapshot, channel);
+      if (result?.kind === 'manifest') {
         await this.#storage.put(key, result.body, { contentType: 'application/json', cacheControl: snapshot.cacheControl.shared });
         writes.push({ key, version: result.manifest.version });
       } else {

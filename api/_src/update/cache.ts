@@ -23,7 +23,8 @@ import { isConnectionError, UnavailableError } from '../http/errors.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 import { OFFERED_STATUS } from '../protocol/offer.ts';
 import type { Storage } from '../storage/storage.ts';
-import { type AppSnapshot, buildSnapshot, type ReleaseInput, type UpdateCacheControl, updateCacheControl } from './snapshot.ts';
+import { type UpdateCacheControl, updateCacheControl } from './cache-control.ts';
+import { type AppSnapshot, buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
 export const ABSENT_TTL_MS = 5_000;
 /** How long a snapshot load may take before the check answers 503. */
@@ -170,6 +171,7 @@ export class ReleaseCache {
           'apps.id as app_id',
           'apps.slug',
           'apps.public_key',
+          'apps.licensing',
           'releases.id as release_id',
           'releases.version',
           'releases.notes',
@@ -191,10 +193,13 @@ export class ReleaseCache {
           'releases.rollout_seed',
           'releases.critical',
           'releases.min_supported_version',
+          'releases.first_published_at',
+          'releases.entitlement_date',
+          'releases.required_entitlements',
           // Release policy, per app: the same on every row, small, and part of the same snapshot read.
           (eb) =>
             jsonArrayFrom(
-              eb.selectFrom('release_channels as ch').select(['ch.name', 'ch.follows']).whereRef('ch.app_id', '=', 'apps.id').orderBy('ch.name'),
+              eb.selectFrom('release_channels as ch').select(['ch.name', 'ch.follows', 'ch.required_entitlement']).whereRef('ch.app_id', '=', 'apps.id').orderBy('ch.name'),
             ).as('channel_config'),
           (eb) =>
             eb
@@ -239,6 +244,9 @@ export class ReleaseCache {
           rollout_seed: row.rollout_seed!,
           critical: row.critical!,
           min_supported_version: row.min_supported_version,
+          first_published_at: row.first_published_at,
+          entitlement_date: row.entitlement_date,
+          required_entitlements: row.required_entitlements ?? [],
         };
         releases.set(row.release_id, release);
       }
@@ -262,6 +270,7 @@ export class ReleaseCache {
         id: first.app_id,
         slug: first.slug,
         public_key: first.public_key,
+        licensing: first.licensing,
         channels: first.channel_config,
         published_channels: first.published_channels ?? [],
         // Left-join nullability leaks into the subquery's types; both columns are set on these rows.

@@ -10,6 +10,10 @@
  *   and otherwise returns null having counted nothing, so the request can go to `answerCheck` untouched; the
  *   node:http listener (node-listener.ts) calls it ahead of Hono.
  *
+ * Licensed apps (api/_src/licensing/): the license (`Authorization: License <key>`) is checked by the gate
+ * (licensing/gate.ts, its 401/403/503 codes there) before selection, which then offers only releases the license
+ * may have (update/licensed.ts); every answer is `private, no-store` without ETag. Open apps never reach it.
+ *
  * 200  Tauri's dynamic manifest `{version, notes, pub_date, url, signature}`, plus `critical`,
  *      `min_supported_version` and `below_minimum` when the release sets them (read as `rawJson`)
  * 204  up to date, or nothing fits this platform and bundle (Tauri then stops asking)
@@ -23,10 +27,12 @@
  * `Vary: X-Install-Id` (snapshot.ts precomputes both header sets).
  */
 import type { UsageAnalytics } from '../analytics/recorder.ts';
+import type { LicenseGate, LicenseGrant } from '../licensing/gate.ts';
 import { etagMatches } from '../http/etag.ts';
-import { notFound } from '../http/errors.ts';
+import { ApiError, notFound } from '../http/errors.ts';
 import { type RateLimits, tooManyRequests } from '../rate-limit/limits.ts';
 import type { ReleaseCache } from './cache.ts';
+import { licensedAnswer, licensedEligibility } from './licensed.ts';
 import { type CheckRequest, type HeaderReader, parseCheck } from './check-request.ts';
 import { type Selection, selectUpdate, type UpdateQuery } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
@@ -36,6 +42,8 @@ export interface UpdateCheckDeps {
   releaseCache: Pick<ReleaseCache, 'peek' | 'lookup'>;
   analytics: Pick<UsageAnalytics, 'recordCheck'>;
   rateLimits: Pick<RateLimits, 'updateCheck'>;
+  /** The license gate; without it a licensed app's checks are refused with 503. */
+  licenses?: Pick<LicenseGate, 'grant' | 'grantFromMemory'>;
 }
 
 /** What a check answers: precomputed headers and body, nothing built per request. */
@@ -76,14 +84,42 @@ function answered(deps: UpdateCheckDeps, snapshot: AppSnapshot, query: UpdateQue
   return respond(snapshot, selection, request.headers);
 }
 
+function unknownChannel(snapshot: AppSnapshot, query: UpdateQuery): ApiError {
+  const known = [...snapshot.channels.keys()].sort().join(', ');
+  return notFound(`app ${JSON.stringify(snapshot.app.slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`);
+}
+
+const licenseRequest = (snapshot: AppSnapshot, query: UpdateQuery, request: CheckRequest) => ({
+  appId: snapshot.app.id,
+  headers: request.headers,
+  installId: query.installId ?? null,
+  peer: request.peer,
+});
+
+/** The selection for a granted license: only releases it may have. */
+function selectLicensed(snapshot: AppSnapshot, query: UpdateQuery, grant: LicenseGrant): Selection {
+  const servesFrom = snapshot.channels.get(query.channel);
+  return servesFrom === undefined ? selectUpdate(snapshot, query) : selectUpdate(snapshot, query, licensedEligibility(snapshot, servesFrom, grant.allowance));
+}
+
+function answerLicensed(deps: UpdateCheckDeps, snapshot: AppSnapshot, query: UpdateQuery, request: CheckRequest): CheckAnswer | Promise<CheckAnswer> {
+  if (!deps.licenses) throw new ApiError(503, 'unavailable', 'this app is licensed, and this server checks no licenses');
+  const offer = (grant: LicenseGrant): CheckAnswer => {
+    const selection = selectLicensed(snapshot, query, grant);
+    if (selection.kind === 'unknown_channel') throw unknownChannel(snapshot, query);
+    deps.analytics.recordCheck(snapshot.app.id, request.currentVersion, query.os, query.arch, query.channel, request.headers, query.installId);
+    return licensedAnswer(selection);
+  };
+  const grant = deps.licenses.grant(licenseRequest(snapshot, query, request));
+  return grant instanceof Promise ? grant.then(offer) : offer(grant);
+}
+
 /** The answer from a loaded snapshot. Throws 404 for an unknown app or channel, before analytics (made-up names would only fill its counters). */
-function answerFrom(deps: UpdateCheckDeps, snapshot: AppSnapshot | null, query: UpdateQuery, request: CheckRequest): CheckAnswer {
+function answerFrom(deps: UpdateCheckDeps, snapshot: AppSnapshot | null, query: UpdateQuery, request: CheckRequest): CheckAnswer | Promise<CheckAnswer> {
   if (snapshot === null) throw notFound(`no app ${JSON.stringify(request.app)}`);
+  if (snapshot.app.licensing === 'licensed') return answerLicensed(deps, snapshot, query, request);
   const selection = selectUpdate(snapshot, query);
-  if (selection.kind === 'unknown_channel') {
-    const known = [...snapshot.channels.keys()].sort().join(', ');
-    throw notFound(`app ${JSON.stringify(snapshot.app.slug)} has no channel ${JSON.stringify(query.channel)}; its channels are ${known}`);
-  }
+  if (selection.kind === 'unknown_channel') throw unknownChannel(snapshot, query);
   return answered(deps, snapshot, query, selection, request);
 }
 
@@ -115,7 +151,25 @@ export function answerCheckFromMemory(deps: UpdateCheckDeps, request: CheckReque
   } catch {
     return null;
   }
+  if (snapshot.app.licensing === 'licensed') return licensedFromMemory(deps, snapshot, query, request);
   const selection = selectUpdate(snapshot, query);
   if (selection.kind === 'unknown_channel') return null;
   return countCheck(deps, request) ?? answered(deps, snapshot, query, selection, request);
+}
+
+/** A licensed check whose key is known valid and needs no write; else null, nothing counted. */
+function licensedFromMemory(deps: UpdateCheckDeps, snapshot: AppSnapshot, query: UpdateQuery, request: CheckRequest): CheckAnswer | null {
+  let grant: LicenseGrant | null;
+  try {
+    grant = deps.licenses?.grantFromMemory(licenseRequest(snapshot, query, request)) ?? null;
+  } catch {
+    return null;
+  }
+  if (grant === null) return null;
+  const selection = selectLicensed(snapshot, query, grant);
+  if (selection.kind === 'unknown_channel') return null;
+  const refused = countCheck(deps, request);
+  if (refused) return refused;
+  deps.analytics.recordCheck(snapshot.app.id, request.currentVersion, query.os, query.arch, query.channel, request.headers, query.installId);
+  return licensedAnswer(selection);
 }

@@ -11,7 +11,8 @@
  * `plainCheckUrl` takes only GET URLs in one of the two forms with nothing encoded, and `answerCheckFromMemory`
  * only checks whose snapshot is cached and that parse and select without error. Everything else — HEAD, encoded
  * characters, a snapshot to load (and the 503 when that fails), unknown apps, every 4xx — is answered by the Hono
- * route, which counts it then, so the two paths cannot disagree on anything but speed.
+ * route, which counts it then, so the two paths cannot disagree on anything but speed. A licensed app's check is
+ * answered here only when its key is already known valid in memory and nothing must be written (licensing/gate.ts).
  * Hono middleware does not run for the checks answered here; app.ts registers none for these routes.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';

@@ -15,6 +15,9 @@
  *   replacement, even when it is lower (a downgrade the app must allow, see the README), with
  *   `"replaces_yanked": "<its version>"` in the body so the app can tell it from any other lower version.
  *
+ * - license (licensed apps only): the caller's `eligible` predicate (update/licensed.ts, from the license's
+ *   allowance) admits the release; a yank's replacement too. Open apps pass none, and nothing changes for them.
+ *
  * `staged` on every outcome says whether a staged rollout took part in the decision; the route then
  * sends the private, `Vary: X-Install-Id` headers so no shared cache gives the answer to another install.
  */
@@ -94,10 +97,14 @@ function update(release: SnapshotRelease, artifact: SnapshotArtifact, query: Upd
   return { kind: 'update', release, artifact, answer: below ? artifact.belowMinimum! : artifact, replacesYanked: false, staged };
 }
 
+/** Whether a license may have a release; absent for open apps. */
+export type ReleaseEligibility = (release: SnapshotRelease) => boolean;
+
 /** The replacement of the yanked version the install runs, if it has one that fits; rollout does not gate it. */
-function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: string, staged: boolean): Selection | null {
+function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: string, staged: boolean, eligible?: ReleaseEligibility): Selection | null {
   for (const { version, replacement, answers } of snapshot.yanked) {
     if (replacement === null || !runsYanked(version, query.current)) continue;
+    if (eligible !== undefined && !eligible(replacement)) return null;
     const candidates = replacement.platforms.get(platform);
     const fit = candidates ? fitArtifact(candidates, query.os, query.bundle) : null;
     if (fit === null || fit === 'unsigned') return null;
@@ -106,7 +113,7 @@ function replacementFor(snapshot: AppSnapshot, query: UpdateQuery, platform: str
   return null;
 }
 
-export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery): Selection {
+export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery, eligible?: ReleaseEligibility): Selection {
   const channels = snapshot.channels.get(query.channel);
   if (channels === undefined) return UNKNOWN_CHANNEL;
   const platform = `${query.os}-${query.arch}`;
@@ -118,6 +125,7 @@ export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery): Selecti
   for (const release of snapshot.releases) {
     if (!isUpgrade(release.version, query.current)) break;
     if (!offeredOnChannels(release, channels)) continue;
+    if (eligible !== undefined && !eligible(release)) continue;
     if (release.staged) staged = true;
     if (!inCohort(release.rolloutPercent, release.rolloutSeed, installId)) continue;
     newer = true;
@@ -128,7 +136,7 @@ export function selectUpdate(snapshot: AppSnapshot, query: UpdateQuery): Selecti
     else if (fit) return update(release, fit, query, staged);
   }
   if (snapshot.yanked.length > 0) {
-    const replacement = replacementFor(snapshot, query, platform, staged);
+    const replacement = replacementFor(snapshot, query, platform, staged, eligible);
     if (replacement) return replacement;
   }
   if (unsigned) return outcome('unsigned', staged);

@@ -9,50 +9,29 @@
  * supported version adds `"min_supported_version"` and `"below_minimum"` (true for installs below it, so
  * two bodies are precomputed). Tauri ignores unknown fields and exposes the whole body as `rawJson`.
  *
- * Every answer has two header sets: public (a CDN may keep it) and private with `Vary: X-Install-Id`, used
- * when a staged rollout took part in the decision, so no shared cache hands one install's answer to another.
+ * Every answer has its header sets (cache-control.ts): public (a CDN may keep it), private with
+ * `Vary: X-Install-Id`, used when a staged rollout took part in the decision, and a licensed app's `no-store`.
+ *
+ * Licensed apps (api/_src/licensing/): the snapshot also carries what the gate needs, the app's licensing mode
+ * and per release its entitlement date and required entitlements (its channel's included), and every
+ * manifest `url` is this server's `/download/…`, which checks the license again.
  */
 import { createHash } from 'node:crypto';
 import { BUNDLE_TYPES, type BundleType, parsePlatformKey } from '../protocol/platforms.ts';
 import { compareVersions, formatVersion, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
 import { type ChannelConfig, resolveChannels } from '../protocol/channels.ts';
-
-export const INSTALL_VARY = 'X-Install-Id';
-
-/** How long answers may be kept (`UPDATE_MAX_AGE_SECONDS` and its two siblings in config.ts). */
-export interface UpdateCacheSettings {
-  /** Any cache, the client's included. */
-  maxAgeSeconds: number;
-  /** Shared caches (a CDN in front of the function). */
-  sMaxAgeSeconds: number;
-  /** How long past that a shared cache may answer with the old copy while it fetches a new one. */
-  staleWhileRevalidateSeconds: number;
-}
-
-export const DEFAULT_UPDATE_CACHE_SETTINGS: Readonly<UpdateCacheSettings> = Object.freeze({ maxAgeSeconds: 60, sMaxAgeSeconds: 60, staleWhileRevalidateSeconds: 60 });
-
-/**
- * The two Cache-Control values of an update answer. `shared`: the same for every install, so a CDN may keep it
- * and answer other installs with it. `private`: decided by a staged rollout from the install id, so only the
- * install's own cache may keep it (a CDN must not, whatever it does with `Vary`). Errors are never cached (see routes).
- */
-export function updateCacheControl(settings: Readonly<UpdateCacheSettings>): { readonly shared: string; readonly private: string } {
-  const { maxAgeSeconds, sMaxAgeSeconds, staleWhileRevalidateSeconds } = settings;
-  return Object.freeze({
-    shared: `public, max-age=${maxAgeSeconds}, s-maxage=${sMaxAgeSeconds}, stale-while-revalidate=${staleWhileRevalidateSeconds}`,
-    private: `private, max-age=${maxAgeSeconds}`,
-  });
-}
-
-export type UpdateCacheControl = ReturnType<typeof updateCacheControl>;
-export const DEFAULT_UPDATE_CACHE_CONTROL = updateCacheControl(DEFAULT_UPDATE_CACHE_SETTINGS);
+import type { AppLicensingMode } from '../../../db/schema.ts';
+import type { ReleaseEntitlement } from '../licensing/eligibility.ts';
+import { DEFAULT_UPDATE_CACHE_CONTROL, headerSets, type UpdateCacheControl } from './cache-control.ts';
 
 export interface AppInput {
   id: string;
   slug: string;
   public_key: string | null;
+  /** Default `open`. */
+  licensing?: AppLicensingMode;
   /** The app's configured channels (release_channels); default none, i.e. only `stable`. */
-  channels?: readonly ChannelConfig[];
+  channels?: readonly (ChannelConfig & { required_entitlement?: string | null })[];
   /** Channels named by any release ever published (pub_date set); they are known even when not configured. */
   published_channels?: readonly string[];
   /** Yanked releases (archived, yanked_at set), with the id of the published release that replaces each. */
@@ -93,6 +72,11 @@ export interface ReleaseInput {
   rollout_seed?: string;
   critical?: boolean;
   min_supported_version?: string | null;
+  /** Default: `pub_date ?? created_at` (what the licensing migration set on existing rows). */
+  first_published_at?: Date | null;
+  /** An admin's back-date for licenses' cutoffs. */
+  entitlement_date?: Date | null;
+  required_entitlements?: readonly string[];
 }
 
 /** One precomputed 200: the body Tauri reads, its ETag, and the headers for each way it may be cached. */
@@ -105,6 +89,8 @@ export interface ManifestAnswer {
   /** `private` and `Vary: X-Install-Id`: for answers a staged rollout decided. */
   readonly privateHeaders: Readonly<Record<string, string>>;
   readonly privateNotModifiedHeaders: Readonly<Record<string, string>>;
+  /** A licensed app's 200: `private, no-store`, no ETag. */
+  readonly licensedHeaders: Readonly<Record<string, string>>;
 }
 
 export interface SnapshotArtifact extends ManifestAnswer {
@@ -149,6 +135,8 @@ export interface SnapshotRelease {
   readonly pubDate: string;
   /** Signed and unsigned artifacts by `{os}-{arch}`; selection decides what may be served. */
   readonly platforms: ReadonlyMap<string, readonly SnapshotArtifact[]>;
+  /** What a license needs to get it (licensing/eligibility.ts). */
+  readonly entitlement: ReleaseEntitlement;
 }
 
 export interface YankedVersion {
@@ -161,7 +149,7 @@ export interface YankedVersion {
 }
 
 export interface AppSnapshot {
-  readonly app: { readonly id: string; readonly slug: string; readonly publicKey: string | null };
+  readonly app: { readonly id: string; readonly slug: string; readonly publicKey: string | null; readonly licensing: AppLicensingMode };
   /** Published releases, newest first by the Tauri client's version order. */
   readonly releases: readonly SnapshotRelease[];
   /** Downloadable files by `{version}/{file name}`. */
@@ -201,18 +189,6 @@ export function rfc3339(date: Date): string {
   return text.endsWith('.000Z') ? `${text.slice(0, -5)}Z` : text;
 }
 
-/** `bodyLength`: the 200's Content-Length, precomputed so neither adapter measures the body per check. */
-function headerSets(cacheControl: UpdateCacheControl, etag: string, bodyLength = 0) {
-  const vary = { 'cache-control': cacheControl.private, vary: INSTALL_VARY, etag };
-  const length = String(bodyLength);
-  return {
-    headers: Object.freeze({ 'content-type': 'application/json', 'cache-control': cacheControl.shared, etag, 'content-length': length }),
-    notModifiedHeaders: Object.freeze({ 'cache-control': cacheControl.shared, etag }),
-    privateHeaders: Object.freeze({ 'content-type': 'application/json', ...vary, 'content-length': length }),
-    privateNotModifiedHeaders: Object.freeze(vary),
-  };
-}
-
 function answerOf(manifest: Record<string, unknown>, cacheControl: UpdateCacheControl): ManifestAnswer {
   // A Buffer (a Uint8Array) of its own: node:http writes it as is, where a plain Uint8Array is wrapped per write.
   const body: Uint8Array<ArrayBuffer> = Buffer.from(encoder.encode(JSON.stringify(manifest)).buffer);
@@ -223,8 +199,10 @@ function answerOf(manifest: Record<string, unknown>, cacheControl: UpdateCacheCo
 function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, pubDate: string, urls: UrlOptions): SnapshotArtifact {
   const throughServer = `${urls.baseUrl}/download/${app.slug}/${encodeURIComponent(release.version)}/${encodeURIComponent(a.file_name)}`;
   // A GitHub asset is not in storage: a public one is fetched from GitHub, a private one through this server.
+  // A licensed app's downloads always go through this server, which checks the license.
   const githubAssetId = a.github_asset_id ?? null;
-  const url = a.external_url ?? (githubAssetId !== null ? throughServer : (urls.publicUrl(a.storage_key) ?? throughServer));
+  const direct = app.licensing === 'licensed' ? null : (a.external_url ?? (githubAssetId !== null ? null : urls.publicUrl(a.storage_key)));
+  const url = direct ?? throughServer;
   // Tauri's five fields first and always; policy fields only when set, so ordinary bodies stay as they were.
   const manifest: Record<string, unknown> = { version: release.version, notes: release.notes ?? '', pub_date: pubDate, url, signature: a.signature };
   if (release.critical) manifest.critical = true;
@@ -291,6 +269,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
   const skipped: string[] = [];
   const built: SnapshotRelease[] = [];
   const files = new Map<string, { release: SnapshotRelease; artifact: SnapshotArtifact }>();
+  const channelEntitlements = new Map((app.channels ?? []).flatMap((c) => (c.required_entitlement ? [[c.name, c.required_entitlement] as const] : [])));
   for (const release of releases) {
     const parsed = safeParseVersion(release.version);
     if (!parsed.success) {
@@ -327,6 +306,13 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       notes: release.notes ?? '',
       pubDate,
       platforms,
+      entitlement: {
+        version: release.version,
+        firstPublishedAt: release.first_published_at === undefined ? (release.pub_date ?? release.created_at) : release.first_published_at,
+        entitlementDate: release.entitlement_date ?? null,
+        requiredEntitlements: release.required_entitlements ?? [],
+        channelEntitlement: channelEntitlements.get(release.channel) ?? null,
+      },
     };
     built.push(snapshotRelease);
     for (const artifact of artifacts) files.set(fileKey(release.version, artifact.fileName), { release: snapshotRelease, artifact });
@@ -363,7 +349,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
   const etag = digest(state);
   const { notModifiedHeaders, privateNotModifiedHeaders } = headerSets(cacheControl, etag);
   const snapshot: AppSnapshot = {
-    app: { id: app.id, slug: app.slug, publicKey: app.public_key },
+    app: { id: app.id, slug: app.slug, publicKey: app.public_key, licensing: app.licensing ?? 'open' },
     releases: built,
     files,
     channels,
