@@ -5,9 +5,11 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
+import type { InboundDeliveriesTable } from './inbound-deliveries-schema.ts';
 import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
 
 export * from './licensing-schema.ts';
+export * from './inbound-deliveries-schema.ts';
 
 
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
@@ -363,6 +365,7 @@ export interface Database {
   license_policies: LicensePoliciesTable;
   licenses: LicensesTable;
   license_machines: LicenseMachinesTable;
+  inbound_deliveries: InboundDeliveriesTable;
 }
 
 export type AppRow = Selectable<AppsTable>;

@@ -35,6 +35,7 @@ import { GithubClient } from './github/client.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
 import { SecretBox } from './github/secrets.ts';
 import { GithubSources } from './github/sources.ts';
+import { InboundDeliveries } from './inbound/deliveries.ts';
 import { LicenseGate } from './licensing/gate.ts';
 import { LicenseIndex } from './licensing/index.ts';
 import { ReleaseEvents } from './releases/events.ts';
@@ -78,7 +79,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const secretsKey = config.github.secretsKey;
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses };
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses, inboundDeliveries: new InboundDeliveries(db, { now }) };
 }
 
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */

@@ -10,6 +10,7 @@ import type { UsageAnalytics } from './analytics/recorder.ts';
 import type { Config } from './config.ts';
 import type { ReleaseEvents } from './releases/events.ts';
 import type { GithubSources } from './github/sources.ts';
+import type { InboundDeliveries } from './inbound/deliveries.ts';
 import type { LicenseGate } from './licensing/gate.ts';
 import type { StaticManifestWriter } from './manifest/writer.ts';
 import type { RateLimits } from './rate-limit/limits.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   github: GithubSources;
   /** Licensed apps' checks and downloads: license state by key digest, in memory (api/_src/licensing/). */
   licenses: LicenseGate;
+  /** Inbound webhook deliveries already processed (GitHub's, payment providers'), so a replay does no work. */
+  inboundDeliveries: InboundDeliveries;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };

@@ -14,6 +14,7 @@ import * as uiSessions from './2026_11_22_0008_ui_sessions.ts';
 import * as rateLimits from './2026_12_06_0009_rate_limits.ts';
 import * as githubSources from './2026_12_06_0010_github_sources.ts';
 import * as licensing from './2026_12_07_0011_licensing.ts';
+import * as inboundDeliveries from './2026_12_07_0012_inbound_deliveries.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0009_rate_limits': rateLimits,
   '2026_12_06_0010_github_sources': githubSources,
   '2026_12_07_0011_licensing': licensing,
+  '2026_12_07_0012_inbound_deliveries': inboundDeliveries,
 };
 
 export const migrationProvider: MigrationProvider = {
