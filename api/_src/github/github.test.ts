@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { type FakeGithub, startFakeGithub } from '../../../test/support/fake-github.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
@@ -293,10 +293,16 @@ describe('GitHub Releases as an app source', () => {
   });
 
   describe('the release webhook', () => {
-    const deliver = (slug: string, body: string, signature?: string, event = 'release') =>
+    /** A delivery under a new X-GitHub-Delivery id unless `delivery` names one (`null`: no header). */
+    const deliver = (slug: string, body: string, signature?: string, event = 'release', delivery: string | null = randomUUID()) =>
       ctx.app.request(`/github/webhook?app=${slug}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': 'd-1', ...(signature ? { 'x-hub-signature-256': signature } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': event,
+          ...(delivery === null ? {} : { 'x-github-delivery': delivery }),
+          ...(signature ? { 'x-hub-signature-256': signature } : {}),
+        },
         body,
       });
     const sign256 = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -327,6 +333,81 @@ describe('GitHub Releases as an app source', () => {
       // A ping is acknowledged without a sync.
       const ping = JSON.stringify({ zen: 'Keep it logically awesome.' });
       expect(await (await deliver(slug, ping, sign256(secret!, ping), 'ping')).json()).toMatchObject({ ok: true, synced: false });
+    });
+
+    /** An app synced with 1.2.0, and 1.3.0 published on GitHub since; `listings()` counts its release-list requests. */
+    async function appWithNewRelease() {
+      const { slug, repository } = await githubApp();
+      publishRelease(github, repository, 'desktop-v1.2.0', files120.slice(2, 3));
+      const { webhook_secret: secret } = await setSource(slug, repository);
+      publishRelease(github, repository, 'desktop-v1.3.0', [await signedFile(dir, key, 'App_1.3.0_amd64.AppImage', '1.3.0')]);
+      const listings = () => github.requests.filter((r) => r.url.startsWith(`/repos/${repository}/releases?`)).length;
+      const served = async () => ((await (await check(slug, 'linux', 'x86_64', '1.1.0')).json()) as { version: string }).version;
+      const published = (action = 'published') => JSON.stringify({ action, release: { tag_name: 'desktop-v1.3.0' }, repository: { full_name: repository } });
+      return { slug, secret: secret!, listings, served, published };
+    }
+
+    it('answers a replayed delivery 200 duplicate without asking GitHub, also under a made-up delivery id', async () => {
+      const { slug, secret, served, published } = await appWithNewRelease();
+      const body = published();
+      const id = randomUUID();
+      const first = await deliver(slug, body, sign256(secret, body), 'release', id);
+      expect(await first.json()).toMatchObject({ synced: true });
+      expect(await served()).toBe('1.3.0');
+
+      const before = github.requests.length;
+      for (const delivery of [id, randomUUID()]) {
+        const replay = await deliver(slug, body, sign256(secret, body), 'release', delivery);
+        expect(replay.status).toBe(200);
+        expect(await replay.json()).toMatchObject({ duplicate: true, synced: false });
+      }
+      expect(github.requests.length).toBe(before);
+    });
+
+    it('syncs a redelivery of a delivery whose sync failed (GitHub answering 500), and only then records it', async () => {
+      const { slug, secret, listings, served, published } = await appWithNewRelease();
+      const body = published();
+      const id = randomUUID();
+      github.mode('error');
+      try {
+        const failed = await deliver(slug, body, sign256(secret, body), 'release', id);
+        expect(failed.status).toBe(200);
+        expect(await failed.json()).not.toHaveProperty('duplicate');
+      } finally {
+        github.mode('ok');
+      }
+      expect(await served()).toBe('1.2.0');
+
+      const before = listings();
+      const redelivery = await deliver(slug, body, sign256(secret, body), 'release', id);
+      expect(await redelivery.json()).toMatchObject({ synced: true });
+      expect(listings()).toBeGreaterThan(before);
+      expect(await served()).toBe('1.3.0');
+      expect(await (await deliver(slug, body, sign256(secret, body), 'release', id)).json()).toMatchObject({ duplicate: true });
+    });
+
+    it('syncs two deliveries with different ids', async () => {
+      const { slug, secret, listings, published } = await appWithNewRelease();
+      for (const action of ['published', 'edited']) {
+        const before = listings();
+        const body = published(action);
+        const res = await deliver(slug, body, sign256(secret, body));
+        expect(await res.json()).toMatchObject({ action, synced: true });
+        expect(res.status).toBe(200);
+        expect(listings()).toBe(before + 1);
+      }
+    });
+
+    it('refuses a signed delivery without X-GitHub-Delivery with a 400 naming the header, without a sync', async () => {
+      const { slug, secret, published } = await appWithNewRelease();
+      const before = github.requests.length;
+      const body = published();
+      for (const delivery of [null, 'not a guid']) {
+        const res = await deliver(slug, body, sign256(secret, body), 'release', delivery);
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toContain('X-GitHub-Delivery');
+      }
+      expect(github.requests.length).toBe(before);
     });
 
     it('answers 404 for an app that is not served from GitHub', async () => {

@@ -8,7 +8,8 @@
  *   POST /github/webhook?app={app}        GitHub `release` events, signed with the app's webhook secret
  *
  * The token is sealed before it is stored and never returned; the webhook secret is returned only by the PUT
- * that created or rotated it. A delivery without a valid `X-Hub-Signature-256` is refused with 401 and audited.
+ * that created or rotated it. A delivery without a valid `X-Hub-Signature-256` is refused with 401 and audited;
+ * a signed one whose `X-GitHub-Delivery` already synced is answered `{"duplicate":true}` without a sync.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
@@ -31,6 +32,9 @@ import { SourceConfigError } from './sources.ts';
 const SYNC_WAIT_MS = 8_000;
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
 /** The `release` actions that change what is served; others (created as a draft) wait for the next sync. */
+/** The inbound-deliveries source of GitHub's `X-GitHub-Delivery` ids and `X-Hub-Signature-256` values. */
+const GITHUB_DELIVERIES = 'github';
+const DELIVERY_ID_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
 const REFRESHING_ACTIONS = new Set(['published', 'edited', 'deleted', 'prereleased', 'released', 'unpublished']);
 
 function webhookUrl(publicUrl: string, app: Pick<AppRow, 'slug'>): string {
@@ -167,6 +171,7 @@ export function githubWebhookRoutes(deps: AppDeps): Hono {
   routes.post('/webhook', async (c) => {
     const slug = c.req.query('app') ?? '';
     const body = await readBytes(c.req.raw, MAX_WEBHOOK_BYTES);
+    const receivedAt = new Date();
     const event = c.req.header('x-github-event') ?? '';
     const delivery = (c.req.header('x-github-delivery') ?? '').slice(0, 100);
     const app = APP_SLUG_PATTERN.test(slug) ? await db.selectFrom('apps').select(['id', 'slug']).where('slug', '=', slug).executeTakeFirst() : undefined;
@@ -176,6 +181,17 @@ export function githubWebhookRoutes(deps: AppDeps): Hono {
       const reason = c.req.header('x-hub-signature-256') ? 'X-Hub-Signature-256 does not match the app\'s webhook secret' : 'no X-Hub-Signature-256 header';
       await audit(db, 'system', { action: 'github.webhook_refused', appId: app.id, target: `app:${app.id}`, details: { reason, event: event.slice(0, 50), delivery } });
       return errorJson(c, 401, 'unauthorized', `${reason}: set the webhook's secret to the one PUT /admin/apps/${app.slug}/source returned (rotate it there if it is lost)`);
+    }
+    // GitHub sends X-GitHub-Delivery with every delivery; without it a replay could not be recognised, so a
+    // delivery without one (or with one GitHub never sends) is refused rather than synced unchecked.
+    if (!DELIVERY_ID_PATTERN.test(c.req.header('x-github-delivery') ?? '')) {
+      throw badRequest('X-GitHub-Delivery: missing or not a delivery id (GitHub sends a GUID with every delivery)');
+    }
+    // X-GitHub-Delivery is not signed: the signature (one per secret and body) is remembered too, so a captured
+    // delivery sent again under a made-up id is still a replay.
+    const replayKeys = [delivery, c.req.header('x-hub-signature-256')!.toLowerCase()];
+    for (const key of replayKeys) {
+      if (await deps.inboundDeliveries.seen(GITHUB_DELIVERIES, key)) return c.json({ ok: true, event, duplicate: true, synced: false });
     }
     if (event === 'ping') return c.json({ ok: true, event, synced: false });
     let action: unknown;
@@ -187,7 +203,16 @@ export function githubWebhookRoutes(deps: AppDeps): Hono {
     if (event !== 'release' || typeof action !== 'string' || !REFRESHING_ACTIONS.has(action)) {
       return c.json({ ok: true, event, action: typeof action === 'string' ? action : null, synced: false });
     }
-    const synced = await waitBriefly(github.sync(app.id, { force: true }), SYNC_WAIT_MS);
+    // Recorded only once the sync succeeded (also when that is after the 202): GitHub's redelivery of a failed one reuses its id.
+    const run = github.sync(app.id, { force: true }).then(async (report) => {
+      if (report?.outcome !== 'ok' && report?.outcome !== 'unchanged') return;
+      for (const key of replayKeys) {
+        await deps.inboundDeliveries.record(GITHUB_DELIVERIES, key, receivedAt).catch((error: unknown) => {
+          console.error(`GitHub delivery ${delivery} of ${app.slug} synced but not recorded (a replay of it would sync again): ${(error as Error).message}`);
+        });
+      }
+    });
+    const synced = await waitBriefly(run, SYNC_WAIT_MS);
     return c.json({ ok: true, event, action, synced }, synced ? 200 : 202);
   });
   return routes;
@@ -251,14 +276,17 @@ export const githubWebhookRouteDocs = defineRoutes([
     summary: 'GitHub release webhook',
     description:
       'Give GitHub this as the Payload URL (`webhook_url` of the app\'s source), content type `application/json`, the app\'s webhook secret, and the "Releases" event. ' +
-      'A `release` event (published, edited, deleted, prereleased, released, unpublished) syncs the app at once.',
+      'A `release` event (published, edited, deleted, prereleased, released, unpublished) syncs the app at once. ' +
+      'A delivery whose sync succeeded is remembered for 7 days by its `X-GitHub-Delivery` and its signature: a replay of it is answered `{"duplicate":true}` without a sync ' +
+      '(a delivery whose sync failed is not, so GitHub\'s redelivery syncs).',
     auth: 'none',
     access: 'GitHub (X-Hub-Signature-256)',
     query: z.object({ app: z.string().meta({ description: 'app slug' }) }),
     rawBody: { contentType: 'application/json', description: 'the delivery, exactly as GitHub sent it' },
     responses: {
-      200: { description: 'accepted (and synced, when `synced` is true)' },
+      200: { description: 'accepted (and synced, when `synced` is true); `duplicate: true`: this X-GitHub-Delivery already synced, nothing was done' },
       202: { description: 'accepted; the sync is still running' },
+      400: { description: 'no X-GitHub-Delivery header, or a body that is not JSON' },
       401: { description: 'no or wrong X-Hub-Signature-256 (audited)' },
       404: { description: 'no app of that slug served from GitHub' },
     },
