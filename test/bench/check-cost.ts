@@ -9,13 +9,24 @@
  * `node --expose-gc test/bench/check-cost.ts`. `BENCH_SNAPSHOT_APPS=1,100,10000` and `BENCH_COST_ROUNDS=7` override.
  * The app counts are measured in interleaved rounds (1, 100, 10,000, then the other way round, …) and the median
  * per count is reported, so a slow phase of a shared machine lands on every count alike.
+ *
+ * Then the license index (licensing/index.ts) holding 100,000 licenses (`BENCH_LICENSES`), filled through its
+ * `read` seam from generated rows shaped as its query returns them (each license its own policy object, one
+ * install counted), its memory, and a licensed check from memory (the gate's HMAC and Map get, then selection
+ * among the releases the license may have) beside an open check of an app of the same shape.
+ * `BENCH_LICENSED=0` skips it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
 import { RateLimits } from '../../api/_src/rate-limit/limits.ts';
 import { NO_TRUSTED_PROXIES } from '../../api/_src/rate-limit/client-ip.ts';
+import { LicenseGate } from '../../api/_src/licensing/gate.ts';
+import { LicenseIndex, type LoadedLicense } from '../../api/_src/licensing/index.ts';
+import { generateLicenseKey, type LicenseKey } from '../../api/_src/licensing/license-key.ts';
+import { installIdDigest } from '../../api/_src/licensing/machines.ts';
+import { testDigester } from '../../api/_src/licensing/testing.ts';
 import { answerCheckFromMemory, type UpdateCheckDeps } from '../../api/_src/update/check.ts';
 import { type CheckRequest, plainCheckUrl } from '../../api/_src/update/check-request.ts';
 import { type AppSnapshot, buildSnapshot, type ReleaseInput } from '../../api/_src/update/snapshot.ts';
@@ -75,12 +86,15 @@ function usedBytes(): number {
 /** Never used: nothing here flushes analytics or reads a database store. */
 const noDatabase = {} as Kysely<Database>;
 
-function checkDeps(snapshots: Map<string, AppSnapshot>): UpdateCheckDeps {
+/** With `index`, also the license gate over it, sharing the rate limits as the server's does. */
+function checkDeps(snapshots: Map<string, AppSnapshot>, index?: LicenseIndex): UpdateCheckDeps {
+  // On, as in production, with a limit no check reaches: every check is counted, none refused.
+  const rateLimits = new RateLimits({ enabled: true, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase);
   return {
     releaseCache: { peek: (slug) => snapshots.get(slug), lookup: (slug) => snapshots.get(slug) ?? null },
     analytics: new UsageAnalytics(noDatabase, { flushIntervalMs: 1e15, flushAtKeys: Number.MAX_SAFE_INTEGER }),
-    // On, as in production, with a limit no check reaches: every check is counted, none refused.
-    rateLimits: new RateLimits({ enabled: true, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase),
+    rateLimits,
+    ...(index ? { licenses: new LicenseGate(index, rateLimits) } : {}),
   };
 }
 
@@ -131,7 +145,78 @@ function printWorkload(sets: readonly Measured[], workload: Workload, title: str
     `(median of paired rounds)   ${worst.paired <= 1.1 ? 'PASS' : 'FAIL'}`);
 }
 
-function main(): void {
+const LICENSES = Number(process.env.BENCH_LICENSES ?? 100_000);
+/** The one install each license has counted (its policy allows 3), which its checks send. */
+const installId = (i: number) => `install-${String(i).padStart(8, '0')}`;
+
+/** One license as the index's query returns it: fresh objects per row, as the database driver makes them. */
+function generatedLicense(i: number, appId: string, storedDigest: string, withInstall: boolean): NonNullable<LoadedLicense> {
+  const id = randomUUID();
+  const machines = new Set(withInstall ? [installIdDigest(id, installId(i))] : []);
+  return {
+    state: {
+      id, appId: `${appId}`.slice(0), revision: 1, machines,
+      license: { status: 'active', expiresAt: null, entitlements: [], createdAt: new Date(Date.now() - i * 1000), firstCheckedAt: null },
+      policy: { durationDays: 365, expiryStrategy: 'fallback', expirationBasis: 'created', graceDays: 0, maxMachines: withInstall ? 3 : null, entitlements: [], patchLineAfterExpiry: false },
+    },
+    storedDigest,
+    machines,
+  };
+}
+
+/** The index with `LICENSES` licenses of `appId`, each loaded on first sight of its key (as the server does), and what it holds in memory. */
+async function filledIndex(keys: readonly LicenseKey[], appId: string, withInstall: boolean): Promise<{ index: LicenseIndex; bytes: number; seconds: number }> {
+  let next = 0;
+  const before = usedBytes();
+  const started = Date.now();
+  const index = new LicenseIndex(noDatabase, testDigester(), {
+    ttlMs: 1e12,
+    read: async (by) => ('candidates' in by ? generatedLicense(next++, appId, by.candidates[0]!, withInstall) : null),
+  });
+  for (let i = 0; i < keys.length; i += 1_000) await Promise.all(keys.slice(i, i + 1_000).map((key) => index.lookup(key)));
+  const seconds = (Date.now() - started) / 1000;
+  const bytes = usedBytes() - before;
+  if (next !== keys.length || index.statements !== keys.length) throw new Error(`the index read ${next} licenses for ${keys.length} keys`);
+  return { index, bytes, seconds };
+}
+
+/** The license index's memory, and licensed checks from memory beside open ones on apps of the same shape. */
+async function measureLicensed(): Promise<void> {
+  const keys = Array.from({ length: LICENSES }, () => generateLicenseKey());
+  console.log(`\n  license index (licensing/index.ts) with ${LICENSES} licenses, each loaded through its read seam from a generated row; JS heap + external after a full GC:`);
+  const bare = await filledIndex(keys, 'id-licensed', false);
+  const { index, bytes, seconds } = await filledIndex(keys, 'id-licensed', true);
+  for (const [what, filled] of [['no machine limit, no install', bare], ['a 3-install limit, one install counted', { bytes, seconds }]] as const) {
+    console.log(`    ${what.padEnd(40)} ${mib(filled.bytes).padStart(10)} (${(filled.bytes / LICENSES).toFixed(0)} bytes per license; filled in ${filled.seconds.toFixed(1)} s); ` +
+      `target ≤ 50 MB at 100,000   ${LICENSES >= 100_000 ? (filled.bytes <= 50e6 ? 'PASS' : 'FAIL') : '(not judged: fewer licenses)'}`);
+  }
+
+  const urls = { publicUrl: () => null, baseUrl: 'https://updates.example.com' };
+  const snapshots = new Map<string, AppSnapshot>([
+    ['open-app', buildSnapshot({ id: 'id-open', slug: 'open-app', public_key: null }, generatedRows(0), urls).snapshot],
+    ['licensed-app', buildSnapshot({ id: 'id-licensed', slug: 'licensed-app', public_key: null, licensing: 'licensed' }, generatedRows(1), urls).snapshot],
+  ]);
+  const deps = checkDeps(snapshots, index);
+  const request = (slug: string, headers: Record<string, string>): CheckRequest => ({
+    ...plainCheckUrl(`/update/${slug}/linux/x86_64/1.0.0?bundle_type=appimage`)!, headers: { get: (name: string) => headers[name] ?? null }, peer: '127.0.0.1',
+  });
+  const open = [request('open-app', { 'x-install-id': installId(0) })];
+  const licensed = keys.map((key, i) => request('licensed-app', { authorization: `License ${key.reveal()}`, 'x-install-id': installId(i) }));
+  const runs = { open: () => timeChecks(deps, open, 'hot'), 'licensed, one key': () => timeChecks(deps, licensed, 'hot'), 'licensed, each check another key': () => timeChecks(deps, licensed, 'spread') };
+  const ns = Object.fromEntries(Object.keys(runs).map((name) => [name, [] as number[]]));
+  for (const run of Object.values(runs)) run();
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 ? Object.entries(runs).reverse() : Object.entries(runs);
+    for (const [name, run] of order) ns[name]!.push(run());
+  }
+  console.log(`  a check from memory, licensed beside open (apps of ${RELEASES_PER_APP} releases; median of ${ROUNDS} interleaved rounds):`);
+  for (const [name, values] of Object.entries(ns)) {
+    const paired = median(values.map((v, i) => v / ns.open![i]!));
+    console.log(`    ${name.padEnd(32)} ${median(values).toFixed(0).padStart(6)} ns per check, ${paired.toFixed(2)}× open (rounds ${values.map((n) => n.toFixed(0)).join(', ')})`);
+  }
+}
+
+async function main(): Promise<void> {
   if (!gc) console.log('  (run without --expose-gc: memory figures include garbage)');
   const sets: Measured[] = [];
   for (const apps of APP_COUNTS) {
@@ -157,6 +242,8 @@ function main(): void {
   console.log(`\n  the check alone (update/check.ts answerCheckFromMemory: parse, select, ETag, rate limit, analytics), median of ${ROUNDS} interleaved rounds`);
   printWorkload(sets, 'hot', `every check for one app, the others loaded beside it (${CHECKS_PER_ROUND.hot} checks a round): does work grow with the app count?`, true);
   printWorkload(sets, 'spread', `each check for the next app in turn (${CHECKS_PER_ROUND.spread} a round): every check's snapshot cold in the CPU caches`, false);
+  sets.length = 0;
+  if (process.env.BENCH_LICENSED !== '0') await measureLicensed();
 }
 
-main();
+await main();

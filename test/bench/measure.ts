@@ -16,6 +16,8 @@ import { runWrk, type WrkResult } from './wrk.ts';
 export interface Target {
   name: string;
   url: string;
+  /** Request headers wrk sends (`Name: value`): a licensed check's `Authorization`. */
+  headers?: readonly string[];
   /** The server process running probe.ts, to read its database counters around each measured round. */
   probe?: ChildProcess;
   /** The processes serving (read at each round: nginx's worker may be replaced), for their CPU time. */
@@ -38,6 +40,8 @@ export interface DbWork {
   loads: number | null;
   /** `UsageAnalytics.flushes` difference (one statement each, on a timer, not per check), or null if not seen. */
   analyticsFlushes: number | null;
+  /** `LicenseIndex.statements` difference (license reloads, once per TTL), or null if not seen. */
+  licenseStatements?: number | null;
   /** Wall-clock seconds of each measured round, for the cache-refresh allowance. */
   roundSeconds: number[];
 }
@@ -99,11 +103,11 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
   const load = { connections: options.connections, threads: options.threads, cpus: options.cpus };
   for (const target of targets) {
     console.log(`  warm-up ${options.warmupSeconds} s: ${target.name}`);
-    await runWrk(target.url, { ...load, durationSeconds: options.warmupSeconds });
+    await runWrk(target.url, { ...load, headers: target.headers, durationSeconds: options.warmupSeconds });
   }
   const results = new Map(targets.map((t) => [t.name, [] as WrkResult[]]));
   const cpu = new Map(targets.map((t) => [t.name, { seconds: 0 as number | null, loads: [] as number[] }]));
-  const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, analyticsFlushes: 0 as number | null, roundSeconds: [] as number[] }]));
+  const db = new Map(targets.filter((t) => t.probe).map((t) => [t.name, { statements: 0, loads: 0 as number | null, analyticsFlushes: 0 as number | null, licenseStatements: 0 as number | null, roundSeconds: [] as number[] }]));
   for (let round = 1; round <= options.rounds; round++) {
     const line: string[] = [];
     const order = round % 2 === 1 ? targets : [...targets].reverse();
@@ -114,7 +118,7 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
       usage.loads.push(loadavg()[0]!);
       const cpuBefore = cpuSeconds(pids);
       const startedAt = Date.now();
-      const result = await runWrk(target.url, { ...load, durationSeconds: options.roundSeconds });
+      const result = await runWrk(target.url, { ...load, headers: target.headers, durationSeconds: options.roundSeconds });
       const cpuAfter = cpuSeconds(pids);
       usage.seconds = usage.seconds === null || cpuBefore === null || cpuAfter === null ? null : usage.seconds + cpuAfter - cpuBefore;
       const after = target.probe && (await probeStats(target.probe));
@@ -128,6 +132,8 @@ export async function measureInRounds(targets: readonly Target[], options: Measu
         // No flush before the round (e.g. the first one): none was counted, so the difference is from zero.
         work.analyticsFlushes = work.analyticsFlushes === null || after.analyticsFlushes === null
           ? null : work.analyticsFlushes + after.analyticsFlushes - (before.analyticsFlushes ?? 0);
+        work.licenseStatements = work.licenseStatements === null || after.licenseStatements === null
+          ? null : work.licenseStatements + after.licenseStatements - (before.licenseStatements ?? 0);
         work.roundSeconds.push((Date.now() - startedAt) / 1000);
       }
     }

@@ -5,13 +5,14 @@
  * - PGlite's `query`/`exec`/`transaction` and the Neon driver's `Client.query` (the server on PostgreSQL, as the
  *   bench runs it) are wrapped with a counter (one increment per statement, none when an update check is answered
  *   from memory);
- * - the `ReleaseCache` and `UsageAnalytics` instances are captured on their first method call (then the original
- *   methods are put back) so that their own `loads` and `flushes` counters can be read;
+ * - the `ReleaseCache`, `UsageAnalytics` and `LicenseIndex` instances are captured on their first method call (then
+ *   the original methods are put back) so that their own `loads`, `flushes` and `statements` counters can be read;
  * - the counts are sent over the IPC channel when the parent asks for `bench:stats`. Without IPC it does nothing.
  */
 import { PGlite } from '@electric-sql/pglite';
 import { Client as NeonClient } from '@neondatabase/serverless';
 import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
+import { LicenseIndex } from '../../api/_src/licensing/index.ts';
 import { ReleaseCache } from '../../api/_src/update/cache.ts';
 
 export interface ProbeStats {
@@ -22,6 +23,8 @@ export interface ProbeStats {
   releaseCacheLoads: number | null;
   /** `UsageAnalytics.flushes` (one statement each), or null if no instance was seen yet. */
   analyticsFlushes: number | null;
+  /** `LicenseIndex.statements` (license loads, reloads and install writes), or null if no instance was seen yet. */
+  licenseStatements: number | null;
 }
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
@@ -35,7 +38,7 @@ function ownerOf(proto: object, name: string): Record<string, Fn> | null {
 }
 
 if (process.send) {
-  const stats: ProbeStats = { statements: 0, transactions: 0, releaseCacheLoads: null, analyticsFlushes: null };
+  const stats: ProbeStats = { statements: 0, transactions: 0, releaseCacheLoads: null, analyticsFlushes: null, licenseStatements: null };
   const count = (name: string, field: 'statements' | 'transactions', proto: object = PGlite.prototype) => {
     const owner = ownerOf(proto, name);
     if (!owner) return;
@@ -68,6 +71,7 @@ if (process.send) {
   };
   const cache = captureFirst(ReleaseCache);
   const analytics = captureFirst(UsageAnalytics);
+  const licenses = captureFirst(LicenseIndex);
   const counter = (seen: { instance: unknown }, name: string) => {
     const value = (seen.instance as Record<string, unknown> | null)?.[name];
     return typeof value === 'number' ? value : null;
@@ -75,7 +79,7 @@ if (process.send) {
 
   process.on('message', (message) => {
     if (message !== 'bench:stats') return;
-    process.send!({ ...stats, releaseCacheLoads: counter(cache, 'loads'), analyticsFlushes: counter(analytics, 'flushes') });
+    process.send!({ ...stats, releaseCacheLoads: counter(cache, 'loads'), analyticsFlushes: counter(analytics, 'flushes'), licenseStatements: counter(licenses, 'statements') });
   });
   process.channel?.unref();
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { processTree, withoutDate } from './process.ts';
 import { cpuSeconds, type Aggregate, type DbWork } from './measure.ts';
-import { printReport } from './report.ts';
+import { printLicensed, printReport } from './report.ts';
 import type { WrkResult } from './wrk.ts';
 
 const round = (requestsPerSecond: number, seconds = 3): WrkResult => ({
@@ -61,6 +61,28 @@ describe('bench report', () => {
     expect(lines.join('\n')).toContain('0.80× median of 3 paired rounds (0.80, 0.35, 0.80), 0.65× over the run');
     // A server that is slower in most pairs still fails, however fast one round was.
     expect(verdicts(db, [13_000, 30_000, 13_000], [20_000, 20_000, 20_000])['throughput ≥ 0.75× bare node:http']).toBe('FAIL');
+  });
+});
+
+describe('bench report, licensed checks', () => {
+  const db = (statements: number) => ({ statements, loads: 1, analyticsFlushes: 1, licenseStatements: 1, roundSeconds: [3, 3, 3] });
+  function licensedVerdicts(licensed: number[], statements = 4): Record<string, string> {
+    lines = [];
+    printLicensed([aggregate('open', [20_000, 20_000, 20_000]), aggregate('licensed', licensed, { db: db(statements) })], { open: 'open', licensed: 'licensed', ttlSeconds: 5 });
+    const rows = lines.join('\n').split('\n').filter((line) => /(PASS|FAIL)$/.test(line));
+    return Object.fromEntries(rows.map((row) => [row.trim().split(/\s{3,}/)[0]!, row.trim().split(/\s+/).pop()!]));
+  }
+
+  it('judges licensed throughput on the median of rounds paired with the open ones', () => {
+    expect(licensedVerdicts([19_000, 9_000, 18_000])['licensed ≥ 0.9× open']).toBe('PASS');
+    expect(lines.join('\n')).toContain('0.90× median of 3 paired rounds (0.95, 0.45, 0.90)');
+    expect(licensedVerdicts([17_000, 30_000, 17_000])['licensed ≥ 0.9× open']).toBe('FAIL');
+  });
+
+  it('holds licensed checks to the same database rule, counting the license index apart', () => {
+    expect(licensedVerdicts([20_000, 20_000, 20_000])['0 DB queries per licensed check in steady state']).toBe('PASS');
+    expect(lines.join('\n')).toContain('1 by the license index');
+    expect(licensedVerdicts([20_000, 20_000, 20_000], 180_000)['0 DB queries per licensed check in steady state']).toBe('FAIL');
   });
 });
 

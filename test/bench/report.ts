@@ -11,10 +11,13 @@
  * Database: the rule is zero queries per check in steady state. Statements are counted in the measured window
  * only and divided by the checks; what the window may hold is time-driven work, not check-driven: snapshot
  * refreshes (at most one per cache TTL), analytics flushes, the webhook retry poller and the GitHub sync poller.
+ *
+ * Licensed checks (`printLicensed`) are judged against the open checks of the same server, paired the same way,
+ * and on the same database rule; their window may also hold the license's own reload, once per TTL.
  */
 import type { Aggregate } from './measure.ts';
 
-export const TARGET = { ratioToBare: 0.75, p99Ms: 5, functionP99Ms: 3, statementsPerCheck: 0.001, limiterCost: 0.05 };
+export const TARGET = { ratioToBare: 0.75, p99Ms: 5, functionP99Ms: 3, statementsPerCheck: 0.001, limiterCost: 0.05, licensedToOpen: 0.9 };
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
@@ -113,4 +116,35 @@ export function printReport(
     ['0 DB queries per check in steady state', `${perCheck.toExponential(1)} statements/check (${db.statements} / ${ours.requests})`, verdict(dbPass)],
   ])}`);
   if (ours.non2xx || ours.socketErrors) console.log(`\n  note: ${ours.name} had ${ours.non2xx} non-2xx responses and ${ours.socketErrors} socket errors`);
+}
+
+/** A licensed app's checks beside the open app's, on the same server in the same rounds. */
+export function printLicensed(results: readonly Aggregate[], options: { open: string; licensed: string; ttlSeconds: number }): void {
+  const open = results.find((r) => r.name === options.open)!;
+  const licensed = results.find((r) => r.name === options.licensed)!;
+  const micros = (r: Aggregate) => (r.cpuMicrosPerResponse === null ? 'n/a' : fmt(r.cpuMicrosPerResponse, 1));
+  console.log(`\n  licensed checks (Authorization: License <key>) beside open ones, on ${options.open}'s one process:`);
+  console.log(table([
+    ['check', 'requests/s', 'p50 ms', 'p99 ms', 'CPU µs/response', 'non-2xx'],
+    ...[open, licensed].map((r) => [r.name, fmt(r.requestsPerSecond, 0), fmt(r.p50), fmt(r.p99), micros(r), String(r.non2xx)]),
+  ]));
+  const ratios = licensed.rounds.map((r, i) => r.requestsPerSecond / open.rounds[i]!.requestsPerSecond);
+  const paired = median(ratios);
+  const cpu = open.cpuMicrosPerResponse !== null && licensed.cpuMicrosPerResponse !== null ? open.cpuMicrosPerResponse / licensed.cpuMicrosPerResponse : null;
+  console.log(`  licensed / open: ${fmt(paired)}× median of ${ratios.length} paired rounds (${ratios.map((x) => fmt(x)).join(', ')}), ` +
+    `${fmt(licensed.requestsPerSecond / open.requestsPerSecond)}× over the run${cpu === null ? '' : `; open's CPU per response / licensed: ${fmt(cpu)}`}`);
+
+  const db = licensed.db!;
+  const allowed = allowedLoads(db.roundSeconds, options.ttlSeconds);
+  const perCheck = db.statements / Math.max(licensed.requests, 1);
+  const dbPass = perCheck < TARGET.statementsPerCheck && (db.loads === null || db.loads <= allowed);
+  console.log(`  database during the licensed rounds (${licensed.requests} checks): ${db.statements} statements = ${perCheck.toExponential(1)} per check. ` +
+    `Of these: ${db.licenseStatements ?? 'unknown'} by the license index (reloads, at most one per license per TTL), ` +
+    `${db.loads ?? 'unknown'} snapshot refresh(es) (at most ${allowed}), ${db.analyticsFlushes ?? 'unknown'} analytics flush(es); none per check.`);
+  console.log(table([
+    ['target', 'measured', 'result'],
+    [`licensed ≥ ${TARGET.licensedToOpen}× open`, `${fmt(paired)}× median of paired rounds`, verdict(paired >= TARGET.licensedToOpen)],
+    ['0 DB queries per licensed check in steady state', `${perCheck.toExponential(1)} statements/check (${db.statements} / ${licensed.requests})`, verdict(dbPass)],
+  ]));
+  if (licensed.non2xx || licensed.socketErrors) console.log(`  note: ${licensed.name} had ${licensed.non2xx} non-2xx responses and ${licensed.socketErrors} socket errors`);
 }

@@ -20,6 +20,10 @@
  * `npm start`'s server runs twice, in the same interleaved rounds: with the rate limiter on (its limit raised so
  * that wrk's one address is counted on every check but never refused: what is measured is the cost of counting)
  * and with `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are.
+ * A licensed app (licensed.ts: seeded like the bench app, then a yearly `fallback` policy and one active license
+ * written as rows) is checked on `npm start`'s server in the same rounds, with `Authorization: License <key>`, next
+ * to the open check it is paired with; the report prints it beside the open one (throughput, p99, CPU per response,
+ * database statements per check). `BENCH_LICENSED=0` skips it.
  * `BENCH_SOURCE=github` serves the app from a repository on a local fake GitHub (test/support/fake-github.ts) instead
  * of storage: the same check, answered from the same snapshot; the report adds how many requests GitHub got during
  * the measured rounds (the target is none).
@@ -43,7 +47,8 @@ import type { Fixture } from './bare-server.ts';
 import { measureInRounds } from './measure.ts';
 import { startNginx } from './nginx.ts';
 import { get, pin, processTree, type RawResponse, rawGet, runSync, startService, waitForOk, withoutDate } from './process.ts';
-import { printReport } from './report.ts';
+import { LICENSED_ENV, LICENSED_PATH, assertLicensedAnswers, seedLicensedApp } from './licensed.ts';
+import { printLicensed, printReport } from './report.ts';
 import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
 import { seedGithub, seedPolicy, seedRelease } from './seed.ts';
 import { startSharedData } from './shared-data.ts';
@@ -56,6 +61,8 @@ const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: Number(
 const BENCH_UPDATES_PER_MINUTE = 1_000_000_000;
 const LIMITER_OFF = 'tauri-release, RATE_LIMITS=off';
 const OURS = 'tauri-release (npm start)';
+const LICENSED = process.env.BENCH_LICENSED !== '0';
+const OURS_LICENSED = 'tauri-release (npm start), licensed app';
 const FUNCTION = 'built Vercel function';
 const COMPARE_FUNCTION = process.env.BENCH_COMPARE_FUNCTION;
 /**
@@ -123,14 +130,15 @@ async function startFunction(name: string, dir: string, env: Record<string, stri
   return fn;
 }
 
+const artifacts = (version: string) => [
+  { platform: 'linux-x86_64', bundle: 'appimage', fileName: `bench-app_${version}_amd64.AppImage` },
+  { platform: 'linux-x86_64', bundle: 'deb', fileName: `bench-app_${version}_amd64.deb` },
+  { platform: 'windows-x86_64', bundle: 'nsis', fileName: `bench-app_${version}_x64-setup.exe` },
+  { platform: 'darwin-aarch64', bundle: 'app', fileName: `bench-app_${version}_aarch64.app.tar.gz` },
+];
+
 /** Seeds the app through `server`'s admin API (seen by every server on the shared data); returns one check's response. */
 async function seed(server: RunningServer, work: string) {
-  const artifacts = (version: string) => [
-    { platform: 'linux-x86_64', bundle: 'appimage', fileName: `bench-app_${version}_amd64.AppImage` },
-    { platform: 'linux-x86_64', bundle: 'deb', fileName: `bench-app_${version}_amd64.deb` },
-    { platform: 'windows-x86_64', bundle: 'nsis', fileName: `bench-app_${version}_x64-setup.exe` },
-    { platform: 'darwin-aarch64', bundle: 'app', fileName: `bench-app_${version}_aarch64.app.tar.gz` },
-  ];
   const release = { slug: 'bench-app', version: '2.0.0', notes: 'Benchmark release.', artifactBytes: 64 * 1024, artifacts: artifacts('2.0.0') };
   const keys = github
     ? await seedGithub(server, work, github, { ...release, repository: `bench/${server.port}` })
@@ -212,15 +220,17 @@ async function main(): Promise<void> {
     const shared = await startSharedData();
     stops.push(() => shared.close());
     console.log(`bench: starting api/_src/local.ts and the built function on one PostgreSQL database and one s3rver bucket, seeding through the admin API${POLICY ? ', with release policy (BENCH_POLICY=1)' : ''}${github ? `, served from GitHub Releases on a fake GitHub at ${github.url} (BENCH_SOURCE=github)` : ''}…`);
-    const limited = { ...shared.env, RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) };
+    const env = { ...shared.env, ...(LICENSED ? LICENSED_ENV : {}) };
+    const limited = { ...env, RATE_LIMIT_UPDATES_PER_MINUTE: String(BENCH_UPDATES_PER_MINUTE) };
     // Seeded through a server of its own, stopped before the rounds, so that every measured server (npm start's two
     // and the function) starts on the seeded data having served nothing but checks. A process that also served the
     // seeding's admin traffic measured 0.64-0.72x bare instead of 0.80-0.84x (README, Performance).
     const seeder = await startOurs(limited);
     const recorded = await seed(seeder, work);
+    const authorization = LICENSED ? await seedLicensedApp(seeder, work, shared.env, artifacts('2.0.0')) : null;
     await seeder.stop();
     const server = await startOurs(limited);
-    const unlimited = await startOurs({ ...shared.env, RATE_LIMITS: 'off' });
+    const unlimited = await startOurs({ ...env, RATE_LIMITS: 'off' });
     const fn = await startFunction(FUNCTION, BUILT_FUNCTION_DIR, limited);
     const compared = COMPARE_FUNCTION ? await startFunction(`built function (${basename(COMPARE_FUNCTION)})`, COMPARE_FUNCTION, limited) : null;
     const servers = [server.child, unlimited.child, fn.service.child, ...(compared ? [compared.service.child] : [])];
@@ -231,6 +241,9 @@ async function main(): Promise<void> {
 
     // Same bytes and same headers from all, or the comparison means nothing (and the servers would not share a snapshot).
     const ours = { name: OURS, url: `${server.url}${CHECK_PATH}`, probe: server.child, pids: () => [server.child.pid!] };
+    // On the same process as `ours`, right before it in every round's order, so each licensed round pairs with an open one.
+    const licensed = authorization === null ? [] : [{ ...ours, name: OURS_LICENSED, url: `${server.url}${LICENSED_PATH}`, headers: [`Authorization: ${authorization}`] }];
+    if (authorization !== null) await assertLicensedAnswers(server.url, authorization);
     const withoutLimiter = { name: LIMITER_OFF, url: `${unlimited.url}${CHECK_PATH}`, pids: () => [unlimited.child.pid!] };
     const functions = [fn, ...(compared ? [compared] : [])].map((f) => ({ name: f.service.name, url: `${f.url}${CHECK_PATH}`, pids: () => [f.service.child.pid!] }));
     for (const target of [withoutLimiter, ...functions, ...baselines]) {
@@ -255,9 +268,10 @@ async function main(): Promise<void> {
     // Each of ours beside bare in either order (ours, bare, function, …; …, function, bare, ours), so each pairs closely.
     const [bare, nginx] = baselines;
     const githubBefore = github?.requests.length ?? 0;
-    const results = await measureInRounds([ours, bare!, ...functions, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
+    const results = await measureInRounds([...licensed, ours, bare!, ...functions, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
     const githubDuring = github ? github.requests.length - githubBefore : 0;
-    printReport(results, { ours: OURS, bare: 'bare node:http', fn: FUNCTION, connections: MEASURE.connections, ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
+    printReport(results.filter((r) => r.name !== OURS_LICENSED), { ours: OURS, bare: 'bare node:http', fn: FUNCTION, connections: MEASURE.connections, ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
+    if (licensed.length) printLicensed(results, { open: OURS, licensed: OURS_LICENSED, ttlSeconds: CACHE_TTL_SECONDS });
     if (github) {
       console.log(`\n  GitHub requests during the measured rounds: ${githubDuring} (target 0; checks are answered from the snapshot)   ${githubDuring === 0 ? 'PASS' : 'FAIL'}`);
     }

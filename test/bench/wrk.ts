@@ -10,6 +10,8 @@ export interface WrkOptions {
   durationSeconds: number;
   /** Run wrk on these CPUs (`taskset -c`), away from the server's. */
   cpus?: string;
+  /** Request headers (`Name: value`), each sent on every request (wrk's `-H`). */
+  headers?: readonly string[] | undefined;
 }
 
 export interface WrkResult {
@@ -56,7 +58,7 @@ export function parseWrk(raw: string): WrkResult {
 export function runWrk(url: string, options: WrkOptions): Promise<WrkResult> {
   const { hostname } = new URL(url);
   if (hostname !== '127.0.0.1') throw new Error(`wrk target must be 127.0.0.1, got ${url}`);
-  const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--timeout', '2s', '--latency', url];
+  const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${options.durationSeconds}s`, '--timeout', '2s', '--latency', ...(options.headers ?? []).flatMap((h) => ['-H', h]), url];
   return new Promise((resolve, reject) => {
     const child = options.cpus
       ? spawn('taskset', ['-c', options.cpus, 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -7,7 +7,7 @@ import { createTestContext, type TestContext } from '../../../test/support/conte
 import { insertApp } from '../../../test/support/release-fixtures.ts';
 import { LicenseIndex, UNKNOWN_TTL_MS } from './index.ts';
 import { generateLicenseKey } from './license-key.ts';
-import { insertLicense, insertPolicy, testDigester } from './testing.ts';
+import { insertLicense, insertPolicy, license, policy, testDigester } from './testing.ts';
 
 let ctx: TestContext;
 let appId = '';
@@ -79,5 +79,25 @@ describe('LicenseIndex', () => {
     expect(again.license.firstCheckedAt).toEqual(at);
     const rows = await ctx.database.db.selectFrom('license_machines').select('install_digest').where('license_id', '=', license.id).execute();
     expect(rows).toEqual([{ install_digest: 'b'.repeat(64) }]);
+  });
+});
+
+describe('LicenseIndex read seam', () => {
+  it('reads through the given `read` instead of the database, counted and kept the same way', async () => {
+    const key = generateLicenseKey();
+    const asked: unknown[] = [];
+    const index = new LicenseIndex({} as never, testDigester(), {
+      ttlMs: 10_000,
+      read: async (by) => {
+        asked.push(by);
+        if (!('candidates' in by)) return null;
+        const machines = new Set<string>();
+        return { state: { id: 'l1', appId: 'a1', license: license(), policy: policy(), machines, revision: 1 }, storedDigest: by.candidates[0]!, machines };
+      },
+    });
+    expect(await index.lookup(key)).toMatchObject({ id: 'l1', appId: 'a1' });
+    expect(index.peek(index.digestOf(key))).toMatchObject({ id: 'l1' });
+    expect(asked).toEqual([{ candidates: [index.digestOf(key)] }]);
+    expect(index.statements).toBe(1);
   });
 });

@@ -53,20 +53,27 @@ interface Entry {
   refreshAt: number;
 }
 
+/** What a read looks for: a first sight's digests under every kept secret, or a known license by id and stored digest. */
+export type LicenseReadBy = { candidates: string[] } | { id: string; digest: string };
+/** One read's result: the license, its digest as stored, and its installs; null when there is none. */
+export type LoadedLicense = { state: LicenseState; storedDigest: string; machines: Set<string> } | null;
+
 export interface LicenseIndexOptions {
   /** How long a known license is used before it is read again. */
   ttlMs: number;
   /** Milliseconds clock; tests pass their own. */
   now?: () => number;
+  /** Reads a license instead of the query (the bench fills an index from generated rows with it, no database). */
+  read?: (by: LicenseReadBy) => Promise<LoadedLicense>;
 }
 
-type Loaded = { state: LicenseState; storedDigest: string; machines: Set<string> } | null;
 
 export class LicenseIndex {
   readonly #db: Kysely<Database>;
   readonly #digester: LicenseKeyDigester;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #load: (by: LicenseReadBy) => Promise<LoadedLicense>;
   readonly #known = new Map<string, Entry>();
   /** License id → its digest in `#known`. */
   readonly #digestById = new Map<string, string>();
@@ -79,6 +86,7 @@ export class LicenseIndex {
     this.#digester = digester;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
+    this.#load = options.read ?? ((by) => this.#query(by));
   }
 
   /** The index over a parsed SECRETS_KEY (github/secrets.ts `parseSecretsKey`). */
@@ -175,7 +183,7 @@ export class LicenseIndex {
     if (this.#digestById.get(entry.state.id) === digest) this.#digestById.delete(entry.state.id);
   }
 
-  #start(digest: string, read: () => Promise<Loaded>): Promise<LicenseState | null> {
+  #start(digest: string, read: () => Promise<LoadedLicense>): Promise<LicenseState | null> {
     const load = read()
       .then((loaded) => {
         if (this.#inflight.get(digest) === load) this.#store(digest, loaded);
@@ -188,7 +196,7 @@ export class LicenseIndex {
     return load;
   }
 
-  #store(digest: string, loaded: Loaded): void {
+  #store(digest: string, loaded: LoadedLicense): void {
     const now = this.#now();
     this.#drop(digest);
     if (loaded === null) {
@@ -226,54 +234,56 @@ export class LicenseIndex {
   }
 
   /** One statement: the license whose stored digest is among `candidates`, or the license `id` if its digest is still `digest`. */
-  #read(by: { candidates: string[] } | { id: string; digest: string }): Promise<Loaded> {
-    return this.#run(async () => {
-      let query = this.#db
-        .selectFrom('licenses as l')
-        .innerJoin('license_policies as p', 'p.id', 'l.policy_id')
-        .select([
-          'l.id',
-          'l.app_id',
-          'l.key_digest',
-          'l.status',
-          'l.expires_at',
-          'l.entitlements',
-          'l.created_at',
-          'l.first_checked_at',
-          'l.revision',
-          'p.duration_days',
-          'p.expiry_strategy',
-          'p.expiration_basis',
-          'p.grace_days',
-          'p.max_machines',
-          'p.entitlements as policy_entitlements',
-          'p.patch_line_after_expiry',
-          (eb) =>
-            jsonArrayFrom(
-              eb.selectFrom('license_machines as m').select('m.install_digest').whereRef('m.license_id', '=', 'l.id').where('m.deactivated_at', 'is', null),
-            ).as('machines'),
-        ]);
-      query = 'id' in by ? query.where('l.id', '=', by.id).where('l.key_digest', '=', by.digest) : query.where('l.key_digest', 'in', by.candidates);
-      const row = await query.executeTakeFirst();
-      if (!row) return null;
-      const machines = new Set(row.machines.map((m) => m.install_digest));
-      const state: LicenseState = {
-        id: row.id,
-        appId: row.app_id,
-        license: { status: row.status, expiresAt: row.expires_at, entitlements: row.entitlements, createdAt: row.created_at, firstCheckedAt: row.first_checked_at },
-        policy: {
-          durationDays: row.duration_days,
-          expiryStrategy: row.expiry_strategy,
-          expirationBasis: row.expiration_basis,
-          graceDays: row.grace_days,
-          maxMachines: row.max_machines,
-          entitlements: row.policy_entitlements,
-          patchLineAfterExpiry: row.patch_line_after_expiry,
-        },
-        machines,
-        revision: Number(row.revision),
-      };
-      return { state, storedDigest: row.key_digest, machines };
-    });
+  #read(by: LicenseReadBy): Promise<LoadedLicense> {
+    return this.#run(() => this.#load(by));
+  }
+
+  async #query(by: LicenseReadBy): Promise<LoadedLicense> {
+    let query = this.#db
+      .selectFrom('licenses as l')
+      .innerJoin('license_policies as p', 'p.id', 'l.policy_id')
+      .select([
+        'l.id',
+        'l.app_id',
+        'l.key_digest',
+        'l.status',
+        'l.expires_at',
+        'l.entitlements',
+        'l.created_at',
+        'l.first_checked_at',
+        'l.revision',
+        'p.duration_days',
+        'p.expiry_strategy',
+        'p.expiration_basis',
+        'p.grace_days',
+        'p.max_machines',
+        'p.entitlements as policy_entitlements',
+        'p.patch_line_after_expiry',
+        (eb) =>
+          jsonArrayFrom(
+            eb.selectFrom('license_machines as m').select('m.install_digest').whereRef('m.license_id', '=', 'l.id').where('m.deactivated_at', 'is', null),
+          ).as('machines'),
+      ]);
+    query = 'id' in by ? query.where('l.id', '=', by.id).where('l.key_digest', '=', by.digest) : query.where('l.key_digest', 'in', by.candidates);
+    const row = await query.executeTakeFirst();
+    if (!row) return null;
+    const machines = new Set(row.machines.map((m) => m.install_digest));
+    const state: LicenseState = {
+      id: row.id,
+      appId: row.app_id,
+      license: { status: row.status, expiresAt: row.expires_at, entitlements: row.entitlements, createdAt: row.created_at, firstCheckedAt: row.first_checked_at },
+      policy: {
+        durationDays: row.duration_days,
+        expiryStrategy: row.expiry_strategy,
+        expirationBasis: row.expiration_basis,
+        graceDays: row.grace_days,
+        maxMachines: row.max_machines,
+        entitlements: row.policy_entitlements,
+        patchLineAfterExpiry: row.patch_line_after_expiry,
+      },
+      machines,
+      revision: Number(row.revision),
+    };
+    return { state, storedDigest: row.key_digest, machines };
   }
 }
