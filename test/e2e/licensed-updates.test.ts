@@ -17,6 +17,7 @@ import { staticManifestKey } from '../../api/_src/protocol/storage-keys.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { insertApp, insertRelease } from '../support/release-fixtures.ts';
 import { checkForUpdate, download, generateKeyPair, hasMinisign, type KeyPair, sign, verifySignature } from '../support/tauri.ts';
+import { ModelSharedCache } from '../support/shared-cache.ts';
 
 const clock = { now: day(0).getTime() };
 const at = (n: number) => void (clock.now = day(n).getTime());
@@ -382,32 +383,6 @@ describe('what a licensed app publishes', () => {
   });
 });
 
-/** A shared cache as RFC 9111 has it (as in api/_src/update/cache-headers.test.ts): stores `public` answers with s-maxage, keyed by URL and Vary. */
-class SharedCache {
-  readonly #stored = new Map<string, { vary: string[]; entries: Map<string, { status: number; body: string }> }>();
-  hits = 0;
-
-  async fetch(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-    const stored = this.#stored.get(path);
-    const varyKey = (vary: string[]) => vary.map((name) => headers[name.toLowerCase()] ?? '').join('\n');
-    const hit = stored?.entries.get(varyKey(stored.vary));
-    if (hit) {
-      this.hits++;
-      return hit;
-    }
-    const res = await ctx.app.request(path, { headers });
-    const answer = { status: res.status, body: await res.text() };
-    const cacheControl = res.headers.get('cache-control') ?? '';
-    if (/\bpublic\b/.test(cacheControl) && /\bs-maxage=[1-9]/.test(cacheControl) && !/\b(private|no-store)\b/.test(cacheControl)) {
-      const vary = (res.headers.get('vary') ?? '').split(',').map((name) => name.trim()).filter(Boolean);
-      const entry = this.#stored.get(path) ?? { vary, entries: new Map() };
-      entry.entries.set(varyKey(vary), answer);
-      this.#stored.set(path, entry);
-    }
-    return answer;
-  }
-}
-
 describe('caches and the steady state', () => {
   it('a model shared cache never serves one license’s answer to another', async () => {
     at(0);
@@ -417,7 +392,7 @@ describe('caches and the steady state', () => {
     await publish(appId, '1.0.0', -100);
     await publish(appId, '2.0.0', -10);
     at(1);
-    const cache = new SharedCache();
+    const cache = new ModelSharedCache((path, headers) => ctx.app.request(path, { headers }));
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) {
       for (const [who, headers] of [['expired', { authorization: expired.authorization }], ['current', { authorization: current.authorization }], ['none', {}]] as const) {

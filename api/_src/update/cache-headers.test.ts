@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { UnavailableError } from '../http/errors.ts';
+import { ModelSharedCache } from '../../../test/support/shared-cache.ts';
 
 const SHARED = 'public, max-age=30, s-maxage=300, stale-while-revalidate=600';
 
@@ -29,32 +30,6 @@ afterAll(async () => {
 });
 
 const origin = (path: string, headers: Record<string, string> = {}) => ctx.app.request(path, { headers });
-
-/** A shared cache as RFC 9111 has it, reduced to what matters here: store `public` answers with s-maxage, key by URL and Vary. */
-class SharedCache {
-  readonly #stored = new Map<string, { vary: string[]; entries: Map<string, { status: number; body: string }> }>();
-  hits = 0;
-
-  async fetch(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-    const stored = this.#stored.get(path);
-    const varyKey = (vary: string[]) => vary.map((name) => headers[name.toLowerCase()] ?? '').join('\n');
-    const hit = stored?.entries.get(varyKey(stored.vary));
-    if (hit) {
-      this.hits++;
-      return hit;
-    }
-    const res = await origin(path, headers);
-    const answer = { status: res.status, body: await res.text() };
-    const cacheControl = res.headers.get('cache-control') ?? '';
-    if (/\bpublic\b/.test(cacheControl) && /\bs-maxage=[1-9]/.test(cacheControl) && !/\b(private|no-store)\b/.test(cacheControl)) {
-      const vary = (res.headers.get('vary') ?? '').split(',').map((name) => name.trim()).filter(Boolean);
-      const entry = this.#stored.get(path) ?? { vary, entries: new Map() };
-      entry.entries.set(varyKey(vary), answer);
-      this.#stored.set(path, entry);
-    }
-    return answer;
-  }
-}
 
 describe('Cache-Control of update answers', () => {
   it('carries the configured shared-cache policy on 200, 204 and 304, with no Vary', async () => {
@@ -84,7 +59,7 @@ describe('Cache-Control of update answers', () => {
   });
 
   it('never lets a shared cache give an install an answer the origin would not', async () => {
-    const cache = new SharedCache();
+    const cache = new ModelSharedCache(origin);
     const requests: [string, Record<string, string>][] = [];
     for (let i = 0; i < 100; i++) {
       const id = { 'x-install-id': `install-${String(i).padStart(4, '0')}` };
