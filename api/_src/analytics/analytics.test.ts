@@ -9,6 +9,7 @@ import { createApp, createDeps } from '../app.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { UsageAnalytics } from './recorder.ts';
+import { PROBE_HEADER } from '../protocol/analytics.ts';
 
 /** Counts every statement sent through the Kysely instance it is plugged into; throws while `failing`. */
 class StatementCounter implements KyselyPlugin {
@@ -119,6 +120,14 @@ describe('the hot path', () => {
     expect((await get('/update/metrics/windows/x86_64/banana')).status).toBe(400);
     expect((await get('/update/metrics/windows/x86_64/1.0.0?channel=made-up')).status).toBe(404);
     expect(analytics.pending).toBe(0);
+  });
+
+  it('answers the probes of tauri-release doctor but does not count them', async () => {
+    const probe = await get('/update/metrics/windows/x86_64/0.0.0', { [PROBE_HEADER]: 'doctor' });
+    expect([200, 204]).toContain(probe.status);
+    expect(analytics.pending).toBe(0);
+    await get('/update/metrics/windows/x86_64/0.0.0');
+    expect(analytics.pending).toBe(1);
   });
 });
 

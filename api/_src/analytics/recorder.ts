@@ -13,6 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
 import { type CountBatch, platformKey, UsageCounters, type UsageCountersOptions } from './counters.ts';
 import { countryOf } from './country.ts';
+import { PROBE_HEADER } from '../protocol/analytics.ts';
 import { writeCounts } from './store.ts';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
@@ -67,6 +68,7 @@ export class UsageAnalytics {
    * it (update/rollout.ts); it is hashed in memory, never kept.
    */
   recordCheck(appId: string, version: string, os: string, arch: string, channel: string, headers: Pick<Headers, 'get'>, installId: string | null | undefined): void {
+    if (headers.get(PROBE_HEADER) !== null) return;
     const now = this.#now();
     this.#counters.recordCheck(now, appId, version, platformKey(os, arch), channel, countryOf(headers), installId ?? null);
     this.#maybeFlush(now);
@@ -74,6 +76,7 @@ export class UsageAnalytics {
 
   /** One download of a published file, counted before the bytes or the redirect are sent. */
   recordDownload(appId: string, version: string, fileName: string, platform: string, bundle: string | null, headers: Headers): void {
+    if (headers.get(PROBE_HEADER) !== null) return;
     const now = this.#now();
     this.#counters.recordDownload(now, appId, version, fileName, platform, bundle, countryOf(headers));
     this.#maybeFlush(now);

@@ -24,6 +24,7 @@ import { Secret } from '../../../actions/shared/src/secret.ts';
 import { createRunner } from '../../../actions/shared/src/spawn.ts';
 import { parseTauriPublicKey } from '../protocol/minisign-key.ts';
 import { SignatureError, verifySignatureOfStream } from '../protocol/minisign.ts';
+import { PROBE_HEADER } from '../protocol/analytics.ts';
 import { parsePlatformKey } from '../protocol/platforms.ts';
 import type { AppBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
 import { compareVersions, safeParseVersion } from '../protocol/semver.ts';
@@ -151,7 +152,7 @@ function probesOf(releases: readonly ReleaseSummaryBody[]): { os: string; arch: 
 
 async function probe(input: DoctorInput, url: string): Promise<{ status: number | null; detail: string }> {
   try {
-    const res = await (input.fetch ?? fetch)(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), headers: { accept: 'application/json' } });
+    const res = await (input.fetch ?? fetch)(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), headers: { accept: 'application/json', [PROBE_HEADER]: 'doctor' } });
     const body = await res.text();
     return { status: res.status, detail: res.ok ? '' : (refusalOf(res.status, body).body?.error.message ?? '') };
   } catch (error) {
