@@ -40,6 +40,14 @@ export function checkWritable(view: CiReleaseView, artifacts: readonly LocalArti
   );
 }
 
+/** What this run will send, counted the way the loop below decides it: files the release holds with the same sha256 are skipped. */
+export function plannedUploads(view: CiReleaseView, artifacts: readonly LocalArtifact[]): string {
+  const toSend = artifacts.filter((artifact) => !alreadyThere(view, artifact)).length;
+  if (toSend === 0) return `all ${artifacts.length} artifact(s) already there, nothing to upload`;
+  if (toSend === artifacts.length) return `${toSend} artifact(s) to upload`;
+  return `${toSend} of ${artifacts.length} artifact(s) to upload, the others already there`;
+}
+
 function explain(error: unknown, artifact: LocalArtifact, step: string): never {
   if (error instanceof ControlPlaneError && error.status !== null && error.status >= 400 && error.status < 500) {
     throw new Error(`${artifact.fileName} (${artifact.platform}): ${step} was refused: ${error.detail}`, { cause: error });
@@ -54,7 +62,7 @@ export async function uploadPresigned(
   settings: TransferSettings,
 ): Promise<UploadReport[]> {
   const view = await controlPlane.createRelease({ version });
-  settings.logger.info(`Release ${view.version} of ${controlPlane.app} is a ${view.status} (id ${view.id}); ${artifacts.length} artifact(s) to upload.`);
+  settings.logger.info(`Release ${view.version} of ${controlPlane.app} is ${view.status === 'draft' ? 'a draft' : view.status} (id ${view.id}); ${plannedUploads(view, artifacts)}.`);
   checkWritable(view, artifacts);
   const reports: UploadReport[] = [];
   for (const artifact of artifacts) {

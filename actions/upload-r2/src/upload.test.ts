@@ -55,9 +55,14 @@ describe('presigned mode', () => {
 
   it('a re-run sends nothing that the release already holds with the same sha256, and replaces what changed', async () => {
     const first = await leg('1.1.0', { 'deb/a_1.1.0_amd64.deb': 50_000 });
-    await uploadPresigned(plane(), '1.1.0', first, { logger: memoryLogger() });
-    const again = await uploadPresigned(plane(), '1.1.0', first, { logger: memoryLogger() });
+    const firstLog = memoryLogger();
+    await uploadPresigned(plane(), '1.1.0', first, { logger: firstLog });
+    expect(firstLog.text()).toContain('Release 1.1.0 of my-app is a draft');
+    expect(firstLog.text()).toContain('; 1 artifact(s) to upload.');
+    const againLog = memoryLogger();
+    const again = await uploadPresigned(plane(), '1.1.0', first, { logger: againLog });
     expect(again.map((r) => r.how)).toEqual(['already uploaded (same sha256)']);
+    expect(againLog.text()).toContain('; all 1 artifact(s) already there, nothing to upload.');
     const rebuilt = await leg('1.1.0', { 'deb/a_1.1.0_amd64.deb': 60_000 });
     expect((await uploadPresigned(plane(), '1.1.0', rebuilt, { logger: memoryLogger() })).map((r) => r.how)).toEqual(['presigned PUT']);
     expect((await release('1.1.0')).artifacts).toEqual([expect.objectContaining({ file_name: 'a_1.1.0_amd64.deb', size: 60_000, sha256: rebuilt[0]!.sha256 })]);
