@@ -29,6 +29,7 @@ import { docsRouteDocs, docsRoutes } from './docs/routes.ts';
 import { publicRouteDocs } from './docs/public-routes.ts';
 import { type RouteDoc, withPrefix } from './docs/registry.ts';
 import { downloadRoutes } from './download/routes.ts';
+import { allowedMethods } from './http/allowed-methods.ts';
 import { errorJson, errorResponse } from './http/errors.ts';
 import { storablePath } from './http/storable-text.ts';
 import { GithubClient } from './github/client.ts';
@@ -97,7 +98,13 @@ export const allRouteDocs: readonly RouteDoc[] = [
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(errorResponse);
-  app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  const methodsOf = allowedMethods(allRouteDocs);
+  app.notFound((c) => {
+    const allow = methodsOf(c.req.path);
+    if (allow.length === 0) return errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+    c.header('Allow', allow.join(', '));
+    return errorJson(c, 405, 'method_not_allowed', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}`);
+  });
   // Path parameters never reach a query with text the database cannot store (bodies and queries: http/request.ts).
   app.use('*', storablePath(allRouteDocs.map((route) => route.path)));
 

@@ -6,7 +6,7 @@
 import { StorageUnavailableError } from '../storage/storage.ts';
 
 /** Every status an `ApiError` answers with (a subset of Hono's `ContentfulStatusCode`). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 416 | 422 | 429 | 500 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 416 | 422 | 429 | 500 | 502 | 503;
 
 export const ERROR_CODES = [
   'invalid_request',
@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   /** A cookie-authenticated mutation without the session's X-CSRF-Token, or from another origin (api/_src/ui/session.ts). */
   'csrf_failed',
   'not_found',
+  /** 405: the path exists, not with this method; `Allow` lists the ones it has. */
+  'method_not_allowed',
   'conflict',
   'payload_too_large',
   /** 429: see api/_src/rate-limit/limits.ts; the answer carries `Retry-After`. */
