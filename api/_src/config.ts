@@ -41,6 +41,8 @@ const envSchema = z
     UPDATE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
     UPDATE_S_MAXAGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
     UPDATE_STALE_WHILE_REVALIDATE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+    /** `npm start` writes one line per request to its terminal (api/_src/http/request-log.ts); `off` stops it. */
+    REQUEST_LOG: z.enum(['on', 'off']).default('on'),
     /** `off` turns every rate limit off (api/_src/rate-limit/limits.ts). */
     RATE_LIMITS: z.enum(['on', 'off']).default('on'),
     /** Where failed-authentication counts live: this process (`memory`) or the database, shared by every instance. */
@@ -165,6 +167,8 @@ export interface Config {
   /** The URL clients reach this server at; download URLs in manifests are built from it. */
   publicUrl: string;
   adminToken: string | undefined;
+  /** `npm start` only: one line per request on stdout. */
+  requestLog: boolean;
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
   /** Cache-Control of update answers (update/cache-control.ts `updateCacheControl`). */
@@ -228,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     publicUrl,
     adminToken: e.ADMIN_TOKEN,
+    requestLog: e.REQUEST_LOG === 'on',
     storage,
     updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
     updateCaching: {

@@ -16,6 +16,7 @@ import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey, SecretBox } from './github/secrets.ts';
 import { LicenseIndex } from './licensing/index.ts';
 import { controlPlaneListener } from './listener.ts';
+import { withRequestLog } from './http/request-log.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
   // Cached update checks are answered on node:http ahead of Hono (listener.ts); all else is Hono's.
-  const server = createServer(controlPlaneListener(deps, { hostname: '0.0.0.0' }));
+  const listener = controlPlaneListener(deps, { hostname: '0.0.0.0' });
+  const server = createServer(config.requestLog ? withRequestLog(listener) : listener);
   server.listen(config.port, '0.0.0.0', () => {
     console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${(server.address() as AddressInfo).port})`);
     console.log(`  database: ${database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);

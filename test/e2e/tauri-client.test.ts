@@ -44,7 +44,7 @@ async function expectStatus(res: Response, status: number): Promise<unknown> {
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'tauri-client-e2e-'));
-      server = await startServer();
+      server = await startServer({ env: { REQUEST_LOG: 'on' } }); // npm start's default
       endpoint = `${server.url}/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`;
       keys = await generateKeyPair(dir);
 
@@ -84,6 +84,9 @@ async function expectStatus(res: Response, status: number): Promise<unknown> {
     it('a client already on 1.2.3 gets 204 No Content', async () => {
       const outcome = await checkForUpdate(endpoint, { ...APPIMAGE_CLIENT, currentVersion: '1.2.3' });
       expect(outcome).toMatchObject({ kind: 'no-update', reason: 'no-content', attempts: [{ status: 204 }] });
+      // npm start's terminal shows the check as one line, answered on the node:http path like any other.
+      for (let i = 0; i < 50 && !server.output().includes('/1.2.3 204'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(server.output()).toMatch(/\d\d:\d\d:\d\d GET \/update\/my-app\/linux\/x86_64\/1\.2\.3 204 \d+\.\d ms/);
     });
 
     it('a deb client gets 204: the release has no deb artifact', async () => {

@@ -93,6 +93,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       DATA_DIR: dataDir,
       ADMIN_TOKEN: E2E_ADMIN_TOKEN,
       PUBLIC_URL: url,
+      // Request lines would push what tests look for out of the kept tail; test/smoke.test.ts turns them on.
+      REQUEST_LOG: 'off',
       ...options.env,
     };
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(REPO_ROOT, 'api', '_src', 'local.ts')], {

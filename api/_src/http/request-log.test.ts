@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { withRequestLog } from './request-log.ts';
+
+const lines: string[] = [];
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer(
+    withRequestLog((req, res) => {
+      if (req.url?.startsWith('/slow')) {
+        res.writeHead(200);
+        res.write('partial');
+        return; // never ended: the client gives up
+      }
+      res.writeHead(req.url?.startsWith('/missing') ? 404 : 200, { 'content-type': 'text/plain' }).end('ok');
+    }, (line) => lines.push(line)),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+const logged = async (count: number) => {
+  for (let i = 0; i < 100 && lines.length < count; i++) await new Promise((r) => setTimeout(r, 10));
+  return lines.splice(0);
+};
+
+describe('withRequestLog', () => {
+  it('writes one line per request: time, method, path without the query, status, duration', async () => {
+    await fetch(`${base}/update/app/linux/x86_64/1.0.0?install_id=secret-install`);
+    await fetch(`${base}/missing`, { method: 'DELETE' });
+    const [first, second] = await logged(2);
+    expect(first).toMatch(/^\d\d:\d\d:\d\d GET \/update\/app\/linux\/x86_64\/1\.0\.0 200 \d+\.\d ms\n$/);
+    expect(first).not.toContain('secret-install');
+    expect(second).toMatch(/^\d\d:\d\d:\d\d DELETE \/missing 404 \d+\.\d ms\n$/);
+  });
+
+  it('says when the client went away before the answer ended', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/slow`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    controller.abort();
+    const [line] = await logged(1);
+    expect(line).toMatch(/ GET \/slow 200 aborted /);
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * @module http/request-log
+ * One concise line per request for `npm start`'s terminal (`REQUEST_LOG=off` turns it off): time, method, path,
+ * status and duration. The query string is left out: it may carry install ids or a key pasted where it does not
+ * belong. The Vercel entry has the platform's own request log and does not use this.
+ */
+import type { RequestListener } from 'node:http';
+
+export type LineWriter = (line: string) => void;
+
+export function withRequestLog(listener: RequestListener, write: LineWriter = (line) => void process.stdout.write(line)): RequestListener {
+  return (req, res) => {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    res.once('close', () => {
+      const time = new Date().toISOString().slice(11, 19);
+      const status = res.writableFinished ? String(res.statusCode) : `${res.headersSent ? res.statusCode : '-'} aborted`;
+      write(`${time} ${req.method} ${path} ${status} ${(performance.now() - started).toFixed(1)} ms\n`);
+    });
+    listener(req, res);
+  };
+}
