@@ -1,16 +1,42 @@
 /**
- * Runs once before all test files. With TEST_DATABASE_URL set, starts the WebSocket proxy the Neon driver
- * needs to reach the local PostgreSQL; jest forks its workers after this, so they inherit NEON_WS_PROXY.
+ * Runs once before all test files. Finds the PostgreSQL to test against — TEST_DATABASE_URL, else the machine's own
+ * at 127.0.0.1:5432 (trust auth, database `test`) when it answers — and starts the WebSocket proxy the Neon driver
+ * needs to reach it. Jest forks its workers after this, so they inherit TEST_DATABASE_URL and NEON_WS_PROXY.
  */
+import { sql } from 'kysely';
+import { openNeon } from '../../db/connect.ts';
 import { startWsProxy, type WsProxy } from './ws-proxy.ts';
 
 declare global {
   var __neonWsProxy: WsProxy | undefined;
 }
 
+/** What `.ci/run` uses; tried when TEST_DATABASE_URL is unset so a plain `npm test` skips nothing on such a machine. */
+const MACHINE_POSTGRES = 'postgresql://postgres@127.0.0.1:5432/test';
+const PROBE_TIMEOUT_MS = 3_000;
+
+async function answers(url: string, proxy: string): Promise<boolean> {
+  const probe = openNeon({ connectionString: url, wsProxy: proxy, max: 1 });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS); });
+    return await Promise.race([sql`select 1`.execute(probe.db).then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+    void probe.close().catch(() => {});
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
-  if (!process.env.TEST_DATABASE_URL || process.env.NEON_WS_PROXY) return;
+  if (process.env.NEON_WS_PROXY) return;
   const proxy = await startWsProxy();
+  if (!process.env.TEST_DATABASE_URL) {
+    if (!(await answers(MACHINE_POSTGRES, proxy.address))) {
+      await proxy.close();
+      return;
+    }
+    process.env.TEST_DATABASE_URL = MACHINE_POSTGRES;
+  }
   globalThis.__neonWsProxy = proxy;
   process.env.NEON_WS_PROXY = proxy.address;
 }
