@@ -120,7 +120,7 @@ export const licenseRouteDocs = defineRoutes([
     access: 'the license key: `Authorization: License <key>` (also `Bearer <key>`); a key in the URL is ignored',
     summary: 'An offline license file',
     description:
-      '`base64url(payload JSON) + "." + base64url(Ed25519 signature over the payload bytes)`, signed with the app’s own license-file key ' +
+      'The payload JSON in base64url, a `.`, and the Ed25519 signature over the payload bytes in base64url, signed with the app’s own license-file key ' +
       '(`license_file_key` of the app; never the updater key). The payload holds `kid`, `lic` (license id), `app`, `expires_at`, `cutoff`, ' +
       '`entitlements`, `newest_eligible_version`, `machine` (the `X-Install-Id` sent, which then takes one of the license’s installs), ' +
       '`issued_at` and `valid_until` (30 days, never past the end of a `revoke` license’s grace).',
