@@ -39,7 +39,7 @@ import { GithubSources } from './github/sources.ts';
 import { InboundDeliveries } from './inbound/deliveries.ts';
 import { LicenseFileKeys } from './licensing/file-keys.ts';
 import { LicenseGate } from './licensing/gate.ts';
-import { licenseRouteDocs, licenseRoutes } from './licensing/license-routes.ts';
+import { licenseClientRouteDocs, licenseClientRoutes } from './licensing/license-routes.ts';
 import { LicenseIndex } from './licensing/index.ts';
 import { ReleaseEvents } from './releases/events.ts';
 import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
@@ -104,7 +104,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
 export const allRouteDocs: readonly RouteDoc[] = [
   ...publicRouteDocs,
   ...manifestRouteDocs,
-  ...withPrefix('/license', licenseRouteDocs),
+  ...withPrefix('/license', licenseClientRouteDocs),
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...withPrefix('/github', githubWebhookRouteDocs),
@@ -131,7 +131,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', updateRoutes(deps));
   app.route('/', manifestRoutes(deps));
   app.route('/download', downloadRoutes(deps));
-  app.route('/license', licenseRoutes(deps));
+  app.route('/license', licenseClientRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
   app.route('/github', githubWebhookRoutes(deps));

@@ -17,6 +17,7 @@ import { verifyLicenseFile } from '../../api/_src/licensing/license-file.ts';
 import { licenseFilePayloadSchema, licenseStateSchema } from '../../api/_src/protocol/license-state.ts';
 import { appSchema } from '../../api/_src/protocol/schemas.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { ModelSharedCache } from '../support/shared-cache.ts';
 import { insertApp, insertRelease } from '../support/release-fixtures.ts';
 
 const clock = { now: day(0).getTime() };
@@ -43,7 +44,7 @@ async function licensedApp(slug: string): Promise<string> {
 }
 
 async function publish(appId: string, version: string, published: number, channel = 'stable'): Promise<void> {
-  await insertRelease(db(), appId, { version, pubDate: day(published), channel, artifacts: [{ platform: 'linux-x86_64', bundle: 'appimage' }] }, ctx.storage);
+  await insertRelease(db(), appId, { version, pubDate: day(published), channel, artifacts: [{ platform: 'linux-x86_64', bundle: 'appimage', content: new TextEncoder().encode(`${version} bytes`) }] }, ctx.storage);
   ctx.deps.releaseCache.invalidate(appId);
 }
 
@@ -149,6 +150,24 @@ describe('GET /license refuses with the update check’s codes', () => {
       expect({ query, status: answer.status, code: answer.code, cacheControl: answer.cacheControl }).toEqual({ query, status: 401, code, cacheControl: 'no-store' });
     }
     expect((await stateOf({ Authorization: valid.Authorization!.replace('License ', 'Bearer ') })).status).toBe(200);
+    // The download of a licensed app ignores a key in its URL too.
+    const file = await get(`/download/state-codes/1.0.0/state-codes_1.0.0_linux-x86_64.appimage.bin?license=${key}&auth=license:${key}`);
+    expect([file.status, ((await file.json()) as { error: { code: string } }).error.code]).toEqual([401, 'license_required']);
+    expect((await get('/download/state-codes/1.0.0/state-codes_1.0.0_linux-x86_64.appimage.bin', valid)).status).toBe(200);
+  });
+
+  it('a model shared cache in front never serves one license’s state to another', async () => {
+    const other = await insertLicense(db(), appId, await insertPolicy(db(), appId, { entitlements: ['pro'] }));
+    const cache = new ModelSharedCache((path, headers) => ctx.app.request(path, { headers }));
+    const seen = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      for (const headers of [{ authorization: valid.Authorization! }, { authorization: other.authorization }, {}] as Record<string, string>[]) {
+        const answer = await cache.fetch('/license', headers);
+        seen.add(answer.status === 200 ? (JSON.parse(answer.body) as { entitlements: string[] }).entitlements.join() || 'none' : String(answer.status));
+      }
+    }
+    expect([...seen].sort()).toEqual(['401', 'none', 'pro']);
+    expect(cache.hits).toBe(0);
   });
 
   it('403 for a suspended, revoked or revoke-expired license', async () => {
@@ -245,7 +264,8 @@ describe('GET /license/file: an offline license file', () => {
     const signature = Buffer.from(signaturePart!, 'base64url');
     expect(await opensslVerifies(key.public_key_pem, payload, signature, 'good')).toBe(true);
     const changed = Buffer.from(payload);
-    changed[changed.indexOf('"lic"')] ^= 0x01;
+    const flipped = changed.indexOf('"lic"');
+    changed[flipped] = changed[flipped]! ^ 0x01;
     expect(await opensslVerifies(key.public_key_pem, changed, signature, 'changed')).toBe(false);
     // The README's TypeScript check agrees, with the raw key.
     expect(verifyLicenseFile(token, publicKeyFromRaw(raw))).not.toBeNull();

@@ -35,7 +35,7 @@ function channelOf(c: Context): string {
   return channel;
 }
 
-export function licenseRoutes(deps: AppDeps): Hono {
+export function licenseClientRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   // Slugs never change, so each app's is read once.
   const slugs = new Map<string, string>();
@@ -97,7 +97,7 @@ const channelQuery = z.object({
   channel: z.string().optional().meta({ description: 'the channel the versions are for; default stable' }),
 });
 
-export const licenseRouteDocs = defineRoutes([
+export const licenseClientRouteDocs = defineRoutes([
   {
     method: 'get',
     path: '/',
