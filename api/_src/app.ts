@@ -97,6 +97,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
     licenses,
     licenseFileKeys,
     inboundDeliveries: new InboundDeliveries(db, { now }),
+    now,
   };
 }
 

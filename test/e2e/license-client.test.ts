@@ -14,6 +14,7 @@ import { day, insertLicense, insertPolicy, TEST_SECRETS_KEY, testDigester } from
 import { appBody } from '../../api/_src/admin/app-view.ts';
 import { LicenseFileKeys, licenseFileKeyId, publicKeyFromRaw } from '../../api/_src/licensing/file-keys.ts';
 import { verifyLicenseFile } from '../../api/_src/licensing/license-file.ts';
+import { rotateLicenseKey } from '../../api/_src/licensing/store.ts';
 import { licenseFilePayloadSchema, licenseStateSchema } from '../../api/_src/protocol/license-state.ts';
 import { appSchema } from '../../api/_src/protocol/schemas.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
@@ -195,20 +196,30 @@ describe('GET /license refuses with the update check’s codes', () => {
     expect((await as('install-aaaa')).code).toBe('machine_limit_reached');
   });
 
-  it('a rotated key: the old one is unknown once the instance re-reads the license, the new one answers', async () => {
+  it('a rotated key: the old one is unknown at once, the new one answers (admin rotation, licensing/store.ts)', async () => {
     const license = await insertLicense(db(), appId, policyId);
     const old = { Authorization: license.authorization };
     expect((await stateOf(old)).status).toBe(200);
-    // A rotation stores the new key's digest on the same license (what the admin API's rotate does).
+    const rotated = await rotateLicenseKey(ctx.deps, 'system', appId, license.id);
+    expect((await stateOf(old)).code).toBe('license_unknown');
+    expect((await get('/update/state-codes/linux/x86_64/0.9.0', old)).status).toBe(401);
+    const fresh = { Authorization: `License ${rotated.key}` };
+    const answer = await stateOf(fresh);
+    expect([answer.status, answer.body.license_id]).toEqual([200, license.id]);
+    expect((await get('/update/state-codes/linux/x86_64/0.9.0', fresh)).status).toBe(200);
+  });
+
+  it('a rotation made on another instance: the old key is unknown once this one re-reads the license', async () => {
+    const license = await insertLicense(db(), appId, policyId);
+    const old = { Authorization: license.authorization };
+    expect((await stateOf(old)).status).toBe(200);
     const fresh = generateLicenseKey();
     const { secretId, digest } = testDigester().digest(fresh);
     await db().updateTable('licenses').set({ key_digest: digest, key_secret_id: secretId, key_prefix: fresh.prefix }).where('id', '=', license.id).execute();
+    expect((await stateOf(old)).status).toBe(200); // this instance's copy, until the TTL
     clock.now += ctx.config.updateCacheTtlMs + 1;
     expect((await stateOf(old)).code).toBe('license_unknown');
-    expect((await get('/update/state-codes/linux/x86_64/0.9.0', old)).status).toBe(401);
-    const rotated = await stateOf({ Authorization: `License ${fresh.reveal()}` });
-    expect([rotated.status, rotated.body.license_id]).toEqual([200, license.id]);
-    expect((await get('/update/state-codes/linux/x86_64/0.9.0', { Authorization: `License ${fresh.reveal()}` })).status).toBe(200);
+    expect((await stateOf({ Authorization: `License ${fresh.reveal()}` })).body.license_id).toBe(license.id);
   });
 });
 
@@ -323,6 +334,19 @@ describe('GET /license/file: an offline license file', () => {
     at(371);
     const refused = await get('/license/file', { Authorization: revoking.authorization });
     expect([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]).toEqual([403, 'license_expired']);
+  });
+
+  it('a first_check license: neither /license nor a file starts its clock; the first update check does', async () => {
+    const license = await insertLicense(db(), appId, await insertPolicy(db(), appId, { expirationBasis: 'first_check' }));
+    const auth = { Authorization: license.authorization };
+    at(40);
+    expect((await stateOf(auth)).body).toMatchObject({ expires_at: null, cutoff: null, newest_eligible_version: '1.0.0' });
+    expect((await get('/license/file', auth)).status).toBe(200);
+    const started = async () => (await db().selectFrom('licenses').select('first_checked_at').where('id', '=', license.id).executeTakeFirstOrThrow()).first_checked_at;
+    expect(await started()).toBeNull();
+    expect((await get('/update/offline/linux/x86_64/0.9.0', auth)).status).toBe(200);
+    expect((await started())?.toISOString()).toBe(day(40).toISOString());
+    expect((await stateOf(auth)).body.expires_at).toBe(day(405).toISOString());
   });
 
   it('without SECRETS_KEY: no file (503 secrets_key_missing), and the admin view says null', async () => {

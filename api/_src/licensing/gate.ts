@@ -65,11 +65,6 @@ export class LicenseGate {
     return this.#index;
   }
 
-  /** The gate's clock: what licenses are judged against (the tests' clock in tests). */
-  now(): Date {
-    return new Date(this.#now());
-  }
-
   /**
    * The grant when it is decided entirely from memory: a known key of this app, allowed, and nothing to write;
    * else null (a refusal, a key to load, a first check or a new install), for `grant` to decide.

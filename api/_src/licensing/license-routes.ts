@@ -37,6 +37,7 @@ function channelOf(c: Context): string {
 
 export function licenseClientRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  const now = () => new Date((deps.now ?? Date.now)());
   // Slugs never change, so each app's is read once.
   const slugs = new Map<string, string>();
 
@@ -60,7 +61,7 @@ export function licenseClientRoutes(deps: AppDeps): Hono {
       const channel = channelOf(c);
       const installId = parseInstallId(c.req.header(INSTALL_ID_HEADER) ?? null, undefined);
       const { state } = await grant(c, 'none', installId);
-      const body = licenseStateBody(await snapshotOf(state.appId), state, channel, deps.licenses.now());
+      const body = licenseStateBody(await snapshotOf(state.appId), state, channel, now());
       return c.json(body, 200, { 'cache-control': LICENSED_CACHE_CONTROL });
     } catch (error) {
       return errorResponse(error, c);
@@ -73,7 +74,7 @@ export function licenseClientRoutes(deps: AppDeps): Hono {
       const installId = parseInstallId(c.req.header(INSTALL_ID_HEADER) ?? null, undefined);
       const { state } = await grant(c, 'installs', installId);
       const [snapshot, key] = await Promise.all([snapshotOf(state.appId), deps.licenseFileKeys.current(state.appId)]);
-      const payload = licenseFilePayload(snapshot, state, key.kid, channel, installId, deps.licenses.now());
+      const payload = licenseFilePayload(snapshot, state, key.kid, channel, installId, now());
       return c.body(signLicenseFile(payload, key), 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': LICENSED_CACHE_CONTROL });
     } catch (error) {
       return errorResponse(error, c);
