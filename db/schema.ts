@@ -6,9 +6,11 @@
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
 import type { InboundDeliveriesTable } from './inbound-deliveries-schema.ts';
+import type { LicenseFileKeysTable } from './license-file-keys-schema.ts';
 import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
 
 export * from './licensing-schema.ts';
+export * from './license-file-keys-schema.ts';
 export * from './inbound-deliveries-schema.ts';
 
 
@@ -366,6 +368,7 @@ export interface Database {
   licenses: LicensesTable;
   license_machines: LicenseMachinesTable;
   inbound_deliveries: InboundDeliveriesTable;
+  license_file_keys: LicenseFileKeysTable;
 }
 
 export type AppRow = Selectable<AppsTable>;

@@ -7,6 +7,7 @@
  *   GET  /{app}/update/{os}-{arch}/{current_version}       the same, seed URL form
  *   GET  /{app}/latest.json[?channel=]                     static manifest (also written to storage on release events)
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
+ *   GET  /license, /license/file                           a licensed app's license: its state, an offline license file
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
  *   POST /github/webhook?app=                              GitHub `release` events (HMAC-signed) → sync that app now
@@ -37,7 +38,9 @@ import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts'
 import { SecretBox } from './github/secrets.ts';
 import { GithubSources } from './github/sources.ts';
 import { InboundDeliveries } from './inbound/deliveries.ts';
+import { LicenseFileKeys } from './licensing/file-keys.ts';
 import { LicenseGate } from './licensing/gate.ts';
+import { licenseClientRouteDocs, licenseClientRoutes } from './licensing/license-routes.ts';
 import { LicenseIndex } from './licensing/index.ts';
 import { ReleaseEvents } from './releases/events.ts';
 import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
@@ -80,13 +83,30 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const secretsKey = config.github.secretsKey;
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses, inboundDeliveries: new InboundDeliveries(db, { now }) };
+  const licenseFileKeys = new LicenseFileKeys(db, secretsKey ? new SecretBox(secretsKey) : null);
+  return {
+    config,
+    db,
+    storage,
+    releaseCache,
+    events,
+    staticManifests,
+    analytics: new UsageAnalytics(db),
+    webhooks,
+    rateLimits,
+    github,
+    licenses,
+    licenseFileKeys,
+    inboundDeliveries: new InboundDeliveries(db, { now }),
+    now,
+  };
 }
 
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */
 export const allRouteDocs: readonly RouteDoc[] = [
   ...publicRouteDocs,
   ...manifestRouteDocs,
+  ...withPrefix('/license', licenseClientRouteDocs),
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...withPrefix('/github', githubWebhookRouteDocs),
@@ -110,7 +130,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
-  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/license', '/license/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
   app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
   for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
@@ -119,6 +139,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', updateRoutes(deps));
   app.route('/', manifestRoutes(deps));
   app.route('/download', downloadRoutes(deps));
+  app.route('/license', licenseClientRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
   app.route('/github', githubWebhookRoutes(deps));

@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import type { ReleaseEvents } from './releases/events.ts';
 import type { GithubSources } from './github/sources.ts';
 import type { InboundDeliveries } from './inbound/deliveries.ts';
+import type { LicenseFileKeys } from './licensing/file-keys.ts';
 import type { LicenseGate } from './licensing/gate.ts';
 import type { StaticManifestWriter } from './manifest/writer.ts';
 import type { RateLimits } from './rate-limit/limits.ts';
@@ -38,8 +39,12 @@ export interface AppDeps {
   github: GithubSources;
   /** Licensed apps' checks and downloads: license state by key digest, in memory (api/_src/licensing/). */
   licenses: LicenseGate;
+  /** Each licensed app's Ed25519 key for offline license files, made on first need (licensing/file-keys.ts). */
+  licenseFileKeys: LicenseFileKeys;
   /** Inbound webhook deliveries already processed (GitHub's, payment providers'), so a replay does no work. */
   inboundDeliveries: InboundDeliveries;
+  /** Milliseconds clock of license expiry (createDeps' `now`): what the licensing store renews and reports against. */
+  now?: () => number;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };

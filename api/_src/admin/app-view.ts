@@ -1,9 +1,12 @@
 /**
  * @module admin/app-view
- * An app as the admin API shows it: the row plus its release count and latest published version.
+ * An app as the admin API shows it: the row plus its release count and latest published version; one app's view
+ * (GET and PATCH) of a licensed app adds the public key its offline license files are signed with, made on first need.
  */
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../../db/schema.ts';
+import { ApiError } from '../http/api-error.ts';
+import type { LicenseFileKeys } from '../licensing/file-keys.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import type { AppBody } from '../protocol/schemas.ts';
 import { compareVersions, safeParseVersion, type Version } from '../protocol/semver.ts';
@@ -62,6 +65,19 @@ export function toAppBody(row: AppRow, stats: ReleaseStats = NO_RELEASES): AppBo
   };
 }
 
-export async function appBody(db: Kysely<Database>, row: AppRow): Promise<AppBody> {
-  return toAppBody(row, (await releaseStats(db, [row.id])).get(row.id));
+/** The key, or null on a server without SECRETS_KEY (it cannot sign license files either). */
+async function licenseFileKey(fileKeys: Pick<LicenseFileKeys, 'publicBody'>, row: AppRow): Promise<AppBody['license_file_key']> {
+  if (row.licensing !== 'licensed') return undefined;
+  try {
+    return await fileKeys.publicBody(row.id);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'secrets_key_missing') return null;
+    throw error;
+  }
+}
+
+export async function appBody(db: Kysely<Database>, row: AppRow, fileKeys: Pick<LicenseFileKeys, 'publicBody'>): Promise<AppBody> {
+  const [stats, key] = await Promise.all([releaseStats(db, [row.id]), licenseFileKey(fileKeys, row)]);
+  const body = toAppBody(row, stats.get(row.id));
+  return key === undefined ? body : { ...body, license_file_key: key };
 }

@@ -61,7 +61,7 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
 
   app.get('/:app', async (c) => {
     const row = await findAppFor(db, principalOf(c), c.req.param('app'));
-    return c.json(await appBody(db, row));
+    return c.json(await appBody(db, row, deps.licenseFileKeys));
   });
 
   app.patch('/:app', async (c) => {
@@ -99,7 +99,7 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
       return updated;
     });
     deps.releaseCache.invalidate(row.id);
-    return c.json(await appBody(db, row));
+    return c.json(await appBody(db, row, deps.licenseFileKeys));
   });
 
   app.delete('/:app', async (c) => {

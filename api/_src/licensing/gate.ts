@@ -27,12 +27,18 @@ export interface LicenseGrant {
 
 /** A request's license, as the gate reads it. */
 export interface LicenseRequest {
-  readonly appId: string;
+  /** The app the request is for; null: whichever app the key's license belongs to (`GET /license`). */
+  readonly appId: string | null;
   readonly headers: Pick<Headers, 'get'>;
   /** The install id the request carries (`X-Install-Id` or `?install_id=`), already validated; null: none. */
   readonly installId: string | null;
   /** The TCP peer's address, from which the rate limiter derives the client's. */
   readonly peer: string;
+  /**
+   * What a grant may write: `all` (an update check or download: a new install's place, a `first_check` clock),
+   * `installs` (a machine-bound license file: the place only), `none` (`GET /license` only reads). Default `all`.
+   */
+  readonly writes?: 'all' | 'installs' | 'none';
 }
 
 type Judged = (LicenseGrant & { readonly newMachine: string | null; readonly firstCheck: boolean }) | ApiError;
@@ -66,7 +72,7 @@ export class LicenseGate {
   grantFromMemory(request: LicenseRequest): LicenseGrant | null {
     const state = this.#known(request);
     if (!state) return null;
-    const judged = this.#judge(state, request.installId);
+    const judged = this.#judge(state, request);
     return judged instanceof ApiError || judged.newMachine !== null || judged.firstCheck ? null : judged;
   }
 
@@ -74,7 +80,7 @@ export class LicenseGate {
   grant(request: LicenseRequest): LicenseGrant | Promise<LicenseGrant> {
     const state = this.#known(request);
     if (!state) return this.#grantAfterLookup(request);
-    return this.#settle(this.#judge(state, request.installId));
+    return this.#settle(this.#judge(state, request));
   }
 
   #requireIndex(): LicenseIndex {
@@ -88,7 +94,7 @@ export class LicenseGate {
     const presented = presentedLicense(request.headers.get('authorization'));
     if (presented.kind !== 'key') return undefined;
     const state = index.peek(index.digestOf(presented.key));
-    return state && state.appId === request.appId ? state : undefined;
+    return state && (request.appId === null || state.appId === request.appId) ? state : undefined;
   }
 
   async #grantAfterLookup(request: LicenseRequest): Promise<LicenseGrant> {
@@ -100,12 +106,12 @@ export class LicenseGate {
     const address = this.#rateLimits.clientAddress(request.peer, request.headers);
     await this.#rateLimits.assertAuthAllowed(address, null);
     const state = presented.kind === 'key' ? await index.lookup(presented.key) : null;
-    if (state === null || state.appId !== request.appId) {
+    if (state === null || (request.appId !== null && state.appId !== request.appId)) {
       await this.#rateLimits.authFailed(address, null);
       if (presented.kind === 'malformed') throw unauthorized('license_invalid', 'the license key is malformed (mistyped or truncated)');
       throw unauthorized('license_unknown', 'no license of this app has this key');
     }
-    return this.#settle(this.#judge(state, request.installId));
+    return this.#settle(this.#judge(state, request));
   }
 
   /** Refusal, grant, or the grant once its one-time writes are made. */
@@ -120,7 +126,7 @@ export class LicenseGate {
     return Promise.all([machine, started]).then(([, updated]) => ({ state: updated ?? state, allowance }));
   }
 
-  #judge(state: LicenseState, installId: string | null): Judged {
+  #judge(state: LicenseState, { installId, writes = 'all' }: LicenseRequest): Judged {
     const now = this.#now();
     // A `first_check` license's clock starts at this check, which is written once it is allowed.
     const firstCheck = state.policy.expirationBasis === 'first_check' && state.license.firstCheckedAt === null;
@@ -140,6 +146,6 @@ export class LicenseGate {
     }
     // Installs are recorded only under a limit: without one, nothing is counted.
     const newMachine = machine.newMachine && state.policy.maxMachines !== null ? installDigest : null;
-    return { state, allowance: access, newMachine, firstCheck };
+    return { state, allowance: access, newMachine: writes === 'none' ? null : newMachine, firstCheck: firstCheck && writes === 'all' };
   }
 }

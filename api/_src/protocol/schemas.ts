@@ -55,6 +55,15 @@ export const updateAppBodySchema = z.strictObject({
 });
 export type UpdateAppBody = z.infer<typeof updateAppBodySchema>;
 
+export const licenseFileKeySchema = z
+  .object({
+    kid: z.string(),
+    public_key: z.string().meta({ description: 'the Ed25519 public key: its raw 32 bytes in base64' }),
+    public_key_pem: z.string().meta({ description: 'the same key as an SPKI PEM (`-----BEGIN PUBLIC KEY-----`)' }),
+  })
+  .meta({ description: 'the key license files of this app are signed with (not the updater key)' });
+export type LicenseFileKeyBody = z.infer<typeof licenseFileKeySchema>;
+
 export const appSchema = z.object({
   id: uuidSchema,
   slug: z.string(),
@@ -64,6 +73,10 @@ export const appSchema = z.object({
   public_key_id: z.string().nullable().meta({ description: 'minisign key id of public_key (16 hex digits)' }),
   release_count: z.number().int(),
   latest_version: z.string().nullable().meta({ description: 'highest semver among published releases' }),
+  license_file_key: licenseFileKeySchema
+    .nullable()
+    .optional()
+    .meta({ description: 'licensed apps, in one app’s view: the Ed25519 key license files are signed with (GET /license/file); null without SECRETS_KEY' }),
   created_at: timestampSchema,
   updated_at: timestampSchema,
 });
