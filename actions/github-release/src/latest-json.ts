@@ -38,7 +38,7 @@ export interface LatestJsonOptions {
 export async function buildLatestJson(api: GithubApi, assets: readonly GithubAsset[], options: LatestJsonOptions): Promise<LatestJson | null> {
   const byName = new Map(assets.map((a) => [a.name, a]));
   const entries: { key: PlatformKey; bundle: BundleType; url: string; signature: string }[] = [];
-  for (const asset of [...assets].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const asset of [...assets].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const kind = artifactKindOf(asset.name);
     const sig = byName.get(`${asset.name}.sig`);
     if (!kind || !sig) continue;
@@ -55,6 +55,6 @@ export async function buildLatestJson(api: GithubApi, assets: readonly GithubAss
     const chosen = preference.map((bundle) => entries.find((e) => e.key === key && e.bundle === bundle)).find(Boolean)!;
     platforms[key] = { url: chosen.url, signature: chosen.signature };
   }
-  const sorted = Object.fromEntries(Object.entries(platforms).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = Object.fromEntries(Object.entries(platforms).sort(([a], [b]) => (a < b ? -1 : 1)));
   return { version: options.version, notes: options.notes, pub_date: options.pubDate, platforms: sorted };
 }

@@ -74,7 +74,7 @@ export async function releaseFiles(dirs: readonly string[], platforms: readonly 
       if (signed) await add(`${path}.sig`, `${assetName}.sig`, 'signature');
     }
   }
-  const files = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const files = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   if (files.length === 0) throw new Error(`No installer or updater bundle in ${dirs.join(', ')}: is it the folder \`tauri build\` wrote (…/release/bundle)?`);
   return files;
 }
