@@ -6,6 +6,7 @@
 import * as core from '@actions/core';
 import { coreLogger, failStep, readBooleanInput, readInput, readSecretInput } from '../../shared/src/core-io.ts';
 import { describeEmpty } from '../../shared/src/inputs.ts';
+import { RELEASE_NOTES_ENV } from '../../shared/src/release-notes.ts';
 import { GithubApi } from './github-api.ts';
 import { parseMode, runMode, type ModeResult } from './modes.ts';
 
@@ -42,6 +43,7 @@ export async function run(): Promise<void> {
         bundleDirs: (readInput('bundle-dir') ?? '').split('\n').map((line) => line.trim()).filter(Boolean),
         latestJson: readBooleanInput('latest-json', false),
         serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+        serverNotes: process.env[RELEASE_NOTES_ENV]?.trim() || undefined,
       },
       process.env,
       coreLogger,

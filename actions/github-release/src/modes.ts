@@ -31,6 +31,8 @@ export interface ModeInputs {
   latestJson: boolean;
   /** GITHUB_SERVER_URL, for the download URLs in latest.json. */
   serverUrl: string;
+  /** The tauri-release server's notes, when register-release ran earlier in the job (publish: the body when `body` is empty). */
+  serverNotes?: string;
 }
 
 export interface ModeResult {
@@ -72,8 +74,11 @@ export async function runMode(api: GithubApi, inputs: ModeInputs, env: RefEnv, l
 
   let release = await api.getRelease(releaseId);
   const version = resolveVersion(inputs.version, env)?.version ?? requireVersion(undefined, { GITHUB_REF: `refs/tags/${release.tag_name}` }, 'version');
-  if (inputs.name !== undefined || inputs.body !== undefined) {
-    release = await api.updateRelease(release.id, { ...(inputs.name !== undefined ? { name: inputs.name } : {}), ...(inputs.body !== undefined ? { body: inputs.body } : {}) });
+  const body = inputs.body ?? inputs.serverNotes;
+  const patch = { ...(inputs.name !== undefined && inputs.name !== release.name ? { name: inputs.name } : {}), ...(body !== undefined && body !== release.body ? { body } : {}) };
+  if (Object.keys(patch).length > 0) {
+    release = await api.updateRelease(release.id, patch);
+    if (patch.body !== undefined) logger.info(`Release notes from ${inputs.body !== undefined ? 'the body input' : "the tauri-release server's release"}.`);
   }
   const report: UploadReport[] = [];
   if (inputs.latestJson) {

@@ -197,6 +197,24 @@ describe('pre-releases and drafts that share a tag', () => {
   });
 });
 
+describe('release notes', () => {
+  it("publish takes the body input, else the server's notes register-release handed on, else keeps GitHub's generated ones", async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.2.0'), memoryLogger());
+    expect(created.release.body).toContain("What's Changed");
+    const releaseId = String(created.release.id);
+    const logger = memoryLogger();
+    const fromServer = await runMode(api, { ...base, mode: 'publish', releaseId, serverNotes: 'From the server.' }, {}, logger);
+    expect(fromServer.release.body).toBe('From the server.');
+    expect(logger.text()).toContain("Release notes from the tauri-release server's release.");
+    const given = await runMode(api, { ...base, mode: 'publish', releaseId, body: 'Given.', serverNotes: 'From the server.' }, {}, memoryLogger());
+    expect(given.release.body).toBe('Given.');
+    const patches = github.requests.filter((r) => r.method === 'PATCH').length;
+    await runMode(api, { ...base, mode: 'publish', releaseId, body: 'Given.' }, {}, memoryLogger());
+    expect(github.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+  });
+});
+
 describe('failures', () => {
   it('names what is missing or wrong in the inputs', async () => {
     const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
