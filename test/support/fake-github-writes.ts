@@ -8,7 +8,7 @@
  *   (paged), `DELETE /repos/{o}/{r}/releases/assets/{id}`;
  * - on the uploads host only, `POST /repos/{o}/{r}/releases/{id}/assets?name=`: the name renamed as GitHub does
  *   (characters other than letters, digits, `.`, `-`, `_` become `.`), 422 `already_exists` when the release has
- *   that name, and a `digest` (`sha256:…`) on the asset.
+ *   that name, 400 without a Content-Length, and a `digest` (`sha256:…`) on the asset.
  * Each handler returns the answer instead of writing it, so a fault injected "after" can apply a request and lose
  * its answer (a 502 after the asset was stored), as a flaky proxy does.
  */
@@ -50,7 +50,7 @@ function parseJson(body: Buffer): Record<string, unknown> | null {
 }
 
 /** The answer to a release write (or read by id) on `host`, or null when the route is not one of these. */
-export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', method: string, url: URL, body: Buffer, authorized: boolean): Answer | null {
+export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', method: string, url: URL, body: Buffer, authorized: boolean, contentLength?: string): Answer | null {
   const path = url.pathname;
   const notFound: Answer = { status: 404, body: { message: 'Not Found' } };
   const repoOf = (owner: string, repo: string) => {
@@ -65,7 +65,8 @@ export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', m
     const release = found?.repository.releases.find((r) => r.id === Number(match![3]));
     if (!found || !release) return notFound;
     const raw = url.searchParams.get('name');
-    if (!raw) return { status: 422, body: { message: 'Bad Content-Length or name' } };
+    // GitHub takes an asset only with its Content-Length (no chunked upload).
+    if (!raw || contentLength === undefined || Number(contentLength) !== body.length) return { status: 400, body: { message: 'Bad Content-Length or name' } };
     const name = githubStoredName(raw);
     if (release.assets.some((a) => a.name === name)) return validationFailed('ReleaseAsset', 'already_exists', 'name');
     const asset: FakeAsset = { id: ctx.nextId(), name, data: Buffer.from(body), updated_at: new Date().toISOString(), state: 'uploaded' };

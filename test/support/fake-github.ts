@@ -214,7 +214,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       return repository !== undefined && refusal(req, repository) === null && req.headers.authorization !== undefined;
     })();
     if (isWrite) {
-      const result = handleReleaseWrite(writeContext, host, method, url, body, authorized);
+      const result = handleReleaseWrite(writeContext, host, method, url, body, authorized, req.headers['content-length']);
       if (result) {
         if (req.headers.authorization !== undefined && !authorized) return send(res, 401, { message: 'Bad credentials' });
         rateLimit.remaining--;

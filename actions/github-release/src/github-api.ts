@@ -12,7 +12,9 @@
  * Assets are uploaded to the release's `upload_url` (GitHub's uploads host, `uploads.github.com`), a template
  * `…/assets{?name,label}` whose `{?…}` part is dropped before the query is added.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { Logger } from '../../shared/src/logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from '../../shared/src/retry.ts';
 import type { Secret } from '../../shared/src/secret.ts';
@@ -101,7 +103,7 @@ export function rateLimitWaitMs(status: number, headers: Headers, now = Date.now
   return status === 429 ? 60_000 : null;
 }
 
-type Body = { json: unknown } | { bytes: Uint8Array; contentType: string } | undefined;
+type Body = { json: unknown } | { file: string; size: number; contentType: string } | undefined;
 
 export class GithubApi {
   readonly #options: GithubApiOptions;
@@ -152,11 +154,11 @@ export class GithubApi {
     await this.#json('DELETE', `${this.#api}/releases/assets/${assetId}`, undefined, [404]);
   }
 
-  /** Uploads a file (read at each attempt, so a retry sends the whole file again) under `name`. */
-  async uploadAsset(release: GithubRelease, name: string, source: { path: string } | { bytes: Uint8Array }, contentType = 'application/octet-stream'): Promise<GithubAsset> {
+  /** Uploads a file under `name`, streamed from disk with its Content-Length (a retry streams it again). */
+  async uploadAsset(release: GithubRelease, name: string, path: string, contentType = 'application/octet-stream'): Promise<GithubAsset> {
     const base = release.upload_url.replace(/\{\?[^}]*\}$/, '');
     const url = `${base}?name=${encodeURIComponent(name)}`;
-    return (await this.#json('POST', url, async () => ({ bytes: 'path' in source ? await readFile(source.path) : source.bytes, contentType }))) as GithubAsset;
+    return (await this.#json('POST', url, async () => ({ file: path, size: (await stat(path)).size, contentType }))) as GithubAsset;
   }
 
   /** An asset's bytes (through GitHub's redirect to its storage). */
@@ -209,9 +211,10 @@ export class GithubApi {
         payload = JSON.stringify(resolved.json);
       } else if (resolved) {
         headers['content-type'] = resolved.contentType;
-        payload = resolved.bytes as BodyInit;
+        headers['content-length'] = String(resolved.size);
+        payload = Readable.toWeb(createReadStream(resolved.file)) as ReadableStream;
       }
-      const response = await this.#fetch(call, url, { method, headers, body: payload });
+      const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
       if (accept404.includes(response.status)) return null;
       if (!response.ok) throw await this.#refusal(call, response);
       const text = await response.text();

@@ -82,7 +82,7 @@ async function uploadOne(api: GithubApi, release: GithubRelease, file: ReleaseFi
     }
     try {
       sent = true;
-      await api.uploadAsset(release, file.name, { path: file.path });
+      await api.uploadAsset(release, file.name, file.path);
       return replaced ? 'replaced' : 'uploaded';
     } catch (error) {
       // A retried upload whose first answer was lost, or another job uploading the same name: look again.
