@@ -195,7 +195,8 @@ export class GithubApi {
     } catch {
       // not JSON: a proxy's page
     }
-    const waitMs = rateLimitWaitMs(response.status, response.headers);
+    // A secondary limit sometimes comes without either header; GitHub says to wait at least a minute then.
+    const waitMs = rateLimitWaitMs(response.status, response.headers) ?? (response.status === 403 && /secondary rate limit/i.test(detail) ? 60_000 : null);
     if (response.status === 403 && waitMs === null) detail += '. Does the token have `contents: write` (permissions: contents: write in the workflow)?';
     return new GithubApiError(call, response.status, detail, codes, waitMs);
   }

@@ -222,6 +222,7 @@ describe('failures', () => {
     await expect(runMode(api, { ...base, mode: 'publish', releaseId: 'v1' }, {}, memoryLogger())).rejects.toThrow(/must be a GitHub release id/);
     await expect(runMode(api, { ...base, mode: 'create' }, { GITHUB_REF: 'refs/heads/main' }, memoryLogger())).rejects.toThrow(/not started by a tag/);
     await expect(runMode(api, { ...base, mode: 'upload', releaseId: '1', platform: 'linux-x86_64', bundleDirs: [join(root, 'nope')] }, {}, memoryLogger())).rejects.toThrow(/is not a folder/);
+    await expect(runMode(api, { ...base, mode: 'publish', releaseId: '999999' }, {}, memoryLogger())).rejects.toThrow(/octo\/my-app has no release 999999 this token can see: pass the release-id output of mode create/);
   });
 
   it('a token without contents: write gets the hint; a wrong one is not retried', async () => {
@@ -240,6 +241,13 @@ describe('failures', () => {
     expect(waits).toHaveLength(5);
     github.inject({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) } });
     await expect(api.listReleases()).rejects.toThrow(/GitHub asks to wait \d+ s, longer than this step waits: re-run the job later/);
+  });
+
+  it('waits a minute for a secondary rate limit that names no wait', async () => {
+    github.inject({ status: 403, message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' });
+    const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await api.listReleases();
+    expect(waits).toEqual([60_000]);
   });
 });
 

@@ -92,9 +92,21 @@ async function uploadOne(api: GithubApi, release: GithubRelease, file: ReleaseFi
   }
 }
 
+/** The release by id, or an error saying where the id should come from. */
+export async function findRelease(api: GithubApi, releaseId: number): Promise<GithubRelease> {
+  try {
+    return await api.getRelease(releaseId);
+  } catch (error) {
+    if (error instanceof GithubApiError && error.status === 404) {
+      throw new Error(`${api.repository} has no release ${releaseId} this token can see: pass the release-id output of mode create from this run's plan job (a draft is visible only to a token with contents: write).`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 /** Attaches the leg's files to the release found by id. */
 export async function uploadFiles(api: GithubApi, releaseId: number, files: readonly ReleaseFile[], logger: Logger): Promise<{ release: GithubRelease; report: UploadReport[] }> {
-  const release = await api.getRelease(releaseId);
+  const release = await findRelease(api, releaseId);
   if (!release.draft) logger.info(`Release ${release.id} (${release.tag_name}) is already published: only files it lacks or whose bytes differ are uploaded.`);
   const assets = new Map((await api.listAssets(release.id)).map((a) => [a.name, a]));
   const report: UploadReport[] = [];
