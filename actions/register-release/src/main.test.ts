@@ -56,8 +56,11 @@ describe('register-release main', () => {
       'update-url': `${cp.url}/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`,
       status: 'published',
       version: '1.5.0',
+      notes: 'Dark mode.\n\nAnd fixes.',
     });
     expect(core.recorded.secrets).toContain(core.recorded.exported[CREDENTIAL_ENV]);
+    // Handed to actions/github-release in a later step of the job, for the GitHub release's notes.
+    expect(core.recorded.exported.TAURI_RELEASE_NOTES).toBe('Dark mode.\n\nAnd fixes.');
     expect(core.recorded.summary).toContain('### Release 1.5.0 of my-app: published (published by this step)');
     expect(core.recorded.summary).toMatch(/\| darwin-aarch64 \| app \| My App_aarch64\.app\.tar\.gz \| 29\.3 KiB \| `[0-9a-f]{64}` \| ready \| [0-9A-F]{16} \| checked \|/);
     expect((await cp.admin('GET', '/admin/apps/my-app/releases/1.5.0')).body.notes).toBe('Dark mode.\n\nAnd fixes.');

@@ -30,6 +30,7 @@ export async function ciReleaseView(db: Db, publicUrl: string, app: AppRow, rele
     status: release.status,
     channel: release.channel,
     artifacts: artifacts.map(toCiArtifactView),
+    notes: release.notes,
     update_url: dynamicUpdateUrl(publicUrl, app.slug),
   };
 }

@@ -73,6 +73,7 @@ describe('CI API: releases, uploads and publishing (filesystem storage)', () => 
       status: 'draft',
       channel: 'stable',
       artifacts: [],
+      notes: 'First',
       update_url: UPDATE_URL,
     });
 

@@ -97,6 +97,8 @@ export const ciReleaseViewSchema = z.object({
   status: z.enum(['draft', 'published', 'archived']),
   channel: z.string(),
   artifacts: z.array(ciArtifactViewSchema),
+  /** The release notes the server holds (what the updater shows); absent from servers older than this field. */
+  notes: z.string().nullable().optional(),
   /** The URL to put in tauri.conf.json's `plugins.updater.endpoints`. */
   update_url: z.string(),
 });

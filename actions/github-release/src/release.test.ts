@@ -1,0 +1,277 @@
+/**
+ * The whole GitHub release of a six-platform matrix against the local fake GitHub REST API (several drafts may share
+ * a tag, a separate uploads host, secondary rate limits, lost answers): the plan job creates the draft once, six
+ * legs upload in parallel (one through a rate limit and a 502 after its upload was stored), the publish job
+ * publishes once with latest.json; a re-run changes nothing; a leg with other bytes replaces its assets and says so.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryLogger } from '../../shared/src/testing.ts';
+import { type FakeGithub, startFakeGithub } from '../../../test/support/fake-github.ts';
+import { GithubApiError } from './github-api.ts';
+import { githubAssetName } from './release-files.ts';
+import { type ModeInputs, runMode } from './modes.ts';
+import { fakeGithubApi, writeLeg } from './testing.ts';
+
+const REPO = 'octo/my-app';
+const TOKEN = 'ghs_test_token';
+const LEGS = ['darwin-aarch64', 'darwin-x86_64', 'linux-x86_64', 'linux-aarch64', 'windows-x86_64', 'windows-aarch64'];
+
+let github: FakeGithub;
+let root: string;
+beforeAll(async () => {
+  github = await startFakeGithub();
+  github.addRepository(REPO, { token: TOKEN });
+  root = await mkdtemp(join(tmpdir(), 'github-release-'));
+});
+afterAll(async () => {
+  await github?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const tagEnv = (version: string) => ({ GITHUB_REF: `refs/tags/v${version}`, GITHUB_REF_TYPE: 'tag', GITHUB_REF_NAME: `v${version}` });
+const base: Omit<ModeInputs, 'mode'> = { bundleDirs: [], latestJson: false, serverUrl: '' };
+const writes = () => github.requests.filter((r) => r.method !== 'GET').length;
+const releasesOf = (tag: string) => github.repositories.get(REPO)!.releases.filter((r) => r.tag_name === tag);
+
+async function legDir(version: string, platform: string, seed = 'build-1'): Promise<string> {
+  const dir = join(root, `${version}-${platform}-${seed}`);
+  await writeLeg(dir, platform, version, seed);
+  return dir;
+}
+
+/** One whole workflow run: plan (create), every leg in parallel (upload), publish. */
+async function workflowRun(version: string, options: { seed?: string; beforeLegs?: () => void } = {}) {
+  const env = tagEnv(version);
+  const plan = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+  const created = await runMode(plan.api, { ...base, mode: 'create' }, env, memoryLogger());
+  const releaseId = String(created.release.id);
+  const dirs = await Promise.all(LEGS.map((platform) => legDir(version, platform, options.seed)));
+  options.beforeLegs?.();
+  const legs = await Promise.all(
+    LEGS.map(async (platform, i) => {
+      const logger = memoryLogger();
+      const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+      const result = await runMode(api, { ...base, mode: 'upload', releaseId, platform, bundleDirs: [dirs[i]!] }, env, logger);
+      return { platform, result, logger, waits };
+    }),
+  );
+  const publishLogger = memoryLogger();
+  const publisher = fakeGithubApi(github.url, REPO, TOKEN, publishLogger);
+  const published = await runMode(publisher.api, { ...base, mode: 'publish', releaseId, latestJson: true, serverUrl: github.url }, env, publishLogger);
+  return { created, legs, published, publishLogger };
+}
+
+const EXPECTED_ASSETS = [
+  'My.App_1.2.0_aarch64.dmg',
+  'My.App_1.2.0_arm64-setup.exe',
+  'My.App_1.2.0_arm64-setup.exe.sig',
+  'My.App_1.2.0_x64-setup.exe',
+  'My.App_1.2.0_x64-setup.exe.sig',
+  'My.App_1.2.0_x64.dmg',
+  'My.App_1.2.0_x64_en-US.msi',
+  'My.App_1.2.0_x64_en-US.msi.sig',
+  'My.App_aarch64.app.tar.gz',
+  'My.App_aarch64.app.tar.gz.sig',
+  'My.App_x64.app.tar.gz',
+  'My.App_x64.app.tar.gz.sig',
+  'latest.json',
+  'my-app-1.2.0-1.x86_64.rpm',
+  'my-app-1.2.0-1.x86_64.rpm.sig',
+  'my-app_1.2.0_aarch64.AppImage',
+  'my-app_1.2.0_aarch64.AppImage.sig',
+  'my-app_1.2.0_amd64.AppImage',
+  'my-app_1.2.0_amd64.AppImage.sig',
+  'my-app_1.2.0_amd64.deb',
+  'my-app_1.2.0_amd64.deb.sig',
+  'my-app_1.2.0_arm64.deb',
+  'my-app_1.2.0_arm64.deb.sig',
+].sort();
+
+describe('a six-leg release on GitHub', () => {
+  it('one draft, every asset once (one leg through a rate limit and a lost answer), then one published release with latest.json', async () => {
+    const { legs, published, publishLogger } = await workflowRun('1.2.0', {
+      beforeLegs: () => {
+        // A secondary rate limit on the first leg to read the release; the Linux x64 deb stored but its answer lost.
+        github.inject({ status: 403, headers: { 'retry-after': '3' }, match: (r) => r.method === 'GET' && /\/releases\/\d+$/.test(r.path) });
+        github.inject({ status: 502, after: true, match: (r) => r.host === 'uploads' && r.path.endsWith('amd64.deb') });
+        github.inject({ status: 429, headers: { 'retry-after': '1' }, match: (r) => r.host === 'uploads' && r.path.endsWith('x64_en-US.msi.sig') });
+      },
+    });
+
+    const releases = releasesOf('v1.2.0');
+    expect(releases).toHaveLength(1);
+    const [release] = releases;
+    expect(release!.draft).toBe(false);
+    expect(release!.prerelease).toBe(false);
+    expect(release!.make_latest).toBe('true');
+    expect(release!.assets.map((a) => a.name).sort()).toEqual(EXPECTED_ASSETS);
+    expect(published.status).toBe('published');
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect(github.requests.filter((r) => r.method === 'POST' && r.url === `/repos/${REPO}/releases`)).toHaveLength(1);
+
+    // Every wait GitHub asked for was made, and the lost answer was found to be a stored asset, not uploaded twice.
+    const waits = legs.flatMap((leg) => leg.waits);
+    expect(waits).toEqual(expect.arrayContaining([3000, 1000]));
+    const linux = legs.find((leg) => leg.platform === 'linux-x86_64')!;
+    expect(linux.result.report.find((r) => r.name === 'my-app_1.2.0_amd64.deb')!.outcome).toBe('uploaded');
+    expect(linux.logger.text()).toMatch(/HTTP 502.*attempt 2 of 6/);
+    expect(release!.assets.filter((a) => a.name === 'my-app_1.2.0_amd64.deb')).toHaveLength(1);
+    for (const leg of legs) expect(leg.result.report.every((r) => r.outcome === 'uploaded')).toBe(true);
+
+    const latest = JSON.parse(release!.assets.find((a) => a.name === 'latest.json')!.data.toString('utf8'));
+    expect(latest.version).toBe('1.2.0');
+    expect(Object.keys(latest.platforms)).toEqual([
+      'darwin-aarch64', 'darwin-aarch64-app', 'darwin-x86_64', 'darwin-x86_64-app',
+      'linux-aarch64', 'linux-aarch64-appimage', 'linux-aarch64-deb',
+      'linux-x86_64', 'linux-x86_64-appimage', 'linux-x86_64-deb', 'linux-x86_64-rpm',
+      'windows-aarch64', 'windows-aarch64-nsis', 'windows-x86_64', 'windows-x86_64-msi', 'windows-x86_64-nsis',
+    ]);
+    const win = latest.platforms['windows-x86_64'];
+    expect(win.url).toBe(`${github.url}/${REPO}/releases/download/v1.2.0/My.App_1.2.0_x64-setup.exe`);
+    expect(Buffer.from(win.signature, 'base64').toString()).toContain('My App_1.2.0_x64-setup.exe.sig (build-1)');
+    expect(latest.platforms['linux-x86_64'].url).toMatch(/amd64\.AppImage$/);
+    // The URLs latest.json names serve the bytes, now that the release is published.
+    const download = await fetch(latest.platforms['darwin-aarch64'].url);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toContain('macos/My App.app.tar.gz build-1');
+    expect(publishLogger.text()).toContain('Published release');
+  });
+
+  it('a re-run of the whole workflow changes nothing', async () => {
+    const before = writes();
+    const ids = releasesOf('v1.2.0')[0]!.assets.map((a) => a.id).sort();
+    const { created, legs, published, publishLogger } = await workflowRun('1.2.0');
+    expect(writes()).toBe(before);
+    expect(created.release.id).toBe(releasesOf('v1.2.0')[0]!.id);
+    expect(releasesOf('v1.2.0')).toHaveLength(1);
+    expect(releasesOf('v1.2.0')[0]!.assets.map((a) => a.id).sort()).toEqual(ids);
+    for (const leg of legs) expect(leg.result.report.every((r) => r.outcome === 'unchanged')).toBe(true);
+    expect(published.report).toEqual([{ name: 'latest.json', size: expect.any(Number), outcome: 'unchanged' }]);
+    expect(publishLogger.text()).toContain('already published: nothing to do');
+  });
+
+  it('a leg with other bytes for the same names replaces those assets and says so', async () => {
+    const { release } = (await runMode(fakeGithubApi(github.url, REPO, TOKEN, memoryLogger()).api, { ...base, mode: 'create' }, tagEnv('1.2.0'), memoryLogger()));
+    const logger = memoryLogger();
+    const dir = await legDir('1.2.0', 'windows-aarch64', 'build-2');
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+    const result = await runMode(api, { ...base, mode: 'upload', releaseId: String(release.id), platform: 'windows-aarch64', bundleDirs: [dir] }, tagEnv('1.2.0'), logger);
+    expect(result.report.map((r) => r.outcome)).toEqual(['replaced', 'replaced']);
+    expect(logger.entries.filter((e) => e.level === 'warning').map((e) => e.message)).toEqual([
+      expect.stringMatching(/^My\.App_1\.2\.0_arm64-setup\.exe: the release has other bytes under this name .*replacing it with .*sha256:[0-9a-f]{64}/),
+      expect.stringMatching(/^My\.App_1\.2\.0_arm64-setup\.exe\.sig: the release has other bytes/),
+    ]);
+    const stored = releasesOf('v1.2.0')[0]!.assets.filter((a) => a.name.startsWith('My.App_1.2.0_arm64'));
+    expect(stored).toHaveLength(2);
+    const text = (a: { name: string; data: Buffer }) => (a.name.endsWith('.sig') ? Buffer.from(a.data.toString(), 'base64') : a.data).toString();
+    expect(stored.every((a) => text(a).includes('build-2'))).toBe(true);
+  });
+});
+
+describe('pre-releases and drafts that share a tag', () => {
+  it('a pre-release version makes a pre-release that is not marked latest; an existing draft of the tag is reused', async () => {
+    const repo = github.repositories.get(REPO)!;
+    // Someone's earlier hand-made draft of the same tag (GitHub allows several): the plan job reuses it, and says so.
+    github.addRelease(REPO, { tag: 'v2.0.0-beta.1', files: {}, draft: true });
+    github.addRelease(REPO, { tag: 'v2.0.0-beta.1', files: {}, draft: true });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+    const created = await runMode(api, { ...base, mode: 'create', body: 'Beta notes.' }, tagEnv('2.0.0-beta.1'), logger);
+    expect(repo.releases.filter((r) => r.tag_name === 'v2.0.0-beta.1')).toHaveLength(2);
+    expect(logger.text()).toMatch(/warning: 2 releases have the tag v2\.0\.0-beta\.1/);
+    const published = await runMode(api, { ...base, mode: 'publish', releaseId: String(created.release.id) }, {}, logger);
+    expect(published.release.prerelease).toBe(true);
+    expect(repo.releases.find((r) => r.id === created.release.id)!.make_latest).toBe('false');
+  });
+
+  it('a new tag gets a draft named after it, with the notes given or GitHub\'s generated ones', async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const given = await runMode(api, { ...base, mode: 'create', name: 'My App 3.0', body: 'Faster.' }, tagEnv('3.0.0'), memoryLogger());
+    expect(given.release).toMatchObject({ tag_name: 'v3.0.0', name: 'My App 3.0', body: 'Faster.', draft: true, prerelease: false });
+    const generated = await runMode(api, { ...base, mode: 'create', version: '3.1.0' }, {}, memoryLogger());
+    expect(generated.release).toMatchObject({ tag_name: 'v3.1.0', name: 'v3.1.0', draft: true });
+    expect(generated.release.body).toContain("What's Changed");
+  });
+});
+
+describe('release notes', () => {
+  it("publish takes the body input, else the server's notes register-release handed on, else keeps GitHub's generated ones", async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.2.0'), memoryLogger());
+    expect(created.release.body).toContain("What's Changed");
+    const releaseId = String(created.release.id);
+    const logger = memoryLogger();
+    const fromServer = await runMode(api, { ...base, mode: 'publish', releaseId, serverNotes: 'From the server.' }, {}, logger);
+    expect(fromServer.release.body).toBe('From the server.');
+    expect(logger.text()).toContain("Release notes from the tauri-release server's release.");
+    const given = await runMode(api, { ...base, mode: 'publish', releaseId, body: 'Given.', serverNotes: 'From the server.' }, {}, memoryLogger());
+    expect(given.release.body).toBe('Given.');
+    const patches = github.requests.filter((r) => r.method === 'PATCH').length;
+    await runMode(api, { ...base, mode: 'publish', releaseId, body: 'Given.' }, {}, memoryLogger());
+    expect(github.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+  });
+});
+
+describe('failures', () => {
+  it('names what is missing or wrong in the inputs', async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await expect(runMode(api, { ...base, mode: 'upload', platform: 'linux-x86_64', bundleDirs: [root] }, {}, memoryLogger())).rejects.toThrow(/release-id is empty.*needs\.plan\.outputs\.release-id/);
+    await expect(runMode(api, { ...base, mode: 'publish', releaseId: 'v1' }, {}, memoryLogger())).rejects.toThrow(/must be a GitHub release id/);
+    await expect(runMode(api, { ...base, mode: 'create' }, { GITHUB_REF: 'refs/heads/main' }, memoryLogger())).rejects.toThrow(/not started by a tag/);
+    await expect(runMode(api, { ...base, mode: 'upload', releaseId: '1', platform: 'linux-x86_64', bundleDirs: [join(root, 'nope')] }, {}, memoryLogger())).rejects.toThrow(/is not a folder/);
+    await expect(runMode(api, { ...base, mode: 'publish', releaseId: '999999' }, {}, memoryLogger())).rejects.toThrow(/octo\/my-app has no release 999999 this token can see: pass the release-id output of mode create/);
+  });
+
+  it('a token without contents: write gets the hint; a wrong one is not retried', async () => {
+    github.inject({ status: 403, message: 'Resource not accessible by integration' });
+    const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await expect(api.listReleases()).rejects.toThrow(/HTTP 403: Resource not accessible by integration\. Does the token have `contents: write`/);
+    const wrong = fakeGithubApi(github.url, REPO, 'ghs_wrong', memoryLogger());
+    await expect(wrong.api.getRelease(1)).rejects.toThrow(/HTTP 401: Bad credentials/);
+    expect([...waits, ...wrong.waits]).toEqual([]);
+  });
+
+  it('retries 5xx until the attempts run out, and does not wait longer than it may for a rate limit', async () => {
+    github.inject({ status: 500, times: 6 });
+    const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await expect(api.listReleases()).rejects.toBeInstanceOf(GithubApiError);
+    expect(waits).toHaveLength(5);
+    github.inject({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) } });
+    await expect(api.listReleases()).rejects.toThrow(/GitHub asks to wait \d+ s, longer than this step waits: re-run the job later/);
+  });
+
+  it('waits a minute for a secondary rate limit that names no wait', async () => {
+    github.inject({ status: 403, message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' });
+    const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await api.listReleases();
+    expect(waits).toEqual([60_000]);
+  });
+});
+
+describe('githubAssetName', () => {
+  it('spells a name as GitHub stores it', () => {
+    expect(githubAssetName('My App_1.2.0_x64-setup.exe')).toBe('My.App_1.2.0_x64-setup.exe');
+    expect(githubAssetName('app (beta)+1.dmg')).toBe('app..beta..1.dmg');
+    expect(githubAssetName('my-app_1.2.0_amd64.AppImage.sig')).toBe('my-app_1.2.0_amd64.AppImage.sig');
+  });
+});
+
+// Kept last: the fixture writer's files must stay what tauri build names them.
+it('writes files a real bundle folder has', async () => {
+  const dir = join(root, 'probe');
+  await writeLeg(dir, 'linux-x86_64', '9.9.9');
+  await writeFile(join(dir, 'README.txt'), 'not an asset');
+  const { releaseFiles } = await import('./release-files.ts');
+  const files = await releaseFiles([dir], ['linux-x86_64']);
+  expect(files.map((f) => [f.name, f.kind])).toEqual([
+    ['my-app-9.9.9-1.x86_64.rpm', 'updater'],
+    ['my-app-9.9.9-1.x86_64.rpm.sig', 'signature'],
+    ['my-app_9.9.9_amd64.AppImage', 'updater'],
+    ['my-app_9.9.9_amd64.AppImage.sig', 'signature'],
+    ['my-app_9.9.9_amd64.deb', 'updater'],
+    ['my-app_9.9.9_amd64.deb.sig', 'signature'],
+  ]);
+});

@@ -1,0 +1,131 @@
+/**
+ * @module release
+ * The three moments of a GitHub release in a matrix workflow:
+ *
+ * 1. `createDraft` (the plan job, once): the draft for the tag. GitHub lets several drafts share a tag, so legs
+ *    racing to create it would make duplicates; one job creates it and every leg finds it by id. A re-run reuses the
+ *    release this tag already has (draft or published) instead of making a second one.
+ * 2. `uploadFiles` (each leg): every file once. An asset of the same name and the same bytes is left alone; one with
+ *    other bytes (or an upload that broke off) is deleted and uploaded again, and the log says so.
+ * 3. `publishRelease` (the publish job, after every leg): the draft becomes a release, once; a published one is left
+ *    as it is.
+ */
+import { createHash } from 'node:crypto';
+import { isPrerelease } from '../../../api/_src/protocol/semver.ts';
+import type { Logger } from '../../shared/src/logger.ts';
+import { type GithubApi, GithubApiError, type GithubAsset, type GithubRelease } from './github-api.ts';
+import type { ReleaseFile } from './release-files.ts';
+
+export interface DraftOptions {
+  tag: string;
+  version: string;
+  /** Empty: the tag. */
+  name?: string;
+  /** Empty: GitHub's generated notes (the changes since the previous release). */
+  body?: string;
+  /** The commit a tag that does not exist yet is made at. */
+  commitish?: string;
+}
+
+export interface DraftResult {
+  release: GithubRelease;
+  created: boolean;
+}
+
+export async function createDraft(api: GithubApi, options: DraftOptions, logger: Logger): Promise<DraftResult> {
+  const existing = (await api.listReleases()).filter((r) => r.tag_name === options.tag);
+  if (existing.length > 0) {
+    // The published one wins over drafts: a re-run after publishing must not start a second release.
+    const release = existing.find((r) => !r.draft) ?? existing[existing.length - 1]!;
+    if (existing.length > 1) logger.warning(`${existing.length} releases have the tag ${options.tag} (ids ${existing.map((r) => r.id).join(', ')}); using ${release.id}. Delete the others.`);
+    logger.info(`The ${release.draft ? 'draft' : 'published'} release ${release.id} for ${options.tag} already exists (a re-run): reusing it.`);
+    return { release, created: false };
+  }
+  const prerelease = isPrerelease(options.version);
+  const release = await api.createRelease({
+    tag_name: options.tag,
+    name: options.name ?? options.tag,
+    draft: true,
+    prerelease,
+    ...(options.body ? { body: options.body } : { generate_release_notes: true }),
+    ...(options.commitish ? { target_commitish: options.commitish } : {}),
+  });
+  logger.info(`Created the draft release ${release.id} for ${options.tag}${prerelease ? ' (a pre-release)' : ''}: ${release.html_url}`);
+  return { release, created: true };
+}
+
+export type AssetOutcome = 'uploaded' | 'unchanged' | 'replaced';
+
+export interface UploadReport {
+  name: string;
+  size: number;
+  outcome: AssetOutcome;
+}
+
+async function sameBytes(api: GithubApi, asset: GithubAsset, file: ReleaseFile): Promise<boolean> {
+  if (asset.state !== undefined && asset.state !== 'uploaded') return false;
+  if (asset.size !== file.size) return false;
+  if (asset.digest) return asset.digest === `sha256:${file.sha256}`;
+  return createHash('sha256').update(await api.downloadAsset(asset)).digest('hex') === file.sha256;
+}
+
+async function uploadOne(api: GithubApi, release: GithubRelease, file: ReleaseFile, existing: GithubAsset | undefined, logger: Logger): Promise<AssetOutcome> {
+  let replaced = false;
+  let sent = false;
+  for (let round = 1; ; round++) {
+    if (existing) {
+      if (await sameBytes(api, existing, file)) return replaced ? 'replaced' : sent ? 'uploaded' : 'unchanged';
+      const why = existing.state !== undefined && existing.state !== 'uploaded' ? 'an upload that broke off' : 'other bytes';
+      logger.warning(`${file.name}: the release has ${why} under this name (${existing.size} bytes${existing.digest ? `, ${existing.digest}` : ''}); replacing it with ${file.path} (${file.size} bytes, sha256:${file.sha256}).`);
+      await api.deleteAsset(existing.id);
+      replaced = true;
+    }
+    try {
+      sent = true;
+      await api.uploadAsset(release, file.name, file.path);
+      return replaced ? 'replaced' : 'uploaded';
+    } catch (error) {
+      // A retried upload whose first answer was lost, or another job uploading the same name: look again.
+      if (!(error instanceof GithubApiError && error.codes.includes('already_exists')) || round >= 3) throw error;
+      existing = (await api.listAssets(release.id)).find((a) => a.name === file.name);
+    }
+  }
+}
+
+/** The release by id, or an error saying where the id should come from. */
+export async function findRelease(api: GithubApi, releaseId: number): Promise<GithubRelease> {
+  try {
+    return await api.getRelease(releaseId);
+  } catch (error) {
+    if (error instanceof GithubApiError && error.status === 404) {
+      throw new Error(`${api.repository} has no release ${releaseId} this token can see: pass the release-id output of mode create from this run's plan job (a draft is visible only to a token with contents: write).`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Attaches the leg's files to the release found by id. */
+export async function uploadFiles(api: GithubApi, releaseId: number, files: readonly ReleaseFile[], logger: Logger): Promise<{ release: GithubRelease; report: UploadReport[] }> {
+  const release = await findRelease(api, releaseId);
+  if (!release.draft) logger.info(`Release ${release.id} (${release.tag_name}) is already published: only files it lacks or whose bytes differ are uploaded.`);
+  const assets = new Map((await api.listAssets(release.id)).map((a) => [a.name, a]));
+  const report: UploadReport[] = [];
+  for (const file of files) {
+    const outcome = await uploadOne(api, release, file, assets.get(file.name), logger);
+    logger.info(`${file.name}: ${outcome === 'unchanged' ? 'already attached with the same bytes, nothing to do' : outcome}`);
+    report.push({ name: file.name, size: file.size, outcome });
+  }
+  return { release, report };
+}
+
+/** Publishes the draft (once): pre-release from the version, and `latest` only for a stable one. */
+export async function publishRelease(api: GithubApi, release: GithubRelease, version: string, logger: Logger): Promise<{ release: GithubRelease; published: boolean }> {
+  if (!release.draft) {
+    logger.info(`Release ${release.id} (${release.tag_name}) is already published: nothing to do.`);
+    return { release, published: false };
+  }
+  const prerelease = isPrerelease(version);
+  const published = await api.updateRelease(release.id, { draft: false, prerelease, make_latest: prerelease ? 'false' : 'true' });
+  logger.info(`Published release ${published.id} (${published.tag_name})${prerelease ? ' as a pre-release' : ''}: ${published.html_url}`);
+  return { release: published, published: true };
+}
