@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { processTree, withoutDate } from './process.ts';
 import { cpuSeconds, type Aggregate, type DbWork } from './measure.ts';
 import { printLicensed, printReport } from './report.ts';
-import type { WrkResult } from './wrk.ts';
+import { parseWrk, type WrkResult } from './wrk.ts';
 
 const round = (requestsPerSecond: number, seconds = 3): WrkResult => ({
   requests: requestsPerSecond * seconds, seconds, requestsPerSecond, p50: 1, p99: 3, non2xx: 0, socketErrors: 0, raw: '',
@@ -103,5 +103,21 @@ describe('bench process helpers', () => {
     const at = (date: string) => Buffer.from(`HTTP/1.1 200 OK\r\netag: "x"\r\nDate: ${date}\r\nContent-Length: 2\r\n\r\n{}`);
     expect(withoutDate(at('Sun, 22 Nov 2026 14:00:00 GMT'))).toBe(withoutDate(at('Sun, 22 Nov 2026 15:30:01 GMT')));
     expect(withoutDate(at('x'))).not.toBe(withoutDate(Buffer.from(at('x').toString().replace('etag', 'ETag'))));
+  });
+});
+
+describe('parseWrk', () => {
+  it('reads percentiles in seconds, which wrk pads with a space ("1.53s "), as in a round on a very busy machine', () => {
+    const raw = [
+      'Running 3s test @ http://127.0.0.1:45909/update/bench-licensed/linux/x86_64/1.0.0?bundle_type=appimage',
+      '  Latency Distribution',
+      '     50%   69.89ms',
+      '     75%  174.06ms',
+      '     90%  477.26ms',
+      '     99%    1.53s ',
+      '  629 requests in 3.14s, 509.22KB read',
+      'Requests/sec:    200.10',
+    ].join('\n');
+    expect(parseWrk(raw)).toMatchObject({ requests: 629, seconds: 3.14, requestsPerSecond: 200.1, p50: 69.89, p99: 1530 });
   });
 });

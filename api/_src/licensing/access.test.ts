@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { licenseAccess } from './access.ts';
+import { accessSpan, licenseAccess } from './access.ts';
 import { day, license, policy } from './testing.ts';
 
 const allowed = (access: ReturnType<typeof licenseAccess>) => {
@@ -89,5 +89,30 @@ describe('licenseAccess', () => {
     );
     expect([...access.entitlements].sort()).toEqual(['beta', 'pro']);
     expect(access.patchLineAfterCutoff).toBe(true);
+  });
+});
+
+describe('accessSpan', () => {
+  it('bounds an instant span in which licenseAccess answers as it does at that instant', () => {
+    const instants = [-10, 0, 100, 364.999, 365, 365.001, 370, 378.999, 379, 379.5, 2000].map(day);
+    for (const expiryStrategy of ['fallback', 'revoke', 'allow'] as const) {
+      for (const [lic, pol] of [
+        [license(), policy({ expiryStrategy, graceDays: 14 })],
+        [license(), policy({ expiryStrategy, graceDays: 0 })],
+        [license({ expiresAt: day(30) }), policy({ expiryStrategy })],
+        [license(), policy({ expiryStrategy, durationDays: null })],
+        [license({ status: 'suspended' }), policy({ expiryStrategy })],
+      ] as const) {
+        for (const now of instants) {
+          const [from, until] = accessSpan(lic, pol, now.getTime());
+          expect(from).toBeLessThanOrEqual(now.getTime());
+          expect(until).toBeGreaterThan(now.getTime());
+          const answer = licenseAccess(lic, pol, now);
+          for (const other of instants.filter((t) => t.getTime() >= from && t.getTime() < until)) expect(licenseAccess(lic, pol, other)).toEqual(answer);
+          // Just outside the span the answer differs: the span is not wider than it must be, nor narrower.
+          if (until !== Infinity && answer.allowed) expect(licenseAccess(lic, pol, new Date(until))).not.toEqual(answer);
+        }
+      }
+    }
   });
 });

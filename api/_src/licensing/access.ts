@@ -54,3 +54,17 @@ export function licenseAccess(license: License, policy: LicensePolicy, now: Date
     expired,
   };
 }
+
+/**
+ * The span of instants `[from, until)` around `now` in which `licenseAccess` gives the same answer as at `now`: its
+ * answer turns only at the expiry and, under `revoke`, at the end of the grace days. So a held license's access is
+ * computed once per span (held.ts), not per check.
+ */
+export function accessSpan(license: License, policy: LicensePolicy, now: number): [from: number, until: number] {
+  const expiresAt = licenseExpiry(license, policy)?.getTime() ?? null;
+  if (expiresAt === null) return [-Infinity, Infinity];
+  if (now < expiresAt) return [-Infinity, expiresAt];
+  if (policy.expiryStrategy !== 'revoke') return [expiresAt, Infinity];
+  const graceEnds = addDays(new Date(expiresAt), policy.graceDays).getTime();
+  return now < graceEnds ? [expiresAt, graceEnds] : [graceEnds, Infinity];
+}

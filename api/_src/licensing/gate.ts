@@ -16,6 +16,7 @@ import { ApiError } from '../http/api-error.ts';
 import type { RateLimits } from '../rate-limit/limits.ts';
 import { type LicenseAllowance, licenseAccess } from './access.ts';
 import { presentedLicense } from './credential.ts';
+import { Held } from './held.ts';
 import type { LicenseIndex, LicenseState } from './index.ts';
 import { installIdDigest, machineDecision } from './machines.ts';
 
@@ -91,9 +92,8 @@ export class LicenseGate {
   /** The license of a well-formed key already in memory, when it is this app's; else undefined. */
   #known(request: LicenseRequest): LicenseState | undefined {
     const index = this.#requireIndex();
-    const presented = presentedLicense(request.headers.get('authorization'));
-    if (presented.kind !== 'key') return undefined;
-    const state = index.peek(index.digestOf(presented.key));
+    const authorization = request.headers.get('authorization');
+    const state = authorization === null ? undefined : index.peekCredential(authorization);
     return state && (request.appId === null || state.appId === request.appId) ? state : undefined;
   }
 
@@ -130,9 +130,14 @@ export class LicenseGate {
     const now = this.#now();
     // A `first_check` license's clock starts at this check, which is written once it is allowed.
     const firstCheck = state.policy.expirationBasis === 'first_check' && state.license.firstCheckedAt === null;
-    const license = firstCheck ? { ...state.license, firstCheckedAt: new Date(now) } : state.license;
-    const access = licenseAccess(license, state.policy, new Date(now));
+    const held = state instanceof Held ? state : null;
+    const access = held && !firstCheck
+      ? held.access(now)
+      : licenseAccess(firstCheck ? { ...state.license, firstCheckedAt: new Date(now) } : state.license, state.policy, new Date(now));
     if (!access.allowed) return new ApiError(403, access.code, `the license is ${access.code.slice('license_'.length)}`);
+    // Without a limit every install passes and none is recorded, and an install found counted stays counted
+    // while this state is held: neither needs the install's digest.
+    if (installId !== null && (state.policy.maxMachines === null || held?.counts(installId))) return { state, allowance: access, newMachine: null, firstCheck: firstCheck && writes === 'all' };
     const installDigest = installId === null ? null : installIdDigest(state.id, installId);
     const machine = machineDecision(state.policy, installDigest, state.machines);
     if (!machine.allowed) {
@@ -144,6 +149,7 @@ export class LicenseGate {
           : `this license is already used by its ${state.policy.maxMachines} installs`,
       );
     }
+    if (!machine.newMachine && installId !== null) held?.noteCounted(installId);
     // Installs are recorded only under a limit: without one, nothing is counted.
     const newMachine = machine.newMachine && state.policy.maxMachines !== null ? installDigest : null;
     return { state, allowance: access, newMachine: writes === 'none' ? null : newMachine, firstCheck: firstCheck && writes === 'all' };

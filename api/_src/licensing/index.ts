@@ -1,7 +1,7 @@
 /**
  * @module licensing/index
  * `LicenseIndex`: license state by key digest, in memory, so a licensed update check in steady state runs no
- * statement (one HMAC and one Map get), the same design as the release snapshots (update/cache.ts):
+ * statement (two Map gets), the same design as the release snapshots (update/cache.ts):
  * - a key is loaded on first sight, with one query (license ⋈ policy, its active machines as a JSON subquery);
  *   concurrent first sights of a key share it;
  * - unknown digests are remembered as absent for `UNKNOWN_TTL_MS`, at most `MAX_UNKNOWN` of them, so a flood of
@@ -11,12 +11,26 @@
  * - the two writes a check can cause (a new install under a machine limit, a `first_check` license's first
  *   check) are made here, once, and kept in memory. A new install is counted in memory before its row is
  *   written, so two concurrent installs on one instance cannot both take the last place; across instances the
- *   limit can be passed by at most one install per instance until the TTL, which is as strong as install ids are.
+ *   limit can be passed by at most one install per instance until the TTL, which is as strong as install ids are;
+ * - a known key's digest is memoized by the exact `Authorization` value it came in (`peekCredential`), so its
+ *   later checks skip parsing the key and the HMAC, which were most of a licensed check's own cost.
+ * The memo keeps a presented key's text in memory: only for keys of licenses held here (a made-up key is never
+ * memoized), one per license, bounded by `MAX_CREDENTIALS`, private to the index and never logged (held.ts). That
+ * is acceptable because what the digest-only storage protects against is a copy of the database, a backup or a
+ * log, none of which the memo reaches; whoever can read this process's memory also reads SECRETS_KEY, which opens
+ * more than the keys (every secret the server seals), and sees every key as its request passes anyway. The
+ * memo decides nothing: it maps a text to its digest, a pure function, and the license is then read from the index
+ * as before, so a suspension, revocation or rotation takes effect exactly as it did without it; an entry goes with
+ * its license (`forget`, a rotation, a reload that finds nothing, eviction).
+ * Memory (issue 17: ≤ 50 MB for 100,000 licenses): one `Held` object per license with its policy and lists shared
+ * (held.ts, interned.ts), the stored digest kept as the same string as the Map key.
  */
 import { type Kysely, sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../../../db/schema.ts';
 import { isConnectionError, UnavailableError } from '../http/api-error.ts';
+import { presentedLicense } from './credential.ts';
+import { Held, type LicenseState } from './held.ts';
 import { type LicenseKey, LicenseKeyDigester, licenseDigestSecret } from './license-key.ts';
 import type { License, LicensePolicy } from './policy.ts';
 
@@ -24,6 +38,8 @@ export const UNKNOWN_TTL_MS = 5_000;
 export const MAX_UNKNOWN = 10_000;
 /** Known licenses kept; the oldest loaded is dropped first (it is loaded again on its next check). */
 export const MAX_KNOWN = 200_000;
+/** Memoized `Authorization` values: at most one per known license (the spelling its key last came in). */
+export const MAX_CREDENTIALS = MAX_KNOWN;
 /** A known license is reloaded in the background this long before it expires (at most a fifth of the TTL). */
 export const REFRESH_AHEAD_MS = 1_000;
 /**
@@ -32,26 +48,7 @@ export const REFRESH_AHEAD_MS = 1_000;
  */
 export const STATEMENT_TIMEOUT_MS = 1_500;
 
-/** What the gate needs of one license. */
-export interface LicenseState {
-  readonly id: string;
-  readonly appId: string;
-  readonly license: License;
-  readonly policy: LicensePolicy;
-  /** `installIdDigest`s of its installs not deactivated (machines.ts). */
-  readonly machines: ReadonlySet<string>;
-  readonly revision: number;
-}
-
-interface Entry {
-  state: LicenseState;
-  /** The digest as stored (possibly under a retired secret): a reload by id must still find it, or the key was rotated. */
-  storedDigest: string;
-  /** Installs counted here, the database's and those this instance added. */
-  machines: Set<string>;
-  expiresAt: number;
-  refreshAt: number;
-}
+export type { LicenseState } from './held.ts';
 
 /** What a read looks for: a first sight's digests under every kept secret, or a known license by id and stored digest. */
 export type LicenseReadBy = { candidates: string[] } | { id: string; digest: string };
@@ -65,6 +62,8 @@ export interface LicenseIndexOptions {
   now?: () => number;
   /** Reads a license instead of the query (the bench fills an index from generated rows with it, no database). */
   read?: (by: LicenseReadBy) => Promise<LoadedLicense>;
+  /** `Authorization` values memoized at most (default `MAX_CREDENTIALS`; tests use a few). */
+  maxCredentials?: number;
 }
 
 
@@ -74,11 +73,14 @@ export class LicenseIndex {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #load: (by: LicenseReadBy) => Promise<LoadedLicense>;
-  readonly #known = new Map<string, Entry>();
+  readonly #known = new Map<string, Held>();
   /** License id → its digest in `#known`. */
   readonly #digestById = new Map<string, string>();
   readonly #unknown = new Map<string, number>();
   readonly #inflight = new Map<string, Promise<LicenseState | null>>();
+  /** `Authorization` value → the digest of its key, for keys of licenses in `#known` (see the module comment). */
+  readonly #credentials = new Map<string, string>();
+  readonly #maxCredentials: number;
   #statements = 0;
 
   constructor(db: Kysely<Database>, digester: LicenseKeyDigester, options: LicenseIndexOptions) {
@@ -87,6 +89,7 @@ export class LicenseIndex {
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
     this.#load = options.read ?? ((by) => this.#query(by));
+    this.#maxCredentials = options.maxCredentials ?? MAX_CREDENTIALS;
   }
 
   /** The index over a parsed SECRETS_KEY (github/secrets.ts `parseSecretsKey`). */
@@ -104,6 +107,11 @@ export class LicenseIndex {
     return this.#digester;
   }
 
+  /** How many `Authorization` values are memoized (at most `MAX_CREDENTIALS`). */
+  get memoizedCredentials(): number {
+    return this.#credentials.size;
+  }
+
   /** The key's digest under the current secret: the index's key for it. */
   digestOf(key: LicenseKey): string {
     return this.#digester.digest(key).digest;
@@ -112,20 +120,34 @@ export class LicenseIndex {
   /** The fresh state for a digest, null when it is known to be no license's, undefined when it must be loaded. */
   peek(digest: string): LicenseState | null | undefined {
     const now = this.#now();
-    const entry = this.#known.get(digest);
-    if (entry !== undefined) {
-      if (entry.expiresAt <= now) return undefined;
-      if (entry.refreshAt <= now) {
-        entry.refreshAt = entry.expiresAt; // one attempt: a failing database is not asked again on every check
-        if (!this.#inflight.has(digest)) this.#start(digest, () => this.#read({ id: entry.state.id, digest: entry.storedDigest })).catch(() => {});
-      }
-      return entry.state;
+    const held = this.#known.get(digest);
+    if (held !== undefined) {
+      if (held.expired(now)) return undefined;
+      if (held.refreshDue(now) && !this.#inflight.has(digest)) this.#start(digest, () => this.#read(held.readBy)).catch(() => {});
+      return held;
     }
     const absentUntil = this.#unknown.get(digest);
     if (absentUntil === undefined) return undefined;
     if (absentUntil > now) return null;
     this.#unknown.delete(digest);
     return undefined;
+  }
+
+  /**
+   * The fresh state of the known license whose key an `Authorization` value presents; undefined when it presents
+   * none, or a key this instance does not hold fresh (for `lookup`). A known key's digest is memoized by the
+   * value's exact text, so its next checks skip parsing and the HMAC.
+   */
+  peekCredential(authorization: string): LicenseState | undefined {
+    const memoized = this.#credentials.get(authorization);
+    if (memoized !== undefined) return this.peek(memoized) ?? undefined;
+    const presented = presentedLicense(authorization);
+    if (presented.kind !== 'key') return undefined;
+    const digest = this.digestOf(presented.key);
+    const state = this.peek(digest);
+    if (!state) return undefined;
+    this.#memoize(authorization, digest);
+    return state;
   }
 
   /** The license the key names, or null when there is none; synchronous when in memory. */
@@ -144,8 +166,8 @@ export class LicenseIndex {
 
   /** Counts a new install against the license at once, then writes its row (nothing if another instance did). */
   async recordMachine(state: LicenseState, installDigest: string): Promise<void> {
-    const entry = this.#entryOf(state);
-    entry?.machines.add(installDigest);
+    const held = this.#heldOf(state);
+    held?.addMachine(installDigest);
     try {
       await this.#run(() =>
         this.#db
@@ -155,7 +177,7 @@ export class LicenseIndex {
           .execute(),
       );
     } catch (error) {
-      entry?.machines.delete(installDigest);
+      held?.removeMachine(installDigest);
       throw error;
     }
   }
@@ -171,29 +193,37 @@ export class LicenseIndex {
         .executeTakeFirst(),
     );
     const updated: LicenseState = { ...state, license: { ...state.license, firstCheckedAt: row?.first_checked_at ?? at }, revision: Number(row?.revision ?? state.revision) };
-    const entry = this.#entryOf(state);
-    if (entry) entry.state = updated;
-    return updated;
+    const held = this.#heldOf(state);
+    if (!held) return updated;
+    const replaced = held.with(updated);
+    this.#known.set(this.#digestById.get(state.id)!, replaced);
+    return replaced;
   }
 
-  #entryOf(state: LicenseState): Entry | undefined {
+  #heldOf(state: LicenseState): Held | undefined {
     const digest = this.#digestById.get(state.id);
     return digest === undefined ? undefined : this.#known.get(digest);
   }
 
+  #memoize(authorization: string, digest: string): void {
+    const held = this.#known.get(digest)!;
+    if (held.credential !== null) this.#credentials.delete(held.credential);
+    if (this.#credentials.size >= this.#maxCredentials) this.#credentials.delete(this.#credentials.keys().next().value!);
+    this.#credentials.set(authorization, digest);
+    held.credential = authorization;
+  }
+
   #drop(digest: string): void {
-    const entry = this.#known.get(digest);
-    if (entry === undefined) return;
+    const held = this.#known.get(digest);
+    if (held === undefined) return;
     this.#known.delete(digest);
-    if (this.#digestById.get(entry.state.id) === digest) this.#digestById.delete(entry.state.id);
+    if (this.#digestById.get(held.id) === digest) this.#digestById.delete(held.id);
+    if (held.credential !== null) this.#credentials.delete(held.credential);
   }
 
   #start(digest: string, read: () => Promise<LoadedLicense>): Promise<LicenseState | null> {
-    const load = read()
-      .then((loaded) => {
-        if (this.#inflight.get(digest) === load) this.#store(digest, loaded);
-        return loaded?.state ?? null;
-      })
+    const load: Promise<LicenseState | null> = read()
+      .then((loaded) => (this.#inflight.get(digest) === load ? this.#store(digest, loaded) : (loaded?.state ?? null)))
       .finally(() => {
         if (this.#inflight.get(digest) === load) this.#inflight.delete(digest);
       });
@@ -201,23 +231,37 @@ export class LicenseIndex {
     return load;
   }
 
-  #store(digest: string, loaded: LoadedLicense): void {
+  /** Keeps what a read found; returns the state as held (or as read, when the TTL keeps nothing). */
+  #store(digest: string, loaded: LoadedLicense): LicenseState | null {
     const now = this.#now();
+    const previous = this.#known.get(digest);
+    const reloaded = previous !== undefined && loaded !== null && previous.id === loaded.state.id;
+    // A reload of the same license keeps its memoized credential: the key, and so its digest, did not change.
+    const credential = reloaded ? previous.credential : null;
+    if (reloaded) previous.credential = null;
     this.#drop(digest);
     if (loaded === null) {
       if (this.#unknown.size >= MAX_UNKNOWN) this.#unknown.delete(this.#unknown.keys().next().value!);
       this.#unknown.set(digest, now + Math.min(this.#ttlMs, UNKNOWN_TTL_MS));
-      return;
+      return null;
     }
     this.#unknown.delete(digest);
-    if (this.#ttlMs <= 0) return;
+    if (this.#ttlMs <= 0) {
+      if (credential !== null) this.#credentials.delete(credential);
+      return loaded.state;
+    }
     if (this.#known.size >= MAX_KNOWN) this.#drop(this.#known.keys().next().value!);
     // A rotated key: the license's entry under its old digest goes.
-    const previous = this.#digestById.get(loaded.state.id);
-    if (previous !== undefined) this.#drop(previous);
+    const other = this.#digestById.get(loaded.state.id);
+    if (other !== undefined) this.#drop(other);
     const expiresAt = now + this.#ttlMs;
-    this.#known.set(digest, { ...loaded, expiresAt, refreshAt: expiresAt - Math.min(REFRESH_AHEAD_MS, this.#ttlMs / 5) });
-    this.#digestById.set(loaded.state.id, digest);
+    // The stored digest is, but after a SECRETS_KEY rotation, the same text as `digest`: kept once.
+    const stored = loaded.storedDigest === digest ? digest : loaded.storedDigest;
+    const held = new Held(loaded.state, loaded.machines, stored, expiresAt, expiresAt - Math.min(REFRESH_AHEAD_MS, this.#ttlMs / 5));
+    held.credential = credential;
+    this.#known.set(digest, held);
+    this.#digestById.set(held.id, digest);
+    return held;
   }
 
   async #run<T>(statement: () => Promise<T>): Promise<T> {
