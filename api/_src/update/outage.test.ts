@@ -19,11 +19,11 @@ import { openFreshPostgres } from '../../../test/support/postgres.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { startTcpRelay, type TcpRelay } from '../../../test/support/tcp-relay.ts';
 import { startWsProxy, type WsProxy } from '../../../test/support/ws-proxy.ts';
-import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/api-error.ts';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, UnavailableError } from '../http/api-error.ts';
 import { controlPlaneListener } from '../listener.ts';
 import { READY_TIMEOUT_MS } from '../service/routes.ts';
 import { CONNECTION_TIMEOUT_MS } from '../../../db/neon.ts';
-import { LOAD_TIMEOUT_MS, STALE_RETRY_MS } from './cache.ts';
+import { LOAD_TIMEOUT_MS, REFRESH_AHEAD_MS, ReleaseCache, STALE_RETRY_MS } from './cache.ts';
 
 const linux = [{ platform: 'linux-x86_64', bundle: 'appimage' }];
 const CHECK = '/update/outage/linux/x86_64/0.1.0';
@@ -84,6 +84,37 @@ it('answers 503 for a closed embedded database, caches nothing, and a working da
   } finally {
     await working.close();
   }
+});
+
+it('answers from the last snapshot while the database is gone, until the snapshot is older than the stale-if-error limit', async () => {
+  const database = await openPGlite();
+  await migrateToLatest(database.db);
+  await insertRelease(database.db, await insertApp(database.db, 'outage'), { version: '1.0.0', artifacts: linux });
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://updates.test', UPDATE_CACHE_TTL_SECONDS: '15', UPDATE_STALE_IF_ERROR_SECONDS: '60' });
+  const clock = { now: 1_000_000 };
+  const cache = new ReleaseCache(database.db, storage, config, { now: () => clock.now });
+  const loaded = await cache.get('outage');
+  expect(await cache.get('unknown-app')).toBeNull();
+  await database.close();
+
+  clock.now += 16_000; // past the TTL: the next check must ask the database, which is gone
+  expect(cache.peek('outage')).toBeUndefined();
+  expect(await cache.get('outage')).toBe(loaded);
+  expect([cache.loads, cache.staleAnswers]).toEqual([3, 1]);
+  // Then from memory, with no load, until the retry interval has passed.
+  clock.now += STALE_RETRY_MS - REFRESH_AHEAD_MS - 1;
+  expect(cache.peek('outage')).toBe(loaded);
+  expect(cache.loads).toBe(3);
+  clock.now += 1; // a background retry starts, and fails
+  expect(cache.peek('outage')).toBe(loaded);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect([cache.loads, cache.staleAnswers]).toEqual([4, 2]);
+  // A remembered absence is not served stale.
+  await expect(cache.get('unknown-app')).rejects.toBeInstanceOf(UnavailableError);
+
+  clock.now = 1_000_000 + 60_000; // the snapshot is now as old as the limit
+  await expect(cache.get('outage')).rejects.toBeInstanceOf(UnavailableError);
+  expect(cache.peek('outage')).toBeUndefined();
 });
 
 describe('over the Neon driver', () => {
