@@ -1,8 +1,7 @@
 /**
  * The first hour as a new user has it, with `node api/_src/local.ts` (what `npm start` runs) and no ADMIN_TOKEN:
  * the first start finds its port taken and says so in one line, with no stack and no bootstrap key created
- * unseen; once the port is free, the next start shows the bootstrap key, which signs in; a start after that
- * shows none. The running server also answers a CONNECT request instead of dropping the socket.
+ * unseen; once the port is free, the next start shows the bootstrap key, which signs in. The running server also answers a CONNECT request instead of dropping the socket.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -89,13 +88,4 @@ it('a port in use is one clear line and leaves no key unseen; the next start sho
   } finally {
     await server?.stop();
   }
-
-  let again: RunningServer | undefined;
-  try {
-    again = await startServer({ port, env: { DATA_DIR: dataDir, ADMIN_TOKEN: '' }, startTimeoutMs: 150_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(again.output()).not.toMatch(KEY_LINE);
-  } finally {
-    await again?.stop();
-  }
-}, 400_000);
+}, 300_000);

@@ -69,7 +69,7 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the bundled function did not start:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }, 180_000);
+  }, 360_000);
 
   afterAll(async () => {
     child?.kill();
