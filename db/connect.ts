@@ -17,8 +17,9 @@ export interface DatabaseConfig {
   neonWsProxy?: string | undefined;
 }
 
-export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openNeon({ connectionString: config.databaseUrl, wsProxy: config.neonWsProxy });
+/** `queryTimeoutMillis`: see `NeonOptions` (PGlite is in-process and has none). */
+export async function openDatabase(config: DatabaseConfig, options: { queryTimeoutMillis?: number } = {}): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openNeon({ connectionString: config.databaseUrl, wsProxy: config.neonWsProxy, ...options });
   const { openPGlite } = await import('./pglite.ts');
   return openPGlite({ dataDir: config.dataDir });
 }

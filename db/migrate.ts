@@ -20,7 +20,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { loadConfig } = await import('../api/_src/config.ts');
   const { openDatabase } = await import('./connect.ts');
   const config = loadConfig();
-  const handle = await openDatabase(config);
+  // A migration may rewrite a large table: no statement timeout here.
+  const handle = await openDatabase(config, { queryTimeoutMillis: 0 });
   try {
     await migrateToLatest(handle.db, (line) => console.log(line));
     console.log(`database is up to date (${handle.kind})`);

@@ -49,6 +49,48 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER/);
   });
 
+  it('says every problem on one line', () => {
+    expect(() => loadConfig({ PORT: 'eighty', ADMIN_TOKEN: 'short' })).toThrow(/^PORT: .+; ADMIN_TOKEN must be at least 24 characters$/);
+  });
+
+  describe('on Vercel', () => {
+    const vercel = {
+      DATABASE_URL: 'postgresql://u:p@ep-x-pooler.eu-central-1.aws.neon.tech/db',
+      STORAGE_DRIVER: 's3',
+      S3_ENDPOINT: 'https://acct.r2.cloudflarestorage.com',
+      S3_BUCKET: 'releases',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      VERCEL_URL: 'tauri-release-git-abc123-team.vercel.app',
+    };
+
+    it('takes PUBLIC_URL when set', () => {
+      const config = loadConfig({ ...vercel, PUBLIC_URL: 'https://updates.example.com', VERCEL_PROJECT_PRODUCTION_URL: 'other.example.com' }, { vercel: true });
+      expect(config.publicUrl).toBe('https://updates.example.com');
+    });
+
+    it('derives it from the production domain, never from the deployment URL', () => {
+      const config = loadConfig({ ...vercel, VERCEL_PROJECT_PRODUCTION_URL: 'updates.example.com' }, { vercel: true });
+      expect(config.publicUrl).toBe('https://updates.example.com');
+    });
+
+    it('refuses to start without either, or without a database and S3, saying all at once', () => {
+      expect(() => loadConfig(vercel, { vercel: true })).toThrow(/^PUBLIC_URL is required on Vercel/);
+      let message = '';
+      try {
+        loadConfig({ VERCEL_URL: vercel.VERCEL_URL }, { vercel: true });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).not.toContain('\n');
+      for (const name of ['PUBLIC_URL', 'DATABASE_URL', 'STORAGE_DRIVER=s3']) expect(message).toContain(name);
+    });
+
+    it('leaves npm start as it was: localhost by default', () => {
+      expect(loadConfig({ VERCEL_PROJECT_PRODUCTION_URL: 'updates.example.com' }).publicUrl).toBe('http://localhost:8787');
+    });
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });

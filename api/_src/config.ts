@@ -37,6 +37,8 @@ const envSchema = z
     S3_FORCE_PATH_STYLE: z.stringbool().default(false),
     /** How long an instance serves an app's releases from memory before it looks again. */
     UPDATE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(15),
+    /** How old a snapshot may be and still answer update checks while the database is unavailable (stale-if-error). */
+    UPDATE_STALE_IF_ERROR_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(86_400),
     /** Cache-Control of update answers: `max-age`, and for shared caches (a CDN) `s-maxage` and `stale-while-revalidate`. */
     UPDATE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
     UPDATE_S_MAXAGE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
@@ -171,6 +173,8 @@ export interface Config {
   requestLog: boolean;
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
+  /** Stale-if-error: how long after it was read a snapshot may answer while the database is unavailable. */
+  updateStaleIfErrorMs: number;
   /** Cache-Control of update answers (update/cache-control.ts `updateCacheControl`). */
   updateCaching: UpdateCacheSettings;
   rateLimits: RateLimitSettings;
@@ -191,12 +195,49 @@ export interface WebhookSettings {
   circuitThreshold: number;
 }
 
+/** Every problem, on one line (`problem; problem`), so a log view that shows one line per entry shows it whole. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+export interface LoadConfigOptions {
+  /**
+   * The Vercel function (index.ts): a Neon DATABASE_URL, S3 storage and a public URL are required, since a
+   * function has no lasting disk and clients must never be handed `http://localhost` download URLs.
+   */
+  vercel?: boolean;
+}
+
+/** What `VERCEL_PROJECT_PRODUCTION_URL` holds: the production domain's host name, without a scheme. */
+const VERCEL_HOST = /^[a-z0-9.-]+(:[0-9]{1,5})?$/i;
+
+/**
+ * On Vercel without PUBLIC_URL: the project's production domain. Not `VERCEL_URL`: that is the deployment's own
+ * address, which Vercel's deployment protection guards (clients would get a login page) and which changes per deploy.
+ */
+function vercelPublicUrl(env: Record<string, string | undefined>, problems: string[]): string | undefined {
+  if (env.PUBLIC_URL?.trim()) return undefined;
+  const host = env.VERCEL_PROJECT_PRODUCTION_URL?.trim();
+  if (host && VERCEL_HOST.test(host)) return `https://${host}`;
+  problems.push(
+    host
+      ? `VERCEL_PROJECT_PRODUCTION_URL ${JSON.stringify(host)} is not a host name; set PUBLIC_URL to the URL clients reach this deployment at`
+      : 'PUBLIC_URL is required on Vercel (no VERCEL_PROJECT_PRODUCTION_URL to derive it from): set it to the URL clients reach this deployment at, e.g. https://updates.example.com',
+  );
+  return undefined;
+}
+
+function vercelProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (!env.DATABASE_URL?.trim()) problems.push('DATABASE_URL is required on Vercel: set it to your Neon connection string (the pooled one)');
+  if (env.STORAGE_DRIVER?.trim() !== 's3') {
+    problems.push('STORAGE_DRIVER=s3 is required on Vercel (with the S3_* settings for your R2 bucket): a function has no lasting disk');
+  }
+  return problems;
+}
+
 /** Reads and validates the configuration; throws a `ConfigError` listing every problem. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   const problems = (parsed.error?.issues ?? []).map((issue) => {
     const name = issue.path.join('.') || 'configuration';
@@ -208,11 +249,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (!env[name]?.trim()) problems.push(`${name} is required when STORAGE_DRIVER=s3`);
     }
   }
-  if (!parsed.success || problems.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
+  const derivedPublicUrl = options.vercel ? vercelPublicUrl(env, problems) : undefined;
+  if (options.vercel) problems.push(...vercelProblems(env));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems.join('; '));
   const e = parsed.data;
-  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const publicUrl = (e.PUBLIC_URL ?? derivedPublicUrl ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const storage: Config['storage'] =
     e.STORAGE_DRIVER === 's3'
       ? {
@@ -235,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestLog: e.REQUEST_LOG === 'on',
     storage,
     updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
+    updateStaleIfErrorMs: e.UPDATE_STALE_IF_ERROR_SECONDS * 1000,
     updateCaching: {
       maxAgeSeconds: e.UPDATE_MAX_AGE_SECONDS,
       sMaxAgeSeconds: e.UPDATE_S_MAXAGE_SECONDS,

@@ -6,7 +6,8 @@
  * from memory, goes to the Hono app. Why the Vercel entry runs the node:http path too: the README's Performance
  * section has the measurement.
  */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from './app.ts';
 import type { AppDeps } from './deps.ts';
@@ -19,4 +20,23 @@ export interface ListenerOptions {
 
 export function controlPlaneListener(deps: AppDeps, options: ListenerOptions = {}): RequestListener {
   return withUpdateChecks(deps, getRequestListener(createApp(deps).fetch, options));
+}
+
+const CONNECT_REFUSED = JSON.stringify({ error: { code: 'invalid_request', message: 'CONNECT is not supported: this server is not a proxy' } });
+
+/**
+ * node:http hands CONNECT requests to the server's 'connect' event, never to the request listener, and drops the
+ * socket when nothing listens for it: this answers them with the error body instead (405, `Connection: close`).
+ */
+export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => {});
+  socket.end(
+    'HTTP/1.1 405 Method Not Allowed\r\n' +
+      'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n' +
+      'Content-Type: application/json\r\n' +
+      'Cache-Control: no-store\r\n' +
+      `Content-Length: ${Buffer.byteLength(CONNECT_REFUSED)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      CONNECT_REFUSED,
+  );
 }

@@ -1,9 +1,11 @@
 /**
  * @module local
  * `npm start`: the control plane on one machine with no accounts. Embedded PGlite and files under
- * DATA_DIR by default; migrates itself, creates a bootstrap admin key on first start, and serves.
+ * DATA_DIR by default; migrates itself, serves, and once it is listening creates and prints a bootstrap admin
+ * key if the installation has no admin key yet: a start that fails (a port in use) leaves none behind unseen,
+ * so the next start shows it. Start failures a user can fix are one line, `config error: …` or the like.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDeps } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -15,7 +17,7 @@ import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey, SecretBox } from './github/secrets.ts';
 import { LicenseIndex } from './licensing/index.ts';
-import { controlPlaneListener } from './listener.ts';
+import { controlPlaneListener, refuseConnect } from './listener.ts';
 import { withRequestLog } from './http/request-log.ts';
 
 async function main(): Promise<void> {
@@ -40,36 +42,58 @@ async function main(): Promise<void> {
     deps.licenses.useIndex(LicenseIndex.fromSecretsKey(database.db, secretsKey, { ttlMs: config.updateCacheTtlMs }));
   }
   deps.github.start();
-  const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
 
   // Cached update checks are answered on node:http ahead of Hono (listener.ts); all else is Hono's.
   const listener = controlPlaneListener(deps, { hostname: '0.0.0.0' });
   const server = createServer(config.requestLog ? withRequestLog(listener) : listener);
-  server.listen(config.port, '0.0.0.0', () => {
-    console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${(server.address() as AddressInfo).port})`);
-    console.log(`  database: ${database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
-    console.log(`  storage:  ${config.storage.driver === 'fs' ? `files in ${config.dataDir}/objects` : `S3 bucket ${config.storage.bucket}`}`);
-    console.log(`  dashboard: ${config.publicUrl}/ui (sign in with an admin API key)`);
-    if (bootstrapKey) {
-      console.log('\n  Bootstrap admin key (shown once; store it now):');
-      console.log(`    ${bootstrapKey}\n`);
-    }
+  server.on('connect', refuseConnect);
+  // Counts still in memory are written before the database closes.
+  const shutdown = () => deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close());
+  await listen(server, config.port).catch(async (error: unknown) => {
+    await shutdown().catch(() => {});
+    throw error;
   });
+  console.log(`tauri-release control plane listening on ${config.publicUrl} (port ${(server.address() as AddressInfo).port})`);
+  console.log(`  database: ${database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`);
+  console.log(`  storage:  ${config.storage.driver === 'fs' ? `files in ${config.dataDir}/objects` : `S3 bucket ${config.storage.bucket}`}`);
+  console.log(`  dashboard: ${config.publicUrl}/ui (sign in with an admin API key)`);
+  const bootstrapKey = await ensureBootstrapAdminKey(database.db, config);
+  if (bootstrapKey) {
+    console.log('\n  Bootstrap admin key (shown once; store it now):');
+    console.log(`    ${bootstrapKey}\n`);
+  }
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    // Counts still in memory are written before the database closes.
-    server.close(() => void deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close()).then(() => process.exit(0)));
+    server.close(() => void shutdown().then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
+/** A start failure the user can fix, said in one line (no stack). */
+class StartError extends Error {
+  override name = 'StartError';
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new StartError(`port ${port} is in use by another program: stop it, or set PORT to a free port`));
+      else if (error.code === 'EACCES') reject(new StartError(`port ${port} needs privileges this user lacks: set PORT to a port above 1023`));
+      else reject(error);
+    });
+    server.listen(port, '0.0.0.0', () => resolve());
+  });
+}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+  if (error instanceof ConfigError) {
+    console.error(`config error: ${error.message}`);
+  } else if (error instanceof DataDirLockedError || error instanceof StartError) {
     console.error(error.message);
   } else {
     console.error('tauri-release failed to start:', error);

@@ -115,7 +115,9 @@ async function expectStatus(res: Response, status: number): Promise<any> {
     };
     storage = await createStorage(loadConfig({ DATA_DIR: dir, ...s3Env }));
     server = await startServer({
-      env: { DATABASE_URL: viaRelay.href, NEON_WS_PROXY: proxy.address, UPDATE_CACHE_TTL_SECONDS: '1', ...s3Env },
+      // No stale-if-error here: these tests are about what a client does when the API answers 503 (what an app the
+      // server holds no snapshot of gets); api/_src/update/outage.test.ts covers the stale answers.
+      env: { DATABASE_URL: viaRelay.href, NEON_WS_PROXY: proxy.address, UPDATE_CACHE_TTL_SECONDS: '1', UPDATE_STALE_IF_ERROR_SECONDS: '0', ...s3Env },
     });
     endpoints = [
       `${server.url}/update/${APP}/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`,

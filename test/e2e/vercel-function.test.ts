@@ -4,7 +4,7 @@
  * through Node's (req, res) interface against PostgreSQL (Neon driver) and S3 (s3rver).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +69,7 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the bundled function did not start:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }, 180_000);
+  }, 360_000);
 
   afterAll(async () => {
     child?.kill();
@@ -83,6 +83,22 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
     expect(config).toEqual({ version: 3, routes: [{ src: '/(.*)', dest: '/index' }] });
     const vc = JSON.parse(readFileSync(join(OUTPUT, 'functions', 'index.func', '.vc-config.json'), 'utf8'));
     expect(vc).toMatchObject({ runtime: 'nodejs24.x', handler: 'index.js', launcherType: 'Nodejs' });
+  });
+
+  it('refuses to start without a public URL, saying so in one line rather than after the minified source', () => {
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(functionDir, 'index.js'))});`], {
+      cwd: functionDir,
+      encoding: 'utf8',
+      timeout: 30_000,
+      // Vercel sets VERCEL_URL on every deployment; it must not be taken as the public URL.
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, STORAGE_DRIVER: 's3', VERCEL_URL: 'tauri-release-abc123.vercel.app' },
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^config error: /);
+    expect(lines[0]).toContain('PUBLIC_URL is required on Vercel');
+    expect(lines[0]).toContain('S3_ENDPOINT is required when STORAGE_DRIVER=s3');
   });
 
   it('leaves the embedded database out of the bundle', () => {

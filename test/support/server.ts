@@ -37,6 +37,8 @@ export interface StartServerOptions {
   /** Open an IPC channel to the child (`child.send` / `process.send`). */
   ipc?: boolean;
   startTimeoutMs?: number;
+  /** A port of the caller's choosing (default: a free one, picked again if another process takes it first). */
+  port?: number;
 }
 
 /** A port the kernel just gave out and released; the caller binds it right away. */
@@ -84,7 +86,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-e2e-'));
   // The port is picked here and handed over, so a rare race with another process is retried rather than reported.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -112,7 +114,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await waitForHealth(`${url}/health`, child, Date.now() + (options.startTimeoutMs ?? 60_000), output);
     } catch (error) {
       await stopChild(child, 2_000);
-      if (attempt < 3 && /EADDRINUSE/.test(tail)) continue;
+      if (attempt < 3 && options.port === undefined && /EADDRINUSE|is in use/.test(tail)) continue;
       await rm(dataDir, { recursive: true, force: true });
       throw error;
     }

@@ -88,12 +88,26 @@ export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
 const UNREACHABLE_SQLSTATE = /^(08|57P0|53)/;
 const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/** Seconds a 503 `unavailable` tells clients to wait (`Retry-After`) before they ask again. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A WebSocket's `ErrorEvent`/`CloseEvent` (a DOM event, not an Error): what the Neon driver rejects with when its
+ * socket fails to open or dies under a query.
+ */
+function isSocketEvent(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || value instanceof Error) return false;
+  const { type, target } = value as { type?: unknown; target?: unknown };
+  return (type === 'error' || type === 'close') && typeof target === 'object';
+}
+
 /** True for errors that mean the database connection failed rather than the query. */
 export function isConnectionError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isSocketEvent(e)) return true;
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (UNREACHABLE_SQLSTATE.test(code) || UNREACHABLE_NODE_CODES.has(code))) return true;
-    if (typeof message === 'string' && /connection (terminated|timeout|refused)|websocket|timeout exceeded when trying to connect|PGlite is clos(ed|ing)|PGlite instance is already closed|driver has already been destroyed/i.test(message)) {
+    if (typeof message === 'string' && /connection (terminated|timeout|refused)|websocket|timeout exceeded when trying to connect|query read timeout|PGlite is clos(ed|ing)|PGlite instance is already closed|driver has already been destroyed/i.test(message)) {
       return true;
     }
   }

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { ApiError, type ErrorCode, isConnectionError, RateLimitedError } from './api-error.ts';
+import { ApiError, type ErrorCode, isConnectionError, RateLimitedError, UNAVAILABLE_RETRY_AFTER_SECONDS } from './api-error.ts';
 import { UNSTORABLE_TEXT } from './storable-text.ts';
 
 export * from './api-error.ts';
@@ -57,6 +57,7 @@ export function errorResponse(error: unknown, c: Context): Response {
     code = 'unavailable';
     message = 'the database is unavailable; try again shortly';
   }
+  if (code === 'unavailable') c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
   if ((status >= 500 && !(error instanceof ApiError && status === 503)) || isUnstorableTextError(error)) {
     console.error(`${c.req.method} ${c.req.path} failed:`, error);
   }

@@ -29,6 +29,7 @@ import { type Kysely, sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../../../db/schema.ts';
 import { isConnectionError, UnavailableError } from '../http/api-error.ts';
+import { LOAD_TIMEOUT_MS } from '../update/cache.ts';
 import { presentedLicense } from './credential.ts';
 import { Held, type LicenseState } from './held.ts';
 import { type LicenseKey, LicenseKeyDigester, licenseDigestSecret } from './license-key.ts';
@@ -46,7 +47,7 @@ export const REFRESH_AHEAD_MS = 1_000;
  * A statement unanswered this long is a 503, as a snapshot load (update/cache.ts `LOAD_TIMEOUT_MS`): Tauri has no
  * timeout of its own, so a database that stops answering must not hold checks. A cold key in an outage is a 503, never a 401.
  */
-export const STATEMENT_TIMEOUT_MS = 1_500;
+export const STATEMENT_TIMEOUT_MS = LOAD_TIMEOUT_MS;
 
 export type { LicenseState } from './held.ts';
 

@@ -49,17 +49,32 @@ describe('probes', () => {
     }
   });
 
-  it('/readyz is 503 naming what failed, and answers even when a dependency hangs', async () => {
-    const failing = createApp({ ...ctx.deps, storage: { ...ctx.storage, check: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9')) } });
+  it('/readyz is 503 naming what failed but never where it points, and answers even when a dependency hangs', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:443'), { code: 'ECONNREFUSED' });
+    const failing = createApp({ ...ctx.deps, storage: { ...ctx.storage, check: () => Promise.reject(refused) } });
     const res = await failing.request('/readyz');
     expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.json()).toEqual({
       status: 'unavailable',
       checks: {
         database: { status: 'ok', latency_ms: expect.any(Number) },
-        storage: { status: 'unavailable', latency_ms: expect.any(Number), error: 'connect ECONNREFUSED 127.0.0.1:9' },
+        storage: { status: 'unavailable', latency_ms: expect.any(Number), error: 'unreachable' },
       },
     });
+    // The Neon driver's WebSocket failure names its host; the public probe must not.
+    const socketDown = new Error('could not open the WebSocket (wss://ep-secret-host.eu-central-1.aws.neon.tech/v2)');
+    const noDatabase = createApp({
+      ...ctx.deps,
+      db: { selectNoFrom: () => ({ execute: () => Promise.reject(socketDown) }) } as unknown as typeof ctx.deps.db,
+    });
+    const text = await (await noDatabase.request('/readyz')).text();
+    expect(JSON.parse(text).checks.database).toEqual({ status: 'unavailable', latency_ms: expect.any(Number), error: 'unreachable' });
+    expect(text).not.toContain('neon.tech');
+    const odd = createApp({ ...ctx.deps, storage: { ...ctx.storage, check: () => Promise.reject(new Error('bucket s3://hidden.example.com misconfigured')) } });
+    const oddText = await (await odd.request('/readyz')).text();
+    expect(JSON.parse(oddText).checks.storage.error).toBe('failed');
+    expect(oddText).not.toContain('hidden.example.com');
     const hanging = createApp({ ...ctx.deps, storage: { ...ctx.storage, check: () => new Promise(() => {}) } });
     const started = Date.now();
     const slow = await hanging.request('/readyz');

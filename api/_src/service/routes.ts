@@ -4,7 +4,8 @@
  *
  *   GET /         a small page naming the dashboard, the API docs and the probes (HTML; JSON with `Accept: application/json`)
  *   GET /healthz  the process is up: 200 without touching anything else
- *   GET /readyz   the database and the storage answer, each with its latency; 503 when either does not
+ *   GET /readyz   the database and the storage answer, each with its latency; 503 when either does not, naming
+ *                 which one and how it failed (timed out, unreachable, failed), never its address
  *   GET /health   kept for existing monitors: 200 when the database answers
  *
  * Probes are `no-store`: a cached "ok" would hide an outage.
@@ -13,6 +14,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
+import { isConnectionError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/api-error.ts';
+import { StorageUnavailableError } from '../storage/storage.ts';
 
 /** A dependency that has not answered by then is reported as down, so the probe itself never hangs. */
 export const READY_TIMEOUT_MS = 2_000;
@@ -51,11 +54,23 @@ interface DependencyCheck {
   error?: string;
 }
 
-async function timed(check: () => Promise<unknown>): Promise<DependencyCheck> {
+/**
+ * What failed, in words that never name where the dependency is: a driver's message may carry the database's
+ * WebSocket URL or the bucket's endpoint, and this probe is public. The full error goes to the server's log.
+ */
+function failureOf(error: unknown, what: string): string {
+  if (error instanceof ProbeTimeout) return `no answer within ${READY_TIMEOUT_MS} ms`;
+  console.error(`readyz: ${what} check failed:`, error instanceof Error ? error.message : error);
+  return isConnectionError(error) || error instanceof StorageUnavailableError ? 'unreachable' : 'failed';
+}
+
+class ProbeTimeout extends Error {}
+
+async function timed(what: string, check: () => Promise<unknown>): Promise<DependencyCheck> {
   const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new ProbeTimeout()), READY_TIMEOUT_MS);
   });
   const work = check();
   work.catch(() => {});
@@ -63,9 +78,7 @@ async function timed(check: () => Promise<unknown>): Promise<DependencyCheck> {
     await Promise.race([work, deadline]);
     return { status: 'ok', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
   } catch (error) {
-    // The error's message names the failure (refused, timed out); it never holds a connection string.
-    const message = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : 'failed';
-    return { status: 'unavailable', latency_ms: Math.round(performance.now() - started), error: message };
+    return { status: 'unavailable', latency_ms: Math.round(performance.now() - started), error: failureOf(error, what) };
   } finally {
     clearTimeout(timer);
   }
@@ -92,11 +105,12 @@ export function serviceRoutes(deps: AppDeps): Hono {
 
   app.get('/readyz', async (c) => {
     const [database, storage] = await Promise.all([
-      timed(() => deps.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute()),
-      timed(() => deps.storage.check()),
+      timed('database', () => deps.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute()),
+      timed('storage', () => deps.storage.check()),
     ]);
     const ready = database.status === 'ok' && storage.status === 'ok';
     c.header('Cache-Control', 'no-store');
+    if (!ready) c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     return c.json({ status: ready ? 'ok' : 'unavailable', checks: { database, storage } }, ready ? 200 : 503);
   });
 
@@ -112,7 +126,7 @@ export function serviceRoutes(deps: AppDeps): Hono {
 const dependencySchema = z.object({
   status: z.enum(['ok', 'unavailable']),
   latency_ms: z.number().meta({ description: 'how long the check took, in milliseconds' }),
-  error: z.string().optional().meta({ description: 'what failed, when it did' }),
+  error: z.enum([`no answer within ${READY_TIMEOUT_MS} ms`, 'unreachable', 'failed']).optional().meta({ description: 'what failed, when it did (never where the dependency is)' }),
 });
 const readySchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.object({ database: dependencySchema, storage: dependencySchema }) });
 const common = { tag: 'Service', auth: 'none' as const, access: 'public' };

@@ -14,6 +14,11 @@
  * - A load that fails is never stored; connection failures become `UnavailableError` (503), and so does a
  *   load still unanswered after `LOAD_TIMEOUT_MS`: the Tauri client has no timeout of its own, so a database
  *   that stops answering (a network partition) must not hold checks, or clients never try their next endpoint.
+ * - Stale-if-error: a snapshot is kept for `config.updateStaleIfErrorMs` after it was read, past its TTL. When a
+ *   load fails because the database is unavailable, the last good snapshot answers instead (it was correct when
+ *   read, and nothing can be published meanwhile without the database), and is served from memory for
+ *   `STALE_RETRY_MS` before the database is tried again — in the background while checks keep coming. Only an app
+ *   with no snapshot (or one older than the limit) gets the 503.
  */
 import { type Kysely, sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
@@ -27,8 +32,13 @@ import { type UpdateCacheControl, updateCacheControl } from './cache-control.ts'
 import { type AppSnapshot, buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
 export const ABSENT_TTL_MS = 5_000;
-/** How long a snapshot load may take before the check answers 503. */
-export const LOAD_TIMEOUT_MS = 1_500;
+/**
+ * How long a snapshot load may take before the check answers 503: the bound an app with no snapshot waits when
+ * the database does not answer. Long enough for a Neon compute to wake from scale-to-zero (a few hundred ms,
+ * plus the WebSocket, TLS and authentication), short enough that a Tauri client, which has no timeout of its own,
+ * soon tries its next endpoint.
+ */
+export const LOAD_TIMEOUT_MS = 2_500;
 /** Bounds memory when clients ask for many different slugs. */
 export const MAX_ENTRIES = 10_000;
 /**
@@ -37,13 +47,18 @@ export const MAX_ENTRIES = 10_000;
  * check waits for a load. It still never outlives its TTL: a refresh that fails leaves it to expire.
  */
 export const REFRESH_AHEAD_MS = 1_000;
+/** While the database is unavailable, how long a stale snapshot answers from memory before it is asked again. */
+export const STALE_RETRY_MS = 5_000;
 
 interface Entry {
   /** null: no app has this slug. */
   snapshot: AppSnapshot | null;
+  /** Until then the snapshot answers from memory. */
   expiresAt: number;
   /** When a check should start a background reload (once per entry); `expiresAt` for absent apps. */
   refreshAt: number;
+  /** Until then the snapshot may answer when the database is unavailable (stale-if-error); `expiresAt` for absent apps. */
+  staleUntil: number;
 }
 
 export interface ReleaseCacheOptions {
@@ -52,6 +67,8 @@ export interface ReleaseCacheOptions {
   /** Default `LOAD_TIMEOUT_MS`. */
   loadTimeoutMs?: number;
 }
+
+const isUnavailable = (error: unknown) => error instanceof UnavailableError;
 
 /** `work`, or `UnavailableError` once `ms` pass; the query itself runs on and its late outcome is dropped. */
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -75,6 +92,7 @@ export class ReleaseCache {
   /** Bumped by `invalidate`: a load that began before it must not store what it read. */
   #epoch = 0;
   #loads = 0;
+  #staleAnswers = 0;
 
   constructor(db: Kysely<Database>, storage: Storage, config: Readonly<Config>, options: ReleaseCacheOptions = {}) {
     this.db = db;
@@ -90,12 +108,20 @@ export class ReleaseCache {
     return this.#loads;
   }
 
+  /** How many failed loads a stale snapshot answered for (stale-if-error). */
+  get staleAnswers(): number {
+    return this.#staleAnswers;
+  }
+
   /** The fresh cached answer for `slug` (null: no such app), or undefined when it must be loaded. */
   peek(slug: string): AppSnapshot | null | undefined {
     const entry = this.#entries.get(slug);
     if (entry === undefined) return undefined;
     const now = this.#now();
-    if (entry.expiresAt <= now) return undefined;
+    if (entry.expiresAt <= now) {
+      if (entry.staleUntil <= now) this.#entries.delete(slug);
+      return undefined;
+    }
     if (entry.refreshAt <= now) {
       entry.refreshAt = entry.expiresAt; // one attempt: a failing database is not asked again on every check
       if (!this.#inflight.has(slug)) this.#startLoad(slug).catch(() => {});
@@ -127,6 +153,11 @@ export class ReleaseCache {
         if (epoch === this.#epoch) this.#store(slug, snapshot);
         return snapshot;
       })
+      .catch((error: unknown) => {
+        const stale = isUnavailable(error) && epoch === this.#epoch ? this.#serveStale(slug) : undefined;
+        if (stale === undefined) throw error;
+        return stale;
+      })
       .finally(() => {
         if (this.#inflight.get(slug) === load) this.#inflight.delete(slug);
       });
@@ -143,17 +174,34 @@ export class ReleaseCache {
     }
   }
 
+  /**
+   * The last good snapshot after a load failed for want of the database, answering from memory for the next
+   * `STALE_RETRY_MS` (a background reload is tried shortly before); undefined when there is none young enough.
+   */
+  #serveStale(slug: string): AppSnapshot | undefined {
+    const entry = this.#entries.get(slug);
+    const now = this.#now();
+    if (!entry?.snapshot || entry.staleUntil <= now) return undefined;
+    entry.expiresAt = Math.min(now + STALE_RETRY_MS, entry.staleUntil);
+    entry.refreshAt = Math.max(now, entry.expiresAt - REFRESH_AHEAD_MS);
+    this.#staleAnswers++;
+    return entry.snapshot;
+  }
+
   #store(slug: string, snapshot: AppSnapshot | null): void {
-    const ttl = snapshot ? this.config.updateCacheTtlMs : Math.min(this.config.updateCacheTtlMs, ABSENT_TTL_MS);
-    if (ttl <= 0) return;
+    const ttl = Math.max(0, snapshot ? this.config.updateCacheTtlMs : Math.min(this.config.updateCacheTtlMs, ABSENT_TTL_MS));
+    // With a TTL of 0 a snapshot is still kept for stale-if-error, already expired, so it never answers otherwise.
+    const staleFor = snapshot ? Math.max(ttl, this.config.updateStaleIfErrorMs) : ttl;
+    if (staleFor <= 0) return;
     const now = this.#now();
     this.#entries.delete(slug); // re-insert at the end, so Map order is oldest first
     if (this.#entries.size >= MAX_ENTRIES) {
-      for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+      for (const [key, entry] of this.#entries) if (entry.staleUntil <= now) this.#entries.delete(key);
       if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
     }
     const expiresAt = now + ttl;
-    this.#entries.set(slug, { snapshot, expiresAt, refreshAt: snapshot ? expiresAt - Math.min(REFRESH_AHEAD_MS, ttl / 5) : expiresAt });
+    const refreshAt = snapshot ? expiresAt - Math.min(REFRESH_AHEAD_MS, ttl / 5) : expiresAt;
+    this.#entries.set(slug, { snapshot, expiresAt, refreshAt, staleUntil: now + staleFor });
   }
 
   async #load(slug: string): Promise<AppSnapshot | null> {
