@@ -5,11 +5,13 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
+import type { LicenseClaimsTable, PaymentIntegrationsTable, PaymentReferencesTable } from './billing-schema.ts';
 import type { InboundDeliveriesTable } from './inbound-deliveries-schema.ts';
 import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
 
 export * from './licensing-schema.ts';
 export * from './inbound-deliveries-schema.ts';
+export * from './billing-schema.ts';
 
 
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
@@ -366,6 +368,9 @@ export interface Database {
   licenses: LicensesTable;
   license_machines: LicenseMachinesTable;
   inbound_deliveries: InboundDeliveriesTable;
+  payment_integrations: PaymentIntegrationsTable;
+  payment_references: PaymentReferencesTable;
+  license_claims: LicenseClaimsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
