@@ -10,6 +10,8 @@
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
  *   POST /github/webhook?app=                              GitHub `release` events (HMAC-signed) → sync that app now
+ *   POST /billing/{integration}/webhook                    Stripe, Lemon Squeezy, Paddle events → licenses (billing/)
+ *   GET|POST /claim/{token}                                a new license's key, revealed once to its buyer
  *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
  *   /ui, /ui/session, /ui/assets/…                         admin dashboard (session cookie over the admin API)
  *   GET  /openapi.json, /docs                              API description
@@ -23,6 +25,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { adminRouteDocs, adminRoutes } from './admin/routes.ts';
 import { UsageAnalytics } from './analytics/recorder.ts';
+import { billingWebhookRouteDocs, billingWebhookRoutes, claimRouteDocs, claimRoutes } from './billing/routes.ts';
+import { Billing } from './billing/service.ts';
 import { ciRouteDocs, ciRoutes } from './ci/routes.ts';
 import type { Config } from './config.ts';
 import { docsRouteDocs, docsRoutes } from './docs/routes.ts';
@@ -79,7 +83,17 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const secretsKey = config.github.secretsKey;
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses, inboundDeliveries: new InboundDeliveries(db, { now }), now };
+  const inboundDeliveries = new InboundDeliveries(db, { now });
+  const billing = new Billing({
+    db,
+    publicUrl: config.publicUrl,
+    webhooks,
+    deliveries: inboundDeliveries,
+    licensing: { licenses, releaseCache },
+    secrets: secretsKey ? new SecretBox(secretsKey) : null,
+    now,
+  });
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses, inboundDeliveries, billing, now };
 }
 
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */
@@ -89,6 +103,8 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...withPrefix('/github', githubWebhookRouteDocs),
+  ...withPrefix('/billing', billingWebhookRouteDocs),
+  ...withPrefix('/claim', claimRouteDocs),
   ...withPrefix('/ui', uiRouteDocs),
   ...serviceRouteDocs,
   ...docsRouteDocs,
@@ -103,7 +119,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
-  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*', '/billing/*', '/claim/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
   app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
   for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
@@ -115,6 +131,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
   app.route('/github', githubWebhookRoutes(deps));
+  app.route('/billing', billingWebhookRoutes(deps));
+  app.route('/claim', claimRoutes(deps));
   app.route('/ui', uiRoutes(deps));
   app.route('/', docsRoutes(allRouteDocs));
   return app;

@@ -10,6 +10,7 @@
  *   /apps/:app/webhooks                          ../webhooks/routes.ts (release event webhooks)
  *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
  *   /apps/:app/source                            ../github/routes.ts (storage or GitHub Releases, sync report)
+ *   /apps/:app/integrations                      ../billing/routes.ts (payment providers → licenses)
  *   /keys                                        api-keys.ts
  *   /audit                                       audit-routes.ts
  *
@@ -34,6 +35,7 @@ import { channelRouteDocs, channelRoutes } from './channels.ts';
 import { releasePolicyRouteDocs, releasePolicyRoutes } from './release-policy.ts';
 import { webhookRouteDocs, webhookRoutes } from '../webhooks/routes.ts';
 import { sourceRouteDocs, sourceRoutes } from '../github/routes.ts';
+import { integrationRouteDocs, integrationRoutes } from '../billing/routes.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -49,6 +51,7 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.route('/apps/:app/webhooks', webhookRoutes(deps));
   admin.route('/apps/:app/analytics', analyticsRoutes(deps));
   admin.route('/apps/:app/source', sourceRoutes(deps));
+  admin.route('/apps/:app/integrations', integrationRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
   admin.route('/audit', auditRoutes(deps));
   return admin;
@@ -65,6 +68,7 @@ export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/webhooks`, webhookRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/analytics`, analyticsRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/source`, sourceRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/integrations`, integrationRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
 ];

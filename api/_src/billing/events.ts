@@ -5,6 +5,7 @@
  * - `purchase`: create the license (idempotent by `externalId`, the provider's id for what was bought);
  * - `renewal`: extend the license one of `find` names, once per payment (`references[0]`);
  * - `revoke`: a refund or chargeback of a payment one of `find` names;
+ * - `link`: more provider ids of a purchase (`externalId`), e.g. the subscription an order started;
  * - `ignore`: nothing to do (cancellations: the license runs to its expiry).
  * `references` are the provider ids a later renewal or refund may name (subscription, invoice, payment).
  */
@@ -15,6 +16,7 @@ export type BillingAction =
   | { kind: 'purchase'; externalId: string; prices: string[]; email: string | null; customer: string | null; references: string[] }
   | { kind: 'renewal'; find: string[]; references: [string, ...string[]] }
   | { kind: 'revoke'; find: string[]; reason: 'refund' | 'chargeback' }
+  | { kind: 'link'; externalId: string; references: string[] }
   | { kind: 'ignore'; reason: string };
 
 export interface BillingEvent {

@@ -3,8 +3,8 @@
  * Lemon Squeezy events → license actions (https://docs.lemonsqueezy.com/help/webhooks/event-types,
  * https://docs.lemonsqueezy.com/api/orders, …/api/subscriptions, …/api/subscription-invoices):
  * - `order_created` with `status: paid`: purchase (external id `order:<id>`, price: the first item's variant);
- * - `subscription_created`: purchase of the same order (`order:<order_id>`), whichever of the two comes first
- *   creates the license and the other finds it; it also records the subscription id renewals name;
+ * - `subscription_created`: records that the subscription belongs to its order (`order:<order_id>`), so its
+ *   renewals and refunds find the license the order created (it creates none itself: one purchase, one license);
  * - `subscription_payment_success` with `billing_reason: renewal`: renewal of that subscription, once per
  *   subscription invoice (`initial` is the purchase itself);
  * - `order_refunded` (unless `status: partial_refund`) and `subscription_payment_refunded`: revoke;
@@ -32,7 +32,7 @@ const orderSchema = z.looseObject({
   customer_id: id.nullish(),
   first_order_item: z.looseObject({ variant_id: id }).nullish(),
 });
-const subscriptionSchema = z.looseObject({ order_id: id, variant_id: id, user_email: z.string().nullish(), customer_id: id.nullish() });
+const subscriptionSchema = z.looseObject({ order_id: id });
 const subscriptionInvoiceSchema = z.looseObject({ subscription_id: id, billing_reason: z.string().nullish() });
 
 const order = (value: string) => `order:${value}`;
@@ -61,14 +61,7 @@ export function parseLemonSqueezyEvent(body: Buffer): BillingEvent {
     }
     case 'subscription_created': {
       const attributes = shaped(subscriptionSchema, data.attributes, 'Lemon Squeezy subscription');
-      action = {
-        kind: 'purchase',
-        externalId: order(attributes.order_id),
-        prices: [attributes.variant_id],
-        email: emailOf(attributes.user_email),
-        customer: ids(attributes.customer_id)[0] ?? null,
-        references: [order(attributes.order_id), subscription(data.id)],
-      };
+      action = { kind: 'link', externalId: order(attributes.order_id), references: [subscription(data.id)] };
       break;
     }
     case 'subscription_payment_success': {
