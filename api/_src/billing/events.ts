@@ -68,6 +68,19 @@ export function shaped<S extends z.ZodType>(schema: S, value: unknown, what: str
   throw new PayloadError(`not a ${what}: ${issue.path.join('.') || '(body)'}: ${issue.message}`.slice(0, 300));
 }
 
+const STORABLE_ID = /^[^\p{Cc}]{1,255}$/u;
+
+/** Every provider id of the action as the database stores it (1–255 characters, no control characters). */
+export function assertStorableIds(action: BillingAction): void {
+  const all = [
+    ...('externalId' in action ? [action.externalId] : []),
+    ...('references' in action ? action.references : []),
+    ...('find' in action ? action.find : []),
+  ];
+  const bad = all.find((id) => !STORABLE_ID.test(id));
+  if (bad !== undefined) throw new PayloadError(`an id of the event is empty, longer than 255 characters or holds control characters`);
+}
+
 export type EventParser = (body: Buffer) => BillingEvent;
 
 export type ProviderParsers = Record<PaymentProvider, EventParser>;

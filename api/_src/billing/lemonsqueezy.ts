@@ -22,7 +22,7 @@ const eventSchema = z.looseObject({
   data: z.looseObject({
     type: z.string().regex(/^[a-z-]{1,40}$/),
     id,
-    attributes: z.looseObject({ updated_at: z.string().min(1).max(40) }),
+    attributes: z.looseObject({ updated_at: z.string().regex(/^[0-9A-Za-z:.+ -]{1,40}$/) }),
   }),
 });
 

@@ -24,7 +24,7 @@ import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim } from './claims.ts';
-import { type BillingAction, type EventParser, PayloadError } from './events.ts';
+import { assertStorableIds, type BillingAction, type EventParser, PayloadError } from './events.ts';
 import { addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
 import { parseLemonSqueezyEvent } from './lemonsqueezy.ts';
 import { parsePaddleEvent } from './paddle.ts';
@@ -109,6 +109,7 @@ export class Billing {
     let event;
     try {
       event = PARSERS[integration.provider](body);
+      assertStorableIds(event.action);
     } catch (error) {
       if (error instanceof PayloadError) throw badRequest(error.message);
       throw error;
