@@ -11,7 +11,7 @@ import { insertApp } from '../../../test/support/release-fixtures.ts';
 import { call } from '../admin/testing.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { D, day, TEST_SECRETS_KEY, testDigester } from '../licensing/testing.ts';
-import { createPolicy } from '../licensing/store.ts';
+import { createLicense, createPolicy } from '../licensing/store.ts';
 import { createPolicyBodySchema } from '../protocol/licensing.ts';
 import { drain, type Receiver, startReceiver } from '../webhooks/testing.ts';
 import { verifySignature } from '../webhooks/signature.ts';
@@ -219,6 +219,41 @@ describe('other events', () => {
     expect(res.body.reason).toMatch(/not|no price/);
     expect((await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription)).toEqual([]);
     expect((await deliver('paddle', refunded(p, D))).body.outcome).toBe('ignored');
+  });
+
+  it('applies one of two concurrent deliveries of the same event; the other is a duplicate', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const body = purchased(p, D);
+    const answers = await Promise.all([deliver('paddle', body), deliver('paddle', body)]);
+    expect(answers.map((a) => a.body.duplicate).sort()).toEqual([false, true]);
+    expect(answers.find((a) => !a.body.duplicate)!.body.outcome).toBe('created');
+    expect(await licensesOf(p).then((rows) => rows.filter((l) => l.external_id === p.ids.subscription))).toHaveLength(1);
+  });
+
+  it('gives the buyer a new key when the delivery that created the license failed before its claim; never re-keys an admin\'s license', async () => {
+    const p = newPurchase('stripe', PRICES.stripe);
+    const made = await deliver('stripe', purchased(p, D));
+    const licenseId = made.body.license_id;
+    const before = await licenseById(licenseId);
+    // As if the first delivery had stopped between the license and its claim: neither ids nor claim were kept.
+    await ctx.database.db.deleteFrom('payment_references').where('external_id', '=', p.ids.subscription).execute();
+    await ctx.database.db.deleteFrom('license_claims').where('license_id', '=', licenseId).execute();
+    const retried = await deliver('stripe', purchased(p, D));
+    expect(retried.body).toMatchObject({ outcome: 'created', license_id: licenseId });
+    expect((await licenseById(licenseId)).key_digest).not.toBe(before.key_digest);
+    const urls = await claimUrlsFor(licenseId);
+    expect(urls).toHaveLength(2);
+    const key = JSON.parse((await claim(urls[1]!)).text).key;
+    const parsed = parseLicenseKey(key);
+    expect(parsed.success && testDigester().digest(parsed.key).digest).toBe((await licenseById(licenseId)).key_digest);
+    expect((await claim(urls[0]!)).status).toBe(404);
+
+    const q = newPurchase('paddle', PRICES.paddle);
+    const own = await createLicense(ctx.deps, { actor: 'key:test' }, appId, { policy_id: policyId, entitlements: [], external_source: 'paddle', external_id: q.ids.subscription });
+    const digest = (await licenseById(own.license.id)).key_digest;
+    expect((await deliver('paddle', purchased(q, D))).body).toMatchObject({ outcome: 'existing', license_id: own.license.id });
+    expect((await licenseById(own.license.id)).key_digest).toBe(digest);
   });
 
   it('answers 400 for a signed body that is not an event, and 404 for an unknown integration', async () => {
