@@ -5,6 +5,7 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
+import type { LicenseClaimsTable, PaymentIntegrationsTable, PaymentReferencesTable } from './billing-schema.ts';
 import type { InboundDeliveriesTable } from './inbound-deliveries-schema.ts';
 import type { LicenseFileKeysTable } from './license-file-keys-schema.ts';
 import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
@@ -12,6 +13,7 @@ import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from '
 export * from './licensing-schema.ts';
 export * from './license-file-keys-schema.ts';
 export * from './inbound-deliveries-schema.ts';
+export * from './billing-schema.ts';
 
 
 export const RELEASE_STATUSES = ['draft', 'published', 'archived'] as const;
@@ -369,6 +371,9 @@ export interface Database {
   license_machines: LicenseMachinesTable;
   inbound_deliveries: InboundDeliveriesTable;
   license_file_keys: LicenseFileKeysTable;
+  payment_integrations: PaymentIntegrationsTable;
+  payment_references: PaymentReferencesTable;
+  license_claims: LicenseClaimsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;

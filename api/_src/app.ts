@@ -11,6 +11,8 @@
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
  *   POST /github/webhook?app=                              GitHub `release` events (HMAC-signed) → sync that app now
+ *   POST /billing/{integration}/webhook                    Stripe, Lemon Squeezy, Paddle events → licenses (billing/)
+ *   GET|POST /claim/{token}                                a new license's key, revealed once to its buyer
  *   /ci/apps/{app}/releases/…, PUT /ci/uploads/{upload}    CI API: drafts, uploads, verification, publish
  *   /ui, /ui/session, /ui/assets/…                         admin dashboard (session cookie over the admin API)
  *   GET  /openapi.json, /docs                              API description
@@ -24,6 +26,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { adminRouteDocs, adminRoutes } from './admin/routes.ts';
 import { UsageAnalytics } from './analytics/recorder.ts';
+import { billingWebhookRouteDocs, billingWebhookRoutes, claimRouteDocs, claimRoutes } from './billing/routes.ts';
+import { Billing } from './billing/service.ts';
 import { ciRouteDocs, ciRoutes } from './ci/routes.ts';
 import type { Config } from './config.ts';
 import { docsRouteDocs, docsRoutes } from './docs/routes.ts';
@@ -84,6 +88,16 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);
   const licenseFileKeys = new LicenseFileKeys(db, secretsKey ? new SecretBox(secretsKey) : null);
+  const inboundDeliveries = new InboundDeliveries(db, { now });
+  const billing = new Billing({
+    db,
+    publicUrl: config.publicUrl,
+    webhooks,
+    deliveries: inboundDeliveries,
+    licensing: { licenses, releaseCache },
+    secrets: secretsKey ? new SecretBox(secretsKey) : null,
+    now,
+  });
   return {
     config,
     db,
@@ -97,7 +111,8 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
     github,
     licenses,
     licenseFileKeys,
-    inboundDeliveries: new InboundDeliveries(db, { now }),
+    inboundDeliveries,
+    billing,
     now,
   };
 }
@@ -110,6 +125,8 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...withPrefix('/github', githubWebhookRouteDocs),
+  ...withPrefix('/billing', billingWebhookRouteDocs),
+  ...withPrefix('/claim', claimRouteDocs),
   ...withPrefix('/ui', uiRouteDocs),
   ...serviceRouteDocs,
   ...docsRouteDocs,
@@ -130,7 +147,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
-  for (const path of ['/', '/:app/latest.json', '/download/*', '/license', '/license/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*']) app.use(path, perAddress);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/license', '/license/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*', '/billing/*', '/claim/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
   app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
   for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
@@ -143,6 +160,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
   app.route('/github', githubWebhookRoutes(deps));
+  app.route('/billing', billingWebhookRoutes(deps));
+  app.route('/claim', claimRoutes(deps));
   app.route('/ui', uiRoutes(deps));
   app.route('/', docsRoutes(allRouteDocs));
   return app;

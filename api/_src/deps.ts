@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import type { UsageAnalytics } from './analytics/recorder.ts';
+import type { Billing } from './billing/service.ts';
 import type { Config } from './config.ts';
 import type { ReleaseEvents } from './releases/events.ts';
 import type { GithubSources } from './github/sources.ts';
@@ -43,6 +44,8 @@ export interface AppDeps {
   licenseFileKeys: LicenseFileKeys;
   /** Inbound webhook deliveries already processed (GitHub's, payment providers'), so a replay does no work. */
   inboundDeliveries: InboundDeliveries;
+  /** Payment providers' webhooks → licenses, and the one-time claims of new keys (api/_src/billing/). */
+  billing: Billing;
   /** Milliseconds clock of license expiry (createDeps' `now`): what the licensing store renews and reports against. */
   now?: () => number;
 }

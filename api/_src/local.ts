@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   if (!config.github.secretsKey) {
     const secretsKey = await localSecretsKey(config.dataDir);
     deps.github.useSecrets(new SecretBox(secretsKey));
+    deps.billing.useSecrets(new SecretBox(secretsKey));
     deps.licenses.useIndex(LicenseIndex.fromSecretsKey(database.db, secretsKey, { ttlMs: config.updateCacheTtlMs }));
   }
   deps.github.start();

@@ -12,6 +12,7 @@
  *   /apps/:app/source                            ../github/routes.ts (storage or GitHub Releases, sync report)
  *   /apps/:app/licensing                         licensing.ts (mode, policies, what releases/channels require)
  *   /apps/:app/licenses                          licenses.ts (licenses, keys, machines)
+ *   /apps/:app/integrations                      ../billing/routes.ts (payment providers → licenses)
  *   /keys                                        api-keys.ts
  *   /audit                                       audit-routes.ts
  *
@@ -38,6 +39,7 @@ import { webhookRouteDocs, webhookRoutes } from '../webhooks/routes.ts';
 import { sourceRouteDocs, sourceRoutes } from '../github/routes.ts';
 import { licensingRouteDocs, licensingRoutes } from './licensing.ts';
 import { licenseRouteDocs, licenseRoutes } from './licenses.ts';
+import { integrationRouteDocs, integrationRoutes } from '../billing/routes.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -55,6 +57,7 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.route('/apps/:app/source', sourceRoutes(deps));
   admin.route('/apps/:app/licensing', licensingRoutes(deps));
   admin.route('/apps/:app/licenses', licenseRoutes(deps));
+  admin.route('/apps/:app/integrations', integrationRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
   admin.route('/audit', auditRoutes(deps));
   return admin;
@@ -73,6 +76,7 @@ export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/source`, sourceRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/licensing`, licensingRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/licenses`, licenseRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/integrations`, integrationRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
 ];

@@ -24,7 +24,7 @@ import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/authenticate.ts';
 import type { WebhookSettings } from '../config.ts';
 import type { ReleaseEvent } from '../releases/events.ts';
-import { envelopeOf, renderBody, TEST_EVENT_KIND, testEnvelope } from './payload.ts';
+import { envelopeOf, type EventEnvelope, LICENSE_CREATED_EVENT, type LicenseCreatedDetails, licenseCreatedEnvelope, renderBody, TEST_EVENT_KIND, testEnvelope } from './payload.ts';
 import { type PostOutcome, postJson } from './post.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 import {
@@ -95,7 +95,22 @@ export class WebhookDispatcher {
    * kind of event, then sends in the background. Returns how many deliveries were recorded.
    */
   async enqueue(event: ReleaseEvent): Promise<number> {
-    const hooks = (await activeWebhooksOf(this.#db, event.appId)).filter((hook) => hook.events === null || hook.events.includes(event.kind));
+    return this.#deliver(event.appId, event.kind, false, (eventId, appName) => envelopeOf(eventId, event, appName));
+  }
+
+  /**
+   * `license.created`, to the app's active webhooks that list it explicitly (it carries a claim URL and an email,
+   * so "every kind" does not include it). Returns how many deliveries were recorded.
+   */
+  async enqueueLicenseCreated(app: { id: string; slug: string }, license: LicenseCreatedDetails, actor: string, at: Date): Promise<number> {
+    return this.#deliver(app.id, LICENSE_CREATED_EVENT, true, (eventId, appName) =>
+      licenseCreatedEnvelope(eventId, { id: app.id, slug: app.slug, name: appName }, license, actor, at),
+    );
+  }
+
+  async #deliver(appId: string, kind: string, explicitOnly: boolean, envelope: (eventId: string, appName: string) => EventEnvelope): Promise<number> {
+    const wants = (hook: { events: string[] | null }) => (hook.events === null ? !explicitOnly : hook.events.includes(kind));
+    const hooks = (await activeWebhooksOf(this.#db, appId)).filter(wants);
     if (hooks.length === 0) return 0;
     const eventId = randomUUID();
     const now = new Date();
@@ -107,8 +122,8 @@ export class WebhookDispatcher {
           return {
             webhook_id: hook.id,
             event_id: eventId,
-            event: event.kind,
-            body: renderBody(hook.format, envelopeOf(eventId, event, hook.app_name)),
+            event: kind,
+            body: renderBody(hook.format, envelope(eventId, hook.app_name)),
             max_attempts: this.maxAttempts,
             status: open ? ('suppressed' as const) : ('pending' as const),
             next_attempt_at: open ? null : now,

@@ -10,6 +10,27 @@ import type { ReleaseEvent } from '../releases/events.ts';
 /** What the dispatcher also sends for `POST …/webhooks/{id}/test`. */
 export const TEST_EVENT_KIND = 'webhook.test';
 
+/**
+ * A payment created a license (api/_src/billing/). It carries the buyer's email and a one-time claim URL that
+ * reveals the key, never the key: it goes only to webhooks that list it in `events` (not to "every kind"), and
+ * Slack and Discord get one line without either.
+ */
+export const LICENSE_CREATED_EVENT = 'license.created';
+
+/** What `license.created` says about the license. */
+export interface LicenseCreatedDetails {
+  id: string;
+  policy_id: string;
+  expires_at: string | null;
+  /** `stripe`, `lemonsqueezy` or `paddle`, and the provider's id of the purchase. */
+  source: string;
+  external_id: string;
+  customer: { email: string | null; provider_id: string | null };
+  /** Opens once, for 7 days: hand it to the buyer (email), never log it. */
+  claim_url: string;
+  claim_expires_at: string;
+}
+
 export interface EventEnvelope {
   /** One id per event, the same for every webhook told about it: receivers de-duplicate on it. */
   id: string;
@@ -17,6 +38,8 @@ export interface EventEnvelope {
   created_at: string;
   app: { id: string; slug: string; name: string };
   release: { id: string; version: string; channel: string; rollout_percent: number } | null;
+  /** `license.created` only. */
+  license?: LicenseCreatedDetails;
   actor: string;
   details: Record<string, unknown>;
 }
@@ -37,9 +60,15 @@ export function testEnvelope(eventId: string, app: { id: string; slug: string; n
   return { id: eventId, type: TEST_EVENT_KIND, created_at: at.toISOString(), app, release: null, actor, details: {} };
 }
 
+export function licenseCreatedEnvelope(eventId: string, app: { id: string; slug: string; name: string }, license: LicenseCreatedDetails, actor: string, at: Date): EventEnvelope {
+  return { id: eventId, type: LICENSE_CREATED_EVENT, created_at: at.toISOString(), app, release: null, license, actor, details: {} };
+}
+
 /** One line for people: "My App 1.2.3 published (stable, 100%)". */
 export function summaryLine(envelope: EventEnvelope): string {
-  const { app, release, details } = envelope;
+  const { app, release, details, license } = envelope;
+  // Neither the email nor the claim URL: a chat channel is not the buyer.
+  if (license) return `${app.name}: license created from a ${license.source} purchase`;
   if (!release) return `${app.name}: test event from tauri-release`;
   const head = `${app.name} ${release.version}`;
   switch (envelope.type) {

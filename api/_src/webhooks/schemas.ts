@@ -6,7 +6,11 @@
 import { z } from 'zod';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_FORMATS, type WebhookDeliveryRow, type WebhookRow } from '../../../db/schema.ts';
 import { RELEASE_EVENT_KINDS } from '../releases/events.ts';
+import { LICENSE_CREATED_EVENT } from './payload.ts';
 import { secretHint } from './signature.ts';
+
+/** What a webhook may subscribe to: release events, and `license.created` (sent only when listed). */
+export const WEBHOOK_EVENT_KINDS = [...RELEASE_EVENT_KINDS, LICENSE_CREATED_EVENT] as const;
 
 const timestamp = z.string().meta({ format: 'date-time' });
 const uuid = z.string().meta({ format: 'uuid' });
@@ -18,12 +22,16 @@ const urlField = z
   .max(2048)
   .meta({ description: 'https:// endpoint; private and loopback addresses are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true' });
 const eventsField = z
-  .array(z.enum(RELEASE_EVENT_KINDS))
+  .array(z.enum(WEBHOOK_EVENT_KINDS))
   .min(1, 'list at least one event kind, or send null for every kind')
-  .max(RELEASE_EVENT_KINDS.length)
+  .max(WEBHOOK_EVENT_KINDS.length)
   .transform((kinds) => [...new Set(kinds)])
   .nullable()
-  .meta({ description: `event kinds to send (${RELEASE_EVENT_KINDS.join(', ')}); null or absent: every kind, including future ones` });
+  .meta({
+    description:
+      `event kinds to send (${WEBHOOK_EVENT_KINDS.join(', ')}); null or absent: every release kind, including future ones. ` +
+      `${LICENSE_CREATED_EVENT} (a payment created a license: the buyer's email and a one-time claim URL) is sent only when listed`,
+  });
 const formatField = z
   .enum(WEBHOOK_FORMATS)
   .meta({ description: 'json: the full event; slack: {"text": "…"}; discord: {"content": "…"} (one line, e.g. "My App 1.2.3 published (stable, 100%)")' });

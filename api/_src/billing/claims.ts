@@ -1,0 +1,66 @@
+/**
+ * @module billing/claims
+ * How a new license's key reaches its buyer without the server keeping it: a one-time claim. The key is sealed
+ * under SECRETS_KEY (AES-256-GCM, github/secrets.ts) in a row named by the SHA-256 of a random token; the token is
+ * only in the claim URL, which the `license.created` webhook hands to the vendor's mailer. The first claim
+ * deletes the row in the same statement that reads it, so two concurrent claims cannot both get the key; a row
+ * not claimed within `CLAIM_TTL_MS` is never opened and is pruned on the next claim made.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../../db/schema.ts';
+import type { SecretBox } from '../github/secrets.ts';
+import type { LicenseKey } from '../licensing/license-key.ts';
+
+export const CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** 32 random bytes, base64url. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+const digestOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const contextOf = (digest: string) => `license-claim:${digest}`;
+
+export interface NewClaim {
+  token: string;
+  expiresAt: Date;
+}
+
+/** Seals `key` in a new claim for `licenseId`; returns the token for the claim URL (never stored). */
+export async function createClaim(
+  db: Kysely<Database> | Transaction<Database>,
+  box: SecretBox,
+  claim: { appId: string; licenseId: string; key: LicenseKey },
+  now: Date,
+): Promise<NewClaim> {
+  const token = randomBytes(32).toString('base64url');
+  const digest = digestOf(token);
+  const expiresAt = new Date(now.getTime() + CLAIM_TTL_MS);
+  await db.deleteFrom('license_claims').where('expires_at', '<=', now).execute();
+  await db
+    .insertInto('license_claims')
+    .values({ token_digest: digest, app_id: claim.appId, license_id: claim.licenseId, key_sealed: box.seal(claim.key.reveal(), contextOf(digest)), expires_at: expiresAt })
+    .execute();
+  return { token, expiresAt };
+}
+
+/** Whether `token` names a claim not yet taken nor expired (the page that offers to reveal it). */
+export async function claimWaiting(db: Kysely<Database>, token: string, now: Date): Promise<{ appId: string } | null> {
+  if (!TOKEN.test(token)) return null;
+  const row = await db.selectFrom('license_claims').select('app_id').where('token_digest', '=', digestOf(token)).where('expires_at', '>', now).executeTakeFirst();
+  return row ? { appId: row.app_id } : null;
+}
+
+export interface TakenClaim {
+  appId: string;
+  licenseId: string;
+  /** The key's text: shown to the claimant, never logged. */
+  key: string;
+}
+
+/** Takes the claim: the row is deleted as it is read. Null when there is none (never made, taken, expired). */
+export async function takeClaim(db: Kysely<Database>, box: SecretBox, token: string, now: Date): Promise<TakenClaim | null> {
+  if (!TOKEN.test(token)) return null;
+  const digest = digestOf(token);
+  const row = await db.deleteFrom('license_claims').where('token_digest', '=', digest).returningAll().executeTakeFirst();
+  if (!row || row.expires_at.getTime() <= now.getTime()) return null;
+  return { appId: row.app_id, licenseId: row.license_id, key: box.open(row.key_sealed, contextOf(digest)) };
+}

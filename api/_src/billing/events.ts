@@ -1,0 +1,86 @@
+/**
+ * @module billing/events
+ * What a provider's webhook event means for licenses, in one shape for all providers (each provider's parser
+ * maps its documented events onto it: stripe.ts, lemonsqueezy.ts, paddle.ts):
+ * - `purchase`: create the license (idempotent by `externalId`, the provider's id for what was bought);
+ * - `renewal`: extend the license one of `find` names, once per payment (`references[0]`);
+ * - `revoke`: a refund or chargeback of a payment one of `find` names;
+ * - `link`: more provider ids of a purchase (`externalId`), e.g. the subscription an order started;
+ * - `ignore`: nothing to do (cancellations: the license runs to its expiry).
+ * `references` are the provider ids a later renewal or refund may name (subscription, invoice, payment).
+ */
+import { z } from 'zod';
+import type { PaymentProvider } from '../../../db/schema.ts';
+
+export type BillingAction =
+  | { kind: 'purchase'; externalId: string; prices: string[]; email: string | null; customer: string | null; references: string[] }
+  | { kind: 'renewal'; find: string[]; references: [string, ...string[]] }
+  | { kind: 'revoke'; find: string[]; reason: 'refund' | 'chargeback' }
+  | { kind: 'link'; externalId: string; references: string[] }
+  | { kind: 'ignore'; reason: string };
+
+export interface BillingEvent {
+  /** Unique per event, for the delivery store: a replay of it is refused. */
+  deliveryId: string;
+  /** The provider's name for the event, as sent. */
+  type: string;
+  action: BillingAction;
+}
+
+/** A signed body that is not an event this provider sends: 400, the provider's retries will not fix it. */
+export class PayloadError extends Error {
+  override name = 'PayloadError';
+}
+
+export const ignore = (reason: string): BillingAction => ({ kind: 'ignore', reason });
+
+/** The ids present, as text, de-duplicated (providers send numbers or strings, or an expanded `{id}`). */
+export function ids(...values: unknown[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : value;
+    if ((typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isSafeInteger(id))) out.push(String(id));
+  }
+  return [...new Set(out)].filter((id) => id.length <= 200 && !/[\p{Cc}]/u.test(id));
+}
+
+const EMAIL = z.email();
+
+/** The customer's email when the payload carries a plausible one; anything else is left out of the webhook. */
+export function emailOf(value: unknown): string | null {
+  return typeof value === 'string' && value.length <= 254 && EMAIL.safeParse(value).success ? value : null;
+}
+
+/** JSON of a verified body, or a PayloadError. */
+export function parseBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new PayloadError('the body is not JSON');
+  }
+}
+
+/** Parses with `schema` or says, briefly, which field is wrong. */
+export function shaped<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new PayloadError(`not a ${what}: ${issue.path.join('.') || '(body)'}: ${issue.message}`.slice(0, 300));
+}
+
+const STORABLE_ID = /^[^\p{Cc}]{1,255}$/u;
+
+/** Every provider id of the action as the database stores it (1–255 characters, no control characters). */
+export function assertStorableIds(action: BillingAction): void {
+  const all = [
+    ...('externalId' in action ? [action.externalId] : []),
+    ...('references' in action ? action.references : []),
+    ...('find' in action ? action.find : []),
+  ];
+  const bad = all.find((id) => !STORABLE_ID.test(id));
+  if (bad !== undefined) throw new PayloadError(`an id of the event is empty, longer than 255 characters or holds control characters`);
+}
+
+export type EventParser = (body: Buffer) => BillingEvent;
+
+export type ProviderParsers = Record<PaymentProvider, EventParser>;

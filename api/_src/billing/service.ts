@@ -1,0 +1,257 @@
+/**
+ * @module billing/service
+ * A payment provider's webhook delivery, from raw bytes to its effect on licenses:
+ * 1. the integration (404 when unknown or inactive) and its signing secret (503 without SECRETS_KEY);
+ * 2. the signature over the raw body (401, audited, when missing, wrong or stale: signatures.ts);
+ * 3. the event, mapped to an action (400 when the signed body is not one of the provider's events);
+ * 4. a replay (the same event id, already processed: inbound/deliveries.ts) is answered `duplicate: true`;
+ * 5. the action, through the licensing store (licensing/store.ts, audited as `integration:<id>`): purchase →
+ *    create the license (idempotent by the provider's id) and a one-time claim of its key; renewal → extend,
+ *    once per payment; refund or chargeback → revoke; the provider ids seen are remembered for later events;
+ * 6. the delivery is recorded as processed, and `license.created` goes to the vendor's webhooks with the claim
+ *    URL and the buyer's email, never the key.
+ * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, PaymentIntegrationRow, PaymentProvider } from '../../../db/schema.ts';
+import { createLicense, type LicensingActor, type LicensingDeps, renewLicense, revokeLicense, rotateLicenseKey } from '../licensing/store.ts';
+import { audit } from '../audit/audit.ts';
+import { SecretsKeyError, type SecretBox } from '../github/secrets.ts';
+import { ApiError, badRequest, notFound } from '../http/api-error.ts';
+import type { InboundDeliveries } from '../inbound/deliveries.ts';
+import type { BillingWebhookAnswer } from '../protocol/billing.ts';
+import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
+import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
+import { parseLicenseKey } from '../licensing/license-key.ts';
+import { createClaim } from './claims.ts';
+import { assertStorableIds, type BillingAction, type EventParser, PayloadError } from './events.ts';
+import { addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
+import { parseLemonSqueezyEvent } from './lemonsqueezy.ts';
+import { parsePaddleEvent } from './paddle.ts';
+import { parseStripeEvent } from './stripe.ts';
+import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
+
+const PARSERS: Record<PaymentProvider, EventParser> = { stripe: parseStripeEvent, lemonsqueezy: parseLemonSqueezyEvent, paddle: parsePaddleEvent };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Integration = PaymentIntegrationRow & { app_slug: string; app_name: string };
+interface Created {
+  license: { id: string; policy_id: string; expires_at: string | null };
+  claim: { token: string; expiresAt: Date };
+}
+type Outcome = Omit<BillingWebhookAnswer, 'ok' | 'duplicate' | 'event'> & { created?: Created };
+
+export interface BillingOptions {
+  db: Kysely<Database>;
+  publicUrl: string;
+  webhooks: Pick<WebhookDispatcher, 'enqueueLicenseCreated'>;
+  deliveries: InboundDeliveries;
+  /** What the licensing store is handed (its clock is `now` too). */
+  licensing: Omit<LicensingDeps, 'db' | 'now'>;
+  /** Sealing key for signing secrets and claims; null until SECRETS_KEY is known (`useSecrets`). */
+  secrets: SecretBox | null;
+  /** Milliseconds clock: signature tolerance, license dates, claim expiry. */
+  now?: () => number;
+}
+
+export class Billing {
+  readonly #db: Kysely<Database>;
+  readonly #publicUrl: string;
+  readonly #webhooks: BillingOptions['webhooks'];
+  readonly #deliveries: InboundDeliveries;
+  readonly #licensing: LicensingDeps;
+  readonly #now: () => number;
+  /** Deliveries of one integration are applied one at a time on an instance (a purchase and its retry race otherwise). */
+  readonly #queues = new Map<string, Promise<unknown>>();
+  #secrets: SecretBox | null;
+
+  constructor(options: BillingOptions) {
+    this.#db = options.db;
+    this.#publicUrl = options.publicUrl;
+    this.#webhooks = options.webhooks;
+    this.#deliveries = options.deliveries;
+    this.#secrets = options.secrets;
+    this.#now = options.now ?? Date.now;
+    this.#licensing = { ...options.licensing, db: options.db, now: this.#now };
+  }
+
+  /** The sealing key, once known (`npm start` makes one under DATA_DIR after the deps are built). */
+  useSecrets(secrets: SecretBox): void {
+    this.#secrets = secrets;
+  }
+
+  /** The sealing key, or 503 `secrets_key_missing`. */
+  secrets(): SecretBox {
+    if (!this.#secrets) throw new ApiError(503, 'secrets_key_missing', 'payment integrations need SECRETS_KEY (32 random bytes, base64: openssl rand -base64 32)');
+    return this.#secrets;
+  }
+
+  now(): Date {
+    return new Date(this.#now());
+  }
+
+  claimUrl(token: string): string {
+    return `${this.#publicUrl}/claim/${token}`;
+  }
+
+  /** `POST /billing/{integration}/webhook`. */
+  async receive(integrationId: string, headers: Pick<Headers, 'get'>, body: Buffer): Promise<BillingWebhookAnswer> {
+    const integration = UUID.test(integrationId) ? await integrationForDelivery(this.#db, integrationId.toLowerCase()) : undefined;
+    if (!integration || !integration.active) throw notFound('no active payment integration here; the webhook URL is shown by GET /admin/apps/{app}/integrations');
+    const receivedAt = this.now();
+    const verdict = verifyProviderSignature(integration.provider, this.#signingSecret(integration), body, headers.get(SIGNATURE_HEADERS[integration.provider]), Math.floor(receivedAt.getTime() / 1000));
+    if (!verdict.ok) {
+      const header = SIGNATURE_HEADERS[integration.provider];
+      await audit(this.#db, 'system', { action: 'billing.webhook_refused', appId: integration.app_id, target: `integration:${integration.id}`, details: { provider: integration.provider, reason: verdict.reason } });
+      const why = { missing: `no ${header} header`, malformed: `${header} is not in the provider's format`, mismatch: `${header} does not match the integration's signing secret`, stale: `${header} is older than the tolerance (a replay, or the server's clock is off)` };
+      throw new ApiError(401, 'unauthorized', why[verdict.reason]);
+    }
+    let event;
+    try {
+      event = PARSERS[integration.provider](body);
+      assertStorableIds(event.action);
+    } catch (error) {
+      if (error instanceof PayloadError) throw badRequest(error.message);
+      throw error;
+    }
+    const source = `${integration.provider}:${integration.id}`;
+    if (await this.#deliveries.seen(source, event.deliveryId)) return { ok: true, duplicate: true, event: event.type };
+    return this.#serially(integration.id, async () => {
+      // Checked again in turn: the same event may have been applied while this delivery waited.
+      if (await this.#deliveries.seen(source, event.deliveryId)) return { ok: true as const, duplicate: true, event: event.type };
+      const { created, ...outcome } = await this.#apply(integration, event.action, `${integration.provider} ${event.type} ${event.deliveryId}`);
+      await this.#deliveries.record(source, event.deliveryId, receivedAt);
+      if (created) await this.#announce(integration, created, event.action);
+      return { ok: true as const, duplicate: false, event: event.type, ...outcome };
+    });
+  }
+
+  #serially<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.catch(() => undefined);
+    this.#queues.set(key, settled);
+    void settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
+    return run;
+  }
+
+  #signingSecret(integration: Integration): string {
+    try {
+      return openSigningSecret(this.secrets(), integration);
+    } catch (error) {
+      if (error instanceof SecretsKeyError) throw new ApiError(503, 'unavailable', 'the integration\'s signing secret was sealed under another SECRETS_KEY; set it again with PATCH /admin/apps/{app}/integrations/{id}');
+      throw error;
+    }
+  }
+
+  async #apply(integration: Integration, action: BillingAction, event: string): Promise<Outcome> {
+    const actor: LicensingActor = { kind: 'integration', id: integration.id };
+    const appId = integration.app_id;
+    switch (action.kind) {
+      case 'ignore':
+        return { outcome: 'ignored', reason: action.reason };
+      case 'link':
+        await addReferences(this.#db, integration.id, action.externalId, action.references);
+        return { outcome: 'ignored', reason: `linked ${action.references.join(', ')} to ${action.externalId}` };
+      case 'purchase':
+        return this.#purchase(integration, action, actor);
+      case 'renewal': {
+        const externalId = await externalIdFor(this.#db, integration.id, action.find);
+        const license = externalId ? await this.#licenseOf(integration, externalId) : null;
+        if (!externalId || !license) return { outcome: 'ignored', reason: `no license was created from ${action.find.join(', ')}` };
+        const [payment] = action.references;
+        // The payment is remembered first, so a second event about it renews nothing; forgotten again if the renewal fails.
+        if (!(await addReferences(this.#db, integration.id, externalId, [payment])).includes(payment)) return { outcome: 'ignored', reason: `payment ${payment} already renewed the license` };
+        try {
+          await renewLicense(this.#licensing, actor, appId, license);
+        } catch (error) {
+          await removeReference(this.#db, integration.id, payment);
+          // A revoked license or a perpetual policy: nothing to extend, and the provider's retries would not change that.
+          if (error instanceof ApiError && error.status === 409) return { outcome: 'ignored', reason: error.message };
+          throw error;
+        }
+        await addReferences(this.#db, integration.id, externalId, action.references.slice(1));
+        return { outcome: 'renewed', license_id: license };
+      }
+      case 'revoke': {
+        const externalId = await externalIdFor(this.#db, integration.id, action.find);
+        const license = externalId ? await this.#licenseOf(integration, externalId) : null;
+        if (!license) return { outcome: 'ignored', reason: `no license was created from ${action.find.join(', ')}` };
+        await revokeLicense(this.#licensing, actor, appId, license, { reason: `${action.reason}: ${event}`.slice(0, 500) });
+        return { outcome: 'revoked', license_id: license };
+      }
+    }
+  }
+
+  async #purchase(integration: Integration, action: Extract<BillingAction, { kind: 'purchase' }>, actor: LicensingActor): Promise<Outcome> {
+    const price = action.prices.find((id) => Object.hasOwn(integration.prices, id));
+    if (price === undefined) return { outcome: 'ignored', reason: `no price of the purchase (${action.prices.join(', ') || 'none'}) is in the integration's prices` };
+    const made = await createLicense(this.#licensing, actor, integration.app_id, {
+      policy_id: integration.prices[price]!,
+      entitlements: [],
+      external_source: integration.provider,
+      external_id: action.externalId,
+    });
+    let key = made.key;
+    if (!made.created) {
+      // Its ids are remembered in the same transaction as its claim: a license without them was created by a
+      // delivery that failed before the claim, so its key never reached anyone and a new one is made for the buyer.
+      const finished = (await externalIdFor(this.#db, integration.id, [action.externalId])) !== null;
+      if (finished || !(await this.#createdHere(integration, made.license.id))) return { outcome: 'existing', license_id: made.license.id };
+      key = (await rotateLicenseKey(this.#licensing, actor, integration.app_id, made.license.id)).key;
+    }
+    const parsed = parseLicenseKey(key!);
+    if (!parsed.success) throw new Error('the licensing store returned a malformed key');
+    const now = this.now();
+    const claim = await this.#db.transaction().execute(async (trx) => {
+      await addReferences(trx, integration.id, action.externalId, action.references);
+      return createClaim(trx, this.secrets(), { appId: integration.app_id, licenseId: made.license.id, key: parsed.key }, now);
+    });
+    return { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } };
+  }
+
+  /** The id of the app's license from `externalId` of this provider, or null. */
+  async #licenseOf(integration: Integration, externalId: string): Promise<string | null> {
+    const row = await this.#db
+      .selectFrom('licenses')
+      .select('id')
+      .where('app_id', '=', integration.app_id)
+      .where('external_source', '=', integration.provider)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  /** Whether this integration created the license (an admin's license of the same external id is never re-keyed). */
+  async #createdHere(integration: Integration, licenseId: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'license.create')
+      .where('target', '=', `license:${licenseId}`)
+      .where('actor', '=', `integration:${integration.id}`)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** `license.created` to the app's webhooks that list it; a failure to enqueue is logged, the license stands. */
+  async #announce(integration: Integration, created: Created, action: BillingAction): Promise<void> {
+    if (action.kind !== 'purchase') return;
+    const { license, claim } = created;
+    const details: LicenseCreatedDetails = {
+      id: license.id,
+      policy_id: license.policy_id,
+      expires_at: license.expires_at,
+      source: integration.provider,
+      external_id: action.externalId,
+      customer: { email: action.email, provider_id: action.customer },
+      claim_url: this.claimUrl(claim.token),
+      claim_expires_at: claim.expiresAt.toISOString(),
+    };
+    await this.#webhooks
+      .enqueueLicenseCreated({ id: integration.app_id, slug: integration.app_slug }, details, `integration:${integration.id}`, this.now())
+      .catch((error: unknown) => console.error(`license ${license.id} of ${integration.app_slug}: license.created not queued: ${(error as Error).message}`));
+  }
+}

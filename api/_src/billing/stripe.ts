@@ -1,0 +1,99 @@
+/**
+ * @module billing/stripe
+ * Stripe events → license actions (https://docs.stripe.com/billing/subscriptions/webhooks,
+ * https://docs.stripe.com/api/invoices/object):
+ * - `invoice.paid` with `billing_reason: subscription_create`: a new subscription → purchase (external id: the
+ *   subscription); `manual`: a one-time Checkout/Payment Link purchase with invoice creation on → purchase (the
+ *   invoice); `subscription_cycle`: a renewal of the subscription; other reasons (prorations, updates): ignored.
+ * - `charge.refunded` with `refunded: true` (the whole charge): revoke; a partial refund changes nothing.
+ * - `charge.dispute.created`: a chargeback → revoke.
+ * - everything else, including `customer.subscription.deleted` (the license runs to its expiry): ignored.
+ * Prices come from the invoice's lines: `price.id` before API version 2025-03-31.basil, `pricing.price_details.price`
+ * after; the subscription from `subscription` or `parent.subscription_details.subscription`.
+ */
+import { z } from 'zod';
+import { type BillingAction, type BillingEvent, emailOf, ids, ignore, parseBody, shaped } from './events.ts';
+
+const eventSchema = z.looseObject({
+  id: z.string().regex(/^evt_[A-Za-z0-9]{1,100}$/),
+  type: z.string().min(1).max(100),
+  data: z.looseObject({ object: z.looseObject({ id: z.string().min(1).max(200) }) }),
+});
+
+const idRef = z.union([z.string(), z.looseObject({ id: z.string() })]).nullish();
+
+const invoiceSchema = z.looseObject({
+  id: z.string(),
+  billing_reason: z.string().nullish(),
+  customer: idRef,
+  customer_email: z.string().nullish(),
+  subscription: idRef,
+  payment_intent: idRef,
+  charge: idRef,
+  parent: z.looseObject({ subscription_details: z.looseObject({ subscription: idRef }).nullish() }).nullish(),
+  lines: z
+    .looseObject({
+      data: z.array(
+        z.looseObject({
+          price: z.looseObject({ id: z.string() }).nullish(),
+          pricing: z.looseObject({ price_details: z.looseObject({ price: idRef }).nullish() }).nullish(),
+        }),
+      ),
+    })
+    .nullish(),
+});
+
+const chargeSchema = z.looseObject({ id: z.string(), refunded: z.boolean().nullish(), payment_intent: idRef, invoice: idRef });
+const disputeSchema = z.looseObject({ id: z.string(), charge: idRef, payment_intent: idRef });
+
+function invoiceAction(object: unknown): BillingAction {
+  const invoice = shaped(invoiceSchema, object, 'Stripe invoice');
+  const subscription = ids(invoice.subscription, invoice.parent?.subscription_details?.subscription)[0] ?? null;
+  const prices = ids(...(invoice.lines?.data ?? []).flatMap((line) => [line.price?.id, line.pricing?.price_details?.price]));
+  // The invoice first: a renewal is applied once per invoice.
+  const payment = [invoice.id, ...ids(invoice.payment_intent, invoice.charge)] as [string, ...string[]];
+  const purchase = (externalId: string): BillingAction => ({
+    kind: 'purchase',
+    externalId,
+    prices,
+    email: emailOf(invoice.customer_email),
+    customer: ids(invoice.customer)[0] ?? null,
+    references: ids(externalId, ...payment),
+  });
+  switch (invoice.billing_reason) {
+    case 'subscription_create':
+      return subscription ? purchase(subscription) : ignore('a subscription_create invoice without a subscription');
+    case 'manual':
+      return subscription ? ignore('a manual invoice of an existing subscription') : purchase(invoice.id);
+    case 'subscription_cycle':
+      return subscription ? { kind: 'renewal', find: [subscription], references: payment } : ignore('a subscription_cycle invoice without a subscription');
+    default:
+      return ignore(`invoice billing_reason ${JSON.stringify(invoice.billing_reason ?? null)} neither buys nor renews`);
+  }
+}
+
+export function parseStripeEvent(body: Buffer): BillingEvent {
+  const event = shaped(eventSchema, parseBody(body), 'Stripe event');
+  const object = event.data.object;
+  let action: BillingAction;
+  switch (event.type) {
+    case 'invoice.paid':
+      action = invoiceAction(object);
+      break;
+    case 'charge.refunded': {
+      const charge = shaped(chargeSchema, object, 'Stripe charge');
+      action = charge.refunded === true
+        ? { kind: 'revoke', find: ids(charge.id, charge.payment_intent, charge.invoice), reason: 'refund' }
+        : ignore('a partial refund');
+      break;
+    }
+    case 'charge.dispute.created': {
+      const dispute = shaped(disputeSchema, object, 'Stripe dispute');
+      action = { kind: 'revoke', find: ids(dispute.charge, dispute.payment_intent), reason: 'chargeback' };
+      break;
+    }
+    default:
+      action = ignore(`${event.type} does not change licenses`);
+  }
+  return { deliveryId: event.id, type: event.type, action };
+}

@@ -1,0 +1,44 @@
+/**
+ * @module billing-schema
+ * Payment integrations, the provider ids behind each license, and one-time key claims (migration
+ * 2026_12_07_0015, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
+ */
+import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
+
+export const PAYMENT_PROVIDERS = ['stripe', 'lemonsqueezy', 'paddle'] as const;
+export type PaymentProvider = (typeof PAYMENT_PROVIDERS)[number];
+
+export interface PaymentIntegrationsTable {
+  id: Generated<string>;
+  app_id: string;
+  provider: PaymentProvider;
+  description: string | null;
+  /** The provider's webhook signing secret, sealed under SECRETS_KEY; never returned. */
+  signing_secret_sealed: string;
+  /** Price (Stripe, Paddle) or variant (Lemon Squeezy) id → license policy id. */
+  prices: ColumnType<Record<string, string>, string | undefined, string>;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** A provider id (order, subscription, invoice, payment) → the external id of the license it belongs to. */
+export interface PaymentReferencesTable {
+  integration_id: string;
+  reference: string;
+  external_id: string;
+  created_at: CreatedAt;
+}
+
+/** A new license's key waiting for its buyer: deleted on the first claim, unusable after `expires_at`. */
+export interface LicenseClaimsTable {
+  token_digest: string;
+  app_id: string;
+  license_id: string;
+  key_sealed: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export type PaymentIntegrationRow = Selectable<PaymentIntegrationsTable>;
