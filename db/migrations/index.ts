@@ -15,6 +15,7 @@ import * as rateLimits from './2026_12_06_0009_rate_limits.ts';
 import * as githubSources from './2026_12_06_0010_github_sources.ts';
 import * as licensing from './2026_12_07_0011_licensing.ts';
 import * as inboundDeliveries from './2026_12_07_0012_inbound_deliveries.ts';
+import * as installers from './2026_12_07_0016_installers.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0010_github_sources': githubSources,
   '2026_12_07_0011_licensing': licensing,
   '2026_12_07_0012_inbound_deliveries': inboundDeliveries,
+  '2026_12_07_0016_installers': installers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -52,6 +52,11 @@ export const updateAppBodySchema = z.strictObject({
   name: appNameSchema.optional(),
   description: descriptionSchema.nullable().optional(),
   public_key: tauriPublicKeySchema.nullable().optional().meta({ description: 'null removes the key' }),
+  download_page: z.boolean().optional().meta({ description: 'true: the public download page /apps/{slug} is on (default off)' }),
+  public_installers: z
+    .boolean()
+    .optional()
+    .meta({ description: 'licensed apps: true opens the installers (latest links, download page) to everyone, without a license; open apps ignore it' }),
 });
 export type UpdateAppBody = z.infer<typeof updateAppBodySchema>;
 
@@ -64,6 +69,8 @@ export const appSchema = z.object({
   public_key_id: z.string().nullable().meta({ description: 'minisign key id of public_key (16 hex digits)' }),
   release_count: z.number().int(),
   latest_version: z.string().nullable().meta({ description: 'highest semver among published releases' }),
+  download_page: z.boolean().meta({ description: 'the public download page /apps/{slug} is on' }),
+  public_installers: z.boolean().meta({ description: 'a licensed app\'s installers are open to everyone' }),
   created_at: timestampSchema,
   updated_at: timestampSchema,
 });
