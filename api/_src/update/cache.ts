@@ -174,6 +174,7 @@ export class ReleaseCache {
         .select([
           'apps.id as app_id',
           'apps.slug',
+          'apps.name',
           'apps.public_key',
           'apps.licensing',
           'apps.download_page',
@@ -277,6 +278,7 @@ export class ReleaseCache {
       {
         id: first.app_id,
         slug: first.slug,
+        name: first.name,
         public_key: first.public_key,
         licensing: first.licensing,
         download_page: first.download_page,

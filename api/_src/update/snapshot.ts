@@ -28,6 +28,8 @@ import { DEFAULT_UPDATE_CACHE_CONTROL, headerSets, type UpdateCacheControl } fro
 export interface AppInput {
   id: string;
   slug: string;
+  /** Shown on the download page; default the slug. */
+  name?: string;
   public_key: string | null;
   /** Default `open`. */
   licensing?: AppLicensingMode;
@@ -162,14 +164,8 @@ export interface YankedVersion {
 }
 
 export interface AppSnapshot {
-  readonly app: {
-    readonly id: string;
-    readonly slug: string;
-    readonly publicKey: string | null;
-    readonly licensing: AppLicensingMode;
-    readonly downloadPage: boolean;
-    readonly publicInstallers: boolean;
-  };
+  readonly app: Readonly<{ id: string; slug: string; name: string; publicKey: string | null; licensing: AppLicensingMode }> &
+    Readonly<{ downloadPage: boolean; publicInstallers: boolean }>;
   /** Published releases, newest first by the Tauri client's version order. */
   readonly releases: readonly SnapshotRelease[];
   /** Downloadable files by `{version}/{file name}`. */
@@ -378,6 +374,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     app: {
       id: app.id,
       slug: app.slug,
+      name: app.name ?? app.slug,
       publicKey: app.public_key,
       licensing: app.licensing ?? 'open',
       downloadPage: app.download_page ?? false,
