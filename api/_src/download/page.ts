@@ -13,11 +13,15 @@ import { escapeHtml } from '../docs/html.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponse, notFound } from '../http/errors.ts';
 import { DEFAULT_INSTALLER_PREFERENCE, type InstallerKind } from '../protocol/installers.ts';
-import { ARCHITECTURES, type OperatingSystem, OPERATING_SYSTEMS, platformKey } from '../protocol/platforms.ts';
+import { type Architecture, ARCHITECTURES, type OperatingSystem } from '../protocol/platforms.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
 import { assertInstallersPublic, latestInstaller, type LatestInstaller } from './latest.ts';
 
 const OS_NAMES: Record<OperatingSystem, string> = { darwin: 'macOS', windows: 'Windows', linux: 'Linux' };
+const DISPLAY_ORDER: readonly OperatingSystem[] = ['darwin', 'windows', 'linux'];
+/** Most Macs sold since 2021 have Apple silicon; elsewhere x86-64 is the common case. */
+const archOrder = (os: OperatingSystem): readonly Architecture[] =>
+  os === 'darwin' ? ['aarch64', ...ARCHITECTURES.filter((arch) => arch !== 'aarch64')] : ARCHITECTURES;
 const ARCH_NAMES: Record<string, Partial<Record<OperatingSystem, string>>> = {
   aarch64: { darwin: 'Apple silicon', windows: 'ARM64', linux: 'ARM64' },
   x86_64: { darwin: 'Intel', windows: '64-bit', linux: 'x86-64' },
@@ -50,7 +54,7 @@ interface Offer extends LatestInstaller {
 
 function offersFor(snapshot: AppSnapshot, os: OperatingSystem): Offer[] {
   const offers: Offer[] = [];
-  for (const arch of ARCHITECTURES) {
+  for (const arch of archOrder(os)) {
     for (const kind of DEFAULT_INSTALLER_PREFERENCE[os]) {
       const found = latestInstaller(snapshot, { os, arch }, kind);
       if (found) offers.push({ ...found, os, archLabel: ARCH_NAMES[arch]?.[os] ?? arch });
@@ -78,7 +82,7 @@ a.button:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 
 export function renderDownloadPage(snapshot: AppSnapshot, name: string, publicUrl: string, userAgent: string | undefined): string {
   const suggested = osFromUserAgent(userAgent);
-  const order = suggested ? [suggested, ...OPERATING_SYSTEMS.filter((os) => os !== suggested)] : [...OPERATING_SYSTEMS];
+  const order = suggested ? [suggested, ...DISPLAY_ORDER.filter((os) => os !== suggested)] : DISPLAY_ORDER;
   const offers = order.map((os) => ({ os, offers: offersFor(snapshot, os) })).filter((group) => group.offers.length > 0);
   const all = offers.flatMap((group) => group.offers);
   // The version the page leads with: the newest any button offers (a platform missing from it keeps its own).
