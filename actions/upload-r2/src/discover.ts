@@ -216,6 +216,7 @@ export async function discoverArtifacts(options: DiscoverOptions, logger: Logger
     }
   }
   if (artifacts.length > 0) artifacts.push(...(await discoverDmgs(dmgs, options, skipped)));
+  else for (const path of dmgs) skipped.push({ path, reason: 'a DMG is an installer only: it ships with the leg\'s updater bundles, and none was found' });
   artifacts.sort((a, b) => a.fileName.localeCompare(b.fileName) || a.platform.localeCompare(b.platform));
 
   if (artifacts.length === 0) {
