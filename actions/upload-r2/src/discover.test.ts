@@ -65,13 +65,13 @@ describe('discoverArtifacts', () => {
     expect(artifacts[0]).toMatchObject({ path: dmg, platform: 'darwin-aarch64', size: 1024 + n, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
-  it('macOS: a DMG that is not notarized stops the upload; one the runner cannot check is skipped with the reason', async () => {
+  it('macOS: a DMG Gatekeeper rejects stops the upload; one that cannot be shipped is skipped with the reason', async () => {
     const dir = await bundleDir({ 'macos/My App.app.tar.gz': '1.2.3', 'dmg/My App_1.2.3_aarch64.dmg': false });
     const refuse = async (path: string): Promise<string | null> => {
-      throw new Error(`${path} has no notarization ticket stapled to it`);
+      throw new Error(`Gatekeeper does not accept ${path}`);
     };
     await expect(discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.2.3', checkInstaller: refuse }, memoryLogger())).rejects.toThrow(
-      'has no notarization ticket stapled to it',
+      'Gatekeeper does not accept',
     );
     const cannot = async () => 'not checked for notarization: xcrun is not on this runner';
     const { artifacts, skipped } = await discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.2.3', checkInstaller: cannot }, memoryLogger());
