@@ -95,8 +95,8 @@ export const ciArtifactViewSchema = z.object({
   state: ciArtifactStateSchema,
   /** minisign key id (16 hex digits) the signature was verified against; null until verified, and for an installer only. */
   verified_key_id: z.string().nullable(),
-  /** An installer only (a notarized DMG): downloadable by people, never offered to the updater. */
-  installer_only: z.boolean(),
+  /** An installer only (a notarized DMG): downloadable by people, never offered to the updater. Absent from older servers. */
+  installer_only: z.boolean().default(false),
 });
 
 export const ciReleaseViewSchema = z.object({

@@ -222,6 +222,9 @@ export const artifactSchema = artifactSummarySchema.extend({
     .nullable()
     .meta({ description: 'key id the bytes were verified against at upload; null: not verified (the app had no public key), so not served' }),
   download_path: z.string().meta({ description: 'path on this server the bytes are downloaded from' }),
+  installer_only: z
+    .boolean()
+    .meta({ description: 'an installer only (a notarized DMG): no bundle, no signature (empty), checked for size and sha256, never offered to the updater' }),
   created_at: timestampSchema,
 });
 export type ArtifactBody = z.infer<typeof artifactSchema>;
