@@ -79,7 +79,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const secretsKey = config.github.secretsKey;
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);
-  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses, inboundDeliveries: new InboundDeliveries(db, { now }) };
+  return { config, db, storage, releaseCache, events, staticManifests, analytics: new UsageAnalytics(db), webhooks, rateLimits, github, licenses, inboundDeliveries: new InboundDeliveries(db, { now }), now };
 }
 
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */

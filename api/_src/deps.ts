@@ -40,6 +40,8 @@ export interface AppDeps {
   licenses: LicenseGate;
   /** Inbound webhook deliveries already processed (GitHub's, payment providers'), so a replay does no work. */
   inboundDeliveries: InboundDeliveries;
+  /** Milliseconds clock of license expiry (createDeps' `now`): what the licensing store renews and reports against. */
+  now?: () => number;
 }
 
 export type AppEnv = { Variables: Record<string, unknown> };

@@ -14,7 +14,8 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
-export async function audit(db: Kysely<Database> | Transaction<Database>, principal: Principal | 'system', entry: AuditEntry): Promise<void> {
+/** `principal`: who acted; anything with an `actor` (a `Principal`, or e.g. `{ actor: 'integration:<id>' }` for a billing webhook). */
+export async function audit(db: Kysely<Database> | Transaction<Database>, principal: Pick<Principal, 'actor'> | 'system', entry: AuditEntry): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({

@@ -99,6 +99,11 @@ export class LicenseIndex {
     return this.#statements;
   }
 
+  /** The digester of the index's secret: what the admin store digests a new or rotated key with (store.ts). */
+  get digester(): LicenseKeyDigester {
+    return this.#digester;
+  }
+
   /** The key's digest under the current secret: the index's key for it. */
   digestOf(key: LicenseKey): string {
     return this.#digester.digest(key).digest;
