@@ -7,17 +7,16 @@ import { adminPath } from './api.ts';
 
 export type LicenseStep = 'renew' | 'suspend' | 'reinstate' | 'revoke' | 'rotate';
 
-const STEP_SEGMENTS: Record<LicenseStep, string> = { renew: 'renew', suspend: 'suspend', reinstate: 'reinstate', revoke: 'revoke', rotate: 'rotate-key' };
-
 export function licensingPaths(slug: string) {
   return {
-    /** GET the mode and counts; PUT `{ mode }`. */
+    /** GET the mode and counts; PUT `{ mode }`. Policies live under it. */
     mode: adminPath('apps', slug, 'licensing'),
-    policies: adminPath('apps', slug, 'policies'),
-    policy: (id: string) => adminPath('apps', slug, 'policies', id),
+    policies: adminPath('apps', slug, 'licensing', 'policies'),
+    policy: (id: string) => adminPath('apps', slug, 'licensing', 'policies', id),
     licenses: adminPath('apps', slug, 'licenses'),
     license: (id: string) => adminPath('apps', slug, 'licenses', id),
-    step: (id: string, step: LicenseStep) => adminPath('apps', slug, 'licenses', id, STEP_SEGMENTS[step]),
+    /** POST: each step is its own route, named as the step. */
+    step: (id: string, step: LicenseStep) => adminPath('apps', slug, 'licenses', id, step),
     deactivateMachine: (id: string, machine: string) => adminPath('apps', slug, 'licenses', id, 'machines', machine, 'deactivate'),
   };
 }
