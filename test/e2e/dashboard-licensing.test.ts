@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { TEST_SECRETS_KEY } from '../../api/_src/licensing/testing.ts';
 import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, type WatchedPage } from '../support/browser.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
@@ -40,6 +40,15 @@ async function settled(page: Page): Promise<void> {
 async function visit(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await settled(page);
+}
+
+/** Presses Tab until the focused element is `target` (keyboard only: no clicks), up to `max` presses. */
+async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${target.toString()} in ${max} presses`);
 }
 
 async function signIn(page: Page, server: RunningServer): Promise<void> {
@@ -69,7 +78,8 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     dir = await mkdtemp(join(tmpdir(), 'dashboard-licensing-'));
     const [keys, launched] = await Promise.all([generateKeyPair(dir), launchBrowser()]);
     browser = launched;
-    server = await startServer({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' } });
+    // A generous start: the suite may share a busy machine.
+    server = await startServer({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' }, startTimeoutMs: 180_000 });
     await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug: APP, name: 'Pro App', public_key: keys.publicKey })), 201);
     await expectStatus(await server.admin(`/admin/apps/${APP}/releases`, jsonBody('POST', { version: VERSION, notes: 'Pro features.' })), 201);
     const file = join(dir, FILE_NAME);
@@ -84,7 +94,7 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     await expectStatus(await server.admin(`/admin/apps/${APP}/releases/${VERSION}/publish`, { method: 'POST' }), 200);
     admin = await openWatchedPage(browser, server.url);
     await signIn(admin.page, server);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -92,7 +102,7 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 30_000);
 
-  it('switches the app to licensed after saying what that means, and creates a yearly fallback policy', async () => {
+  it('switches the app to licensed after saying what that means, and creates and edits a yearly fallback policy', async () => {
     const { page } = admin;
     await visit(page, `${server.url}/ui/apps/${APP}`);
     await page.getByRole('navigation', { name: 'App sections' }).getByRole('link', { name: 'Licensing' }).click();
@@ -108,7 +118,7 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     const form = page.getByRole('form', { name: 'New policy' });
     await form.getByLabel('Policy name').fill('Yearly');
     await form.getByLabel('Duration (days)').fill('365');
-    await form.getByLabel('After expiry').selectOption('fallback');
+    await form.getByRole('combobox', { name: /^After expiry/ }).selectOption('fallback');
     await expect(form.getByText(/perpetual fallback/).count()).resolves.toBe(1);
     await form.getByLabel('Max machines').fill('0');
     await form.getByRole('button', { name: 'Create policy' }).click();
@@ -116,11 +126,20 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     await form.getByLabel('Max machines').fill('2');
     await form.getByLabel('Entitlements').fill('pro');
     await form.getByRole('button', { name: 'Create policy' }).click();
-    await page.getByRole('cell', { name: 'Yearly' }).waitFor();
+    await page.getByRole('cell', { name: 'Yearly', exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Edit policy Yearly' }).click();
+    const edit = page.getByRole('form', { name: 'Edit policy Yearly' });
+    await expect(edit.getByLabel('Max machines').inputValue()).resolves.toBe('2');
+    await edit.getByLabel('Grace days').fill('14');
+    await edit.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('+14 d grace').waitFor();
+    const { policies } = await expectStatus(await server.admin(`/admin/apps/${APP}/licensing/policies`), 200);
+    expect(policies).toEqual([expect.objectContaining({ name: 'Yearly', duration_days: 365, expiry_strategy: 'fallback', grace_days: 14, max_machines: 2, entitlements: ['pro'] })]);
     await admin.expectClean();
   });
 
-  it('creates a license whose key is shown once, then renews, suspends, reinstates and revokes it', async () => {
+  it('creates a license whose key is shown once, then renews, suspends and reinstates it', async () => {
     const { page } = admin;
     await page.getByRole('button', { name: 'New license' }).click();
     const form = page.getByRole('form', { name: 'New license' });
@@ -206,7 +225,7 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     }
     const { page } = admin;
     await visit(page, `${server.url}/ui/apps/${APP}/licensing`);
-    const rows = page.locator('#licenses-title ~ .table-wrap tbody tr');
+    const rows = page.getByRole('region', { name: 'Licenses' }).locator('tbody tr');
     await expect(rows.count()).resolves.toBe(3);
 
     const search = page.getByRole('search', { name: 'Search licenses' });
@@ -231,13 +250,16 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     await admin.expectClean();
   });
 
-  it('revokes after a confirmation that says it is for good', async () => {
+  it('revokes by keyboard alone, after a confirmation that says it is for good', async () => {
     const { page } = admin;
     await visit(page, licenseUrl);
-    await page.getByRole('button', { name: 'Revoke' }).click();
+    await tabTo(page, page.getByRole('button', { name: 'Revoke', exact: true }));
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Revoke this license?' });
     await expect(dialog.textContent()).resolves.toContain('cannot be reinstated');
-    await dialog.getByRole('button', { name: 'Revoke license' }).click();
+    // The dialog takes the focus; Escape would leave it, Tab reaches its buttons.
+    await tabTo(page, dialog.getByRole('button', { name: 'Revoke license' }), 5);
+    await page.keyboard.press('Enter');
     await page.getByText('This license is revoked').waitFor();
     const revoked = await check(licenseKey);
     expect(revoked.status).toBe(403);

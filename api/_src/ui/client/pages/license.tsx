@@ -87,7 +87,15 @@ function Facts({ license, policy }: { license: LicenseDetailBody; policy: Policy
         <dt>Cutoff</dt>
         <dd>{license.cutoff ? `Releases first published up to ${dayText(license.cutoff)}` : 'None: every release'}</dd>
         <dt>Entitlements</dt>
-        <dd class="mono">{license.entitlements.length ? entitlementsText(license.entitlements) : '—'}</dd>
+        <dd>
+          <span class="mono">{license.entitlements.length ? entitlementsText(license.entitlements) : '—'}</span>
+          {policy?.entitlements.length ? (
+            <span class="muted small">
+              {' '}
+              and from its policy: <span class="mono">{entitlementsText(policy.entitlements)}</span>
+            </span>
+          ) : null}
+        </dd>
         <dt>Machines</dt>
         <dd>{machinesText(license.machines_used, license.machines_allowed)}</dd>
         {license.external_id ? (

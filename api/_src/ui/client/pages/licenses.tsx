@@ -165,7 +165,8 @@ export function NewLicenseKey(props: { slug: string; id: string; licenseKey: str
   );
 }
 
-export function LicensesSection({ slug, policies }: { slug: string; policies: PolicyBody[] | undefined }) {
+/** `onCreated`: a new license changes its policy's count, which the page shows. */
+export function LicensesSection({ slug, policies, onCreated }: { slug: string; policies: PolicyBody[] | undefined; onCreated(): void }) {
   const params = new URLSearchParams(useSearch());
   const q = params.get('q') ?? '';
   const status = params.get('status') ?? '';
@@ -201,6 +202,7 @@ export function LicensesSection({ slug, policies }: { slug: string; policies: Po
             setCreating(false);
             setCreated(answer);
             list.reload();
+            onCreated();
           }}
         />
       ) : null}

@@ -85,7 +85,7 @@ export function LicensingPage({ params }: PageProps) {
       <div class="stack">
         <ModeCard slug={slug} />
         <PoliciesCard slug={slug} policies={policies.data} error={policies.error} onChanged={policies.reload} />
-        <LicensesSection slug={slug} policies={policies.data} />
+        <LicensesSection slug={slug} policies={policies.data} onCreated={policies.reload} />
       </div>
     </>
   );
