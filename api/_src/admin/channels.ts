@@ -72,12 +72,18 @@ export function channelRoutes(deps: AppDeps): Hono<AdminEnv> {
     const before = await db.transaction().execute(async (trx) => {
       // Serialises concurrent PUTs for the app, so the delete-and-insert below is never interleaved.
       await trx.selectFrom('apps').select('id').where('id', '=', app.id).forUpdate().executeTakeFirstOrThrow();
-      const before = await trx.selectFrom('release_channels').select(['name', 'follows']).where('app_id', '=', app.id).orderBy('name').execute();
+      const rows = await trx.selectFrom('release_channels').select(['name', 'follows', 'required_entitlement']).where('app_id', '=', app.id).orderBy('name').execute();
+      // What a licensed app's channel requires (licensing/release-entitlements.ts) survives a change of what it follows.
+      const required = new Map(rows.map((row) => [row.name, row.required_entitlement]));
       await trx.deleteFrom('release_channels').where('app_id', '=', app.id).execute();
       // Parents first, so the (app_id, follows) foreign key always finds its row.
       for (const channel of parentsFirst(channels)) {
-        await trx.insertInto('release_channels').values({ app_id: app.id, name: channel.name, follows: channel.follows }).execute();
+        await trx
+          .insertInto('release_channels')
+          .values({ app_id: app.id, name: channel.name, follows: channel.follows, required_entitlement: required.get(channel.name) ?? null })
+          .execute();
       }
+      const before = rows.map(({ name, follows }) => ({ name, follows }));
       await audit(trx, principal, { action: 'app.channels', appId: app.id, target: `app:${app.id}`, details: { from: before, to: channels } });
       return before;
     });

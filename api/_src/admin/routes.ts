@@ -10,6 +10,8 @@
  *   /apps/:app/webhooks                          ../webhooks/routes.ts (release event webhooks)
  *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
  *   /apps/:app/source                            ../github/routes.ts (storage or GitHub Releases, sync report)
+ *   /apps/:app/licensing                         licensing.ts (mode, policies, what releases/channels require)
+ *   /apps/:app/licenses                          licenses.ts (licenses, keys, machines)
  *   /keys                                        api-keys.ts
  *   /audit                                       audit-routes.ts
  *
@@ -34,6 +36,8 @@ import { channelRouteDocs, channelRoutes } from './channels.ts';
 import { releasePolicyRouteDocs, releasePolicyRoutes } from './release-policy.ts';
 import { webhookRouteDocs, webhookRoutes } from '../webhooks/routes.ts';
 import { sourceRouteDocs, sourceRoutes } from '../github/routes.ts';
+import { licensingRouteDocs, licensingRoutes } from './licensing.ts';
+import { licenseRouteDocs, licenseRoutes } from './licenses.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
@@ -49,6 +53,8 @@ export function adminRoutes(deps: AppDeps): Hono<AdminEnv> {
   admin.route('/apps/:app/webhooks', webhookRoutes(deps));
   admin.route('/apps/:app/analytics', analyticsRoutes(deps));
   admin.route('/apps/:app/source', sourceRoutes(deps));
+  admin.route('/apps/:app/licensing', licensingRoutes(deps));
+  admin.route('/apps/:app/licenses', licenseRoutes(deps));
   admin.route('/keys', apiKeyRoutes(deps));
   admin.route('/audit', auditRoutes(deps));
   return admin;
@@ -65,6 +71,8 @@ export const adminRouteDocs: readonly RouteDoc[] = [
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/webhooks`, webhookRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/analytics`, analyticsRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/source`, sourceRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/licensing`, licensingRouteDocs),
+  ...withPrefix(`${ADMIN_PREFIX}/apps/{app}/licenses`, licenseRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/keys`, apiKeyRouteDocs),
   ...withPrefix(`${ADMIN_PREFIX}/audit`, auditRouteDocs),
 ];

@@ -11,6 +11,19 @@ import { login, logout, whoami } from './commands/auth.ts';
 import { doctor } from './commands/doctor.ts';
 import { audit, stats } from './commands/insight.ts';
 import { keysCreate, keysList, keysRevoke } from './commands/keys.ts';
+import {
+  licensesCreate,
+  licensesDeactivate,
+  licensesList,
+  licensesMachines,
+  licensesReinstate,
+  licensesRenew,
+  licensesRevoke,
+  licensesRotate,
+  licensesShow,
+  licensesSuspend,
+} from './commands/licenses.ts';
+import { licensingShow, policiesCreate, policiesDelete, policiesList, policiesShow } from './commands/policies.ts';
 import { publishersAdd, publishersList, publishersRemove } from './commands/publishers.ts';
 import {
   releasesArchive,
@@ -35,6 +48,9 @@ export const COMMANDS: readonly Command[] = [
   artifactsList, artifactsDelete,
   keysList, keysCreate, keysRevoke,
   publishersList, publishersAdd, publishersRemove,
+  licensingShow, policiesList, policiesCreate, policiesShow, policiesDelete,
+  licensesList, licensesCreate, licensesShow, licensesRenew, licensesSuspend, licensesReinstate, licensesRevoke, licensesRotate,
+  licensesMachines, licensesDeactivate,
   audit, stats, upload, doctor,
 ];
 

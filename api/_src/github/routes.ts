@@ -27,6 +27,7 @@ import { ApiError, badRequest, errorJson } from '../http/errors.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 import { putSourceBodySchema, type SourceView, sourceViewSchema, type SyncReport } from '../protocol/github.ts';
 import { SourceConfigError } from './sources.ts';
+import { publicRepositoryRefusal } from '../licensing/mode.ts';
 
 /** How long the PUT, the sync route and the webhook wait for the sync before answering without its outcome. */
 const SYNC_WAIT_MS = 8_000;
@@ -87,7 +88,7 @@ export function sourceRoutes(deps: AppDeps): Hono<AdminEnv> {
     const body = await readJson(c, putSourceBodySchema);
     let secret: string | undefined;
     const archived = await db.transaction().execute(async (trx) => {
-      await trx.selectFrom('apps').select('id').where('id', '=', app.id).forUpdate().executeTakeFirstOrThrow();
+      const locked = await trx.selectFrom('apps').select(['id', 'licensing']).where('id', '=', app.id).forUpdate().executeTakeFirstOrThrow();
       const before = await trx.selectFrom('github_sources').selectAll().where('app_id', '=', app.id).executeTakeFirst();
       const describe = (row: Pick<GithubSourceRow, 'repository' | 'tag_prefix' | 'token_sealed'> | undefined) =>
         row ? { kind: 'github', repository: row.repository, tag_prefix: row.tag_prefix, private: row.token_sealed !== null } : { kind: 'storage' };
@@ -114,6 +115,8 @@ export function sourceRoutes(deps: AppDeps): Hono<AdminEnv> {
         if (error instanceof SourceConfigError) throw badRequest(error.message);
         throw error;
       }
+      // A public repository's assets are anyone's to download: a licensed app's releases must not be.
+      if (locked.licensing === 'licensed' && tokenSealed === null) throw publicRepositoryRefusal(body.repository);
       const moved = !before || before.repository.toLowerCase() !== body.repository.toLowerCase() || before.tag_prefix !== body.tag_prefix;
       if (!before || body.rotate_webhook_secret) secret = randomBytes(32).toString('base64url');
       const values = {
@@ -247,6 +250,7 @@ export const sourceRouteDocs = defineRoutes([
       200: { description: 'the source after the change (and the first sync, if it finished within 8 s)', schema: sourceViewSchema },
       403: { description: 'a CI key (this needs admin scope)' },
       404: { description: 'no such app, or not visible to this key' },
+      409: { description: 'the app is licensed and the repository is public (no token): a licensed app needs a private repository' },
     },
   },
   {

@@ -70,6 +70,13 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return parseOrThrow(schema, value);
 }
 
+/** `readJson` for an action whose body may be left out: no Content-Type and nothing to read parses `{}`. */
+export async function readOptionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const length = c.req.header('content-length');
+  if (c.req.header('content-type') === undefined && (length === undefined || length === '0') && !c.req.raw.body) return parseOrThrow(schema, {});
+  return readJson(c, schema);
+}
+
 const MAX_MESSAGE = 1000;
 
 /** Like `schema.parse`, but the 400's message is capped: an unknown key can be a megabyte long. */

@@ -263,3 +263,9 @@ export const channelEntitlementBodySchema = z.strictObject({
   required_entitlement: entitlementSchema.nullable().meta({ description: "a license needs it to get this channel's releases; null: none" }),
 });
 export type ChannelEntitlementBody = z.infer<typeof channelEntitlementBodySchema>;
+
+export const channelEntitlementSchema = z.object({
+  channel: z.string(),
+  required_entitlement: z.string().nullable(),
+});
+export type ChannelEntitlementView = z.infer<typeof channelEntitlementSchema>;
