@@ -42,6 +42,17 @@ async function visit(page: Page, url: string): Promise<void> {
   await settled(page);
 }
 
+/** Waits until the table's rows are exactly one per expected text (in any order): a new search replaces the old rows. */
+async function rowsShow(rows: Locator, expected: string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const texts = await rows.allTextContents();
+    if (texts.length === expected.length && expected.every((text) => texts.some((row) => row.includes(text)))) return;
+    if (Date.now() > deadline) throw new Error(`the licenses shown, ${JSON.stringify(texts)}, never became ${JSON.stringify(expected)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Presses Tab until the focused element is `target` (keyboard only: no clicks), up to `max` presses. */
 async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
   for (let i = 0; i < max; i++) {
@@ -226,26 +237,22 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     const { page } = admin;
     await visit(page, `${server.url}/ui/apps/${APP}/licensing`);
     const rows = page.getByRole('region', { name: 'Licenses' }).locator('tbody tr');
-    await expect(rows.count()).resolves.toBe(3);
+    await rowsShow(rows, ['order-1001', 'order-2002', 'order-2003']);
 
     const search = page.getByRole('search', { name: 'Search licenses' });
     await search.getByLabel('Search').fill('order-2003');
     await search.getByLabel('Search').press('Enter');
     await page.waitForURL(/q=order-2003/);
-    await settled(page);
-    await expect(rows.count()).resolves.toBe(1);
-    await expect(rows.first().textContent()).resolves.toContain('order-2003');
+    await rowsShow(rows, ['order-2003']);
 
     await search.getByLabel('Search').fill(licenseKey.slice(0, 8));
     await search.getByLabel('Search').press('Enter');
     await page.waitForURL(new RegExp(`q=${licenseKey.slice(0, 8)}`));
-    await settled(page);
-    await expect(rows.first().textContent()).resolves.toContain('order-1001');
+    await rowsShow(rows, ['order-1001']);
 
     await search.getByLabel('Search').fill('');
     await search.getByLabel('Search').press('Enter');
     await search.getByLabel('Status').selectOption('suspended');
-    await settled(page);
     await page.getByText('No license matches this search.').waitFor();
     await admin.expectClean();
   });
@@ -264,6 +271,22 @@ async function signIn(page: Page, server: RunningServer): Promise<void> {
     const revoked = await check(licenseKey);
     expect(revoked.status).toBe(403);
     expect(await codeOf(revoked)).toBe('license_revoked');
+    await admin.expectClean();
+  });
+
+  it('a new API key is shown once in the same box as a license key (components.tsx ShownOnce)', async () => {
+    const { page } = admin;
+    await visit(page, `${server.url}/ui/apps/${APP}/access`);
+    await page.getByLabel('Key name').fill('Support desk');
+    await page.getByRole('combobox', { name: /^Scope/ }).selectOption('admin');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const box = page.getByRole('region', { name: 'Key “Support desk” created' });
+    await box.getByText('This key is shown once.').waitFor();
+    const apiKey = (await box.getByLabel('New API key').textContent())!.trim();
+    expect((await fetch(`${server.url}/admin/apps/${APP}`, { headers: { Authorization: `Bearer ${apiKey}` } })).status).toBe(200);
+    await box.getByRole('button', { name: 'I have stored it' }).click();
+    await box.waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(apiKey);
     await admin.expectClean();
   });
 

@@ -175,7 +175,8 @@ export function LicensesSection({ slug, policies, onCreated }: { slug: string; p
   const list = useLoad(() => api.get(`${licensingPaths(slug).licenses}${query({ q, status })}`, licenseListSchema).then((body) => body.licenses), [slug, q, status]);
   const noPolicy = policies !== undefined && policies.length === 0;
   return (
-    <section class="card stack" aria-labelledby="licenses-title">
+    // Busy while a new search loads: the previous rows stay until the answer replaces them.
+    <section class="card stack" aria-labelledby="licenses-title" aria-busy={list.loading ? 'true' : undefined}>
       <div class="card-head">
         <h2 id="licenses-title">Licenses</h2>
         {!creating && !created ? (
