@@ -175,13 +175,16 @@ function Machines({ deactivatePath, machines, onChanged }: { deactivatePath(mach
   );
 }
 
-function Actions({ license, onStep }: { license: LicenseBody; onStep(step: Step): void }) {
+/** `renewable`: false under a perpetual policy (nothing to extend; the API refuses it). */
+function Actions({ license, renewable, onStep }: { license: LicenseBody; renewable: boolean; onStep(step: Step): void }) {
   if (license.status === 'revoked') return <p class="notice">This license is revoked: nothing more can be done with it.</p>;
   return (
     <div class="toolbar license-actions" role="group" aria-label="License actions">
-      <Button variant="primary" onClick={() => onStep('renew')}>
-        Renew
-      </Button>
+      {renewable ? (
+        <Button variant="primary" onClick={() => onStep('renew')}>
+          Renew
+        </Button>
+      ) : null}
       {license.status === 'suspended' ? <Button onClick={() => onStep('reinstate')}>Reinstate</Button> : <Button onClick={() => onStep('suspend')}>Suspend</Button>}
       <Button onClick={() => onStep('rotate')}>Rotate key</Button>
       <Button variant="danger" onClick={() => onStep('revoke')}>
@@ -226,7 +229,7 @@ export function LicensePage({ params }: PageProps) {
       {license.data ? (
         <div class="stack">
           {rotatedKey ? <NewLicenseKey slug={slug} id={id} licenseKey={rotatedKey} title="New key for this license" onDone={() => setRotatedKey(null)} /> : null}
-          <Actions license={license.data} onStep={setStep} />
+          <Actions license={license.data} renewable={policy?.duration_days !== null} onStep={setStep} />
           <Facts license={license.data} policy={policy} />
           <Machines deactivatePath={(machine) => paths.deactivateMachine(id, machine)} machines={license.data.machines} onChanged={license.reload} />
         </div>
