@@ -174,7 +174,7 @@ export const licensingRouteDocs = defineRoutes([
     path: '/policies/{policy}',
     tag: 'Licensing',
     summary: 'Change a license policy',
-    description: 'Applies to every license of the policy at once (on other instances within the update cache TTL). A license created under the `created` basis keeps the expiry it was sold with.',
+    description: 'Applies to every license of the policy: at once on this instance, within the update cache TTL on others. A license created under the `created` basis keeps the expiry it was sold with.',
     auth: 'api-key',
     access: ACCESS,
     params: policyParams,

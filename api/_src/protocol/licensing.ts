@@ -10,7 +10,11 @@ import { APP_LICENSING_MODES, EXPIRATION_BASES, EXPIRY_STRATEGIES, LICENSE_STATU
 import { timestampSchema } from './schemas.ts';
 
 const uuidSchema = z.string().meta({ format: 'uuid' });
-const instantSchema = z.iso.datetime({ offset: true });
+/** An RFC 3339 instant a license or release date can be: years 1970-9000 (the database and date arithmetic stay in range). */
+const instantSchema = z.iso.datetime({ offset: true }).refine((text) => {
+  const year = new Date(text).getUTCFullYear();
+  return year >= 1970 && year <= 9000;
+}, 'must be a time between the years 1970 and 9000');
 
 // ---- entitlements -------------------------------------------------------------------------------
 
