@@ -14,6 +14,8 @@ import { AppSettingsPage } from './pages/app-settings.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { InsightPage } from './pages/insight.tsx';
 import { KeysPage } from './pages/keys.tsx';
+import { LicensePage } from './pages/license.tsx';
+import { LicensingPage } from './pages/licensing.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 import { ReleaseCreatePage } from './pages/release-create.tsx';
 import { ReleaseEditorPage } from './pages/release-editor.tsx';
@@ -31,6 +33,8 @@ const ROUTES: { pattern: string; title: string; page: (props: PageProps) => Chil
   { pattern: '/ui/apps/:app/releases/:release', title: 'Release', page: ReleaseEditorPage },
   { pattern: '/ui/apps/:app/access', title: 'Publishers & keys', page: AccessPage },
   { pattern: '/ui/apps/:app/insight', title: 'Insight', page: InsightPage },
+  { pattern: '/ui/apps/:app/licensing', title: 'Licensing', page: LicensingPage },
+  { pattern: '/ui/apps/:app/licensing/:license', title: 'License', page: LicensePage },
   { pattern: '/ui/keys', title: 'API keys', page: KeysPage },
   { pattern: '/ui/audit', title: 'Audit log', page: AuditPage },
 ];
