@@ -7,6 +7,8 @@
  * - the `/docs` header's code and text have a contrast of at least 4.5:1;
  * - at 375 px every app tab and every release of the table is inside the screen, nothing scrolls sideways;
  * - the "Publishers & keys" workflow snippet names the action set by ACTION_REPOSITORY.
+ *
+ * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/move-channel.png and access.png (the README's Dashboard section).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +16,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, type WatchedPage } from '../support/browser.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, type WatchedPage } from '../support/browser.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
@@ -156,6 +158,8 @@ function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio
     const { page } = admin;
     await visit(page, `${server.url}/ui/apps/${APP}`);
     const row = (version: string) => page.locator('.releases-table tbody tr', { has: page.getByRole('link', { name: version, exact: true }) });
+    // The count appears once every published release is in (it measures against them).
+    await page.locator('td[data-label="Platforms"]', { hasText: 'platforms' }).first().waitFor();
     await expect(row('1.0.0').locator('td[data-label="Platforms"]').textContent()).resolves.toContain('2/7 platforms');
     await expect(row('0.9.0').locator('td[data-label="Platforms"]').textContent()).resolves.toContain('1/7 platforms');
 
@@ -185,9 +189,11 @@ function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio
     await dialog.waitFor();
     await expect(dialog.textContent()).resolves.toContain('It is no longer offered on stable: 0.9.0 becomes the live release there again.');
     await expect(dialog.textContent()).resolves.toContain('It becomes the first live release of beta');
+    await screenshot(page, 'move-channel', { fullPage: false });
     await dialog.getByRole('button', { name: 'Move now' }).click();
     await page.getByText('Release 1.0.0 moved to beta').waitFor();
-    await expect(page.locator('dl.kv').textContent()).resolves.toContain('Channelbeta');
+    // The page reloads the release after the toast.
+    await page.waitForFunction(() => document.querySelector('dl.kv')?.textContent?.includes('Channelbeta'), undefined, { timeout: 10_000 });
 
     expect((await expectStatus(await server.admin(`/admin/apps/${APP}/releases/1.0.0`), 200)).channel).toBe('beta');
     // Stable's live release is 0.9.0 again, which has no linux-x86_64 artifact; beta offers 1.0.0.
@@ -250,6 +256,7 @@ function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio
     expect(snippet).toContain(`- uses: ${ACTION_REPOSITORY}@v1`);
     expect(snippet).toContain(`server-url: ${server.url}`);
     expect(snippet).not.toContain('org/tauri-release');
+    await screenshot(page, 'access');
     await expect(page.getByText('does not know which repository its actions live in').count()).resolves.toBe(0);
     await admin.expectClean();
   });
