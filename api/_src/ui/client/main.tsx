@@ -4,7 +4,7 @@
  * plain components from ./pages, each given its route parameters.
  */
 import type { Child } from 'hono/jsx';
-import { render, useEffect, useState } from 'hono/jsx/dom';
+import { render, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { onSignedOut } from './api.ts';
 import { ErrorNotice, Loading, Toasts } from './components.tsx';
 import { AppsProvider, Layout } from './layout.tsx';
@@ -58,10 +58,14 @@ function Dashboard() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [expired, setExpired] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // Read by the 401 listener, registered once: a wrong key at sign-in is a 401 too, but no session ended.
+  const signedIn = useRef(false);
+  signedIn.current = Boolean(session);
 
   useEffect(() => {
     loadSession().then(setSession, setError);
     return onSignedOut(() => {
+      if (!signedIn.current) return;
       setExpired(true);
       setSession(null);
     });
