@@ -52,7 +52,7 @@ describe('run', () => {
 
     expect(core.setFailed).not.toHaveBeenCalled();
     const { state, outputs, exported, secrets, summary } = core.recorded;
-    expect(Object.keys(state)).toEqual(['tempDir', 'keychain', 'searchList']);
+    expect(Object.keys(state)).toEqual(['tempDir', 'keychain']);
     expect(outputs).toEqual({
       identity: DEFAULT_IDENTITY.hash,
       'identity-name': DEFAULT_IDENTITY.name,
@@ -118,7 +118,7 @@ describe('runPost', () => {
     core.setFailed.mockClear();
     await runPost();
     expect(core.setFailed).not.toHaveBeenCalled();
-    expect(core.getState.mock.calls.map(([name]) => name)).toEqual(['tempDir', 'keychain', 'searchList']);
+    expect(core.getState.mock.calls.map(([name]) => name)).toEqual(['tempDir', 'keychain']);
     expect(await mac.state()).toMatchObject({ searchList: [LOGIN_KEYCHAIN], keychains: {} });
     expect(existsSync(state.tempDir!)).toBe(false);
   });

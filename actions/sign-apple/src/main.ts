@@ -61,7 +61,7 @@ export async function run(): Promise<void> {
 export async function runPost(): Promise<void> {
   try {
     const problems = await cleanup(
-      { tempDir: core.getState(STATE.tempDir), keychain: core.getState(STATE.keychain), searchList: core.getState(STATE.searchList) },
+      { tempDir: core.getState(STATE.tempDir), keychain: core.getState(STATE.keychain) },
       { run: runner(), logger: coreLogger },
     );
     if (problems.length > 0) core.setFailed(problems.join('\n'));
