@@ -110,12 +110,19 @@ describe('the Windows signing step', () => {
     });
   });
 
+  it('runs for a windows-sign-command without a certificate too', () => {
+    expect((steps.find((s) => s.id === 'windows') as Step & { if: string }).if).toBe(
+      "runner.os == 'Windows' && (inputs.windows-certificate != '' || inputs.windows-sign-command != '')",
+    );
+  });
+
   it('passes sign-windows its inputs under the INPUT_ names it reads, in the tauri build step', () => {
     const build = steps.find((s) => s.id === 'build')!;
     expect(build.env).toMatchObject({
       INPUT_CERTIFICATE: '${{ inputs.windows-certificate }}',
       'INPUT_CERTIFICATE-PASSWORD': '${{ inputs.windows-certificate-password }}',
       'INPUT_TIMESTAMP-URLS': '${{ inputs.windows-timestamp-urls }}',
+      'INPUT_SIGN-COMMAND': '${{ inputs.windows-sign-command }}',
       TAURI_SIGNING_PRIVATE_KEY: '${{ inputs.tauri-signing-private-key }}',
     });
   });
