@@ -194,3 +194,9 @@ async function diagnoseP8(creds: AppleCredentials, now: Date): Promise<AppleFind
   }
   return findings;
 }
+
+/** Each finding as `ok       check: message` lines, with `fix:` under a problem (the action log and the CLI). */
+export function findingLines(findings: readonly AppleFinding[]): string[] {
+  const mark = { ok: 'ok     ', problem: 'PROBLEM', skipped: 'skipped' } as const;
+  return findings.map((f) => `${mark[f.status]}  ${f.check}: ${f.message}${f.fix ? `\n         fix: ${f.fix}` : ''}`);
+}
