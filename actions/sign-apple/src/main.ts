@@ -23,9 +23,9 @@ import { signApple, STATE, summaryMarkdown } from './sign-apple.ts';
 const runner = () => createRunner(coreLogger, { missingProgramHint: 'sign-apple runs on macOS runners (runs-on: macos-…).' });
 
 export async function run(): Promise<void> {
-  const mode = readInput('mode') ?? 'sign';
-  if (mode === 'diagnose') return runDiagnosis();
   try {
+    const mode = readInput('mode') ?? 'sign';
+    if (mode === 'diagnose') return await runDiagnosis();
     if (mode !== 'sign') throw new Error(`mode must be sign or diagnose, not ${JSON.stringify(mode)}.`);
     const config = validateSignInputs(
       {
