@@ -23,7 +23,7 @@
  * as before, so a suspension, revocation or rotation takes effect exactly as it did without it; an entry goes with
  * its license (`forget`, a rotation, a reload that finds nothing, eviction).
  * Memory (issue 17: ≤ 50 MB for 100,000 licenses): every license held is a slot in columns (slots.ts), about
- * 250 bytes; only the `MAX_CREDENTIALS` most recently loaded or checked ("hot") also have a `Held` object (held.ts)
+ * 260 bytes; only the `MAX_CREDENTIALS` most recently loaded or checked ("hot") also have a `Held` object (held.ts)
  * with their memoized `Authorization` value and access, which a check of a cold license builds again.
  */
 import { type Kysely, sql } from 'kysely';
