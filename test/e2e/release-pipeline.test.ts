@@ -201,6 +201,8 @@ async function writeBundle(path: string, size: number): Promise<string> {
           'update-url': `${server.url}/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`,
           status: 'draft',
           version: VERSION,
+          // Handed on to later steps (github-release) as the release's notes.
+          notes: NOTES,
         });
       }
 
@@ -236,6 +238,7 @@ async function writeBundle(path: string, size: number): Promise<string> {
         'update-url': `${server.url}/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`,
         status: 'published',
         version: VERSION,
+        notes: NOTES,
       });
       expect(publish.summary).toContain('### Release 1.2.3 of my-app: published (published by this step)');
       for (const { uploadedAs, platform, client } of CLIENTS) expect(publish.summary).toContain(`| ${platform} | ${client.bundleType} | ${uploadedAs} |`);
