@@ -45,6 +45,8 @@ const APP = {
   public_key_id: null,
   release_count: 0,
   latest_version: null,
+  download_page: false,
+  public_installers: false,
   created_at: '2026-01-01T00:00:00.000Z',
   updated_at: '2026-01-01T00:00:00.000Z',
 };
