@@ -41,6 +41,10 @@ export interface AppsTable {
   updated_at: UpdatedAt;
   /** Defaults to `open`. */
   licensing: Generated<AppLicensingMode>;
+  /** The public download page `/apps/{slug}` (opt-in, default false). */
+  download_page: Generated<boolean>;
+  /** A licensed app's installers (latest links, download page) open to everyone; default false. Open apps ignore it. */
+  public_installers: Generated<boolean>;
 }
 
 export interface ReleasesTable {
@@ -111,6 +115,8 @@ export interface ArtifactsTable {
   github_asset_id: ColumnType<number | null, number | null | undefined, number | null>;
   /** Where clients download it when not through /download: a public repository's `browser_download_url`. */
   external_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An installer only (a notarized DMG): no bundle, `signature` '', never offered to the updater (protocol/installers.ts). */
+  installer_only: Generated<boolean>;
 }
 
 /** One CI upload of an artifact's bytes, from `POST …/uploads` until `…/complete` (api/_src/ci/). */
@@ -118,7 +124,8 @@ export interface ArtifactUploadsTable {
   id: Generated<string>;
   release_id: string;
   platform: string;
-  bundle: string;
+  /** null for an installer-only upload (a DMG). */
+  bundle: string | null;
   file_name: string;
   size: number;
   sha256: string;
@@ -139,6 +146,8 @@ export interface ArtifactUploadsTable {
   /** Why `complete` refused the bytes. */
   failure: string | null;
   created_at: CreatedAt;
+  /** The upload of an installer only (a DMG): `signature` '', bundle null; checked for size and SHA-256. */
+  installer_only: Generated<boolean>;
 }
 
 export interface ApiKeysTable {

@@ -8,6 +8,8 @@
  *   GET  /{app}/latest.json[?channel=]                     static manifest (also written to storage on release events)
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
  *   GET  /license, /license/file                           a licensed app's license: its state, an offline license file
+ *   GET  /download/{app}/latest/{platform}                 302 to the newest stable installer
+ *   GET  /apps/{app}                                       the public download page (opt-in)
  *   /admin/*                                               admin API (Bearer key)
  *   POST /ci/token                                         GitHub Actions OIDC token → CI credential
  *   POST /github/webhook?app=                              GitHub `release` events (HMAC-signed) → sync that app now
@@ -35,6 +37,7 @@ import { publicRouteDocs } from './docs/public-routes.ts';
 import { type RouteDoc, withPrefix } from './docs/registry.ts';
 import { downloadRoutes } from './download/routes.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
+import { downloadPageRoutes } from './download/page.ts';
 import { errorJson, errorResponse } from './http/errors.ts';
 import { storablePath } from './http/storable-text.ts';
 import { GithubClient } from './github/client.ts';
@@ -147,7 +150,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
-  for (const path of ['/', '/:app/latest.json', '/download/*', '/license', '/license/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*', '/billing/*', '/claim/*']) app.use(path, perAddress);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/apps/*', '/license', '/license/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*', '/billing/*', '/claim/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
   app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
   for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
@@ -157,6 +160,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', manifestRoutes(deps));
   app.route('/download', downloadRoutes(deps));
   app.route('/license', licenseClientRoutes(deps));
+  app.route('/apps', downloadPageRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));
   app.route('/github', githubWebhookRoutes(deps));

@@ -95,3 +95,24 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });
 });
+
+describe('the action reference shown in the dashboard', () => {
+  it('is ACTION_REPOSITORY with the major tag unless it names its own ref', () => {
+    expect(loadConfig({ ACTION_REPOSITORY: 'my-company/tauri-release' }).actionReference).toBe('my-company/tauri-release@v1');
+    const sha = '0123456789abcdef0123456789abcdef01234567';
+    expect(loadConfig({ ACTION_REPOSITORY: `my-company/tauri-release@${sha}` }).actionReference).toBe(`my-company/tauri-release@${sha}`);
+  });
+
+  it('on Vercel without it, is the Git repository the deployment was built from; otherwise unknown', () => {
+    expect(loadConfig({ VERCEL_GIT_REPO_OWNER: 'acme', VERCEL_GIT_REPO_SLUG: 'updates' }).actionReference).toBe('acme/updates@v1');
+    expect(loadConfig({ ACTION_REPOSITORY: 'acme/fork', VERCEL_GIT_REPO_OWNER: 'acme', VERCEL_GIT_REPO_SLUG: 'updates' }).actionReference).toBe('acme/fork@v1');
+    expect(loadConfig({}).actionReference).toBeNull();
+    expect(loadConfig({ VERCEL_GIT_REPO_OWNER: 'acme' }).actionReference).toBeNull();
+  });
+
+  it('refuses what is not owner/name[@ref], naming the variable', () => {
+    for (const bad of ['tauri-release', 'org/tauri-release/actions/x', 'https://github.com/org/repo', 'a/b@ref with space']) {
+      expect(() => loadConfig({ ACTION_REPOSITORY: bad })).toThrow(/ACTION_REPOSITORY must be owner\/name/);
+    }
+  });
+});

@@ -18,6 +18,8 @@ const optionalText = z
 const urlText = (name: string) =>
   optionalText.refine((value) => value === undefined || URL.canParse(value), { message: `${name} must be an absolute URL` });
 
+const ACTION_REPOSITORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}(@[A-Za-z0-9._\/-]{1,200})?$/;
+
 const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -96,6 +98,10 @@ const envSchema = z
     WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(0.05).max(30).default(5),
     /** Failed attempts in a row after which an endpoint's circuit opens (deliveries recorded, not sent). */
     WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(15),
+    /** Where the suite's actions live, `owner/name[@ref]`, for the dashboard's workflow snippet; see `actionReference`. */
+    ACTION_REPOSITORY: optionalText.refine((value) => value === undefined || ACTION_REPOSITORY_PATTERN.test(value), {
+      message: 'ACTION_REPOSITORY must be owner/name or owner/name@ref of the repository this suite lives in, e.g. my-company/tauri-release',
+    }),
     /** The `aud` our tokens must carry; unset turns trusted publishing off. See `checkOidcAudience`. */
     OIDC_AUDIENCE: optionalText.superRefine((value, ctx) => {
       const problem = value === undefined ? null : checkOidcAudience(value);
@@ -183,6 +189,8 @@ export interface Config {
   webhooks: WebhookSettings;
   /** GitHub Actions OIDC ("trusted publishing", `POST /ci/token`); off while `audience` is unset. */
   oidc: { issuer: string; audience: string | undefined };
+  /** `uses:` of the root action in the dashboard's workflow snippet, e.g. `my-company/tauri-release@v1`; null: not known. */
+  actionReference: string | null;
   /** GitHub Releases as an app's source (api/_src/github/). `secretsKey` unset: `npm start` makes one under DATA_DIR. */
   github: { apiUrl: string; syncIntervalMs: number; timeoutMs: number; secretsKey: Buffer | undefined };
 }
@@ -292,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     neonWsProxy: e.NEON_WS_PROXY,
     oidc: { issuer: e.OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER, audience: e.OIDC_AUDIENCE },
+    actionReference: actionReference(e.ACTION_REPOSITORY, env),
     github: {
       apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
       syncIntervalMs: e.GITHUB_SYNC_INTERVAL_SECONDS * 1000,
@@ -305,4 +314,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       circuitThreshold: e.WEBHOOK_CIRCUIT_FAILURES,
     },
   });
+}
+
+/** The suite's major tag (README "Releasing the suite": move-major-tag.yml keeps `v1` on the newest v1.x.y). */
+const ACTION_MAJOR_TAG = 'v1';
+
+/**
+ * The root action's `uses:` as the app's repository must write it. `ACTION_REPOSITORY` when set (`@ref` defaults to
+ * the major tag). Else, on Vercel, the Git repository the deployment was built from (`VERCEL_GIT_REPO_OWNER` and
+ * `VERCEL_GIT_REPO_SLUG`, Vercel's system variables): this server's own code, and so the same repository or fork whose
+ * actions match it. Else null: the dashboard says to set it rather than show a placeholder that looks real.
+ */
+export function actionReference(setting: string | undefined, env: Record<string, string | undefined>): string | null {
+  const withTag = (repository: string) => (repository.includes('@') ? repository : `${repository}@${ACTION_MAJOR_TAG}`);
+  if (setting) return withTag(setting);
+  const derived = `${env.VERCEL_GIT_REPO_OWNER?.trim() ?? ''}/${env.VERCEL_GIT_REPO_SLUG?.trim() ?? ''}`;
+  return ACTION_REPOSITORY_PATTERN.test(derived) ? withTag(derived) : null;
 }

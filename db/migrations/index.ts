@@ -17,6 +17,7 @@ import * as licensing from './2026_12_07_0011_licensing.ts';
 import * as inboundDeliveries from './2026_12_07_0012_inbound_deliveries.ts';
 import * as licenseFileKeys from './2026_12_07_0014_license_file_keys.ts';
 import * as paymentIntegrations from './2026_12_07_0015_payment_integrations.ts';
+import * as installers from './2026_12_07_0016_installers.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0012_inbound_deliveries': inboundDeliveries,
   '2026_12_07_0014_license_file_keys': licenseFileKeys,
   '2026_12_07_0015_payment_integrations': paymentIntegrations,
+  '2026_12_07_0016_installers': installers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJob, type Job, type StepRun } from '../../actions/shared/src/testing.ts';
 import { type ActionsTokenServer, startActionsTokenServer } from '../support/actions-token-server.ts';
+import { type FakeMacos, installFakeMacos } from '../support/fake-macos/index.ts';
 import { type LocalIssuer, startLocalIssuer, TEST_AUDIENCE } from '../support/oidc-issuer.ts';
 import { type RunningS3rver, startS3rver } from '../support/s3rver.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
@@ -155,6 +156,15 @@ async function writeBundle(path: string, size: number): Promise<string> {
             built.set(`${entry.platform}/${path}`, await writeBundle(file, size === 'unsigned' ? 200_000 : size));
             if (size !== 'unsigned') await sign(file, key, plan.outputs.version);
           }
+          // The Apple Silicon leg runs on a (fake) Mac where notarize-dmg has stapled the DMG; the Intel leg has no
+          // xcrun, so its DMG is skipped with the reason.
+          let mac: FakeMacos | null = null;
+          if (entry.platform === 'darwin-aarch64') {
+            mac = await installFakeMacos();
+            const dmg = join(bundleDir, 'dmg/My App_1.2.3_aarch64.dmg');
+            const state = await mac.state();
+            await writeFile(join(mac.dir, 'state.json'), JSON.stringify({ ...state, signatures: { [dmg]: 'Developer ID Application: Octo Org (TEAM123456)' }, stapled: [dmg] }));
+          }
           // The runner gives each job its own token service URL and request token; steps of a job share them.
           const env = { ...tokens.job(`build (${entry.platform})`), ...TAG, RUNNER_OS: entry.os };
           const server_ = { 'server-url': server.url, app: 'my-app', audience: TEST_AUDIENCE };
@@ -166,7 +176,9 @@ async function writeBundle(path: string, size: number): Promise<string> {
             inputs: { ...server_, version: plan.outputs.version!, platform: entry.platform, 'bundle-dir': bundleDir, ...s3Mode },
             env,
             timeoutMs: 180_000,
+            ...(mac ? { pathPrepend: [mac.binDir] } : {}),
           });
+          await mac?.cleanup();
           const register = await job.run(REGISTER, {
             inputs: { ...server_, version: plan.outputs.version!, artifacts: upload.outputs.artifacts ?? '', notes: NOTES, publish: 'false' },
             env,
@@ -198,7 +210,8 @@ async function writeBundle(path: string, size: number): Promise<string> {
       expect(linux.upload.summary).toContain(`| my-app_1.2.3_amd64.deb | linux-x86_64 | deb | 390.6 KiB | \`${built.get('linux-x86_64/deb/my-app_1.2.3_amd64.deb')}\` | presigned PUT, `);
       const mac = legs.get('darwin-aarch64')!;
       expect(mac.upload.summary).toContain(`| My App_aarch64.app.tar.gz | darwin-aarch64 | app | 293.0 KiB | \`${built.get('darwin-aarch64/macos/My App.app.tar.gz')}\` | presigned PUT, `);
-      expect(mac.upload.summary).toContain('- My App_1.2.3_aarch64.dmg: a DMG is not an updater artifact');
+      expect(mac.upload.summary).toContain(`| My App_1.2.3_aarch64.dmg | darwin-aarch64 | dmg (installer) | 195.3 KiB | \`${built.get('darwin-aarch64/dmg/My App_1.2.3_aarch64.dmg')}\` | presigned PUT, `);
+      expect(legs.get('darwin-x86_64')!.upload.summary).toContain('- My App_1.2.3_x64.dmg: not checked for notarization: xcrun is not on this runner');
       const windows = legs.get('windows-x86_64')!;
       expect(windows.upload.summary).toContain('| My App_1.2.3_x64-setup.exe | windows-x86_64 | nsis | 488.3 KiB |');
       expect(windows.upload.summary).toContain('| S3 PUT, ');
@@ -226,6 +239,15 @@ async function writeBundle(path: string, size: number): Promise<string> {
       });
       expect(publish.summary).toContain('### Release 1.2.3 of my-app: published (published by this step)');
       for (const { uploadedAs, platform, client } of CLIENTS) expect(publish.summary).toContain(`| ${platform} | ${client.bundleType} | ${uploadedAs} |`);
+    });
+
+    it('the stapled DMG is in storage, never an update, and the latest link redirects to it', async () => {
+      const latest = await fetch(`${server.url}/download/my-app/latest/darwin-aarch64?bundle=dmg`, { redirect: 'manual' });
+      expect(latest.status).toBe(302);
+      expect(latest.headers.get('location')).toBe(`${server.url}/download/my-app/1.2.3/My%20App_1.2.3_aarch64.dmg`);
+      const file = await fetch(latest.headers.get('location')!);
+      expect(sha256(new Uint8Array(await file.arrayBuffer()))).toBe(built.get('darwin-aarch64/dmg/My App_1.2.3_aarch64.dmg'));
+      expect((await fetch(`${server.url}/download/my-app/latest/darwin-x86_64`)).status).toBe(404);
     });
 
     it.each(CLIENTS)('a $client.target/$client.arch $client.bundleType client on 1.0.0 gets $uploadedAs and minisign verifies it', async ({ client, platform, file, uploadedAs }) => {

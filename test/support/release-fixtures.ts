@@ -20,6 +20,8 @@ export interface ArtifactFixture {
   state?: ArtifactState;
   /** Default `FIXTURE_KEY_ID`: as if its signature had been verified at ingest; null: never verified. */
   verifiedKeyId?: string | null;
+  /** An installer only (a DMG): no bundle, no signature, never verified against a key. */
+  installerOnly?: boolean;
 }
 
 /** The key id fixture artifacts count as verified against (their signatures are not real ones). */
@@ -72,7 +74,7 @@ export async function insertRelease(
     const storageKey = artifactKey(slug, release.version, fileName);
     const content = a.content ?? new TextEncoder().encode(`${slug} ${release.version} ${fileName}`);
     if (storage && a.content) await storage.put(storageKey, content);
-    const signature = a.signature ?? fakeSignature(fileName);
+    const signature = a.installerOnly ? '' : (a.signature ?? fakeSignature(fileName));
     const row = await db
       .insertInto('artifacts')
       .values({
@@ -86,7 +88,8 @@ export async function insertRelease(
         sha256: createHash('sha256').update(content).digest('hex'),
         is_default: a.isDefault ?? false,
         state: a.state ?? 'ready',
-        verified_key_id: a.verifiedKeyId === undefined ? FIXTURE_KEY_ID : a.verifiedKeyId,
+        verified_key_id: a.installerOnly ? null : a.verifiedKeyId === undefined ? FIXTURE_KEY_ID : a.verifiedKeyId,
+        installer_only: a.installerOnly ?? false,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

@@ -38,16 +38,24 @@ beforeAll(async () => {
 });
 afterAll(() => rm(workspace, { recursive: true, force: true }));
 
-async function runStep(id: string, env: Record<string, string>) {
+async function runStep(id: string, env: Record<string, string>, cwd = workspace) {
   const step = steps.find((s) => s.id === id)!;
   const output = join(workspace, `output-${id}-${Math.random().toString(36).slice(2)}`);
+  const summary = `${output}-summary`;
   await writeFile(output, '');
+  await writeFile(summary, '');
   const result = spawnSync('bash', ['-e', '-c', step.run!], {
-    cwd: workspace,
-    env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, RUNNER_TEMP: workspace, ...env },
+    cwd,
+    env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: workspace, ...env },
     encoding: 'utf8',
   });
-  return { code: result.status, stdout: result.stdout, outputs: parseFileCommands(await readFile(output, 'utf8')) };
+  return {
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    outputs: parseFileCommands(await readFile(output, 'utf8')),
+    summary: await readFile(summary, 'utf8'),
+  };
 }
 
 const plan = (env: Record<string, string>) =>
@@ -61,7 +69,7 @@ describe('the plan step', () => {
   it('takes the Rust target from the platform, the version from the tag, and finds the Tauri project and CLI', async () => {
     const { code, outputs } = await plan({});
     expect(code).toBe(0);
-    expect(outputs).toEqual({ target: 'x86_64-pc-windows-msvc', version: '1.2.3-beta.1', 'tauri-dir': 'app/src-tauri', 'tauri-cli': 'npx --no-install tauri' });
+    expect(outputs).toEqual({ target: 'x86_64-pc-windows-msvc', version: '1.2.3-beta.1', 'tauri-dir': 'app/src-tauri', 'tauri-cli': 'npx --no-install tauri', bundles: 'nsis' });
   });
 
   it('builds a universal macOS app for darwin-universal', async () => {
@@ -102,13 +110,115 @@ describe('the Windows signing step', () => {
     });
   });
 
+  it('runs for a windows-sign-command without a certificate too', () => {
+    expect((steps.find((s) => s.id === 'windows') as Step & { if: string }).if).toBe(
+      "runner.os == 'Windows' && (inputs.windows-certificate != '' || inputs.windows-sign-command != '')",
+    );
+  });
+
   it('passes sign-windows its inputs under the INPUT_ names it reads, in the tauri build step', () => {
     const build = steps.find((s) => s.id === 'build')!;
     expect(build.env).toMatchObject({
       INPUT_CERTIFICATE: '${{ inputs.windows-certificate }}',
       'INPUT_CERTIFICATE-PASSWORD': '${{ inputs.windows-certificate-password }}',
       'INPUT_TIMESTAMP-URLS': '${{ inputs.windows-timestamp-urls }}',
+      'INPUT_SIGN-COMMAND': '${{ inputs.windows-sign-command }}',
       TAURI_SIGNING_PRIVATE_KEY: '${{ inputs.tauri-signing-private-key }}',
     });
+  });
+});
+
+/**
+ * A stand-in for the Tauri CLI that records its argv (one JSON line per run) and fails as Tauri's WiX bundler does
+ * when asked for an MSI of a non-numeric pre-release version.
+ */
+async function fakeTauri(dir: string): Promise<{ path: string; calls: () => Promise<string[][]> }> {
+  const path = join(dir, 'fake-tauri.mjs');
+  const log = join(dir, 'fake-tauri.log');
+  await writeFile(
+    path,
+    `#!/usr/bin/env node
+import { appendFileSync } from 'node:fs';
+const argv = process.argv.slice(2);
+appendFileSync(${JSON.stringify(log)}, JSON.stringify(argv) + '\\n');
+const at = argv.lastIndexOf('--bundles');
+const bundles = at === -1 ? ['msi', 'nsis'] : argv[at + 1].split(',');
+const version = argv.map((a) => { try { return JSON.parse(a).version; } catch { return undefined; } }).find(Boolean);
+if (bundles.includes('msi') && /-/.test(version ?? '')) {
+  console.error('Error failed to bundle project: optional pre-release identifier in app version must be numeric-only and cannot be greater than 65535 for msi target');
+  process.exit(1);
+}
+`,
+    { mode: 0o755 },
+  );
+  return {
+    path,
+    calls: async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]),
+  };
+}
+
+const build = (plan: Record<string, string>, env: Record<string, string>, cwd: string) =>
+  runStep('build', { TAURI_CLI: plan['tauri-cli']!, TARGET: plan.target!, VERSION: plan.version!, BUNDLES: plan.bundles!, TAURI_ARGS: '', SIGN_CONFIG: '', ...env }, cwd);
+
+describe('a pre-release tag on Windows (issue 18 #1)', () => {
+  it('builds the NSIS installer only, says why in the log and the job summary, and passes tauri exactly these arguments', async () => {
+    const dir = await mkdtemp(join(workspace, 'pre-'));
+    const tauri = await fakeTauri(dir);
+    const planned = await plan({ GITHUB_REF_NAME: 'v1.2.0-beta.1', GITHUB_REF: 'refs/tags/v1.2.0-beta.1', TAURI_CLI_INPUT: tauri.path });
+    expect(planned.code).toBe(0);
+    expect(planned.outputs.bundles).toBe('nsis');
+    expect(planned.stdout).toContain('::warning title=tauri-release: MSI skipped::1.2.0-beta.1 is a pre-release');
+    expect(planned.stdout).toContain('WiX takes only numeric versions');
+    expect(planned.summary).toContain('**MSI skipped** (windows-x86_64)');
+
+    const built = await build(planned.outputs, {}, dir);
+    expect(built.stderr).not.toContain('msi target');
+    expect(built.code).toBe(0);
+    expect(await tauri.calls()).toEqual([
+      ['build', '--ci', '--target', 'x86_64-pc-windows-msvc', '--config', '{"version":"1.2.0-beta.1"}', '--bundles', 'nsis'],
+    ]);
+  });
+
+  it('without the plan\'s bundle choice the same build fails in WiX (what the fake stands for)', async () => {
+    const dir = await mkdtemp(join(workspace, 'pre-'));
+    const tauri = await fakeTauri(dir);
+    const built = await build({ 'tauri-cli': tauri.path, target: 'x86_64-pc-windows-msvc', version: '1.2.0-beta.1', bundles: '' }, {}, dir);
+    expect(built.code).toBe(1);
+    expect(built.stderr).toContain('for msi target');
+  });
+
+  it('keeps the MSI for a stable version, and off Windows', async () => {
+    const stable = await plan({ GITHUB_REF_NAME: 'v1.2.0', GITHUB_REF: 'refs/tags/v1.2.0' });
+    expect(stable.outputs.bundles).toBe('');
+    expect(stable.stdout).not.toContain('::warning');
+    const mac = await plan({ GITHUB_REF_NAME: 'v1.2.0-beta.1', PLATFORM: 'darwin-aarch64', RUNNER_OS: 'macOS' });
+    expect(mac.outputs.bundles).toBe('');
+  });
+
+  it('leaves bundles named in tauri-args to the user', async () => {
+    const dir = await mkdtemp(join(workspace, 'pre-'));
+    const tauri = await fakeTauri(dir);
+    const built = await build({ 'tauri-cli': tauri.path, target: 'x86_64-pc-windows-msvc', version: '1.2.0-beta.1', bundles: 'nsis' }, { TAURI_ARGS: '--bundles nsis,updater' }, dir);
+    expect(built.code).toBe(0);
+    expect((await tauri.calls())[0]!.slice(-3)).toEqual(['{"version":"1.2.0-beta.1"}', '--bundles', 'nsis,updater']);
+  });
+});
+
+describe('tauri-cli: npm run tauri (issue 18 #2)', () => {
+  it('passes --ci, --target and --config through npm to the script (real npm, a script that records its argv)', async () => {
+    const dir = await mkdtemp(join(workspace, 'npm-'));
+    const tauri = await fakeTauri(dir);
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, scripts: { tauri: `node ${tauri.path}` } }));
+    const planned = await plan({ TAURI_CLI_INPUT: 'npm run tauri', VERSION_INPUT: '1.2.0', PLATFORM: 'darwin-aarch64', RUNNER_OS: 'macOS' });
+    expect(planned.outputs['tauri-cli']).toBe('npm run tauri --');
+
+    const built = await build(planned.outputs, { TAURI_ARGS: '--features pro' }, dir);
+    expect(built.code).toBe(0);
+    expect(await tauri.calls()).toEqual([['build', '--ci', '--target', 'aarch64-apple-darwin', '--config', '{"version":"1.2.0"}', '--features', 'pro']]);
+  });
+
+  it('adds no second --', async () => {
+    const { outputs } = await plan({ TAURI_CLI_INPUT: 'npm run tauri --' });
+    expect(outputs['tauri-cli']).toBe('npm run tauri --');
   });
 });

@@ -63,3 +63,33 @@ export async function verifySignature(run: Runner, dmg: string): Promise<void> {
       `${unsigned ? 'Set sign: true (the default) with a signing identity.' : 'Sign it again before submitting; do not modify it after signing.'}\n${result.output}`,
   );
 }
+
+/**
+ * The nested code codesign names when a bundle does not verify: `In subcomponent: <path>` (nested code unsigned or
+ * invalid), `file modified|added|missing: <path>` (a sealed resource), else the path before the first `: `.
+ */
+export function failingPath(output: string): string | undefined {
+  const nested = /^In subcomponent: (.+)$/m.exec(output) ?? /^file (?:modified|added|missing): (.+)$/m.exec(output);
+  if (nested) return nested[1]!.trim();
+  return /^(\/.+?): /m.exec(output)?.[1];
+}
+
+/**
+ * `codesign --verify --deep --strict` on the .app before its DMG goes to Apple: a nested binary that is unsigned,
+ * signed without the runtime or changed after signing fails here, named, instead of as an opaque notarization verdict.
+ */
+export async function verifyApp(run: Runner, app: string): Promise<void> {
+  const result = await run('codesign', ['--verify', '--deep', '--strict', '--verbose=2', app]);
+  if (result.code === 0) return;
+  const path = failingPath(result.output) ?? app;
+  const what = /not signed at all/.test(result.output)
+    ? 'is not signed'
+    : /modified|added|missing/.test(result.output)
+      ? 'was changed after signing'
+      : 'has a signature that does not verify';
+  throw new Error(
+    `${path} ${what} (codesign --verify --deep --strict ${app}), so Apple would reject the DMG. Sign every nested ` +
+      'binary inside-out with --options runtime --timestamp (Tauri signs externalBin sidecars, not Mach-O files copied ' +
+      `into Resources), and change nothing in the bundle after signing.\n${result.output}`,
+  );
+}

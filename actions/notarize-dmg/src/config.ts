@@ -7,6 +7,7 @@
 import { decodeApiKey, isIssuerId, isKeyId, isTeamId } from '../../shared/src/apple-credentials.ts';
 import { describeEmpty, type Duration } from '../../shared/src/inputs.ts';
 import type { Secret } from '../../shared/src/secret.ts';
+import { GATEKEEPER_CHECKS, type GatekeeperCheck } from './stapler.ts';
 
 /** Notarization fields from one source. `apiKey` (the .p8 contents) exists only as an input. */
 export interface AuthFields {
@@ -21,6 +22,10 @@ export interface AuthFields {
 
 export interface NotarizeInputs {
   dmg?: string;
+  /** The .app to verify before the DMG (path or glob); empty: the bundle's macos/*.app next to its dmg folder. */
+  app?: string;
+  /** fail (default), warn or off. */
+  gatekeeperCheck?: string;
   sign: boolean;
   /** The signing-identity input, else APPLE_SIGNING_IDENTITY. */
   signingIdentity?: string;
@@ -38,6 +43,8 @@ export type Auth =
 
 export interface NotarizeConfig {
   dmg: string;
+  app?: string;
+  gatekeeperCheck: GatekeeperCheck;
   /** Set when the DMG is to be signed before submission. */
   identity?: string;
   keychain?: string;
@@ -82,8 +89,14 @@ export function validateNotarizeInputs(inputs: NotarizeInputs, mask: (value: str
       );
     }
   }
+  const gatekeeperCheck = (inputs.gatekeeperCheck ?? 'fail') as GatekeeperCheck;
+  if (!GATEKEEPER_CHECKS.includes(gatekeeperCheck)) {
+    throw new Error(`gatekeeper-check must be fail, warn or off, not ${JSON.stringify(inputs.gatekeeperCheck)}.`);
+  }
   return Object.freeze({
     dmg: inputs.dmg,
+    ...(inputs.app ? { app: inputs.app } : {}),
+    gatekeeperCheck,
     ...(identity ? { identity } : {}),
     ...(inputs.keychain ? { keychain: inputs.keychain } : {}),
     auth: validateAuth(inputs, mask),

@@ -39,6 +39,8 @@ export async function run(): Promise<void> {
     const config = validateNotarizeInputs(
       {
         dmg: readInput('dmg'),
+        app: readInput('app'),
+        gatekeeperCheck: readInput('gatekeeper-check'),
         sign: readBooleanInput('sign', true),
         signingIdentity: readInput('signing-identity') ?? fromEnv('APPLE_SIGNING_IDENTITY'),
         keychain: readInput('keychain'),

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_IDENTITY, installFakeMacos, type FakeMacos, type FakeScenario } from '../../../test/support/fake-macos/index.ts';
@@ -44,9 +44,11 @@ afterEach(async () => {
 });
 
 const signAppleEnv: AuthFields = { apiKeyPath: '', apiKeyId: API_KEY_ID, apiIssuer: API_ISSUER };
-function config(overrides: { fromInputs?: AuthFields; waitTimeout?: string; sign?: boolean } = {}) {
+function config(overrides: { fromInputs?: AuthFields; waitTimeout?: string; sign?: boolean; dmg?: string; app?: string; gatekeeperCheck?: string } = {}) {
   return validateNotarizeInputs({
-    dmg: 'Example_1.0.0_aarch64.dmg',
+    dmg: overrides.dmg ?? 'Example_1.0.0_aarch64.dmg',
+    ...(overrides.app ? { app: overrides.app } : {}),
+    ...(overrides.gatekeeperCheck ? { gatekeeperCheck: overrides.gatekeeperCheck } : {}),
     sign: overrides.sign ?? true,
     signingIdentity: HASH,
     fromInputs: overrides.fromInputs ?? {},
@@ -74,7 +76,7 @@ const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject
 describe('notarizeDmg', () => {
   it('signs with a timestamp, submits without waiting, waits bounded, staples and verifies, in that order', async () => {
     const outcome = await run();
-    expect(outcome).toEqual({ dmg, submissionId: ID_1, status: 'Accepted' });
+    expect(outcome).toEqual({ dmg, submissionId: ID_1, status: 'Accepted', gatekeeper: 'accepted' });
     expect(await mac.commandLines()).toEqual([
       `xcrun stapler validate -v ${dmg}`,
       `codesign --force --sign ${HASH} --timestamp ${dmg}`,
@@ -87,6 +89,53 @@ describe('notarizeDmg', () => {
     ]);
     expect((await mac.state()).stapled).toEqual([dmg]);
     expect(logger.text()).toContain(`Submission ID: ${ID_1}. If this job stops before the result, look it up with \`xcrun notarytool info ${ID_1}\``);
+  });
+
+  it('verifies the .app of Tauri\'s bundle layout with --deep --strict before signing the DMG', async () => {
+    const bundle = join(work, 'bundle');
+    await mkdir(join(bundle, 'macos', 'Example.app', 'Contents'), { recursive: true });
+    await mkdir(join(bundle, 'dmg'));
+    await writeFile(join(bundle, 'dmg', 'Example.dmg'), 'UDIF disk image');
+    const app = join(bundle, 'macos', 'Example.app');
+    const outcome = await run({}, { dmg: 'bundle/dmg/Example.dmg' });
+    expect(outcome).toMatchObject({ app, status: 'Accepted' });
+    expect((await mac.commandLines()).slice(0, 3)).toEqual([
+      `xcrun stapler validate -v ${join(bundle, 'dmg', 'Example.dmg')}`,
+      `codesign --verify --deep --strict --verbose=2 ${app}`,
+      `codesign --force --sign ${HASH} --timestamp ${join(bundle, 'dmg', 'Example.dmg')}`,
+    ]);
+  });
+
+  it('names the nested binary that does not verify, and submits nothing', async () => {
+    const app = join(work, 'Example.app');
+    await mkdir(app);
+    const error = await failure(run({ appNestedUnsigned: 'Contents/Resources/bin/ffmpeg' }, { app: 'Example.app' }));
+    expect(error.message).toMatch(
+      new RegExp(`^${app}/Contents/Resources/bin/ffmpeg is not signed \\(codesign --verify --deep --strict ${app}\\), so Apple would reject the DMG\\.`),
+    );
+    expect((await mac.commandLines()).some((line) => line.includes('notarytool'))).toBe(false);
+  });
+
+  it('gatekeeper-check: fail stops on an assessment without "Notarized Developer ID"; warn ships with a warning; off skips it', async () => {
+    const rejected = await failure(run({ assessmentsDisabled: true }));
+    expect(rejected.message).toMatch(/^Gatekeeper does not accept .* as a notarized Developer ID disk image/);
+
+    await rm(dmg);
+    await writeFile(dmg, 'UDIF disk image');
+    await mac.cleanup();
+    mac = await installFakeMacos({ loginIdentities: [DEFAULT_IDENTITY] });
+    const warned = await run({ assessmentsDisabled: true }, { gatekeeperCheck: 'warn' });
+    expect(warned).toMatchObject({ status: 'Accepted', gatekeeper: 'not accepted' });
+    expect(logger.entries).toContainEqual({ level: 'warning', message: expect.stringMatching(/override=security disabled[^]*Continuing \(gatekeeper-check: warn\)/) });
+
+    await mac.cleanup();
+    mac = await installFakeMacos({ loginIdentities: [DEFAULT_IDENTITY] });
+    await rm(dmg);
+    await writeFile(dmg, 'UDIF disk image');
+    const skipped = await run({}, { gatekeeperCheck: 'off' });
+    expect(skipped).toMatchObject({ status: 'Accepted', gatekeeper: 'not checked' });
+    expect((await mac.commandLines()).some((line) => line.startsWith('spctl'))).toBe(false);
+    expect(() => config({ gatekeeperCheck: 'maybe' })).toThrow('gatekeeper-check must be fail, warn or off, not "maybe".');
   });
 
   it('Invalid with exit code 0: fetches the developer log, reports each issue, never staples', async () => {
@@ -171,7 +220,7 @@ describe('notarizeDmg', () => {
     await run();
     const before = (await mac.calls()).length;
     const outcome = await notarizeDmg(config(), deps());
-    expect(outcome).toEqual({ dmg, status: 'Accepted', alreadyStapled: true });
+    expect(outcome).toEqual({ dmg, status: 'Accepted', alreadyStapled: true, gatekeeper: 'accepted' });
     expect((await mac.commandLines()).slice(before)).toEqual([
       `xcrun stapler validate -v ${dmg}`,
       `spctl -a -vvv -t open --context context:primary-signature ${dmg}`,

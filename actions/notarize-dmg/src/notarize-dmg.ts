@@ -5,15 +5,15 @@
  * the staple; a DMG that already has a ticket is only verified, never signed or submitted again.
  */
 import { existsSync, globSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { makePrivateDir, removePrivateDir, writePrivateFile } from '../../shared/src/files.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { exponentialBackoff, retry } from '../../shared/src/retry.ts';
 import type { Runner } from '../../shared/src/spawn.ts';
-import { signDmg, verifySignature } from './codesign.ts';
+import { signDmg, verifyApp, verifySignature } from './codesign.ts';
 import type { NotarizeConfig } from './config.ts';
 import * as notarytool from './notarytool.ts';
-import { assessDmg, hasStapledTicket, staple } from './stapler.ts';
+import { checkGatekeeper, hasStapledTicket, staple } from './stapler.ts';
 
 export const STATE = { tempDir: 'tempDir' } as const;
 export const TEMP_PREFIX = 'notarize-dmg-';
@@ -39,6 +39,9 @@ export interface NotarizeOutcome {
   issues?: notarytool.NotaryIssue[];
   /** The DMG already carried a ticket: verified only. */
   alreadyStapled?: boolean;
+  /** The .app verified (codesign --deep --strict) before the DMG was submitted. */
+  app?: string;
+  gatekeeper?: 'accepted' | 'not accepted' | 'not checked';
 }
 
 /** A failure after something worth reporting happened (a submission exists): the outputs are still set. */
@@ -60,9 +63,11 @@ export async function notarizeDmg(config: NotarizeConfig, deps: NotarizeDeps): P
   try {
     if (await hasStapledTicket(run, dmg, { quiet: true })) {
       logger.info(`${dmg} already has a notarization ticket stapled. Signing it again would invalidate the ticket, so it is only verified.`);
-      await assessDmg(run, dmg);
+      outcome.gatekeeper = await checkGatekeeper(run, logger, dmg, config.gatekeeperCheck);
       return { ...outcome, status: 'Accepted', alreadyStapled: true };
     }
+    outcome.app = resolveApp(config.app, dmg, deps.cwd);
+    if (outcome.app) await verifyApp(run, outcome.app);
     if (config.identity) {
       const sleep = deps.sleep;
       await signDmg(run, logger, dmg, {
@@ -142,7 +147,7 @@ export async function notarizeDmg(config: NotarizeConfig, deps: NotarizeDeps): P
 
     await staple(run, logger, dmg, { attempts: config.stapleAttempts, retryDelayMs: config.retryDelayMs, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
     if (!(await hasStapledTicket(run, dmg))) throw new NotarizeFailure(`stapler validate finds no ticket on ${dmg} after stapling.`, outcome);
-    await assessDmg(run, dmg);
+    outcome.gatekeeper = await checkGatekeeper(run, logger, dmg, config.gatekeeperCheck);
     return outcome;
   } catch (error) {
     if (error instanceof NotarizeFailure || !outcome.submissionId) throw error;
@@ -182,13 +187,29 @@ export function resolveDmg(pattern: string, cwd: string): string {
   return found[0]!;
 }
 
+/**
+ * The .app inside the DMG, to verify first: the `app` input (a path, or a glob matching one .app), else Tauri's
+ * layout (bundle/dmg/X.dmg beside bundle/macos/X.app) when it holds exactly one; undefined when there is none.
+ */
+export function resolveApp(pattern: string | undefined, dmg: string, cwd: string): string | undefined {
+  const found = pattern
+    ? (/[*?[{]/.test(pattern) ? globSync(pattern, { cwd }) : [pattern]).map((path) => resolve(cwd, path)).filter((path) => existsSync(path))
+    : globSync('*.app', { cwd: join(dirname(dmg), '..', 'macos') }).map((name) => resolve(dirname(dmg), '..', 'macos', name));
+  if (pattern && found.length !== 1) {
+    throw new Error(`app ${JSON.stringify(pattern)} matches ${found.length} bundles (relative paths start at ${cwd}); make it match the one .app in the DMG.`);
+  }
+  return found.length === 1 ? found[0] : undefined;
+}
+
 /** The step summary: submission, status, and Apple's issues when there are any. */
 export function summaryMarkdown(outcome: NotarizeOutcome, failure?: string): string {
   const rows = [
     ['DMG', outcome.dmg],
     ['Submission', outcome.submissionId ?? (outcome.alreadyStapled ? 'none (ticket already stapled)' : '—')],
     ['Status', outcome.status ?? '—'],
+    ['App verified (codesign --deep --strict)', outcome.app ?? '—'],
     ['Stapled and verified', failure ? 'no' : 'yes'],
+    ['Gatekeeper', outcome.gatekeeper ?? '—'],
   ];
   const out = ['### notarize-dmg', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${String(v).replace(/\|/g, '\\|')} |`), ''];
   if (outcome.issues?.length) {

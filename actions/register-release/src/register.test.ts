@@ -122,6 +122,11 @@ describe('parseArtifactsInput', () => {
     expect(parseArtifactsInput(JSON.stringify([good, { ...noBundle, file_name: 'My App_1.0.0_x64-setup.exe' }]))).toEqual([good, { ...noBundle, file_name: 'My App_1.0.0_x64-setup.exe', bundle: 'nsis' }]);
   });
 
+  it('takes a DMG, an installer only, with neither bundle nor signature', () => {
+    const dmg = { platform: 'darwin-aarch64', file_name: 'My App_1.0.0_aarch64.dmg', size: 1, sha256: 'a'.repeat(64) };
+    expect(parseArtifactsInput(JSON.stringify([dmg]))).toEqual([{ ...dmg, bundle: undefined }]);
+  });
+
   it('names the element and field that is wrong', () => {
     expect(() => parseArtifactsInput('[{')).toThrow('Input artifacts is not JSON');
     expect(() => parseArtifactsInput(JSON.stringify([good, { ...good, sha256: 'XYZ' }]))).toThrow('Input artifacts[1].sha256: must be 64 lowercase hex digits.');

@@ -1,8 +1,12 @@
 /**
- * sign-apple's post step (runs with `post-if: always()`, also after a failed or cancelled main step): restore the
- * user keychain search list, delete the temporary keychain, delete the private directory (.p12, .p8). Each part is
+ * sign-apple's post step (runs with `post-if: always()`, also after a failed or cancelled main step): delete the
+ * temporary keychain, delete the private directory (.p12, .p8). Each part is
  * attempted even when an earlier one fails; what could not be undone is returned so the step can fail visibly,
  * since a leftover keychain on a self-hosted Mac holds a signing key.
+ *
+ * The search list is not restored: `security delete-keychain` already takes the keychain out of it, and writing back
+ * a copy saved when this job started would drop the keychains that concurrent jobs on the same Mac added since
+ * ("no identity found" in their codesign).
  */
 import { removePrivateDir } from '../../shared/src/files.ts';
 import type { Logger } from '../../shared/src/logger.ts';
@@ -14,7 +18,6 @@ import * as security from './security.ts';
 export interface SavedState {
   tempDir: string;
   keychain: string;
-  searchList: string;
 }
 
 export async function cleanup(state: SavedState, deps: { run: Runner; logger: Logger }): Promise<string[]> {
@@ -26,17 +29,9 @@ export async function cleanup(state: SavedState, deps: { run: Runner; logger: Lo
       problems.push(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  if (!state.tempDir && !state.keychain && !state.searchList) {
+  if (!state.tempDir && !state.keychain) {
     deps.logger.info('Nothing to clean up (ad-hoc signing, or the main step stopped before creating anything).');
     return problems;
-  }
-  if (state.searchList) {
-    await attempt('restore the keychain search list', async () => {
-      const original = JSON.parse(state.searchList) as unknown;
-      if (!Array.isArray(original) || !original.every((entry) => typeof entry === 'string')) throw new Error('saved list is malformed');
-      await security.setUserKeychains(deps.run, original);
-      deps.logger.info(`Restored the keychain search list (${original.length} entries).`);
-    });
   }
   if (state.keychain) {
     await attempt(`delete the keychain ${state.keychain}`, async () => {

@@ -31,7 +31,7 @@ const visible = (run: StepRun) => run.stdout.split('\n').filter((line) => !line.
 const masks = (run: StepRun) => run.commands.filter((c) => c.command === 'add-mask').map((c) => c.message);
 
 describe('sign-apple dist', () => {
-  it('signs with a .p12 and an API key; the post step deletes everything and restores the search list', async () => {
+  it('signs with a .p12 and an API key; the post step deletes everything, and delete-keychain alone takes it out of the search list', async () => {
     const main = await step(MAIN, {
       inputs: { certificate: P12_BASE64, 'certificate-password': P12_PASSWORD, 'api-key': P8_BASE64, 'api-key-id': API_KEY_ID, 'api-issuer': API_ISSUER },
     });
@@ -39,7 +39,7 @@ describe('sign-apple dist', () => {
     expect(main.code).toBe(0);
 
     const { tempDir, keychain } = main.state;
-    expect(Object.keys(main.state)).toEqual(['tempDir', 'keychain', 'searchList']);
+    expect(Object.keys(main.state)).toEqual(['tempDir', 'keychain']);
     expect(tempDir).toMatch(new RegExp(`^${job.runnerTemp}/sign-apple-`));
     const keyPath = `${tempDir}/private_keys/AuthKey_${API_KEY_ID}.p8`;
     expect(main.outputs).toEqual({
@@ -66,7 +66,7 @@ describe('sign-apple dist', () => {
     const post = await step(POST, { state: main.state });
     expect(post.code).toBe(0);
     expect(post.errors).toEqual([]);
-    expect((await mac.commandLines()).slice(before)).toEqual([`security list-keychains -d user -s ${LOGIN_KEYCHAIN}`, `security delete-keychain ${keychain}`]);
+    expect((await mac.commandLines()).slice(before)).toEqual([`security delete-keychain ${keychain}`]);
     expect(await mac.state()).toMatchObject({ searchList: [LOGIN_KEYCHAIN], keychains: {} });
     expect(existsSync(tempDir!)).toBe(false);
     expect(await readdir(job.runnerTemp)).toEqual([]);

@@ -52,7 +52,7 @@ describe('run', () => {
 
     expect(core.setFailed).not.toHaveBeenCalled();
     const { state, outputs, exported, secrets, summary } = core.recorded;
-    expect(Object.keys(state)).toEqual(['tempDir', 'keychain', 'searchList']);
+    expect(Object.keys(state)).toEqual(['tempDir', 'keychain']);
     expect(outputs).toEqual({
       identity: DEFAULT_IDENTITY.hash,
       'identity-name': DEFAULT_IDENTITY.name,
@@ -118,7 +118,7 @@ describe('runPost', () => {
     core.setFailed.mockClear();
     await runPost();
     expect(core.setFailed).not.toHaveBeenCalled();
-    expect(core.getState.mock.calls.map(([name]) => name)).toEqual(['tempDir', 'keychain', 'searchList']);
+    expect(core.getState.mock.calls.map(([name]) => name)).toEqual(['tempDir', 'keychain']);
     expect(await mac.state()).toMatchObject({ searchList: [LOGIN_KEYCHAIN], keychains: {} });
     expect(existsSync(state.tempDir!)).toBe(false);
   });
@@ -131,5 +131,30 @@ describe('runPost', () => {
     expect(core.setFailed).toHaveBeenCalledWith(
       'Could not delete the keychain /nowhere/signing.keychain-db: Could not run security: it was not found on PATH. sign-apple runs on macOS runners (runs-on: macos-…).',
     );
+  });
+});
+
+describe('mode: diagnose', () => {
+  it('checks the credentials with openssl and jose only, touches no keychain, and fails naming each problem with its fix', async () => {
+    // P12_BASE64 is a stand-in that only looks like DER: openssl cannot read it, which is the problem to name.
+    core.reset({ mode: 'diagnose', certificate: P12_BASE64, 'certificate-password': P12_PASSWORD, 'api-key': P8_BASE64, 'api-key-id': API_KEY_ID, 'api-issuer': API_ISSUER });
+    await run();
+    expect(core.setFailed).toHaveBeenCalledTimes(1);
+    expect(core.setFailed.mock.calls[0]![0]).toMatch(/^p12: openssl cannot read APPLE_CERTIFICATE as a PKCS#12 file: .*\. Fix: store the base64 of the \.p12 file itself/);
+    expect(core.recorded.log).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^info: PROBLEM {2}p12: openssl cannot read/),
+      `info: ok       p8: an ES256 (P-256) key, Key ID ${API_KEY_ID}`,
+      expect.stringMatching(/^info: ok {7}jwt: a 20-minute App Store Connect token signs and verifies/),
+    ]));
+    expect(core.recorded.summary).toContain('Apple credentials');
+    expect(core.recorded.state).toEqual({});
+    expect(await mac.calls()).toEqual([]);
+    expect(core.recorded.secrets).toEqual(expect.arrayContaining([P12_PASSWORD, P8_PEM]));
+  });
+
+  it('refuses an unknown mode', async () => {
+    core.reset({ mode: 'verify' });
+    await run();
+    expect(core.setFailed).toHaveBeenCalledWith(expect.stringContaining('mode must be sign or diagnose, not "verify"'));
   });
 });

@@ -55,7 +55,7 @@ const placeholders = () => ({
   [state[STATE.tempDir] ?? '\0']: '<temp>',
   [masked[0] ?? '\0']: '<keychain-password>',
 });
-const readCleanupState = () => ({ tempDir: state.tempDir ?? '', keychain: state.keychain ?? '', searchList: state.searchList ?? '' });
+const readCleanupState = () => ({ tempDir: state.tempDir ?? '', keychain: state.keychain ?? '' });
 
 describe('signApple with a certificate', () => {
   it('imports the .p12 into a temporary keychain, appends it to the search list and signs by SHA-1', async () => {
@@ -73,7 +73,7 @@ describe('signApple with a certificate', () => {
       `codesign --force --sign ${HASH} --keychain <keychain> --timestamp=none <temp>/preflight.txt`,
     ]);
     expect(state[STATE.keychain]).toBe(join(state[STATE.tempDir]!, 'signing.keychain-db'));
-    expect(JSON.parse(state[STATE.searchList]!)).toEqual([LOGIN_KEYCHAIN]);
+    expect(Object.keys(state)).toEqual([STATE.tempDir, STATE.keychain]);
     expect(result).toMatchObject({ identity: HASH, identityName: DEFAULT_IDENTITY.name, teamId: 'ABCDE12345', keychain: state[STATE.keychain] });
     expect(result.env).toEqual({
       APPLE_SIGNING_IDENTITY: HASH,
@@ -164,33 +164,43 @@ describe('signApple without a certificate', () => {
 });
 
 describe('cleanup', () => {
-  it('restores the original search list, deletes the keychain and the private directory', async () => {
+  it('deletes the keychain (which drops it from the search list) and the private directory, restoring no saved list', async () => {
     await signApple(config({ ...certificate, ...apiKey }), deps());
     expect((await mac.state()).searchList).toEqual([LOGIN_KEYCHAIN, state[STATE.keychain]]);
     const before = (await mac.calls()).length;
 
     expect(await cleanup(readCleanupState(), { run: mac.runner(logger), logger })).toEqual([]);
 
-    expect((await mac.commandLines(placeholders())).slice(before)).toEqual([
-      `security list-keychains -d user -s ${LOGIN_KEYCHAIN}`,
-      'security delete-keychain <keychain>',
-    ]);
+    expect((await mac.commandLines(placeholders())).slice(before)).toEqual(['security delete-keychain <keychain>']);
     expect(await mac.state()).toMatchObject({ searchList: [LOGIN_KEYCHAIN], keychains: {} });
     expect(existsSync(state[STATE.tempDir]!)).toBe(false);
   });
 
+  it('leaves the keychains of concurrent jobs on the same Mac in the search list', async () => {
+    // Job A starts, then job B on the same self-hosted Mac; A finishes first.
+    await signApple(config({ ...certificate }), deps());
+    const stateA = readCleanupState();
+    await signApple(config({ ...certificate }), deps());
+    const stateB = readCleanupState();
+    expect((await mac.state()).searchList).toEqual([LOGIN_KEYCHAIN, stateA.keychain, stateB.keychain]);
+
+    expect(await cleanup(stateA, { run: mac.runner(logger), logger })).toEqual([]);
+    expect((await mac.state()).searchList).toEqual([LOGIN_KEYCHAIN, stateB.keychain]);
+    expect(await cleanup(stateB, { run: mac.runner(logger), logger })).toEqual([]);
+    expect((await mac.state()).searchList).toEqual([LOGIN_KEYCHAIN]);
+  });
+
   it('does nothing when main saved nothing', async () => {
-    expect(await cleanup({ tempDir: '', keychain: '', searchList: '' }, { run: mac.runner(logger), logger })).toEqual([]);
+    expect(await cleanup({ tempDir: '', keychain: '' }, { run: mac.runner(logger), logger })).toEqual([]);
     expect(await mac.calls()).toEqual([]);
   });
 
   it('tries every part and reports what it could not undo, never deleting a directory it did not create', async () => {
     const problems = await cleanup(
-      { tempDir: '/etc', keychain: '/nowhere/signing.keychain-db', searchList: 'not json' },
+      { tempDir: '/etc', keychain: '/nowhere/signing.keychain-db' },
       { run: mac.runner(logger), logger },
     );
     expect(problems).toEqual([
-      expect.stringMatching(/^Could not restore the keychain search list: /),
       'Could not delete /etc: Refusing to delete "/etc": not a directory this action created (sign-apple-*).',
     ]);
     expect(await mac.commandLines()).toEqual(['security delete-keychain /nowhere/signing.keychain-db']);

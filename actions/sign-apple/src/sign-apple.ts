@@ -18,7 +18,7 @@ import { isDeveloperIdApplication, selectIdentity, teamIdOf } from './identity.t
 import * as security from './security.ts';
 
 /** Names under which main saves what post must clean (`core.saveState`; post reads them as `STATE_<name>`). */
-export const STATE = { tempDir: 'tempDir', keychain: 'keychain', searchList: 'searchList' } as const;
+export const STATE = { tempDir: 'tempDir', keychain: 'keychain' } as const;
 /** Prefix of the private directory in RUNNER_TEMP; cleanup deletes only directories named like this. */
 export const TEMP_PREFIX = 'sign-apple-';
 
@@ -135,7 +135,7 @@ async function importCertificate(
   await security.setKeyPartitionList(run, keychain, keychainPassword);
 
   // Append, keeping the login keychain and whatever else is there: codesign finds identities only in the search list.
-  deps.saveState(STATE.searchList, JSON.stringify(original));
+  // Nothing is saved to restore it later: delete-keychain (post) removes this entry and leaves other jobs' keychains.
   await security.setUserKeychains(run, [...original.filter((path) => path !== keychain), keychain]);
   return selectIdentity(await security.findIdentities(run, keychain), signing.identity, 'the imported .p12');
 }

@@ -41,6 +41,9 @@ describe('the Tauri CLI', () => {
   it('is cargo tauri when there is none, or the command given', async () => {
     expect(await resolveTauriCli(null, dir)).toEqual({ command: 'cargo', args: ['tauri'] });
     expect(await resolveTauriCli('pnpm  exec tauri', dir)).toEqual({ command: 'pnpm', args: ['exec', 'tauri'] });
+    // npm keeps `signer sign FILE` for itself without a `--`.
+    expect(await resolveTauriCli('npm run tauri', dir)).toEqual({ command: 'npm', args: ['run', 'tauri', '--'] });
+    expect(await resolveTauriCli('npm run tauri --', dir)).toEqual({ command: 'npm', args: ['run', 'tauri', '--'] });
     expect(signerArgs({ command: 'cargo', args: ['tauri'] }, 'a.exe', '1.0.0')).toEqual(['tauri', 'signer', 'sign', '--app-version', '1.0.0', 'a.exe']);
     expect(signerArgs({ command: 'cargo', args: ['tauri'] }, 'a.exe', null)).toEqual(['tauri', 'signer', 'sign', 'a.exe']);
   });

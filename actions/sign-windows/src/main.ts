@@ -36,6 +36,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
         tauriCli: readInput('tauri-cli'),
         appVersion: readInput('app-version'),
         workingDirectory: readInput('working-directory'),
+        signCommand: readInput('sign-command'),
       },
       process.platform,
     );
@@ -59,7 +60,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
           { data: 'timestamp server', header: true },
           { data: 'updater .sig', header: true },
         ],
-        ...signed.map((file) => [file.path, file.timestampUrl ?? 'none', file.updaterSignature ? 'made after signing' : '-']),
+        ...signed.map((file) => [file.path, file.timestampUrl ?? (options.signCommand ? 'sign-command' : 'none'), file.updaterSignature ? 'made after signing' : '-']),
       ])
       .write();
   } catch (error) {

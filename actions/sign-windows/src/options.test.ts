@@ -45,7 +45,7 @@ describe('validateOptions', () => {
 
   it('accepts base64 wrapped over lines, as `base64` prints it', () => {
     const wrapped = new Secret('c', pfx.reveal().replace(/(.{20})/g, '$1\n'));
-    expect(validateOptions({ certificate: wrapped }, 'linux').certificate.reveal()).toBe(pfx.reveal());
+    expect(validateOptions({ certificate: wrapped }, 'linux').certificate!.reveal()).toBe(pfx.reveal());
   });
 
   it('reports every problem at once', () => {

@@ -41,6 +41,8 @@ export interface RawInputs {
   tauriCli?: string | undefined;
   appVersion?: string | undefined;
   workingDirectory?: string | undefined;
+  /** A command line that signs one file (`%1`), instead of certificate (keys in an HSM or a cloud service). */
+  signCommand?: string | undefined;
 }
 
 export interface UpdaterSigning {
@@ -52,8 +54,10 @@ export interface UpdaterSigning {
 }
 
 export interface ValidatedOptions {
-  /** The PKCS#12 file's bytes, base64 (whitespace removed). */
-  certificate: Secret;
+  /** The PKCS#12 file's bytes, base64 (whitespace removed); null when signCommand signs instead. */
+  certificate: Secret | null;
+  /** sign-command split on whitespace as Tauri splits signCommand; `%1` in any word is the file. */
+  signCommand: readonly string[] | null;
   certificatePassword: Secret | null;
   timestampUrls: readonly string[];
   timestampTimeoutMs: number;
@@ -111,8 +115,14 @@ export function validateOptions(raw: RawInputs, platform: NodeJS.Platform): Read
   };
 
   let certificate: Secret | null = null;
-  if (!raw.certificate) {
-    problems.push(`${describeEmpty('certificate')}. Pass the base64 of the code-signing .pfx.`);
+  const signCommand = raw.signCommand?.trim().split(/\s+/) ?? null;
+  if (signCommand) {
+    if (!signCommand.some((word) => word.includes('%1'))) {
+      problems.push(`sign-command ${JSON.stringify(raw.signCommand)} has no %1: put %1 where the file to sign goes (as in Tauri's signCommand)`);
+    }
+    if (raw.certificate) problems.push('certificate and sign-command are both set: sign-command signs without a .pfx, so pass one of them');
+  } else if (!raw.certificate) {
+    problems.push(`${describeEmpty('certificate')}. Pass the base64 of the code-signing .pfx, or a sign-command for a key in an HSM or a cloud signing service.`);
   } else {
     const compact = raw.certificate.reveal().replace(/\s+/g, '');
     const problem = pkcs12Problem(compact);
@@ -145,10 +155,11 @@ export function validateOptions(raw: RawInputs, platform: NodeJS.Platform): Read
     problems.push(`tauri-signing-private-key-password is set but ${describeEmpty('tauri-signing-private-key')}`);
   }
 
-  if (problems.length > 0 || !certificate) throw new InputError(problems.join('\n'));
+  if (problems.length > 0 || !(certificate || signCommand)) throw new InputError(problems.join('\n'));
 
   return Object.freeze({
     certificate,
+    signCommand,
     certificatePassword: raw.certificatePassword ?? null,
     timestampUrls,
     timestampTimeoutMs,

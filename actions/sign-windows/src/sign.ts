@@ -1,6 +1,7 @@
 /**
  * @module sign
- * Signs each file with Authenticode and, when a Tauri key is given, makes its updater `.sig` again.
+ * Signs each file with Authenticode (a PFX, or the workflow's sign-command) and, when a Tauri key is given, makes
+ * its updater `.sig` again.
  *
  * Authenticode rewrites the file, so a `.sig` made before it signs bytes that are no longer shipped and
  * the updater refuses the download. The order here is therefore fixed: Authenticode (timestamped) →
@@ -17,10 +18,12 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { decodeBase64, exists, makePrivateDir, removePrivateDir, runnerTemp, writePrivateFile } from '../../shared/src/files.ts';
 import type { Logger } from '../../shared/src/logger.ts';
+import type { Secret } from '../../shared/src/secret.ts';
 import type { Runner } from '../../shared/src/spawn.ts';
 import { type AuthenticodeTool, type CertificateFiles, tail } from './authenticode.ts';
 import type { ValidatedOptions } from './options.ts';
 import { osslsigncode } from './osslsigncode.ts';
+import { runSignCommand } from './sign-command.ts';
 import { findSigntool, signtool } from './signtool.ts';
 import { resolveTauriCli, signUpdaterArtifact } from './tauri-signer.ts';
 import { TimestampError, tryTimestampServers } from './timestamp.ts';
@@ -59,12 +62,19 @@ async function preflight(files: readonly string[], staleSigIsError: boolean): Pr
 
 /** Writes the PFX (and its password) to a private temp folder for the length of `use`, then removes it. */
 const TEMP_PREFIX = 'sign-windows-';
+/** A cloud signing service answers in seconds; ten minutes leaves room for its retries, not for a hang. */
+const SIGN_COMMAND_TIMEOUT_MS = 600_000;
 
-async function withCertificate<T>(options: Readonly<ValidatedOptions>, tempDir: string, use: (cert: CertificateFiles) => Promise<T>): Promise<T> {
+async function withCertificate<T>(
+  certificate: Secret,
+  options: Readonly<ValidatedOptions>,
+  tempDir: string,
+  use: (cert: CertificateFiles) => Promise<T>,
+): Promise<T> {
   const dir = await makePrivateDir(tempDir, TEMP_PREFIX);
   try {
     const pfxPath = join(dir, 'certificate.pfx');
-    await writePrivateFile(pfxPath, decodeBase64(options.certificate.reveal(), 'certificate', 'base64 -w0 cert.pfx'));
+    await writePrivateFile(pfxPath, decodeBase64(certificate.reveal(), 'certificate', 'base64 -w0 cert.pfx'));
     let passwordPath: string | null = null;
     if (options.certificatePassword) {
       passwordPath = join(dir, 'password');
@@ -146,19 +156,27 @@ export async function signFiles(
   await preflight(files, updaterSignatures && !options.updater);
   const updater = updaterSignatures ? options.updater : null;
   const cli = updater ? await resolveTauriCli(updater.cli, options.workingDirectory) : null;
-  return withCertificate(options, deps.tempDir ?? runnerTemp(), async (cert) => {
-    const tool = await chooseTool(options, deps.run, cert);
+  const signEach = async (toolName: string, sign: (file: string) => Promise<string | null>): Promise<SignedFile[]> => {
     const signed: SignedFile[] = [];
     for (const file of files) {
-      const timestampUrl = await signOne(file, tool, options, deps.log);
-      deps.log.info(`signed ${file} with ${tool.name}${timestampUrl ? `, timestamped by ${timestampUrl}` : ''}`);
+      const timestampUrl = await sign(file);
+      deps.log.info(`signed ${file} with ${toolName}${timestampUrl ? `, timestamped by ${timestampUrl}` : ''}`);
       let updaterSignature: string | null = null;
       if (updater && cli) {
-        updaterSignature = await signUpdaterArtifact(deps.run, cli, file, updater);
+        updaterSignature = await signUpdaterArtifact(deps.run, cli, file, updater, options.workingDirectory);
         deps.log.info(`made ${updaterSignature} again over the signed bytes`);
       }
       signed.push({ path: file, timestampUrl, updaterSignature });
     }
     return signed;
+  };
+  const { signCommand, certificate } = options;
+  if (signCommand) {
+    // The command timestamps (or not) as its service does; it reports no server back.
+    return signEach('sign-command', async (file) => (await runSignCommand(deps.run, signCommand, file, SIGN_COMMAND_TIMEOUT_MS), null));
+  }
+  return withCertificate(certificate!, options, deps.tempDir ?? runnerTemp(), async (cert) => {
+    const tool = await chooseTool(options, deps.run, cert);
+    return signEach(tool.name, (file) => signOne(file, tool, options, deps.log));
   });
 }

@@ -16,7 +16,7 @@ export interface TauriCli {
 }
 
 /**
- * How to run the Tauri CLI. An explicit command line (`cargo tauri`, `pnpm tauri`) is split on spaces.
+ * How to run the Tauri CLI. An explicit command line (`cargo tauri`, `pnpm tauri`, `npm run tauri`) is split on spaces.
  * Otherwise `@tauri-apps/cli` is looked for in `node_modules` from `cwd` upwards and run with this Node,
  * which works the same on every OS (a `.cmd` shim on Windows cannot be started without a shell); failing
  * that, `cargo tauri` (the `tauri-cli` crate).
@@ -24,6 +24,8 @@ export interface TauriCli {
 export async function resolveTauriCli(spec: string | null, cwd: string): Promise<TauriCli> {
   if (spec) {
     const [command, ...args] = spec.trim().split(/\s+/);
+    // `npm run <script>` keeps the flags that follow for npm itself unless a `--` comes first.
+    if (command === 'npm' && (args[0] === 'run' || args[0] === 'run-script') && args.at(-1) !== '--') args.push('--');
     return { command: command!, args };
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -52,10 +54,12 @@ export function signerArgs(cli: TauriCli, file: string, appVersion: string | nul
  * Signs `file` for the Tauri updater and returns the path of the new `.sig`. Throws with the CLI's output
  * when it fails or leaves no fresh `.sig` behind.
  */
-export async function signUpdaterArtifact(run: Runner, cli: TauriCli, file: string, key: UpdaterKey): Promise<string> {
+export async function signUpdaterArtifact(run: Runner, cli: TauriCli, file: string, key: UpdaterKey, cwd?: string): Promise<string> {
   const sigPath = `${file}.sig`;
   const started = Date.now();
   const result = await run(cli.command, signerArgs(cli, file, key.appVersion), {
+    // `npm run tauri` finds the script in the project's package.json.
+    ...(cwd ? { cwd } : {}),
     env: {
       CI: 'true',
       // The environment is not logged; only argv is, and it holds no secret here.

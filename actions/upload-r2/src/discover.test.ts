@@ -36,7 +36,7 @@ async function bundleDir(files: Record<string, string | false>): Promise<string>
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('discoverArtifacts', () => {
-  it('macOS: the signed .app.tar.gz, renamed with the architecture; the DMG and the .app folder are not uploaded', async () => {
+  it('macOS: the signed .app.tar.gz, renamed with the architecture; the .app folder is not uploaded, nor a DMG nobody checked', async () => {
     const dir = await bundleDir({ 'macos/My App.app.tar.gz': '1.2.3', 'dmg/My App_1.2.3_aarch64.dmg': false, 'macos/My App.app/Contents/MacOS/my-app': false });
     const { artifacts, skipped } = await discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.2.3' }, memoryLogger());
     expect(artifacts).toEqual([
@@ -44,7 +44,54 @@ describe('discoverArtifacts', () => {
     ]);
     expect(artifacts[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(artifacts[0]!.signature).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(skipped).toEqual([{ path: join(dir, 'dmg/My App_1.2.3_aarch64.dmg'), reason: expect.stringContaining('a DMG is not an updater artifact') }]);
+    expect(skipped).toEqual([{ path: join(dir, 'dmg/My App_1.2.3_aarch64.dmg'), reason: expect.stringContaining('not checked for notarization') }]);
+  });
+
+  it('macOS: a DMG proven notarized is uploaded as an installer only, without bundle or signature', async () => {
+    const dir = await bundleDir({ 'macos/My App.app.tar.gz': '1.2.3', 'dmg/My App_1.2.3_aarch64.dmg': false });
+    const checked: string[] = [];
+    const checkInstaller = async (path: string) => {
+      checked.push(path);
+      return null;
+    };
+    const { artifacts, skipped } = await discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.2.3', checkInstaller }, memoryLogger());
+    const dmg = join(dir, 'dmg/My App_1.2.3_aarch64.dmg');
+    expect(checked).toEqual([dmg]);
+    expect(skipped).toEqual([]);
+    expect(artifacts.map((a) => [a.fileName, a.bundle, a.installerOnly, a.signature === ''])).toEqual([
+      ['My App_1.2.3_aarch64.dmg', null, true, true],
+      ['My App_aarch64.app.tar.gz', 'app', false, false],
+    ]);
+    expect(artifacts[0]).toMatchObject({ path: dmg, platform: 'darwin-aarch64', size: 1024 + n, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('macOS: a DMG Gatekeeper rejects stops the upload; one that cannot be shipped is skipped with the reason', async () => {
+    const dir = await bundleDir({ 'macos/My App.app.tar.gz': '1.2.3', 'dmg/My App_1.2.3_aarch64.dmg': false });
+    const refuse = async (path: string): Promise<string | null> => {
+      throw new Error(`Gatekeeper does not accept ${path}`);
+    };
+    await expect(discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.2.3', checkInstaller: refuse }, memoryLogger())).rejects.toThrow(
+      'Gatekeeper does not accept',
+    );
+    const cannot = async () => 'not checked for notarization: xcrun is not on this runner';
+    const { artifacts, skipped } = await discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.2.3', checkInstaller: cannot }, memoryLogger());
+    expect(artifacts.map((a) => a.fileName)).toEqual(['My App_aarch64.app.tar.gz']);
+    expect(skipped).toEqual([{ path: join(dir, 'dmg/My App_1.2.3_aarch64.dmg'), reason: 'not checked for notarization: xcrun is not on this runner' }]);
+  });
+
+  it('a universal DMG serves both Mac keys under a name per architecture, checked once', async () => {
+    const dir = await bundleDir({ 'macos/My App.app.tar.gz': '2.0.0', 'dmg/My App_2.0.0_universal.dmg': false });
+    let checks = 0;
+    const checkInstaller = async () => {
+      checks++;
+      return null;
+    };
+    const { artifacts } = await discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64', 'darwin-x86_64'], version: '2.0.0', checkInstaller }, memoryLogger());
+    expect(artifacts.filter((a) => a.installerOnly).map((a) => [a.fileName, a.platform])).toEqual([
+      ['My App_2.0.0_universal_aarch64.dmg', 'darwin-aarch64'],
+      ['My App_2.0.0_universal_x64.dmg', 'darwin-x86_64'],
+    ]);
+    expect(checks).toBe(1);
   });
 
   it('a universal build is one file registered for both Mac keys, under two names', async () => {
@@ -117,7 +164,7 @@ describe('discoverArtifacts', () => {
 
     const unsigned = await bundleDir({ 'dmg/A_1.0.0_aarch64.dmg': false, 'macos/A.app.tar.gz': false });
     await expect(discoverArtifacts({ dirs: [unsigned], platforms: ['darwin-aarch64'], version: '1.0.0' }, memoryLogger())).rejects.toThrow(
-      /^No updater artifact in .*\. Found, but not uploaded: A_1\.0\.0_aarch64\.dmg \(a DMG is not an updater artifact.*\); A\.app\.tar\.gz \(no \.sig beside it.*\)\. Set "bundle": \{"createUpdaterArtifacts": true\}/,
+      /^No updater artifact in .*\. Found, but not uploaded: A\.app\.tar\.gz \(no \.sig beside it.*\); A_1\.0\.0_aarch64\.dmg \(a DMG is an installer only: it ships with the leg's updater bundles.*\)\. Set "bundle": \{"createUpdaterArtifacts": true\}/,
     );
   });
 });

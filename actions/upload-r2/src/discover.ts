@@ -11,8 +11,12 @@
  * Each is read once, for its size and SHA-256, and its `.sig` is checked before any byte is uploaded: it must be a
  * Tauri signature, and the version it was signed for (`tauri build` records it) must be the release's.
  *
- * What is not uploaded, and why (listed in the log and the summary): DMGs (not updater artifacts, and never
- * signed for the updater; attach them to a GitHub release for manual downloads), bundles without a `.sig`
+ * A macOS leg's DMG is uploaded too, as an *installer only* (api/_src/protocol/installers.ts): no `.sig` (Tauri never
+ * signs it for the updater, and the server never offers it to the updater), but first `checkInstaller` proves it
+ * notarized: its stapled ticket (`xcrun stapler validate`) and Gatekeeper's verdict (`spctl`). It is named per
+ * architecture as Tauri names it (`My App_1.2.3_aarch64.dmg`); a universal one gets the architecture added per key.
+ *
+ * What is not uploaded, and why (listed in the log and the summary): bundles without a `.sig`
  * (`createUpdaterArtifacts` off, or no TAURI_SIGNING_PRIVATE_KEY during the build), and with `v1Compatible` the
  * plain installer next to its `.tar.gz`/`.zip` archive (the archive serves both v1 and v2 clients).
  *
@@ -23,7 +27,8 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { artifactKindOf, type ArtifactKind } from '../../../api/_src/protocol/artifact-names.ts';
+import { architectureOfFileName, artifactKindOf, type ArtifactKind } from '../../../api/_src/protocol/artifact-names.ts';
+import { isInstallerOnlyFile } from '../../../api/_src/protocol/installers.ts';
 import { decodeTauriSignature, parseTrustedComment, SignatureError, signedVersionMatches, TRUSTED_COMMENT_PREFIX } from '../../../api/_src/protocol/minisign.ts';
 import { type BundleType, parsePlatformKey, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
 import { isValidFileName } from '../../../api/_src/protocol/storage-keys.ts';
@@ -35,11 +40,14 @@ export interface LocalArtifact {
   /** The name it is uploaded and registered under (unique within the release). */
   fileName: string;
   platform: PlatformKey;
-  bundle: BundleType;
+  /** null for an installer only (a DMG). */
+  bundle: BundleType | null;
   size: number;
   sha256: string;
-  /** Content of its `.sig`, trimmed. */
+  /** Content of its `.sig`, trimmed; '' for an installer only. */
   signature: string;
+  /** A notarized DMG: downloadable by people, never offered to the updater. */
+  installerOnly: boolean;
 }
 
 export interface SkippedFile {
@@ -56,6 +64,11 @@ export interface DiscoverOptions {
   dirs: readonly string[];
   platforms: readonly PlatformKey[];
   version: string;
+  /**
+   * Proves a DMG notarized (stapled ticket, Gatekeeper) or throws why not; returns a reason to skip it instead (the
+   * tools are missing: not a macOS runner). Without it, DMGs are skipped.
+   */
+  checkInstaller?: (path: string) => Promise<string | null>;
 }
 
 /** Every regular file under `dir`, into `out`; `.app` bundles (folders) are not entered, their `.app.tar.gz` is the artifact. Also the CLI's. */
@@ -89,10 +102,15 @@ export async function sha256File(path: string): Promise<string> {
 const MAC_ARCH_LABEL: Record<string, string> = { aarch64: 'aarch64', x86_64: 'x64' };
 
 /** The name a file is uploaded under for `platform`: Mac archives get the architecture (see the module comment). */
-export function uploadName(fileName: string, kind: ArtifactKind, platform: PlatformKey): string {
-  if (kind.bundle !== 'app') return fileName;
+export function uploadName(fileName: string, kind: Pick<ArtifactKind, 'bundle'> | 'dmg', platform: PlatformKey): string {
   const arch = parsePlatformKey(platform)!.arch;
   const label = MAC_ARCH_LABEL[arch] ?? arch;
+  if (kind === 'dmg') {
+    // Tauri's DMG names carry the architecture already; a universal one serves each key under a name of its own.
+    if (architectureOfFileName(fileName) === arch) return fileName;
+    return `${fileName.slice(0, -'.dmg'.length)}_${label}${fileName.slice(-'.dmg'.length)}`;
+  }
+  if (kind.bundle !== 'app') return fileName;
   const suffix = fileName.slice(fileName.toLowerCase().lastIndexOf('.app.tar.gz'));
   const stem = fileName.slice(0, fileName.length - suffix.length);
   return stem.endsWith(`_${label}`) ? fileName : `${stem}_${label}${suffix}`;
@@ -158,13 +176,14 @@ export async function discoverArtifacts(options: DiscoverOptions, logger: Logger
   const oses = new Set(options.platforms.map((key) => parsePlatformKey(key)!.os));
   const skipped: SkippedFile[] = [];
   const byBundle = new Map<BundleType, Candidate[]>();
+  const dmgs: string[] = [];
 
   for (const path of files) {
     const name = basename(path);
     if (name.toLowerCase().endsWith('.sig')) continue;
     const kind = artifactKindOf(name);
     if (!kind) {
-      if (name.toLowerCase().endsWith('.dmg')) skipped.push({ path, reason: 'a DMG is not an updater artifact (Tauri never signs it for the updater)' });
+      if (isInstallerOnlyFile(name)) dmgs.push(path);
       continue;
     }
     if (!present.has(`${path}.sig`)) {
@@ -193,9 +212,11 @@ export async function discoverArtifacts(options: DiscoverOptions, logger: Logger
       if (!isValidFileName(fileName)) {
         throw new Error(`${fileName}: the server accepts file names of letters, digits, spaces and . + ( ) @ ~ - _ only (at most 200): rename the product (productName) or the bundle.`);
       }
-      artifacts.push({ path, fileName, platform, bundle: kind.bundle, size, sha256, signature });
+      artifacts.push({ path, fileName, platform, bundle: kind.bundle, size, sha256, signature, installerOnly: false });
     }
   }
+  if (artifacts.length > 0) artifacts.push(...(await discoverDmgs(dmgs, options, skipped)));
+  else for (const path of dmgs) skipped.push({ path, reason: 'a DMG is an installer only: it ships with the leg\'s updater bundles, and none was found' });
   artifacts.sort((a, b) => a.fileName.localeCompare(b.fileName) || a.platform.localeCompare(b.platform));
 
   if (artifacts.length === 0) {
@@ -206,4 +227,38 @@ export async function discoverArtifacts(options: DiscoverOptions, logger: Logger
     );
   }
   return { artifacts, skipped };
+}
+
+/** The DMG for each Mac key: the one naming its architecture, else an architecture-less (universal) one; checked once each. */
+async function discoverDmgs(paths: readonly string[], options: DiscoverOptions, skipped: SkippedFile[]): Promise<LocalArtifact[]> {
+  const macs = options.platforms.filter((key) => parsePlatformKey(key)!.os === 'darwin');
+  const found: LocalArtifact[] = [];
+  const used = new Set<string>();
+  const checked = new Map<string, { size: number; sha256: string } | null>();
+  for (const platform of macs) {
+    const arch = parsePlatformKey(platform)!.arch;
+    const path = paths.find((p) => architectureOfFileName(basename(p)) === arch) ?? paths.find((p) => architectureOfFileName(basename(p)) === null);
+    if (!path) continue;
+    used.add(path);
+    if (!checked.has(path)) {
+      const why = options.checkInstaller ? await options.checkInstaller(path) : 'not checked for notarization here (upload-r2 checks DMGs on macOS)';
+      if (why !== null) {
+        skipped.push({ path, reason: why });
+        checked.set(path, null);
+      } else {
+        const { size } = await stat(path);
+        if (size === 0) throw new Error(`${path} is empty; the build did not finish writing it.`);
+        checked.set(path, { size, sha256: await sha256File(path) });
+      }
+    }
+    const measured = checked.get(path);
+    if (!measured) continue;
+    const fileName = uploadName(basename(path), 'dmg', platform);
+    if (!isValidFileName(fileName)) throw new Error(`${fileName}: the server accepts file names of letters, digits, spaces and . + ( ) @ ~ - _ only (at most 200).`);
+    found.push({ path, fileName, platform, bundle: null, ...measured, signature: '', installerOnly: true });
+  }
+  for (const path of paths) {
+    if (!used.has(path)) skipped.push({ path, reason: `a DMG for another architecture than ${macs.join(', ') || 'this leg\'s platforms'}` });
+  }
+  return found;
 }

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { controlPlane, readServerInputs } from '../../shared/src/control-plane-io.ts';
 import { coreLogger, failStep, readBooleanInput, readInput, readSecretInput } from '../../shared/src/core-io.ts';
+import { createRunner } from '../../shared/src/spawn.ts';
 import { discoverArtifacts } from './discover.ts';
+import { notarizedDmgCheck } from './notarized.ts';
 import { validateUploadOptions } from './options.ts';
 import { checkWritable, uploadPresigned } from './presigned.ts';
 import { uploadDirect } from './s3-direct.ts';
@@ -49,9 +51,10 @@ export async function run(): Promise<void> {
       },
       process.env,
     );
-    const { artifacts, skipped } = await discoverArtifacts({ dirs: options.dirs, platforms: options.platforms, version: options.version }, coreLogger);
+    const checkInstaller = notarizedDmgCheck(createRunner(coreLogger));
+    const { artifacts, skipped } = await discoverArtifacts({ dirs: options.dirs, platforms: options.platforms, version: options.version, checkInstaller }, coreLogger);
     for (const file of skipped) core.info(`Not uploaded: ${basename(file.path)}: ${file.reason}.`);
-    core.info(`Found ${artifacts.length} updater artifact(s) for ${options.platforms.join(', ')}: ${artifacts.map((a) => a.fileName).join(', ')}`);
+    core.info(`Found ${artifacts.length} artifact(s) for ${options.platforms.join(', ')}: ${artifacts.map((a) => a.fileName).join(', ')}`);
 
     const settings: TransferSettings = { logger: coreLogger, concurrency: options.concurrency };
     const plane = controlPlane(server, coreLogger);

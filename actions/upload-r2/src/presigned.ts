@@ -23,6 +23,7 @@ export function alreadyThere(view: CiReleaseView, artifact: LocalArtifact) {
       a.state === 'ready' &&
       a.platform === artifact.platform &&
       a.bundle === artifact.bundle &&
+      a.installer_only === artifact.installerOnly &&
       a.file_name === artifact.fileName &&
       a.sha256 === artifact.sha256 &&
       a.size === artifact.size,
@@ -80,7 +81,8 @@ export async function uploadPresigned(
       .completeUpload(version, upload.upload_id, sent.parts ? { parts: sent.parts } : {})
       .catch((error: unknown) => explain(error, artifact, 'the check after upload'));
     if (done.state !== 'ready') throw new Error(`${label}: the server left the artifact ${done.state} after the upload; re-run the job.`);
-    settings.logger.info(`${label}: verified by the server (size, sha256, signature by key ${done.verified_key_id ?? '?'}).`);
+    const checks = artifact.installerOnly ? 'size and sha256; an installer only, never offered to the updater' : `size, sha256, signature by key ${done.verified_key_id ?? '?'}`;
+    settings.logger.info(`${label}: verified by the server (${checks}).`);
     reports.push({
       artifact,
       how: sent.method === 'PUT' ? 'presigned PUT' : `presigned multipart (${sent.parts!.length} parts)`,

@@ -17,14 +17,10 @@ export interface UploadReport {
 }
 
 export function toCiArtifact(artifact: LocalArtifact): CiArtifact {
-  return {
-    platform: artifact.platform,
-    bundle: artifact.bundle,
-    file_name: artifact.fileName,
-    size: artifact.size,
-    sha256: artifact.sha256,
-    signature: artifact.signature,
-  };
+  const common = { platform: artifact.platform, file_name: artifact.fileName, size: artifact.size, sha256: artifact.sha256 };
+  // An installer only (a DMG) has neither: the server derives what it is from the name.
+  if (artifact.installerOnly || artifact.bundle === null) return common;
+  return { ...common, bundle: artifact.bundle, signature: artifact.signature };
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -39,14 +35,14 @@ export interface SummaryContext {
 export function uploadSummary(reports: readonly UploadReport[], skipped: readonly SkippedFile[], context: SummaryContext): string {
   const total = reports.reduce((sum, r) => sum + r.artifact.size, 0);
   const lines = [
-    `### Uploaded ${reports.length} updater artifact${reports.length === 1 ? '' : 's'} of ${context.app} ${context.version}`,
+    `### Uploaded ${reports.length} artifact${reports.length === 1 ? '' : 's'} of ${context.app} ${context.version}`,
     '',
     `${context.mode === 'presigned' ? 'Presigned URLs from' : 'Directly to'} ${context.destination}; ${formatBytes(total)} in all.`,
     '',
     '| file | platform | bundle | size | sha256 | upload |',
     '|---|---|---|---:|---|---|',
     ...reports.map(({ artifact: a, how, seconds }) =>
-      `| ${cell(a.fileName)} | ${a.platform} | ${a.bundle} | ${formatBytes(a.size)} | \`${a.sha256}\` | ${how}${seconds === null ? '' : `, ${seconds.toFixed(1)} s`} |`,
+      `| ${cell(a.fileName)} | ${a.platform} | ${a.installerOnly ? 'dmg (installer)' : a.bundle} | ${formatBytes(a.size)} | \`${a.sha256}\` | ${how}${seconds === null ? '' : `, ${seconds.toFixed(1)} s`} |`,
     ),
     '',
   ];

@@ -13,6 +13,7 @@ import { Secret } from '../../shared/src/secret.ts';
 import { memoryLogger } from '../../shared/src/testing.ts';
 import { discoverArtifacts, type LocalArtifact } from './discover.ts';
 import { uploadPresigned } from './presigned.ts';
+import { toCiArtifact } from './summary.ts';
 import { createS3Client, uploadDirect, type S3Settings } from './s3-direct.ts';
 
 let cp: LocalControlPlane;
@@ -126,7 +127,7 @@ describe('mode s3', () => {
     ]);
     const view = await plane().createRelease({
       version: '2.0.0',
-      artifacts: artifacts.map((a) => ({ platform: a.platform, bundle: a.bundle, file_name: a.fileName, size: a.size, sha256: a.sha256, signature: a.signature })),
+      artifacts: artifacts.map(toCiArtifact),
     });
     expect(view.artifacts.map((a) => a.state)).toEqual(['ready', 'ready']);
   });

@@ -60,6 +60,8 @@ export function toAppBody(row: AppRow, stats: ReleaseStats = NO_RELEASES): AppBo
     public_key_id: tauriPublicKeyId(row.public_key),
     release_count: stats.releaseCount,
     latest_version: stats.latestVersion,
+    download_page: row.download_page,
+    public_installers: row.public_installers,
     created_at: row.created_at.toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

@@ -79,8 +79,10 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
       ...(body.name !== undefined && { name: body.name }),
       ...(body.description !== undefined && { description: body.description || null }),
       ...(body.public_key !== undefined && { public_key: body.public_key }),
+      ...(body.download_page !== undefined && { download_page: body.download_page }),
+      ...(body.public_installers !== undefined && { public_installers: body.public_installers }),
     };
-    if (Object.keys(changes).length === 0) throw badRequest('nothing to change; send name, description or public_key');
+    if (Object.keys(changes).length === 0) throw badRequest('nothing to change; send name, description, public_key, download_page or public_installers');
     const row = await db.transaction().execute(async (trx) => {
       const before = await trx.selectFrom('apps').selectAll().where('id', '=', current.id).forUpdate().executeTakeFirst();
       if (!before) throw notFound(`app ${JSON.stringify(c.req.param('app'))} not found`);
@@ -95,6 +97,9 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
         details.public_key_id = { from: tauriPublicKeyId(before.public_key), to: tauriPublicKeyId(updated.public_key) };
       }
       if ('name' in changes) details.name = { from: before.name, to: updated.name };
+      for (const setting of ['download_page', 'public_installers'] as const) {
+        if (setting in changes) details[setting] = { from: before[setting], to: updated[setting] };
+      }
       await audit(trx, principal, { action: 'app.update', appId: updated.id, target: `app:${updated.id}`, details });
       return updated;
     });

@@ -74,7 +74,7 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
           // One default per platform (artifacts_release_platform_default_unique).
           await trx.updateTable('artifacts').set({ is_default: false }).where('release_id', '=', release.id).where('platform', '=', platform).where('is_default', '=', true).execute();
         }
-        const values = { platform, bundle, signature, storageKey: received.key, fileName: received.fileName, size: received.size, sha256: received.sha256 };
+        const values = { platform, bundle, signature, storageKey: received.key, fileName: received.fileName, size: received.size, sha256: received.sha256, installerOnly: false };
         const row = await storeReadyArtifact(trx, release.id, values, received.keyId, isDefault);
         await audit(trx, principal, {
           action: previous ? 'artifact.replace' : 'artifact.upload',

@@ -19,6 +19,7 @@ export function toCiArtifactView(row: ArtifactRow) {
     sha256: row.sha256,
     state: row.state,
     verified_key_id: row.verified_key_id,
+    installer_only: row.installer_only,
   };
 }
 

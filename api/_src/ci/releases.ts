@@ -28,7 +28,7 @@ import {
   ciCreateReleaseBodySchema,
   ciUploadRequestBodySchema,
 } from '../protocol/ci.ts';
-import { planUpload } from '../releases/artifact-plan.ts';
+import { planInstaller, planUpload } from '../releases/artifact-plan.ts';
 import { releaseEvent } from '../releases/events.ts';
 import { ingestCheck, IngestRefusal, verifyStoredArtifact } from '../releases/ingest.ts';
 import {
@@ -79,9 +79,12 @@ function via(principal: Principal): Record<string, unknown> {
 /** Validates one artifact's fields (400 naming it); the admin upload's rules, so both accept the same files. */
 function planArtifact(artifact: CiArtifact, keyOf: (fileName: string) => string, label: string): ArtifactValues {
   try {
+    const declared = { fileName: artifact.file_name, size: artifact.size, sha256: artifact.sha256 };
+    const installer = planInstaller(artifact, artifact.file_name);
+    if (installer) return { ...declared, platform: installer.platform, bundle: null, signature: '', installerOnly: true, storageKey: keyOf(artifact.file_name) };
     const plan = planUpload({ platform: artifact.platform, bundle: artifact.bundle, signature: artifact.signature }, artifact.file_name);
     const storageKey = keyOf(artifact.file_name); // after planUpload checked the file name
-    return { platform: plan.platform, bundle: plan.bundle, fileName: artifact.file_name, size: artifact.size, sha256: artifact.sha256, signature: plan.signature, storageKey };
+    return { ...declared, platform: plan.platform, bundle: plan.bundle, signature: plan.signature, installerOnly: false, storageKey };
   } catch (error) {
     if (error instanceof ApiError) throw new ApiError(error.status, error.code, `${label}: ${error.message}`);
     throw error;
@@ -131,7 +134,10 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
       planArtifact(artifact, (fileName) => artifactKey(app.slug, body.version, fileName), `artifacts[${index}] (${artifact.file_name})`),
     );
     for (const [index, values] of planned.entries()) {
-      const twin = planned.findIndex((other) => (other.platform === values.platform && other.bundle === values.bundle) || other.fileName === values.fileName);
+      const twin = planned.findIndex(
+        (other) =>
+          (other.platform === values.platform && other.bundle === values.bundle && other.installerOnly === values.installerOnly) || other.fileName === values.fileName,
+      );
       if (twin !== index) throw badRequest(`artifacts[${twin}] and artifacts[${index}] are the same ${planned[twin]!.fileName === values.fileName ? 'file name' : 'platform and bundle'}; list each artifact once`);
       ingestCheck(values, app.public_key, body.version); // no key or another key: refused before any write
     }
@@ -169,6 +175,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
       size: values.size,
       sha256: values.sha256,
       signature: values.signature,
+      installer_only: values.installerOnly,
       content_type: contentType,
       storage_key: values.storageKey,
       multipart_upload_id: multipartUploadId,
@@ -192,7 +199,15 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
       {
         upload_id: id,
         // What the artifact will be once this upload completes; a ready artifact it replaces stays until then.
-        artifact: { ...toCiArtifactView(artifact), file_name: values.fileName, size: values.size, sha256: values.sha256, state: 'pending' as const, verified_key_id: null },
+        artifact: {
+          ...toCiArtifactView(artifact),
+          file_name: values.fileName,
+          size: values.size,
+          sha256: values.sha256,
+          state: 'pending' as const,
+          verified_key_id: null,
+          installer_only: values.installerOnly,
+        },
         expires_at: expiresAt.toISOString(),
         target,
       },
@@ -210,7 +225,14 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     if (!upload) throw notFound(`upload ${JSON.stringify(uploadId.slice(0, 100))} not found in release ${release.version}`);
     const values = uploadValues(upload);
     const slotRow = () =>
-      db.selectFrom('artifacts').selectAll().where('release_id', '=', release.id).where('platform', '=', upload.platform).where('bundle', '=', upload.bundle).executeTakeFirst();
+      db
+        .selectFrom('artifacts')
+        .selectAll()
+        .where('release_id', '=', release.id)
+        .where('platform', '=', upload.platform)
+        .where('bundle', upload.bundle === null ? 'is' : '=', upload.bundle)
+        .where('installer_only', '=', upload.installer_only)
+        .executeTakeFirst();
 
     if (upload.completed_at !== null) {
       // A repeated complete (a retried request, a re-run): answer what the first one did.
@@ -224,7 +246,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     if (upload.multipart_upload_id !== null) await assemble(upload.storage_key, upload.multipart_upload_id, upload.part_count!, body);
     else if (body.parts?.length) throw badRequest(`upload ${upload.id} is a single PUT, not multipart; complete it without "parts"`);
 
-    let keyId: string;
+    let keyId: string | null;
     try {
       ({ keyId } = await storageCall(() => verifyStoredArtifact(storage, upload.storage_key, values, app.public_key, release.version)));
     } catch (error) {

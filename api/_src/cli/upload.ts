@@ -117,7 +117,7 @@ export async function findArtifacts(inputs: readonly string[], platforms: readon
     const { size } = await stat(path);
     if (size === 0) throw usageError(`${path} is empty; the build did not finish writing it`);
     const signature = (await readFile(`${path}${SIG}`, 'utf8')).trim();
-    artifacts.push({ path, fileName, platform, bundle: kind.bundle as BundleType, size, sha256: '', signature });
+    artifacts.push({ path, fileName, platform, bundle: kind.bundle as BundleType, size, sha256: '', signature, installerOnly: false });
   }
   artifacts.sort((a, b) => a.fileName.localeCompare(b.fileName) || a.platform.localeCompare(b.platform));
   if (artifacts.length === 0) {

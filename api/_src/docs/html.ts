@@ -109,7 +109,8 @@ function operationSection(method: string, path: string, op: Operation): string {
 
 const STYLE = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#fafbfc}
-header{padding:24px 32px;background:#1d2330;color:#fff}header h1{margin:0 0 4px}header p{margin:0;opacity:.85;max-width:60em}
+header{padding:24px 32px;background:#1d2330;color:#fff}header h1{margin:0 0 4px}header p{margin:0;color:#dde2ea;max-width:60em}
+header code{background:#343c4e;color:#fff}header a{color:#fff}
 .wrap{display:flex;align-items:flex-start}nav{position:sticky;top:0;max-height:100vh;overflow:auto;width:320px;flex:none;padding:16px;border-right:1px solid #e3e6ea;box-sizing:border-box}
 nav h2{font-size:13px;text-transform:uppercase;letter-spacing:.05em;color:#687385;margin:16px 0 4px}nav a{display:block;color:inherit;text-decoration:none;font-size:13px;padding:2px 0;word-break:break-all}
 main{padding:8px 32px 64px;min-width:0;flex:1}.op{background:#fff;border:1px solid #e3e6ea;border-radius:8px;padding:8px 20px 12px;margin:16px 0}
@@ -142,7 +143,7 @@ export function renderDocsHtml(doc: OpenApiDocument): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(doc.info.title)} API</title><style>${STYLE}</style></head>
 <body><header><h1>${escapeHtml(doc.info.title)} API</h1><p>${prose(doc.info.description)}</p>
-<p>Machine-readable: <a style="color:#fff" href="/openapi.json">/openapi.json</a> (OpenAPI ${escapeHtml(doc.openapi)})</p></header>
+<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${escapeHtml(doc.openapi)})</p></header>
 <div class="wrap"><nav>${nav.join('\n')}</nav><main>${body.join('\n')}</main></div></body></html>
 `;
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { architectureSchema, bundleTypeSchema, operatingSystemSchema } from '../protocol/platforms.ts';
+import { installerKindSchema } from '../protocol/installers.ts';
 import { defineRoutes } from './registry.ts';
 
 export const updateManifestSchema = z
@@ -105,6 +106,46 @@ export const publicRouteDocs = defineRoutes([
       403: { description: 'licensed app: the license is refused, or may not have this release (`release_not_eligible`)' },
       404: { description: 'no such published artifact' },
       416: { description: 'the range is outside the file' },
+    },
+  },
+  {
+    ...common,
+    method: 'get',
+    path: '/download/{app}/latest/{platform}',
+    tag: 'Downloads (public)',
+    summary: 'Latest installer (a website\'s Download button)',
+    description:
+      'A redirect to the newest published stable installer for the platform: the `stable` channel, no pre-release, ' +
+      'rolled out to everyone. Without `kind`, the OS\'s default: dmg on macOS, nsis then msi on Windows, appimage then ' +
+      'deb then rpm on Linux. The file\'s own /download URL counts the download. `latest` is reserved (never a version). ' +
+      'A licensed app answers 403 unless its admin opened installers to everyone (`public_installers`).',
+    params: { app: 'app slug', platform: '`{os}-{arch}`, e.g. darwin-aarch64, windows-x86_64, linux-x86_64' },
+    query: z.object({
+      kind: installerKindSchema.optional().meta({ description: 'the installer kind; must belong to the platform\'s OS' }),
+      bundle: installerKindSchema.optional().meta({ description: 'a synonym of `kind` (`?bundle=dmg`)' }),
+    }),
+    responses: {
+      302: { description: 'the newest stable installer', headers: { Location: 'its /download/{app}/{version}/{file} URL', 'Cache-Control': 'public, max-age=60' } },
+      400: { description: 'the platform is not `{os}-{arch}`, the kind is unknown or not of that OS, or kind and bundle disagree' },
+      403: { description: 'a licensed app whose installers are not open to everyone' },
+      404: { description: 'no such app, or no published stable installer of that kind for the platform' },
+    },
+  },
+  {
+    ...common,
+    method: 'get',
+    path: '/apps/{app}',
+    tag: 'Downloads (public)',
+    summary: 'Download page',
+    description:
+      'The app\'s public download page, when its admin turned it on (`download_page`): the latest stable version, its notes ' +
+      'and one button per OS, architecture and installer kind; the visitor\'s OS (from the User-Agent) first. Plain HTML, ' +
+      'no JavaScript. A licensed app\'s page also needs `public_installers`.',
+    params: { app: 'app slug' },
+    responses: {
+      200: { description: 'the page', contentType: 'text/html' },
+      403: { description: 'a licensed app whose installers are not open to everyone' },
+      404: { description: 'no such app, or its download page is off' },
     },
   },
 ]);

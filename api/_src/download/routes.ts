@@ -13,7 +13,11 @@
  * - A licensed app (api/_src/licensing/): the license the update check needs (same header) is checked against
  *   this release first (401/403 as the check, 403 `release_not_eligible` for a version it may not have); S3 is
  *   then always a presigned GET of at most `LICENSED_PRESIGN_SECONDS`, never the public base URL, and every
- *   answer is `private, no-store`.
+ *   answer is `private, no-store`. An installer of an app whose admin opened installers to everyone
+ *   (`public_installers`) needs no license.
+ *
+ * `GET|HEAD /download/{app}/latest/{platform}[?kind=…]` (`latest.ts`): a 302 to the newest stable installer's
+ * `/download/{app}/{version}/{file}`, where the download is counted, as every download is.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -28,6 +32,7 @@ import { LICENSED_CACHE_CONTROL } from '../update/cache-control.ts';
 import { licensedEligibility } from '../update/licensed.ts';
 import { INSTALL_ID_HEADER, parseInstallId } from '../update/rollout.ts';
 import { type AppSnapshot, fileKey, type SnapshotArtifact, type SnapshotRelease } from '../update/snapshot.ts';
+import { assertInstallersPublic, parseKind, parsePlatform, requireLatestInstaller } from './latest.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** A presigned URL lives this long; the redirect to it is cached for a third of that. */
@@ -153,9 +158,29 @@ export function isNewDownload(c: Context): boolean {
   return range === undefined || /^\s*bytes=0-/.test(range);
 }
 
+/** How long a CDN or browser may keep a latest link's redirect: a new release shows within a minute. */
+const LATEST_CACHE = 'public, max-age=60';
+
 export function downloadRoutes(deps: AppDeps): Hono {
   const { releaseCache, storage } = deps;
   const app = new Hono();
+  // Before /:app/:version/:file, which it would otherwise match: `latest` is never a version (versions are semver).
+  app.get('/:app/latest/:platform', async (c) => {
+    try {
+      const slug = c.req.param('app');
+      const snapshot = await releaseCache.lookup(slug);
+      if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
+      assertInstallersPublic(snapshot);
+      const platform = parsePlatform(c.req.param('platform'));
+      const kind = parseKind(platform, c.req.query('kind'), c.req.query('bundle'));
+      const { release, artifact } = requireLatestInstaller(snapshot, platform, kind);
+      const location = `${deps.config.publicUrl}/download/${snapshot.app.slug}/${encodeURIComponent(release.versionText)}/${encodeURIComponent(artifact.fileName)}`;
+      return new Response(null, { status: 302, headers: { location, 'cache-control': LATEST_CACHE } });
+    } catch (error) {
+      return errorResponse(error, c);
+    }
+  });
+
   // Hono answers HEAD with this GET handler and drops the body; `c.req.method` still says HEAD.
   app.get('/:app/:version/:file', async (c) => {
     try {
@@ -165,7 +190,8 @@ export function downloadRoutes(deps: AppDeps): Hono {
       const entry = snapshot.files.get(fileKey(c.req.param('version'), c.req.param('file')));
       if (!entry) throw notFound(`no published file ${JSON.stringify(c.req.param('file'))} in ${slug} ${c.req.param('version')}`);
       const licensed = snapshot.app.licensing === 'licensed';
-      if (licensed) await admitLicensed(c, deps, snapshot, entry.release);
+      const openInstaller = snapshot.app.publicInstallers && entry.artifact.installer !== null;
+      if (licensed && !openInstaller) await admitLicensed(c, deps, snapshot, entry.release);
       if (isNewDownload(c)) {
         const { artifact, release } = entry;
         deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
@@ -178,6 +204,6 @@ export function downloadRoutes(deps: AppDeps): Hono {
       return errorResponse(error, c);
     }
   });
-  app.all('*', (c) => errorResponse(notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file}`), c));
+  app.all('*', (c) => errorResponse(notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file} or /download/{app}/latest/{platform}`), c));
   return app;
 }

@@ -117,7 +117,8 @@ async function verifyAsset(client: GithubClient, asset: GithubAsset, signature: 
   if (!('body' in opened)) throw new GithubError('invalid_answer', `asset ${asset.name}: unexpected redirect`);
   try {
     const checked = await runArtifactCheck(check, opened.body);
-    return { ok: true, signature, keyId: checked.keyId, sha256: checked.sha256, size: checked.size };
+    // A signed check always names its key (only an installer-only check has none).
+    return { ok: true, signature, keyId: checked.keyId!, sha256: checked.sha256, size: checked.size };
   } catch (error) {
     if (error instanceof ArtifactRefusal && error.rule === 'size_mismatch') {
       throw new GithubError('unavailable', `GitHub sent ${error.found} of the ${asset.size} bytes of ${asset.name}; it is retried at the next sync`);

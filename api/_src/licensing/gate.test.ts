@@ -117,6 +117,18 @@ describe('the digest memo', () => {
     expect(t.index.memoizedCredentials).toBe(2);
   });
 
+  it('a license out of the hot set is built again from its slot: no read, its install still counted', async () => {
+    const t = setup({ maxCredentials: 2 });
+    const rows = ['a', 'b', 'c', 'd'].map((id) => t.add(id, { policy: policy({ maxMachines: 1 }), machines: [installIdDigest(id, `install-${id}`)] }));
+    for (const row of rows) expect(await t.check(t.request(header(row.key), `install-${row.id}`))).toBe(row.id);
+    expect(t.reads).toHaveLength(4);
+    // 'a' went cold: answered from memory again, its install known, another install refused, and nothing read.
+    expect(t.gate.grantFromMemory(t.request(header(rows[0]!.key), 'install-a'))?.state.id).toBe('a');
+    expect(await t.check(t.request(header(rows[0]!.key), 'install-z'))).toBe('machine_limit_reached');
+    expect(t.reads).toHaveLength(4);
+    expect(t.index.memoizedCredentials).toBeLessThanOrEqual(2);
+  });
+
   it('keeps one spelling per license: another spelling of the same key replaces it', async () => {
     const t = setup();
     const { key } = t.add('l1');

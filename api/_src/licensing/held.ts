@@ -1,9 +1,8 @@
 /**
  * @module licensing/held
- * A license as the license index (index.ts) holds it: the `LicenseState` the gate reads, one object per license
- * with its policy and lists shared (interned.ts), and what the index and the gate remember about it between checks
- * so that a known license's check repeats no work:
- * - when it must be read again (the TTL, the background refresh);
+ * A license being checked, as the license index (index.ts) hands it to the gate: the `LicenseState` built from its
+ * slot (slots.ts) and what the index and the gate remember about it between checks, so that a hot license's check
+ * repeats no work. Only recently checked licenses have one (index.ts `MAX_CREDENTIALS`); the rest are columns.
  * - the `Authorization` value its key's digest was memoized under (index.ts), forgotten with it;
  * - its access (access.ts), kept until the instant the answer can change (`accessSpan`);
  * - the last install id found counted, so a limited license's checks skip the install digest.
@@ -11,7 +10,7 @@
  * grows as this instance counts installs (copied on write; a failed write removes its install again).
  */
 import { type LicenseAccess, licenseAccess, accessSpan } from './access.ts';
-import { internedId, internedList, internedPolicy, internedSet } from './interned.ts';
+import { internedSet } from './interned.ts';
 import type { License, LicensePolicy } from './policy.ts';
 
 /** What the gate needs of one license. */
@@ -25,8 +24,8 @@ export interface LicenseState {
   readonly revision: number;
 }
 
-/** No install counted: one shared set rather than an empty one per license (an empty Set is ~150 bytes). */
-const NO_MACHINES: ReadonlySet<string> = new Set<string>();
+/** One read of the index (index.ts): the license, its digest as stored, and its installs; null when there is none. */
+export type LoadedLicense = { state: LicenseState; storedDigest: string; machines: Set<string> } | null;
 
 export class Held implements LicenseState {
   readonly id: string;
@@ -36,34 +35,26 @@ export class Held implements LicenseState {
   /** `installIdDigest`s of its installs not deactivated (machines.ts); replaced, never changed, when one is added. */
   machines: ReadonlySet<string>;
   readonly revision: number;
-  // Private, so a state logged or spread never shows the digest, the memoized `Authorization` value or an install id.
-  /** The digest as stored (possibly under a retired secret): a reload by id must still find it, or the key was rotated. */
-  readonly #storedDigest: string;
-  readonly #expiresAt: number;
-  #refreshAt: number;
+  // Private, so a state logged or spread never shows the memoized `Authorization` value or an install id.
   #credential: string | null = null;
   #access: LicenseAccess | null = null;
   #accessFrom = 0;
   #accessUntil = 0;
   #countedInstall: string | null = null;
 
-  constructor(state: LicenseState, machines: ReadonlySet<string>, storedDigest: string, expiresAt: number, refreshAt: number) {
-    const { license } = state;
-    const entitlements = internedList(license.entitlements);
+  /** @param state built from its slot (slots.ts), its policy and lists already shared */
+  constructor(state: LicenseState) {
     this.id = state.id;
-    this.appId = internedId(state.appId);
-    this.license = entitlements === license.entitlements ? license : { ...license, entitlements };
-    this.policy = internedPolicy(state.policy);
-    this.machines = machines.size === 0 ? NO_MACHINES : machines;
+    this.appId = state.appId;
+    this.license = state.license;
+    this.policy = state.policy;
+    this.machines = state.machines;
     this.revision = state.revision;
-    this.#storedDigest = storedDigest;
-    this.#expiresAt = expiresAt;
-    this.#refreshAt = refreshAt;
   }
 
   /** This license with another state (a first check recorded), the same bookkeeping but the access. */
   with(state: LicenseState): Held {
-    const next = new Held(state, this.machines, this.#storedDigest, this.#expiresAt, this.#refreshAt);
+    const next = new Held({ ...state, machines: this.machines });
     next.#credential = this.#credential;
     return next;
   }
@@ -75,21 +66,6 @@ export class Held implements LicenseState {
   removeMachine(installDigest: string): void {
     this.machines = new Set([...this.machines].filter((machine) => machine !== installDigest));
     this.#countedInstall = null;
-  }
-
-  expired(now: number): boolean {
-    return this.#expiresAt <= now;
-  }
-
-  /** Whether to reload it in the background now: true once per load (a failing database is not asked on every check). */
-  refreshDue(now: number): boolean {
-    if (this.#refreshAt > now) return false;
-    this.#refreshAt = this.#expiresAt;
-    return true;
-  }
-
-  get readBy(): { id: string; digest: string } {
-    return { id: this.id, digest: this.#storedDigest };
   }
 
   /** The `Authorization` value memoized for this license's key. */

@@ -15,15 +15,16 @@
  * - a known key's digest is memoized by the exact `Authorization` value it came in (`peekCredential`), so its
  *   later checks skip parsing the key and the HMAC, which were most of a licensed check's own cost.
  * The memo keeps a presented key's text in memory: only for keys of licenses held here (a made-up key is never
- * memoized), one per license, bounded by `MAX_CREDENTIALS`, private to the index and never logged (held.ts). That
+ * memoized), one per hot license (`MAX_CREDENTIALS`, below), private to the index and never logged (held.ts). That
  * is acceptable because what the digest-only storage protects against is a copy of the database, a backup or a
  * log, none of which the memo reaches; whoever can read this process's memory also reads SECRETS_KEY, which opens
  * more than the keys (every secret the server seals), and sees every key as its request passes anyway. The
  * memo decides nothing: it maps a text to its digest, a pure function, and the license is then read from the index
  * as before, so a suspension, revocation or rotation takes effect exactly as it did without it; an entry goes with
  * its license (`forget`, a rotation, a reload that finds nothing, eviction).
- * Memory (issue 17: ≤ 50 MB for 100,000 licenses): one `Held` object per license with its policy and lists shared
- * (held.ts, interned.ts), the stored digest kept as the same string as the Map key.
+ * Memory (issue 17: ≤ 50 MB for 100,000 licenses): every license held is a slot in columns (slots.ts), about
+ * 260 bytes; only the `MAX_CREDENTIALS` most recently loaded or checked ("hot") also have a `Held` object (held.ts)
+ * with their memoized `Authorization` value and access, which a check of a cold license builds again.
  */
 import { type Kysely, sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
@@ -31,16 +32,20 @@ import type { Database } from '../../../db/schema.ts';
 import { isConnectionError, UnavailableError } from '../http/api-error.ts';
 import { LOAD_TIMEOUT_MS } from '../update/cache.ts';
 import { presentedLicense } from './credential.ts';
-import { Held, type LicenseState } from './held.ts';
+import { Held, type LicenseState, type LoadedLicense } from './held.ts';
 import { type LicenseKey, LicenseKeyDigester, licenseDigestSecret } from './license-key.ts';
-import type { License, LicensePolicy } from './policy.ts';
+import { LicenseSlots } from './slots.ts';
 
 export const UNKNOWN_TTL_MS = 5_000;
 export const MAX_UNKNOWN = 10_000;
 /** Known licenses kept; the oldest loaded is dropped first (it is loaded again on its next check). */
 export const MAX_KNOWN = 200_000;
-/** Memoized `Authorization` values: at most one per known license (the spelling its key last came in). */
-export const MAX_CREDENTIALS = MAX_KNOWN;
+/**
+ * Hot licenses: built as a `Held` with at most one memoized `Authorization` value each (the spelling its key last
+ * came in); the oldest made hot goes first. Sized for the licenses checked within a few minutes, not all of them:
+ * a check of a cold one digests its key again (a few microseconds), then it is hot.
+ */
+export const MAX_CREDENTIALS = 10_000;
 /** A known license is reloaded in the background this long before it expires (at most a fifth of the TTL). */
 export const REFRESH_AHEAD_MS = 1_000;
 /**
@@ -49,12 +54,10 @@ export const REFRESH_AHEAD_MS = 1_000;
  */
 export const STATEMENT_TIMEOUT_MS = LOAD_TIMEOUT_MS;
 
-export type { LicenseState } from './held.ts';
+export type { LicenseState, LoadedLicense } from './held.ts';
 
 /** What a read looks for: a first sight's digests under every kept secret, or a known license by id and stored digest. */
 export type LicenseReadBy = { candidates: string[] } | { id: string; digest: string };
-/** One read's result: the license, its digest as stored, and its installs; null when there is none. */
-export type LoadedLicense = { state: LicenseState; storedDigest: string; machines: Set<string> } | null;
 
 export interface LicenseIndexOptions {
   /** How long a known license is used before it is read again. */
@@ -63,7 +66,7 @@ export interface LicenseIndexOptions {
   now?: () => number;
   /** Reads a license instead of the query (the bench fills an index from generated rows with it, no database). */
   read?: (by: LicenseReadBy) => Promise<LoadedLicense>;
-  /** `Authorization` values memoized at most (default `MAX_CREDENTIALS`; tests use a few). */
+  /** Hot licenses, and so `Authorization` values memoized, at most (default `MAX_CREDENTIALS`; tests use a few). */
   maxCredentials?: number;
 }
 
@@ -74,13 +77,21 @@ export class LicenseIndex {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #load: (by: LicenseReadBy) => Promise<LoadedLicense>;
-  readonly #known = new Map<string, Held>();
-  /** License id → its digest in `#known`. */
-  readonly #digestById = new Map<string, string>();
+  readonly #known = new LicenseSlots();
+  /** License id → its slot in `#known`, oldest loaded first. */
+  readonly #slotById = new Map<string, number>();
+  /**
+   * Slot → its license built, for the hot ones, in two generations of at most half of `MAX_CREDENTIALS` each: when
+   * `#hot` is full, `#warm` cools and `#hot` becomes it; a warm license checked again is hot again. (Not one Map
+   * whose first entry goes: V8 leaves a deleted entry as a hole until the Map is rebuilt, so finding the first one
+   * of a Map used as a queue scans thousands of holes.)
+   */
+  #hot = new Map<number, Held>();
+  #warm = new Map<number, Held>();
   readonly #unknown = new Map<string, number>();
   readonly #inflight = new Map<string, Promise<LicenseState | null>>();
-  /** `Authorization` value → the digest of its key, for keys of licenses in `#known` (see the module comment). */
-  readonly #credentials = new Map<string, string>();
+  /** `Authorization` value → the slot of its key's license, for hot licenses (see the module comment). */
+  readonly #credentials = new Map<string, number>();
   readonly #maxCredentials: number;
   #statements = 0;
 
@@ -121,12 +132,8 @@ export class LicenseIndex {
   /** The fresh state for a digest, null when it is known to be no license's, undefined when it must be loaded. */
   peek(digest: string): LicenseState | null | undefined {
     const now = this.#now();
-    const held = this.#known.get(digest);
-    if (held !== undefined) {
-      if (held.expired(now)) return undefined;
-      if (held.refreshDue(now) && !this.#inflight.has(digest)) this.#start(digest, () => this.#read(held.readBy)).catch(() => {});
-      return held;
-    }
+    const slot = this.#known.find(digest);
+    if (slot >= 0) return this.#fresh(slot, now);
     const absentUntil = this.#unknown.get(digest);
     if (absentUntil === undefined) return undefined;
     if (absentUntil > now) return null;
@@ -141,14 +148,56 @@ export class LicenseIndex {
    */
   peekCredential(authorization: string): LicenseState | undefined {
     const memoized = this.#credentials.get(authorization);
-    if (memoized !== undefined) return this.peek(memoized) ?? undefined;
+    if (memoized !== undefined) return this.#fresh(memoized, this.#now());
     const presented = presentedLicense(authorization);
     if (presented.kind !== 'key') return undefined;
-    const digest = this.digestOf(presented.key);
-    const state = this.peek(digest);
-    if (!state) return undefined;
-    this.#memoize(authorization, digest);
-    return state;
+    const slot = this.#known.find(this.digestOf(presented.key));
+    const held = slot < 0 ? undefined : this.#fresh(slot, this.#now());
+    if (held === undefined) return undefined;
+    if (held.credential !== null) this.#credentials.delete(held.credential);
+    this.#credentials.set(authorization, slot);
+    held.credential = authorization;
+    return held;
+  }
+
+  /** The license in `slot` built (hot), when fresh; starts its background reload when due. */
+  #fresh(slot: number, now: number): Held | undefined {
+    const known = this.#known;
+    if (known.heldUntil(slot) <= now) return undefined;
+    if (known.refreshDue(slot, now)) {
+      const digest = known.digest(slot);
+      const readBy = { id: known.id(slot), digest: known.storedDigest(slot) };
+      if (!this.#inflight.has(digest)) this.#start(digest, () => this.#read(readBy)).catch(() => {});
+    }
+    const hot = this.#hot.get(slot);
+    if (hot !== undefined) return hot;
+    const warm = this.#warm.get(slot);
+    if (warm !== undefined) this.#warm.delete(slot);
+    return this.#makeHot(slot, warm ?? new Held(known.state(slot)));
+  }
+
+  /** The license of a slot as built, if it is hot or warm. */
+  #built(slot: number): Held | undefined {
+    return this.#hot.get(slot) ?? this.#warm.get(slot);
+  }
+
+  #makeHot(slot: number, held: Held): Held {
+    if (this.#hot.size >= Math.max(1, this.#maxCredentials >> 1)) {
+      for (const cooled of this.#warm.values()) if (cooled.credential !== null) this.#credentials.delete(cooled.credential);
+      this.#warm = this.#hot;
+      this.#hot = new Map();
+    }
+    this.#hot.set(slot, held);
+    return held;
+  }
+
+  /** Drops the built license of a slot, and with it its memoized credential. */
+  #cool(slot: number): void {
+    const held = this.#built(slot);
+    if (held === undefined) return;
+    this.#hot.delete(slot);
+    this.#warm.delete(slot);
+    if (held.credential !== null) this.#credentials.delete(held.credential);
   }
 
   /** The license the key names, or null when there is none; synchronous when in memory. */
@@ -160,15 +209,22 @@ export class LicenseIndex {
 
   /** Drops what this instance holds for a license (after a local change), so its next check reads it again. */
   forget(licenseId: string): void {
-    const digest = this.#digestById.get(licenseId);
-    if (digest !== undefined) this.#drop(digest);
+    const slot = this.#slotById.get(licenseId);
+    if (slot !== undefined) this.#drop(slot);
     this.#inflight.clear();
   }
 
   /** Counts a new install against the license at once, then writes its row (nothing if another instance did). */
   async recordMachine(state: LicenseState, installDigest: string): Promise<void> {
-    const held = this.#heldOf(state);
-    held?.addMachine(installDigest);
+    // Kept in its slot, and in its `Held` when hot (the one the caller holds, unless it has cooled since).
+    const counted = (change: (held: Held) => void) => {
+      const slot = this.#slotById.get(state.id);
+      if (slot === undefined) return;
+      const held = this.#built(slot) ?? new Held(this.#known.state(slot));
+      change(held);
+      this.#known.setMachines(slot, held.machines);
+    };
+    counted((held) => held.addMachine(installDigest));
     try {
       await this.#run(() =>
         this.#db
@@ -178,7 +234,7 @@ export class LicenseIndex {
           .execute(),
       );
     } catch (error) {
-      held?.removeMachine(installDigest);
+      counted((held) => held.removeMachine(installDigest));
       throw error;
     }
   }
@@ -194,32 +250,21 @@ export class LicenseIndex {
         .executeTakeFirst(),
     );
     const updated: LicenseState = { ...state, license: { ...state.license, firstCheckedAt: row?.first_checked_at ?? at }, revision: Number(row?.revision ?? state.revision) };
-    const held = this.#heldOf(state);
-    if (!held) return updated;
+    const slot = this.#slotById.get(state.id);
+    if (slot === undefined) return updated;
+    this.#known.setFirstCheck(slot, updated.license.firstCheckedAt, updated.revision);
+    const held = this.#built(slot);
+    if (held === undefined) return this.#makeHot(slot, new Held(this.#known.state(slot)));
     const replaced = held.with(updated);
-    this.#known.set(this.#digestById.get(state.id)!, replaced);
+    (this.#hot.has(slot) ? this.#hot : this.#warm).set(slot, replaced);
+    if (replaced.credential !== null) this.#credentials.set(replaced.credential, slot);
     return replaced;
   }
 
-  #heldOf(state: LicenseState): Held | undefined {
-    const digest = this.#digestById.get(state.id);
-    return digest === undefined ? undefined : this.#known.get(digest);
-  }
-
-  #memoize(authorization: string, digest: string): void {
-    const held = this.#known.get(digest)!;
-    if (held.credential !== null) this.#credentials.delete(held.credential);
-    if (this.#credentials.size >= this.#maxCredentials) this.#credentials.delete(this.#credentials.keys().next().value!);
-    this.#credentials.set(authorization, digest);
-    held.credential = authorization;
-  }
-
-  #drop(digest: string): void {
-    const held = this.#known.get(digest);
-    if (held === undefined) return;
-    this.#known.delete(digest);
-    if (this.#digestById.get(held.id) === digest) this.#digestById.delete(held.id);
-    if (held.credential !== null) this.#credentials.delete(held.credential);
+  #drop(slot: number): void {
+    this.#cool(slot);
+    this.#slotById.delete(this.#known.id(slot));
+    this.#known.remove(slot);
   }
 
   #start(digest: string, read: () => Promise<LoadedLicense>): Promise<LicenseState | null> {
@@ -235,33 +280,30 @@ export class LicenseIndex {
   /** Keeps what a read found; returns the state as held (or as read, when the TTL keeps nothing). */
   #store(digest: string, loaded: LoadedLicense): LicenseState | null {
     const now = this.#now();
-    const previous = this.#known.get(digest);
-    const reloaded = previous !== undefined && loaded !== null && previous.id === loaded.state.id;
+    const previous = this.#known.find(digest);
+    const reloaded = previous >= 0 && loaded !== null && this.#known.id(previous) === loaded.state.id;
     // A reload of the same license keeps its memoized credential: the key, and so its digest, did not change.
-    const credential = reloaded ? previous.credential : null;
-    if (reloaded) previous.credential = null;
-    this.#drop(digest);
+    const credential = reloaded ? (this.#built(previous)?.credential ?? null) : null;
+    if (previous >= 0) this.#drop(previous);
     if (loaded === null) {
       if (this.#unknown.size >= MAX_UNKNOWN) this.#unknown.delete(this.#unknown.keys().next().value!);
       this.#unknown.set(digest, now + Math.min(this.#ttlMs, UNKNOWN_TTL_MS));
       return null;
     }
     this.#unknown.delete(digest);
-    if (this.#ttlMs <= 0) {
-      if (credential !== null) this.#credentials.delete(credential);
-      return loaded.state;
-    }
-    if (this.#known.size >= MAX_KNOWN) this.#drop(this.#known.keys().next().value!);
+    if (this.#ttlMs <= 0) return loaded.state;
     // A rotated key: the license's entry under its old digest goes.
-    const other = this.#digestById.get(loaded.state.id);
+    const other = this.#slotById.get(loaded.state.id);
     if (other !== undefined) this.#drop(other);
+    if (this.#known.size >= MAX_KNOWN) this.#drop(this.#slotById.values().next().value!);
     const expiresAt = now + this.#ttlMs;
-    // The stored digest is, but after a SECRETS_KEY rotation, the same text as `digest`: kept once.
-    const stored = loaded.storedDigest === digest ? digest : loaded.storedDigest;
-    const held = new Held(loaded.state, loaded.machines, stored, expiresAt, expiresAt - Math.min(REFRESH_AHEAD_MS, this.#ttlMs / 5));
-    held.credential = credential;
-    this.#known.set(digest, held);
-    this.#digestById.set(held.id, digest);
+    const slot = this.#known.add(digest, loaded, expiresAt, expiresAt - Math.min(REFRESH_AHEAD_MS, this.#ttlMs / 5));
+    this.#slotById.set(loaded.state.id, slot);
+    const held = this.#makeHot(slot, new Held(this.#known.state(slot)));
+    if (credential !== null) {
+      held.credential = credential;
+      this.#credentials.set(credential, slot);
+    }
     return held;
   }
 

@@ -25,7 +25,6 @@ class Interned<T> {
 const EMPTY: readonly string[] = Object.freeze([]);
 const lists = new Interned<readonly string[]>();
 const policies = new Interned<LicensePolicy>();
-const ids = new Interned<string>();
 
 /** The shared copy of an entitlement list (the empty one for every license without its own). */
 export function internedList(list: readonly string[]): readonly string[] {
@@ -33,17 +32,40 @@ export function internedList(list: readonly string[]): readonly string[] {
   return lists.get(JSON.stringify(list), () => Object.freeze([...list]));
 }
 
+/** What tells two policies apart: equal keys, equal policies. */
+export function policyKey(policy: LicensePolicy): string {
+  const { durationDays, expiryStrategy, expirationBasis, graceDays, maxMachines, entitlements, patchLineAfterExpiry } = policy;
+  return JSON.stringify([durationDays, expiryStrategy, expirationBasis, graceDays, maxMachines, entitlements, patchLineAfterExpiry]);
+}
+
 export function internedPolicy(policy: LicensePolicy): LicensePolicy {
   const { durationDays, expiryStrategy, expirationBasis, graceDays, maxMachines, entitlements, patchLineAfterExpiry } = policy;
-  const key = JSON.stringify([durationDays, expiryStrategy, expirationBasis, graceDays, maxMachines, entitlements, patchLineAfterExpiry]);
-  return policies.get(key, () =>
+  return policies.get(policyKey(policy), () =>
     Object.freeze({ durationDays, expiryStrategy, expirationBasis, graceDays, maxMachines, entitlements: internedList(entitlements), patchLineAfterExpiry }),
   );
 }
 
-/** An app id as one string however many licenses (and database rows) name it. */
-export function internedId(id: string): string {
-  return ids.get(id, () => id);
+/**
+ * Distinct values by a small index, for columns (slots.ts) that keep an index per license rather than a reference.
+ * Never emptied, as an index kept in a column must stay valid: it grows with the distinct policies, app ids and
+ * entitlement lists ever held, which are few (an admin's edits and catalogue, not one per license or request).
+ */
+export class InternTable<T> {
+  readonly #values: T[] = [];
+  readonly #indexes = new Map<string, number>();
+
+  index(key: string, make: () => T): number {
+    let index = this.#indexes.get(key);
+    if (index === undefined) {
+      index = this.#values.push(make()) - 1;
+      this.#indexes.set(key, index);
+    }
+    return index;
+  }
+
+  at(index: number): T {
+    return this.#values[index]!;
+  }
 }
 
 const NO_ENTITLEMENTS: ReadonlySet<string> = new Set<string>();

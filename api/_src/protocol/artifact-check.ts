@@ -36,8 +36,13 @@ export const ruleText = (rule: IngestRule): string => `refused by rule "${rule}"
 
 /** What the bytes must match. `size` and `sha256` are checked only where the producer declared them. */
 export interface ArtifactExpectation {
-  /** The `.sig` content. */
+  /** The `.sig` content; '' for an installer only (`installerOnly`), which has none. */
   signature: string;
+  /**
+   * An installer only (a notarized DMG, protocol/installers.ts): Tauri never signs it for the updater, so only the
+   * declared size and SHA-256 are checked, and no key is needed. Its notarization was checked by the action.
+   */
+  installerOnly?: boolean | undefined;
   /** The app's public key as in tauri.conf.json; null: the app has none, and nothing can be verified. */
   publicKey: string | null;
   /** The release's version, which a signed `version:` must equal. */
@@ -48,8 +53,8 @@ export interface ArtifactExpectation {
 
 /** What the check established about bytes it accepted. */
 export interface CheckedArtifact {
-  /** The key id the signature was verified against. */
-  keyId: string;
+  /** The key id the signature was verified against; null for an installer only, which has no signature. */
+  keyId: string | null;
   size: number;
   sha256: string;
 }
@@ -84,11 +89,11 @@ function sizeMismatch(declared: number, found: number): ArtifactRefusal {
 
 class StreamedCheck implements ArtifactCheck {
   readonly #expect: ArtifactExpectation;
-  readonly #verifier: SignatureVerifier;
+  readonly #verifier: SignatureVerifier | null;
   readonly #hash: Hash = createHash('sha256');
   #size = 0;
 
-  constructor(expect: ArtifactExpectation, verifier: SignatureVerifier) {
+  constructor(expect: ArtifactExpectation, verifier: SignatureVerifier | null) {
     this.#expect = expect;
     this.#verifier = verifier;
   }
@@ -98,6 +103,7 @@ class StreamedCheck implements ArtifactCheck {
     this.#size += chunk.byteLength;
     const declared = this.#expect.size;
     if (declared !== undefined && this.#size > declared) throw sizeMismatch(declared, this.#size);
+    if (!this.#verifier) return;
     try {
       this.#verifier.update(chunk);
     } catch (error) {
@@ -112,6 +118,7 @@ class StreamedCheck implements ArtifactCheck {
     if (declaredSha !== undefined && sha256 !== declaredSha) {
       throw new ArtifactRefusal('sha256_mismatch', `the bytes have SHA-256 ${sha256} but ${declaredSha} was declared`, { expected: declaredSha, found: sha256 });
     }
+    if (!this.#verifier) return { keyId: null, size: this.#size, sha256 };
     try {
       this.#verifier.finish({ expectedVersion: version });
     } catch (error) {
@@ -128,6 +135,7 @@ class StreamedCheck implements ArtifactCheck {
  * @throws ArtifactRefusal `no_public_key`, `key_id_mismatch`, `malformed_*`, `unsupported_algorithm`
  */
 export function startArtifactCheck(expect: ArtifactExpectation): ArtifactCheck {
+  if (expect.installerOnly) return new StreamedCheck(expect, null);
   if (!expect.publicKey) throw new ArtifactRefusal('no_public_key', 'the app has no public key to verify the signature against');
   try {
     return new StreamedCheck(expect, createSignatureVerifier(expect.signature, expect.publicKey));

@@ -9,6 +9,7 @@
  *   POST /ci/apps/{app}/releases/{version}/uploads              ask where to upload one artifact
  *   POST /ci/apps/{app}/releases/{version}/uploads/{upload}/complete
  *                                                               server checks size, sha256 and signature
+ *                                                               (a `.dmg`, an installer only: size and sha256)
  *   POST /ci/apps/{app}/releases/{version}/publish              when the credential may publish
  */
 import * as z from 'zod';
@@ -59,8 +60,13 @@ export const ciArtifactSchema = z.strictObject({
   file_name: z.string().min(1).max(200),
   size: z.number().int().min(1).max(MAX_ARTIFACT_BYTES),
   sha256: sha256Schema,
-  /** Content of the `.sig` file Tauri wrote next to the artifact. */
-  signature: z.string().min(1).max(16_384),
+  /** Content of the `.sig` file Tauri wrote next to the artifact; omitted for an installer only (a `.dmg`). */
+  signature: z
+    .string()
+    .min(1)
+    .max(16_384)
+    .optional()
+    .meta({ description: 'content of the .sig file; required for updater bundles, omitted for a .dmg (an installer only, never offered to the updater)' }),
 });
 export type CiArtifact = z.infer<typeof ciArtifactSchema>;
 
@@ -87,8 +93,10 @@ export const ciArtifactViewSchema = z.object({
   size: z.number().int(),
   sha256: z.string(),
   state: ciArtifactStateSchema,
-  /** minisign key id (16 hex digits) the signature was verified against; null until verified. */
+  /** minisign key id (16 hex digits) the signature was verified against; null until verified, and for an installer only. */
   verified_key_id: z.string().nullable(),
+  /** An installer only (a notarized DMG): downloadable by people, never offered to the updater. Absent from older servers. */
+  installer_only: z.boolean().default(false),
 });
 
 export const ciReleaseViewSchema = z.object({

@@ -52,6 +52,11 @@ export const updateAppBodySchema = z.strictObject({
   name: appNameSchema.optional(),
   description: descriptionSchema.nullable().optional(),
   public_key: tauriPublicKeySchema.nullable().optional().meta({ description: 'null removes the key' }),
+  download_page: z.boolean().optional().meta({ description: 'true: the public download page /apps/{slug} is on (default off)' }),
+  public_installers: z
+    .boolean()
+    .optional()
+    .meta({ description: 'licensed apps: true opens the installers (latest links, download page) to everyone, without a license; open apps ignore it' }),
 });
 export type UpdateAppBody = z.infer<typeof updateAppBodySchema>;
 
@@ -77,6 +82,8 @@ export const appSchema = z.object({
     .nullable()
     .optional()
     .meta({ description: 'licensed apps, in one app’s view: the Ed25519 key license files are signed with (GET /license/file); null without SECRETS_KEY' }),
+  download_page: z.boolean().meta({ description: 'the public download page /apps/{slug} is on' }),
+  public_installers: z.boolean().meta({ description: 'a licensed app\'s installers are open to everyone' }),
   created_at: timestampSchema,
   updated_at: timestampSchema,
 });
@@ -228,6 +235,9 @@ export const artifactSchema = artifactSummarySchema.extend({
     .nullable()
     .meta({ description: 'key id the bytes were verified against at upload; null: not verified (the app had no public key), so not served' }),
   download_path: z.string().meta({ description: 'path on this server the bytes are downloaded from' }),
+  installer_only: z
+    .boolean()
+    .meta({ description: 'an installer only (a notarized DMG): no bundle, no signature (empty), checked for size and sha256, never offered to the updater' }),
   created_at: timestampSchema,
 });
 export type ArtifactBody = z.infer<typeof artifactSchema>;

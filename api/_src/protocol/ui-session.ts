@@ -48,6 +48,10 @@ export const sessionViewSchema = z.object({
       .string()
       .nullable()
       .meta({ description: 'the bucket\'s public base URL (S3_PUBLIC_BASE_URL), where the static latest.json failover is served from; null when there is none' }),
+    action_reference: z
+      .string()
+      .nullable()
+      .meta({ description: 'what a workflow writes after `uses:` for the release action, e.g. my-company/tauri-release@v1 (ACTION_REPOSITORY); null when the server does not know it' }),
   }),
 });
 export type SessionView = z.infer<typeof sessionViewSchema>;

@@ -19,6 +19,7 @@ import {
   type PlatformKey,
 } from '../protocol/platforms.ts';
 import { isValidFileName } from '../protocol/storage-keys.ts';
+import { isInstallerOnlyFile } from '../protocol/installers.ts';
 
 /** The admin upload's multipart fields, sent before the file part. */
 export const UPLOAD_FIELD_NAMES = ['platform', 'bundle', 'signature', 'is_default'] as const;
@@ -114,4 +115,31 @@ export function planUpload(fields: UploadFields, fileName: string): UploadPlan {
     isDefault = parsed.data;
   }
   return { platform: fields.platform as PlatformKey, bundle, signature, isDefault };
+}
+
+/** What a DMG is registered as: an installer only, with no bundle type and no updater signature. */
+export interface InstallerPlan {
+  platform: PlatformKey;
+}
+
+/**
+ * Validates an installer-only file's declared fields (a DMG, protocol/installers.ts); null when `fileName` is not
+ * one, so the caller plans it as an updater artifact. A DMG has no updater signature and no bundle type: sending
+ * either is a mistake worth naming (`bundle_type=dmg` is not a thing the updater knows).
+ */
+export function planInstaller(fields: { platform: string; bundle?: string | undefined; signature?: string | undefined }, fileName: string): InstallerPlan | null {
+  if (!isInstallerOnlyFile(fileName)) return null;
+  const platform = parsePlatformKey(fields.platform);
+  if (!platform) throw badRequest(`platform ${JSON.stringify(fields.platform.slice(0, 50))} is not {os}-{arch} (os: ${OPERATING_SYSTEMS.join('|')}; arch: ${ARCHITECTURES.join('|')})`);
+  if (!isValidFileName(fileName)) {
+    throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: use letters, digits, space and . _ + ( ) @ ~ -, not starting with "."`);
+  }
+  if (platform.os !== 'darwin') throw badRequest(`${fileName} is a macOS disk image, but platform is ${fields.platform}; send a darwin-{arch} platform`);
+  if (fields.bundle !== undefined) {
+    throw badRequest(`${fileName} is an installer only (a DMG), not an updater bundle: omit "bundle" (the updater installs the .app.tar.gz)`);
+  }
+  if (fields.signature !== undefined && fields.signature !== '') {
+    throw badRequest(`${fileName} is an installer only (a DMG): Tauri never signs it for the updater, so send no "signature"`);
+  }
+  return { platform: fields.platform as PlatformKey };
 }

@@ -36,6 +36,8 @@ export interface DeclaredArtifact {
   size?: number;
   sha256?: string;
   signature: string;
+  /** An installer only (a DMG): size and SHA-256 are checked, there is no signature. */
+  installerOnly?: boolean;
 }
 
 /** A refused artifact: a 4xx whose message names the rule. `final`: the same upload cannot succeed later. */
@@ -86,7 +88,14 @@ const asIngestRefusal = (error: unknown, artifact: DeclaredArtifact): unknown =>
 export function ingestCheck(artifact: DeclaredArtifact, publicKey: string | null, version: string): ArtifactCheck {
   let check: ArtifactCheck;
   try {
-    check = startArtifactCheck({ signature: artifact.signature, publicKey, version, size: artifact.size, sha256: artifact.sha256 });
+    check = startArtifactCheck({
+      signature: artifact.signature,
+      installerOnly: artifact.installerOnly,
+      publicKey,
+      version,
+      size: artifact.size,
+      sha256: artifact.sha256,
+    });
   } catch (error) {
     throw asIngestRefusal(error, artifact);
   }

@@ -41,6 +41,7 @@ describe('releases/registration', () => {
     sha256: file.sha256,
     signature: file.signature,
     storageKey,
+    installerOnly: false,
     ...overrides,
   });
 

@@ -72,7 +72,7 @@ export async function alreadyRegistered(db: Db, release: ReleaseRow, planned: re
   if (release.status === 'draft') return false;
   const existing = await artifactsOf(db, [release.id]);
   const differing = planned.filter((p) => {
-    const row = existing.find((r) => sameSlot(r, p.platform, p.bundle));
+    const row = existing.find((r) => sameSlot(r, p.platform, p.bundle, p.installerOnly));
     return !row || row.state !== 'ready' || row.sha256 !== p.sha256 || row.size !== p.size || row.file_name !== p.fileName;
   });
   if (differing.length === 0) return true;
@@ -83,8 +83,8 @@ export async function alreadyRegistered(db: Db, release: ReleaseRow, planned: re
 }
 
 /** Checks each artifact where it is stored (`ingest.ts`); returns the key id each was verified against. */
-export async function verifyStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<string[]> {
-  const keyIds: string[] = [];
+export async function verifyStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<(string | null)[]> {
+  const keyIds: (string | null)[] = [];
   for (const values of planned) keyIds.push((await verifyStoredArtifact(storage, values.storageKey, values, app.public_key, version)).keyId);
   return keyIds;
 }
@@ -99,7 +99,7 @@ export async function storeVerifiedArtifacts(
   app: AppRow,
   releaseId: string,
   planned: readonly ArtifactValues[],
-  keyIds: readonly string[],
+  keyIds: readonly (string | null)[],
   via: AuditVia,
 ): Promise<string[]> {
   const locked = await findRelease(trx, app, releaseId, true);
@@ -107,9 +107,9 @@ export async function storeVerifiedArtifacts(
   const current = await artifactsOf(trx, [locked.id]);
   const replaced: string[] = [];
   for (const [index, values] of planned.entries()) {
-    checkFileNameFree(current, values.fileName, values.platform, values.bundle);
-    const previous = current.find((row) => sameSlot(row, values.platform, values.bundle));
-    const row = await storeReadyArtifact(trx, locked.id, values, keyIds[index]!);
+    checkFileNameFree(current, values.fileName, values.platform, values.bundle, values.installerOnly);
+    const previous = current.find((row) => sameSlot(row, values.platform, values.bundle, values.installerOnly));
+    const row = await storeReadyArtifact(trx, locked.id, values, keyIds[index] ?? null);
     await auditArtifact(trx, principal, app, locked, row, previous, null, via);
     if (previous?.state === 'ready' && previous.storage_key !== values.storageKey) replaced.push(previous.storage_key);
   }
@@ -123,7 +123,7 @@ export type UploadInsert = Insertable<ArtifactUploadsTable>;
 export async function registerUpload(trx: Db, app: AppRow, releaseId: string, upload: UploadInsert, values: ArtifactValues): Promise<ArtifactRow> {
   const locked = await findRelease(trx, app, releaseId, true);
   assertDraft(locked, 'upload an artifact');
-  checkFileNameFree(await artifactsOf(trx, [locked.id]), values.fileName, values.platform, values.bundle);
+  checkFileNameFree(await artifactsOf(trx, [locked.id]), values.fileName, values.platform, values.bundle, values.installerOnly);
   await trx.insertInto('artifact_uploads').values(upload).execute();
   return registerPendingArtifact(trx, locked.id, values);
 }
@@ -144,7 +144,7 @@ export async function completeUpload(
   releaseId: string,
   upload: Pick<ArtifactUploadRow, 'id'>,
   values: ArtifactValues,
-  keyId: string,
+  keyId: string | null,
   completedAt: Date,
   via: AuditVia,
 ): Promise<{ row: ArtifactRow; previous: ArtifactRow | undefined }> {
@@ -152,9 +152,9 @@ export async function completeUpload(
   assertDraft(locked, 'complete an upload');
   const fresh = await trx.selectFrom('artifact_uploads').select('completed_at').where('id', '=', upload.id).forUpdate().executeTakeFirstOrThrow();
   const current = await artifactsOf(trx, [locked.id]);
-  const previous = current.find((row) => sameSlot(row, values.platform, values.bundle));
+  const previous = current.find((row) => sameSlot(row, values.platform, values.bundle, values.installerOnly));
   if (fresh.completed_at !== null && previous) return { row: previous, previous: undefined };
-  checkFileNameFree(current, values.fileName, values.platform, values.bundle);
+  checkFileNameFree(current, values.fileName, values.platform, values.bundle, values.installerOnly);
   const row = await storeReadyArtifact(trx, locked.id, values, keyId);
   await trx.updateTable('artifact_uploads').set({ completed_at: completedAt }).where('id', '=', upload.id).execute();
   await auditArtifact(trx, principal, app, locked, row, previous, upload.id, via);
@@ -193,6 +193,7 @@ async function auditArtifact(
       version: release.version,
       platform: row.platform,
       bundle: row.bundle,
+      ...(row.installer_only ? { installer_only: true } : {}),
       file_name: row.file_name,
       size: row.size,
       sha256: row.sha256,

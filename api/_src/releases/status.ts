@@ -47,6 +47,8 @@ function unpublishableReason(artifact: ArtifactRow, keyId: string): string | nul
   if (artifact.state !== 'ready') {
     return 'its upload was not completed (state pending): complete it (POST /ci/…/uploads/{upload}/complete), upload it again, or delete the artifact';
   }
+  // An installer only has no updater signature: its size and SHA-256 were checked, its notarization by the action.
+  if (artifact.installer_only) return null;
   if (artifact.verified_key_id === null) {
     return 'its signature was never verified (it was uploaded while the app had no public key): upload it again';
   }

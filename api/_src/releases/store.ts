@@ -64,16 +64,20 @@ export function assertDraft(release: ReleaseRow, doing: string): void {
 /** One artifact's identity and declared content. */
 export interface ArtifactValues {
   platform: string;
-  bundle: BundleType;
+  /** null for an installer only. */
+  bundle: BundleType | null;
   fileName: string;
   size: number;
   sha256: string;
+  /** '' for an installer only. */
   signature: string;
   storageKey: string;
+  /** An installer only (a DMG, protocol/installers.ts): no bundle, no signature, never offered to the updater. */
+  installerOnly: boolean;
 }
 
-/** The unique (release, platform, bundle) index's expression: the conflict target of every artifact upsert. */
-export const ARTIFACT_SLOT = sql`release_id, platform, coalesce(bundle, '')`;
+/** The unique (release, platform, bundle, installer only) index's expression: the conflict target of every artifact upsert. */
+export const ARTIFACT_SLOT = sql`release_id, platform, coalesce(bundle, ''), installer_only`;
 
 export function artifactRowValues(releaseId: string, values: ArtifactValues, state: ArtifactState, verifiedKeyId: string | null) {
   return {
@@ -87,6 +91,7 @@ export function artifactRowValues(releaseId: string, values: ArtifactValues, sta
     storage_key: values.storageKey,
     state,
     verified_key_id: verifiedKeyId,
+    installer_only: values.installerOnly,
   };
 }
 
@@ -144,7 +149,8 @@ export async function registerPendingArtifact(trx: Db, releaseId: string, values
     .selectAll()
     .where('release_id', '=', releaseId)
     .where('platform', '=', values.platform)
-    .where('bundle', '=', values.bundle)
+    .where('bundle', values.bundle === null ? 'is' : '=', values.bundle)
+    .where('installer_only', '=', values.installerOnly)
     .executeTakeFirstOrThrow();
 }
 
@@ -154,12 +160,13 @@ export async function findUpload(db: Db, releaseId: string, uploadId: string): P
 
 export const uploadValues = (upload: ArtifactUploadRow): ArtifactValues => ({
   platform: upload.platform,
-  bundle: upload.bundle as BundleType,
+  bundle: upload.bundle as BundleType | null,
   fileName: upload.file_name,
   size: upload.size,
   sha256: upload.sha256,
   signature: upload.signature,
   storageKey: upload.storage_key,
+  installerOnly: upload.installer_only,
 });
 
 // ---- storage cleanup ------------------------------------------------------------------------------

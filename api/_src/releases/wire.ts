@@ -28,6 +28,7 @@ export function toArtifactBody(app: AppRow, release: ReleaseRow, row: ArtifactRo
     state: row.state,
     verified_key_id: row.verified_key_id,
     download_path: downloadPath(app, release.version, row.file_name),
+    installer_only: row.installer_only,
     created_at: iso(row.created_at),
   };
 }

@@ -89,7 +89,7 @@ describe.each(testEngines)('dashboard sessions on $name', ({ open }) => {
       csrf_token: expectedCsrf(cookie.value),
       expires_at: expect.any(String),
       principal: { actor: 'token:ADMIN_TOKEN', scope: 'admin', app: null },
-      server: { storage: 'fs', public_url: 'http://updates.test', storage_public_url: null },
+      server: { storage: 'fs', public_url: 'http://updates.test', storage_public_url: null, action_reference: null },
     });
     const expiresAt = Date.parse(view.expires_at);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 43_200_000 - 1000);

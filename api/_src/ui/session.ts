@@ -55,6 +55,7 @@ export function sessionRoutes(deps: AppDeps): Hono {
         storage: config.storage.driver,
         public_url: config.publicUrl,
         storage_public_url: config.storage.driver === 's3' ? (config.storage.publicBaseUrl ?? null) : null,
+        action_reference: config.actionReference,
       },
     };
   }

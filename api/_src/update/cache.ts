@@ -211,15 +211,22 @@ export class ReleaseCache {
       const query = this.db
         .selectFrom('apps')
         .leftJoin('releases', (join) => join.onRef('releases.app_id', '=', 'apps.id').on('releases.status', '=', OFFERED_STATUS))
-        // Only bytes that were checked against their size, sha256 and signature are ever offered.
+        // Only bytes that were checked against their size, sha256 and signature are ever offered; an installer only
+        // (a DMG, which has no signature) against its size and sha256, and the snapshot never offers it to the updater.
         .leftJoin('artifacts', (join) =>
-          join.onRef('artifacts.release_id', '=', 'releases.id').on('artifacts.state', '=', 'ready').on('artifacts.verified_key_id', 'is not', null),
+          join
+            .onRef('artifacts.release_id', '=', 'releases.id')
+            .on('artifacts.state', '=', 'ready')
+            .on((eb) => eb.or([eb('artifacts.verified_key_id', 'is not', null), eb('artifacts.installer_only', '=', true)])),
         )
         .select([
           'apps.id as app_id',
           'apps.slug',
+          'apps.name',
           'apps.public_key',
           'apps.licensing',
+          'apps.download_page',
+          'apps.public_installers',
           'releases.id as release_id',
           'releases.version',
           'releases.notes',
@@ -238,6 +245,7 @@ export class ReleaseCache {
           'artifacts.is_default',
           'artifacts.github_asset_id',
           'artifacts.external_url',
+          'artifacts.installer_only',
           'releases.rollout_seed',
           'releases.critical',
           'releases.min_supported_version',
@@ -311,14 +319,18 @@ export class ReleaseCache {
         is_default: row.is_default!,
         github_asset_id: row.github_asset_id,
         external_url: row.external_url,
+        installer_only: row.installer_only ?? false,
       });
     }
     const { snapshot, skipped } = buildSnapshot(
       {
         id: first.app_id,
         slug: first.slug,
+        name: first.name,
         public_key: first.public_key,
         licensing: first.licensing,
+        download_page: first.download_page,
+        public_installers: first.public_installers,
         channels: first.channel_config,
         published_channels: first.published_channels ?? [],
         // Left-join nullability leaks into the subquery's types; both columns are set on these rows.

@@ -22,11 +22,14 @@ import { compareVersions, formatVersion, isPrerelease, safeParseVersion, type Ve
 import { type ChannelConfig, resolveChannels } from '../protocol/channels.ts';
 import type { AppLicensingMode } from '../../../db/schema.ts';
 import type { ReleaseEntitlement } from '../licensing/eligibility.ts';
+import { type InstallerKind, installerKindOf } from '../protocol/installers.ts';
 import { DEFAULT_UPDATE_CACHE_CONTROL, headerSets, type UpdateCacheControl } from './cache-control.ts';
 
 export interface AppInput {
   id: string;
   slug: string;
+  /** Shown on the download page; default the slug. */
+  name?: string;
   public_key: string | null;
   /** Default `open`. */
   licensing?: AppLicensingMode;
@@ -36,6 +39,10 @@ export interface AppInput {
   published_channels?: readonly string[];
   /** Yanked releases (archived, yanked_at set), with the id of the published release that replaces each. */
   yanked?: readonly YankedInput[];
+  /** The public download page (default off). */
+  download_page?: boolean;
+  /** A licensed app's installers open to everyone (default off). */
+  public_installers?: boolean;
 }
 
 export interface YankedInput {
@@ -57,6 +64,8 @@ export interface ArtifactInput {
   github_asset_id?: number | null;
   /** Where clients download it directly (a public GitHub asset's browser_download_url). */
   external_url?: string | null;
+  /** An installer only (a DMG): downloadable, never offered to the updater. Default false. */
+  installer_only?: boolean;
 }
 
 export interface ReleaseInput {
@@ -113,6 +122,10 @@ export interface SnapshotArtifact extends ManifestAnswer {
   readonly githubAssetId: number | null;
   /** Set when `url` is a public GitHub asset's own download URL rather than this server's or storage's. */
   readonly externalUrl: string | null;
+  /** What a person installs it as (protocol/installers.ts); null for an updater-only file (`.app.tar.gz`, v1 archives). */
+  readonly installer: InstallerKind | null;
+  /** An installer only (a DMG): in `files` and `installers`, never in `platforms`. */
+  readonly installerOnly: boolean;
   /** The answer for installs below the release's minimum supported version (`below_minimum: true`); null without one. */
   readonly belowMinimum: ManifestAnswer | null;
 }
@@ -133,8 +146,10 @@ export interface SnapshotRelease {
   /** As in the 200 body: the notes ('' when none) and the RFC 3339 publication date. */
   readonly notes: string;
   readonly pubDate: string;
-  /** Signed and unsigned artifacts by `{os}-{arch}`; selection decides what may be served. */
+  /** Signed and unsigned updater artifacts by `{os}-{arch}`; selection decides what may be served. */
   readonly platforms: ReadonlyMap<string, readonly SnapshotArtifact[]>;
+  /** Installers (a DMG, and the plain updater installers) by `{os}-{arch}`, for the latest links and the download page. */
+  readonly installers: ReadonlyMap<string, readonly SnapshotArtifact[]>;
   /** What a license needs to get it (licensing/eligibility.ts). */
   readonly entitlement: ReleaseEntitlement;
 }
@@ -149,7 +164,8 @@ export interface YankedVersion {
 }
 
 export interface AppSnapshot {
-  readonly app: { readonly id: string; readonly slug: string; readonly publicKey: string | null; readonly licensing: AppLicensingMode };
+  readonly app: Readonly<{ id: string; slug: string; name: string; publicKey: string | null; licensing: AppLicensingMode }> &
+    Readonly<{ downloadPage: boolean; publicInstallers: boolean }>;
   /** Published releases, newest first by the Tauri client's version order. */
   readonly releases: readonly SnapshotRelease[];
   /** Downloadable files by `{version}/{file name}`. */
@@ -227,6 +243,8 @@ function buildArtifact(app: AppInput, release: ReleaseInput, a: ArtifactInput, p
     url,
     githubAssetId,
     externalUrl: a.external_url ?? null,
+    installer: installerKindOf(a.file_name),
+    installerOnly: a.installer_only ?? false,
     ...answer,
     belowMinimum: minimum === null ? null : answerOf({ ...manifest, below_minimum: true }, cacheControl),
   };
@@ -278,6 +296,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     }
     const pubDate = rfc3339(release.pub_date ?? release.created_at);
     const platforms = new Map<string, SnapshotArtifact[]>();
+    const installers = new Map<string, SnapshotArtifact[]>();
     const artifacts: SnapshotArtifact[] = [];
     for (const input of release.artifacts) {
       if (!parsePlatformKey(input.platform)) {
@@ -286,6 +305,8 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       }
       const artifact = buildArtifact(app, release, input, pubDate, urls);
       artifacts.push(artifact);
+      if (artifact.installer !== null) installers.set(artifact.platform, [...(installers.get(artifact.platform) ?? []), artifact]);
+      if (artifact.installerOnly) continue;
       const list = platforms.get(artifact.platform);
       if (list) list.push(artifact);
       else platforms.set(artifact.platform, [artifact]);
@@ -306,6 +327,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
       notes: release.notes ?? '',
       pubDate,
       platforms,
+      installers,
       entitlement: {
         version: release.version,
         firstPublishedAt: release.first_published_at === undefined ? (release.pub_date ?? release.created_at) : release.first_published_at,
@@ -349,7 +371,15 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
   const etag = digest(state);
   const { notModifiedHeaders, privateNotModifiedHeaders } = headerSets(cacheControl, etag);
   const snapshot: AppSnapshot = {
-    app: { id: app.id, slug: app.slug, publicKey: app.public_key, licensing: app.licensing ?? 'open' },
+    app: {
+      id: app.id,
+      slug: app.slug,
+      name: app.name ?? app.slug,
+      publicKey: app.public_key,
+      licensing: app.licensing ?? 'open',
+      downloadPage: app.download_page ?? false,
+      publicInstallers: app.public_installers ?? false,
+    },
     releases: built,
     files,
     channels,

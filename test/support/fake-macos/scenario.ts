@@ -27,6 +27,10 @@ export interface FakeScenario {
   notaryUnauthorized?: boolean;
   /** What Apple decides (default `Accepted`); `In Progress` makes `notarytool wait` run out its --timeout. */
   notaryStatus?: 'Accepted' | 'Invalid' | 'Rejected' | 'In Progress';
+  /** `codesign --verify --deep --strict` on a .app fails, naming this path inside it as the unsigned subcomponent. */
+  appNestedUnsigned?: string;
+  /** Gatekeeper assessments are disabled on this Mac: spctl accepts everything by override. */
+  assessmentsDisabled?: boolean;
   /** `stapler staple` fails this many times with CloudKit "Record not found" (Error 65) after Accepted. */
   stapleRecordNotFound?: number;
 }

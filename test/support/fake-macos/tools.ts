@@ -154,6 +154,13 @@ function codesign(args: string[], scenario: FakeScenario, state: FakeState): num
   const file = args.at(-1) ?? '';
   if (!existsSync(file)) return fail(`${file}: No such file or directory`);
   if (args.includes('--verify')) {
+    if (file.endsWith('.app')) {
+      // `tauri build` signed the bundle; appNestedUnsigned names a nested binary it left unsigned.
+      if (!args.includes('--deep') || !args.includes('--strict')) return fail('fake-macos: verify a bundle with --deep --strict', 2);
+      if (scenario.appNestedUnsigned) return fail(`${file}: code object is not signed at all\nIn subcomponent: ${file}/${scenario.appNestedUnsigned}`);
+      err(`${file}: valid on disk\n${file}: satisfies its Designated Requirement`);
+      return 0;
+    }
     const identity = state.signatures[file];
     if (!identity) return fail(`${file}: code object is not signed at all`);
     err(`${file}: valid on disk\n${file}: satisfies its Designated Requirement`);
@@ -334,10 +341,15 @@ function stapler(args: string[], scenario: FakeScenario, state: FakeState): numb
 
 // ---- spctl ------------------------------------------------------------------------------------------------------
 
-function spctl(args: string[], _scenario: FakeScenario, state: FakeState): number {
+function spctl(args: string[], scenario: FakeScenario, state: FakeState): number {
   const file = args.at(-1) ?? '';
   if (!args.includes('-a') || option(args, '-t') !== 'open' || option(args, '--context') !== 'context:primary-signature') {
     return fail('fake-macos: expected spctl -a -t open --context context:primary-signature', 2);
+  }
+  if (scenario.assessmentsDisabled) {
+    // `spctl --master-disable`: every assessment passes by override, none says where the code came from.
+    err(`${file}: accepted\noverride=security disabled`);
+    return 0;
   }
   const identity = state.signatures[file];
   if (!identity || identity === 'adhoc') return fail(`${file}: rejected\nsource=no usable signature`, 3);

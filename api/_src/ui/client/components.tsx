@@ -111,6 +111,28 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
   );
 }
 
+/**
+ * A secret the server answers once (a new API key, a new license key): it stands out, says it will not be shown
+ * again, has a copy button, and leaves memory when dismissed (the caller drops it in `onDone`).
+ */
+export function ShownOnce(props: { id: string; title: Child; label: string; value: string; copyLabel: string; children: Child; onDone(): void }) {
+  return (
+    <div class="card new-key" role="region" aria-labelledby={props.id}>
+      <h3 id={props.id}>{props.title}</h3>
+      {props.children}
+      <div class="new-key-value">
+        <code aria-label={props.label} class="mono">
+          {props.value}
+        </code>
+        <CopyButton text={props.value} label={props.copyLabel} />
+      </div>
+      <div class="actions">
+        <Button onClick={props.onDone}>I have stored it</Button>
+      </div>
+    </div>
+  );
+}
+
 export interface Action {
   /** True while `run`'s work is pending: disables the button or form that started it. */
   busy: boolean;

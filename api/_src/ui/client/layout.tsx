@@ -81,6 +81,7 @@ export function AppTabs({ slug }: { slug: string }) {
       </NavLink>
       <NavLink href={`${base}/insight`}>Insight</NavLink>
       <NavLink href={`${base}/access`}>Publishers &amp; keys</NavLink>
+      <NavLink href={`${base}/licensing`}>Licensing</NavLink>
       <NavLink href={`${base}/settings`}>Settings</NavLink>
     </nav>
   );

@@ -4,7 +4,7 @@
  * plain components from ./pages, each given its route parameters.
  */
 import type { Child } from 'hono/jsx';
-import { render, useEffect, useState } from 'hono/jsx/dom';
+import { render, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { onSignedOut } from './api.ts';
 import { ErrorNotice, Loading, Toasts } from './components.tsx';
 import { AppsProvider, Layout } from './layout.tsx';
@@ -14,6 +14,8 @@ import { AppSettingsPage } from './pages/app-settings.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { InsightPage } from './pages/insight.tsx';
 import { KeysPage } from './pages/keys.tsx';
+import { LicensePage } from './pages/license.tsx';
+import { LicensingPage } from './pages/licensing.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 import { ReleaseCreatePage } from './pages/release-create.tsx';
 import { ReleaseEditorPage } from './pages/release-editor.tsx';
@@ -31,6 +33,8 @@ const ROUTES: { pattern: string; title: string; page: (props: PageProps) => Chil
   { pattern: '/ui/apps/:app/releases/:release', title: 'Release', page: ReleaseEditorPage },
   { pattern: '/ui/apps/:app/access', title: 'Publishers & keys', page: AccessPage },
   { pattern: '/ui/apps/:app/insight', title: 'Insight', page: InsightPage },
+  { pattern: '/ui/apps/:app/licensing', title: 'Licensing', page: LicensingPage },
+  { pattern: '/ui/apps/:app/licensing/:license', title: 'License', page: LicensePage },
   { pattern: '/ui/keys', title: 'API keys', page: KeysPage },
   { pattern: '/ui/audit', title: 'Audit log', page: AuditPage },
 ];
@@ -54,10 +58,14 @@ function Dashboard() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [expired, setExpired] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // Read by the 401 listener, registered once: a wrong key at sign-in is a 401 too, but no session ended.
+  const signedIn = useRef(false);
+  signedIn.current = Boolean(session);
 
   useEffect(() => {
     loadSession().then(setSession, setError);
     return onSignedOut(() => {
+      if (!signedIn.current) return;
       setExpired(true);
       setSession(null);
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   appPlatforms,
+  channelMoveSummary,
   liveByChannel,
   newestFirst,
   newestOffered,
@@ -91,9 +92,11 @@ describe('platformCoverage', () => {
 });
 
 describe('platformChecklist', () => {
-  it('lists every os-arch with the bundles its OS can report', () => {
-    const rows = platformChecklist([artifact('linux-x86_64', 'deb')]);
-    expect(rows).toHaveLength(15);
+  it('lists the platforms the app ships with the bundles each OS can report, like platformCoverage counts them', () => {
+    const artifacts = [artifact('linux-x86_64', 'deb')];
+    const rows = platformChecklist(artifacts);
+    expect(rows.map((row) => row.platform)).toEqual(['linux-x86_64', 'linux-aarch64', 'darwin-x86_64', 'darwin-aarch64', 'windows-x86_64', 'windows-aarch64']);
+    expect(platformCoverage(artifacts).label).toBe(`1/${rows.length} platforms`);
     const linux = rows.find((row) => row.platform === 'linux-x86_64')!;
     expect(linux.covered).toBe(true);
     expect(linux.bundles).toEqual([
@@ -102,6 +105,15 @@ describe('platformChecklist', () => {
       { bundle: 'rpm', covered: false },
     ]);
     expect(rows.find((row) => row.platform === 'windows-x86_64')!.bundles.map((b) => b.bundle)).toEqual(['nsis', 'msi']);
+  });
+
+  it('adds a platform a published release of the app has, and the release\'s own', () => {
+    const platforms = appPlatforms([release('1.0.0', { artifacts: [artifact('windows-i686', 'nsis')] })]);
+    const rows = platformChecklist([artifact('linux-armv7', 'deb')], platforms);
+    expect(rows.map((row) => row.platform)).toEqual([
+      'linux-x86_64', 'linux-aarch64', 'linux-armv7', 'darwin-x86_64', 'darwin-aarch64', 'windows-x86_64', 'windows-aarch64', 'windows-i686',
+    ]);
+    expect(platformCoverage([artifact('linux-armv7', 'deb')], platforms).label).toBe('1/8 platforms');
   });
 });
 
@@ -167,5 +179,39 @@ describe('rolloutChangeSummary', () => {
     expect(rolloutChangeSummary(50, 10)).toMatch(/stops offering it to the installs that fall out of the cohort/);
     expect(rolloutChangeSummary(50, 0)).toMatch(/pauses it/);
     expect(rolloutChangeSummary(50, 50)).toBe('The rollout stays at 50%.');
+  });
+});
+
+describe('channelMoveSummary', () => {
+  const channels = [
+    { name: 'stable', serves_from: ['stable'] },
+    { name: 'beta', serves_from: ['beta', 'stable'] },
+  ];
+
+  it('moving the live release of stable to beta: stable falls back to the previous one, beta gets it as its first live release', () => {
+    const old = release('1.1.0');
+    const live = release('1.2.0', { artifacts: [artifact('linux-x86_64', 'appimage')] });
+    const lines = channelMoveSummary(live, [old, live], channels, 'beta');
+    expect(lines[0]).toBe('It is no longer offered on stable: 1.1.0 becomes the live release there again.');
+    expect(lines[1]).toBe('Installs of stable already running 1.2.0 keep it.');
+    expect(lines[2]).toBe('It becomes the first live release of beta: installs on that channel running a lower version are offered it.');
+  });
+
+  it('a release that is not live leaves its old channel\'s live release alone, and a lower one on the new channel does not become live', () => {
+    const top = release('2.0.0');
+    const lower = release('1.5.0');
+    const betaLive = release('1.9.0', { channel: 'beta' });
+    const lines = channelMoveSummary(lower, [top, lower, betaLive], channels, 'beta');
+    expect(lines[0]).toBe('It is no longer offered on stable, where 2.0.0 stays the live release.');
+    expect(lines[2]).toMatch(/^It is not higher than 1.9.0, live on beta/);
+  });
+
+  it('the last published release of a channel leaves it with none; an archived release is offered nowhere either way', () => {
+    const only = release('1.0.0', { channel: 'beta' });
+    expect(channelMoveSummary(only, [only], channels, 'stable')[0]).toBe('It is no longer offered on beta, which then has no live release.');
+    const archived = release('0.9.0', { status: 'archived' });
+    expect(channelMoveSummary(archived, [only], channels, 'beta')).toEqual([
+      '0.9.0 is archived, so it is offered to no one on either channel; published again, it is offered on beta.',
+    ]);
   });
 });

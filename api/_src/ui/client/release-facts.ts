@@ -10,7 +10,7 @@
  *   but installs already on the archived version keep it: nothing lower is offered to them unless the version is
  *   yanked with a replacement.
  */
-import { ALL_PLATFORM_KEYS, ARCHITECTURES, type BundleType, DEFAULT_BUNDLE_PREFERENCE, OPERATING_SYSTEMS, type PlatformKey } from '../../protocol/platforms.ts';
+import { ALL_PLATFORM_KEYS, type BundleType, DEFAULT_BUNDLE_PREFERENCE, OPERATING_SYSTEMS, parsePlatformKey, type PlatformKey } from '../../protocol/platforms.ts';
 import { compareVersions, safeParseVersion, type Version } from '../../protocol/semver.ts';
 import { DEFAULT_CHANNEL } from '../../protocol/channels.ts';
 import { type ChannelPlacement, neverOffered, OFFERED_STATUS, offeredOnChannels } from '../../protocol/offer.ts';
@@ -114,20 +114,30 @@ export interface Coverage {
   label: string;
 }
 
+/** `expected` plus every platform `artifacts` has, in ALL_PLATFORM_KEYS order. */
+function platformsOf(artifacts: ReleaseFacts['artifacts'], expected: readonly string[]): PlatformKey[] {
+  const wanted = new Set([...expected, ...artifacts.map((artifact) => artifact.platform)]);
+  return ALL_PLATFORM_KEYS.filter((key) => wanted.has(key));
+}
+
 /** Which of `expected` (plus any other platform this release has) the release's artifacts cover, in ALL_PLATFORM_KEYS order. */
 export function platformCoverage(artifacts: ReleaseFacts['artifacts'], expected: readonly string[] = EXPECTED_PLATFORMS): Coverage {
   const have = new Set(artifacts.map((artifact) => artifact.platform));
-  const wanted = new Set([...expected, ...have]);
-  const keys = ALL_PLATFORM_KEYS.filter((key) => wanted.has(key));
+  const keys = platformsOf(artifacts, expected);
   const covered = keys.filter((key) => have.has(key));
   const missing = keys.filter((key) => !have.has(key));
   return { covered, missing, label: `${covered.length}/${keys.length} platforms` };
 }
 
-/** The platforms an app ships: the usual targets and every platform any of its releases has an artifact for. */
-export function appPlatforms(releases: readonly Pick<ReleaseFacts, 'artifacts'>[]): PlatformKey[] {
+/**
+ * The platforms an app ships, the one measure of "n/m platforms" on the releases list, a release's page and the
+ * publish confirmation: the usual targets and every platform a published release of the app has an artifact for
+ * (`platformCoverage` adds the release's own). Not every key the protocol accepts: an app that never shipped
+ * windows-riscv64 does not lack it.
+ */
+export function appPlatforms(published: readonly Pick<ReleaseFacts, 'artifacts'>[]): PlatformKey[] {
   const seen = new Set<string>(EXPECTED_PLATFORMS);
-  for (const release of releases) for (const artifact of release.artifacts) seen.add(artifact.platform);
+  for (const release of published) for (const artifact of release.artifacts) seen.add(artifact.platform);
   return ALL_PLATFORM_KEYS.filter((key) => seen.has(key));
 }
 
@@ -139,16 +149,14 @@ export interface ChecklistRow {
   covered: boolean;
 }
 
-/** Every `{os}-{arch}` with its bundles, for the editor's checklist. */
-export function platformChecklist(artifacts: ReleaseFacts['artifacts']): ChecklistRow[] {
-  return OPERATING_SYSTEMS.flatMap((os) =>
-    ARCHITECTURES.map((arch) => {
-      const platform = `${os}-${arch}` as PlatformKey;
-      const mine = artifacts.filter((artifact) => artifact.platform === platform);
-      const bundles = DEFAULT_BUNDLE_PREFERENCE[os].map((bundle) => ({ bundle, covered: mine.some((artifact) => artifact.bundle === bundle) }));
-      return { platform, bundles, covered: mine.length > 0 };
-    }),
-  );
+/** Each platform the app ships (`appPlatforms`, plus the release's own) with its bundles, for the release page's checklist. */
+export function platformChecklist(artifacts: ReleaseFacts['artifacts'], expected: readonly string[] = EXPECTED_PLATFORMS): ChecklistRow[] {
+  return platformsOf(artifacts, expected).map((platform) => {
+    const os = parsePlatformKey(platform)!.os;
+    const mine = artifacts.filter((artifact) => artifact.platform === platform);
+    const bundles = DEFAULT_BUNDLE_PREFERENCE[os].map((bundle) => ({ bundle, covered: mine.some((artifact) => artifact.bundle === bundle) }));
+    return { platform, bundles, covered: mine.length > 0 };
+  });
 }
 
 /** "to all installs", "to 25% of installs", "to no installs yet (0% pauses it)". */
@@ -196,7 +204,7 @@ export function publishSummary(release: ReleaseFacts, published: readonly Releas
   }
   const followers = followersOf(channels, release.channel);
   if (followers.length) lines.push(`Clients of ${list(followers)} (following ${release.channel}) are offered it too when it is the newest they can get.`);
-  const missing = platformCoverage(release.artifacts).missing;
+  const missing = platformCoverage(release.artifacts, appPlatforms(published)).missing;
   if (missing.length) lines.push(`No artifact for ${list(missing)}: installs there keep getting older releases that have one.`);
   return lines;
 }
@@ -218,6 +226,27 @@ export function rollbackSummary(release: ReleaseFacts, published: readonly Relea
       `To move those installs back, yank ${release.version} with ${previous.version} as its replacement (the app must allow downgrades).`,
     ],
   };
+}
+
+/**
+ * The confirmation text of moving a published or archived release to channel `to` (a draft's channel is just a
+ * field): what its old channel offers instead, then what it means on the new one, as publishing there would say.
+ */
+export function channelMoveSummary(release: ReleaseFacts, published: readonly ReleaseFacts[], channels: readonly ChannelFacts[], to: string): string[] {
+  if (release.status !== OFFERED_STATUS) {
+    return [`${release.version} is ${release.status}, so it is offered to no one on either channel; published again, it is offered on ${to}.`];
+  }
+  const live = liveByChannel(published).get(release.channel);
+  const previous = previousLive(published, release);
+  const from =
+    live?.id !== release.id
+      ? `It is no longer offered on ${release.channel}, where ${live ? `${live.version} stays the live release` : 'it is not the live release'}.`
+      : previous
+        ? `It is no longer offered on ${release.channel}: ${previous.version} becomes the live release there again.`
+        : `It is no longer offered on ${release.channel}, which then has no live release.`;
+  const others = published.filter((other) => other.id !== release.id);
+  const [, ...onNew] = publishSummary({ ...release, channel: to }, others, channels);
+  return [from, `Installs of ${release.channel} already running ${release.version} keep it.`, ...onNew];
 }
 
 /** What changing a live release's rollout does (README "Staged rollouts"). */

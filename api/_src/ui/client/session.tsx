@@ -63,7 +63,8 @@ export function SignInPage({ onSignedIn, expired }: { onSignedIn(session: Sessio
       <form class="card signin-card" onSubmit={submit}>
         <h1>tauri-release</h1>
         <p class="muted">Sign in with an admin API key. The key is exchanged for a session cookie and is not stored by this page.</p>
-        {expired ? <p class="notice" role="status">Your session ended. Sign in again to continue.</p> : null}
+        {/* Once a sign-in attempt fails, its own reason is the one to read. */}
+        {expired && !error ? <p class="notice" role="status">Your session ended. Sign in again to continue.</p> : null}
         <ErrorNotice error={error} />
         <Field label="Admin API key" hint="Printed by the server on first start, or created under API keys.">
           <input

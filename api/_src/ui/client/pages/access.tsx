@@ -120,14 +120,18 @@ function PublisherForm(props: { initial: PublisherDraft; submitLabel: string; on
   );
 }
 
+/** Written where the server does not know the action's repository (ACTION_REPOSITORY unset, not on Vercel). */
+const UNKNOWN_ACTION = '<owner>/<repository>@v1';
+
 function WorkflowSnippet({ app }: { app: string }) {
   const { session } = useSession();
+  const action = session.server.action_reference;
   const snippet = `permissions:
   id-token: write   # lets the job prove itself to the server with its GitHub OIDC token
   contents: read
 
 # a step of the release job, which runs once per platform:
-- uses: org/tauri-release@v1
+- uses: ${action ?? UNKNOWN_ACTION}
   with:
     server-url: ${session.server.public_url}
     app: ${app}
@@ -139,6 +143,12 @@ function WorkflowSnippet({ app }: { app: string }) {
         The release workflow needs <code>id-token: write</code> and the action with <code>server-url</code> and <code>app</code>; no server
         secret is stored in the repository. The server must have <code>OIDC_AUDIENCE</code> set.
       </p>
+      {action ? null : (
+        <p class="notice notice-warn" role="note">
+          This server does not know which repository its actions live in: replace <code>{UNKNOWN_ACTION}</code> with it (e.g. your fork of tauri-release), or
+          set <code>ACTION_REPOSITORY</code> on the server to show it here.
+        </p>
+      )}
       <pre aria-label="Workflow step">{snippet}</pre>
       <CopyButton text={snippet} label="Copy workflow step" />
     </div>

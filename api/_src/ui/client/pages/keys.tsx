@@ -8,7 +8,7 @@ import { useState } from 'hono/jsx/dom';
 import type { z } from 'zod';
 import { type ApiKeyBody, apiKeyListSchema, createdApiKeySchema } from '../../../protocol/schemas.ts';
 import { api, adminPath, query } from '../api.ts';
-import { Button, ConfirmDialog, CopyButton, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, useAction, useLoad, useToast, valueOf } from '../components.tsx';
+import { Button, ConfirmDialog, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, ShownOnce, useAction, useLoad, useToast, valueOf } from '../components.tsx';
 import { useApps } from '../layout.tsx';
 import type { PageProps } from '../router.tsx';
 import { Link, setSearchParams, uiPath, useSearch } from '../router.tsx';
@@ -24,22 +24,12 @@ const SCOPE_HINTS: Record<Scope, string> = {
 
 function NewKeyBox({ created, onDone }: { created: CreatedKey; onDone(): void }) {
   return (
-    <div class="card new-key" role="region" aria-labelledby="new-key-title">
-      <h3 id="new-key-title">Key “{created.name}” created</h3>
+    <ShownOnce id="new-key-title" title={<>Key “{created.name}” created</>} label="New API key" value={created.key} copyLabel="Copy key" onDone={onDone}>
       <p>
         <strong>This key is shown once.</strong> Copy it now and store it as a secret; the server keeps only its hash and
         cannot show it again.
       </p>
-      <div class="new-key-value">
-        <code aria-label="New API key" class="mono">
-          {created.key}
-        </code>
-        <CopyButton text={created.key} label="Copy key" />
-      </div>
-      <div class="actions">
-        <Button onClick={onDone}>I have stored it</Button>
-      </div>
-    </div>
+    </ShownOnce>
   );
 }
 

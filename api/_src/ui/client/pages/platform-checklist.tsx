@@ -1,19 +1,21 @@
 /**
  * @module ui/client/pages/platform-checklist
- * Which platforms and bundles a release has an artifact for, and the state of each artifact's signature.
+ * Which of the platforms the app ships (release-facts.ts `appPlatforms`, the releases list's measure too) and their
+ * bundles a release has an artifact for, and the state of each artifact's signature.
  */
 import type { ReleaseBody } from '../../../protocol/schemas.ts';
 import { formatBytes } from '../components.tsx';
-import { platformChecklist } from '../release-facts.ts';
+import { platformChecklist, platformCoverage } from '../release-facts.ts';
 
-export function PlatformChecklist({ release }: { release: ReleaseBody }) {
-  const rows = platformChecklist(release.artifacts);
-  const covered = rows.filter((row) => row.covered).length;
+export function PlatformChecklist({ release, platforms }: { release: ReleaseBody; platforms: readonly string[] }) {
+  const rows = platformChecklist(release.artifacts, platforms);
+  const coverage = platformCoverage(release.artifacts, platforms);
   return (
     <section class="card" aria-label="Platform checklist">
       <h2>Platforms</h2>
       <p class="muted small">
-        {covered} of {rows.length} platforms have an artifact. Installs on a platform this release lacks keep getting the newest older release that has one.
+        {coverage.label} have an artifact: the usual targets and any other platform a published release of this app has. Installs on a platform this release lacks
+        keep getting the newest older release that has one.
       </p>
       <div class="table-wrap">
         <table class="platform-checklist">

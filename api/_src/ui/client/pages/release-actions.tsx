@@ -1,7 +1,7 @@
 /**
  * @module ui/client/pages/release-actions
- * The controls that change what installs are offered: publish, delete a draft, rollout, roll back, archive, yank and
- * unyank. Each confirms first with the consequences spelled out (release-facts.ts), and shows the API's own error
+ * The controls that change what installs are offered: publish, delete a draft, rollout, roll back, archive, yank,
+ * unyank and the channel of a release that is no longer a draft (channel-move.tsx). Each confirms first with the consequences spelled out (release-facts.ts), and shows the API's own error
  * inside the dialog when it refuses.
  */
 import { useEffect, useState } from 'hono/jsx/dom';
@@ -9,6 +9,7 @@ import { type ChannelBody, type ReleaseBody, releaseSchema, type ReleaseSummaryB
 import { adminPath, api } from '../api.ts';
 import { Button, ConfirmDialog, ErrorNotice, Field, useAction, valueOf } from '../components.tsx';
 import { liveByChannel, previousLive, publishSummary, replacementCandidates, rollbackSummary, rolloutChangeSummary } from '../release-facts.ts';
+import { ChannelMove } from './channel-move.tsx';
 import { inputValue, RolloutInput } from './release-fields.tsx';
 
 type Dialog = 'publish' | 'archive' | 'rollback' | 'yank' | 'unyank' | 'delete' | null;
@@ -140,6 +141,8 @@ export function ReleaseActions(props: {
           </div>
         </>
       ) : null}
+
+      {release.status !== 'draft' ? <ChannelMove app={app} release={release} published={published} channels={channels} onDone={onDone} /> : null}
 
       <ConfirmDialog
         open={dialog === 'publish'}

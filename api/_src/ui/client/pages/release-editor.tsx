@@ -9,7 +9,7 @@ import { type ReleaseBody, appSchema, releaseSchema } from '../../../protocol/sc
 import { adminPath, api } from '../api.ts';
 import { ArtifactsPanel } from '../artifacts.tsx';
 import { ErrorNotice, formatDate, Loading, PageHeader, StatusBadge, useLoad, useToast } from '../components.tsx';
-import { liveByChannel } from '../release-facts.ts';
+import { appPlatforms, liveByChannel } from '../release-facts.ts';
 import type { PageProps } from '../router.tsx';
 import { Link, navigate, uiPath } from '../router.tsx';
 import { DraftForm } from './draft-form.tsx';
@@ -115,7 +115,7 @@ export function ReleaseEditorPage({ params }: PageProps) {
       ) : (
         <Loading />
       )}
-      <PlatformChecklist release={current} />
+      {published.data ? <PlatformChecklist release={current} platforms={appPlatforms(published.data)} /> : null}
       {appBody.data ? <ArtifactsPanel app={appBody.data} release={current} onChange={reloadAll} /> : null}
     </>
   );

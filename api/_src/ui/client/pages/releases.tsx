@@ -135,7 +135,7 @@ export function ReleasesPage({ params }: PageProps) {
   const channels = useLoad(() => loadChannels(app), [app]);
 
   const live = new Set([...liveByChannel(published.data ?? []).values()].map((release) => release.id));
-  const expected = appPlatforms([...(published.data ?? []), ...(list.data?.releases ?? [])]);
+  const expected = appPlatforms(published.data ?? []);
   const channelNames = [...new Set([...(channels.data ?? []).map((channel) => channel.name), ...(filters.channel ? [filters.channel] : [])])].sort();
   const total = list.data?.total ?? 0;
   const first = (filters.page - 1) * PAGE_SIZE;
@@ -227,19 +227,22 @@ export function ReleasesPage({ params }: PageProps) {
                           {release.version}
                         </Link>
                       </th>
-                      <td>
+                      <td data-label="Status">
                         <StatusBadge status={release.status} yanked={release.yanked_at !== null} />
                         {isLive ? <span class="badge badge-ok live-badge">Live</span> : null}
                         {release.critical ? <span class="badge badge-warn">Critical</span> : null}
                       </td>
-                      <td>{release.channel}</td>
-                      <td class="num">{release.rollout_percent}%</td>
-                      <td>
+                      <td data-label="Channel">{release.channel}</td>
+                      <td data-label="Rollout" class="num">
+                        {release.rollout_percent}%
+                      </td>
+                      <td data-label="Date">
                         <span class="small muted">{release.pub_date ? 'published ' : 'created '}</span>
                         {formatDate(release.pub_date ?? release.created_at)}
                       </td>
-                      <td>
-                        <span title={coverage.missing.length ? `missing: ${coverage.missing.join(', ')}` : 'every platform covered'}>{coverage.label}</span>
+                      <td data-label="Platforms">
+                        {/* Measured against the platforms the app ships, known once every published release is in. */}
+                        {published.data ? <span title={coverage.missing.length ? `missing: ${coverage.missing.join(', ')}` : 'every platform covered'}>{coverage.label}</span> : null}
                         {coverage.covered.length ? <div class="small mono platform-keys">{coverage.covered.join(' ')}</div> : null}
                       </td>
                     </tr>
