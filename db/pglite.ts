@@ -8,6 +8,7 @@ import { Kysely, PGliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+import { initializeInChildProcess, PGLITE_START_PARAMS } from './pglite-initdb.ts';
 import type { DatabaseHandle } from './handle.ts';
 import { parseInt8 } from './int8.ts';
 import type { Database } from './schema.ts';
@@ -24,9 +25,12 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<DatabaseH
     lock = acquireDataDirLock(options.dataDir);
   }
   try {
+    const pgliteDir = options.dataDir ? join(options.dataDir, 'pglite') : undefined;
+    if (pgliteDir) await initializeInChildProcess(pgliteDir);
     const pglite = await PGlite.create({
-      ...(options.dataDir ? { dataDir: join(options.dataDir, 'pglite') } : {}),
+      ...(pgliteDir ? { dataDir: pgliteDir } : {}),
       parsers: { [pgliteTypes.INT8]: parseInt8 },
+      startParams: [...PGLITE_START_PARAMS],
     });
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
     return {

@@ -1,11 +1,10 @@
 /**
  * @module docs/routes
- * `GET /openapi.json` and `GET /docs`, built once on first request from the route docs the composition root (app.ts)
+ * `GET /openapi.json` and `GET /docs`, built once on first request (their builders imported then, not at start) from the route docs the composition root (app.ts)
  * hands in: every mounted module's, and these two.
  */
 import { Hono } from 'hono';
-import { renderDocsHtml } from './html.ts';
-import { buildOpenApi, type OpenApiDocument } from './openapi.ts';
+import type { OpenApiDocument } from './openapi.ts';
 import { defineRoutes, type RouteDoc } from './registry.ts';
 
 export const docsRouteDocs = defineRoutes([
@@ -37,18 +36,20 @@ export function docsRoutes(routeDocs: readonly RouteDoc[]): Hono {
   const app = new Hono();
   let document: OpenApiDocument | undefined;
   let html: string | undefined;
-  const openApi = () => (document ??= buildOpenApi(routeDocs));
+  const openApi = async () => (document ??= (await import('./openapi.ts')).buildOpenApi(routeDocs));
 
-  app.get('/openapi.json', (c) => {
+  app.get('/openapi.json', async (c) => {
+    const body = await openApi();
     c.header('Cache-Control', CACHE_CONTROL);
     c.header('Access-Control-Allow-Origin', '*');
-    return c.json(openApi());
+    return c.json(body);
   });
-  app.get('/docs', (c) => {
+  app.get('/docs', async (c) => {
+    html ??= (await import('./html.ts')).renderDocsHtml(await openApi());
     c.header('Cache-Control', CACHE_CONTROL);
     c.header('Content-Security-Policy', DOCS_CSP);
     c.header('X-Content-Type-Options', 'nosniff');
-    return c.html((html ??= renderDocsHtml(openApi())));
+    return c.html(html);
   });
   return app;
 }

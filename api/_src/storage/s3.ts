@@ -1,7 +1,7 @@
 /**
  * @module storage/s3
  * Artifacts in an S3-compatible bucket (Cloudflare R2 in production, s3rver in tests). The only module
- * that imports the AWS SDK; `index.ts` loads it lazily.
+ * that imports the AWS SDK; `lazy-s3.ts` loads it on first use.
  *
  * Checksums are `WHEN_REQUIRED`: the SDK's default CRC32 would sign an empty-body checksum into presigned
  * PUT URLs (so real uploads through them fail) and send stream bodies aws-chunked, which S3 look-alikes
@@ -22,6 +22,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config.ts';
 import { isConnectionError } from '../http/errors.ts';
+import { publicObjectUrl } from './public-url.ts';
 import {
   type ByteRange,
   MultipartRefusedError,
@@ -212,8 +213,7 @@ export class S3Storage implements Storage {
   }
 
   publicUrl(key: string): string | null {
-    if (!this.#publicBaseUrl) return null;
-    return `${this.#publicBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    return publicObjectUrl(this.#publicBaseUrl, key);
   }
 
   presignGet(key: string, expiresInSeconds: number): Promise<string> {

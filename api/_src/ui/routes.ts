@@ -16,7 +16,6 @@ import type { AppDeps } from '../deps.ts';
 import type { Config } from '../config.ts';
 import { defineRoutes, withPrefix } from '../docs/registry.ts';
 import { errorJson } from '../http/errors.ts';
-import { UI_ASSETS, UI_SCRIPT, UI_STYLE } from './dist/assets.ts';
 import { sessionRouteDocs, sessionRoutes } from './session.ts';
 
 /** Where presigned uploads go: the bucket's origin as the S3 client addresses it. */
@@ -40,7 +39,12 @@ export function contentSecurityPolicy(config: Readonly<Config>): string {
   ].join('; ');
 }
 
-const SHELL = `<!doctype html>
+/** The built script and stylesheet (~400 KB of source text), loaded on the first dashboard request, not at start. */
+type Assets = typeof import('./dist/assets.ts');
+let assets: Promise<Assets> | undefined;
+const loadAssets = (): Promise<Assets> => (assets ??= import('./dist/assets.ts'));
+
+const shellHtml = ({ UI_SCRIPT, UI_STYLE }: Assets) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -74,9 +78,9 @@ export function uiRoutes(deps: AppDeps): Hono {
   ui.route('/session', sessionRoutes(deps));
   // Compressed once per instance, on first request: the script is ~300 KiB, ~90 KiB gzipped.
   const gzipped = new Map<string, Uint8Array<ArrayBuffer>>();
-  ui.get('/assets/:file', (c) => {
+  ui.get('/assets/:file', async (c) => {
     const file = c.req.param('file');
-    const asset = UI_ASSETS[file];
+    const asset = (await loadAssets()).UI_ASSETS[file];
     if (!asset) return errorJson(c, 404, 'not_found', 'no such dashboard asset; reload the page to get the current version');
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
     c.header('Content-Type', asset.contentType);
@@ -90,9 +94,10 @@ export function uiRoutes(deps: AppDeps): Hono {
     c.header('Content-Encoding', 'gzip');
     return c.body(body, 200);
   });
-  const shell = (c: Context) => {
+  let shellText: string | undefined;
+  const shell = async (c: Context) => {
     c.header('Cache-Control', 'no-store');
-    return c.html(SHELL);
+    return c.html((shellText ??= shellHtml(await loadAssets())));
   };
   ui.get('/', shell);
   ui.get('/:path{.+}', shell);
