@@ -6,6 +6,7 @@ import { testEngines } from '../test/support/postgres.ts';
 import { startWsProxy, type WsProxy } from '../test/support/ws-proxy.ts';
 import { type DatabaseHandle, openNeon, openPGlite } from './connect.ts';
 import { migrateToLatest } from './migrate.ts';
+import { CONNECTION_TIMEOUT_MS } from './neon.ts';
 
 describe.each(testEngines)('database on $name', ({ open }) => {
   let database: DatabaseHandle;
@@ -129,8 +130,8 @@ describe('an unreachable database fails fast with a recognisable error', () => {
     const silentPort = (silent.address() as { port: number }).port;
     const { error, ms } = await firstQueryError(`postgresql://postgres@127.0.0.1:${silentPort}/test`, proxy.address);
     expect(isConnectionError(error)).toBe(true);
-    expect(ms).toBeGreaterThan(4_000);
-    expect(ms).toBeLessThan(7_000);
+    expect(ms).toBeGreaterThan(CONNECTION_TIMEOUT_MS - 500);
+    expect(ms).toBeLessThan(CONNECTION_TIMEOUT_MS + 3_000);
   });
 
   it('when the embedded database has been closed, used or not', async () => {

@@ -102,7 +102,7 @@ describe('upload-r2 dist', () => {
       expect(step.summary).not.toContain(secret);
     }
 
-    expect(step.summary).toContain('### Uploaded 2 updater artifacts of my-app 4.0.0');
+    expect(step.summary).toContain('### Uploaded 2 artifacts of my-app 4.0.0');
     expect(step.summary).toContain(`| my-app_4.0.0_amd64.AppImage | linux-x86_64 | appimage | 96.0 MiB | \`${artifacts[0].sha256}\` | presigned multipart (12 parts), `);
     expect(step.summary).toContain('- my-app-4.0.0-1.x86_64.rpm: no .sig beside it');
 
