@@ -67,7 +67,6 @@ describe('sign-apple → notarize-dmg dist', () => {
       `xcrun stapler staple -v ${dmg}`,
       `xcrun stapler validate -v ${dmg}`,
       `spctl -a -vvv -t open --context context:primary-signature ${dmg}`,
-      `security list-keychains -d user -s ${LOGIN_KEYCHAIN}`,
       `security delete-keychain ${sign.state.keychain}`,
     ]);
     expect(main.summary).toContain(`| Submission | ${ID_1} |`);
