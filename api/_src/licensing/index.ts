@@ -35,6 +35,7 @@ import { presentedLicense } from './credential.ts';
 import { Held, type LicenseState, type LoadedLicense } from './held.ts';
 import { type LicenseKey, LicenseKeyDigester, licenseDigestSecret } from './license-key.ts';
 import { LicenseSlots } from './slots.ts';
+import { JOINED_POLICY_COLUMNS, licenseOf, policyOf } from './views.ts';
 
 export const UNKNOWN_TTL_MS = 5_000;
 export const MAX_UNKNOWN = 10_000;
@@ -344,13 +345,7 @@ export class LicenseIndex {
         'l.created_at',
         'l.first_checked_at',
         'l.revision',
-        'p.duration_days',
-        'p.expiry_strategy',
-        'p.expiration_basis',
-        'p.grace_days',
-        'p.max_machines',
-        'p.entitlements as policy_entitlements',
-        'p.patch_line_after_expiry',
+        ...JOINED_POLICY_COLUMNS,
         (eb) =>
           jsonArrayFrom(
             eb.selectFrom('license_machines as m').select('m.install_digest').whereRef('m.license_id', '=', 'l.id').where('m.deactivated_at', 'is', null),
@@ -363,16 +358,8 @@ export class LicenseIndex {
     const state: LicenseState = {
       id: row.id,
       appId: row.app_id,
-      license: { status: row.status, expiresAt: row.expires_at, entitlements: row.entitlements, createdAt: row.created_at, firstCheckedAt: row.first_checked_at },
-      policy: {
-        durationDays: row.duration_days,
-        expiryStrategy: row.expiry_strategy,
-        expirationBasis: row.expiration_basis,
-        graceDays: row.grace_days,
-        maxMachines: row.max_machines,
-        entitlements: row.policy_entitlements,
-        patchLineAfterExpiry: row.patch_line_after_expiry,
-      },
+      license: licenseOf(row),
+      policy: policyOf(row),
       machines,
       revision: Number(row.revision),
     };

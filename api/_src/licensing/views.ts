@@ -6,7 +6,7 @@
  * with a verified artifact, not a pre-release filed under stable; protocol/offer.ts).
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database, LicenseMachineRow, LicensePolicyRow } from '../../../db/schema.ts';
+import type { Database, LicenseMachineRow, LicensePolicyRow, LicenseRow } from '../../../db/schema.ts';
 import type { LicenseBody, MachineBody, PolicyBody } from '../protocol/licensing.ts';
 import { neverOffered, OFFERED_STATUS } from '../protocol/offer.ts';
 import { compareVersions, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
@@ -16,6 +16,17 @@ import { type License, type LicensePolicy, licenseExpiry } from './policy.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
+/** What `policyOf` reads of `license_policies as p` when it is joined to a license. */
+export const JOINED_POLICY_COLUMNS = [
+  'p.duration_days',
+  'p.expiry_strategy',
+  'p.expiration_basis',
+  'p.grace_days',
+  'p.max_machines',
+  'p.entitlements as policy_entitlements',
+  'p.patch_line_after_expiry',
+] as const;
+
 /** The licenses of an app with their policy's fields and their active machine count; filter and page it further. */
 export function licenseRows(db: Db, appId: string) {
   return db
@@ -24,13 +35,7 @@ export function licenseRows(db: Db, appId: string) {
     .selectAll('l')
     .select([
       'p.name as policy_name',
-      'p.duration_days',
-      'p.expiry_strategy',
-      'p.expiration_basis',
-      'p.grace_days',
-      'p.max_machines',
-      'p.entitlements as policy_entitlements',
-      'p.patch_line_after_expiry',
+      ...JOINED_POLICY_COLUMNS,
       (eb) =>
         eb
           .selectFrom('license_machines as m')
@@ -56,7 +61,7 @@ export function policyOf(row: Pick<LicensePolicyRow, 'duration_days' | 'expiry_s
   };
 }
 
-export function licenseOf(row: LicenseViewRow): License {
+export function licenseOf(row: Pick<LicenseRow, 'status' | 'expires_at' | 'entitlements' | 'created_at' | 'first_checked_at'>): License {
   return { status: row.status, expiresAt: row.expires_at, entitlements: row.entitlements, createdAt: row.created_at, firstCheckedAt: row.first_checked_at };
 }
 
