@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { TEST_SECRETS_KEY } from '../../api/_src/licensing/testing.ts';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, type WatchedPage } from '../support/browser.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'pro-app';
@@ -24,23 +24,7 @@ const VERSION = '2.3.1';
 const FILE_NAME = `Pro-App_${VERSION}_amd64.AppImage`;
 const INSTALL_ID = '6c1f2a4e-0d7b-4c55-9a3e-2f1b8e7d9c10';
 
-async function expectStatus(res: Response, status: number): Promise<any> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 const jsonBody = (method: string, body: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-
-async function settled(page: Page): Promise<void> {
-  await page.locator('main').first().waitFor();
-  await page.waitForFunction(() => document.querySelectorAll('.loading, [aria-busy="true"]').length === 0, undefined, { timeout: 20_000 });
-}
-
-async function visit(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await settled(page);
-}
 
 /** Waits until the table's rows are exactly one per expected text (in any order): a new search replaces the old rows. */
 async function rowsShow(rows: Locator, expected: string[]): Promise<void> {

@@ -16,30 +16,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, type WatchedPage } from '../support/browser.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'polish-app';
 const ACTION_REPOSITORY = 'acme-corp/tauri-release';
 
-async function expectStatus(res: Response, status: number): Promise<any> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 const jsonBody = (method: string, body: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-
-async function settled(page: Page): Promise<void> {
-  await page.locator('main').first().waitFor();
-  await page.waitForFunction(() => document.querySelectorAll('.loading, [aria-busy="true"]').length === 0, undefined, { timeout: 20_000 });
-}
-
-async function visit(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await settled(page);
-}
 
 async function signIn(page: Page, server: RunningServer): Promise<void> {
   await visit(page, `${server.url}/ui`);

@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { MULTIPART_THRESHOLD_BYTES } from '../../api/_src/protocol/ci.ts';
 import { hasChromium, launchBrowser, openWatchedPage, type WatchedPage } from '../support/browser.ts';
 import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, download, generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const chromiumInstalled = hasChromium();
@@ -22,12 +22,6 @@ const APP = 's3-desk';
 const VERSION = '2.0.0';
 const SMALL_FILE = `S3-Desk_${VERSION}_amd64.AppImage`;
 const LARGE_FILE = `S3-Desk_${VERSION}_x64-setup.exe`;
-
-async function expectStatus(res: Response, status: number): Promise<any> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 (chromiumInstalled ? describe : describe.skip)(
   `dashboard uploads straight to an S3 bucket${chromiumInstalled ? '' : ' — SKIPPED: /usr/bin/chromium is not installed (see .ci/apt-packages.txt)'}`,

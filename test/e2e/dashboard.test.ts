@@ -16,10 +16,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import {
-  hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, type WatchedPage,
-} from '../support/browser.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, download, generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const chromiumInstalled = hasChromium();
@@ -35,28 +33,12 @@ const NOTES = 'Faster sync.\n\n<script>window.__xss=1</script>\n\n**bold** move'
 const CLIENT: ClientPlatform = { target: 'linux', arch: 'x86_64', currentVersion: '1.0.0', bundleType: 'appimage' };
 
 /** Fails with the response body, so a broken admin call says why. */
-async function expectStatus(res: Response, status: number): Promise<any> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 const jsonBody = (method: string, body: unknown): RequestInit => ({
   method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
 });
 
 /** Waits until no "Loading…" status is on the page (every page shows one while its data is on the way). */
-async function settled(page: Page): Promise<void> {
-  await page.locator('main').first().waitFor();
-  await page.waitForFunction(() => document.querySelectorAll('.loading, [aria-busy="true"]').length === 0, undefined, { timeout: 20_000 });
-}
-
 /** Client-side navigation is what a user does; a fresh load also works, and is what a bookmark does. */
-async function visit(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await settled(page);
-}
-
 /** Presses Tab until the focused element is `target` (keyboard only: no clicks), up to `max` presses. */
 async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
   for (let i = 0; i < max; i++) {

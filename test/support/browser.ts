@@ -186,3 +186,15 @@ export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: num
     return { scrollWidth, innerWidth, widest };
   });
 }
+
+/** Waits until the dashboard page has rendered and nothing on it is loading. */
+export async function settled(page: Page): Promise<void> {
+  await page.locator('main').first().waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('.loading, [aria-busy="true"]').length === 0, undefined, { timeout: 20_000 });
+}
+
+/** Opens `url` and waits until it has settled. */
+export async function visit(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await settled(page);
+}

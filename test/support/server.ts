@@ -132,3 +132,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     };
   }
 }
+
+/** The answer's JSON body (null when empty), or an error naming the URL, the status and the body. */
+export async function expectStatus(res: Response, status: number): Promise<any> {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
