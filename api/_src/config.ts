@@ -3,7 +3,7 @@
  * Every setting the control plane reads, validated once. Nothing else reads `process.env`.
  */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSecretsKey } from './github/secrets.ts';
 import { parseTrustedProxies } from './rate-limit/client-ip.ts';
 import type { RateLimitSettings } from './rate-limit/limits.ts';

@@ -12,7 +12,7 @@
  *
  * Every call is idempotent, so parallel legs and re-runs end in the same state.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { bundleOfFileName } from '../../../api/_src/protocol/artifact-names.ts';
 import { type CiArtifact, ciArtifactSchema, type CiReleaseView } from '../../../api/_src/protocol/ci.ts';
 import { ControlPlaneError } from '../../shared/src/ci-http.ts';

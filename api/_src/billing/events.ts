@@ -9,7 +9,7 @@
  * - `ignore`: nothing to do (cancellations: the license runs to its expiry).
  * `references` are the provider ids a later renewal or refund may name (subscription, invoice, payment).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PaymentProvider } from '../../../db/schema.ts';
 
 export type BillingAction =

@@ -12,7 +12,7 @@
  * Lemon Squeezy sends no event id and no timestamp: the delivery id is the event name, the object's type and id,
  * and its `updated_at`, so a replay is refused and a later change of the same object is not.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BillingAction, type BillingEvent, emailOf, ids, ignore, parseBody, shaped } from './events.ts';
 
 const id = z.union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()]).transform(String);

@@ -12,7 +12,7 @@
  * Paddle's transaction carries `customer_id` and no email: the email sent on is `custom_data.email` when the
  * checkout set it (`Paddle.Checkout.open({ customData: { email } })`), else null.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BillingAction, type BillingEvent, emailOf, ids, ignore, parseBody, shaped } from './events.ts';
 
 const eventSchema = z.looseObject({

@@ -11,7 +11,7 @@
  * Prices come from the invoice's lines: `price.id` before API version 2025-03-31.basil, `pricing.price_details.price`
  * after; the subscription from `subscription` or `parent.subscription_details.subscription`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BillingAction, type BillingEvent, emailOf, ids, ignore, parseBody, shaped } from './events.ts';
 
 const eventSchema = z.looseObject({

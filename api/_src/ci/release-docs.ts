@@ -2,7 +2,7 @@
  * @module ci/release-docs
  * OpenAPI entries for `releases.ts` and the filesystem upload target, paths relative to `/ci`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoutes } from '../docs/registry.ts';
 import {
   ciArtifactViewSchema,

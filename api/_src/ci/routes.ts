@@ -12,7 +12,7 @@
  * API key. Trusted publishing is off (404) until `OIDC_AUDIENCE` is set; static API keys work regardless.
  */
 import { Hono } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { readJson } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';

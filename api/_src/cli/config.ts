@@ -8,7 +8,7 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeServerUrl } from '../../../actions/shared/src/control-plane.ts';
 import { usageError } from './errors.ts';
 

@@ -8,7 +8,7 @@
  * `send` returns null. Reads still go out, so a dry run shows what would really happen (e.g. `upload` still checks
  * signatures against the app's key).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type HttpMethod, type JsonAnswer, NoAnswer, readAnswer, Refusal, send, UnexpectedAnswer } from '../client/json-client.ts';
 import { keyPrefix } from './config.ts';
 import { NetworkFailure, ServerRefusal } from './errors.ts';

@@ -4,7 +4,7 @@
  * schema reported with the field that differs.
  */
 import { describe, expect, it } from '@jest/globals';
-import { z } from 'zod';
+import * as z from 'zod';
 import { adoptionReportSchema, checksReportSchema, downloadsReportSchema } from '../protocol/analytics.ts';
 import { ciArtifactViewSchema, ciReleaseViewSchema, ciUploadResponseSchema, exchangeResponseSchema } from '../protocol/ci.ts';
 import { sourceViewSchema } from '../protocol/github.ts';

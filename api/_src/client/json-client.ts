@@ -14,7 +14,7 @@
  * for a strict object). Retries, credentials and how each program words a failure stay with the callers
  * (actions/shared/src/ci-http.ts, cli/http.ts, ui/client/api.ts).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type ErrorBody, errorBodySchema } from '../protocol/schemas.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';

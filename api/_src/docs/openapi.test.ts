@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { createAppBodySchema } from '../protocol/schemas.ts';
 import { escapeHtml, renderDocsHtml } from './html.ts';

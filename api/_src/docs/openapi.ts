@@ -4,7 +4,7 @@
  * schemas through `z.toJSONSchema` (JSON Schema 2020-12, which OpenAPI 3.1 uses as is): request
  * bodies and query strings as their `input` side, responses as their `output` side.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorBodySchema } from '../protocol/schemas.ts';
 import type { RouteDoc } from './registry.ts';
 

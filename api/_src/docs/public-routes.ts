@@ -4,7 +4,7 @@
  * (docs/reference/tauri-updater.md §1.4–1.5), not the admin API's envelope: 200 with the dynamic manifest or 204
  * when there is nothing to install. Owners of api/_src/update and api/_src/download: keep these in step.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { architectureSchema, bundleTypeSchema, operatingSystemSchema } from '../protocol/platforms.ts';
 import { installerKindSchema } from '../protocol/installers.ts';
 import { defineRoutes } from './registry.ts';

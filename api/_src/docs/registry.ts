@@ -5,7 +5,7 @@
  * is mounted); `admin/routes.ts` prefixes and collects them. A test checks that every mounted admin
  * route has an entry here, so a route without docs fails CI.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];

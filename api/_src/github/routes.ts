@@ -14,7 +14,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppRow, Database, GithubSourceRow } from '../../../db/schema.ts';
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorResponse } from './errors.ts';
 import { readJson, readQuery } from './request.ts';
 import { assertStorableText, isStorableText, storablePath } from './storable-text.ts';

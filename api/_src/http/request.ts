@@ -6,7 +6,7 @@
  * database cannot store, in a body or a query string (`storable-text.ts`).
  */
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError, badRequest } from './errors.ts';
 import { assertStorableJson, assertStorableText } from './storable-text.ts';
 

@@ -13,7 +13,7 @@
  * `license_expired`/`install_id_required`/`machine_limit_reached`. Every answer is `private, no-store`.
  */
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { badRequest, errorResponse, notFound } from '../http/errors.ts';

@@ -20,7 +20,7 @@ import { defineRoutes } from '../docs/registry.ts';
 import { etagMatches } from '../http/etag.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
 import { staticManifest } from './static-manifest.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 
 function respond(c: Context, snapshot: AppSnapshot | null, slug: string, channel: string): Response {
   if (snapshot === null) return errorResponse(notFound(`no app ${JSON.stringify(slug)}`), c);

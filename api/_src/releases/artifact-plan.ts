@@ -4,7 +4,7 @@
  * the same for the admin upload (run when the file part starts, before any byte is stored), the CI
  * API and the GitHub sync. The bytes themselves are checked by `ingest.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest } from '../http/api-error.ts';
 import { artifactKindOf } from '../protocol/artifact-names.ts';
 import { decodeTauriSignature, SignatureError, type TauriSignature, TRUSTED_COMMENT_PREFIX } from '../protocol/minisign.ts';

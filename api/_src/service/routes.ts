@@ -11,7 +11,7 @@
  * Probes are `no-store`: a cached "ok" would hide an outage.
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { isConnectionError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/api-error.ts';

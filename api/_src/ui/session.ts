@@ -13,7 +13,7 @@
  * Cookie lookup and the CSRF rules live in `session-cookie.ts`; the wire types in `protocol/ui-session.ts`.
  */
 import { Hono } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Principal, resolveApiKey } from '../auth/authenticate.ts';
 import { audit } from '../audit/audit.ts';
 import { adminTokenHashOf, hashApiKey } from '../auth/keys.ts';

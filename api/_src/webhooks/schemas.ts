@@ -3,7 +3,7 @@
  * Wire types of `/admin/apps/{app}/webhooks`: the zod schemas the routes validate with, which are also
  * what `/openapi.json` shows, and the row → body mappings (which never include the secret).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_FORMATS, type WebhookDeliveryRow, type WebhookRow } from '../../../db/schema.ts';
 import { RELEASE_EVENT_KINDS } from '../releases/events.ts';
 import { LICENSE_CREATED_EVENT } from './payload.ts';

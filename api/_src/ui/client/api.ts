@@ -5,7 +5,7 @@
  * answer the page reads is checked against the server's schema (protocol/). Failures become `ApiFailure` carrying
  * the API's own error code and message, which the pages show as they are; a 401 tells `onSignedOut` listeners.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type HttpMethod, NoAnswer, readAnswerText, Refusal, refusalOf, requestJson, send, UnexpectedAnswer } from '../../client/json-client.ts';
 import { CSRF_HEADER } from '../../protocol/ui-session.ts';
 

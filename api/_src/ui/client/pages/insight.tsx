@@ -6,7 +6,7 @@
  * just counted shows at once; with several instances, counts appear after their next flush (seconds).
  */
 import type { Child } from 'hono/jsx';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { adoptionReportSchema, checksReportSchema, downloadsReportSchema } from '../../../protocol/analytics.ts';
 import { api, adminPath, query } from '../api.ts';
 import { foldTail, totalsByDay, windowEnding } from '../chart-scale.ts';

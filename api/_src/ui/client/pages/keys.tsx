@@ -5,7 +5,7 @@
  * only: it is shown once, in a box with a copy button, and dropped from memory when the box is dismissed.
  */
 import { useState } from 'hono/jsx/dom';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type ApiKeyBody, apiKeyListSchema, createdApiKeySchema } from '../../../protocol/schemas.ts';
 import { api, adminPath, query } from '../api.ts';
 import { Button, ConfirmDialog, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, ShownOnce, useAction, useLoad, useToast, valueOf } from '../components.tsx';
