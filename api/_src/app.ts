@@ -24,14 +24,9 @@
  * update/node-listener.ts, the same check.ts as the update routes): middleware added here does not run for them.
  */
 import { Hono } from 'hono';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.ts';
 import { adminRouteDocs, adminRoutes } from './admin/routes.ts';
-import { UsageAnalytics } from './analytics/recorder.ts';
 import { billingWebhookRouteDocs, billingWebhookRoutes, claimRouteDocs, claimRoutes } from './billing/routes.ts';
-import { Billing } from './billing/service.ts';
 import { ciRouteDocs, ciRoutes } from './ci/routes.ts';
-import type { Config } from './config.ts';
 import { docsRouteDocs, docsRoutes } from './docs/routes.ts';
 import { publicRouteDocs } from './docs/public-routes.ts';
 import { type RouteDoc, withPrefix } from './docs/registry.ts';
@@ -40,85 +35,14 @@ import { allowedMethods } from './http/allowed-methods.ts';
 import { downloadPageRoutes } from './download/page.ts';
 import { errorJson, errorResponse } from './http/errors.ts';
 import { storablePath } from './http/storable-text.ts';
-import { GithubClient } from './github/client.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
-import { SecretBox } from './github/secrets.ts';
-import { GithubSources } from './github/sources.ts';
-import { InboundDeliveries } from './inbound/deliveries.ts';
-import { LicenseFileKeys } from './licensing/file-keys.ts';
-import { LicenseGate } from './licensing/gate.ts';
 import { licenseClientRouteDocs, licenseClientRoutes } from './licensing/license-routes.ts';
-import { LicenseIndex } from './licensing/index.ts';
-import { ReleaseEvents } from './releases/events.ts';
 import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
-import { StaticManifestWriter } from './manifest/writer.ts';
 import { serviceRouteDocs, serviceRoutes } from './service/routes.ts';
-import { RateLimits } from './rate-limit/limits.ts';
 import { authFailureLimit, publicRateLimit } from './rate-limit/middleware.ts';
-import type { Storage } from './storage/storage.ts';
-import { ReleaseCache } from './update/cache.ts';
 import { uiRouteDocs, uiRoutes } from './ui/routes.ts';
 import { updateRoutes } from './update/routes.ts';
-import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 import type { AppDeps } from './deps.ts';
-
-export interface DepsOptions {
-  /** Milliseconds clock of license expiry and the license index; tests pass their own. */
-  now?: () => number;
-}
-
-export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage, options: DepsOptions = {}): AppDeps {
-  const now = options.now ?? Date.now;
-  const releaseCache = new ReleaseCache(db, storage, config);
-  const events = new ReleaseEvents();
-  // The static failover manifest in storage follows every release event.
-  const staticManifests = new StaticManifestWriter(releaseCache, storage);
-  events.subscribe(staticManifests.onEvent);
-  // Webhooks: delivery rows are inserted before emit returns; sending happens in the background.
-  const webhooks = new WebhookDispatcher(db, config.webhooks);
-  events.subscribe((event) => webhooks.enqueue(event).then(() => undefined));
-  const rateLimits = new RateLimits(config.rateLimits, db);
-  const github = new GithubSources({
-    db,
-    client: new GithubClient({ baseUrl: config.github.apiUrl, timeoutMs: config.github.timeoutMs }),
-    releaseCache,
-    events,
-    intervalMs: config.github.syncIntervalMs,
-    secrets: config.github.secretsKey ? new SecretBox(config.github.secretsKey) : null,
-  });
-  // Without SECRETS_KEY (and before `npm start` makes one) licensed apps answer 503 `secrets_key_missing`.
-  const secretsKey = config.github.secretsKey;
-  const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
-  const licenses = new LicenseGate(index, rateLimits, now);
-  const licenseFileKeys = new LicenseFileKeys(db, secretsKey ? new SecretBox(secretsKey) : null);
-  const inboundDeliveries = new InboundDeliveries(db, { now });
-  const billing = new Billing({
-    db,
-    publicUrl: config.publicUrl,
-    webhooks,
-    deliveries: inboundDeliveries,
-    licensing: { licenses, releaseCache },
-    secrets: secretsKey ? new SecretBox(secretsKey) : null,
-    now,
-  });
-  return {
-    config,
-    db,
-    storage,
-    releaseCache,
-    events,
-    staticManifests,
-    analytics: new UsageAnalytics(db),
-    webhooks,
-    rateLimits,
-    github,
-    licenses,
-    licenseFileKeys,
-    inboundDeliveries,
-    billing,
-    now,
-  };
-}
 
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */
 export const allRouteDocs: readonly RouteDoc[] = [

@@ -10,7 +10,7 @@
  * would be printed after the bundle's minified source line, which Vercel's log view shows instead of the message.
  */
 import type { RequestListener } from 'node:http';
-import { createDeps } from './app.ts';
+import { createDeps } from './create-deps.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { controlPlaneListener } from './listener.ts';
 import { createStorage } from './storage/index.ts';
@@ -30,8 +30,9 @@ async function start(): Promise<RequestListener> {
   // between invocations only delays them.
   deps.analytics.start();
   // GitHub-sourced apps: a warm instance looks for due syncs every few seconds (each app claimed by one instance at a
-  // time, at most once per GITHUB_SYNC_INTERVAL_SECONDS); the release webhook refreshes at once whatever the timer does.
-  deps.github.start();
+  // time, at most once per GITHUB_SYNC_INTERVAL_SECONDS), the first time a few seconds after it starts; the release
+  // webhook refreshes at once whatever the timer does.
+  deps.github.start({ delayFirstRound: true });
   return controlPlaneListener(deps);
 }
 

@@ -8,18 +8,35 @@
  */
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { getRequestListener } from '@hono/node-server';
-import { createApp } from './app.ts';
 import type { AppDeps } from './deps.ts';
+import type { ListenerOptions } from './hono-listener.ts';
 import { withUpdateChecks } from './update/node-listener.ts';
 
-export interface ListenerOptions {
-  /** The host Hono's request URL gets when a request has no Host header (HTTP/1.0). */
-  hostname?: string;
+export function controlPlaneListener(deps: AppDeps, options: ListenerOptions = {}): RequestListener {
+  return withUpdateChecks(deps, loadedOnFirstUse(() => import('./hono-listener.ts').then((m) => m.honoListener(deps, options))));
 }
 
-export function controlPlaneListener(deps: AppDeps, options: ListenerOptions = {}): RequestListener {
-  return withUpdateChecks(deps, getRequestListener(createApp(deps).fetch, options));
+/**
+ * A listener imported by the first request that reaches it: @hono/node-server alone costs a cold start ~50 ms
+ * (it loads Node's fetch implementation), and the routes with their schemas more (`npm run bench:cold-start`).
+ * Once loaded, requests go straight to it.
+ */
+function loadedOnFirstUse(load: () => Promise<RequestListener>): RequestListener {
+  let listener: RequestListener | undefined;
+  let loading: Promise<RequestListener> | undefined;
+  return (req, res) => {
+    if (listener) return listener(req, res);
+    loading ??= load().then((loaded) => (listener = loaded));
+    loading.then(
+      (loaded) => loaded(req, res),
+      (error: unknown) => {
+        loading = undefined;
+        console.error('loading the control plane failed:', error);
+        res.writeHead(500, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+        res.end(JSON.stringify({ error: { code: 'internal', message: 'the server failed to start; see its log' } }));
+      },
+    );
+  };
 }
 
 const CONNECT_REFUSED = JSON.stringify({ error: { code: 'invalid_request', message: 'CONNECT is not supported: this server is not a proxy' } });

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDeps } from './app.ts';
+import { createDeps } from './create-deps.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Hono } from 'hono';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import { createApp, createDeps } from '../app.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { UsageAnalytics } from './recorder.ts';

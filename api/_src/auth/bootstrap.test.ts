@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createApp, createDeps } from '../app.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
 import { loadConfig } from '../config.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { BOOTSTRAP_KEY_NAME, ensureBootstrapAdminKey } from './bootstrap.ts';

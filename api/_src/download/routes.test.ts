@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createApp, createDeps } from '../app.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
 import { FileSystemStorage } from '../storage/fs.ts';
 import { type ObjectInfo, StorageUnavailableError } from '../storage/storage.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';

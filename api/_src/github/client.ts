@@ -10,7 +10,7 @@
  * Failures become one `GithubError` with a code the sync report shows and a hint of what to do. Idempotent GETs
  * are retried once after a 5xx or a network failure; a rate limit is never retried here (the sync waits for its reset).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const GITHUB_API_VERSION = '2022-11-28';
 const PER_PAGE = 100;
@@ -104,13 +104,14 @@ export function nextPageUrl(link: string | null): string | null {
 export class GithubClient {
   readonly #baseUrl: string;
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
+  /** Unset: the global `fetch`, looked up on first use (reading it loads Node's HTTP client, which a cold start can skip). */
+  readonly #fetch: typeof fetch | undefined;
   readonly #retryDelayMs: number;
 
   constructor(options: GithubClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
   }
 
@@ -130,7 +131,7 @@ export class GithubClient {
       let response: Response | null = null;
       let failure: unknown = null;
       try {
-        response = await this.#fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(this.#timeoutMs) });
+        response = await (this.#fetch ?? fetch)(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(this.#timeoutMs) });
       } catch (error) {
         failure = error;
       }

@@ -189,15 +189,19 @@ export class GithubSources {
     return synced;
   }
 
-  /** A long-lived server looks for due apps every `everyMs` (each app is still synced at most once per interval). */
-  start(everyMs = Math.min(this.#intervalMs, 10_000)): void {
+  /**
+   * A long-lived server looks for due apps every `everyMs` (each app is still synced at most once per interval).
+   * The first round runs at once unless `delayFirstRound`: a Vercel instance starts for a request, and serves it
+   * before it spends a database round trip on syncs.
+   */
+  start({ everyMs = Math.min(this.#intervalMs, 10_000), delayFirstRound = false } = {}): void {
     if (this.#timer) return;
     const tick = () => {
       this.#tick = this.syncDue().catch((error: unknown) => console.error('GitHub sync round failed:', error));
     };
     this.#timer = setInterval(tick, everyMs);
     this.#timer.unref();
-    tick();
+    if (!delayFirstRound) tick();
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { createApp, createDeps } from '../app.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
 import { testEngines } from '../../../test/support/postgres.ts';
 import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../../../test/support/context.ts';
 import { auditRows, call, insertApp, insertKey } from '../admin/testing.ts';

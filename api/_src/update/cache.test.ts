@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createApp, createDeps } from '../app.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { ABSENT_TTL_MS, REFRESH_AHEAD_MS, ReleaseCache } from './cache.ts';

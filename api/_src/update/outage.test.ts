@@ -10,7 +10,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, createDeps } from '../app.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
 import { loadConfig } from '../config.ts';
 import { FileSystemStorage } from '../storage/fs.ts';
 import { openNeon, openPGlite } from '../../../db/connect.ts';

@@ -5,8 +5,7 @@
  * connection goes through `guardedLookup` (the address checked is the address used), redirects are never
  * followed (a redirect could lead anywhere, including inside our network), and nothing is pooled.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { guardedLookup, isPrivateAddress } from './targets.ts';
 
@@ -32,14 +31,16 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : null;
 }
 
-export function postJson(url: string, headers: Record<string, string>, body: string, options: PostOptions): Promise<PostOutcome> {
+export async function postJson(url: string, headers: Record<string, string>, body: string, options: PostOptions): Promise<PostOutcome> {
   const target = new URL(url);
   const literal = target.hostname.replace(/^\[(.*)\]$/, '$1');
   // An IP literal never goes through `lookup`, so it is checked here.
   if (!options.allowPrivate && isIP(literal) && isPrivateAddress(literal)) {
-    return Promise.resolve({ kind: 'error', message: 'the URL points at a private address; refused', retryable: false });
+    return { kind: 'error', message: 'the URL points at a private address; refused', retryable: false };
   }
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Loaded on the first delivery: importing node:http as a module also loads Node's fetch (undici), which a cold
+  // start that sends no webhook need not pay for.
+  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: PostOutcome) => {
