@@ -10,7 +10,7 @@ import { createDeps } from '../create-deps.ts';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { UsageAnalytics } from './recorder.ts';
-import { PROBE_HEADER } from '../protocol/analytics.ts';
+import { PROBE_HEADER } from '../protocol/probe.ts';
 
 /** Counts every statement sent through the Kysely instance it is plugged into; throws while `failing`. */
 class StatementCounter implements KyselyPlugin {

@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
 import { type CountBatch, platformKey, UsageCounters, type UsageCountersOptions } from './counters.ts';
 import { countryOf } from './country.ts';
-import { PROBE_HEADER } from '../protocol/analytics.ts';
+import { PROBE_HEADER } from '../protocol/probe.ts';
 import { writeCounts } from './store.ts';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;

@@ -13,26 +13,25 @@
  * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it.
  */
 import type { Kysely } from 'kysely';
-import type { Database, PaymentIntegrationRow, PaymentProvider } from '../../../db/schema.ts';
-import { createLicense, type LicensingActor, type LicensingDeps, renewLicense, revokeLicense, rotateLicenseKey } from '../licensing/store.ts';
+import type { Database, PaymentIntegrationRow } from '../../../db/schema.ts';
+import type { LicensingActor, LicensingDeps } from '../licensing/store.ts';
 import { audit } from '../audit/audit.ts';
 import { SecretsKeyError, type SecretBox } from '../github/secrets.ts';
-import { ApiError, badRequest, notFound } from '../http/api-error.ts';
+import { ApiError, notFound } from '../http/api-error.ts';
 import type { InboundDeliveries } from '../inbound/deliveries.ts';
 import type { BillingWebhookAnswer } from '../protocol/billing.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim } from './claims.ts';
-import { assertStorableIds, type BillingAction, type EventParser, PayloadError } from './events.ts';
+import type { BillingAction } from './events.ts';
 import { addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
-import { parseLemonSqueezyEvent } from './lemonsqueezy.ts';
-import { parsePaddleEvent } from './paddle.ts';
-import { parseStripeEvent } from './stripe.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 
-const PARSERS: Record<PaymentProvider, EventParser> = { stripe: parseStripeEvent, lemonsqueezy: parseLemonSqueezyEvent, paddle: parsePaddleEvent };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The licensing store, loaded by the first delivery that changes a license rather than at every cold start. */
+const licensingStore = () => import('../licensing/store.ts');
 
 type Integration = PaymentIntegrationRow & { app_slug: string; app_name: string };
 interface Created {
@@ -106,14 +105,8 @@ export class Billing {
       const why = { missing: `no ${header} header`, malformed: `${header} is not in the provider's format`, mismatch: `${header} does not match the integration's signing secret`, stale: `${header} is older than the tolerance (a replay, or the server's clock is off)` };
       throw new ApiError(401, 'unauthorized', why[verdict.reason]);
     }
-    let event;
-    try {
-      event = PARSERS[integration.provider](body);
-      assertStorableIds(event.action);
-    } catch (error) {
-      if (error instanceof PayloadError) throw badRequest(error.message);
-      throw error;
-    }
+    const { parseProviderEvent } = await import('./parse-event.ts');
+    const event = parseProviderEvent(integration.provider, body);
     const source = `${integration.provider}:${integration.id}`;
     if (await this.#deliveries.seen(source, event.deliveryId)) return { ok: true, duplicate: true, event: event.type };
     return this.#serially(integration.id, async () => {
@@ -165,7 +158,7 @@ export class Billing {
         // The payment is remembered first, so a second event about it renews nothing; forgotten again if the renewal fails.
         if (!(await addReferences(this.#db, integration.id, externalId, [payment])).includes(payment)) return { outcome: 'ignored', reason: `payment ${payment} already renewed the license` };
         try {
-          await renewLicense(this.#licensing, actor, appId, license);
+          await (await licensingStore()).renewLicense(this.#licensing, actor, appId, license);
         } catch (error) {
           await removeReference(this.#db, integration.id, payment);
           // A revoked license or a perpetual policy: nothing to extend, and the provider's retries would not change that.
@@ -179,7 +172,7 @@ export class Billing {
         const externalId = await externalIdFor(this.#db, integration.id, action.find);
         const license = externalId ? await this.#licenseOf(integration, externalId) : null;
         if (!license) return { outcome: 'ignored', reason: `no license was created from ${action.find.join(', ')}` };
-        await revokeLicense(this.#licensing, actor, appId, license, { reason: `${action.reason}: ${event}`.slice(0, 500) });
+        await (await licensingStore()).revokeLicense(this.#licensing, actor, appId, license, { reason: `${action.reason}: ${event}`.slice(0, 500) });
         return { outcome: 'revoked', license_id: license };
       }
     }
@@ -188,6 +181,7 @@ export class Billing {
   async #purchase(integration: Integration, action: Extract<BillingAction, { kind: 'purchase' }>, actor: LicensingActor): Promise<Outcome> {
     const price = action.prices.find((id) => Object.hasOwn(integration.prices, id));
     if (price === undefined) return { outcome: 'ignored', reason: `no price of the purchase (${action.prices.join(', ') || 'none'}) is in the integration's prices` };
+    const { createLicense, rotateLicenseKey } = await licensingStore();
     const made = await createLicense(this.#licensing, actor, integration.app_id, {
       policy_id: integration.prices[price]!,
       entitlements: [],

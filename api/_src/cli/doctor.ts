@@ -24,7 +24,7 @@ import { Secret } from '../../../actions/shared/src/secret.ts';
 import { createRunner } from '../../../actions/shared/src/spawn.ts';
 import { parseTauriPublicKey } from '../protocol/minisign-key.ts';
 import { SignatureError, verifySignatureOfStream } from '../protocol/minisign.ts';
-import { PROBE_HEADER } from '../protocol/analytics.ts';
+import { PROBE_HEADER } from '../protocol/probe.ts';
 import { parsePlatformKey } from '../protocol/platforms.ts';
 import type { AppBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
 import { compareVersions, safeParseVersion } from '../protocol/semver.ts';

@@ -7,7 +7,6 @@
  * token copied onto another app's row does not open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const KEY_BYTES = 32;
@@ -30,6 +29,8 @@ export function parseSecretsKey(text: string): Buffer {
 
 /** The local server's key: `DATA_DIR/secrets.key`, created on first use. */
 export async function localSecretsKey(dataDir: string): Promise<Buffer> {
+  // Only `npm start` reads a key from disk: the Vercel function, which imports this module too, never loads node:fs.
+  const { chmod, mkdir, readFile, writeFile } = await import('node:fs/promises');
   const path = join(dataDir, 'secrets.key');
   try {
     return parseSecretsKey(await readFile(path, 'utf8'));

@@ -18,7 +18,6 @@ import type { SyncReport } from '../protocol/github.ts';
 import type { ReleaseCache } from '../update/cache.ts';
 import { type GithubAsset, type GithubClient, GithubError } from './client.ts';
 import type { SecretBox } from './secrets.ts';
-import { applySync, planSync } from './sync.ts';
 
 /** How long a claim keeps other instances off an app while its sync runs. */
 const CLAIM_SECONDS = 120;
@@ -124,6 +123,8 @@ export class GithubSources {
     const started = this.#now();
     try {
       const token = this.#tokenOf(source);
+      // Loaded by the first sync (release parsing and signature checks): a cold start serving update checks skips it.
+      const { applySync, planSync } = await import('./sync.ts');
       const plan = await planSync(this.#client, { app, source, token, channels: new Set(channels.map((c) => c.name)), full: options.full });
       const next = new Date(this.#now().getTime() + this.#intervalMs);
       if ('unchanged' in plan) {

@@ -11,12 +11,6 @@ export const MAX_WINDOW_DAYS = 366;
 export const DEFAULT_WINDOW_DAYS = 30;
 export const DEFAULT_ADOPTION_DAYS = 7;
 
-/**
- * Sent by `tauri-release doctor` on its probe checks and downloads: answered as any other request, but not counted
- * in analytics (a probe's `current_version` 0.0.0 is no install's version).
- */
-export const PROBE_HEADER = 'x-tauri-release-probe';
-
 const daySchema = z.iso.date().meta({ description: 'UTC day, YYYY-MM-DD' });
 const window = {
   from: daySchema.optional().meta({ description: 'first UTC day, inclusive (default: the window ending at `to`)' }),
