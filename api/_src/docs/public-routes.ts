@@ -121,8 +121,8 @@ export const publicRouteDocs = defineRoutes([
       'A licensed app answers 403 unless its admin opened installers to everyone (`public_installers`).',
     params: { app: 'app slug', platform: '`{os}-{arch}`, e.g. darwin-aarch64, windows-x86_64, linux-x86_64' },
     query: z.object({
-      kind: installerKindSchema.optional().meta({ description: 'the installer kind; must belong to the platform\'s OS' }),
-      bundle: installerKindSchema.optional().meta({ description: 'a synonym of `kind` (`?bundle=dmg`)' }),
+      kind: z.optional(installerKindSchema).meta({ description: 'the installer kind; must belong to the platform\'s OS' }),
+      bundle: z.optional(installerKindSchema).meta({ description: 'a synonym of `kind` (`?bundle=dmg`)' }),
     }),
     responses: {
       302: { description: 'the newest stable installer', headers: { Location: 'its /download/{app}/{version}/{file} URL', 'Cache-Control': 'public, max-age=60' } },

@@ -10,7 +10,8 @@
  * Failures become one `GithubError` with a code the sync report shows and a hint of what to do. Idempotent GETs
  * are retried once after a 5xx or a network failure; a rate limit is never retried here (the sync waits for its reset).
  */
-import * as z from 'zod';
+// zod/mini (as config.ts): the Vercel entry builds a GithubClient at every cold start.
+import * as z from 'zod/mini';
 
 export const GITHUB_API_VERSION = '2022-11-28';
 const PER_PAGE = 100;
@@ -39,22 +40,22 @@ export class GithubError extends Error {
 }
 
 const assetSchema = z.object({
-  id: z.number().int(),
+  id: z.int(),
   name: z.string(),
-  size: z.number().int().nonnegative(),
+  size: z.int().check(z.nonnegative()),
   url: z.string(),
   browser_download_url: z.string(),
-  updated_at: z.string().nullish(),
+  updated_at: z.nullish(z.string()),
 });
 export type GithubAsset = z.infer<typeof assetSchema>;
 
 const releaseSchema = z.object({
-  id: z.number().int(),
+  id: z.int(),
   tag_name: z.string(),
-  body: z.string().nullish(),
+  body: z.nullish(z.string()),
   draft: z.boolean(),
   prerelease: z.boolean(),
-  published_at: z.string().nullish(),
+  published_at: z.nullish(z.string()),
   assets: z.array(assetSchema),
 });
 export type GithubRelease = z.infer<typeof releaseSchema>;

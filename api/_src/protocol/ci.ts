@@ -55,7 +55,7 @@ export const exchangeResponseSchema = z.object({
 export type ExchangeResponse = z.infer<typeof exchangeResponseSchema>;
 
 export const ciArtifactSchema = z.strictObject({
-  platform: platformKeySchema.meta({ description: '{os}-{arch}, e.g. darwin-aarch64' }),
+  platform: platformKeySchema,
   bundle: z.enum(BUNDLE_TYPES).optional().meta({ description: 'derived from file_name when omitted' }),
   file_name: z.string().min(1).max(200),
   size: z.number().int().min(1).max(MAX_ARTIFACT_BYTES),

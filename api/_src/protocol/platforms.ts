@@ -4,7 +4,9 @@
  * Values are exactly what the Tauri v2 updater sends in `{{target}}`, `{{arch}}` and
  * `{{bundle_type}}` (see tauri-plugin-updater `updater_os()`, `updater_arch()`, `Installer::name()`).
  */
-import * as z from 'zod';
+// zod/mini (as config.ts): the update path imports this module, and classic zod costs a cold start of the Vercel
+// function ~20 ms to load; the schemas work the same inside classic ones.
+import * as z from 'zod/mini';
 
 export const OPERATING_SYSTEMS = ['linux', 'darwin', 'windows'] as const;
 export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
@@ -58,6 +60,11 @@ export const ALL_PLATFORM_KEYS: readonly PlatformKey[] = OPERATING_SYSTEMS.flatM
   ARCHITECTURES.map((arch) => platformKey({ os, arch })),
 );
 
-export const platformKeySchema = z.string().refine((value) => parsePlatformKey(value) !== null, {
-  message: `must be {os}-{arch} with os one of ${OPERATING_SYSTEMS.join('|')} and arch one of ${ARCHITECTURES.join('|')}`,
-}) as unknown as z.ZodType<PlatformKey>;
+export const platformKeySchema = z
+  .string()
+  .check(
+    z.refine((value) => parsePlatformKey(value) !== null, {
+      message: `must be {os}-{arch} with os one of ${OPERATING_SYSTEMS.join('|')} and arch one of ${ARCHITECTURES.join('|')}`,
+    }),
+  )
+  .register(z.globalRegistry, { description: '{os}-{arch}, e.g. darwin-aarch64' }) as unknown as z.ZodMiniType<PlatformKey>;

@@ -271,7 +271,7 @@ export const releaseListSchema = z.object({
 /** Describes the multipart body of an artifact upload for the docs; the route reads it as a stream. */
 export const uploadArtifactFormSchema = z
   .object({
-    platform: platformKeySchema.meta({ description: '{os}-{arch}, e.g. windows-x86_64' }),
+    platform: platformKeySchema,
     bundle: z
       .enum(BUNDLE_TYPES)
       .optional()
