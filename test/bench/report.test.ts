@@ -64,6 +64,31 @@ describe('bench report', () => {
   });
 });
 
+describe('bench report, the built function', () => {
+  const withP99 = (name: string, p99s: number[]): Aggregate => {
+    const base = aggregate(name, p99s.map(() => 20_000));
+    return { ...base, rounds: base.rounds.map((r, i) => ({ ...r, p99: p99s[i]! })), p99: [...p99s].sort((a, b) => a - b)[Math.floor(p99s.length / 2)]! };
+  };
+  function fnVerdicts(fn: number[], bare: number[]): Record<string, string> {
+    lines = [];
+    const db = { statements: 0, loads: 0, analyticsFlushes: 0, roundSeconds: fn.map(() => 3) };
+    printReport([aggregate('ours', fn.map(() => 18_000), { db }), withP99('bare', bare), withP99('fn', fn)], { ours: 'ours', bare: 'bare', fn: 'fn', ttlSeconds: 5, cpus: 2, connections: 64 });
+    const rows = lines.join('\n').split('\n').filter((line) => /(PASS|FAIL)$/.test(line));
+    return Object.fromEntries(rows.map((row) => [row.trim().split(/\s{3,}/)[0]!, row.trim().split(/\s+/).pop()!]));
+  }
+
+  it('judges its p99 against 3 ms, and against bare node:http\'s in the same rounds', () => {
+    // A machine whose own tail is 8 ms: the absolute bound fails for everyone; the function adds 1 ms to it.
+    const slowMachine = fnVerdicts([9, 8, 10], [8, 7, 9]);
+    expect(slowMachine['fn: p99 ≤ 3 ms at 64 connections']).toBe('FAIL');
+    expect(slowMachine["fn: p99 within 3 ms of bare node:http's"]).toBe('PASS');
+    expect(lines.join('\n')).toContain('1.00 ms over, median of paired rounds');
+    // A function whose tail is its own fails the paired comparison, however loaded the machine.
+    expect(fnVerdicts([13, 12, 14], [8, 7, 9])["fn: p99 within 3 ms of bare node:http's"]).toBe('FAIL');
+    expect(fnVerdicts([2.5, 2, 2.8], [1.5, 1.4, 1.6])['fn: p99 ≤ 3 ms at 64 connections']).toBe('PASS');
+  });
+});
+
 describe('bench report, licensed checks', () => {
   const db = (statements: number) => ({ statements, loads: 1, analyticsFlushes: 1, licenseStatements: 1, roundSeconds: [3, 3, 3] });
   function licensedVerdicts(licensed: number[], statements = 4): Record<string, string> {

@@ -67,6 +67,10 @@ export function printReport(
   }
 
   const pairedToBare = (r: Aggregate) => median(r.rounds.map((round, i) => round.requestsPerSecond / bare.rounds[i]!.requestsPerSecond));
+  // A p99 at 64 connections on a 2-CPU machine shared with wrk is mostly the machine's scheduling: compared with the
+  // bare server's in the same round, what is left is the server's own tail.
+  const p99OverBare = (r: Aggregate) => median(r.rounds.map((round, i) => round.p99 - bare.rounds[i]!.p99));
+  const nginx = results.find((r) => r.name.startsWith('nginx'));
   const roundRatios = ours.rounds.map((r, i) => r.requestsPerSecond / bare.rounds[i]!.requestsPerSecond);
   const ratio = ours.requestsPerSecond / bare.requestsPerSecond;
   const off = options.limiterOff === undefined ? undefined : results.find((r) => r.name === options.limiterOff);
@@ -107,7 +111,8 @@ export function printReport(
     ...(fn
       ? [[`${fn.name}: throughput ≥ ${TARGET.ratioToBare}× bare node:http`, `${fmt(pairedToBare(fn))}× median of paired rounds (${fmt(fn.requestsPerSecond / bare.requestsPerSecond)}× over the run)`,
         verdict(pairedToBare(fn) >= TARGET.ratioToBare)],
-      [`${fn.name}: p99 ≤ ${TARGET.functionP99Ms} ms at ${options.connections ?? '?'} connections`, `${fmt(fn.p99)} ms (bare node:http ${fmt(bare.p99)} ms)`, verdict(fn.p99 <= TARGET.functionP99Ms)]]
+      [`${fn.name}: p99 ≤ ${TARGET.functionP99Ms} ms at ${options.connections ?? '?'} connections`, `${fmt(fn.p99)} ms (bare node:http ${fmt(bare.p99)} ms, nginx ${nginx ? fmt(nginx.p99) : '?'} ms)`, verdict(fn.p99 <= TARGET.functionP99Ms)],
+      [`${fn.name}: p99 within ${TARGET.functionP99Ms} ms of bare node:http's`, `${fmt(p99OverBare(fn))} ms over, median of paired rounds`, verdict(p99OverBare(fn) <= TARGET.functionP99Ms)]]
       : []),
     ...(limiter
       ? [[`limiter on within ${TARGET.limiterCost * 100} % of off`, `${fmt(limiter.on)}× vs ${fmt(limiter.off)}× bare (${fmt((1 - limiter.on / limiter.off) * 100, 1)} % lower)`,
