@@ -26,6 +26,16 @@ const checkedText = (problem: (value: string) => string | null) =>
     }),
   );
 
+/** A problem for `checkedText`: what `parse` throws about the value, or null when it parses. */
+const thrownBy = (parse: (value: string) => unknown, describe = (message: string) => message) => (value: string) => {
+  try {
+    parse(value);
+    return null;
+  } catch (error) {
+    return describe((error as Error).message);
+  }
+};
+
 const urlText = (name: string) => checkedText((value) => (URL.canParse(value) ? null : `${name} must be an absolute URL`));
 
 /** A number of the setting's unit, from its text; `fallback` when unset. */
@@ -68,14 +78,9 @@ const envSchema = z.object({
   RATE_LIMIT_PUBLIC_PER_MINUTE: integerIn(1, 1_000_000_000, 600),
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: integerIn(1, 1_000_000, 20),
   /** Proxies whose forwarded-for headers name the client (api/_src/rate-limit/client-ip.ts); unset: the socket's peer. */
-  TRUSTED_PROXIES: checkedText((value) => {
-    try {
-      parseTrustedProxies(value);
-      return null;
-    } catch (error) {
-      return `TRUSTED_PROXIES: ${(error as Error).message}; expected a comma-separated list of vercel, cloudflare, loopback, IP addresses and CIDR ranges`;
-    }
-  }),
+  TRUSTED_PROXIES: checkedText(
+    thrownBy(parseTrustedProxies, (message) => `TRUSTED_PROXIES: ${message}; expected a comma-separated list of vercel, cloudflare, loopback, IP addresses and CIDR ranges`),
+  ),
   /** GitHub's REST API (GitHub Enterprise Server: https://<host>/api/v3); tests point it at a local fake. */
   GITHUB_API_URL: urlText('GITHUB_API_URL'),
   /** How often a GitHub-sourced app's releases are looked at (one conditional request per app per interval). */
@@ -83,14 +88,7 @@ const envSchema = z.object({
   /** How long one GitHub request may take. */
   GITHUB_TIMEOUT_SECONDS: numberIn(0.05, 120, 10),
   /** 32 random bytes, base64: seals the tokens of private repositories (api/_src/github/secrets.ts). */
-  SECRETS_KEY: checkedText((value) => {
-    try {
-      parseSecretsKey(value);
-      return null;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  }),
+  SECRETS_KEY: checkedText(thrownBy(parseSecretsKey)),
   /** Test-only: route the Neon driver's WebSocket through a local proxy to a plain PostgreSQL. */
   NEON_WS_PROXY: optionalText,
   /** The one issuer whose GitHub Actions OIDC tokens `POST /ci/token` accepts; see `checkOidcIssuer`. */
