@@ -11,6 +11,7 @@ const uuid = z.string().meta({ format: 'uuid' });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const paymentProviderSchema = z.enum(PAYMENT_PROVIDERS).meta({ description: '`stripe`, `lemonsqueezy` or `paddle` (Paddle Billing)' });
+export type PaymentProvider = z.infer<typeof paymentProviderSchema>;
 
 const signingSecretSchema = z
   .string()
