@@ -16,8 +16,8 @@ export type PaymentProvider = z.infer<typeof paymentProviderSchema>;
 const signingSecretSchema = z
   .string()
   .trim()
-  .min(6)
-  .max(200)
+  .min(6, 'must be at least 6 characters')
+  .max(200, 'must be at most 200 characters')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
   .meta({
     description:
