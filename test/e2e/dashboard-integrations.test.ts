@@ -172,7 +172,8 @@ function deliverPurchase(webhookUrl: string, secret: string, price: string): Pro
     await installers.check();
     await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"], input[role="switch"]:disabled').length === 0);
     expect(await appView()).toMatchObject({ download_page: true, public_installers: true });
-    await screenshot(page, 'public-downloads');
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'public-downloads', { fullPage: false });
 
     await downloadPage.uncheck();
     await link.waitFor({ state: 'detached' });
