@@ -108,12 +108,14 @@ export const appsSet: Command = {
     const publicKey = await publicKeyOf(values);
     if (publicKey !== undefined && values['remove-public-key']) throw usageError('pass a new public key or --remove-public-key, not both');
     const description = text(values, 'description');
+    const downloadPage = onOff(values, 'download-page');
+    const publicInstallers = onOff(values, 'public-installers');
     const body = checkBody(updateAppBodySchema, {
       ...(text(values, 'name') !== undefined ? { name: text(values, 'name') } : {}),
       ...(description !== undefined ? { description: description === '' ? null : description } : {}),
       ...(publicKey !== undefined ? { public_key: publicKey } : values['remove-public-key'] ? { public_key: null } : {}),
-      ...(onOff(values, 'download-page') !== undefined ? { download_page: onOff(values, 'download-page') } : {}),
-      ...(onOff(values, 'public-installers') !== undefined ? { public_installers: onOff(values, 'public-installers') } : {}),
+      ...(downloadPage !== undefined ? { download_page: downloadPage } : {}),
+      ...(publicInstallers !== undefined ? { public_installers: publicInstallers } : {}),
     });
     if (Object.keys(body).length === 0) {
       throw usageError('nothing to change: pass --name, --description, --public-key(-file), --remove-public-key, --download-page or --public-installers');

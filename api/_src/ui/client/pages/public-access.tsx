@@ -4,6 +4,7 @@
  * the download page at /apps/{slug} (`download_page`) and, for a licensed app, its installers (`public_installers`).
  * Each switch saves itself at once through `PATCH /admin/apps/{app}`; a refusal puts it back and says why.
  */
+import type { Child } from 'hono/jsx';
 import { useState } from 'hono/jsx/dom';
 import { downloadPageUrl } from '../../../protocol/endpoints.ts';
 import { licensingSchema } from '../../../protocol/licensing.ts';
@@ -15,7 +16,7 @@ import { useSession } from '../session.tsx';
 
 type Setting = 'download_page' | 'public_installers';
 
-function Switch(props: { id: string; label: string; checked: boolean; busy: boolean; onToggle(event: Event): void; children: unknown }) {
+function Switch(props: { id: string; label: string; checked: boolean; busy: boolean; onToggle(event: Event): void; children: Child }) {
   return (
     <div class="setting">
       <label class="check">
