@@ -128,6 +128,14 @@ export const must = (values: Values, name: string): string => {
   return value;
 };
 
+/** An `on|off` option as a boolean (undefined when absent); anything else is a usage error naming the option. */
+export function onOff(values: Values, name: string): boolean | undefined {
+  const value = text(values, name);
+  if (value === undefined) return undefined;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw usageError(`--${name} takes on or off, not ${JSON.stringify(value)}`);
+}
+
 export const list = (values: Values, name: string): string[] => {
   const value = values[name];
   return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];

@@ -10,6 +10,7 @@ import { artifactsDelete, artifactsList } from './commands/artifacts.ts';
 import { login, logout, whoami } from './commands/auth.ts';
 import { doctor } from './commands/doctor.ts';
 import { audit, stats } from './commands/insight.ts';
+import { integrationsAdd, integrationsList, integrationsRemove, integrationsShow, integrationsUpdate } from './commands/integrations.ts';
 import { keysCreate, keysList, keysRevoke } from './commands/keys.ts';
 import {
   licensesCreate,
@@ -51,6 +52,7 @@ export const COMMANDS: readonly Command[] = [
   licensingShow, policiesList, policiesCreate, policiesShow, policiesDelete,
   licensesList, licensesCreate, licensesShow, licensesRenew, licensesSuspend, licensesReinstate, licensesRevoke, licensesRotate,
   licensesMachines, licensesDeactivate,
+  integrationsList, integrationsShow, integrationsAdd, integrationsUpdate, integrationsRemove,
   audit, stats, upload, doctor,
 ];
 

@@ -11,12 +11,13 @@ const uuid = z.string().meta({ format: 'uuid' });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const paymentProviderSchema = z.enum(PAYMENT_PROVIDERS).meta({ description: '`stripe`, `lemonsqueezy` or `paddle` (Paddle Billing)' });
+export type PaymentProvider = z.infer<typeof paymentProviderSchema>;
 
 const signingSecretSchema = z
   .string()
   .trim()
-  .min(6)
-  .max(200)
+  .min(6, 'must be at least 6 characters')
+  .max(200, 'must be at most 200 characters')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
   .meta({
     description:

@@ -28,3 +28,8 @@ export function staticManifestUrl(publicUrl: string, slug: string, channel: stri
   const channelQuery = channel === DEFAULT_CHANNEL ? '' : `?channel=${encodeURIComponent(channel)}`;
   return `${withoutTrailingSlash(publicUrl)}/${encodeURIComponent(slug)}/latest.json${channelQuery}`;
 }
+
+/** The public download page an admin turns on with `download_page` (README "Installers and download links"). */
+export function downloadPageUrl(publicUrl: string, slug: string): string {
+  return `${withoutTrailingSlash(publicUrl)}/apps/${encodeURIComponent(slug)}`;
+}

@@ -1,17 +1,19 @@
 /**
  * @module cli/commands/apps
- * `apps list|create|show|set` over `/admin/apps`. Bodies are checked with the server's own schemas
+ * `apps list|create|show|set` over `/admin/apps`; `set` also switches the public download page and, for a licensed
+ * app, whether its installers are open to everyone (README "Installers and download links"). Bodies are checked with the server's own schemas
  * (`createAppBodySchema`, `updateAppBodySchema`) before anything is sent, so a bad slug or public key is a usage
  * error naming the fix, the same words the server would answer.
  */
 import { readFile } from 'node:fs/promises';
 import { type AppBody, appListSchema, appSchema, createAppBodySchema, updateAppBodySchema } from '../../protocol/schemas.ts';
-import { checkBody, type Command, text, type Values } from '../args.ts';
+import { downloadPageUrl } from '../../protocol/endpoints.ts';
+import { checkBody, type Command, onOff, text, type Values } from '../args.ts';
 import { usageError } from '../errors.ts';
 import { path } from '../http.ts';
 import { fields, formatTime, table } from '../output.ts';
 
-const describeApp = (app: AppBody) =>
+const describeApp = (app: AppBody, server: string) =>
   fields([
     ['slug', app.slug],
     ['name', app.name],
@@ -19,6 +21,8 @@ const describeApp = (app: AppBody) =>
     ['public key id', app.public_key_id ?? 'none: uploads are refused until one is set (apps set --public-key-file)'],
     ['releases', app.release_count],
     ['latest', app.latest_version],
+    ['download page', app.download_page ? `on: ${downloadPageUrl(server, app.slug)}` : 'off'],
+    ['public installers', app.public_installers ? 'on: a licensed app\'s installers need no license' : 'off'],
     ['created', formatTime(app.created_at)],
   ]);
 
@@ -56,8 +60,9 @@ export const appsShow: Command = {
   summary: 'Show one app.',
   positionals: ['<app>'],
   async run(ctx, _values, [app]) {
-    const body = await (await ctx.client()).get(path('/admin/apps', app!), appSchema);
-    ctx.out.result(body, describeApp);
+    const client = await ctx.client();
+    const body = await client.get(path('/admin/apps', app!), appSchema);
+    ctx.out.result(body, (a) => describeApp(a, client.url));
   },
 };
 
@@ -80,14 +85,15 @@ export const appsCreate: Command = {
       ...(text(values, 'description') !== undefined ? { description: text(values, 'description') } : {}),
       ...(publicKey !== undefined ? { public_key: publicKey } : {}),
     });
-    const created = await (await ctx.client()).send('POST', '/admin/apps', body, appSchema);
-    if (created) ctx.out.result(created, (app) => `created app ${app.slug}\n${describeApp(app)}`);
+    const client = await ctx.client();
+    const created = await client.send('POST', '/admin/apps', body, appSchema);
+    if (created) ctx.out.result(created, (app) => `created app ${app.slug}\n${describeApp(app, client.url)}`);
   },
 };
 
 export const appsSet: Command = {
   words: ['apps', 'set'],
-  summary: 'Change an app\'s name, description or updater public key.',
+  summary: 'Change an app\'s name, description, updater public key, download page or public installers.',
   positionals: ['<app>'],
   mutating: true,
   options: {
@@ -95,18 +101,27 @@ export const appsSet: Command = {
     description: { type: 'string', help: 'new description ("" clears it)' },
     ...KEY_OPTIONS,
     'remove-public-key': { type: 'boolean', help: 'remove the key (nothing can be uploaded or published until a new one is set)' },
+    'download-page': { type: 'string', value: 'on|off', help: 'the public download page /apps/<app>: latest stable version and a button per installer' },
+    'public-installers': { type: 'string', value: 'on|off', help: 'licensed apps: on lets anyone download the installers without a license (updates still need one)' },
   },
   async run(ctx, values, [app]) {
     const publicKey = await publicKeyOf(values);
     if (publicKey !== undefined && values['remove-public-key']) throw usageError('pass a new public key or --remove-public-key, not both');
     const description = text(values, 'description');
+    const downloadPage = onOff(values, 'download-page');
+    const publicInstallers = onOff(values, 'public-installers');
     const body = checkBody(updateAppBodySchema, {
       ...(text(values, 'name') !== undefined ? { name: text(values, 'name') } : {}),
       ...(description !== undefined ? { description: description === '' ? null : description } : {}),
       ...(publicKey !== undefined ? { public_key: publicKey } : values['remove-public-key'] ? { public_key: null } : {}),
+      ...(downloadPage !== undefined ? { download_page: downloadPage } : {}),
+      ...(publicInstallers !== undefined ? { public_installers: publicInstallers } : {}),
     });
-    if (Object.keys(body).length === 0) throw usageError('nothing to change: pass --name, --description, --public-key(-file) or --remove-public-key');
-    const updated = await (await ctx.client()).send('PATCH', path('/admin/apps', app!), body, appSchema);
-    if (updated) ctx.out.result(updated, (a) => `updated app ${a.slug}\n${describeApp(a)}`);
+    if (Object.keys(body).length === 0) {
+      throw usageError('nothing to change: pass --name, --description, --public-key(-file), --remove-public-key, --download-page or --public-installers');
+    }
+    const client = await ctx.client();
+    const updated = await client.send('PATCH', path('/admin/apps', app!), body, appSchema);
+    if (updated) ctx.out.result(updated, (a) => `updated app ${a.slug}\n${describeApp(a, client.url)}`);
   },
 };

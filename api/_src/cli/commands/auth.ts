@@ -10,45 +10,7 @@ import { checkServerUrl, configPath, deleteStoredConfig, KEY_ENV, keyPrefix, wri
 import { ServerRefusal, usageError } from '../errors.ts';
 import { Client } from '../http.ts';
 import { fields } from '../output.ts';
-import type { Context } from '../args.ts';
-
-/** Reads one line from stdin; on a terminal, prompts on stderr and does not echo what is typed. */
-async function readKey(ctx: Context): Promise<string> {
-  const stdin = ctx.stdin;
-  if (stdin.isTTY && stdin.setRawMode) {
-    ctx.out.stderr.write('API key: ');
-    stdin.setRawMode(true);
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        let typed = '';
-        const onData = (chunk: Buffer | string) => {
-          for (const char of chunk.toString()) {
-            if (char === '\r' || char === '\n') return finish();
-            if (char === '\u0003') return fail(usageError('login cancelled'));
-            if (char === '\u007f') typed = typed.slice(0, -1);
-            else typed += char;
-          }
-        };
-        const finish = () => {
-          stdin.off('data', onData);
-          ctx.out.stderr.write('\n');
-          resolve(typed);
-        };
-        const fail = (error: Error) => {
-          stdin.off('data', onData);
-          reject(error);
-        };
-        stdin.on('data', onData);
-      });
-    } finally {
-      stdin.setRawMode(false);
-      stdin.pause();
-    }
-  }
-  let input = '';
-  for await (const chunk of stdin) input += chunk.toString();
-  return input.split(/\r?\n/)[0] ?? '';
-}
+import { readSecret } from '../secret-input.ts';
 
 export const login: Command = {
   words: ['login'],
@@ -60,7 +22,7 @@ export const login: Command = {
   details: 'The key is checked with GET /admin/apps before it is stored; a key the server refuses is not stored.',
   async run(ctx, values) {
     const url = checkServerUrl(text(values, 'url')!, '--url');
-    const key = (text(values, 'key') ?? ctx.env[KEY_ENV] ?? (await readKey(ctx))).trim();
+    const key = (text(values, 'key') ?? ctx.env[KEY_ENV] ?? (await readSecret(ctx, 'API key'))).trim();
     if (!key) throw usageError(`no API key given: pass --key, set ${KEY_ENV}, or type it when asked`);
     const client = new Client({ url, key, out: ctx.out, dryRun: false });
     const { apps } = await client.get('/admin/apps', appListSchema);

@@ -18,5 +18,8 @@ export function licensingPaths(slug: string) {
     /** POST: each step is its own route, named as the step. */
     step: (id: string, step: LicenseStep) => adminPath('apps', slug, 'licenses', id, step),
     deactivateMachine: (id: string, machine: string) => adminPath('apps', slug, 'licenses', id, 'machines', machine, 'deactivate'),
+    /** Payment integrations (api/_src/billing/routes.ts): they create and renew licenses of the app's policies. */
+    integrations: adminPath('apps', slug, 'integrations'),
+    integration: (id: string) => adminPath('apps', slug, 'integrations', id),
   };
 }

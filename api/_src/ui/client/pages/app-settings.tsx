@@ -2,8 +2,8 @@
  * @module ui/client/pages/app-settings
  * `/ui/apps/:app/settings`: edit the app (`PATCH /admin/apps/:app`), delete it (global keys only; the API refuses
  * while releases are published), and copy the exact `tauri.conf.json` lines for its updater (tauri-config.ts), with
- * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows, and where its releases
- * come from (app-source.tsx).
+ * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows, where its releases
+ * come from (app-source.tsx), and what the public may download without a key (public-access.tsx).
  *
  * Replacing or removing a key that is set asks first: installed copies verify every update with the key they were
  * built with, so a key that does not match theirs makes every upload fail verification and every update stop.
@@ -21,6 +21,7 @@ import { DEFAULT_CHANNEL } from '../../../protocol/channels.ts';
 import { staticManifestUrl } from '../../../protocol/endpoints.ts';
 import { tauriConfigSnippet } from '../tauri-config.ts';
 import { SourceCard } from './app-source.tsx';
+import { PublicAccessCard } from './public-access.tsx';
 
 export function AppSettingsPage({ params }: PageProps) {
   const slug = params.app!;
@@ -45,6 +46,7 @@ export function AppSettingsPage({ params }: PageProps) {
               app.reload();
             }}
           />
+          <PublicAccessCard key={app.data.updated_at} app={app.data} />
           <SnippetCard app={app.data} channels={channels.data} />
           <SourceCard slug={app.data.slug} />
           <ChannelsCard channels={channels.data} error={channels.error} />

@@ -1,7 +1,8 @@
 /**
  * @module ui/client/pages/licensing
  * `/ui/apps/:app/licensing`: whether the app's updates need a license (its mode, switched after a confirmation
- * that says what switching does), its policies (license-policies.tsx) and its licenses (licenses.tsx).
+ * that says what switching does), its policies (license-policies.tsx), the payment providers that sell them
+ * (integrations.tsx) and its licenses (licenses.tsx).
  */
 import { useState } from 'hono/jsx/dom';
 import { type LicensingMode, licensingSchema, policyListSchema } from '../../../protocol/licensing.ts';
@@ -10,6 +11,7 @@ import { Button, ConfirmDialog, ErrorNotice, Loading, PageHeader, useLoad, useTo
 import { modeSwitchMeaning } from '../license-form.ts';
 import { licensingPaths } from '../licensing-api.ts';
 import type { PageProps } from '../router.tsx';
+import { IntegrationsCard } from './integrations.tsx';
 import { LicensesSection } from './licenses.tsx';
 import { PoliciesCard } from './license-policies.tsx';
 
@@ -85,6 +87,7 @@ export function LicensingPage({ params }: PageProps) {
       <div class="stack">
         <ModeCard slug={slug} />
         <PoliciesCard slug={slug} policies={policies.data} error={policies.error} onChanged={policies.reload} />
+        <IntegrationsCard slug={slug} policies={policies.data} />
         <LicensesSection slug={slug} policies={policies.data} onCreated={policies.reload} />
       </div>
     </>
