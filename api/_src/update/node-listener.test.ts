@@ -13,6 +13,8 @@ let hono: Server;
 let fast: Server;
 /** Requests the fast listener handed to Hono. */
 let handedOver = 0;
+/** The release cache's database loads when the last request was handed to Hono. */
+let loadsWhenHandedOver = 0;
 
 function listen(listener: RequestListener): Promise<Server> {
   const server = createServer(listener);
@@ -66,6 +68,7 @@ beforeAll(async () => {
   hono = await listen(app);
   fast = await listen(withUpdateChecks(ctx.deps, (req, res) => {
     handedOver++;
+    loadsWhenHandedOver = ctx.deps.releaseCache.loads;
     return app(req, res);
   }));
 });
@@ -161,8 +164,13 @@ describe('update checks on node:http ahead of Hono', () => {
     const appId = await insertApp(ctx.database.db, 'fresh');
     await insertRelease(ctx.database.db, appId, { version: '1.0.0', artifacts: [{ platform: 'linux-x86_64', bundle: 'appimage' }] });
     const before = handedOver;
+    const loadsBefore = ctx.deps.releaseCache.loads;
+    loadsWhenHandedOver = -1;
     expect((await send(fast, '/update/fresh/linux/x86_64/0.9.0')).status).toBe(200);
     expect(handedOver - before).toBe(1);
+    // The snapshot was already loading when Hono got the request, and Hono joined that load: one query in all.
+    expect(loadsWhenHandedOver - loadsBefore).toBe(1);
+    expect(ctx.deps.releaseCache.loads - loadsBefore).toBe(1);
     expect((await send(fast, '/update/fresh/linux/x86_64/0.9.0')).status).toBe(200);
     expect(handedOver - before).toBe(1);
   });

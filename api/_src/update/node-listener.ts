@@ -11,7 +11,8 @@
  * `plainCheckUrl` takes only GET URLs in one of the two forms with nothing encoded, and `answerCheckFromMemory`
  * only checks whose snapshot is cached and that parse and select without error. Everything else — HEAD, encoded
  * characters, a snapshot to load (and the 503 when that fails), unknown apps, every 4xx — is answered by the Hono
- * route, which counts it then, so the two paths cannot disagree on anything but speed. A licensed app's check is
+ * route, which counts it then, so the two paths cannot disagree on anything but speed. For a snapshot to load, the
+ * load starts here, before the request is passed on, so that a cold instance imports Hono and reads the database at once. A licensed app's check is
  * answered here only when its key is already known valid in memory and nothing must be written (licensing/gate.ts).
  * Hono middleware does not run for the checks answered here; app.ts registers none for these routes.
  */
@@ -38,7 +39,12 @@ export function withUpdateChecks(deps: UpdateCheckDeps, next: RequestListener): 
   return function updateCheckListener(req: IncomingMessage, res: ServerResponse) {
     const target = req.method === 'GET' && req.url !== undefined ? plainCheckUrl(req.url) : null;
     const answer = target && answerCheckFromMemory(deps, { ...target, headers: headerReader(req), peer: req.socket.remoteAddress ?? '' });
-    if (!answer) return next(req, res);
+    if (!answer) {
+      // An app not cached yet (a new instance's first checks): its snapshot starts loading now, and the Hono route,
+      // which may itself still be loading (listener.ts), joins that load through the same cache.
+      if (target) void Promise.resolve(deps.releaseCache.lookup(target.app)).catch(() => {});
+      return next(req, res);
+    }
     res.writeHead(answer.status, answer.headers);
     if (answer.body === null) res.end();
     else res.end(answer.body);
