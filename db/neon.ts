@@ -6,9 +6,11 @@
  */
 import { neonConfig, Pool, types as neonTypes } from '@neondatabase/serverless';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { describeDriverError } from './driver-errors.ts';
 import { attachPoolToFluidCompute, FLUID_IDLE_TIMEOUT_MS } from './fluid-pool.ts';
 import type { DatabaseHandle } from './handle.ts';
 import { INT8_OID, parseInt8 } from './int8.ts';
+import { watchPoolShutdown } from './pool-shutdown.ts';
 import type { Database } from './schema.ts';
 
 export interface NeonOptions {
@@ -51,10 +53,20 @@ export function openNeon(options: NeonOptions): DatabaseHandle {
     },
   });
   // An idle client that loses its socket emits 'error' on the pool; without a listener that would crash the process.
-  pool.on('error', (error: Error) => console.error('database pool error:', error.message));
+  const shutdown = watchPoolShutdown(pool);
+  pool.on('error', (error: unknown, client: unknown) => {
+    if (!shutdown.endedByUs(client)) console.error(`database pool error: ${describeDriverError(error)}`);
+  });
   if (options.fluidCompute) attachPoolToFluidCompute(pool, FLUID_IDLE_TIMEOUT_MS);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withErrorsFromConnect(pool) }) });
-  return { db, kind: 'neon', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'neon',
+    async close() {
+      await db.destroy();
+      await shutdown.untilClosed();
+    },
+  };
 }
 
 interface PgClient {
@@ -64,8 +76,8 @@ interface PgClient {
 }
 
 /**
- * When the WebSocket cannot be opened, the driver rejects with the DOM `ErrorEvent` itself: not an Error,
- * an empty message, logged as `ErrorEvent {}`. Replace it with an Error that says what failed.
+ * When the WebSocket cannot be opened, the driver rejects with the DOM `ErrorEvent` itself (driver-errors.ts).
+ * Replace it with an Error that says what failed.
  */
 function withErrorsFromConnect(pool: Pool): PostgresPool {
   const kyselyPool = pool as unknown as PostgresPool;
@@ -101,7 +113,7 @@ function withErrorsFromConnect(pool: Pool): PostgresPool {
         return client;
       } catch (error) {
         if (error instanceof Error) throw error;
-        throw new Error('could not open the WebSocket to the database: refused or unreachable', { cause: error });
+        throw new Error(`could not open the WebSocket to the database, refused or unreachable: ${describeDriverError(error)}`, { cause: error });
       }
     },
     end: () => kyselyPool.end(),

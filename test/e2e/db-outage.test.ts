@@ -24,7 +24,7 @@ import { artifactKey, staticManifestKey } from '../../api/_src/protocol/storage-
 import type { Storage } from '../../api/_src/storage/storage.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { type RunningS3rver, startS3rver } from '../support/s3rver.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, downloadAndVerify, generateKeyPair, hasMinisign, type KeyPair, sign } from '../support/tauri.ts';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.ts';
 import { startWsProxy, type WsProxy } from '../support/ws-proxy.ts';
@@ -39,12 +39,6 @@ const CLIENT: ClientPlatform = { target: 'linux', arch: 'x86_64', currentVersion
  */
 const FAIL_FAST_MS = LOAD_TIMEOUT_MS + 2_500;
 const CHECK_PATH = `/update/${APP}/linux/x86_64/0.9.0?bundle_type=deb`;
-
-async function expectStatus(res: Response, status: number): Promise<any> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 (process.env.TEST_DATABASE_URL ? describe : describe.skip)('a database outage under a running server', () => {
   let database: TestDatabase;

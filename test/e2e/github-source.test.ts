@@ -10,17 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVERY_BUNDLE, publishRelease, signedFile } from '../../api/_src/github/testing.ts';
 import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, downloadAndVerify, generateKeyPair, hasMinisign, type KeyPair } from '../support/tauri.ts';
 
 const minisign = await hasMinisign();
 const TOKEN = 'ghp_e2eSecretTokenThatMustNeverShow0001';
-
-async function json(res: Response, status: number): Promise<any> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 (minisign ? describe : describe.skip)(`a Tauri client updating from GitHub Releases through the real server${minisign ? '' : ' — SKIPPED: Debian minisign is not installed'}`, () => {
   let server: RunningServer;
@@ -40,8 +34,8 @@ async function json(res: Response, status: number): Promise<any> {
   });
 
   async function githubApp(slug: string, repository: string, token?: string) {
-    await json(await server.admin('/admin/apps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug, name: slug, public_key: key.publicKey }) }), 201);
-    return json(
+    await expectStatus(await server.admin('/admin/apps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug, name: slug, public_key: key.publicKey }) }), 201);
+    return expectStatus(
       await server.admin(`/admin/apps/${slug}/source`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
@@ -67,7 +61,7 @@ async function json(res: Response, status: number): Promise<any> {
       expect(bytes.equals(files[i]!.bytes)).toBe(true);
     }
     // The static failover manifest in storage follows the sync.
-    const manifest = await json(await fetch(`${server.url}/desktop/latest.json`), 200);
+    const manifest = await expectStatus(await fetch(`${server.url}/desktop/latest.json`), 200);
     expect(manifest.version).toBe('1.2.0');
     expect(Object.keys(manifest.platforms)).toEqual(expect.arrayContaining(['linux-x86_64', 'darwin-aarch64', 'windows-x86_64']));
   });
@@ -89,6 +83,6 @@ async function json(res: Response, status: number): Promise<any> {
       if (request.headers.authorization !== undefined) expect(request.url.startsWith('/repos/octo/private-desktop/')).toBe(true);
     }
     expect(server.output()).not.toContain(TOKEN);
-    expect(JSON.stringify(await json(await server.admin('/admin/audit?app=private-desktop'), 200))).not.toContain(TOKEN);
+    expect(JSON.stringify(await expectStatus(await server.admin('/admin/audit?app=private-desktop'), 200))).not.toContain(TOKEN);
   });
 });

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
 import {
   buildCheckUrl, checkForUpdate, type ClientPlatform, download, downloadAndVerify, generateKeyPair, hasMinisign,
   type KeyPair, sign, type Update, verifySignature,
@@ -19,13 +19,6 @@ const minisign = await hasMinisign();
 const FILE_NAME = 'my-app_1.2.3_amd64.AppImage';
 const APPIMAGE_CLIENT: ClientPlatform = { target: 'linux', arch: 'x86_64', currentVersion: '1.0.0', bundleType: 'appimage' };
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** Fails with the response body, so a broken admin call says why. */
-async function expectStatus(res: Response, status: number): Promise<unknown> {
-  const text = await res.text();
-  if (res.status !== status) throw new Error(`${res.url}: expected ${status}, got ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 (minisign ? describe : describe.skip)(
   `a Tauri v2 client updating from the real server${minisign ? '' : ' — SKIPPED: Debian minisign is not installed (run .ci/system-packages.sh)'}`,

@@ -65,6 +65,8 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     dataDir,
     adminAuth: `Bearer ${TEST_ADMIN_TOKEN}`,
     async close() {
+      // As the server shuts down (api/_src/local.ts): counts still in memory are written before the database closes.
+      await deps.analytics.close();
       await database.close();
       await rm(dataDir, { recursive: true, force: true });
     },

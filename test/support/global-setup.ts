@@ -23,7 +23,8 @@ async function answers(url: string, proxy: string): Promise<boolean> {
     return await Promise.race([sql`select 1`.execute(probe.db).then(() => true, () => false), timeout]);
   } finally {
     clearTimeout(timer);
-    void probe.close().catch(() => {});
+    // Awaited, so that no socket of the probe is still closing when the proxy closes (the connect timeout bounds it).
+    await probe.close().catch(() => {});
   }
 }
 

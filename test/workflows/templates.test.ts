@@ -14,7 +14,13 @@ const read = (path: string) => readFile(join(REPO_ROOT, path), 'utf8');
 
 interface Workflow {
   on: { workflow_call?: { inputs: Record<string, unknown>; secrets: Record<string, unknown> } };
-  jobs: Record<string, { 'timeout-minutes'?: unknown; uses?: string; with?: Record<string, unknown> }>;
+  jobs: Record<string, { 'timeout-minutes'?: unknown; uses?: string; with?: Record<string, unknown>; steps?: Step[] }>;
+}
+
+interface Step {
+  uses?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
 }
 
 describe('the templates', () => {
@@ -40,5 +46,21 @@ describe('the templates', () => {
       expect(source).toBe(name);
     }
     for (const name of declared) expect(text).toContain(name!);
+  });
+
+  it('the reusable workflow hands windows-sign-command to the root action, with the Azure credentials it reads as env', async () => {
+    const reusable = safeLoad(await read('.github/workflows/release.yml')) as Workflow;
+    const { inputs, secrets } = reusable.on.workflow_call!;
+    expect(inputs['windows-sign-command']).toMatchObject({ type: 'string', default: '' });
+    const leg = reusable.jobs.build!.steps!.find((step) => step.uses === '$/')!;
+    expect(leg.with!['windows-sign-command']).toBe('${{ inputs.windows-sign-command }}');
+    const azure = ['AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID'];
+    expect(leg.env).toEqual(Object.fromEntries(azure.map((name) => [name, `\${{ secrets.${name} }}`])));
+    for (const name of azure) expect(secrets).toHaveProperty(name);
+
+    // The template's commented example names inputs the reusable workflow declares, so uncommenting it works.
+    const example = [...(await read('workflows-templates/release-reusable.yml')).matchAll(/^ {6}# ([a-z-]+): \S/gm)].map(([, input]) => input);
+    expect(example).toEqual(['windows-sign-command', 'install-command']);
+    for (const input of example) expect(inputs).toHaveProperty([input!]);
   });
 });

@@ -3,6 +3,7 @@
  * The API's expected failures, `ApiError` and its family, without the web framework: the domain
  * (`releases/`) throws them, and `http/errors.ts` `errorResponse` turns them into the one error body.
  */
+import { isSocketEvent } from '../../../db/driver-errors.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
 
 /** Every status an `ApiError` answers with (a subset of Hono's `ContentfulStatusCode`). */
@@ -90,16 +91,6 @@ const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT
 
 /** Seconds a 503 `unavailable` tells clients to wait (`Retry-After`) before they ask again. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-
-/**
- * A WebSocket's `ErrorEvent`/`CloseEvent` (a DOM event, not an Error): what the Neon driver rejects with when its
- * socket fails to open or dies under a query.
- */
-function isSocketEvent(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || value instanceof Error) return false;
-  const { type, target } = value as { type?: unknown; target?: unknown };
-  return (type === 'error' || type === 'close') && typeof target === 'object';
-}
 
 /** True for errors that mean the database connection failed rather than the query. */
 export function isConnectionError(error: unknown): boolean {
