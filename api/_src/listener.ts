@@ -3,8 +3,8 @@
  * The control plane as one `node:http` request listener, the same for both entries: `local.ts` (`npm start`)
  * and the Vercel function (`index.ts`, whose Node.js runtime calls a `(req, res)` handler). Cached update checks
  * are answered on node:http (update/node-listener.ts); everything else, and every check that cannot be answered
- * from memory, goes to the Hono app. Why the Vercel entry runs the node:http path too: the README's Performance
- * section has the measurement.
+ * from memory, goes to the Hono app, imported by the first request that needs it. Why the Vercel entry runs the
+ * node:http path too: the README's Performance section has the measurement.
  */
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
