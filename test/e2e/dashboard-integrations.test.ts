@@ -10,25 +10,16 @@
  * public-downloads.png (the README's Dashboard section).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { newPurchase, purchased, signAs } from '../../api/_src/billing/testing.ts';
 import { SIGNATURE_HEADERS } from '../../api/_src/billing/signatures.ts';
 import { TEST_SECRETS_KEY } from '../../api/_src/licensing/testing.ts';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, signIn, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 
 const APP = 'shop-app';
 const FIRST_SECRET = 'whsec_dashboardFirst0123';
 const SECOND_SECRET = 'whsec_dashboardSecond0123';
-
-const jsonBody = (method: string, body: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-
-async function signIn(page: Page, server: RunningServer): Promise<void> {
-  await visit(page, `${server.url}/ui`);
-  await page.getByLabel('Admin API key').fill(server.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
 
 /** A Stripe purchase of `price` signed with `secret`, as Stripe would post it to `webhookUrl`. */
 function deliverPurchase(webhookUrl: string, secret: string, price: string): Promise<Response> {

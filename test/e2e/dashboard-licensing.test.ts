@@ -15,16 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { TEST_SECRETS_KEY } from '../../api/_src/licensing/testing.ts';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, signIn, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'pro-app';
 const VERSION = '2.3.1';
 const FILE_NAME = `Pro-App_${VERSION}_amd64.AppImage`;
 const INSTALL_ID = '6c1f2a4e-0d7b-4c55-9a3e-2f1b8e7d9c10';
-
-const jsonBody = (method: string, body: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 /** Waits until the table's rows are exactly one per expected text (in any order): a new search replaces the old rows. */
 async function rowsShow(rows: Locator, expected: string[]): Promise<void> {
@@ -44,13 +42,6 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${target.toString()} in ${max} presses`);
-}
-
-async function signIn(page: Page, server: RunningServer): Promise<void> {
-  await visit(page, `${server.url}/ui`);
-  await page.getByLabel('Admin API key').fill(server.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 (hasChromium() ? describe : describe.skip)(`the dashboard's licensing pages${hasChromium() ? '' : ' — SKIPPED: /usr/bin/chromium is not installed'}`, () => {

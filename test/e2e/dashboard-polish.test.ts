@@ -16,21 +16,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
+import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, signIn, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'polish-app';
 const ACTION_REPOSITORY = 'acme-corp/tauri-release';
-
-const jsonBody = (method: string, body: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-
-async function signIn(page: Page, server: RunningServer): Promise<void> {
-  await visit(page, `${server.url}/ui`);
-  await page.getByLabel('Admin API key').fill(server.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
 
 /** WCAG 2 contrast of each element's text colour against the opaque background behind it (opacity included). */
 function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio: number }[]> {

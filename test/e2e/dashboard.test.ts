@@ -17,7 +17,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
+import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, download, generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const chromiumInstalled = hasChromium();
@@ -33,9 +33,6 @@ const NOTES = 'Faster sync.\n\n<script>window.__xss=1</script>\n\n**bold** move'
 const CLIENT: ClientPlatform = { target: 'linux', arch: 'x86_64', currentVersion: '1.0.0', bundleType: 'appimage' };
 
 /** Fails with the response body, so a broken admin call says why. */
-const jsonBody = (method: string, body: unknown): RequestInit => ({
-  method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-});
 
 /** Waits until no "Loading…" status is on the page (every page shows one while its data is on the way). */
 /** Client-side navigation is what a user does; a fresh load also works, and is what a bookmark does. */

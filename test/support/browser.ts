@@ -198,3 +198,11 @@ export async function visit(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await settled(page);
 }
+
+/** Signs in to the dashboard at `server.url` with its admin key, and waits for the signed-in page. */
+export async function signIn(page: Page, server: { url: string; adminToken: string }): Promise<void> {
+  await visit(page, `${server.url}/ui`);
+  await page.getByLabel('Admin API key').fill(server.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}

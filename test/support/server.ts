@@ -133,6 +133,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
 }
 
+/** `fetch` options sending `body` as JSON with `method`. */
+export const jsonBody = (method: string, body: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
 /** The answer's JSON body (null when empty), or an error naming the URL, the status and the body. */
 export async function expectStatus(res: Response, status: number): Promise<any> {
   const text = await res.text();
