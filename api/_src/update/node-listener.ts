@@ -12,8 +12,9 @@
  * only checks whose snapshot is cached and that parse and select without error. Everything else — HEAD, encoded
  * characters, a snapshot to load (and the 503 when that fails), unknown apps, every 4xx — is answered by the Hono
  * route, which counts it then, so the two paths cannot disagree on anything but speed. For a snapshot to load, the
- * load starts here, before the request is passed on, so that a cold instance imports Hono and reads the database at once. A licensed app's check is
- * answered here only when its key is already known valid in memory and nothing must be written (licensing/gate.ts).
+ * load starts here, before the request is passed on, so that a cold instance imports Hono and reads the database at
+ * once. A licensed app's check is answered here only when its key is already known valid in memory and nothing must
+ * be written (licensing/gate.ts).
  * Hono middleware does not run for the checks answered here; app.ts registers none for these routes.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
