@@ -19,7 +19,7 @@ import { licenseFilePayloadSchema, licenseStateSchema } from '../../api/_src/pro
 import { appSchema } from '../../api/_src/protocol/schemas.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { ModelSharedCache } from '../support/shared-cache.ts';
-import { insertApp, insertRelease } from '../support/release-fixtures.ts';
+import { insertLicensedApp, insertRelease } from '../support/release-fixtures.ts';
 
 const clock = { now: day(0).getTime() };
 const at = (n: number) => void (clock.now = day(n).getTime());
@@ -38,11 +38,7 @@ afterAll(async () => {
 
 const db = () => ctx.database.db;
 
-async function licensedApp(slug: string): Promise<string> {
-  const appId = await insertApp(db(), slug);
-  await db().updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', appId).execute();
-  return appId;
-}
+const licensedApp = (slug: string) => insertLicensedApp(db(), slug);
 
 async function publish(appId: string, version: string, published: number, channel = 'stable'): Promise<void> {
   await insertRelease(db(), appId, { version, pubDate: day(published), channel, artifacts: [{ platform: 'linux-x86_64', bundle: 'appimage', content: new TextEncoder().encode(`${version} bytes`) }] }, ctx.storage);

@@ -15,7 +15,7 @@ import { day, insertLicense, insertPolicy, TEST_SECRETS_KEY } from '../../api/_s
 import { generateLicenseKey } from '../../api/_src/licensing/license-key.ts';
 import { staticManifestKey } from '../../api/_src/protocol/storage-keys.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
-import { insertApp, insertRelease } from '../support/release-fixtures.ts';
+import { insertApp, insertLicensedApp, insertRelease } from '../support/release-fixtures.ts';
 import { checkForUpdate, download, generateKeyPair, hasMinisign, type KeyPair, sign, verifySignature } from '../support/tauri.ts';
 import { ModelSharedCache } from '../support/shared-cache.ts';
 
@@ -45,11 +45,7 @@ afterAll(async () => {
 
 const db = () => ctx.database.db;
 
-async function licensedApp(slug: string): Promise<string> {
-  const appId = await insertApp(db(), slug);
-  await db().updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', appId).execute();
-  return appId;
-}
+const licensedApp = (slug: string) => insertLicensedApp(db(), slug);
 
 interface PublishOptions {
   channel?: string;
@@ -426,8 +422,7 @@ describe('servers without the settings licensing needs', () => {
   it('answers a licensed app 503 secrets_key_missing without SECRETS_KEY, and never serves it', async () => {
     const bare = await createTestContext();
     try {
-      const appId = await insertApp(bare.database.db, 'needs-key');
-      await bare.database.db.updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', appId).execute();
+      const appId = await insertLicensedApp(bare.database.db, 'needs-key');
       await insertRelease(bare.database.db, appId, { version: '1.0.0', artifacts: linux });
       const refused = await answerOf(await bare.app.request('/update/needs-key/linux/x86_64/0.9.0', { headers: { Authorization: `License ${generateLicenseKey().reveal()}` } }));
       expect([refused.status, refused.code]).toEqual([503, 'secrets_key_missing']);
@@ -441,8 +436,7 @@ describe('servers without the settings licensing needs', () => {
   it('counts unknown and malformed keys as failed authentications of the address', async () => {
     const limited = await createTestContext({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3' } });
     try {
-      const appId = await insertApp(limited.database.db, 'guessed');
-      await limited.database.db.updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', appId).execute();
+      const appId = await insertLicensedApp(limited.database.db, 'guessed');
       await insertRelease(limited.database.db, appId, { version: '1.0.0', artifacts: linux });
       const attempt = (authorization: string) =>
         Promise.resolve(limited.app.request('/update/guessed/linux/x86_64/0.9.0', { headers: { authorization } })).then((r) => r.status);

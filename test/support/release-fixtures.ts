@@ -49,6 +49,13 @@ export async function insertApp(db: Kysely<Database>, slug: string, publicKey: s
   return row.id;
 }
 
+/** An app whose updates and downloads are gated by licenses (`licensing: 'licensed'`), as rows. */
+export async function insertLicensedApp(db: Kysely<Database>, slug: string): Promise<string> {
+  const appId = await insertApp(db, slug);
+  await db.updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', appId).execute();
+  return appId;
+}
+
 export async function insertRelease(
   db: Kysely<Database>,
   appId: string,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
-import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
+import { insertApp, insertLicensedApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -56,8 +56,7 @@ beforeAll(async () => {
   const staged = await insertRelease(db, appId, { version: '1.8.0', artifacts: [{ platform: 'darwin-aarch64', file: 'Shop_1.8.0_aarch64.dmg', installerOnly: true }] });
   await db.updateTable('releases').set({ rollout_percent: 10 }).where('id', '=', staged.id).execute();
 
-  licensedId = await insertApp(db, 'pro');
-  await db.updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', licensedId).execute();
+  licensedId = await insertLicensedApp(db, 'pro');
   await insertRelease(db, licensedId, { version: '3.0.0', artifacts: [{ platform: 'darwin-aarch64', file: 'Pro_3.0.0_aarch64.dmg', installerOnly: true, content: bytes('pro dmg') }] }, ctx.storage);
 });
 afterAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
-import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
+import { insertLicensedApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { buildSnapshot, type ReleaseInput } from './snapshot.ts';
 
 const published = new Date('2026-11-02T08:30:00Z');
@@ -58,8 +58,7 @@ describe('ReleaseCache loads what the gate needs', () => {
 
   it('reads the licensing mode, first publication, back-date and entitlements from the database', async () => {
     const db = ctx.database.db;
-    const appId = await insertApp(db, 'gated');
-    await db.updateTable('apps').set({ licensing: 'licensed' }).where('id', '=', appId).execute();
+    const appId = await insertLicensedApp(db, 'gated');
     await db.insertInto('release_channels').values({ app_id: appId, name: 'beta', follows: null, required_entitlement: 'beta' }).execute();
     const first = new Date('2026-05-01T00:00:00Z');
     const { id } = await insertRelease(db, appId, { version: '1.0.0', channel: 'beta', pubDate: first, artifacts: [{ platform: 'linux-x86_64' }] });
