@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,10 +129,122 @@ describe('the Windows signing step', () => {
 });
 
 /**
+ * The value of a step's `${{ … }}` env expression, for the few forms the root action's KeyLocker env uses:
+ * `a || b`, `a && b`, `x == 'literal'`, `inputs.x`, `env.X`, `steps.s.outcome`, `steps.s.outputs.o`; a missing
+ * value is '' (GitHub's null), and && / || yield an operand, as GitHub's expressions do.
+ */
+function evaluate(value: string, context: Record<string, string>): string {
+  const body = /^\$\{\{(.*)\}\}$/s.exec(value.trim())?.[1];
+  if (body === undefined) throw new Error(`not one expression: ${value}`);
+  const operand = (text: string): string => {
+    const [left, right] = text.split('==').map((part) => part.trim());
+    const resolve = (term: string) => (/^'.*'$/.test(term) ? term.slice(1, -1) : context[term] ?? '');
+    return right === undefined ? resolve(left!) : String(resolve(left!) === resolve(right));
+  };
+  const truthy = (v: string) => v !== '' && v !== 'false';
+  const all = (alternative: string) => {
+    const terms = alternative.split('&&').map(operand);
+    return terms.find((v) => !truthy(v)) ?? terms[terms.length - 1]!;
+  };
+  const alternatives = body.split('||').map(all);
+  return alternatives.find(truthy) ?? alternatives[alternatives.length - 1]!;
+}
+
+const SECRETS = { host: 'https://clientauth.one.digicert.com', apiKey: 'api-key-c0ffee', password: 'p12-password-beef' };
+const CLIENT_P12 = Buffer.from([0x30, 0x82, 0x01, 0x0a, 0x02, 0x01, 0x03, 0xff, 0x00, 0x42]);
+
+/** Runs the KeyLocker step with RUNNER_TEMP a folder of its own. */
+async function keylocker(env: Record<string, string>) {
+  const temp = await mkdtemp(join(workspace, 'runner-temp-'));
+  const result = await runStep('keylocker', {
+    HOST: SECRETS.host, CLIENT_CERTIFICATE: CLIENT_P12.toString('base64'), CLIENT_CERTIFICATE_PASSWORD: SECRETS.password,
+    SIGN_COMMAND: 'smctl sign --keypair-alias key_123456 --input %1', RUNNER_TEMP: temp, ...env,
+  });
+  return { ...result, temp };
+}
+
+describe('DigiCert KeyLocker', () => {
+  it('runs on Windows legs given an API key, installs smctl after it, and removes the certificate file even when the build fails', () => {
+    const at = (id: string) => steps.findIndex((s) => s.id === id);
+    const step = (name: string) => steps.find((s) => s.name === name) as Step & { if: string; uses: string; with: Record<string, string> };
+    expect((steps[at('keylocker')] as Step & { if: string }).if).toBe("runner.os == 'Windows' && inputs.keylocker-api-key != ''");
+    const install = step('Install DigiCert smctl');
+    expect(install).toMatchObject({ if: "steps.keylocker.outcome == 'success'", uses: 'digicert/code-signing-software-trust-action@v1', with: { 'simple-signing-mode': 'true' } });
+    expect(at('keylocker')).toBeLessThan(steps.indexOf(install));
+    expect(steps.indexOf(install)).toBeLessThan(at('build'));
+    const remove = step('Remove the KeyLocker client certificate');
+    expect(remove.if).toBe("always() && steps.keylocker.outputs.client-certificate-file != ''");
+    expect(steps.indexOf(remove)).toBe(at('build') + 1);
+  });
+
+  it('writes the client certificate for smctl, readable by the job alone, and prints none of the secrets', async () => {
+    const { code, stdout, stderr, outputs, temp } = await keylocker({});
+    expect(code).toBe(0);
+    const file = outputs['client-certificate-file']!;
+    expect(file).toBe(join(temp, 'tauri-release-keylocker-client.p12'));
+    expect(await readFile(file)).toEqual(CLIENT_P12);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    for (const secret of [SECRETS.password, SECRETS.apiKey, CLIENT_P12.toString('base64')]) expect(stdout + stderr).not.toContain(secret);
+
+    const remove = steps.find((s) => s.name === 'Remove the KeyLocker client certificate')!;
+    expect(spawnSync('bash', ['-e', '-c', remove.run!], { env: { PATH: process.env.PATH, FILE: file } }).status).toBe(0);
+    await expect(stat(file)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('takes the base64 with line breaks, as `base64` wraps it', async () => {
+    const wrapped = CLIENT_P12.toString('base64').replace(/(.{4})/g, '$1\n');
+    const { code, outputs } = await keylocker({ CLIENT_CERTIFICATE: wrapped });
+    expect(code).toBe(0);
+    expect(await readFile(outputs['client-certificate-file']!)).toEqual(CLIENT_P12);
+  });
+
+  it.each([
+    [{ HOST: '' }, 'these are empty (an unset or misspelled secret expands to an empty string): keylocker-host'],
+    [{ CLIENT_CERTIFICATE: '', CLIENT_CERTIFICATE_PASSWORD: '' }, 'keylocker-client-certificate (secret SM_CLIENT_CERT_FILE_B64), keylocker-client-certificate-password (secret SM_CLIENT_CERT_PASSWORD)'],
+    [{ SIGN_COMMAND: '' }, 'windows-sign-command (e.g. smctl sign --keypair-alias key_123456 --input %1)'],
+    [{ CLIENT_CERTIFICATE: 'not base64!' }, 'keylocker-client-certificate is not base64'],
+  ])('fails before building, saying what is missing or wrong: %j', async (env, message) => {
+    const { code, stdout, outputs, temp } = await keylocker(env);
+    expect(code).toBe(1);
+    expect(stdout).toContain('::error title=tauri-release: DigiCert KeyLocker::');
+    expect(stdout).toContain(message);
+    expect(outputs).toEqual({});
+    await expect(stat(join(temp, 'tauri-release-keylocker-client.p12'))).rejects.toThrow(/ENOENT/);
+  });
+
+  const SM = ['SM_HOST', 'SM_API_KEY', 'SM_CLIENT_CERT_FILE', 'SM_CLIENT_CERT_PASSWORD'];
+  const buildEnv = (context: Record<string, string>) => {
+    const env = steps.find((s) => s.id === 'build')!.env!;
+    return Object.fromEntries(SM.map((name) => [name, evaluate(env[name]!, context)]));
+  };
+  const given = {
+    'steps.keylocker.outcome': 'success', 'steps.keylocker.outputs.client-certificate-file': 'C:\\t\\client.p12',
+    'inputs.keylocker-host': SECRETS.host, 'inputs.keylocker-api-key': SECRETS.apiKey, 'inputs.keylocker-client-certificate-password': SECRETS.password,
+  };
+
+  it('hands the credentials to the build, whose sign command runs smctl, only when the KeyLocker step ran', async () => {
+    expect(buildEnv(given)).toEqual({ SM_HOST: SECRETS.host, SM_API_KEY: SECRETS.apiKey, SM_CLIENT_CERT_FILE: 'C:\\t\\client.p12', SM_CLIENT_CERT_PASSWORD: SECRETS.password });
+    // Skipped (no API key, or not Windows): inputs given for another leg do not reach this one's build.
+    const skipped = { ...given, 'steps.keylocker.outcome': 'skipped', 'steps.keylocker.outputs.client-certificate-file': '' };
+    expect(buildEnv(skipped)).toEqual({ SM_HOST: '', SM_API_KEY: '', SM_CLIENT_CERT_FILE: '', SM_CLIENT_CERT_PASSWORD: '' });
+    // A caller that installed smctl and set SM_* on the step itself keeps them.
+    const own = { 'steps.keylocker.outcome': 'skipped', 'env.SM_HOST': 'h', 'env.SM_API_KEY': 'k', 'env.SM_CLIENT_CERT_FILE': 'f', 'env.SM_CLIENT_CERT_PASSWORD': 'p' };
+    expect(buildEnv(own)).toEqual({ SM_HOST: 'h', SM_API_KEY: 'k', SM_CLIENT_CERT_FILE: 'f', SM_CLIENT_CERT_PASSWORD: 'p' });
+
+    // Tauri runs the sign command in the build step's environment: the stand-in records what it would see.
+    const dir = await mkdtemp(join(workspace, 'kl-'));
+    const tauri = await fakeTauri(dir);
+    const built = await build({ 'tauri-cli': tauri.path, target: 'x86_64-pc-windows-msvc', version: '1.2.0', bundles: '' }, { ...buildEnv(given), RECORD_ENV: SM.join(',') }, dir);
+    expect(built.code).toBe(0);
+    expect(await tauri.env()).toEqual(buildEnv(given));
+  });
+});
+
+/**
  * A stand-in for the Tauri CLI that records its argv (one JSON line per run) and fails as Tauri's WiX bundler does
  * when asked for an MSI of a non-numeric pre-release version.
  */
-async function fakeTauri(dir: string): Promise<{ path: string; calls: () => Promise<string[][]> }> {
+async function fakeTauri(dir: string): Promise<{ path: string; calls: () => Promise<string[][]>; env: () => Promise<Record<string, string>> }> {
   const path = join(dir, 'fake-tauri.mjs');
   const log = join(dir, 'fake-tauri.log');
   await writeFile(
@@ -141,6 +253,8 @@ async function fakeTauri(dir: string): Promise<{ path: string; calls: () => Prom
 import { appendFileSync } from 'node:fs';
 const argv = process.argv.slice(2);
 appendFileSync(${JSON.stringify(log)}, JSON.stringify(argv) + '\\n');
+const recorded = Object.fromEntries((process.env.RECORD_ENV ?? '').split(',').filter(Boolean).map((name) => [name, process.env[name] ?? '']));
+if (process.env.RECORD_ENV) appendFileSync(${JSON.stringify(log)} + '.env', JSON.stringify(recorded));
 const at = argv.lastIndexOf('--bundles');
 const bundles = at === -1 ? ['msi', 'nsis'] : argv[at + 1].split(',');
 const version = argv.map((a) => { try { return JSON.parse(a).version; } catch { return undefined; } }).find(Boolean);
@@ -154,6 +268,7 @@ if (bundles.includes('msi') && /-/.test(version ?? '')) {
   return {
     path,
     calls: async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]),
+    env: async () => JSON.parse(await readFile(`${log}.env`, 'utf8')) as Record<string, string>,
   };
 }
 

