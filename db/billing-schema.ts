@@ -1,7 +1,7 @@
 /**
  * @module billing-schema
- * Payment integrations, the provider ids behind each license, and one-time key claims (migration
- * 2026_12_07_0015, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
+ * Payment integrations, the provider ids behind each license, and one-time key claims (migrations
+ * 2026_12_07_0015 and 0017, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
@@ -28,6 +28,14 @@ export interface PaymentReferencesTable {
   integration_id: string;
   reference: string;
   external_id: string;
+  created_at: CreatedAt;
+}
+
+/** A provider id → another id of the same purchase (Stripe: a PaymentIntent or charge → its invoice; Lemon Squeezy: a subscription → its order). */
+export interface PaymentLinksTable {
+  integration_id: string;
+  reference: string;
+  linked_to: string;
   created_at: CreatedAt;
 }
 

@@ -18,6 +18,7 @@ import * as inboundDeliveries from './2026_12_07_0012_inbound_deliveries.ts';
 import * as licenseFileKeys from './2026_12_07_0014_license_file_keys.ts';
 import * as paymentIntegrations from './2026_12_07_0015_payment_integrations.ts';
 import * as installers from './2026_12_07_0016_installers.ts';
+import * as paymentLinks from './2026_12_07_0017_payment_links.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0014_license_file_keys': licenseFileKeys,
   '2026_12_07_0015_payment_integrations': paymentIntegrations,
   '2026_12_07_0016_installers': installers,
+  '2026_12_07_0017_payment_links': paymentLinks,
 };
 
 export const migrationProvider: MigrationProvider = {

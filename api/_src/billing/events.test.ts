@@ -8,7 +8,7 @@ import { PayloadError } from './events.ts';
 import { parseLemonSqueezyEvent } from './lemonsqueezy.ts';
 import { parsePaddleEvent } from './paddle.ts';
 import { parseStripeEvent } from './stripe.ts';
-import { newPurchase, purchased, refunded } from './testing.ts';
+import { disputed, invoicePaymentPaid, newPurchase, purchased, refunded, renewed } from './testing.ts';
 
 const D = new Date('2026-03-01T12:00:00Z');
 const edit = (body: string, change: (event: any) => void) => {
@@ -34,6 +34,44 @@ describe('Stripe', () => {
     expect(parseStripeEvent(Buffer.from(refunded(p, D))).action).toMatchObject({ kind: 'revoke', reason: 'refund', find: [p.ids.charge, p.ids.payment_intent, p.ids.invoice] });
     expect(parseStripeEvent(edit(refunded(p, D), (event) => (event.data.object.refunded = false))).action.kind).toBe('ignore');
     expect(parseStripeEvent(edit(purchased(p, D), (event) => (event.data.object.billing_reason = 'subscription_update'))).action.kind).toBe('ignore');
+  });
+  describe('on API versions from 2025-03-31.basil', () => {
+    const b = newPurchase('stripe', 'price_123', 'buyer@example.com', { basil: true });
+    it('links the PaymentIntent of invoice_payment.paid to its invoice; not an open or canceled one, nor one without a Stripe payment', () => {
+      expect(parseStripeEvent(Buffer.from(invoicePaymentPaid(b, D))).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.payment_intent] });
+      // A charge without a PaymentIntent is named under payment.charge; the preview API puts both at the top.
+      const charge = edit(invoicePaymentPaid(b, D), (event) => (event.data.object.payment = { type: 'charge', charge: b.ids.charge }));
+      expect(parseStripeEvent(charge).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.charge] });
+      const preview = edit(invoicePaymentPaid(b, D), (event) => {
+        delete event.data.object.payment;
+        Object.assign(event.data.object, { payment_intent: null, charge: b.ids.charge });
+      });
+      expect(parseStripeEvent(preview).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.charge] });
+      expect(parseStripeEvent(edit(invoicePaymentPaid(b, D), (event) => (event.data.object.status = 'canceled'))).action.kind).toBe('ignore');
+      expect(parseStripeEvent(edit(invoicePaymentPaid(b, D), (event) => (event.data.object.payment = { type: 'payment_record', payment_record: 'prec_1' }))).action.kind).toBe('ignore');
+      expect(parseStripeEvent(edit(invoicePaymentPaid(b, D), (event) => delete event.data.object.invoice)).action.kind).toBe('ignore');
+    });
+    it('buys and renews without the invoice naming a payment, and reads the payments an invoice carries when expanded', () => {
+      expect(parseStripeEvent(Buffer.from(purchased(b, D))).action).toEqual({
+        kind: 'purchase', externalId: b.ids.subscription, prices: ['price_123'], email: b.email, customer: b.ids.customer, references: [b.ids.subscription, b.ids.invoice],
+      });
+      expect(parseStripeEvent(Buffer.from(renewed(b, D, 'f00d'))).action).toEqual({ kind: 'renewal', find: [b.ids.subscription], references: ['in_f00d'] });
+      const withPayments = edit(purchased(b, D), (event) => {
+        event.data.object.payments = {
+          object: 'list',
+          data: [
+            { id: 'inpay_open', object: 'invoice_payment', invoice: b.ids.invoice, status: 'open', payment: { type: 'payment_intent', payment_intent: 'pi_open' } },
+            { id: b.ids.invoice_payment, object: 'invoice_payment', invoice: b.ids.invoice, status: 'paid', payment: { type: 'payment_intent', payment_intent: b.ids.payment_intent } },
+          ],
+          has_more: false,
+        };
+      });
+      expect(parseStripeEvent(withPayments).action).toMatchObject({ kind: 'purchase', references: [b.ids.subscription, b.ids.invoice, b.ids.payment_intent] });
+    });
+    it('revokes through the PaymentIntent on a refund or dispute whose charge names no invoice', () => {
+      expect(parseStripeEvent(Buffer.from(refunded(b, D))).action).toEqual({ kind: 'revoke', find: [b.ids.charge, b.ids.payment_intent], reason: 'refund' });
+      expect(parseStripeEvent(Buffer.from(disputed(b, D))).action).toEqual({ kind: 'revoke', find: [b.ids.charge, b.ids.payment_intent], reason: 'chargeback' });
+    });
   });
   it('refuses a body without an event id', () => {
     expect(() => parseStripeEvent(edit(purchased(p, D), (event) => delete event.id))).toThrow(PayloadError);

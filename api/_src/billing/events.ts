@@ -5,7 +5,8 @@
  * - `purchase`: create the license (idempotent by `externalId`, the provider's id for what was bought);
  * - `renewal`: extend the license one of `find` names, once per payment (`references[0]`);
  * - `revoke`: a refund or chargeback of a payment one of `find` names;
- * - `link`: more provider ids of a purchase (`externalId`), e.g. the subscription an order started;
+ * - `link`: more provider ids of the purchase that `to` (another provider id of it) names, e.g. the subscription an
+ *   order started, or the payment of an invoice; told before or after the purchase itself (kept in payment_links);
  * - `ignore`: nothing to do (cancellations: the license runs to its expiry).
  * `references` are the provider ids a later renewal or refund may name (subscription, invoice, payment).
  */
@@ -16,7 +17,7 @@ export type BillingAction =
   | { kind: 'purchase'; externalId: string; prices: string[]; email: string | null; customer: string | null; references: string[] }
   | { kind: 'renewal'; find: string[]; references: [string, ...string[]] }
   | { kind: 'revoke'; find: string[]; reason: 'refund' | 'chargeback' }
-  | { kind: 'link'; externalId: string; references: string[] }
+  | { kind: 'link'; to: string; references: string[] }
   | { kind: 'ignore'; reason: string };
 
 export interface BillingEvent {
@@ -74,6 +75,7 @@ const STORABLE_ID = /^[^\p{Cc}]{1,255}$/u;
 export function assertStorableIds(action: BillingAction): void {
   const all = [
     ...('externalId' in action ? [action.externalId] : []),
+    ...('to' in action ? [action.to] : []),
     ...('references' in action ? action.references : []),
     ...('find' in action ? action.find : []),
   ];

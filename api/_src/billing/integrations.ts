@@ -59,17 +59,34 @@ export async function unknownPolicies(db: Db, appId: string, prices: Record<stri
   return wanted.filter((id) => !known.has(id));
 }
 
-/** The license external id one of `references` belongs to, or null. */
+/** The license external id one of `references` belongs to, directly or through a link (payment_links), or null. */
 export async function externalIdFor(db: Db, integrationId: string, references: readonly string[]): Promise<string | null> {
   if (references.length === 0) return null;
+  const linked = db.selectFrom('payment_links').select('linked_to').where('integration_id', '=', integrationId).where('reference', 'in', references);
   const row = await db
     .selectFrom('payment_references')
     .select('external_id')
     .where('integration_id', '=', integrationId)
-    .where('reference', 'in', references)
+    .where((eb) => eb.or([eb('reference', 'in', references), eb('reference', 'in', linked)]))
     .orderBy('created_at')
     .executeTakeFirst();
   return row?.external_id ?? null;
+}
+
+/**
+ * Remembers `references` as ids of the purchase `to` names, whether or not that purchase was made yet (the lookup
+ * goes through the link either way); returns those that were new (a known one keeps its link).
+ */
+export async function addLinks(db: Db, integrationId: string, to: string, references: readonly string[]): Promise<string[]> {
+  const others = references.filter((reference) => reference !== to);
+  if (others.length === 0) return [];
+  const inserted = await db
+    .insertInto('payment_links')
+    .values(others.map((reference) => ({ integration_id: integrationId, reference, linked_to: to })))
+    .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
+    .returning('reference')
+    .execute();
+  return inserted.map((row) => row.reference);
 }
 
 /** Remembers `references` as `externalId`'s; returns those that were new (a known one keeps its license). */

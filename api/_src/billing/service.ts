@@ -7,7 +7,8 @@
  * 4. a replay (the same event id, already processed: inbound/deliveries.ts) is answered `duplicate: true`;
  * 5. the action, through the licensing store (licensing/store.ts, audited as `integration:<id>`): purchase →
  *    create the license (idempotent by the provider's id) and a one-time claim of its key; renewal → extend,
- *    once per payment; refund or chargeback → revoke; the provider ids seen are remembered for later events;
+ *    once per payment; refund or chargeback → revoke; link → the payment ids of a purchase told apart from it
+ *    (audited as `billing.link`); the provider ids seen are remembered for later events;
  * 6. the delivery is recorded as processed, and `license.created` goes to the vendor's webhooks with the claim
  *    URL and the buyer's email, never the key.
  * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it.
@@ -25,7 +26,7 @@ import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
-import { addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
+import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -145,9 +146,14 @@ export class Billing {
     switch (action.kind) {
       case 'ignore':
         return { outcome: 'ignored', reason: action.reason };
-      case 'link':
-        await addReferences(this.#db, integration.id, action.externalId, action.references);
-        return { outcome: 'ignored', reason: `linked ${action.references.join(', ')} to ${action.externalId}` };
+      case 'link': {
+        const linked = await this.#db.transaction().execute(async (trx) => {
+          const added = await addLinks(trx, integration.id, action.to, action.references);
+          if (added.length > 0) await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.link', appId, target: `integration:${integration.id}`, details: { event, to: action.to, references: added } });
+          return added;
+        });
+        return { outcome: 'ignored', reason: linked.length > 0 ? `linked ${linked.join(', ')} to ${action.to}` : `${action.references.join(', ')} already linked` };
+      }
       case 'purchase':
         return this.#purchase(integration, action, actor);
       case 'renewal': {

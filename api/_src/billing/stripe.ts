@@ -5,11 +5,22 @@
  * - `invoice.paid` with `billing_reason: subscription_create`: a new subscription → purchase (external id: the
  *   subscription); `manual`: a one-time Checkout/Payment Link purchase with invoice creation on → purchase (the
  *   invoice); `subscription_cycle`: a renewal of the subscription; other reasons (prorations, updates): ignored.
+ * - `invoice_payment.paid`: the PaymentIntent (or, without one, the charge) that paid an invoice → linked to the
+ *   invoice, so a refund or chargeback naming the payment finds the license that invoice bought or renewed.
  * - `charge.refunded` with `refunded: true` (the whole charge): revoke; a partial refund changes nothing.
  * - `charge.dispute.created`: a chargeback → revoke.
  * - everything else, including `customer.subscription.deleted` (the license runs to its expiry): ignored.
  * Prices come from the invoice's lines: `price.id` before API version 2025-03-31.basil, `pricing.price_details.price`
  * after; the subscription from `subscription` or `parent.subscription_details.subscription`.
+ * Payments: before basil the invoice names its `payment_intent` and `charge`, and a charge its `invoice`. Basil
+ * removed all three (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices):
+ * an InvoicePayment (`inpay_…`: `invoice`, `status`, `payment.payment_intent` or `payment.charge`,
+ * https://docs.stripe.com/api/invoice-payment/object) ties them now, and `invoice_payment.paid` reports it
+ * (https://docs.stripe.com/changelog/basil/2025-05-28/partial-payments). The invoice's `payments` list is
+ * includable, so not in a webhook's invoice unless Stripe adds it (https://docs.stripe.com/api/invoice-payment/list);
+ * it is read when present. Stripe does not order deliveries (https://docs.stripe.com/webhooks, "Event ordering"), so
+ * the link is kept whether `invoice.paid` came first or not (billing/integrations.ts `addLinks`). No API key is
+ * needed: everything comes from the signed events.
  */
 import * as z from 'zod';
 import { type BillingAction, type BillingEvent, emailOf, ids, ignore, parseBody, shaped } from './events.ts';
@@ -22,6 +33,25 @@ const eventSchema = z.looseObject({
 
 const idRef = z.union([z.string(), z.looseObject({ id: z.string() })]).nullish();
 
+/**
+ * An InvoicePayment: its payment under `payment`, or at its top as the preview API shows it
+ * (https://docs.stripe.com/api/invoice-payment/object?api-version=2025-11-17.preview).
+ */
+const invoicePaymentSchema = z.looseObject({
+  status: z.string().nullish(),
+  invoice: idRef,
+  payment: z.looseObject({ payment_intent: idRef, charge: idRef }).nullish(),
+  payment_intent: idRef,
+  charge: idRef,
+});
+type InvoicePayment = z.output<typeof invoicePaymentSchema>;
+
+/** The PaymentIntent and charge of an InvoicePayment, unless its status says it is not paid (`open`, `canceled`). */
+const paymentIds = (payment: InvoicePayment): string[] =>
+  payment.status == null || payment.status === 'paid'
+    ? ids(payment.payment?.payment_intent, payment.payment?.charge, payment.payment_intent, payment.charge)
+    : [];
+
 const invoiceSchema = z.looseObject({
   id: z.string(),
   billing_reason: z.string().nullish(),
@@ -31,6 +61,7 @@ const invoiceSchema = z.looseObject({
   payment_intent: idRef,
   charge: idRef,
   parent: z.looseObject({ subscription_details: z.looseObject({ subscription: idRef }).nullish() }).nullish(),
+  payments: z.looseObject({ data: z.array(invoicePaymentSchema).nullish() }).nullish(),
   lines: z
     .looseObject({
       data: z.array(
@@ -51,7 +82,8 @@ function invoiceAction(object: unknown): BillingAction {
   const subscription = ids(invoice.subscription, invoice.parent?.subscription_details?.subscription)[0] ?? null;
   const prices = ids(...(invoice.lines?.data ?? []).flatMap((line) => [line.price?.id, line.pricing?.price_details?.price]));
   // The invoice first: a renewal is applied once per invoice.
-  const payment = [invoice.id, ...ids(invoice.payment_intent, invoice.charge)] as [string, ...string[]];
+  const paid = (invoice.payments?.data ?? []).flatMap(paymentIds);
+  const payment = [invoice.id, ...ids(invoice.payment_intent, invoice.charge, ...paid)] as [string, ...string[]];
   const purchase = (externalId: string): BillingAction => ({
     kind: 'purchase',
     externalId,
@@ -72,6 +104,16 @@ function invoiceAction(object: unknown): BillingAction {
   }
 }
 
+function invoicePaymentAction(object: unknown): BillingAction {
+  const payment = shaped(invoicePaymentSchema, object, 'Stripe invoice payment');
+  const invoice = ids(payment.invoice)[0];
+  if (!invoice) return ignore('an invoice payment without an invoice');
+  if (payment.status != null && payment.status !== 'paid') return ignore(`an invoice payment with status ${JSON.stringify(payment.status)}`);
+  const references = paymentIds(payment);
+  // An out-of-band payment or a PaymentRecord: nothing a refund or dispute event could name.
+  return references.length > 0 ? { kind: 'link', to: invoice, references } : ignore('an invoice payment with no PaymentIntent or charge');
+}
+
 export function parseStripeEvent(body: Buffer): BillingEvent {
   const event = shaped(eventSchema, parseBody(body), 'Stripe event');
   const object = event.data.object;
@@ -79,6 +121,9 @@ export function parseStripeEvent(body: Buffer): BillingEvent {
   switch (event.type) {
     case 'invoice.paid':
       action = invoiceAction(object);
+      break;
+    case 'invoice_payment.paid':
+      action = invoicePaymentAction(object);
       break;
     case 'charge.refunded': {
       const charge = shaped(chargeSchema, object, 'Stripe charge');

@@ -2,7 +2,9 @@
  * @module billing/testing
  * Webhook bodies shaped like each provider's documented examples (Stripe's event and invoice objects, Lemon
  * Squeezy's order, subscription and subscription-invoice webhooks, Paddle Billing's transaction and adjustment
- * notifications), and the signature header each provider would send for them.
+ * notifications), and the signature header each provider would send for them. A Stripe purchase is shaped by its
+ * endpoint's API version: before 2025-03-31.basil, or basil's (no payment on the invoice nor invoice on the charge;
+ * the InvoicePayment of `invoice_payment.paid` ties them).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { PaymentProvider } from '../../../db/schema.ts';
@@ -28,29 +30,35 @@ export interface Purchase {
   /** The price (Stripe, Paddle) or variant (Lemon Squeezy) id bought. */
   price: string;
   email: string;
-  ids: Record<'customer' | 'subscription' | 'invoice' | 'payment_intent' | 'charge' | 'order' | 'transaction', string>;
+  /** Stripe: the endpoint's API version is basil's (2025-03-31.basil and later). */
+  basil: boolean;
+  ids: Record<'customer' | 'subscription' | 'invoice' | 'invoice_payment' | 'payment_intent' | 'charge' | 'order' | 'transaction', string>;
 }
 
-export function newPurchase(provider: PaymentProvider, price: string, email = 'buyer@example.com'): Purchase {
+export function newPurchase(provider: PaymentProvider, price: string, email = 'buyer@example.com', options: { basil?: boolean } = {}): Purchase {
   const n = () => String(Math.floor(Math.random() * 1e9) + 1);
-  const none = { customer: '', subscription: '', invoice: '', payment_intent: '', charge: '', order: '', transaction: '' };
+  const none = { customer: '', subscription: '', invoice: '', invoice_payment: '', payment_intent: '', charge: '', order: '', transaction: '' };
+  const basil = options.basil === true;
   switch (provider) {
     case 'stripe':
-      return { provider, price, email, ids: { ...none, customer: `cus_${token()}`, subscription: `sub_${token()}`, invoice: `in_${token()}`, payment_intent: `pi_${token()}`, charge: `ch_${token()}` } };
+      return {
+        provider, price, email, basil,
+        ids: { ...none, customer: `cus_${token()}`, subscription: `sub_${token()}`, invoice: `in_${token()}`, invoice_payment: `inpay_${token()}`, payment_intent: `pi_${token()}`, charge: `ch_${token()}` },
+      };
     case 'lemonsqueezy':
-      return { provider, price, email, ids: { ...none, order: n(), subscription: n(), customer: n() } };
+      return { provider, price, email, basil, ids: { ...none, order: n(), subscription: n(), customer: n() } };
     case 'paddle':
-      return { provider, price, email, ids: { ...none, customer: `ctm_${token(13)}`, subscription: `sub_${token(13)}`, transaction: `txn_${token(13)}` } };
+      return { provider, price, email, basil, ids: { ...none, customer: `ctm_${token(13)}`, subscription: `sub_${token(13)}`, transaction: `txn_${token(13)}` } };
   }
 }
 
 const iso = (at: Date) => at.toISOString();
 
-function stripeEvent(type: string, object: Record<string, unknown>, at: Date): string {
+function stripeEvent(p: Purchase, type: string, object: Record<string, unknown>, at: Date): string {
   return JSON.stringify({
     id: `evt_${token(12)}`,
     object: 'event',
-    api_version: '2024-06-20',
+    api_version: p.basil ? '2025-05-28.basil' : '2024-06-20',
     created: Math.floor(at.getTime() / 1000),
     data: { object },
     livemode: false,
@@ -60,9 +68,42 @@ function stripeEvent(type: string, object: Record<string, unknown>, at: Date): s
   });
 }
 
-function stripeInvoice(p: Purchase, reason: string, invoice: { id: string; payment_intent: string; charge: string }): Record<string, unknown> {
+type StripePayment = { invoice: string; invoice_payment: string; payment_intent: string; charge: string };
+
+/** The ids of the purchase's first payment, or of the renewal payment `payment` names. */
+const stripePayment = (p: Purchase, payment?: string): StripePayment =>
+  payment === undefined
+    ? { invoice: p.ids.invoice, invoice_payment: p.ids.invoice_payment, payment_intent: p.ids.payment_intent, charge: p.ids.charge }
+    : { invoice: `in_${payment}`, invoice_payment: `inpay_${payment}`, payment_intent: `pi_${payment}`, charge: `ch_${payment}` };
+
+function stripeInvoice(p: Purchase, reason: string, invoice: StripePayment): Record<string, unknown> {
+  if (p.basil) {
+    return {
+      id: invoice.invoice,
+      object: 'invoice',
+      amount_paid: 4900,
+      billing_reason: reason,
+      currency: 'usd',
+      customer: p.ids.customer,
+      customer_email: p.email,
+      lines: {
+        object: 'list',
+        data: [{
+          id: `il_${token()}`,
+          object: 'line_item',
+          amount: 4900,
+          parent: { type: 'subscription_item_details', subscription_item_details: { subscription: p.ids.subscription, subscription_item: `si_${token()}` } },
+          pricing: { type: 'price_details', price_details: { price: p.price, product: 'prod_NWjs8kKbJWmuuc' }, unit_amount_decimal: '4900' },
+          quantity: 1,
+        }],
+        has_more: false,
+      },
+      parent: { type: 'subscription_details', subscription_details: { metadata: {}, subscription: p.ids.subscription } },
+      status: 'paid',
+    };
+  }
   return {
-    id: invoice.id,
+    id: invoice.invoice,
     object: 'invoice',
     amount_paid: 4900,
     billing_reason: reason,
@@ -117,7 +158,7 @@ function paddleTransaction(p: Purchase, id: string, origin: string, at: Date): R
 export function purchased(p: Purchase, at: Date): string {
   switch (p.provider) {
     case 'stripe':
-      return stripeEvent('invoice.paid', stripeInvoice(p, 'subscription_create', { id: p.ids.invoice, payment_intent: p.ids.payment_intent, charge: p.ids.charge }), at);
+      return stripeEvent(p, 'invoice.paid', stripeInvoice(p, 'subscription_create', stripePayment(p)), at);
     case 'lemonsqueezy':
       return lemonEvent('order_created', 'orders', p.ids.order, {
         customer_id: Number(p.ids.customer),
@@ -155,7 +196,7 @@ export function subscribed(p: Purchase, at: Date): string {
 export function renewed(p: Purchase, at: Date, payment = token()): string {
   switch (p.provider) {
     case 'stripe':
-      return stripeEvent('invoice.paid', stripeInvoice(p, 'subscription_cycle', { id: `in_${payment}`, payment_intent: `pi_${payment}`, charge: `ch_${payment}` }), at);
+      return stripeEvent(p, 'invoice.paid', stripeInvoice(p, 'subscription_cycle', stripePayment(p, payment)), at);
     case 'lemonsqueezy':
       return lemonEvent('subscription_payment_success', 'subscription-invoices', String(parseInt(payment.slice(0, 8), 16)), {
         subscription_id: Number(p.ids.subscription),
@@ -171,11 +212,21 @@ export function renewed(p: Purchase, at: Date, payment = token()): string {
   }
 }
 
-/** A full refund of the purchase's first payment. */
-export function refunded(p: Purchase, at: Date): string {
+/** A full refund of the purchase's first payment (Stripe: or of the renewal payment `payment` names). */
+export function refunded(p: Purchase, at: Date, payment?: string): string {
   switch (p.provider) {
-    case 'stripe':
-      return stripeEvent('charge.refunded', { id: p.ids.charge, object: 'charge', amount: 4900, amount_refunded: 4900, refunded: true, payment_intent: p.ids.payment_intent, invoice: p.ids.invoice }, at);
+    case 'stripe': {
+      const paid = stripePayment(p, payment);
+      return stripeEvent(p, 'charge.refunded', {
+        id: paid.charge,
+        object: 'charge',
+        amount: 4900,
+        amount_refunded: 4900,
+        refunded: true,
+        payment_intent: paid.payment_intent,
+        ...(p.basil ? {} : { invoice: paid.invoice }),
+      }, at);
+    }
     case 'lemonsqueezy':
       return lemonEvent('order_refunded', 'orders', p.ids.order, { user_email: p.email, status: 'refunded', refunded: true, refunded_at: iso(at), first_order_item: { variant_id: Number(p.price) } }, at);
     case 'paddle':
@@ -198,7 +249,7 @@ export function refunded(p: Purchase, at: Date): string {
 export function cancelled(p: Purchase, at: Date): string {
   switch (p.provider) {
     case 'stripe':
-      return stripeEvent('customer.subscription.deleted', { id: p.ids.subscription, object: 'subscription', customer: p.ids.customer, status: 'canceled' }, at);
+      return stripeEvent(p, 'customer.subscription.deleted', { id: p.ids.subscription, object: 'subscription', customer: p.ids.customer, status: 'canceled' }, at);
     case 'lemonsqueezy':
       return lemonEvent('subscription_cancelled', 'subscriptions', p.ids.subscription, { order_id: Number(p.ids.order), status: 'cancelled', user_email: p.email }, at);
     case 'paddle':
@@ -208,5 +259,28 @@ export function cancelled(p: Purchase, at: Date): string {
 
 /** Stripe's `charge.dispute.created` for the purchase's charge (a chargeback). */
 export function disputed(p: Purchase, at: Date): string {
-  return stripeEvent('charge.dispute.created', { id: `dp_${token()}`, object: 'dispute', amount: 4900, charge: p.ids.charge, payment_intent: p.ids.payment_intent, reason: 'fraudulent', status: 'needs_response' }, at);
+  return stripeEvent(p, 'charge.dispute.created', { id: `dp_${token()}`, object: 'dispute', amount: 4900, charge: p.ids.charge, payment_intent: p.ids.payment_intent, reason: 'fraudulent', status: 'needs_response' }, at);
+}
+
+/**
+ * Stripe's `invoice_payment.paid` (basil): the InvoicePayment tying the purchase's first payment (or the renewal
+ * payment `payment` names) to its invoice.
+ */
+export function invoicePaymentPaid(p: Purchase, at: Date, payment?: string): string {
+  const paid = stripePayment(p, payment);
+  const seconds = Math.floor(at.getTime() / 1000);
+  return stripeEvent(p, 'invoice_payment.paid', {
+    id: paid.invoice_payment,
+    object: 'invoice_payment',
+    amount_paid: 4900,
+    amount_requested: 4900,
+    created: seconds,
+    currency: 'usd',
+    invoice: paid.invoice,
+    is_default: true,
+    livemode: false,
+    payment: { type: 'payment_intent', payment_intent: paid.payment_intent },
+    status: 'paid',
+    status_transitions: { canceled_at: null, paid_at: seconds },
+  }, at);
 }

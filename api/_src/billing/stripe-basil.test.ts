@@ -1,0 +1,129 @@
+/**
+ * Stripe on API versions from 2025-03-31.basil, end to end through the webhook route: the invoice no longer names
+ * its payment and the charge no longer names its invoice, so `invoice_payment.paid` links the PaymentIntent to the
+ * invoice. A refund or chargeback revokes the license whichever of `invoice.paid` and `invoice_payment.paid` came
+ * first; a redelivery changes nothing; a link is the integration's own. (The pre-basil paths: billing.test.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestContext, type TestContext } from '../../../test/support/context.ts';
+import { insertApp } from '../../../test/support/release-fixtures.ts';
+import { call } from '../admin/testing.ts';
+import { D, day, TEST_SECRETS_KEY } from '../licensing/testing.ts';
+import { createPolicy } from '../licensing/store.ts';
+import { createPolicyBodySchema } from '../protocol/licensing.ts';
+import { disputed, invoicePaymentPaid, newPurchase, type Purchase, purchased, refunded, renewed, signAs } from './testing.ts';
+
+const PRICE = 'price_1MoBy5LkdIwHu7ixZhnattbh';
+const SECRET = 'whsec_test_2yTH1rBs9fhg7w0tCrc7NzY1';
+const OTHER_SECRET = 'whsec_test_other_app_0123456789';
+const clock = { now: D.getTime() };
+
+let ctx: TestContext;
+let integration = '';
+let otherIntegration = '';
+
+async function addIntegration(slug: string, secret: string): Promise<string> {
+  const appId = await insertApp(ctx.database.db, slug);
+  const policy = (await createPolicy(ctx.deps, { actor: 'key:test' }, appId, createPolicyBodySchema.parse({ name: 'Yearly', duration_days: 365 }))).id;
+  const res = await call(ctx, 'POST', `/admin/apps/${slug}/integrations`, { body: { provider: 'stripe', signing_secret: secret, prices: { [PRICE]: policy } } });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+beforeAll(async () => {
+  ctx = await createTestContext({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' }, now: () => clock.now });
+  integration = await addIntegration('basil-app', SECRET);
+  otherIntegration = await addIntegration('basil-other-app', OTHER_SECRET);
+});
+
+afterAll(async () => {
+  await ctx.deps.webhooks.stop();
+  await ctx.close();
+});
+
+async function deliver(body: string, to = { id: integration, secret: SECRET }) {
+  const res = await ctx.app.request(`/billing/${to.id}/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signAs('stripe', to.secret, body, Math.floor(clock.now / 1000)) },
+    body,
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as any;
+}
+
+const basilPurchase = () => newPurchase('stripe', PRICE, 'buyer@example.com', { basil: true });
+const statusOf = async (licenseId: string) => (await ctx.database.db.selectFrom('licenses').select('status').where('id', '=', licenseId).executeTakeFirstOrThrow()).status;
+const linksOf = (id: string) => ctx.database.db.selectFrom('payment_links').select(['reference', 'linked_to']).where('integration_id', '=', id).orderBy('reference').execute();
+const linkAudits = () => ctx.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'billing.link').execute();
+
+describe('Stripe on basil', () => {
+  let p: Purchase;
+  let licenseId = '';
+
+  it('revokes on a refund when invoice_payment.paid follows invoice.paid', async () => {
+    clock.now = D.getTime();
+    p = basilPurchase();
+    const made = await deliver(purchased(p, D));
+    expect(made).toMatchObject({ outcome: 'created' });
+    licenseId = made.license_id;
+    // Before the payment is linked, the refund names nothing this integration knows (the charge has no invoice).
+    expect(await deliver(refunded(p, day(1)))).toMatchObject({ outcome: 'ignored' });
+    expect(await statusOf(licenseId)).toBe('active');
+
+    const linked = await deliver(invoicePaymentPaid(p, D));
+    expect(linked).toMatchObject({ duplicate: false, outcome: 'ignored', reason: `linked ${p.ids.payment_intent} to ${p.ids.invoice}` });
+    const audit = (await linkAudits()).filter((row) => row.target === `integration:${integration}`);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor: `integration:${integration}`, details: { to: p.ids.invoice, references: [p.ids.payment_intent] } });
+
+    clock.now = day(2).getTime();
+    expect(await deliver(refunded(p, day(2)))).toMatchObject({ outcome: 'revoked', license_id: licenseId });
+    expect(await statusOf(licenseId)).toBe('revoked');
+  });
+
+  it('changes nothing on a redelivery of invoice_payment.paid, nor on a new event about the same payment', async () => {
+    const body = invoicePaymentPaid(p, D);
+    const [links, audits] = [await linksOf(integration), await linkAudits()];
+    expect(await deliver(body)).toMatchObject({ duplicate: false, outcome: 'ignored', reason: `${p.ids.payment_intent} already linked` });
+    expect(await deliver(body)).toEqual({ ok: true, duplicate: true, event: 'invoice_payment.paid' });
+    expect(await linksOf(integration)).toEqual(links);
+    expect(await linkAudits()).toHaveLength(audits.length);
+  });
+
+  it('revokes on a chargeback when invoice_payment.paid came before invoice.paid', async () => {
+    clock.now = D.getTime();
+    const q = basilPurchase();
+    expect(await deliver(invoicePaymentPaid(q, D))).toMatchObject({ outcome: 'ignored', reason: `linked ${q.ids.payment_intent} to ${q.ids.invoice}` });
+    const made = await deliver(purchased(q, D));
+    expect(made).toMatchObject({ outcome: 'created' });
+    clock.now = day(20).getTime();
+    expect(await deliver(disputed(q, day(20)))).toMatchObject({ outcome: 'revoked', license_id: made.license_id });
+    expect(await statusOf(made.license_id)).toBe('revoked');
+  });
+
+  it('renews once per invoice and revokes on a refund of the renewal payment, its link told first', async () => {
+    clock.now = D.getTime();
+    const r = basilPurchase();
+    const made = await deliver(purchased(r, D));
+    clock.now = day(364).getTime();
+    const payment = '0123456789abcdef';
+    await deliver(invoicePaymentPaid(r, day(364), payment));
+    expect(await deliver(renewed(r, day(364), payment))).toMatchObject({ outcome: 'renewed', license_id: made.license_id });
+    expect(await deliver(renewed(r, day(364), payment))).toMatchObject({ outcome: 'ignored' });
+    const license = await ctx.database.db.selectFrom('licenses').select('expires_at').where('id', '=', made.license_id).executeTakeFirstOrThrow();
+    expect(license.expires_at?.toISOString()).toBe(day(730).toISOString());
+    clock.now = day(365).getTime();
+    expect(await deliver(refunded(r, day(365), payment))).toMatchObject({ outcome: 'revoked', license_id: made.license_id });
+  });
+
+  it('keeps a link to the integration that was told it: another app\'s integration does not revoke through it', async () => {
+    clock.now = D.getTime();
+    const s = basilPurchase();
+    const made = await deliver(purchased(s, D));
+    // The same payment told to another app's integration (another Stripe endpoint) links it there only.
+    await deliver(invoicePaymentPaid(s, D), { id: otherIntegration, secret: OTHER_SECRET });
+    expect(await linksOf(otherIntegration)).toEqual([{ reference: s.ids.payment_intent, linked_to: s.ids.invoice }]);
+    expect(await deliver(refunded(s, day(1)))).toMatchObject({ outcome: 'ignored' });
+    expect(await statusOf(made.license_id)).toBe('active');
+  });
+});
