@@ -55,8 +55,14 @@ import { startSharedData } from './shared-data.ts';
 import { BUILT_FUNCTION_DIR, buildVercelFunction, type RunningFunction, startVercelFunction } from './vercel-function.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Many short rounds rather than a few long ones: more pairs for the median, each pair closer together in time. */
-const MEASURE = { connections: 64, threads: 2, warmupSeconds: 3, rounds: Number(process.env.BENCH_ROUNDS ?? 10), roundSeconds: 2 };
+/**
+ * Many short rounds rather than a few long ones: more pairs for the median, each pair closer together in time.
+ * One wrk thread: on a 2-CPU machine wrk and the measured server then get a CPU each. With two, wrk's threads and the
+ * server queue for the same CPUs and the wait shows up in every server's p99, nginx's included (in one run on this
+ * project's VMs: nginx 4.4 ms with two threads, 1.1 ms with one; the built function 8.2 and 3.8 ms).
+ * `BENCH_WRK_THREADS` overrides it.
+ */
+const MEASURE = { connections: 64, threads: Number(process.env.BENCH_WRK_THREADS ?? 1), warmupSeconds: 3, rounds: Number(process.env.BENCH_ROUNDS ?? 10), roundSeconds: 2 };
 /** High enough that wrk's one address is never refused, so the limiter counts every check and refuses none. */
 const BENCH_UPDATES_PER_MINUTE = 1_000_000_000;
 const LIMITER_OFF = 'tauri-release, RATE_LIMITS=off';
