@@ -39,6 +39,14 @@ export interface PaymentLinksTable {
   created_at: CreatedAt;
 }
 
+/** A refund or chargeback that found no license yet, by each provider id it named; applied when one of them does. */
+export interface HeldRevocationsTable {
+  integration_id: string;
+  reference: string;
+  event: string;
+  created_at: CreatedAt;
+}
+
 /** A new license's key waiting for its buyer: deleted on the first claim, unusable after `expires_at`. */
 export interface LicenseClaimsTable {
   token_digest: string;

@@ -19,6 +19,7 @@ import * as licenseFileKeys from './2026_12_07_0014_license_file_keys.ts';
 import * as paymentIntegrations from './2026_12_07_0015_payment_integrations.ts';
 import * as installers from './2026_12_07_0016_installers.ts';
 import * as paymentLinks from './2026_12_07_0017_payment_links.ts';
+import * as heldRevocations from './2026_12_07_0018_held_revocations.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0015_payment_integrations': paymentIntegrations,
   '2026_12_07_0016_installers': installers,
   '2026_12_07_0017_payment_links': paymentLinks,
+  '2026_12_07_0018_held_revocations': heldRevocations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,8 +7,10 @@
  * 4. a replay (the same event id, already processed: inbound/deliveries.ts) is answered `duplicate: true`;
  * 5. the action, through the licensing store (licensing/store.ts, audited as `integration:<id>`): purchase →
  *    create the license (idempotent by the provider's id) and a one-time claim of its key; renewal → extend,
- *    once per payment; refund or chargeback → revoke; link → the payment ids of a purchase told apart from it
- *    (audited as `billing.link`); the provider ids seen are remembered for later events;
+ *    once per payment; refund or chargeback → revoke, or, when it finds no license yet, held (held-revocations.ts,
+ *    audited as `billing.revocation_held`) and applied by the purchase, renewal or link that later reaches it;
+ *    link → the payment ids of a purchase told apart from it (audited as `billing.link`); the provider ids seen
+ *    are remembered for later events;
  * 6. the delivery is recorded as processed, and `license.created` goes to the vendor's webhooks with the claim
  *    URL and the buyer's email, never the key.
  * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it.
@@ -26,6 +28,7 @@ import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
+import { HOLD_DAYS, heldWithPurchase, holdRevocation, releaseHeld } from './held-revocations.ts';
 import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 
@@ -40,6 +43,13 @@ interface Created {
   claim: { token: string; expiresAt: Date };
 }
 type Outcome = Omit<BillingWebhookAnswer, 'ok' | 'duplicate' | 'event'> & { created?: Created };
+interface AppliedHold {
+  license: string;
+  event: string;
+}
+
+/** The answer to an event that let a held revocation through: `what` it did first, then the revocation. */
+const revokedBy = (held: AppliedHold, what: string): Outcome => ({ outcome: 'revoked', license_id: held.license, reason: `${what}; revoked by the held ${held.event}` });
 
 export interface BillingOptions {
   db: Kysely<Database>;
@@ -152,10 +162,17 @@ export class Billing {
           if (added.length > 0) await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.link', appId, target: `integration:${integration.id}`, details: { event, to: action.to, references: added } });
           return added;
         });
-        return { outcome: 'ignored', reason: linked.length > 0 ? `linked ${linked.join(', ')} to ${action.to}` : `${action.references.join(', ')} already linked` };
+        const reason = linked.length > 0 ? `linked ${linked.join(', ')} to ${action.to}` : `${action.references.join(', ')} already linked`;
+        const [revoked] = await this.#applyHeld(integration, actor);
+        return revoked ? revokedBy(revoked, reason) : { outcome: 'ignored', reason };
       }
-      case 'purchase':
-        return this.#purchase(integration, action, actor);
+      case 'purchase': {
+        const outcome = await this.#purchase(integration, action, actor);
+        if (outcome.outcome !== 'created') return outcome;
+        // Revoked before its key is announced: a purchase refunded before it was told gets no claim.
+        const revoked = (await this.#applyHeld(integration, actor)).find((held) => held.license === outcome.license_id);
+        return revoked ? revokedBy(revoked, `license ${revoked.license} created`) : outcome;
+      }
       case 'renewal': {
         const externalId = await externalIdFor(this.#db, integration.id, action.find);
         const license = externalId ? await this.#licenseOf(integration, externalId) : null;
@@ -172,12 +189,13 @@ export class Billing {
           throw error;
         }
         await addReferences(this.#db, integration.id, externalId, action.references.slice(1));
-        return { outcome: 'renewed', license_id: license };
+        const revoked = (await this.#applyHeld(integration, actor)).find((held) => held.license === license);
+        return revoked ? revokedBy(revoked, `license ${license} renewed`) : { outcome: 'renewed', license_id: license };
       }
       case 'revoke': {
         const externalId = await externalIdFor(this.#db, integration.id, action.find);
         const license = externalId ? await this.#licenseOf(integration, externalId) : null;
-        if (!license) return { outcome: 'ignored', reason: `no license was created from ${action.find.join(', ')}` };
+        if (!license) return this.#hold(integration, action.find, `${action.reason}: ${event}`.slice(0, 500));
         await (await licensingStore()).revokeLicense(this.#licensing, actor, appId, license, { reason: `${action.reason}: ${event}`.slice(0, 500) });
         return { outcome: 'revoked', license_id: license };
       }
@@ -210,6 +228,28 @@ export class Billing {
       return createClaim(trx, this.secrets(), { appId: integration.app_id, licenseId: made.license.id, key: parsed.key }, now);
     });
     return { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } };
+  }
+
+  /** A revocation that found no license, kept for the purchase, renewal or link that may reach it later. */
+  async #hold(integration: Integration, references: readonly string[], event: string): Promise<Outcome> {
+    await this.#db.transaction().execute(async (trx) => {
+      const held = await holdRevocation(trx, integration.id, references, event, this.now());
+      if (held.length > 0) await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.revocation_held', appId: integration.app_id, target: `integration:${integration.id}`, details: { event, references: held } });
+    });
+    return { outcome: 'ignored', reason: `no license was created from ${references.join(', ')} yet; the revocation is held ${HOLD_DAYS} days for a purchase or payment told later` };
+  }
+
+  /** Applies the held revocations that now find a license (the event just applied told their purchase or payment). */
+  async #applyHeld(integration: Integration, actor: LicensingActor): Promise<AppliedHold[]> {
+    const applied: AppliedHold[] = [];
+    for (const { event, externalId } of await heldWithPurchase(this.#db, integration.id)) {
+      const license = await this.#licenseOf(integration, externalId);
+      if (!license) continue;
+      await (await licensingStore()).revokeLicense(this.#licensing, actor, integration.app_id, license, { reason: event });
+      await releaseHeld(this.#db, integration.id, event);
+      applied.push({ license, event });
+    }
+    return applied;
   }
 
   /** The id of the app's license from `externalId` of this provider, or null. */

@@ -2,9 +2,10 @@
  * Stripe on API versions from 2025-03-31.basil, end to end through the webhook route: the invoice no longer names
  * its payment and the charge no longer names its invoice, so `invoice_payment.paid` links the PaymentIntent to the
  * invoice. A refund or chargeback revokes the license whichever of `invoice.paid` and `invoice_payment.paid` came
- * first; a redelivery changes nothing; a link is the integration's own. (The pre-basil paths: billing.test.ts.)
+ * first; a refund told before either is held and applied by the one that reaches it; a redelivery changes nothing;
+ * a link is the integration's own. (The pre-basil paths: billing.test.ts.)
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp } from '../../../test/support/release-fixtures.ts';
 import { call } from '../admin/testing.ts';
@@ -36,6 +37,10 @@ beforeAll(async () => {
   otherIntegration = await addIntegration('basil-other-app', OTHER_SECRET);
 });
 
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
 afterAll(async () => {
   await ctx.deps.webhooks.stop();
   await ctx.close();
@@ -55,6 +60,8 @@ const basilPurchase = () => newPurchase('stripe', PRICE, 'buyer@example.com', { 
 const statusOf = async (licenseId: string) => (await ctx.database.db.selectFrom('licenses').select('status').where('id', '=', licenseId).executeTakeFirstOrThrow()).status;
 const linksOf = (id: string) => ctx.database.db.selectFrom('payment_links').select(['reference', 'linked_to']).where('integration_id', '=', id).orderBy('reference').execute();
 const linkAudits = () => ctx.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'billing.link').execute();
+const heldOf = (id: string) => ctx.database.db.selectFrom('held_revocations').select(['reference', 'event']).where('integration_id', '=', id).orderBy('reference').execute();
+const eventIdOf = (body: string) => (JSON.parse(body) as { id: string }).id;
 
 describe('Stripe on basil', () => {
   let p: Purchase;
@@ -66,9 +73,6 @@ describe('Stripe on basil', () => {
     const made = await deliver(purchased(p, D));
     expect(made).toMatchObject({ outcome: 'created' });
     licenseId = made.license_id;
-    // Before the payment is linked, the refund names nothing this integration knows (the charge has no invoice).
-    expect(await deliver(refunded(p, day(1)))).toMatchObject({ outcome: 'ignored' });
-    expect(await statusOf(licenseId)).toBe('active');
 
     const linked = await deliver(invoicePaymentPaid(p, D));
     expect(linked).toMatchObject({ duplicate: false, outcome: 'ignored', reason: `linked ${p.ids.payment_intent} to ${p.ids.invoice}` });
@@ -114,6 +118,79 @@ describe('Stripe on basil', () => {
     expect(license.expires_at?.toISOString()).toBe(day(730).toISOString());
     clock.now = day(365).getTime();
     expect(await deliver(refunded(r, day(365), payment))).toMatchObject({ outcome: 'revoked', license_id: made.license_id });
+  });
+
+  it('holds a refund told before the payment\'s link, and revokes when the link reaches the license', async () => {
+    clock.now = D.getTime();
+    const t = basilPurchase();
+    const made = await deliver(purchased(t, D));
+    clock.now = day(1).getTime();
+    const refund = refunded(t, day(1));
+    // The charge names no invoice on basil, and the payment is not linked yet: nothing to revoke, so it is held.
+    const held = await deliver(refund);
+    expect(held).toMatchObject({ outcome: 'ignored' });
+    expect(held.reason).toContain('held 30 days');
+    expect(await statusOf(made.license_id)).toBe('active');
+    const event = `refund: stripe charge.refunded ${eventIdOf(refund)}`;
+    expect(await heldOf(integration)).toEqual(expect.arrayContaining([
+      { reference: t.ids.charge, event }, { reference: t.ids.payment_intent, event },
+    ]));
+    const audit = await ctx.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'billing.revocation_held').execute();
+    expect(audit.at(-1)).toMatchObject({ actor: `integration:${integration}`, details: { event } });
+
+    const linked = await deliver(invoicePaymentPaid(t, D));
+    expect(linked).toMatchObject({ outcome: 'revoked', license_id: made.license_id, reason: `linked ${t.ids.payment_intent} to ${t.ids.invoice}; revoked by the held ${event}` });
+    expect(await statusOf(made.license_id)).toBe('revoked');
+    const revoke = await ctx.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'license.revoke').where('target', '=', `license:${made.license_id}`).executeTakeFirstOrThrow();
+    expect(revoke).toMatchObject({ actor: `integration:${integration}`, details: { reason: event } });
+    // Applied once: nothing of that event is held any more.
+    expect((await heldOf(integration)).filter((row) => row.event === event)).toEqual([]);
+  });
+
+  it('holds a refund told before the purchase itself, and revokes the license the purchase makes without announcing it', async () => {
+    clock.now = D.getTime();
+    const u = basilPurchase();
+    // invoice.paid failed and is retried later; its payment's link and the refund arrive first.
+    await deliver(invoicePaymentPaid(u, D));
+    expect(await deliver(refunded(u, day(1)))).toMatchObject({ outcome: 'ignored' });
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated');
+    const bought = await deliver(purchased(u, D));
+    expect(announce).not.toHaveBeenCalled();
+    expect(bought).toMatchObject({ outcome: 'revoked' });
+    expect(bought.reason).toMatch(/^license [0-9a-f-]{36} created; revoked by the held refund: stripe charge\.refunded /);
+    expect(await statusOf(bought.license_id)).toBe('revoked');
+  });
+
+  it('holds a refund of a renewal payment told before the renewal, and revokes when the renewal is told', async () => {
+    clock.now = D.getTime();
+    const w = basilPurchase();
+    const made = await deliver(purchased(w, D));
+    clock.now = day(364).getTime();
+    const payment = 'fedcba9876543210';
+    await deliver(invoicePaymentPaid(w, day(364), payment));
+    expect(await deliver(refunded(w, day(364), payment))).toMatchObject({ outcome: 'ignored' });
+    expect(await statusOf(made.license_id)).toBe('active');
+    const renewal = await deliver(renewed(w, day(364), payment));
+    expect(renewal).toMatchObject({ outcome: 'revoked', license_id: made.license_id });
+    expect(renewal.reason).toMatch(new RegExp(`^license ${made.license_id} renewed; revoked by the held refund: `));
+    expect(await statusOf(made.license_id)).toBe('revoked');
+  });
+
+  it('drops a held refund after 30 days: a refund of something the integration never sold', async () => {
+    clock.now = D.getTime();
+    const v = basilPurchase();
+    await deliver(refunded(v, D));
+    expect((await heldOf(integration)).map((row) => row.reference)).toContain(v.ids.payment_intent);
+    // The next refund held 31 days later prunes it; the purchase told after that is not revoked.
+    clock.now = day(31).getTime();
+    await deliver(refunded(basilPurchase(), day(31)));
+    expect((await heldOf(integration)).map((row) => row.reference)).not.toContain(v.ids.payment_intent);
+    await deliver(invoicePaymentPaid(v, D));
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated');
+    const bought = await deliver(purchased(v, day(31)));
+    expect(bought).toMatchObject({ outcome: 'created' });
+    expect(await statusOf(bought.license_id)).toBe('active');
+    expect(announce).toHaveBeenCalledTimes(1);
   });
 
   it('keeps a link to the integration that was told it: another app\'s integration does not revoke through it', async () => {

@@ -79,7 +79,7 @@ export const billingWebhookAnswerSchema = z.object({
   event: z.string().meta({ description: "the provider's event name" }),
   outcome: z.enum(BILLING_OUTCOMES).optional(),
   license_id: uuid.optional(),
-  reason: z.string().optional().meta({ description: 'why an event was ignored' }),
+  reason: z.string().optional().meta({ description: 'why an event was ignored, or what else it did (a held refund applied)' }),
 });
 export type BillingWebhookAnswer = z.infer<typeof billingWebhookAnswerSchema>;
 
