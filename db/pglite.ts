@@ -16,6 +16,11 @@ import type { Database } from './schema.ts';
 export interface PGliteOptions {
   /** Folder for the database files; omit for an in-memory database (tests). */
   dataDir?: string;
+  /**
+   * In memory only: start from this dump (`PGlite#dumpDataDir`) of a new database instead of running `initdb` again.
+   * A test seam: test/support/pglite-template.ts makes one dump per test run.
+   */
+  loadDataDir?: Blob;
 }
 
 export async function openPGlite(options: PGliteOptions = {}): Promise<DatabaseHandle> {
@@ -29,6 +34,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<DatabaseH
     if (pgliteDir) await initializeInChildProcess(pgliteDir);
     const pglite = await PGlite.create({
       ...(pgliteDir ? { dataDir: pgliteDir } : {}),
+      ...(!pgliteDir && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       parsers: { [pgliteTypes.INT8]: parseInt8 },
       startParams: [...PGLITE_START_PARAMS],
     });

@@ -1,9 +1,11 @@
 /**
  * Runs the `tauri-release` CLI as a user does: `node api/_src/cli/bin.mjs …` as a child process, with its own config
- * folder (XDG_CONFIG_HOME) and only the environment a test gives it, so nothing leaks in from the machine.
+ * folder (XDG_CONFIG_HOME) and only the environment a test gives it (and jest's compile cache, child-env.ts), so nothing
+ * leaks in from the machine.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childNodeEnv } from '../support/child-env.ts';
 
 export const BIN = fileURLToPath(new URL('../../api/_src/cli/bin.mjs', import.meta.url));
 
@@ -25,7 +27,7 @@ export interface CliOptions {
 
 export function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...options.env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const env = Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...childNodeEnv(), ...options.env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
     const child = spawn(options.node ?? process.execPath, [BIN, ...args], { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -14,8 +14,9 @@ import type { AppDeps } from '../../api/_src/deps.ts';
 import { type Config, loadConfig } from '../../api/_src/config.ts';
 import { createStorage } from '../../api/_src/storage/index.ts';
 import type { Storage } from '../../api/_src/storage/storage.ts';
-import { type DatabaseHandle, openPGlite } from '../../db/connect.ts';
+import type { DatabaseHandle } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
+import { openTestPGlite } from './pglite-template.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -46,7 +47,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     const { openFreshPostgres } = await import('./postgres.ts');
     return openFreshPostgres();
   }
-  return openPGlite();
+  return openTestPGlite();
 }
 
 export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { type DatabaseHandle, openNeon, openPGlite } from '../../db/connect.ts';
+import { type DatabaseHandle, openNeon } from '../../db/connect.ts';
+import { openTestPGlite } from './pglite-template.ts';
 
 /** Started by global-setup.ts; jest forks its workers afterwards, so they inherit it (verified). */
 function neonWsProxy(): string {
@@ -64,6 +65,6 @@ export interface TestEngine {
 
 /** PGlite always; PostgreSQL through the Neon driver as well when TEST_DATABASE_URL is set. */
 export const testEngines: TestEngine[] = [
-  { name: 'pglite', open: () => openPGlite() },
+  { name: 'pglite', open: openTestPGlite },
   ...(process.env.TEST_DATABASE_URL ? [{ name: 'postgres' as const, open: openFreshPostgres }] : []),
 ];

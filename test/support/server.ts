@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childNodeEnv } from './child-env.ts';
+import { seedFromTemplate } from './pglite-template.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT_TAIL_CHARS = 64 * 1024;
@@ -30,7 +32,7 @@ export interface RunningServer {
 }
 
 export interface StartServerOptions {
-  /** Extra environment (the server gets only PATH, HOME and what is set here). */
+  /** Extra environment (the server gets only PATH, HOME, jest's compile cache (child-env.ts) and what is set here). */
   env?: Record<string, string>;
   /** Node flags before the script, e.g. `['--import', probe]`. */
   nodeArgs?: string[];
@@ -84,6 +86,8 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 /** Starts `node api/_src/local.ts` with the Node running this code (Node 24 under `npm test` and `npm run bench`). */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-e2e-'));
+  // A fresh DATA_DIR on the embedded database starts from a copy of the migrated template (pglite-template.ts).
+  if (options.env?.DATA_DIR === undefined && options.env?.DATABASE_URL === undefined) await seedFromTemplate(dataDir);
   // The port is picked here and handed over, so a rare race with another process is retried rather than reported.
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
@@ -97,6 +101,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       PUBLIC_URL: url,
       // Request lines would push what tests look for out of the kept tail; test/smoke.test.ts turns them on.
       REQUEST_LOG: 'off',
+      ...childNodeEnv(),
       ...options.env,
     };
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(REPO_ROOT, 'api', '_src', 'local.ts')], {

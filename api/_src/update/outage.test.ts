@@ -14,8 +14,9 @@ import { createApp } from '../app.ts';
 import { createDeps } from '../create-deps.ts';
 import { loadConfig } from '../config.ts';
 import { FileSystemStorage } from '../storage/fs.ts';
-import { openNeon, openPGlite } from '../../../db/connect.ts';
+import { openNeon } from '../../../db/connect.ts';
 import { migrateToLatest } from '../../../db/migrate.ts';
+import { openTestPGlite } from '../../../test/support/pglite-template.ts';
 import { openFreshPostgres } from '../../../test/support/postgres.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { startTcpRelay, type TcpRelay } from '../../../test/support/tcp-relay.ts';
@@ -59,7 +60,7 @@ async function closedPort(): Promise<number> {
 }
 
 it('answers 503 for a closed embedded database, caches nothing, and a working database serves again', async () => {
-  const broken = await openPGlite();
+  const broken = await openTestPGlite();
   await migrateToLatest(broken.db);
   await insertRelease(broken.db, await insertApp(broken.db, 'outage'), { version: '1.0.0', artifacts: linux });
   await broken.close();
@@ -76,7 +77,7 @@ it('answers 503 for a closed embedded database, caches nothing, and a working da
   const download = await app.request('/download/outage/1.0.0/x.AppImage');
   await expectUnavailable(download);
 
-  const working = await openPGlite();
+  const working = await openTestPGlite();
   try {
     await migrateToLatest(working.db);
     await insertRelease(working.db, await insertApp(working.db, 'outage'), { version: '1.0.0', artifacts: linux });
@@ -88,7 +89,7 @@ it('answers 503 for a closed embedded database, caches nothing, and a working da
 });
 
 it('answers from the last snapshot while the database is gone, until the snapshot is older than the stale-if-error limit', async () => {
-  const database = await openPGlite();
+  const database = await openTestPGlite();
   await migrateToLatest(database.db);
   await insertRelease(database.db, await insertApp(database.db, 'outage'), { version: '1.0.0', artifacts: linux });
   const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://updates.test', UPDATE_CACHE_TTL_SECONDS: '15', UPDATE_STALE_IF_ERROR_SECONDS: '60' });
