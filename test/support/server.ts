@@ -22,6 +22,7 @@ export interface RunningServer {
   /** `http://127.0.0.1:<port>`, also the server's PUBLIC_URL. */
   url: string;
   adminToken: string;
+  /** The server's DATA_DIR: made here and removed by `stop()`, unless the test named its own. */
   dataDir: string;
   child: ChildProcess;
   /** The last 64 KiB of the server's stdout and stderr, for failure messages. */
@@ -85,9 +86,12 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 
 /** Starts `node api/_src/local.ts` with the Node running this code (Node 24 under `npm test` and `npm run bench`). */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tauri-release-e2e-'));
+  // A folder the test names is the test's to remove; one made here is removed by stop() (or a failed start).
+  const ownDataDir = options.env?.DATA_DIR === undefined;
+  const dataDir = ownDataDir ? await mkdtemp(join(tmpdir(), 'tauri-release-e2e-')) : options.env!.DATA_DIR!;
+  const removeOwnDataDir = () => (ownDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
   // A fresh DATA_DIR on the embedded database starts from a copy of the migrated template (pglite-template.ts).
-  if (options.env?.DATA_DIR === undefined && options.env?.DATABASE_URL === undefined) await seedFromTemplate(dataDir);
+  if (ownDataDir && options.env?.DATABASE_URL === undefined) await seedFromTemplate(dataDir);
   // The port is picked here and handed over, so a rare race with another process is retried rather than reported.
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
@@ -120,7 +124,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     } catch (error) {
       await stopChild(child, 2_000);
       if (attempt < 3 && options.port === undefined && /EADDRINUSE|is in use/.test(tail)) continue;
-      await rm(dataDir, { recursive: true, force: true });
+      await removeOwnDataDir();
       throw error;
     }
     return {
@@ -132,7 +136,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       },
       async stop() {
         await stopChild(child, 6_000);
-        await rm(dataDir, { recursive: true, force: true });
+        await removeOwnDataDir();
       },
     };
   }
