@@ -3,7 +3,8 @@
  * cache for the child processes tests start (child-env.ts; the workers, forked afterwards, use it as well) and the
  * place of the migrated PGlite template fresh servers start from (pglite-template.ts). Then finds the PostgreSQL to
  * test against — TEST_DATABASE_URL, else the machine's own at 127.0.0.1:5432 (trust auth, database `test`) when it
- * answers — and starts the WebSocket proxy the Neon driver needs to reach it. Jest forks its workers after this, so they inherit TEST_DATABASE_URL and NEON_WS_PROXY.
+ * answers — and starts the WebSocket proxy the Neon driver needs to reach it. Jest forks its workers after this,
+ * so they inherit TEST_DATABASE_URL and NEON_WS_PROXY.
  */
 import { sql } from 'kysely';
 import { mkdir, mkdtemp } from 'node:fs/promises';
