@@ -5,9 +5,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
 import type { Principal } from '../auth/principal.ts';
+import type { AuditAction } from '../protocol/audit-actions.ts';
 
 export interface AuditEntry {
-  action: string;
+  action: AuditAction;
   appId: string | null;
   /** What was acted on, e.g. `release:<id>` or `artifact:<id>`. */
   target?: string | null;

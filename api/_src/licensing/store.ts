@@ -26,6 +26,7 @@ import type {
 import { generateLicenseKey, LICENSE_KEY_PREFIX, parseLicenseKey } from './license-key.ts';
 import { addDays, renewedExpiry } from './policy.ts';
 import { auditActor, type LicensingActor, type LicensingDeps, licensesChanged, nowOf, requireDigester, type Trx } from './store-context.ts';
+import type { AuditAction } from '../protocol/audit-actions.ts';
 import { type Db, licenseOf, licenseRows, offeredReleases, policyOf, toLicenseBody, toMachineBody } from './views.ts';
 
 export * from './store-context.ts';
@@ -185,7 +186,7 @@ async function mutate(
   actor: LicensingActor,
   appId: string,
   licenseId: string,
-  change: (row: Awaited<ReturnType<typeof lockLicense>>, trx: Trx) => Promise<{ action: string; details: Record<string, unknown> } | null>,
+  change: (row: Awaited<ReturnType<typeof lockLicense>>, trx: Trx) => Promise<{ action: AuditAction; details: Record<string, unknown> } | null>,
 ): Promise<LicenseDetailBody> {
   await deps.db.transaction().execute(async (trx) => {
     const row = await lockLicense(trx, appId, licenseId);
@@ -215,7 +216,7 @@ export function renewLicense(deps: LicensingDeps, actor: LicensingActor, appId: 
   });
 }
 
-type StatusChange = { to: LicenseStatus; action: string; from: readonly LicenseStatus[] };
+type StatusChange = { to: LicenseStatus; action: AuditAction; from: readonly LicenseStatus[] };
 const SUSPEND: StatusChange = { to: 'suspended', action: 'license.suspend', from: ['active'] };
 const REINSTATE: StatusChange = { to: 'active', action: 'license.reinstate', from: ['suspended'] };
 const REVOKE: StatusChange = { to: 'revoked', action: 'license.revoke', from: ['active', 'suspended'] };

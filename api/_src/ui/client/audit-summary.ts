@@ -45,51 +45,6 @@ export function actorLabel(actor: string, keys: ReadonlyMap<string, { name: stri
   return actor;
 }
 
-/** The actions the server writes, for the filter's suggestions (the filter also takes any other exact action). */
-export const KNOWN_ACTIONS = [
-  'api_key.create',
-  'api_key.revoke',
-  'app.channels',
-  'app.create',
-  'app.delete',
-  'app.licensing',
-  'app.update',
-  'artifact.delete',
-  'artifact.replace',
-  'artifact.upload',
-  'channel.entitlement',
-  'ci.token.issue',
-  'ci.token.refuse',
-  'license.create',
-  'license.machine_deactivate',
-  'license.reinstate',
-  'license.renew',
-  'license.revoke',
-  'license.rotate_key',
-  'license.suspend',
-  'license_policy.create',
-  'license_policy.delete',
-  'license_policy.update',
-  'publisher.create',
-  'publisher.delete',
-  'publisher.update',
-  'release.archive',
-  'release.create',
-  'release.delete',
-  'release.entitlement',
-  'release.publish',
-  'release.unyank',
-  'release.update',
-  'release.yank',
-  'session.create',
-  'session.delete',
-  'webhook.circuit_opened',
-  'webhook.create',
-  'webhook.delete',
-  'webhook.rotate_secret',
-  'webhook.update',
-] as const;
-
 /** A `YYYY-MM-DD` day (UTC) as the API's bounds: from its start, or up to the start of the next day. */
 export function dayBounds(since: string, until: string): { since?: string; until?: string } {
   const valid = (day: string) => /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));

@@ -7,7 +7,8 @@
 import { useState } from 'hono/jsx/dom';
 import { type ApiKeyBody, apiKeyListSchema, auditListSchema } from '../../../protocol/schemas.ts';
 import { api, query } from '../api.ts';
-import { actorLabel, dayBounds, KNOWN_ACTIONS, summariseDetails } from '../audit-summary.ts';
+import { AUDIT_ACTIONS } from '../../../protocol/audit-actions.ts';
+import { actorLabel, dayBounds, summariseDetails } from '../audit-summary.ts';
 import { Button, EmptyState, ErrorNotice, formatDate, Loading, PageHeader, useLoad, valueOf } from '../components.tsx';
 import { useApps } from '../layout.tsx';
 import type { PageProps } from '../router.tsx';
@@ -30,7 +31,7 @@ function ActionFilter({ value }: { value: string }) {
         <input name="action" type="search" list="audit-actions" placeholder="e.g. release.publish" autocomplete="off" spellcheck={false} value={draft} onInput={(event: Event) => setDraft(valueOf(event))} />
       </label>
       <datalist id="audit-actions">
-        {KNOWN_ACTIONS.map((action) => (
+        {AUDIT_ACTIONS.map((action) => (
           <option key={action} value={action} />
         ))}
       </datalist>
