@@ -1,5 +1,5 @@
 /**
- * @module admin/audit
+ * @module audit/audit
  * Every mutation of the control plane writes one row here, inside the same transaction as the change.
  */
 import type { Kysely, Transaction } from 'kysely';
