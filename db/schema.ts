@@ -3,7 +3,7 @@
  * The database as Kysely sees it. Written by hand to match `migrations/`; a test compares the two.
  * int8 columns come back as `number` on every driver (see `connect.ts`).
  */
-import type { ColumnType, Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, JSONColumnType, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
 import type { HeldRevocationsTable, LicenseClaimsTable, PaymentIntegrationsTable, PaymentLinksTable, PaymentReferencesTable } from './billing-schema.ts';
 import type { InboundDeliveriesTable } from './inbound-deliveries-schema.ts';
@@ -386,6 +386,9 @@ export interface Database {
   held_revocations: HeldRevocationsTable;
   license_claims: LicenseClaimsTable;
 }
+
+/** A query runner a store function takes: the database, or the transaction it runs inside. */
+export type Db = Kysely<Database> | Transaction<Database>;
 
 export type AppRow = Selectable<AppsTable>;
 export type NewApp = Insertable<AppsTable>;

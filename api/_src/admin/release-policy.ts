@@ -26,7 +26,8 @@ import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import { releaseEvent } from '../releases/events.ts';
-import { type Db, findRelease } from '../releases/store.ts';
+import type { Db } from '../../../db/schema.ts';
+import { findRelease } from '../releases/store.ts';
 import { releaseBody } from '../releases/wire.ts';
 import { readJson } from '../http/request.ts';
 

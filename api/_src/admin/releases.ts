@@ -29,7 +29,8 @@ import {
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { artifactsOf, byVersionDescending, type Db, deleteUnreferencedObjects, findRelease } from '../releases/store.ts';
+import type { Db } from '../../../db/schema.ts';
+import { artifactsOf, byVersionDescending, deleteUnreferencedObjects, findRelease } from '../releases/store.ts';
 import { changeStatus, checkPublishable, checkTransition, statusAction, statusChange } from '../releases/status.ts';
 import { patchEvent, releaseEvent } from '../releases/events.ts';
 import { releaseBody, toReleaseSummary } from '../releases/wire.ts';

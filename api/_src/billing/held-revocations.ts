@@ -7,10 +7,7 @@
  * Held for `HOLD_DAYS`: a refund of something this integration never sold (another product on the same Stripe
  * account) is dropped then.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../../db/schema.ts';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import type { Db } from '../../../db/schema.ts';
 
 export const HOLD_DAYS = 30;
 

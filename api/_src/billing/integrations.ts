@@ -4,12 +4,10 @@
  * SECRETS_KEY with the integration's id as associated data (so a sealed secret copied to another row does not
  * open) and never leaves the server: not in an answer, the audit log or a log line.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, PaymentIntegrationRow } from '../../../db/schema.ts';
+import type { Db, PaymentIntegrationRow } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
 import type { IntegrationView } from '../protocol/billing.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 const contextOf = (integrationId: string) => `payment-integration:${integrationId}`;
 

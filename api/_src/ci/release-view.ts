@@ -4,7 +4,8 @@
  * for tauri.conf.json (`protocol/endpoints.ts`).
  */
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
-import { artifactsOf, type Db } from '../releases/store.ts';
+import type { Db } from '../../../db/schema.ts';
+import { artifactsOf } from '../releases/store.ts';
 import type { CiReleaseView } from '../protocol/ci.ts';
 import { dynamicUpdateUrl } from '../protocol/endpoints.ts';
 import type { BundleType } from '../protocol/platforms.ts';

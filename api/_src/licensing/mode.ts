@@ -14,7 +14,7 @@ import { ApiError, conflict, notFound } from '../http/api-error.ts';
 import type { StaticManifestWriter } from '../manifest/writer.ts';
 import type { LicensingBody, LicensingMode } from '../protocol/licensing.ts';
 import { auditActor, type LicensingActor, type LicensingDeps } from './store-context.ts';
-import type { Db } from './views.ts';
+import type { Db } from '../../../db/schema.ts';
 
 export interface LicensingModeDeps extends LicensingDeps {
   /** Rewrites (for a licensed app: deletes) the app's static failover manifests. */

@@ -11,7 +11,8 @@ import { isUuid } from '../auth/access.ts';
 import { conflict, notFound } from '../http/api-error.ts';
 import type { CreatePolicyInput, PolicyBody, UpdatePolicyBody } from '../protocol/licensing.ts';
 import { auditActor, type LicensingActor, type LicensingDeps, licensesChanged, type Trx } from './store-context.ts';
-import { type Db, toPolicyBody } from './views.ts';
+import type { Db } from '../../../db/schema.ts';
+import { toPolicyBody } from './views.ts';
 
 const policyNotFound = (id: string) => notFound(`policy ${JSON.stringify(id.slice(0, 100))} not found in this app`);
 const nameTaken = (name: string) => conflict(`the app already has a policy named ${JSON.stringify(name)}; policy names are unique per app`);

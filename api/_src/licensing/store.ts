@@ -27,7 +27,8 @@ import { generateLicenseKey, LICENSE_KEY_PREFIX, parseLicenseKey } from './licen
 import { addDays, renewedExpiry } from './policy.ts';
 import { auditActor, type LicensingActor, type LicensingDeps, licensesChanged, nowOf, requireDigester, type Trx } from './store-context.ts';
 import type { AuditAction } from '../protocol/audit-actions.ts';
-import { type Db, licenseOf, licenseRows, offeredReleases, policyOf, toLicenseBody, toMachineBody } from './views.ts';
+import type { Db } from '../../../db/schema.ts';
+import { licenseOf, licenseRows, offeredReleases, policyOf, toLicenseBody, toMachineBody } from './views.ts';
 
 export * from './store-context.ts';
 export * from './policy-store.ts';

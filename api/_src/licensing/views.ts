@@ -5,8 +5,8 @@
  * by the same rules as the update check (access.ts, eligibility.ts) over the app's offered releases (published,
  * with a verified artifact, not a pre-release filed under stable; protocol/offer.ts).
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database, LicenseMachineRow, LicensePolicyRow, LicenseRow } from '../../../db/schema.ts';
+import { sql } from 'kysely';
+import type { Db, LicenseMachineRow, LicensePolicyRow, LicenseRow } from '../../../db/schema.ts';
 import type { LicenseBody, MachineBody, PolicyBody } from '../protocol/licensing.ts';
 import { neverOffered, OFFERED_STATUS } from '../protocol/offer.ts';
 import { compareVersions, isPrerelease, safeParseVersion, type Version } from '../protocol/semver.ts';
@@ -14,7 +14,6 @@ import { licenseAccess } from './access.ts';
 import { eligibleReleases, type ReleaseEntitlement } from './eligibility.ts';
 import { type License, type LicensePolicy, licenseExpiry } from './policy.ts';
 
-export type Db = Kysely<Database> | Transaction<Database>;
 
 /** What `policyOf` reads of `license_policies as p` when it is joined to a license. */
 export const JOINED_POLICY_COLUMNS = [

@@ -18,7 +18,8 @@ import type { Storage } from '../storage/storage.ts';
 import { verifyStoredArtifact } from './ingest.ts';
 import { checkFileNameFree, sameSlot } from './slots.ts';
 import { changeStatus, checkPublishable, checkTransition } from './status.ts';
-import { type ArtifactValues, artifactsOf, assertDraft, type Db, findRelease, registerPendingArtifact, storeReadyArtifact } from './store.ts';
+import type { Db } from '../../../db/schema.ts';
+import { type ArtifactValues, artifactsOf, assertDraft, findRelease, registerPendingArtifact, storeReadyArtifact } from './store.ts';
 
 export type AuditVia = Record<string, unknown>;
 

@@ -10,7 +10,8 @@ import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../http/api-error.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import type { Storage } from '../storage/storage.ts';
-import { artifactsOf, type Db } from './store.ts';
+import type { Db } from '../../../db/schema.ts';
+import { artifactsOf } from './store.ts';
 
 interface Transition {
   /** The endpoint that performs it. */

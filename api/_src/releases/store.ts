@@ -5,15 +5,14 @@
  * the transactions. Writes that parallel matrix legs race on are single `INSERT … ON CONFLICT`
  * statements on the unique (release, platform, bundle) index.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { AppRow, ArtifactRow, ArtifactState, ArtifactUploadRow, Database, ReleaseRow } from '../../../db/schema.ts';
+import { type Kysely, sql } from 'kysely';
+import type { AppRow, ArtifactRow, ArtifactState, ArtifactUploadRow, Database, Db, ReleaseRow } from '../../../db/schema.ts';
 import { conflict, notFound } from '../http/api-error.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
 import type { Storage } from '../storage/storage.ts';
 import { isUuid } from '../auth/access.ts';
 
-export type Db = Kysely<Database> | Transaction<Database>;
 
 /** Newest first by semantic version (the client's order), not by creation time. */
 export function byVersionDescending(a: { version: string }, b: { version: string }): number {

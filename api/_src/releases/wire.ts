@@ -6,7 +6,8 @@ import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import type { ArtifactBody, ReleaseBody, ReleaseSummaryBody } from '../protocol/schemas.ts';
 import { signatureKeyId } from './artifact-plan.ts';
-import { artifactsOf, type Db } from './store.ts';
+import type { Db } from '../../../db/schema.ts';
+import { artifactsOf } from './store.ts';
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
 

@@ -4,10 +4,8 @@
  * the transaction. The delivery table doubles as the queue: a pending row whose `next_attempt_at` has
  * come is due, and `claimNextDue` takes one atomically, so two instances never send the same attempt.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, WebhookDeliveryRow, WebhookDeliveryStatus, WebhookRow } from '../../../db/schema.ts';
+import type { Db, WebhookDeliveryRow, WebhookDeliveryStatus, WebhookRow } from '../../../db/schema.ts';
 
-export type Db = Kysely<Database> | Transaction<Database>;
 
 export async function findWebhook(db: Db, appId: string, id: string, lock = false): Promise<WebhookRow | undefined> {
   let query = db.selectFrom('webhooks').selectAll().where('id', '=', id).where('app_id', '=', appId);
