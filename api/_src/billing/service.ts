@@ -195,8 +195,9 @@ export class Billing {
       case 'revoke': {
         const externalId = await externalIdFor(this.#db, integration.id, action.find);
         const license = externalId ? await this.#licenseOf(integration, externalId) : null;
-        if (!license) return this.#hold(integration, action.find, `${action.reason}: ${event}`.slice(0, 500));
-        await (await licensingStore()).revokeLicense(this.#licensing, actor, appId, license, { reason: `${action.reason}: ${event}`.slice(0, 500) });
+        const reason = `${action.reason}: ${event}`.slice(0, 500);
+        if (!license) return this.#hold(integration, action.find, reason);
+        await (await licensingStore()).revokeLicense(this.#licensing, actor, appId, license, { reason });
         return { outcome: 'revoked', license_id: license };
       }
     }
