@@ -20,18 +20,28 @@ let dir: string;
 
 const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
-/** Runs the CLI with a terminal as stdin, stdout and stderr; `typed` is what the user types. */
-function onTerminal(args: readonly string[], env: Record<string, string>, typed = ''): Promise<{ code: number; screen: string }> {
+/** Runs the CLI with a terminal as stdin, stdout and stderr; `typed` is what the user types at `prompt`. */
+function onTerminal(args: readonly string[], env: Record<string, string>, typed = '', prompt = 'API key'): Promise<{ code: number; screen: string }> {
   return new Promise((resolve, reject) => {
     const command = [process.execPath, BIN, ...args].map(quote).join(' ');
     const child = spawn(SCRIPT, ['-qefc', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => (screen += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (screen += chunk));
+    let typing = false;
+    // Typed once the prompt shows, as a user would: keys typed before then are echoed by the terminal, prompt or not.
+    const typeAtPrompt = () => {
+      if (typing || (typed && !screen.includes(`${prompt}: `))) return;
+      typing = true;
+      child.stdin.end(typed);
+    };
+    const onOutput = (chunk: Buffer) => {
+      screen += chunk;
+      typeAtPrompt();
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, screen }));
-    // Typed once the prompt is up: a terminal in raw mode reads keys as they come.
-    setTimeout(() => child.stdin.end(typed), typed ? 1_500 : 0);
+    typeAtPrompt();
   });
 }
 

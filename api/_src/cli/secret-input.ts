@@ -11,8 +11,9 @@ import { usageError } from './errors.ts';
 export async function readSecret(ctx: Context, prompt: string): Promise<string> {
   const stdin = ctx.stdin;
   if (stdin.isTTY && stdin.setRawMode) {
-    ctx.out.stderr.write(`${prompt}: `);
+    // Raw mode before the prompt: what is typed once the prompt shows is never echoed.
     stdin.setRawMode(true);
+    ctx.out.stderr.write(`${prompt}: `);
     try {
       return await new Promise<string>((resolve, reject) => {
         let typed = '';
