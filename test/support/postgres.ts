@@ -15,6 +15,13 @@ function neonWsProxy(): string {
   return proxy;
 }
 
+/**
+ * The tests' own connections wait longer than production's 3 s (db/neon.ts): on a busy 2-core machine a new
+ * WebSocket, its relay and a backend for a just-created database can take that long, and a test that is not about
+ * timeouts should not fail on one. Tests of the timeout itself open their handles with `openNeon` directly.
+ */
+const TEST_CONNECTION_TIMEOUT_MS = 30_000;
+
 function testDatabaseUrl(): URL {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set; it should name a PostgreSQL the tests may create databases on');
@@ -23,7 +30,7 @@ function testDatabaseUrl(): URL {
 
 /** Runs `statement` on the server's maintenance connection (the database TEST_DATABASE_URL names). */
 async function onServer(statement: ReturnType<typeof sql.raw>): Promise<void> {
-  const server = openNeon({ connectionString: testDatabaseUrl().href, wsProxy: neonWsProxy(), max: 1 });
+  const server = openNeon({ connectionString: testDatabaseUrl().href, wsProxy: neonWsProxy(), max: 1, connectionTimeoutMillis: TEST_CONNECTION_TIMEOUT_MS });
   try {
     await statement.execute(server.db);
   } finally {
@@ -48,7 +55,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 export async function openFreshPostgres(): Promise<DatabaseHandle> {
   const database = await createTestDatabase();
-  const handle = openNeon({ connectionString: database.url, wsProxy: neonWsProxy() });
+  const handle = openNeon({ connectionString: database.url, wsProxy: neonWsProxy(), connectionTimeoutMillis: TEST_CONNECTION_TIMEOUT_MS });
   return {
     ...handle,
     async close() {
