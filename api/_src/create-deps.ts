@@ -49,7 +49,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
     intervalMs: config.github.syncIntervalMs,
     secrets: config.github.secretsKey ? new SecretBox(config.github.secretsKey) : null,
   });
-  // Without SECRETS_KEY (and before `npm start` makes one) licensed apps answer 503 `secrets_key_missing`.
+  // Without SECRETS_KEY (npm start fills it in from DATA_DIR/secrets.key) licensed apps answer 503 `secrets_key_missing`.
   const secretsKey = config.github.secretsKey;
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);

@@ -15,14 +15,17 @@ import { openDatabase } from '../../db/connect.ts';
 import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
-import { localSecretsKey, SecretBox } from './github/secrets.ts';
-import { LicenseIndex } from './licensing/index.ts';
+import { localSecretsKey } from './github/secrets.ts';
 import { controlPlaneListener, refuseConnect } from './listener.ts';
 import { withRequestLog } from './http/request-log.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const database = await openDatabase(config);
+  const loaded = loadConfig();
+  const database = await openDatabase(loaded);
+  // Without SECRETS_KEY, a key made once under DATA_DIR (after the database holds the folder's lock) stands in for
+  // it: tokens of private repositories and payment secrets are sealed with it, license keys digested under a subkey
+  // of it (licensing/license-key.ts), and license files signed with keys sealed under it. createDeps hands it to each.
+  const config = loaded.github.secretsKey ? loaded : { ...loaded, github: { ...loaded.github, secretsKey: await localSecretsKey(loaded.dataDir) } };
   await migrateToLatest(database.db);
   const storage = await createStorage(config);
   await storage.check();
@@ -34,14 +37,6 @@ async function main(): Promise<void> {
   deps.analytics.start();
   // Due webhook retries (including those left by a previous run) are picked up every few seconds.
   deps.webhooks.start();
-  // Tokens of private repositories are sealed with SECRETS_KEY, or with a key made once under DATA_DIR.
-  // License keys are digested under a subkey of the same key (api/_src/licensing/license-key.ts).
-  if (!config.github.secretsKey) {
-    const secretsKey = await localSecretsKey(config.dataDir);
-    deps.github.useSecrets(new SecretBox(secretsKey));
-    deps.billing.useSecrets(new SecretBox(secretsKey));
-    deps.licenses.useIndex(LicenseIndex.fromSecretsKey(database.db, secretsKey, { ttlMs: config.updateCacheTtlMs }));
-  }
   deps.github.start();
 
   // Cached update checks are answered on node:http ahead of Hono (listener.ts); all else is Hono's.

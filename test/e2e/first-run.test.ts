@@ -89,3 +89,22 @@ it('a port in use is one clear line and leaves no key unseen; the next start sho
     await server?.stop();
   }
 }, 300_000);
+
+it('without SECRETS_KEY, the key npm start makes under DATA_DIR signs offline license files too', async () => {
+  const server = await startServer({ env: { RATE_LIMITS: 'off' }, startTimeoutMs: 150_000 });
+  try {
+    const json = (body: unknown, method = 'POST') => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await server.admin('/admin/apps', json({ slug: 'first-licensed', name: 'First' }))).status).toBe(201);
+    expect((await server.admin('/admin/apps/first-licensed/licensing', json({ mode: 'licensed' }, 'PUT'))).status).toBe(200);
+    const policy = (await (await server.admin('/admin/apps/first-licensed/licensing/policies', json({ name: 'yearly' }))).json()) as { id: string };
+    const license = (await (await server.admin('/admin/apps/first-licensed/licenses', json({ policy_id: policy.id }))).json()) as { key: string };
+    const file = await fetch(`${server.url}/license/file`, { headers: { Authorization: `License ${license.key}` } });
+    const text = await file.text();
+    expect({ status: file.status, body: file.status === 200 ? '' : text }).toEqual({ status: 200, body: '' });
+    expect(text).toMatch(/^[\w-]+\.[\w-]+$/);
+    const view = (await (await server.admin('/admin/apps/first-licensed')).json()) as { license_file_key: { kid: string } | null };
+    expect(view.license_file_key?.kid).toMatch(/^[0-9a-f]{16}$/);
+  } finally {
+    await server.stop();
+  }
+}, 300_000);

@@ -8,7 +8,8 @@
  *
  * Any failure (bad fields, a client that goes away, a truncated body, a missing file part) rejects
  * with a 400, and a refusal of the check with its own status and rule, after the stored object, if any
- * was written, has been handed to `discard`.
+ * was written, has been handed to `discard`. A failure that stops reading before the body's end leaves the
+ * connection unusable (`leftBodyUnread`): its answer must say `Connection: close`.
  */
 import busboy from 'busboy';
 import { Readable, Transform } from 'node:stream';
@@ -24,6 +25,12 @@ export interface StoredUpload extends CheckedArtifact {
   key: string;
   fileName: string;
 }
+
+/** Failures after which the rest of the request body was left unread (the connection is closed after the answer). */
+const unreadBodies = new WeakSet<object>();
+
+/** Whether `error`, thrown by `receiveUpload`, stopped reading the body before its end. */
+export const leftBodyUnread = (error: unknown): boolean => typeof error === 'object' && error !== null && unreadBodies.has(error);
 
 export interface UploadOptions<Plan> {
   storage: Storage;
@@ -81,6 +88,7 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
       // and cancelling a body that is still being produced is not safe everywhere (undici's FormData).
       source.unpipe(parser);
       source.pause();
+      if (!source.readableEnded && typeof failure === 'object' && failure !== null) unreadBodies.add(failure);
       reject(failure);
     };
 

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
+import { controlPlaneListener } from '../listener.ts';
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
 import { artifactListSchema, artifactSchema } from '../protocol/schemas.ts';
 import { artifactParts, createRelease, type Part, signedFile, type SignedFile, storedBytes, storedFiles, upload } from './release-testing.ts';
@@ -332,6 +335,32 @@ describe('admin artifacts', () => {
     const stored = join(ctx.dataDir, 'objects', 'my-app/releases/1.2.3', file.name);
     expect((await stat(stored)).size).toBe(file.bytes.length);
     expect(sha256(await readFile(stored))).toBe(sha256(file.bytes));
+  });
+
+  it('answers a refusal that leaves the body unread with Connection: close, so a keep-alive client does not reuse the socket', async () => {
+    // The upload stops reading at the first bad part and the socket is closed after the answer: announced as
+    // keep-alive, the client's next request on that socket failed with "socket hang up".
+    const server = createServer(controlPlaneListener(ctx.deps));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, target: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request({ agent, host: '127.0.0.1', port: (server.address() as AddressInfo).port, method, path: target, headers: { authorization: ctx.adminAuth, ...headers } }, (res) => {
+          res.resume().on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const boundary = 'unread-boundary';
+      const body = `--${boundary}\r\nContent-Disposition: form-data; name="unknown"\r\n\r\nx\r\n`.repeat(20_000) + `--${boundary}--\r\n`;
+      const refused = await send('POST', path, { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(Buffer.byteLength(body)) }, body);
+      expect(refused).toEqual({ status: 400, connection: 'close' });
+      expect((await send('GET', path, {})).status).toBe(200);
+    } finally {
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   describe('keys and release status', () => {

@@ -22,7 +22,7 @@ import { ingestCheck } from '../releases/ingest.ts';
 import { checkFileNameFree, sameSlot } from '../releases/slots.ts';
 import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, storeReadyArtifact } from '../releases/store.ts';
 import { toArtifactBody } from '../releases/wire.ts';
-import { receiveUpload } from './artifact-upload.ts';
+import { leftBodyUnread, receiveUpload } from './artifact-upload.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 
@@ -58,6 +58,11 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
         const check = ingestCheck({ platform: plan.platform, fileName, signature: plan.signature }, app.public_key, release.version);
         return { key: artifactKey(app.slug, release.version, fileName), plan, check };
       },
+    }).catch((error: unknown) => {
+      // The rest of the body is not read, so the connection cannot carry another request: a client told
+      // keep-alive would send its next request on a socket about to close.
+      if (leftBodyUnread(error)) c.header('Connection', 'close');
+      throw error;
     });
     const { platform, bundle, signature, isDefault } = received.plan;
     let result: { row: ArtifactRow; previous: ArtifactRow | undefined };

@@ -4,9 +4,11 @@
  * signed bodies that are not events.
  */
 import { describe, expect, it } from '@jest/globals';
+import { ApiError } from '../http/api-error.ts';
 import { PayloadError } from './events.ts';
 import { parseLemonSqueezyEvent } from './lemonsqueezy.ts';
 import { parsePaddleEvent } from './paddle.ts';
+import { parseProviderEvent } from './parse-event.ts';
 import { parseStripeEvent } from './stripe.ts';
 import { disputed, invoicePaymentPaid, newPurchase, purchased, refunded, renewed } from './testing.ts';
 
@@ -105,5 +107,24 @@ describe('Paddle Billing', () => {
     expect(parsePaddleEvent(edit(purchased(p, D), (event) => (event.data.origin = 'subscription_charge'))).action.kind).toBe('ignore');
     const oneTime = parsePaddleEvent(edit(purchased(p, D), (event) => (event.data.subscription_id = null))).action;
     expect(oneTime).toMatchObject({ kind: 'purchase', externalId: p.ids.transaction, prices: ['pri_1'], email: p.email });
+  });
+});
+
+describe('ids the database cannot store', () => {
+  // A lone surrogate cannot be written as UTF-8: it reached the audit entry's JSON and failed there with a 500.
+  const refusal = (run: () => unknown): unknown => {
+    try {
+      run();
+    } catch (error) {
+      return error instanceof ApiError ? { status: error.status, code: error.code } : error;
+    }
+    return 'accepted';
+  };
+  it.each([
+    ['stripe', 'a subscription', newPurchase('stripe', 'price_1'), (event: any): void => void (event.data.object.subscription = 'sub_\ud800')],
+    ['paddle', 'a subscription', newPurchase('paddle', 'pri_1'), (event: any): void => void (event.data.subscription_id = 'sub_\udc00x')],
+    ['stripe', 'a customer', newPurchase('stripe', 'price_1'), (event: any): void => void (event.data.object.customer = 'cus_\ud800')],
+  ] as const)('refuses %s purchase whose id holds a lone surrogate (%s) with a 400, as it does control characters', (provider, _what, p, change) => {
+    expect(refusal(() => parseProviderEvent(provider, edit(purchased(p, D), change)))).toEqual({ status: 400, code: 'invalid_request' });
   });
 });

@@ -12,6 +12,7 @@
  */
 import * as z from 'zod';
 import type { PaymentProvider } from '../../../db/schema.ts';
+import { isStorableText } from '../http/storable-text.ts';
 
 export type BillingAction =
   | { kind: 'purchase'; externalId: string; prices: string[]; email: string | null; customer: string | null; references: string[] }
@@ -71,16 +72,21 @@ export function shaped<S extends z.ZodType>(schema: S, value: unknown, what: str
 
 const STORABLE_ID = /^[^\p{Cc}]{1,255}$/u;
 
-/** Every provider id of the action as the database stores it (1–255 characters, no control characters). */
+/**
+ * Every provider id of the action as the database stores it (1–255 characters, no control characters, none of the
+ * lone surrogates UTF-8 cannot encode: the audit entry's and the webhook's JSON would fail on them with a 500).
+ */
 export function assertStorableIds(action: BillingAction): void {
   const all = [
     ...('externalId' in action ? [action.externalId] : []),
     ...('to' in action ? [action.to] : []),
     ...('references' in action ? action.references : []),
     ...('find' in action ? action.find : []),
+    ...('customer' in action && action.customer !== null ? [action.customer] : []),
+    ...('prices' in action ? action.prices : []),
   ];
-  const bad = all.find((id) => !STORABLE_ID.test(id));
-  if (bad !== undefined) throw new PayloadError(`an id of the event is empty, longer than 255 characters or holds control characters`);
+  const bad = all.find((id) => !STORABLE_ID.test(id) || !isStorableText(id));
+  if (bad !== undefined) throw new PayloadError(`an id of the event is empty, longer than 255 characters, or holds control characters or unpaired surrogates`);
 }
 
 export type EventParser = (body: Buffer) => BillingEvent;

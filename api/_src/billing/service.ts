@@ -58,7 +58,7 @@ export interface BillingOptions {
   deliveries: InboundDeliveries;
   /** What the licensing store is handed (its clock is `now` too). */
   licensing: Omit<LicensingDeps, 'db' | 'now'>;
-  /** Sealing key for signing secrets and claims; null until SECRETS_KEY is known (`useSecrets`). */
+  /** Sealing key for signing secrets and claims; null without SECRETS_KEY (`npm start` makes one under DATA_DIR). */
   secrets: SecretBox | null;
   /** Milliseconds clock: signature tolerance, license dates, claim expiry. */
   now?: () => number;
@@ -73,7 +73,7 @@ export class Billing {
   readonly #now: () => number;
   /** Deliveries of one integration are applied one at a time on an instance (a purchase and its retry race otherwise). */
   readonly #queues = new Map<string, Promise<unknown>>();
-  #secrets: SecretBox | null;
+  readonly #secrets: SecretBox | null;
 
   constructor(options: BillingOptions) {
     this.#db = options.db;
@@ -83,11 +83,6 @@ export class Billing {
     this.#secrets = options.secrets;
     this.#now = options.now ?? Date.now;
     this.#licensing = { ...options.licensing, db: options.db, now: this.#now };
-  }
-
-  /** The sealing key, once known (`npm start` makes one under DATA_DIR after the deps are built). */
-  useSecrets(secrets: SecretBox): void {
-    this.#secrets = secrets;
   }
 
   /** The sealing key, or 503 `secrets_key_missing`. */

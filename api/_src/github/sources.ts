@@ -47,7 +47,7 @@ export class GithubSources {
   readonly #cache: ReleaseCache;
   readonly #events: ReleaseEvents;
   readonly #intervalMs: number;
-  #secrets: SecretBox | null;
+  readonly #secrets: SecretBox | null;
   readonly #now: () => Date;
   readonly #running = new Map<string, Promise<SyncReport>>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -61,11 +61,6 @@ export class GithubSources {
     this.#intervalMs = options.intervalMs;
     this.#secrets = options.secrets;
     this.#now = options.now ?? (() => new Date());
-  }
-
-  /** Set once the local key is read (`npm start` makes one under DATA_DIR). */
-  useSecrets(secrets: SecretBox): void {
-    this.#secrets = secrets;
   }
 
   sealToken(appId: string, token: string): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withRequestLog } from './request-log.ts';
 
@@ -36,6 +36,21 @@ describe('withRequestLog', () => {
     expect(first).toMatch(/^\d\d:\d\d:\d\d GET \/update\/app\/linux\/x86_64\/1\.0\.0 200 \d+\.\d ms\n$/);
     expect(first).not.toContain('secret-install');
     expect(second).toMatch(/^\d\d:\d\d:\d\d DELETE \/missing 404 \d+\.\d ms\n$/);
+  });
+
+  it("never writes a claim URL's token: whoever reads the log could reveal the buyer's license key with it", async () => {
+    const token = 'Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OWFiY2RlZmdoaWprbA';
+    await fetch(`${base}/claim/${token}`);
+    await fetch(`${base}/claim/${token}/`, { method: 'POST' });
+    // Spellings the router also takes to the claim route (fetch would normalise them, so a raw request).
+    for (const path of [`/./claim/${token}`, `/%63laim/${token}`]) {
+      await new Promise<void>((resolve, reject) => request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path }, (res) => res.resume().on('end', resolve)).on('error', reject).end());
+    }
+    const [get, post, dotted, encoded] = await logged(4);
+    expect([dotted, encoded].map((line) => line!.split(' ')[2])).toEqual(['/claim/…', '/claim/…']);
+    expect(get).toMatch(/^\d\d:\d\d:\d\d GET \/claim\/… 200 \d+\.\d ms\n$/);
+    expect(post).toMatch(/ POST \/claim\/… 200 /);
+    expect(get! + post! + dotted! + encoded!).not.toContain(token);
   });
 
   it('says when the client went away before the answer ended', async () => {

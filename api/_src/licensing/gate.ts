@@ -47,7 +47,7 @@ type Judged = (LicenseGrant & { readonly newMachine: string | null; readonly fir
 const unauthorized = (code: 'license_required' | 'license_invalid' | 'license_unknown', message: string) => new ApiError(401, code, message);
 
 export class LicenseGate {
-  #index: LicenseIndex | null;
+  readonly #index: LicenseIndex | null;
   readonly #rateLimits: Pick<RateLimits, 'clientAddress' | 'assertAuthAllowed' | 'authFailed'>;
   readonly #now: () => number;
 
@@ -55,11 +55,6 @@ export class LicenseGate {
     this.#index = index;
     this.#rateLimits = rateLimits;
     this.#now = now;
-  }
-
-  /** The index, once a SECRETS_KEY is known (`npm start` makes one under DATA_DIR after the deps are built). */
-  useIndex(index: LicenseIndex): void {
-    this.#index = index;
   }
 
   get index(): LicenseIndex | null {

@@ -39,6 +39,10 @@ describe('webhook targets', () => {
     ['https://127.0.0.1/x', false, /loopback/],
     ['https://localhost/x', false, /loopback/],
     ['https://api.localhost/x', false, /loopback/],
+    // A fully qualified name (trailing dot) is the same host.
+    ['https://localhost./x', false, /loopback/],
+    ['https://api.localhost./x', false, /loopback/],
+    ['http://localhost.:8080/x', true, null],
     ['https://[::1]/x', false, /loopback/],
     ['https://10.0.0.5/x', false, /private or reserved/],
     ['https://169.254.169.254/latest/meta-data', false, /private or reserved/],

@@ -61,7 +61,8 @@ export function checkWebhookUrl(url: string, allowPrivate: boolean): string | nu
     return 'url must be an absolute URL, e.g. https://example.com/hooks/tauri-release';
   }
   if (parsed.username || parsed.password) return 'url must not carry a user name or password; put credentials in the path or rely on the signature';
-  const loopback = LOOPBACK_HOSTS.test(parsed.hostname);
+  // `localhost.` (fully qualified, the trailing dot) names the same host as `localhost`.
+  const loopback = LOOPBACK_HOSTS.test(parsed.hostname.replace(/\.$/, ''));
   if (parsed.protocol === 'http:') {
     if (!(allowPrivate && loopback)) return 'url must use https:// (plain http:// is allowed only to a loopback host with WEBHOOK_ALLOW_PRIVATE_TARGETS=true)';
   } else if (parsed.protocol !== 'https:') {
