@@ -21,11 +21,11 @@ interface Finished {
   ms: number;
 }
 
-/** Runs `node db/migrate.ts` under this Node (24) with only DATA_DIR configured. */
-function runMigrate(dataDir: string): Promise<Finished> {
+/** Runs `node db/migrate.ts` under this Node (24) with only DATA_DIR configured (and `env`). */
+function runMigrate(dataDir: string, env: Record<string, string> = {}): Promise<Finished> {
   const started = performance.now();
   const child = spawn(process.execPath, [MIGRATE_SCRIPT], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -56,9 +56,12 @@ describe('the data folder lock', () => {
     const lock = acquireDataDirLock(dataDir);
     try {
       const second = await runMigrate(dataDir);
-      expect(second.code).not.toBe(0);
-      expect(second.stderr).toContain(`The data folder ${dataDir} is in use by another process (pid ${process.pid})`);
-      expect(second.stderr).toContain('give this one its own DATA_DIR');
+      expect(second.code).toBe(1);
+      // One line, as `npm start` says it: no stack trace.
+      expect(second.stderr.trim()).toBe(
+        `The data folder ${dataDir} is in use by another process (pid ${process.pid}). The embedded database allows one ` +
+          'process at a time: stop the other server (or `npm run migrate`), or give this one its own DATA_DIR.',
+      );
       expect(second.stdout).toBe('');
       // Refused before PGlite ever starts (which alone takes seconds): no database folder was created.
       expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
@@ -66,6 +69,14 @@ describe('the data folder lock', () => {
       lock.release();
     }
     expect(existsSync(join(dataDir, '.lock'))).toBe(false);
+  });
+
+  it('says a configuration error in one line, as npm start does, and touches nothing', async () => {
+    const refused = await runMigrate(dataDir, { ADMIN_TOKEN: 'short' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('config error: ADMIN_TOKEN must be at least 24 characters');
+    expect(refused.stdout).toBe('');
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
   });
 
   it('takes over a lock whose process is gone, migrates, prints a line per migration and lets go', async () => {

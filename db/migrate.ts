@@ -17,15 +17,24 @@ export async function migrateToLatest(db: Kysely<any>, log: (line: string) => vo
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { loadConfig } = await import('../api/_src/config.ts');
+  const { ConfigError, loadConfig } = await import('../api/_src/config.ts');
   const { openDatabase } = await import('./connect.ts');
-  const config = loadConfig();
-  // A migration may rewrite a large table: no statement timeout here.
-  const handle = await openDatabase(config, { queryTimeoutMillis: 0 });
+  const { DataDirLockedError } = await import('./data-dir-lock.ts');
   try {
-    await migrateToLatest(handle.db, (line) => console.log(line));
-    console.log(`database is up to date (${handle.kind})`);
-  } finally {
-    await handle.close();
+    const config = loadConfig();
+    // A migration may rewrite a large table: no statement timeout here.
+    const handle = await openDatabase(config, { queryTimeoutMillis: 0 });
+    try {
+      await migrateToLatest(handle.db, (line) => console.log(line));
+      console.log(`database is up to date (${handle.kind})`);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    // What the user can fix is one line, as `npm start` says it (api/_src/local.ts); anything else in full.
+    if (error instanceof ConfigError) console.error(`config error: ${error.message}`);
+    else if (error instanceof DataDirLockedError) console.error(error.message);
+    else console.error('migration failed:', error);
+    process.exitCode = 1;
   }
 }
