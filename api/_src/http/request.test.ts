@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { errorResponse } from './errors.ts';
-import { readJson, readQuery } from './request.ts';
+import { readJson, readOptionalJson, readQuery } from './request.ts';
 import { assertStorableText, isStorableText, storablePath } from './storable-text.ts';
 
 const bodySchema = z.object({ notes: z.string().optional(), channels: z.array(z.object({ name: z.string() })).optional() }).strict();
@@ -109,5 +109,44 @@ describe('errorResponse', () => {
     } finally {
       logged.mockRestore();
     }
+  });
+});
+
+describe('readOptionalJson', () => {
+  const schema = z.object({ reason: z.string().optional() }).strict();
+  const app = new Hono();
+  app.onError(errorResponse);
+  app.post('/action', async (c) => c.json(await readOptionalJson(c, schema)));
+  /** A POST as @hono/node-server hands it over: always a body stream, empty when the client sent nothing. */
+  const postStream = (chunks: string[], headers: Record<string, string> = {}) =>
+    app.request(
+      new Request('http://localhost/action', {
+        method: 'POST',
+        headers,
+        body: new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit),
+    );
+
+  it('takes a POST with no body as {}, however the empty body arrives', async () => {
+    expect(await (await app.request('/action', { method: 'POST' })).json()).toEqual({});
+    for (const headers of [{}, { 'content-length': '0' }] as Record<string, string>[]) {
+      const res = await postStream([], headers);
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: {} });
+    }
+  });
+
+  it('reads a JSON body, and refuses a body that is not declared JSON', async () => {
+    expect(await (await postStream(['{"reason":"chargeback"}'], { 'content-type': 'application/json' })).json()).toEqual({ reason: 'chargeback' });
+    expect(await refusal(await postStream(['{"reason":"x"}']))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      message: 'expected Content-Type: application/json, got none',
+    });
   });
 });

@@ -70,11 +70,18 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return parseOrThrow(schema, value);
 }
 
-/** `readJson` for an action whose body may be left out: no Content-Type and nothing to read parses `{}`. */
+/**
+ * `readJson` for an action whose body may be left out: no Content-Type and nothing to read parses `{}`. Under
+ * node:http every POST has a body stream, empty when the client sent nothing, so emptiness is read, not assumed
+ * from a missing stream.
+ */
 export async function readOptionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  if (c.req.header('content-type') !== undefined) return readJson(c, schema);
   const length = c.req.header('content-length');
-  if (c.req.header('content-type') === undefined && (length === undefined || length === '0') && !c.req.raw.body) return parseOrThrow(schema, {});
-  return readJson(c, schema);
+  if (length === undefined || length === '0') {
+    if ((await readBytes(c.req.raw, MAX_JSON_BYTES)).length === 0) return parseOrThrow(schema, {});
+  }
+  throw badRequest('expected Content-Type: application/json, got none');
 }
 
 const MAX_MESSAGE = 1000;
