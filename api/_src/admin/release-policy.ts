@@ -29,7 +29,7 @@ import { releaseEvent } from '../releases/events.ts';
 import type { Db } from '../../../db/schema.ts';
 import { findRelease } from '../releases/store.ts';
 import { releaseBody } from '../releases/wire.ts';
-import { readJson } from '../http/request.ts';
+import { readOptionalJson } from '../http/request.ts';
 
 /** A minimum supported version above the release's own would leave even its updated installs "below minimum". */
 export function checkMinimumVersion(releaseVersion: string, minimum: string | null): void {
@@ -40,10 +40,8 @@ export function checkMinimumVersion(releaseVersion: string, minimum: string | nu
 }
 
 /** POST …/yank may come without a body: no Content-Type and nothing to read means `{}`. */
-async function readYankBody(c: Context<AdminEnv>): Promise<YankReleaseBody> {
-  const length = c.req.header('content-length');
-  if (c.req.header('content-type') === undefined && (length === undefined || length === '0') && !c.req.raw.body) return {};
-  return readJson(c, yankReleaseBodySchema);
+function readYankBody(c: Context<AdminEnv>): Promise<YankReleaseBody> {
+  return readOptionalJson(c, yankReleaseBodySchema);
 }
 
 async function findReplacement(trx: Db, app: AppRow, yanked: ReleaseRow, idOrVersion: string): Promise<ReleaseRow> {

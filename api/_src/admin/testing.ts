@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ApiKeyScope, ReleaseStatus } from '../../../db/schema.ts';
 import type { TestContext } from '../../../test/support/context.ts';
+import { nodeHttpInit } from '../../../test/support/node-body.ts';
 import { generateApiKey } from '../auth/keys.ts';
 
 export interface JsonResponse<T = any> {
@@ -34,7 +35,7 @@ export async function call<T = any>(
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
-  const res = await ctx.app.request(path, { method, headers, body });
+  const res = await ctx.app.request(path, nodeHttpInit(method, headers, body));
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
 }

@@ -18,7 +18,7 @@ import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import { findAppFor, isUuid } from '../auth/access.ts';
 import { type AdminEnv, type Principal, principalOf } from '../auth/authenticate.ts';
-import { readJson } from '../http/request.ts';
+import { readJson, readOptionalJson } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, badRequest, conflict, notFound, storageCall } from '../http/errors.ts';
 import {
@@ -92,9 +92,8 @@ function planArtifact(artifact: CiArtifact, keyOf: (fileName: string) => string,
 }
 
 /** A complete body is optional (single PUT): no body, or JSON. */
-async function readCompleteBody(c: Context): Promise<CiCompleteUploadBody> {
-  if (!c.req.header('content-type') && (c.req.raw.body === null || c.req.header('content-length') === '0')) return {};
-  return readJson(c, ciCompleteUploadBodySchema);
+function readCompleteBody(c: Context): Promise<CiCompleteUploadBody> {
+  return readOptionalJson(c, ciCompleteUploadBodySchema);
 }
 
 export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): Hono<AdminEnv> {

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { createTestContext, type TestContext, type TestContextOptions } from '../../../test/support/context.ts';
+import { nodeHttpInit } from '../../../test/support/node-body.ts';
 import type { LocalIssuer } from '../../../test/support/oidc-issuer.ts';
 import { type KeyPair, sign } from '../../../test/support/tauri.ts';
 import { generateApiKey } from '../auth/keys.ts';
@@ -61,7 +62,7 @@ export async function createCiHarness(options: TestContextOptions & { uploadLimi
         sent['content-type'] = 'application/json';
         payload = JSON.stringify(body);
       }
-      const res = await app.request(path, { method, headers: sent, body: payload });
+      const res = await app.request(path, nodeHttpInit(method, sent, payload));
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
