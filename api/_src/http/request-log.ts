@@ -7,8 +7,11 @@
  */
 import type { RequestListener } from 'node:http';
 
-/** The path as logged: a claim token is a secret, so only `/claim/…` is written, however the path spells `/claim/`. */
-function loggedPath(path: string): string {
+/**
+ * The path as logged, here and with a failure (errors.ts): a claim token is a secret, so only `/claim/…` is
+ * written, however the path spells `/claim/`.
+ */
+export function loggedPath(path: string): string {
   let routed = path;
   try {
     // What the router sees: dot segments resolved (`/./claim/…`), then percent-decoded (`/%63laim/…`).

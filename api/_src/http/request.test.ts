@@ -110,6 +110,22 @@ describe('errorResponse', () => {
       logged.mockRestore();
     }
   });
+
+  it("logs a failure's path without a claim token, which reveals a buyer's license key to whoever reads the log", async () => {
+    const app = new Hono();
+    app.onError(errorResponse);
+    app.get('/claim/:token', () => {
+      throw new Error('boom');
+    });
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect((await app.request('/claim/c2VjcmV0LWNsYWltLXRva2Vu')).status).toBe(500);
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(logged.mock.calls[0]![0]).toBe('GET /claim/… failed:');
+    } finally {
+      logged.mockRestore();
+    }
+  });
 });
 
 describe('readOptionalJson', () => {
