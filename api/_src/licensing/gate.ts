@@ -141,7 +141,7 @@ export class LicenseGate {
         machine.code,
         machine.code === 'install_id_required'
           ? 'this license is limited to a number of installs: send the install id as X-Install-Id'
-          : `this license is already used by its ${state.policy.maxMachines} installs`,
+          : `this license is already used by ${state.policy.maxMachines === 1 ? 'its one install' : `its ${state.policy.maxMachines} installs`}`,
       );
     }
     if (!machine.newMachine && installId !== null) held?.noteCounted(installId);
