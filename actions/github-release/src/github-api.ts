@@ -118,8 +118,27 @@ export class GithubApi {
     return this.#options.repository;
   }
 
-  createRelease(body: CreateReleaseBody): Promise<GithubRelease> {
-    return this.#json('POST', `${this.#api}/releases`, { json: body }) as Promise<GithubRelease>;
+  /**
+   * Creates a release. The POST is not idempotent (GitHub lets several drafts share a tag), so after an attempt whose
+   * outcome is unknown (no answer, or a 5xx, which GitHub also sends after it made the release) `findMade` is asked
+   * for the release that attempt may have made, and only when there is none is the POST sent again.
+   */
+  createRelease(body: CreateReleaseBody, findMade: () => Promise<GithubRelease | undefined>): Promise<GithubRelease> {
+    const url = `${this.#api}/releases`;
+    let unknownOutcome: GithubApiError | null = null;
+    return this.#withRetries(`POST ${url}`, async () => {
+      if (unknownOutcome) {
+        this.#options.logger.info(`${unknownOutcome.message}: looking for the draft that attempt may have made before creating one again`);
+        const made = await findMade();
+        if (made) return made;
+      }
+      try {
+        return (await this.#request('POST', url, { json: body })) as GithubRelease;
+      } catch (error) {
+        if (error instanceof GithubApiError && (error.status === null || error.status >= 500)) unknownOutcome = error;
+        throw error;
+      }
+    });
   }
 
   getRelease(id: number): Promise<GithubRelease> {
@@ -201,26 +220,29 @@ export class GithubApi {
     return new GithubApiError(call, response.status, detail, codes, waitMs);
   }
 
-  async #json(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {
+  #json(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {
+    return this.#withRetries(`${method} ${url.replace(/\?.*$/, '')}`, () => this.#request(method, url, body, accept404));
+  }
+
+  /** One attempt of a call (no retry). */
+  async #request(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {
     const call = `${method} ${url.replace(/\?.*$/, '')}`;
-    return this.#withRetries(call, async () => {
-      const resolved = typeof body === 'function' ? await body() : body;
-      const headers = this.#headers();
-      let payload: BodyInit | undefined;
-      if (resolved && 'json' in resolved) {
-        headers['content-type'] = 'application/json';
-        payload = JSON.stringify(resolved.json);
-      } else if (resolved) {
-        headers['content-type'] = resolved.contentType;
-        headers['content-length'] = String(resolved.size);
-        payload = Readable.toWeb(createReadStream(resolved.file)) as ReadableStream;
-      }
-      const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
-      if (accept404.includes(response.status)) return null;
-      if (!response.ok) throw await this.#refusal(call, response);
-      const text = await response.text();
-      return text ? JSON.parse(text) : null;
-    });
+    const resolved = typeof body === 'function' ? await body() : body;
+    const headers = this.#headers();
+    let payload: BodyInit | undefined;
+    if (resolved && 'json' in resolved) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(resolved.json);
+    } else if (resolved) {
+      headers['content-type'] = resolved.contentType;
+      headers['content-length'] = String(resolved.size);
+      payload = Readable.toWeb(createReadStream(resolved.file)) as ReadableStream;
+    }
+    const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+    if (accept404.includes(response.status)) return null;
+    if (!response.ok) throw await this.#refusal(call, response);
+    const text = await response.text();
+    return text ? JSON.parse(text) : null;
   }
 
   #withRetries<T>(call: string, task: () => Promise<T>): Promise<T> {

@@ -195,6 +195,23 @@ describe('pre-releases and drafts that share a tag', () => {
     expect(generated.release).toMatchObject({ tag_name: 'v3.1.0', name: 'v3.1.0', draft: true });
     expect(generated.release.body).toContain("What's Changed");
   });
+
+  it('a create whose answer is lost (502 after GitHub made the draft) finds that draft instead of making a second', async () => {
+    github.inject({ status: 502, after: true, match: ({ method, path }) => method === 'POST' && /\/releases$/.test(path) });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.3.0'), logger);
+    expect(releasesOf('v3.3.0')).toHaveLength(1);
+    expect(created.release.id).toBe(releasesOf('v3.3.0')[0]!.id);
+    expect(logger.text()).toMatch(/HTTP 502.*looking for the draft/);
+  });
+
+  it('a create refused with a 5xx before GitHub made anything is tried again', async () => {
+    github.inject({ status: 503, match: ({ method, path }) => method === 'POST' && /\/releases$/.test(path) });
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await runMode(api, { ...base, mode: 'create' }, tagEnv('3.4.0'), memoryLogger());
+    expect(releasesOf('v3.4.0')).toHaveLength(1);
+  });
 });
 
 describe('release notes', () => {
