@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Logger } from '../../shared/src/logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from '../../shared/src/retry.ts';
-import type { Secret } from '../../shared/src/secret.ts';
+import { redact, type Secret } from '../../shared/src/secret.ts';
 
 const API_VERSION = '2022-11-28';
 const USER_AGENT = 'tauri-release github-release';
@@ -217,7 +217,8 @@ export class GithubApi {
     // A secondary limit sometimes comes without either header; GitHub says to wait at least a minute then.
     const waitMs = rateLimitWaitMs(response.status, response.headers) ?? (response.status === 403 && /secondary rate limit/i.test(detail) ? 60_000 : null);
     if (response.status === 403 && waitMs === null) detail += '. Does the token have `contents: write` (permissions: contents: write in the workflow)?';
-    return new GithubApiError(call, response.status, detail, codes, waitMs);
+    // A proxy's error page may echo the Authorization header: the token is masked in the log, and kept out of messages.
+    return new GithubApiError(call, response.status, redact(detail, [this.#options.token]), codes, waitMs);
   }
 
   #json(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {

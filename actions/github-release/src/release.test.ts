@@ -251,6 +251,17 @@ describe('failures', () => {
     expect([...waits, ...wrong.waits]).toEqual([]);
   });
 
+  it('an answer that echoes the token back does not get it into the message or the log', async () => {
+    github.inject({ status: 502, message: `proxy refused Authorization: Bearer ${TOKEN}` });
+    github.inject({ status: 422, message: `token ${TOKEN} may not do this` });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+    const error = (await api.getRelease(1).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('HTTP 422: token *** may not do this');
+    expect(logger.text()).toContain('Authorization: Bearer ***');
+    expect(`${error.message}\n${logger.text()}`).not.toContain(TOKEN);
+  });
+
   it('retries 5xx until the attempts run out, and does not wait longer than it may for a rate limit', async () => {
     github.inject({ status: 500, times: 6 });
     const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
