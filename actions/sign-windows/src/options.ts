@@ -181,3 +181,21 @@ export function validateOptions(raw: RawInputs, platform: NodeJS.Platform): Read
     workingDirectory: raw.workingDirectory ?? '.',
   });
 }
+
+/**
+ * What to do when `command` is not installed, by where it came from: sign-command, tauri-cli (or the `cargo tauri`
+ * used when no @tauri-apps/cli is found), else the signing tool this action runs itself.
+ */
+export function missingProgramHint(options: Readonly<ValidatedOptions>, command: string): string {
+  if (options.signCommand?.[0] === command) {
+    return 'sign-command names a program this runner does not have: install it in an earlier step, or give its full path.';
+  }
+  if (options.updater && (options.updater.cli ?? 'cargo tauri').trim().split(/\s+/)[0] === command) {
+    return options.updater.cli
+      ? 'tauri-cli names a program this runner does not have: install the Tauri CLI in an earlier step (npm ci, or cargo install tauri-cli), or fix tauri-cli.'
+      : 'No @tauri-apps/cli was found in node_modules of working-directory or a parent, and cargo is not installed: run npm ci in an earlier step, or set tauri-cli.';
+  }
+  return options.tool === 'osslsigncode'
+    ? 'Install osslsigncode in an earlier step (apt-get install osslsigncode), or sign on a Windows runner.'
+    : 'Set signtool-path to signtool.exe (it comes with the Windows SDK).';
+}
