@@ -48,6 +48,13 @@ describe('validateOptions', () => {
     expect(validateOptions({ certificate: wrapped }, 'linux').certificate!.reveal()).toBe(pfx.reveal());
   });
 
+  it('refuses a verify-ca-file that is not there, before anything is signed or timestamped', () => {
+    expect(problemsOf(() => validateOptions({ certificate: pfx, verifyCaFile: 'certs/private-ca.pem' }, 'linux'))).toBe(
+      'verify-ca-file "certs/private-ca.pem" is not a file: pass the PEM of the CA(s) that issued the certificate and the timestamp, or leave it empty for the system store',
+    );
+    expect(validateOptions({ certificate: pfx, verifyCaFile: 'package.json' }, 'linux').verifyCaFile).toBe('package.json');
+  });
+
   it('reports every problem at once', () => {
     const message = problemsOf(() =>
       validateOptions(

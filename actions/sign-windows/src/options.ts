@@ -4,6 +4,7 @@
  * reported at once, each naming the input and the fix; later code accepts only the validated form.
  * Empty means absent (actions/shared core-io.ts): an unset secret arrives as `undefined` here.
  */
+import { statSync } from 'node:fs';
 import { describeEmpty, parseIntegerInput } from '../../shared/src/inputs.ts';
 import { Secret } from '../../shared/src/secret.ts';
 
@@ -86,6 +87,14 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** A DER PKCS#12 file is an ASN.1 SEQUENCE (first byte 0x30); a PEM file or a path is not. */
 function pkcs12Problem(base64: string): string | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 === 1) {
@@ -149,6 +158,11 @@ export function validateOptions(raw: RawInputs, platform: NodeJS.Platform): Read
 
   if (raw.descriptionUrl !== undefined && !isHttpUrl(raw.descriptionUrl)) {
     problems.push(`description-url must be an http(s) URL, not ${JSON.stringify(raw.descriptionUrl)}`);
+  }
+
+  // osslsigncode is told only that verification failed; found out here, before a timestamp server is asked.
+  if (raw.verifyCaFile !== undefined && !isFile(raw.verifyCaFile)) {
+    problems.push(`verify-ca-file ${JSON.stringify(raw.verifyCaFile)} is not a file: pass the PEM of the CA(s) that issued the certificate and the timestamp, or leave it empty for the system store`);
   }
 
   if (!raw.tauriSigningPrivateKey && raw.tauriSigningPrivateKeyPassword) {
