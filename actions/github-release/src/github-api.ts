@@ -86,8 +86,10 @@ export interface GithubApiOptions {
   backoff?: (failedAttempt: number) => number;
   /** The longest rate-limit wait made (default 5 minutes). */
   maxWaitMs?: number;
-  /** Per attempt (default 10 minutes: an installer upload). */
+  /** Per attempt of a call that sends or fetches a file's bytes (default 10 minutes: an installer upload). */
   timeoutMs?: number;
+  /** Per attempt of every other call (default 60 s), so a GitHub that stops answering fails the step in minutes, not an hour. */
+  callTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
 }
@@ -184,7 +186,7 @@ export class GithubApi {
   async downloadAsset(asset: GithubAsset): Promise<Buffer> {
     const call = `GET ${asset.url}`;
     return this.#withRetries(call, async () => {
-      const response = await this.#fetch(call, asset.url, { headers: this.#headers('application/octet-stream') });
+      const response = await this.#fetch(call, asset.url, { headers: this.#headers('application/octet-stream') }, this.#transferTimeoutMs);
       if (!response.ok) throw await this.#refusal(call, response);
       return Buffer.from(await response.arrayBuffer());
     });
@@ -194,9 +196,13 @@ export class GithubApi {
     return { accept, authorization: `Bearer ${this.#options.token.reveal()}`, 'user-agent': USER_AGENT, 'x-github-api-version': API_VERSION };
   }
 
-  async #fetch(call: string, url: string, init: RequestInit): Promise<Response> {
+  get #transferTimeoutMs(): number {
+    return this.#options.timeoutMs ?? 600_000;
+  }
+
+  async #fetch(call: string, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
     try {
-      return await (this.#options.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(this.#options.timeoutMs ?? 600_000) });
+      return await (this.#options.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new GithubApiError(call, null, error instanceof Error ? `${error.message}${(error.cause as Error | undefined)?.message ? ` (${(error.cause as Error).message})` : ''}` : String(error));
     }
@@ -239,7 +245,8 @@ export class GithubApi {
       headers['content-length'] = String(resolved.size);
       payload = Readable.toWeb(createReadStream(resolved.file)) as ReadableStream;
     }
-    const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+    const timeoutMs = resolved && 'file' in resolved ? this.#transferTimeoutMs : (this.#options.callTimeoutMs ?? 60_000);
+    const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit, timeoutMs);
     if (accept404.includes(response.status)) return null;
     if (!response.ok) throw await this.#refusal(call, response);
     const text = await response.text();

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../shared/src/testing.ts';
 import { type FakeGithub, startFakeGithub } from '../../../test/support/fake-github.ts';
-import { GithubApiError } from './github-api.ts';
+import { GithubApi, GithubApiError } from './github-api.ts';
+import { Secret } from '../../shared/src/secret.ts';
 import { githubAssetName } from './release-files.ts';
 import { type ModeInputs, runMode } from './modes.ts';
 import { fakeGithubApi, writeLeg } from './testing.ts';
@@ -270,6 +271,23 @@ describe('failures', () => {
     github.inject({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) } });
     await expect(api.listReleases()).rejects.toThrow(/GitHub asks to wait \d+ s, longer than this step waits: re-run the job later/);
   });
+
+  it('a GitHub that stops answering fails a call after its own timeout, not the long one uploads get', async () => {
+    github.mode('hang');
+    try {
+      const waits: number[] = [];
+      const api = new GithubApi({
+        apiUrl: github.url, repository: REPO, token: new Secret('github-token', TOKEN), logger: memoryLogger(),
+        attempts: 2, timeoutMs: 120_000, callTimeoutMs: 200, backoff: () => 10, sleep: async (ms) => void waits.push(ms),
+      });
+      const started = Date.now();
+      await expect(api.listReleases()).rejects.toThrow(/releases: no answer/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(waits).toEqual([10]);
+    } finally {
+      github.mode('ok');
+    }
+  }, 20_000);
 
   it('waits a minute for a secondary rate limit that names no wait', async () => {
     github.inject({ status: 403, message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' });
