@@ -82,8 +82,18 @@ describe('the plan step', () => {
     expect(outputs).toMatchObject({ target: 'aarch64-apple-darwin', version: '2.0.0', 'tauri-cli': 'cargo tauri' });
   });
 
+  it('spells the version as the other actions do: a leading v dropped (version: ${{ github.ref_name }})', async () => {
+    const { code, outputs } = await plan({ VERSION_INPUT: 'v2.0.0-rc.1', GITHUB_REF_TYPE: 'branch' });
+    expect(code).toBe(0);
+    expect(outputs.version).toBe('2.0.0-rc.1');
+  });
+
   it.each([
     [{ PLATFORM: 'macos-arm64' }, "platform 'macos-arm64' is not one of"],
+    [{ VERSION_INPUT: '1.2' }, "version '1.2' is not a semantic version (MAJOR.MINOR.PATCH[-PRE][+BUILD], e.g. 1.2.3)"],
+    [{ VERSION_INPUT: '1.0.0","identifier":"com.evil' }, 'is not a semantic version'],
+    [{ VERSION_INPUT: '01.2.3' }, "version '01.2.3' is not a semantic version"],
+    [{ GITHUB_REF_NAME: 'v1.02.3' }, "the tag 'v1.02.3' does not end in a semver version"],
     [{ PLATFORM: 'linux-x86_64' }, 'platform linux-x86_64 builds on a Linux runner, but this job runs on Windows'],
     [{ HAS_UPDATER_KEY: 'false' }, 'tauri-signing-private-key is empty'],
     [{ UPLOAD_MODE: 'ftp' }, "upload-mode must be presigned or s3, not 'ftp'"],

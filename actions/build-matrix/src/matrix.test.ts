@@ -76,6 +76,8 @@ describe('options', () => {
     expect(matrix.include.map((e) => e.runner)).toEqual(['ubuntu-22.04-16core', 'my-arm-box', 'macos-latest']);
     expect(() => parseRunners('linux-x64')).toThrow('"linux-x64" is not name=label');
     expect(() => parseRunners('solaris=box')).toThrow('unknown platform "solaris"');
+    // `all` picks platforms, not runners: the list of what runners takes does not offer it.
+    expect(() => parseRunners('all=self-hosted')).toThrow(/^Input runners: unknown platform "all"\. Valid: macos-arm64 \(darwin-aarch64\), .*windows-x86 \(windows-i686\)\.$/);
   });
 
   it('the matrix is plain JSON that fromJSON reads back the same', () => {

@@ -69,7 +69,8 @@ export const LEGS: readonly Leg[] = [
 /** What an empty `platforms` builds: Tauri's own pipeline example (both Macs, Linux x64, Windows x64). */
 export const DEFAULT_LEGS: readonly string[] = ['macos-arm64', 'macos-x64', 'linux-x64', 'windows-x64'];
 
-export const VALID_PLATFORMS_TEXT = `${LEGS.map((leg) => `${leg.name} (${leg.alias})`).join(', ')}, or all (${LEGS.filter((leg) => leg.inAll).map((leg) => leg.name).join(', ')})`;
+const LEG_NAMES_TEXT = LEGS.map((leg) => `${leg.name} (${leg.alias})`).join(', ');
+export const VALID_PLATFORMS_TEXT = `${LEG_NAMES_TEXT}, or all (${LEGS.filter((leg) => leg.inAll).map((leg) => leg.name).join(', ')})`;
 
 const byWord = (word: string): Leg | undefined => {
   const lower = word.toLowerCase();
@@ -152,7 +153,7 @@ export function parseRunners(value: string | undefined): Record<string, string> 
     const label = pair.slice(eq + 1).trim();
     if (eq <= 0 || !label) throw new Error(`Input runners: ${JSON.stringify(pair)} is not name=label (e.g. linux-x64=ubuntu-22.04-16core).`);
     const leg = byWord(name);
-    if (!leg) throw new Error(`Input runners: unknown platform ${JSON.stringify(name)}. Valid: ${VALID_PLATFORMS_TEXT}.`);
+    if (!leg) throw new Error(`Input runners: unknown platform ${JSON.stringify(name)}. Valid: ${LEG_NAMES_TEXT}.`);
     runners[leg.name] = label;
   }
   return runners;

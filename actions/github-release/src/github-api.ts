@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Logger } from '../../shared/src/logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from '../../shared/src/retry.ts';
-import type { Secret } from '../../shared/src/secret.ts';
+import { redact, type Secret } from '../../shared/src/secret.ts';
 
 const API_VERSION = '2022-11-28';
 const USER_AGENT = 'tauri-release github-release';
@@ -86,8 +86,10 @@ export interface GithubApiOptions {
   backoff?: (failedAttempt: number) => number;
   /** The longest rate-limit wait made (default 5 minutes). */
   maxWaitMs?: number;
-  /** Per attempt (default 10 minutes: an installer upload). */
+  /** Per attempt of a call that sends or fetches a file's bytes (default 10 minutes: an installer upload). */
   timeoutMs?: number;
+  /** Per attempt of every other call (default 60 s), so a GitHub that stops answering fails the step in minutes, not an hour. */
+  callTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
 }
@@ -118,8 +120,27 @@ export class GithubApi {
     return this.#options.repository;
   }
 
-  createRelease(body: CreateReleaseBody): Promise<GithubRelease> {
-    return this.#json('POST', `${this.#api}/releases`, { json: body }) as Promise<GithubRelease>;
+  /**
+   * Creates a release. The POST is not idempotent (GitHub lets several drafts share a tag), so after an attempt whose
+   * outcome is unknown (no answer, or a 5xx, which GitHub also sends after it made the release) `findMade` is asked
+   * for the release that attempt may have made, and only when there is none is the POST sent again.
+   */
+  createRelease(body: CreateReleaseBody, findMade: () => Promise<GithubRelease | undefined>): Promise<GithubRelease> {
+    const url = `${this.#api}/releases`;
+    let unknownOutcome: GithubApiError | null = null;
+    return this.#withRetries(`POST ${url}`, async () => {
+      if (unknownOutcome) {
+        this.#options.logger.info(`${unknownOutcome.message}: looking for the draft that attempt may have made before creating one again`);
+        const made = await findMade();
+        if (made) return made;
+      }
+      try {
+        return (await this.#request('POST', url, { json: body })) as GithubRelease;
+      } catch (error) {
+        if (error instanceof GithubApiError && (error.status === null || error.status >= 500)) unknownOutcome = error;
+        throw error;
+      }
+    });
   }
 
   getRelease(id: number): Promise<GithubRelease> {
@@ -165,7 +186,7 @@ export class GithubApi {
   async downloadAsset(asset: GithubAsset): Promise<Buffer> {
     const call = `GET ${asset.url}`;
     return this.#withRetries(call, async () => {
-      const response = await this.#fetch(call, asset.url, { headers: this.#headers('application/octet-stream') });
+      const response = await this.#fetch(call, asset.url, { headers: this.#headers('application/octet-stream') }, this.#transferTimeoutMs);
       if (!response.ok) throw await this.#refusal(call, response);
       return Buffer.from(await response.arrayBuffer());
     });
@@ -175,9 +196,13 @@ export class GithubApi {
     return { accept, authorization: `Bearer ${this.#options.token.reveal()}`, 'user-agent': USER_AGENT, 'x-github-api-version': API_VERSION };
   }
 
-  async #fetch(call: string, url: string, init: RequestInit): Promise<Response> {
+  get #transferTimeoutMs(): number {
+    return this.#options.timeoutMs ?? 600_000;
+  }
+
+  async #fetch(call: string, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
     try {
-      return await (this.#options.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(this.#options.timeoutMs ?? 600_000) });
+      return await (this.#options.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new GithubApiError(call, null, error instanceof Error ? `${error.message}${(error.cause as Error | undefined)?.message ? ` (${(error.cause as Error).message})` : ''}` : String(error));
     }
@@ -198,29 +223,34 @@ export class GithubApi {
     // A secondary limit sometimes comes without either header; GitHub says to wait at least a minute then.
     const waitMs = rateLimitWaitMs(response.status, response.headers) ?? (response.status === 403 && /secondary rate limit/i.test(detail) ? 60_000 : null);
     if (response.status === 403 && waitMs === null) detail += '. Does the token have `contents: write` (permissions: contents: write in the workflow)?';
-    return new GithubApiError(call, response.status, detail, codes, waitMs);
+    // A proxy's error page may echo the Authorization header: the token is masked in the log, and kept out of messages.
+    return new GithubApiError(call, response.status, redact(detail, [this.#options.token]), codes, waitMs);
   }
 
-  async #json(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {
+  #json(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {
+    return this.#withRetries(`${method} ${url.replace(/\?.*$/, '')}`, () => this.#request(method, url, body, accept404));
+  }
+
+  /** One attempt of a call (no retry). */
+  async #request(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {
     const call = `${method} ${url.replace(/\?.*$/, '')}`;
-    return this.#withRetries(call, async () => {
-      const resolved = typeof body === 'function' ? await body() : body;
-      const headers = this.#headers();
-      let payload: BodyInit | undefined;
-      if (resolved && 'json' in resolved) {
-        headers['content-type'] = 'application/json';
-        payload = JSON.stringify(resolved.json);
-      } else if (resolved) {
-        headers['content-type'] = resolved.contentType;
-        headers['content-length'] = String(resolved.size);
-        payload = Readable.toWeb(createReadStream(resolved.file)) as ReadableStream;
-      }
-      const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
-      if (accept404.includes(response.status)) return null;
-      if (!response.ok) throw await this.#refusal(call, response);
-      const text = await response.text();
-      return text ? JSON.parse(text) : null;
-    });
+    const resolved = typeof body === 'function' ? await body() : body;
+    const headers = this.#headers();
+    let payload: BodyInit | undefined;
+    if (resolved && 'json' in resolved) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(resolved.json);
+    } else if (resolved) {
+      headers['content-type'] = resolved.contentType;
+      headers['content-length'] = String(resolved.size);
+      payload = Readable.toWeb(createReadStream(resolved.file)) as ReadableStream;
+    }
+    const timeoutMs = resolved && 'file' in resolved ? this.#transferTimeoutMs : (this.#options.callTimeoutMs ?? 60_000);
+    const response = await this.#fetch(call, url, { method, headers, body: payload, ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit, timeoutMs);
+    if (accept404.includes(response.status)) return null;
+    if (!response.ok) throw await this.#refusal(call, response);
+    const text = await response.text();
+    return text ? JSON.parse(text) : null;
   }
 
   #withRetries<T>(call: string, task: () => Promise<T>): Promise<T> {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../shared/src/testing.ts';
 import { type FakeGithub, startFakeGithub } from '../../../test/support/fake-github.ts';
-import { GithubApiError } from './github-api.ts';
+import { GithubApi, GithubApiError } from './github-api.ts';
+import { Secret } from '../../shared/src/secret.ts';
 import { githubAssetName } from './release-files.ts';
 import { type ModeInputs, runMode } from './modes.ts';
 import { fakeGithubApi, writeLeg } from './testing.ts';
@@ -195,6 +196,23 @@ describe('pre-releases and drafts that share a tag', () => {
     expect(generated.release).toMatchObject({ tag_name: 'v3.1.0', name: 'v3.1.0', draft: true });
     expect(generated.release.body).toContain("What's Changed");
   });
+
+  it('a create whose answer is lost (502 after GitHub made the draft) finds that draft instead of making a second', async () => {
+    github.inject({ status: 502, after: true, match: ({ method, path }) => method === 'POST' && /\/releases$/.test(path) });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.3.0'), logger);
+    expect(releasesOf('v3.3.0')).toHaveLength(1);
+    expect(created.release.id).toBe(releasesOf('v3.3.0')[0]!.id);
+    expect(logger.text()).toMatch(/HTTP 502.*looking for the draft/);
+  });
+
+  it('a create refused with a 5xx before GitHub made anything is tried again', async () => {
+    github.inject({ status: 503, match: ({ method, path }) => method === 'POST' && /\/releases$/.test(path) });
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    await runMode(api, { ...base, mode: 'create' }, tagEnv('3.4.0'), memoryLogger());
+    expect(releasesOf('v3.4.0')).toHaveLength(1);
+  });
 });
 
 describe('release notes', () => {
@@ -234,6 +252,17 @@ describe('failures', () => {
     expect([...waits, ...wrong.waits]).toEqual([]);
   });
 
+  it('an answer that echoes the token back does not get it into the message or the log', async () => {
+    github.inject({ status: 502, message: `proxy refused Authorization: Bearer ${TOKEN}` });
+    github.inject({ status: 422, message: `token ${TOKEN} may not do this` });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+    const error = (await api.getRelease(1).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('HTTP 422: token *** may not do this');
+    expect(logger.text()).toContain('Authorization: Bearer ***');
+    expect(`${error.message}\n${logger.text()}`).not.toContain(TOKEN);
+  });
+
   it('retries 5xx until the attempts run out, and does not wait longer than it may for a rate limit', async () => {
     github.inject({ status: 500, times: 6 });
     const { api, waits } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
@@ -242,6 +271,23 @@ describe('failures', () => {
     github.inject({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) } });
     await expect(api.listReleases()).rejects.toThrow(/GitHub asks to wait \d+ s, longer than this step waits: re-run the job later/);
   });
+
+  it('a GitHub that stops answering fails a call after its own timeout, not the long one uploads get', async () => {
+    github.mode('hang');
+    try {
+      const waits: number[] = [];
+      const api = new GithubApi({
+        apiUrl: github.url, repository: REPO, token: new Secret('github-token', TOKEN), logger: memoryLogger(),
+        attempts: 2, timeoutMs: 120_000, callTimeoutMs: 200, backoff: () => 10, sleep: async (ms) => void waits.push(ms),
+      });
+      const started = Date.now();
+      await expect(api.listReleases()).rejects.toThrow(/releases: no answer/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(waits).toEqual([10]);
+    } finally {
+      github.mode('ok');
+    }
+  }, 20_000);
 
   it('waits a minute for a secondary rate limit that names no wait', async () => {
     github.inject({ status: 403, message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' });

@@ -42,14 +42,18 @@ export async function createDraft(api: GithubApi, options: DraftOptions, logger:
     return { release, created: false };
   }
   const prerelease = isPrerelease(options.version);
-  const release = await api.createRelease({
-    tag_name: options.tag,
-    name: options.name ?? options.tag,
-    draft: true,
-    prerelease,
-    ...(options.body ? { body: options.body } : { generate_release_notes: true }),
-    ...(options.commitish ? { target_commitish: options.commitish } : {}),
-  });
+  const release = await api.createRelease(
+    {
+      tag_name: options.tag,
+      name: options.name ?? options.tag,
+      draft: true,
+      prerelease,
+      ...(options.body ? { body: options.body } : { generate_release_notes: true }),
+      ...(options.commitish ? { target_commitish: options.commitish } : {}),
+    },
+    // The tag had no release a moment ago, so a draft of it now is the one a lost attempt made.
+    async () => (await api.listReleases()).find((r) => r.tag_name === options.tag && r.draft),
+  );
   logger.info(`Created the draft release ${release.id} for ${options.tag}${prerelease ? ' (a pre-release)' : ''}: ${release.html_url}`);
   return { release, created: true };
 }

@@ -205,6 +205,18 @@ describe('notarizeDmg', () => {
     expect(slept).toEqual([30_000, 30_000, 60_000]);
   });
 
+  it('when Apple stays out of reach, says what to do: re-run before an upload, look the submission up after one', async () => {
+    const upload = await failure(run({ submitNetworkFailures: 9 }));
+    expect(upload.message).toMatch(/^Apple's notary service could not be reached \(3 attempts to upload\): no submission ID came back; re-run the job\.\nnotarytool submit failed \(exit 1\)\./);
+    await mac.cleanup();
+    mac = await installFakeMacos({ loginIdentities: [DEFAULT_IDENTITY] });
+    const waiting = await failure(run({ waitNetworkFailures: 9 }));
+    expect(waiting.outcome).toMatchObject({ submissionId: ID_1 });
+    expect(waiting.message).toMatch(
+      new RegExp(`^Apple's notary service could not be reached \\(3 attempts to wait for submission ${ID_1}\\): it was uploaded, so look it up later with \`xcrun notarytool info ${ID_1}\` and the same credentials \\(no new upload needed\\), or re-run the job\\.\\nnotarytool wait failed`),
+    );
+  });
+
   it('does not retry refused credentials, and says what to check', async () => {
     const error = await failure(run({ notaryUnauthorized: true }));
     expect(error.message).toMatch(/^notarytool submit failed \(exit 69\)\. Apple refused the credentials \(HTTP 401\)\. Use a Team API key/);

@@ -45,6 +45,14 @@ export interface NotarizeOutcome {
 }
 
 /** A failure after something worth reporting happened (a submission exists): the outputs are still set. */
+/** After the last network attempt of a notarytool call: what was tried, and what to do now, before the tool's output. */
+function outOfReach(what: string, next: string): (error: unknown) => never {
+  return (error) => {
+    if (!(error instanceof notarytool.NotarytoolError && error.network)) throw error;
+    throw new notarytool.NotarytoolError(`Apple's notary service could not be reached (${NETWORK_ATTEMPTS} attempts to ${what}): ${next}\n${error.message}`, true);
+  };
+}
+
 export class NotarizeFailure extends Error {
   readonly outcome: NotarizeOutcome;
 
@@ -111,7 +119,7 @@ export async function notarizeDmg(config: NotarizeConfig, deps: NotarizeDeps): P
     outcome.submissionId = await retry(() => notarytool.submit(run, dmg, credentials), {
       ...networkRetry,
       onRetry: (_, attempt, delay) => logger.warning(`Upload to Apple failed on the network (attempt ${attempt}); uploading again in ${delay / 1000} s.`),
-    });
+    }).catch(outOfReach('upload', 'no submission ID came back; re-run the job.'));
     logger.info(
       `Submission ID: ${outcome.submissionId}. If this job stops before the result, look it up with ` +
         `\`xcrun notarytool info ${outcome.submissionId}\` and the same credentials; no new upload is needed.`,
@@ -120,7 +128,12 @@ export async function notarizeDmg(config: NotarizeConfig, deps: NotarizeDeps): P
     const waited = await retry(() => notarytool.wait(run, outcome.submissionId!, credentials, config.waitTimeout), {
       ...networkRetry,
       onRetry: (_, attempt, delay) => logger.warning(`Waiting failed on the network (attempt ${attempt}); waiting again in ${delay / 1000} s (no new upload).`),
-    });
+    }).catch(
+      outOfReach(
+        `wait for submission ${outcome.submissionId}`,
+        `it was uploaded, so look it up later with \`xcrun notarytool info ${outcome.submissionId}\` and the same credentials (no new upload needed), or re-run the job.`,
+      ),
+    );
     // Without a final status from `wait` (its timeout ran out, or it printed none), ask once more: it may have
     // finished in between, and this is the status the outputs report.
     outcome.status = waited.unfinished ? await notarytool.info(run, outcome.submissionId, credentials) : waited.status!;

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { type HttpMethod, type JsonAnswer, NoAnswer, readAnswer, Refusal, send, UnexpectedAnswer } from '../../../api/_src/client/json-client.ts';
 import type { Logger } from './logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from './retry.ts';
+import { REDACTED } from './secret.ts';
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -62,13 +63,25 @@ export async function sendJson(settings: HttpSettings, call: string, url: string
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
     });
   } catch (error) {
-    if (error instanceof NoAnswer) throw new ControlPlaneError(call, null, null, error.reason, null, { cause: error.cause });
+    // A proxy's error page or a debugging server may echo the request's Authorization header back; the credential
+    // is masked in the job's log, but it stays out of messages too.
+    const hide = (text: string) => (init.bearer ? text.split(init.bearer).join(REDACTED) : text);
+    if (error instanceof NoAnswer) throw new ControlPlaneError(call, null, null, hide(error.reason), null, { cause: error.cause });
     if (error instanceof Refusal) {
       const detail = error.body?.error.message ?? (error.text.trim().slice(0, 300) || error.statusText || '(empty answer)');
-      throw new ControlPlaneError(call, error.status, error.body?.error.code ?? null, detail, error.retryAfterSeconds);
+      throw new ControlPlaneError(call, error.status, error.body?.error.code ?? null, hide(detail), error.retryAfterSeconds);
     }
     throw error;
   }
+}
+
+/** What to do after the last attempt of a call the server never answered, or kept answering with a server error. */
+function gaveUp(error: ControlPlaneError, attempts: number): ControlPlaneError {
+  const hint =
+    error.status === null
+      ? `Nothing answered after ${attempts} attempts: check server-url (the host and port, and that the runner can reach it), and that the server is up.`
+      : `The server kept failing (${attempts} attempts): re-run the job later; the server's log says why.`;
+  return new ControlPlaneError(error.call, error.status, error.code, `${error.detail}. ${hint}`, error.retryAfterSeconds, { cause: error });
 }
 
 /** `task` under the settings' retry policy, logging each retry. */
@@ -96,7 +109,9 @@ export function withRetries<T>(settings: HttpSettings, call: string, task: () =>
         settings.logger.info(`${(error as Error).message}; attempt ${failed + 1} of ${attempts} in ${(delay / 1000).toFixed(1)} s`),
       sleep: settings.sleep ?? wait,
     },
-  );
+  ).catch((error: unknown) => {
+    throw error instanceof ControlPlaneError && error.retryable ? gaveUp(error, attempts) : error;
+  });
 }
 
 export function parseAnswer<T>(call: string, answer: JsonAnswer, schema: z.ZodType<T>): T {

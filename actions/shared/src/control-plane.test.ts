@@ -98,6 +98,30 @@ describe('ControlPlane over HTTP', () => {
     await server.close();
   });
 
+  it('a server or proxy that echoes the bearer back in its answer does not get it into the message or the log', async () => {
+    const echo: Script = (req, _body, res) => {
+      res.writeHead(502, { 'content-type': 'text/html', connection: 'close' });
+      res.end(`<html>upstream refused request with header Authorization: ${req.headers.authorization}</html>`);
+    };
+    const echoJson: Script = (req, _body, res) => json(400, { error: { code: 'invalid_request', message: `bad token ${req.headers.authorization}` } })(req, _body, res);
+    const server = await scripted(echo, echoJson);
+    const logger = memoryLogger();
+    const error = (await client(server.url, apiKey(), [], logger).publish('1.2.3').catch((e: unknown) => e)) as Error;
+    expect(server.seen).toHaveLength(2);
+    expect(error.message).toContain('HTTP 400 invalid_request: bad token Bearer ***');
+    expect(logger.text()).toContain('Authorization: Bearer ***');
+    expect(`${error.message}\n${logger.text()}`).not.toContain('trk_test');
+    await server.close();
+  });
+
+  it('a server that never answers: after the attempts the message says to check server-url', async () => {
+    const server = await scripted(hangUp);
+    await expect(client(server.url, apiKey()).publish('1.2.3')).rejects.toThrow(
+      /failed: no answer: .*\. Nothing answered after 5 attempts: check server-url \(the host and port, and that the runner can reach it\)/,
+    );
+    await server.close();
+  });
+
   it('an answer that is not JSON, or not the expected shape, is an error naming the likely cause', async () => {
     const html = await scripted((_q, _b, res) => {
       res.writeHead(200, { 'content-type': 'text/html', connection: 'close' });

@@ -28,8 +28,9 @@ export function readInput(name: string): string | undefined {
 
 /**
  * A credential input, masked before anything else can print it (each line of a multi-line value too, since a tool
- * may echo one line of a key), or `undefined` when empty or only whitespace. Not trimmed: a password may end in a
- * space.
+ * may echo one line of a key), or `undefined` when empty or only whitespace. Line breaks at the end are dropped
+ * (`echo "$PASSWORD" | gh secret set` stores one, and no password or key ends in one; openssl's `-passin file:`
+ * drops it too, while `security import -P` and notarytool would not), but spaces are kept: a password may end in one.
  */
 export function readSecretInput(name: string): Secret | undefined {
   return toSecret(name, core.getInput(name, { trimWhitespace: false }));
@@ -42,8 +43,9 @@ export function readSecretEnv(name: string, env: NodeJS.ProcessEnv = process.env
 
 function toSecret(label: string, value: string): Secret | undefined {
   if (value.trim() === '') return undefined;
-  maskSecret(value);
-  return new Secret(label, value);
+  const secret = value.replace(/[\r\n]+$/, '');
+  maskSecret(secret);
+  return new Secret(label, secret);
 }
 
 /** `core.setSecret` for the value and each of its lines. */

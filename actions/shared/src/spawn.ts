@@ -63,8 +63,11 @@ function quote(arg: string): string {
 }
 
 export interface RunnerOptions {
-  /** Appended to the message when a program cannot start, e.g. "sign-apple needs a macOS runner." */
-  missingProgramHint?: string;
+  /**
+   * Appended to the message when a program cannot start, e.g. "sign-apple needs a macOS runner.", or made for the
+   * program, when an action runs programs that come from different places (its own tool, one an input names).
+   */
+  missingProgramHint?: string | ((command: string) => string | undefined);
 }
 
 /**
@@ -100,7 +103,8 @@ export function createRunner(logger: Logger, runnerOptions: RunnerOptions = {}):
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       child.on('error', (error) => {
         clearTimeout(timer);
-        reject(new SpawnError(command, error, runnerOptions.missingProgramHint));
+        const hint = runnerOptions.missingProgramHint;
+        reject(new SpawnError(command, error, typeof hint === 'function' ? hint(command) : hint));
       });
       child.on('close', (code) => {
         clearTimeout(timer);

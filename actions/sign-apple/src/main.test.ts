@@ -87,6 +87,14 @@ describe('run', () => {
     expect(await mac.calls()).toEqual([]);
   });
 
+  it('reads a secret stored with a trailing line break (`echo … | gh secret set`) without it, as openssl does', async () => {
+    core.reset({ ...allInputs, 'certificate-password': `${P12_PASSWORD}\n` });
+    await run();
+    expect(core.setFailed).not.toHaveBeenCalled();
+    const imported = (await mac.calls()).find((call) => call.args[0] === 'import')!;
+    expect(imported.args[imported.args.indexOf('-P') + 1]).toBe(P12_PASSWORD);
+  });
+
   it('fails the step for a throw that is not an Error', async () => {
     core.reset(allInputs);
     core.getInput.mockImplementationOnce(() => {

@@ -24,6 +24,14 @@ describe('expandFiles', () => {
     ]);
   });
 
+  it('leaves out the updater .sig files a glob also matches (bundle/nsis/*), and refuses one named outright', async () => {
+    expect(await expandFiles(['bundle/msi/*'], dir)).toEqual([join(dir, 'bundle/msi/App_1.0.0_x64_en-US.msi')]);
+    await expect(expandFiles(['bundle/msi/*.sig'], dir)).rejects.toThrow(`files: "bundle/msi/*.sig" names no file under ${dir} (updater .sig files are not Authenticode-signed)`);
+    await expect(expandFiles(['bundle/msi/App_1.0.0_x64_en-US.msi.sig'], dir)).rejects.toThrow(
+      'files: "bundle/msi/App_1.0.0_x64_en-US.msi.sig" is an updater signature, not a Windows binary: name the .exe or .msi it belongs to',
+    );
+  });
+
   it('fails on every line that names no file, and on an empty list', async () => {
     await expect(expandFiles(['bundle/dmg/*.dmg', 'missing.exe', 'bundle'], dir)).rejects.toThrow(
       [`files: "bundle/dmg/*.dmg" names no file under ${dir}`, `files: "missing.exe" names no file under ${dir}`, `files: "bundle" names no file under ${dir}`].join('\n'),

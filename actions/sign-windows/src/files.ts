@@ -12,7 +12,13 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
 
-/** Absolute paths of the files the lines name, in line order, each once. Lines starting with # are comments. */
+/** Tauri's updater signature beside a bundle: never a Windows binary, but a glob over a bundle folder matches it. */
+const isUpdaterSignature = (path: string): boolean => path.endsWith('.sig');
+
+/**
+ * Absolute paths of the files the lines name, in line order, each once. Lines starting with # are comments. A glob
+ * leaves out updater `.sig` files (`bundle/nsis/*` also matches `App-setup.exe.sig`); a path naming one is an error.
+ */
 export async function expandFiles(lines: readonly string[], cwd: string): Promise<string[]> {
   const patterns = lines.map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
   if (patterns.length === 0) {
@@ -25,12 +31,18 @@ export async function expandFiles(lines: readonly string[], cwd: string): Promis
     if (GLOB_CHARS.test(pattern)) {
       for await (const match of glob(pattern, { cwd })) {
         const path = isAbsolute(match) ? match : resolve(cwd, match);
-        if (await isFile(path)) matches.push(path);
+        if (!isUpdaterSignature(path) && (await isFile(path))) matches.push(path);
       }
     } else if (await isFile(resolve(cwd, pattern))) {
+      if (isUpdaterSignature(pattern)) {
+        problems.push(`files: "${pattern}" is an updater signature, not a Windows binary: name the .exe or .msi it belongs to`);
+        continue;
+      }
       matches.push(resolve(cwd, pattern));
     }
-    if (matches.length === 0) problems.push(`files: "${pattern}" names no file under ${resolve(cwd)}`);
+    if (matches.length === 0) {
+      problems.push(`files: "${pattern}" names no file under ${resolve(cwd)}${isUpdaterSignature(pattern) ? ' (updater .sig files are not Authenticode-signed)' : ''}`);
+    }
     for (const path of matches.sort()) found.add(path);
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));

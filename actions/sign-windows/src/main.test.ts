@@ -82,6 +82,23 @@ describe('sign-windows dist/index.js', () => {
     expect(step.errors).toEqual([expect.stringMatching(/^certificate is empty \(an unset or misspelled `\$\{\{ secrets/)]);
   });
 
+  it('a program that is not installed is named with the input that asked for it', async () => {
+    await copyFile(pe, join(job.workspace, 'app.exe'));
+    const signCommand = await job.run(DIST, { inputs: { files: 'app.exe', 'sign-command': 'no-such-signer sign %1', 'working-directory': job.workspace } });
+    expect(signCommand.errors).toEqual([
+      'Could not run no-such-signer: it was not found on PATH. sign-command names a program this runner does not have: install it in an earlier step, or give its full path.',
+    ]);
+    const tauriCli = await job.run(DIST, {
+      inputs: {
+        files: 'app.exe', certificate: pki.pfxBase64, 'certificate-password': pki.pfxPassword, 'timestamp-urls': tsa.url, 'verify-ca-file': pki.caCert,
+        'tauri-signing-private-key': key.privateKey, 'tauri-cli': 'no-such-tauri signer', 'working-directory': job.workspace,
+      },
+    });
+    expect(tauriCli.errors).toEqual([
+      'Could not run no-such-tauri: it was not found on PATH. tauri-cli names a program this runner does not have: install the Tauri CLI in an earlier step (npm ci, or cargo install tauri-cli), or fix tauri-cli.',
+    ]);
+  }, 60_000);
+
   it('works as Tauri\'s signCommand: the file comes as an argument, inputs from INPUT_* variables, no outputs', async () => {
     const dir = await mkdtemp(join(root, 'sign-command-'));
     const file = join(dir, 'app.exe');

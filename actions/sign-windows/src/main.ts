@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { coreLogger, failStep, readBooleanInput, readInput, readSecretInput } from '../../shared/src/core-io.ts';
 import { createRunner } from '../../shared/src/spawn.ts';
 import { expandFiles } from './files.ts';
-import { validateOptions } from './options.ts';
+import { missingProgramHint, validateOptions } from './options.ts';
 import { signFiles } from './sign.ts';
 
 const lines = (value: string | undefined): string[] | undefined => value?.split(/\r?\n/);
@@ -44,7 +44,7 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
     const files = asSignCommand
       ? argv.map((file) => resolve(options.workingDirectory, file))
       : await expandFiles(lines(readInput('files')) ?? [], options.workingDirectory);
-    const runner = createRunner(coreLogger, { missingProgramHint: 'On Linux install osslsigncode (apt-get install osslsigncode); on Windows set signtool-path.' });
+    const runner = createRunner(coreLogger, { missingProgramHint: (command) => missingProgramHint(options, command) });
     const signed = await signFiles(options, files, { run: runner, log: coreLogger }, { updaterSignatures: !asSignCommand });
     if (asSignCommand) return;
 

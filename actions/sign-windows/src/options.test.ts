@@ -4,7 +4,7 @@ import { Secret } from '../../shared/src/secret.ts';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_TIMESTAMP_URLS, InputError, validateOptions } from './options.ts';
+import { DEFAULT_TIMESTAMP_URLS, InputError, missingProgramHint, validateOptions } from './options.ts';
 import { osslsigncodeSignArgs, osslsigncodeVerifyArgs } from './osslsigncode.ts';
 import { findSigntool, signtoolSignArgs, signtoolVerifyArgs } from './signtool.ts';
 import { tryTimestampServers } from './timestamp.ts';
@@ -46,6 +46,13 @@ describe('validateOptions', () => {
   it('accepts base64 wrapped over lines, as `base64` prints it', () => {
     const wrapped = new Secret('c', pfx.reveal().replace(/(.{20})/g, '$1\n'));
     expect(validateOptions({ certificate: wrapped }, 'linux').certificate!.reveal()).toBe(pfx.reveal());
+  });
+
+  it('refuses a verify-ca-file that is not there, before anything is signed or timestamped', () => {
+    expect(problemsOf(() => validateOptions({ certificate: pfx, verifyCaFile: 'certs/private-ca.pem' }, 'linux'))).toBe(
+      'verify-ca-file "certs/private-ca.pem" is not a file: pass the PEM of the CA(s) that issued the certificate and the timestamp, or leave it empty for the system store',
+    );
+    expect(validateOptions({ certificate: pfx, verifyCaFile: 'package.json' }, 'linux').verifyCaFile).toBe('package.json');
   });
 
   it('reports every problem at once', () => {
@@ -144,5 +151,16 @@ describe('tryTimestampServers', () => {
   it('returns no server when all fail, and asks none when the list is empty', async () => {
     expect((await tryTimestampServers(['a'], async () => result(1))).url).toBeNull();
     expect(await tryTimestampServers([], async () => result(0))).toEqual({ url: null, attempts: [] });
+  });
+});
+
+describe('missingProgramHint', () => {
+  const key = new Secret('tauri-signing-private-key', 'k');
+  it('names the input the missing program came from', () => {
+    expect(missingProgramHint(validateOptions({ signCommand: 'smctl sign --input %1' }, 'linux'), 'smctl')).toMatch(/^sign-command names a program/);
+    expect(missingProgramHint(validateOptions({ certificate: pfx, tauriSigningPrivateKey: key, tauriCli: 'pnpm tauri' }, 'linux'), 'pnpm')).toMatch(/^tauri-cli names a program/);
+    expect(missingProgramHint(validateOptions({ certificate: pfx, tauriSigningPrivateKey: key }, 'linux'), 'cargo')).toMatch(/No @tauri-apps\/cli was found .* set tauri-cli/);
+    expect(missingProgramHint(validateOptions({ certificate: pfx }, 'linux'), 'osslsigncode')).toMatch(/apt-get install osslsigncode/);
+    expect(missingProgramHint(validateOptions({ certificate: pfx }, 'win32'), 'signtool.exe')).toMatch(/^Set signtool-path/);
   });
 });

@@ -4,6 +4,7 @@
  * reported at once, each naming the input and the fix; later code accepts only the validated form.
  * Empty means absent (actions/shared core-io.ts): an unset secret arrives as `undefined` here.
  */
+import { statSync } from 'node:fs';
 import { describeEmpty, parseIntegerInput } from '../../shared/src/inputs.ts';
 import { Secret } from '../../shared/src/secret.ts';
 
@@ -86,6 +87,14 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** A DER PKCS#12 file is an ASN.1 SEQUENCE (first byte 0x30); a PEM file or a path is not. */
 function pkcs12Problem(base64: string): string | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 === 1) {
@@ -151,6 +160,11 @@ export function validateOptions(raw: RawInputs, platform: NodeJS.Platform): Read
     problems.push(`description-url must be an http(s) URL, not ${JSON.stringify(raw.descriptionUrl)}`);
   }
 
+  // osslsigncode is told only that verification failed; found out here, before a timestamp server is asked.
+  if (raw.verifyCaFile !== undefined && !isFile(raw.verifyCaFile)) {
+    problems.push(`verify-ca-file ${JSON.stringify(raw.verifyCaFile)} is not a file: pass the PEM of the CA(s) that issued the certificate and the timestamp, or leave it empty for the system store`);
+  }
+
   if (!raw.tauriSigningPrivateKey && raw.tauriSigningPrivateKeyPassword) {
     problems.push(`tauri-signing-private-key-password is set but ${describeEmpty('tauri-signing-private-key')}`);
   }
@@ -180,4 +194,22 @@ export function validateOptions(raw: RawInputs, platform: NodeJS.Platform): Read
       : null,
     workingDirectory: raw.workingDirectory ?? '.',
   });
+}
+
+/**
+ * What to do when `command` is not installed, by where it came from: sign-command, tauri-cli (or the `cargo tauri`
+ * used when no @tauri-apps/cli is found), else the signing tool this action runs itself.
+ */
+export function missingProgramHint(options: Readonly<ValidatedOptions>, command: string): string {
+  if (options.signCommand?.[0] === command) {
+    return 'sign-command names a program this runner does not have: install it in an earlier step, or give its full path.';
+  }
+  if (options.updater && (options.updater.cli ?? 'cargo tauri').trim().split(/\s+/)[0] === command) {
+    return options.updater.cli
+      ? 'tauri-cli names a program this runner does not have: install the Tauri CLI in an earlier step (npm ci, or cargo install tauri-cli), or fix tauri-cli.'
+      : 'No @tauri-apps/cli was found in node_modules of working-directory or a parent, and cargo is not installed: run npm ci in an earlier step, or set tauri-cli.';
+  }
+  return options.tool === 'osslsigncode'
+    ? 'Install osslsigncode in an earlier step (apt-get install osslsigncode), or sign on a Windows runner.'
+    : 'Set signtool-path to signtool.exe (it comes with the Windows SDK).';
 }

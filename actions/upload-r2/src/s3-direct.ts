@@ -39,6 +39,8 @@ interface SdkError {
 }
 
 const NETWORK = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b|socket hang up/;
+/** Network errors that mean the endpoint is wrong or out of reach, not that it had a bad moment. */
+const UNREACHABLE = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)\b/;
 
 function statusOf(error: unknown): number | undefined {
   return (error as SdkError | null)?.$metadata?.httpStatusCode;
@@ -55,7 +57,7 @@ function isTransient(error: unknown): boolean {
 export function explainS3Error(error: unknown, s3: Pick<S3Settings, 'bucket' | 'endpoint'>, what: string): Error {
   const { name, Code, message } = (error ?? {}) as SdkError;
   // A HEAD answer has no body, so the SDK cannot name the error: the status says it all.
-  const known = (text: string | undefined) => (text && !/^Unknown(Error)?$/.test(text) ? text : undefined);
+  const known = (text: string | undefined) => (text && !/^(Unknown(Error)?|Error)$/.test(text) ? text : undefined);
   const code = known(Code) ?? known(name) ?? '';
   const status = statusOf(error);
   let hint = '';
@@ -63,6 +65,8 @@ export function explainS3Error(error: unknown, s3: Pick<S3Settings, 'bucket' | '
     hint = ` Check s3-access-key-id and s3-secret-access-key, and that they may write to bucket ${s3.bucket}.`;
   } else if (code === 'NoSuchBucket' || (status === 404 && what.startsWith('upload'))) {
     hint = ` Bucket ${s3.bucket} does not exist at ${s3.endpoint}: check s3-bucket and s3-endpoint.`;
+  } else if (UNREACHABLE.test(`${(error as { code?: unknown } | null)?.code ?? ''} ${message ?? ''}`)) {
+    hint = ` Nothing answered at ${s3.endpoint}: check s3-endpoint (the host and port, and that the runner can reach it).`;
   } else if (isTransient(error)) {
     hint = ' The storage kept failing; re-run the job.';
   }

@@ -141,4 +141,15 @@ describe('mode s3', () => {
       /NoSuchBucket.*Bucket nope does not exist at http:\/\/127\.0\.0\.1:\d+: check s3-bucket and s3-endpoint\./,
     );
   });
+
+  it('an endpoint where nothing answers is named as the thing to check, not as a reason to re-run', async () => {
+    const artifacts = await leg('2.2.0', { 'deb/d_2.2.0_amd64.deb': 1_000 });
+    const settings = { logger: memoryLogger(), attempts: 1 };
+    await expect(uploadDirect({ ...s3(), endpoint: 'http://127.0.0.1:1' }, 'my-app', '2.2.0', artifacts, settings)).rejects.toThrow(
+      /^checking s3:\/\/artifacts\/my-app\/releases\/2\.2\.0\/d_2\.2\.0_amd64\.deb: .*connect ECONNREFUSED 127\.0\.0\.1:1\. Nothing answered at http:\/\/127\.0\.0\.1:1: check s3-endpoint \(the host and port, and that the runner can reach it\)\.$/,
+    );
+    await expect(uploadDirect({ ...s3(), endpoint: 'https://storage.nonexistent.invalid' }, 'my-app', '2.2.0', artifacts, settings)).rejects.toThrow(
+      /ENOTFOUND.*Nothing answered at https:\/\/storage\.nonexistent\.invalid: check s3-endpoint/,
+    );
+  });
 });
