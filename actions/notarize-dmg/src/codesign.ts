@@ -25,14 +25,34 @@ export interface SignOptions {
   keychain?: string;
   attempts: number;
   retryDelayMs: number;
+  /** How long one signing may take before it is taken for a keychain prompt (see `signDmg`). */
+  timeoutMs: number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Signing a DMG with a timestamp takes seconds. A codesign still running after minutes is waiting on a keychain
+ * prompt no one on a runner can answer, and would hold the job until its 6 h limit (docs/reference/signing.md §7, "codesign hangs").
+ */
+export const SIGN_TIMEOUT_MS = 5 * 60_000;
+
+function promptHint(timeoutMs: number, keychain: string | undefined): string {
+  const kc = keychain ?? '<keychain>';
+  return (
+    `codesign did not finish within ${timeoutMs / 1000} s and was stopped: it was most likely waiting on a keychain ` +
+    'prompt no one can answer (the key\'s partition list lacks codesign, or the keychain locked again). Import the ' +
+    'certificate with sign-apple earlier in this job (it sets both), or on your own keychain run ' +
+    `\`security set-key-partition-list -S apple-tool:,apple:,codesign: -s -k <password> ${kc}\` and ` +
+    `\`security set-keychain-settings -lut 21600 ${kc}\`.`
+  );
 }
 
 export async function signDmg(run: Runner, logger: Logger, dmg: string, options: SignOptions): Promise<void> {
   const args = ['--force', '--sign', options.identity, '--timestamp', ...(options.keychain ? ['--keychain', options.keychain] : []), dmg];
   await retry(
     async () => {
-      const result = await run('codesign', args);
+      const result = await run('codesign', args, { timeoutMs: options.timeoutMs });
+      if (result.timedOut) throw new CodesignError(`${promptHint(options.timeoutMs, options.keychain)}\n${result.output}`.trimEnd(), false);
       if (result.code === 0) return;
       const timestamp = TIMESTAMP_UNAVAILABLE.test(result.output);
       let fix = '';

@@ -223,6 +223,16 @@ describe('notarizeDmg', () => {
     expect((await mac.commandLines()).filter((l) => l.includes('notarytool'))).toHaveLength(1);
   });
 
+  it('stops a codesign that waits on a keychain prompt, says how to fix the keychain, and submits nothing', async () => {
+    await mac.setScenario({ loginIdentities: [DEFAULT_IDENTITY], codesignPrompts: true });
+    const error = await failure(notarizeDmg(config(), { ...deps(), signTimeoutMs: 1_500 }));
+    expect(error.message).toMatch(/^codesign did not finish within 1\.5 s and was stopped: it was most likely waiting on a keychain prompt/);
+    expect(error.message).toContain('security set-key-partition-list -S apple-tool:,apple:,codesign: -s -k <password> <keychain>');
+    const lines = await mac.commandLines();
+    expect(lines.filter((l) => l.startsWith('codesign --force'))).toHaveLength(1);
+    expect(lines.some((l) => l.includes('notarytool'))).toBe(false);
+  });
+
   it('signs again while the timestamp service is unavailable', async () => {
     await run({ codesignTimestampFailures: 1 });
     expect((await mac.commandLines()).filter((l) => l.startsWith('codesign --force'))).toHaveLength(2);

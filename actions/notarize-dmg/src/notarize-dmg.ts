@@ -10,7 +10,7 @@ import { makePrivateDir, removePrivateDir, writePrivateFile } from '../../shared
 import type { Logger } from '../../shared/src/logger.ts';
 import { exponentialBackoff, retry } from '../../shared/src/retry.ts';
 import type { Runner } from '../../shared/src/spawn.ts';
-import { signDmg, verifyApp, verifySignature } from './codesign.ts';
+import { SIGN_TIMEOUT_MS, signDmg, verifyApp, verifySignature } from './codesign.ts';
 import type { NotarizeConfig } from './config.ts';
 import * as notarytool from './notarytool.ts';
 import { checkGatekeeper, hasStapledTicket, staple } from './stapler.ts';
@@ -29,6 +29,8 @@ export interface NotarizeDeps {
   /** Where a relative `dmg` is resolved: the workspace. */
   cwd: string;
   sleep?: (ms: number) => Promise<void>;
+  /** How long codesign may sign the DMG before it is taken for a keychain prompt (default `SIGN_TIMEOUT_MS`). */
+  signTimeoutMs?: number;
 }
 
 export interface NotarizeOutcome {
@@ -83,6 +85,7 @@ export async function notarizeDmg(config: NotarizeConfig, deps: NotarizeDeps): P
         ...(config.keychain ? { keychain: config.keychain } : {}),
         attempts: NETWORK_ATTEMPTS,
         retryDelayMs: config.retryDelayMs,
+        timeoutMs: deps.signTimeoutMs ?? SIGN_TIMEOUT_MS,
         ...(sleep ? { sleep } : {}),
       });
     }

@@ -17,6 +17,11 @@ export interface FakeScenario {
   loginIdentities?: Identity[];
   /** `codesign --sign` fails this many times with "The timestamp service is not available." */
   codesignTimestampFailures?: number;
+  /**
+   * `codesign --sign` waits on a keychain prompt no one can answer (the key's partition list lacks codesign, or the
+   * keychain locked again), printing "replacing existing signature" and then nothing: it never exits on its own.
+   */
+  codesignPrompts?: boolean;
   /** `codesign --sign` fails with errSecInternalComponent (no Developer ID intermediate). */
   codesignChainFailure?: boolean;
   /** `notarytool submit` fails this many times with a network error before uploading. */

@@ -176,6 +176,11 @@ function codesign(args: string[], scenario: FakeScenario, state: FakeState): num
     if (candidates.length === 0) return fail(`${wanted}: no identity found`);
     if (candidates.length > 1) return fail(`${wanted}: ambiguous (matches "${candidates[0]!.name}" and "${candidates[1]!.name}")`);
     name = candidates[0]!.name;
+    if (scenario.codesignPrompts) {
+      err(`${file}: replacing existing signature`);
+      // Blocks as the real codesign does behind a prompt, until the caller kills it.
+      for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+    }
     if (scenario.codesignChainFailure) {
       err(`Warning: unable to build chain to self-signed root for signer "${name}"`);
       return fail(`${file}: errSecInternalComponent`);
