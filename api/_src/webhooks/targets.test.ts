@@ -41,6 +41,8 @@ describe('webhook targets', () => {
     ['https://api.localhost/x', false, /loopback/],
     // A fully qualified name (trailing dot) is the same host.
     ['https://localhost./x', false, /loopback/],
+    ['https://hooks.example.com:0/x', false, /port 0/],
+    ['http://127.0.0.1:0/x', true, /port 0/],
     ['https://api.localhost./x', false, /loopback/],
     ['http://localhost.:8080/x', true, null],
     ['https://[::1]/x', false, /loopback/],

@@ -61,6 +61,8 @@ export function checkWebhookUrl(url: string, allowPrivate: boolean): string | nu
     return 'url must be an absolute URL, e.g. https://example.com/hooks/tauri-release';
   }
   if (parsed.username || parsed.password) return 'url must not carry a user name or password; put credentials in the path or rely on the signature';
+  // Port 0 is no port: a delivery to it could never connect.
+  if (parsed.port === '0') return 'url must not name port 0; leave the port out for https (443) or name the one the receiver listens on';
   // `localhost.` (fully qualified, the trailing dot) names the same host as `localhost`.
   const loopback = LOOPBACK_HOSTS.test(parsed.hostname.replace(/\.$/, ''));
   if (parsed.protocol === 'http:') {
