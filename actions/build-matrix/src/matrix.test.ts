@@ -64,6 +64,11 @@ describe('selectLegs', () => {
 });
 
 describe('options', () => {
+  it('tauri-args on several lines are refused: a line break in a shell line starts another command', () => {
+    expect(() => buildMatrix({ platforms: 'linux-x64', tauriArgs: '--features pro\nrm -rf ~' })).toThrow(/^Input tauri-args: the arguments span several lines/);
+    expect(buildMatrix({ platforms: 'linux-x64', tauriArgs: '--features pro\n' }).include[0]!.args).toBe('--target x86_64-unknown-linux-gnu --features pro');
+  });
+
   it('tauri-args are appended to every leg\'s args', () => {
     const matrix = buildMatrix({ platforms: 'linux-x64, windows-x64', tauriArgs: '  --features pro ' });
     expect(matrix.include.map((e) => e.args)).toEqual(['--target x86_64-unknown-linux-gnu --features pro', '--target x86_64-pc-windows-msvc --features pro']);

@@ -160,6 +160,10 @@ export function parseRunners(value: string | undefined): Record<string, string> 
 }
 
 export function buildMatrix(options: MatrixOptions): { include: MatrixEntry[] } {
+  // Workflows splice args into a shell line (`tauri build ${{ matrix.args }}`), where a line break starts a command.
+  if (/[\r\n]/.test(options.tauriArgs?.trim() ?? '')) {
+    throw new Error('Input tauri-args: the arguments span several lines; write them on one line (in YAML, `>-` folds lines into one).');
+  }
   return { include: selectLegs(options.platforms).map((leg) => matrixEntry(leg, options)) };
 }
 
