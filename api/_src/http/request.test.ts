@@ -100,6 +100,28 @@ describe('storablePath', () => {
   });
 });
 
+describe('readJson: charset and encoding', () => {
+  const send = (headers: Record<string, string>, body: BodyInit = '{"notes":"x"}') => testApp().request('/body', { method: 'POST', headers, body });
+
+  it('reads UTF-8 JSON however the charset is spelled', async () => {
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json; charset=utf8']) {
+      expect(await (await send({ 'content-type': type })).json()).toEqual({ notes: 'x' });
+    }
+    expect(await (await send({ 'content-type': 'application/json', 'content-encoding': 'identity' })).json()).toEqual({ notes: 'x' });
+  });
+
+  it('says why it refuses a body in another charset or compressed, instead of calling it invalid', async () => {
+    const utf16 = Buffer.from('\ufeff{"notes":"x"}', 'utf16le');
+    expect(await refusal(await send({ 'content-type': 'application/json; charset=utf-16' }, utf16))).toEqual({
+      status: 400, code: 'invalid_request', message: 'JSON bodies are UTF-8; got charset=utf-16',
+    });
+    const { gzipSync } = await import('node:zlib');
+    expect(await refusal(await send({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync('{"notes":"x"}')))).toEqual({
+      status: 400, code: 'invalid_request', message: 'request bodies are read uncompressed; got Content-Encoding: gzip',
+    });
+  });
+});
+
 describe('errorResponse', () => {
   it('answers a database refusing unstorable text (SQLSTATE 22021, 22P05) with a 400, not a 500, and logs the miss', async () => {
     const logged = jest.spyOn(console, 'error').mockImplementation(() => {});

@@ -55,6 +55,14 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   if (!type || !JSON_TYPE.test(type)) {
     throw badRequest(`expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
   }
+  // JSON between systems is UTF-8 (RFC 8259 §8.1), and bodies are read as sent: a body in another charset or
+  // compressed would otherwise be refused as "not valid UTF-8" or "not valid JSON", which hides the cause.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) throw badRequest(`JSON bodies are UTF-8; got charset=${charset.slice(0, 40)}`);
+  const encoding = c.req.header('content-encoding');
+  if (encoding !== undefined && !/^\s*identity\s*$/i.test(encoding)) {
+    throw badRequest(`request bodies are read uncompressed; got Content-Encoding: ${encoding.slice(0, 40)}`);
+  }
   const text = await readText(c.req.raw, MAX_JSON_BYTES);
   if (text.trim() === '') throw badRequest('request body is empty; send a JSON object');
   let value: unknown;
