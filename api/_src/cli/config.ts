@@ -50,7 +50,8 @@ export async function readStoredConfig(env: Env): Promise<StoredConfig | null> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    // A folder in its place, or a file the user may not read: say which file, not an internal error with a stack.
+    throw usageError(`cannot read ${path}: ${(error as Error).message}; fix it or delete it, then run tauri-release login (or set ${URL_ENV} and ${KEY_ENV})`);
   }
   let parsed: unknown;
   try {
@@ -78,7 +79,9 @@ export async function writeStoredConfig(env: Env, config: StoredConfig): Promise
 export async function deleteStoredConfig(env: Env): Promise<boolean> {
   const path = configPath(env);
   const existed = (await readStoredConfig(env).catch(() => true)) !== null;
-  await rm(path, { force: true });
+  await rm(path, { force: true }).catch((error: Error) => {
+    throw usageError(`cannot delete ${path}: ${error.message}; delete it yourself`);
+  });
   return existed;
 }
 
@@ -93,9 +96,10 @@ export function checkServerUrl(value: string, from: string): string {
 
 /** URL and key from the environment, else the config file; a usage error naming both ways when neither has them. */
 export async function loadCredentials(env: Env): Promise<Credentials> {
-  const stored = await readStoredConfig(env);
   const envUrl = env[URL_ENV]?.trim();
   const envKey = env[KEY_ENV]?.trim();
+  // The file is read only when the environment leaves something out, so a broken one never blocks a CI run.
+  const stored = envUrl && envKey ? null : await readStoredConfig(env);
   const url = envUrl || stored?.url;
   const key = envKey || stored?.key;
   if (!url || !key) {

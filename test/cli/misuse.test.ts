@@ -1,0 +1,50 @@
+/**
+ * `tauri-release` misused as a new user would, against the real server: a config file that cannot be read, an empty
+ * TAURI_RELEASE_KEY, a `.sig` that is not a file, an `--out` that cannot be written. Each is one clear usage line
+ * (exit 2), never an internal error with a stack, and nothing is created on the server that the user cannot get at.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningServer, startServer } from '../support/server.ts';
+import { cli, type CliOptions, errorLine } from './run-cli.ts';
+
+let server: RunningServer;
+let dir: string;
+
+const envOf = () => ({ TAURI_RELEASE_URL: server.url, TAURI_RELEASE_KEY: server.adminToken, XDG_CONFIG_HOME: join(dir, 'no-config') });
+const run = (args: readonly string[], options: CliOptions = {}) => cli(args, { ...options, env: { ...envOf(), ...options.env } });
+const keyNames = async () => ((await (await server.admin('/admin/keys')).json()) as { keys: { name: string }[] }).keys.map((k) => k.name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cli-misuse-'));
+  server = await startServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('a config file that cannot be read', () => {
+  it('is named in one usage line, not an internal error; the environment alone still works', async () => {
+    const config = join(dir, 'broken-config');
+    const path = join(config, 'tauri-release', 'config.json');
+    await mkdir(path, { recursive: true }); // a folder where the file should be
+    const env = { XDG_CONFIG_HOME: config, TAURI_RELEASE_URL: undefined, TAURI_RELEASE_KEY: undefined };
+
+    const whoami = await run(['whoami'], { env });
+    expect(whoami.code).toBe(2);
+    expect(errorLine(whoami)).toMatch(new RegExp(`^error: usage: cannot read ${path}: EISDIR.*tauri-release login`));
+    expect(whoami.stderr).not.toMatch(/internal|\bat async\b/);
+
+    const logout = await run(['logout'], { env });
+    expect(logout.code).toBe(2);
+    expect(errorLine(logout)).toMatch(/^error: usage: cannot delete .*config\.json/);
+
+    const fromEnv = await run(['whoami', '--json'], { env: { XDG_CONFIG_HOME: config } });
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.json()).toMatchObject({ url: server.url, url_from: 'env', key_from: 'env' });
+  });
+});
