@@ -48,3 +48,13 @@ describe('a config file that cannot be read', () => {
     expect(fromEnv.json()).toMatchObject({ url: server.url, url_from: 'env', key_from: 'env' });
   });
 });
+
+describe('login', () => {
+  it('reads the key from stdin when TAURI_RELEASE_KEY is set but empty', async () => {
+    const config = join(dir, 'login-config');
+    const result = await run(['login', '--url', server.url], { env: { XDG_CONFIG_HOME: config, TAURI_RELEASE_KEY: '' }, input: `${server.adminToken}\n` });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(await readFile(join(config, 'tauri-release', 'config.json'), 'utf8'))).toEqual({ url: server.url, key: server.adminToken });
+  });
+});

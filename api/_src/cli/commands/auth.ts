@@ -22,7 +22,8 @@ export const login: Command = {
   details: 'The key is checked with GET /admin/apps before it is stored; a key the server refuses is not stored.',
   async run(ctx, values) {
     const url = checkServerUrl(text(values, 'url')!, '--url');
-    const key = (text(values, 'key') ?? ctx.env[KEY_ENV] ?? (await readSecret(ctx, 'API key'))).trim();
+    // An empty TAURI_RELEASE_KEY counts as unset, as everywhere else (config.ts): the key is then read from stdin.
+    const key = (text(values, 'key') ?? (ctx.env[KEY_ENV]?.trim() || (await readSecret(ctx, 'API key')))).trim();
     if (!key) throw usageError(`no API key given: pass --key, set ${KEY_ENV}, or type it when asked`);
     const client = new Client({ url, key, out: ctx.out, dryRun: false });
     const { apps } = await client.get('/admin/apps', appListSchema);
