@@ -58,3 +58,15 @@ describe('login', () => {
     expect(JSON.parse(await readFile(join(config, 'tauri-release', 'config.json'), 'utf8'))).toEqual({ url: server.url, key: server.adminToken });
   });
 });
+
+describe('upload', () => {
+  it('a .sig that is a folder is a usage error naming it, before anything is sent', async () => {
+    const bundle = join(dir, 'sig-folder');
+    await mkdir(join(bundle, 'App_1.0.0_amd64.AppImage.sig'), { recursive: true });
+    await writeFile(join(bundle, 'App_1.0.0_amd64.AppImage'), 'bytes');
+    const result = await run(['upload', bundle, '--app', 'no-such-app', '--version', '1.0.0']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toMatch(/^error: usage: cannot read .*App_1\.0\.0_amd64\.AppImage\.sig: EISDIR/);
+    expect(result.stderr).not.toMatch(/internal|\bat async\b/);
+  });
+});

@@ -116,7 +116,11 @@ export async function findArtifacts(inputs: readonly string[], platforms: readon
     }
     const { size } = await stat(path);
     if (size === 0) throw usageError(`${path} is empty; the build did not finish writing it`);
-    const signature = (await readFile(`${path}${SIG}`, 'utf8')).trim();
+    const signature = (
+      await readFile(`${path}${SIG}`, 'utf8').catch((error: Error) => {
+        throw usageError(`cannot read ${path}${SIG}: ${error.message}; it must be the signature file tauri build wrote beside ${name}`);
+      })
+    ).trim();
     artifacts.push({ path, fileName, platform, bundle: kind.bundle as BundleType, size, sha256: '', signature, installerOnly: false });
   }
   artifacts.sort((a, b) => a.fileName.localeCompare(b.fileName) || a.platform.localeCompare(b.platform));
@@ -155,6 +159,8 @@ export async function verifyArtifacts(artifacts: LocalArtifact[], publicKey: str
         // Worded as the server words it (api/_src/releases/ingest.ts), so one pattern reads either.
         throw localRefusal(error.rule, `artifact ${basename(artifact.path)} (${artifact.platform}) ${ruleText(error.rule)}: ${error.message}; nothing was uploaded`);
       }
+      // A file that vanished or may not be read since it was found: name it rather than fail with a stack.
+      if ((error as NodeJS.ErrnoException).code) throw usageError(`cannot read ${artifact.path}: ${(error as Error).message}; nothing was uploaded`);
       throw error;
     }
     done.set(key, artifact.sha256);
