@@ -70,3 +70,27 @@ describe('upload', () => {
     expect(result.stderr).not.toMatch(/internal|\bat async\b/);
   });
 });
+
+describe('--out of a secret shown once', () => {
+  it('an --out that exists, or in a folder that does not, is refused before the key is created', async () => {
+    const existing = join(dir, 'existing.key');
+    await writeFile(existing, 'keep me\n');
+    const taken = await run(['keys', 'create', '--name', 'out-exists', '--scope', 'admin', '--out', existing]);
+    expect(taken.code).toBe(2);
+    expect(errorLine(taken)).toMatch(/^error: usage: --out .*existing\.key already exists/);
+    expect(await readFile(existing, 'utf8')).toBe('keep me\n');
+
+    const nowhere = await run(['keys', 'create', '--name', 'out-nowhere', '--scope', 'admin', '--out', join(dir, 'missing', 'k.key')]);
+    expect(nowhere.code).toBe(2);
+    expect(errorLine(nowhere)).toMatch(/^error: usage: --out .*the folder .*missing does not exist/);
+
+    expect(await keyNames()).not.toEqual(expect.arrayContaining(['out-exists']));
+    expect(await keyNames()).not.toEqual(expect.arrayContaining(['out-nowhere']));
+
+    const fresh = join(dir, 'fresh.key');
+    const ok = await run(['keys', 'create', '--name', 'out-fresh', '--scope', 'admin', '--out', fresh]);
+    expect(ok.code).toBe(0);
+    expect((await stat(fresh)).mode & 0o777).toBe(0o600);
+    expect(await keyNames()).toContain('out-fresh');
+  });
+});

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { apiKeyListSchema, apiKeySchema, appListSchema, createApiKeyBodySchema, createdApiKeySchema } from '../../protocol/schemas.ts';
 import { checkBody, type Command, text } from '../args.ts';
 import { usageError } from '../errors.ts';
+import { checkKeyFile } from '../key-file.ts';
 import { path } from '../http.ts';
 import { fields, formatTime, table } from '../output.ts';
 
@@ -45,6 +46,7 @@ export const keysCreate: Command = {
       scope: text(values, 'scope'),
       ...(text(values, 'app') ? { app: text(values, 'app') } : {}),
     });
+    await checkKeyFile(text(values, 'out'));
     const created = await (await ctx.client()).send('POST', '/admin/keys', body, createdApiKeySchema);
     if (!created) return;
     const out = text(values, 'out');

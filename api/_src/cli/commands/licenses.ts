@@ -19,6 +19,7 @@ import {
 } from '../../protocol/licensing.ts';
 import { checkBody, type Command, type Context, list, must, type OptionSpec, text } from '../args.ts';
 import { usageError } from '../errors.ts';
+import { checkKeyFile } from '../key-file.ts';
 import { path } from '../http.ts';
 import { fields, formatTime, table } from '../output.ts';
 import { integer } from './policies.ts';
@@ -101,6 +102,7 @@ export const licensesCreate: Command = {
       ...(entitlements.length ? { entitlements } : {}),
       ...(external ? { external_source: external.slice(0, split), external_id: external.slice(split + 1) } : {}),
     });
+    await checkKeyFile(text(values, 'out'));
     const created = await (await ctx.client()).send('POST', licensesPath(must(values, 'app')), body, createdLicenseSchema);
     if (!created) return;
     const { key, created: isNew, ...license } = created;
@@ -163,6 +165,7 @@ export const licensesRotate: Command = {
   mutating: true,
   options: { app: APP_OPTION, out: OUT },
   async run(ctx, values, [id]) {
+    await checkKeyFile(text(values, 'out'));
     const rotated = await (await ctx.client()).send('POST', licensesPath(must(values, 'app'), id!, 'rotate'), undefined, rotatedLicenseSchema);
     if (!rotated) return;
     const { key, ...license } = rotated;
