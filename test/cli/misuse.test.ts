@@ -1,13 +1,16 @@
 /**
  * `tauri-release` misused as a new user would, against the real server: a config file that cannot be read, an empty
  * TAURI_RELEASE_KEY, a `.sig` that is not a file, an `--out` that cannot be written. Each is one clear usage line
- * (exit 2), never an internal error with a stack, and nothing is created on the server that the user cannot get at.
+ * (exit 2), never an internal error with a stack, and nothing is created on the server that the user cannot get at;
+ * an upload whose server stops answering says, in the CLI's terms, what to check and that a re-run resumes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, request } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '../support/server.ts';
+import { generateTauriKey, tauriSign } from '../support/tauri-signer.ts';
 import { cli, type CliOptions, errorLine } from './run-cli.ts';
 
 let server: RunningServer;
@@ -93,4 +96,37 @@ describe('--out of a secret shown once', () => {
     expect((await stat(fresh)).mode & 0o777).toBe(0o600);
     expect(await keyNames()).toContain('out-fresh');
   });
+});
+
+describe('upload when the server stops answering midway', () => {
+  it('says how to find the URL and that a re-run resumes, in the CLI\'s words rather than the action\'s', async () => {
+    const key = await generateTauriKey(dir, 'updater.key');
+    expect((await server.admin('/admin/apps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug: 'cut-app', name: 'Cut', public_key: key.publicKey }) })).status).toBe(201);
+    const file = join(dir, 'cut', 'Cut_1.0.0_amd64.AppImage');
+    await mkdir(join(dir, 'cut'), { recursive: true });
+    await writeFile(file, 'appimage bytes');
+    await tauriSign(key, file, '1.0.0');
+    // The admin API answers (the app and its key are read), the CI API that uploads is cut off.
+    const target = new URL(server.url);
+    const proxy = createServer((req, res) => {
+      if (req.url?.startsWith('/ci/')) return req.socket.destroy();
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const result = await run(['upload', file, '--app', 'cut-app', '--version', '1.0.0'], { env: { TAURI_RELEASE_URL: url } });
+      expect(result.code).toBe(3);
+      const line = errorLine(result);
+      expect(line).toMatch(/^error: network: .*tauri-release whoami.* run the same upload again/);
+      expect(line).not.toMatch(/server-url|runner/);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 60_000);
 });

@@ -211,7 +211,11 @@ export function transferFailure(error: unknown): unknown {
     }
   }
   if (plane) {
-    if (plane.status === null) return new NetworkFailure(`${plane.call}: ${plane.detail}`, { cause: error });
+    if (plane.status === null) {
+      // The action's hint names its own input and runner; here the URL came from login or TAURI_RELEASE_URL.
+      const detail = plane.detail.replace(/check server-url \([^)]*\)/, 'check the server URL (tauri-release whoami shows it)');
+      return new NetworkFailure(`${plane.call}: ${detail}${detail.endsWith('.') ? '' : '.'} Then run the same upload again: artifacts the server already verified are not sent again.`, { cause: error });
+    }
     // The action's wording names its own input; here the key came from login or TAURI_RELEASE_KEY.
     const message = error === plane ? plane.detail : (error as Error).message.replace(/\. The api-key input is .*$/, '');
     return new ServerRefusal(plane.status, plane.code ?? `http_${plane.status}`, message);
