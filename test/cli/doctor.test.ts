@@ -156,6 +156,17 @@ describe('broken setups, each finding named', () => {
     expect(result.stdout).not.toContain((await readFile(otherKey.path, 'utf8')).trim());
   });
 
+  it('signing-key: TAURI_SIGNING_PRIVATE_KEY names a path that cannot be read is a finding, not an internal error', async () => {
+    const folder = join(dir, 'key-folder');
+    await mkdir(folder, { recursive: true });
+    const { result, report } = await doctor(config(), { TAURI_SIGNING_PRIVATE_KEY: folder, TAURI_SIGNING_PRIVATE_KEY_PASSWORD: '' });
+    expect(result.code).toBe(1);
+    const found = problems(report);
+    expect(found.map((f) => f.check)).toEqual(['signing-key']);
+    expect(found[0]!.message).toBe(`TAURI_SIGNING_PRIVATE_KEY names ${folder}, which cannot be read (EISDIR)`);
+    expect(result.stderr).not.toMatch(/internal/);
+  });
+
   it('version: not newer than the latest published', async () => {
     const { result, report } = await doctor(config((c) => (c.version = '1.0.0')));
     expect(result.code).toBe(1);

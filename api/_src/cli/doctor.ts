@@ -221,7 +221,14 @@ async function checkSigningKey(input: DoctorInput): Promise<Finding[]> {
   const pubkey = input.config.plugins?.updater?.pubkey;
   if (typeof pubkey !== 'string' || !parseTauriPublicKey(pubkey).ok) return [skipped('signing-key', 'no valid plugins.updater.pubkey to check the private key against')];
   // `tauri build` takes the key's content or a path to it; `tauri signer sign` reads only content from the variable.
-  const privateKey = existsSync(given) ? (await readFile(given, 'utf8')).trim() : given;
+  let privateKey = given;
+  if (existsSync(given)) {
+    try {
+      privateKey = (await readFile(given, 'utf8')).trim();
+    } catch (error) {
+      return [problem('signing-key', `TAURI_SIGNING_PRIVATE_KEY names ${given}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'set TAURI_SIGNING_PRIVATE_KEY to the key file tauri signer generate wrote (or to its content)')];
+    }
+  }
   const password = input.env.TAURI_SIGNING_PRIVATE_KEY_PASSWORD;
   const dir = await mkdtemp(join(tmpdir(), 'tauri-release-doctor-'));
   try {
