@@ -16,6 +16,9 @@ const VERSION = new RegExp(`^[0-9A-Za-z.+-]{1,${MAX_VERSION_LENGTH}}$`);
 /** Tauri bundle file names: `My App_1.2.3_x64-setup.exe`, `app.app.tar.gz`, `app_1.2.3_amd64.AppImage`. */
 const FILE_NAME = /^(?!\.)[\w .+()@~-]{1,200}$/;
 
+/** `isValidFileName`'s rule, in the words every refusal of a file name uses. */
+export const FILE_NAME_RULE = 'use letters, digits, space and . _ + ( ) @ ~ -, not starting with "." and without ".."';
+
 /** Whether an artifact may be stored under this file name (no path, no `..`, not hidden). */
 export function isValidFileName(fileName: string): boolean {
   return FILE_NAME.test(fileName) && !fileName.includes('..');

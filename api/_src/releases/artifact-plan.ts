@@ -18,7 +18,7 @@ import {
   parsePlatformKey,
   type PlatformKey,
 } from '../protocol/platforms.ts';
-import { isValidFileName } from '../protocol/storage-keys.ts';
+import { FILE_NAME_RULE, isValidFileName } from '../protocol/storage-keys.ts';
 import { isInstallerOnlyFile } from '../protocol/installers.ts';
 
 /** The admin upload's multipart fields, sent before the file part. */
@@ -82,7 +82,7 @@ export function planUpload(fields: UploadFields, fileName: string): UploadPlan {
   }
   if (!fileName) throw badRequest('the file part has no file name; send it as curl -F file=@path does');
   if (!isValidFileName(fileName)) {
-    throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: use letters, digits, space and . _ + ( ) @ ~ -, not starting with "."`);
+    throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: ${FILE_NAME_RULE}`);
   }
   const kind = artifactKindOf(fileName);
   let bundle: BundleType;
@@ -132,7 +132,7 @@ export function planInstaller(fields: { platform: string; bundle?: string | unde
   const platform = parsePlatformKey(fields.platform);
   if (!platform) throw badRequest(`platform ${JSON.stringify(fields.platform.slice(0, 50))} is not {os}-{arch} (os: ${OPERATING_SYSTEMS.join('|')}; arch: ${ARCHITECTURES.join('|')})`);
   if (!isValidFileName(fileName)) {
-    throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: use letters, digits, space and . _ + ( ) @ ~ -, not starting with "."`);
+    throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: ${FILE_NAME_RULE}`);
   }
   if (platform.os !== 'darwin') throw badRequest(`${fileName} is a macOS disk image, but platform is ${fields.platform}; send a darwin-{arch} platform`);
   if (fields.bundle !== undefined) {

@@ -117,6 +117,15 @@ describe('checkItem', () => {
     expect(checkItem(items[0]!, items, existing).conflicts).toEqual([]);
   });
 
+  it('refuses at once a file name the server would refuse only after the upload', () => {
+    const { items } = planFiles(files('App"1<b>_x64-setup.exe', 'My App (beta)_1.2.0_amd64.AppImage'));
+    expect(checkItem(items[0]!, items, []).conflicts).toEqual([
+      'the server does not store a file named "App\\"1<b>_x64-setup.exe": rename it (use letters, digits, space and . _ + ( ) @ ~ -, not starting with "." and without "..")',
+    ]);
+    expect(checkItem(items[1]!, items, []).conflicts).toEqual([]);
+    expect(checkItem(planFiles(files('.hidden.msi')).items[0]!, [], []).conflicts).toHaveLength(1);
+  });
+
   it('asks for platform and bundle the name does not tell, and refuses a bundle of another OS', () => {
     const { items } = planFiles(files('App_1.2.0_x64.dmg'));
     items[0]!.signatureText = 'sig';

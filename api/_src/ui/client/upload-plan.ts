@@ -14,6 +14,7 @@ import {
   parsePlatformKey,
   type PlatformKey,
 } from '../../protocol/platforms.ts';
+import { FILE_NAME_RULE, isValidFileName } from '../../protocol/storage-keys.ts';
 
 export interface NamedFile {
   name: string;
@@ -117,6 +118,8 @@ export function checkItem<F extends NamedFile>(item: PlannedUpload<F>, queue: re
   if (!item.platform) missing.push('platform');
   if (!item.bundle) missing.push('bundle');
   if (!item.signatureFile && !item.signatureText.trim()) missing.push('signature');
+  // The server refuses such a name only once the file has been sent; say so before anything is filled in.
+  if (!isValidFileName(item.file.name)) conflicts.push(`the server does not store a file named ${JSON.stringify(item.file.name)}: rename it (${FILE_NAME_RULE})`);
   let replaces: ExistingArtifact | null = null;
   if (item.platform && item.bundle) {
     const parsed = parsePlatformKey(item.platform);

@@ -11,9 +11,9 @@ import { adminPath, api, query } from '../api.ts';
 import { EmptyState, ErrorNotice, formatDate, Loading, PageHeader, StatusBadge, useLoad, valueOf } from '../components.tsx';
 import type { PageProps } from '../router.tsx';
 import { appPlatforms, liveByChannel, platformCoverage } from '../release-facts.ts';
+import { emptyListReason, lastReleasePage, readReleaseFilters, RELEASE_PAGE_SIZE } from '../release-filters.ts';
 import { Link, setSearchParams, uiPath, useSearch } from '../router.tsx';
 
-const PAGE_SIZE = 20;
 /** The API's largest page (RELEASE_PAGE_MAX). */
 const MAX_PAGE = 100;
 
@@ -39,17 +39,6 @@ const STATUSES = [
   { value: 'published', label: 'Published' },
   { value: 'archived', label: 'Archived' },
 ];
-
-function readFilters(search: string) {
-  const params = new URLSearchParams(search);
-  const page = Number.parseInt(params.get('page') ?? '1', 10);
-  return {
-    status: params.get('status') ?? '',
-    channel: params.get('channel') ?? '',
-    q: params.get('q') ?? '',
-    page: Number.isFinite(page) && page > 0 ? page : 1,
-  };
-}
 
 /** Types into the search box reach the URL (and the API) after a short pause, not on every key. */
 function SearchBox({ value }: { value: string }) {
@@ -116,7 +105,7 @@ function LiveSummary({ app, published }: { app: string; published: ReleaseSummar
 export function ReleasesPage({ params }: PageProps) {
   const app = params.app!;
   const search = useSearch();
-  const filters = readFilters(search);
+  const filters = readReleaseFilters(search);
   const list = useLoad(
     () =>
       api.get(
@@ -124,8 +113,8 @@ export function ReleasesPage({ params }: PageProps) {
           status: filters.status || undefined,
           channel: filters.channel || undefined,
           q: filters.q || undefined,
-          limit: PAGE_SIZE,
-          offset: (filters.page - 1) * PAGE_SIZE,
+          limit: RELEASE_PAGE_SIZE,
+          offset: (filters.page - 1) * RELEASE_PAGE_SIZE,
         })}`,
         releaseListSchema,
       ),
@@ -138,8 +127,8 @@ export function ReleasesPage({ params }: PageProps) {
   const expected = appPlatforms(published.data ?? []);
   const channelNames = [...new Set([...(channels.data ?? []).map((channel) => channel.name), ...(filters.channel ? [filters.channel] : [])])].sort();
   const total = list.data?.total ?? 0;
-  const first = (filters.page - 1) * PAGE_SIZE;
-  const filtered = Boolean(filters.status || filters.channel || filters.q);
+  const first = (filters.page - 1) * RELEASE_PAGE_SIZE;
+  const emptyReason = emptyListReason(filters, total);
 
   return (
     <>
@@ -190,7 +179,14 @@ export function ReleasesPage({ params }: PageProps) {
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.releases.length === 0 ? (
         <EmptyState>
-          {filtered ? (
+          {emptyReason === 'past-end' ? (
+            <p>
+              Page {filters.page} is past the end: there {total === 1 ? 'is 1 release' : `are ${total} releases`} on {lastReleasePage(total) === 1 ? '1 page' : `${lastReleasePage(total)} pages`}.{' '}
+              <button type="button" class="button" onClick={() => setSearchParams({ page: lastReleasePage(total) > 1 ? String(lastReleasePage(total)) : null })}>
+                Go to the last page
+              </button>
+            </p>
+          ) : emptyReason === 'no-match' ? (
             <p>No release matches these filters.</p>
           ) : (
             <p>
