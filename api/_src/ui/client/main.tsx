@@ -6,7 +6,7 @@
 import type { Child } from 'hono/jsx';
 import { render, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { onSignedOut } from './api.ts';
-import { ErrorNotice, Loading, Toasts } from './components.tsx';
+import { Button, ErrorNotice, Loading, messageOf, toast, Toasts } from './components.tsx';
 import { AppsProvider, Layout } from './layout.tsx';
 import { AccessPage } from './pages/access.tsx';
 import { AppCreatePage, AppsPage } from './pages/apps.tsx';
@@ -62,8 +62,12 @@ function Dashboard() {
   const signedIn = useRef(false);
   signedIn.current = Boolean(session);
 
-  useEffect(() => {
+  const load = () => {
+    setError(null);
     loadSession().then(setSession, setError);
+  };
+  useEffect(() => {
+    load();
     return onSignedOut(() => {
       if (!signedIn.current) return;
       setExpired(true);
@@ -71,7 +75,16 @@ function Dashboard() {
     });
   }, []);
 
-  if (error) return <main class="signin"><ErrorNotice error={error} /></main>;
+  if (error) {
+    return (
+      <main class="signin">
+        <ErrorNotice error={error} />
+        <Button variant="primary" onClick={load}>
+          Try again
+        </Button>
+      </main>
+    );
+  }
   if (session === undefined) return <main class="signin"><Loading /></main>;
   if (session === null) {
     return (
@@ -87,7 +100,13 @@ function Dashboard() {
     );
   }
   const signOut = async () => {
-    await endSession().catch(() => undefined);
+    try {
+      await endSession();
+    } catch (failure) {
+      // Showing the sign-in page now would leave a live session in this browser that the user believes ended.
+      toast(`Not signed out: ${messageOf(failure)}. This browser is still signed in; sign out again.`, 'error');
+      return;
+    }
     setExpired(false);
     setSession(null);
     navigate('/ui', { replace: true });

@@ -5,7 +5,7 @@
  */
 import { createContext, useContext, useState } from 'hono/jsx/dom';
 import { type SessionView, sessionViewSchema } from '../../protocol/ui-session.ts';
-import { api, setCsrfToken } from './api.ts';
+import { api, ApiFailure, setCsrfToken } from './api.ts';
 import { Button, ErrorNotice, Field, useAction, valueOf } from './components.tsx';
 
 /** What `/ui/session` answers: the CSRF token, who is signed in, and how this server stores uploads. */
@@ -31,12 +31,17 @@ export async function loadSession(): Promise<SessionInfo | null> {
   return session ?? null;
 }
 
+/**
+ * Ends the session on the server. Throws when the server did not end it (down, 5xx): the cookie still works then,
+ * so the page must stay signed in, CSRF token and all, for the user to try again. A 401 means it had already ended.
+ */
 export async function endSession(): Promise<void> {
   try {
     await api.delete('/ui/session');
-  } finally {
-    setCsrfToken(null);
+  } catch (error) {
+    if (!(error instanceof ApiFailure && error.status === 401)) throw error;
   }
+  setCsrfToken(null);
 }
 
 export function SignInPage({ onSignedIn, expired }: { onSignedIn(session: SessionInfo): void; expired?: boolean }) {

@@ -11,6 +11,7 @@ import { MAX_VERSION_LENGTH } from '../../../protocol/release-rules.ts';
 import { compareVersions, formatVersion, safeParseVersion } from '../../../protocol/semver.ts';
 import { Field, valueOf } from '../components.tsx';
 import { renderMarkdown } from '../markdown.ts';
+import { rolloutOfText } from '../rollout-text.ts';
 
 /** The server's own message for a bad version (releaseVersionSchema), or null when it accepts it. */
 export function versionProblem(text: string): string | null {
@@ -84,16 +85,25 @@ export function ChannelInput({ value, channels, onInput }: { value: string; chan
 
 /** Number input and slider kept in step; only the number input carries the "Rollout percentage" label. */
 export function RolloutInput({ value, onInput, hint }: { value: number; onInput(value: number): void; hint?: Child }) {
-  const set = (text: string) => {
-    const number = Math.round(Number(text));
-    if (Number.isFinite(number)) onInput(Math.min(100, Math.max(0, number)));
+  const set = (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    const rollout = rolloutOfText(input.value);
+    if (rollout === null) return;
+    // 150 is kept as 100: show that, or the field would say 150 while 100 is saved.
+    if (String(rollout) !== input.value.trim()) input.value = String(rollout);
+    onInput(rollout);
+  };
+  // A field left empty (or unreadable) shows the value that stands when the user moves on.
+  const restore = (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    if (rolloutOfText(input.value) === null) input.value = String(value);
   };
   return (
     <div class="rollout-input">
       <Field label="Rollout percentage" hint={hint}>
-        <input type="number" name="rollout_percent" min={0} max={100} step={1} inputMode="numeric" value={value} onInput={(event: Event) => set(inputValue(event))} />
+        <input type="number" name="rollout_percent" min={0} max={100} step={1} inputMode="numeric" value={value} onInput={set} onBlur={restore} />
       </Field>
-      <input type="range" min={0} max={100} step={1} value={value} aria-label="Rollout slider" onInput={(event: Event) => set(inputValue(event))} />
+      <input type="range" min={0} max={100} step={1} value={value} aria-label="Rollout slider" onInput={set} />
     </div>
   );
 }
