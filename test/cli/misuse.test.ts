@@ -30,6 +30,18 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+describe('options', () => {
+  it('a string option given twice is refused before anything is sent; a repeated flag is fine', async () => {
+    const twice = await run(['releases', 'create', '9.9.9', '--app', 'no-such-app', '--app', 'other-app', '--json']);
+    expect(twice.code).toBe(2);
+    expect(errorLine(twice)).toBe('error: usage: --app is given more than once; pass it once (see tauri-release releases create --help)');
+    expect(twice.json()).toEqual({ error: { code: 'usage', message: expect.stringContaining('--app is given more than once') } });
+    const flags = await run(['apps', 'list', '--json', '--json']);
+    expect(flags.code).toBe(0);
+    expect(flags.json()).toHaveProperty('apps');
+  });
+});
+
 describe('a config file that cannot be read', () => {
   it('is named in one usage line, not an internal error; the environment alone still works', async () => {
     const config = join(dir, 'broken-config');
