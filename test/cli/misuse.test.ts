@@ -40,6 +40,12 @@ describe('options', () => {
     expect(flags.code).toBe(0);
     expect(flags.json()).toHaveProperty('apps');
   });
+
+  it('audit --limit that is not a number names the option, not the schema\'s NaN', async () => {
+    const result = await run(['audit', '--limit', 'abc']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toBe('error: usage: --limit must be a whole number, not "abc"');
+  });
 });
 
 describe('a config file that cannot be read', () => {
