@@ -80,6 +80,19 @@ describe('login', () => {
   });
 });
 
+describe('an API key with a character no key has', () => {
+  it('is a usage error naming where it came from and the position, never the key, instead of a network error', async () => {
+    const pasted = `${server.adminToken.slice(0, 10)}\u00a0${server.adminToken.slice(10)}`; // a non-breaking space
+    const fromEnv = await run(['apps', 'list'], { env: { TAURI_RELEASE_KEY: pasted } });
+    expect(fromEnv.code).toBe(2);
+    expect(errorLine(fromEnv)).toBe('error: usage: the API key from TAURI_RELEASE_KEY has a character no key has at position 11 (keys are printable ASCII): copy it again');
+    const login = await run(['login', '--url', server.url, '--key', 'ключ-0123456789abcdefghijkl'], { env: { XDG_CONFIG_HOME: join(dir, 'bad-key-config') } });
+    expect(login.code).toBe(2);
+    expect(errorLine(login)).toMatch(/^error: usage: the API key from --key has a character no key has at position 1 /);
+    expect(fromEnv.stderr + login.stderr).not.toMatch(/ключ|0123456789abcdefghijkl|ByteString/);
+  });
+});
+
 describe('upload', () => {
   it('a .sig that is a folder is a usage error naming it, before anything is sent', async () => {
     const bundle = join(dir, 'sig-folder');
