@@ -93,6 +93,16 @@ describe('an API key with a character no key has', () => {
   });
 });
 
+describe('a key the server does not know', () => {
+  it('is refused with what to do next, naming the key by its prefix only', async () => {
+    const unknown = 'trk_unknownunknownunknown0123';
+    const result = await run(['apps', 'list'], { env: { TAURI_RELEASE_KEY: unknown } });
+    expect(result.code).toBe(1);
+    expect(errorLine(result)).toBe('error: unauthorized: unknown API key; key trk_unknownu… was refused: run tauri-release login with a valid key, or fix TAURI_RELEASE_KEY');
+    expect(result.stderr).not.toContain(unknown);
+  });
+});
+
 describe('upload', () => {
   it('a .sig that is a folder is a usage error naming it, before anything is sent', async () => {
     const bundle = join(dir, 'sig-folder');
