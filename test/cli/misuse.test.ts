@@ -30,6 +30,24 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+describe('options', () => {
+  it('a string option given twice is refused before anything is sent; a repeated flag is fine', async () => {
+    const twice = await run(['releases', 'create', '9.9.9', '--app', 'no-such-app', '--app', 'other-app', '--json']);
+    expect(twice.code).toBe(2);
+    expect(errorLine(twice)).toBe('error: usage: --app is given more than once; pass it once (see tauri-release releases create --help)');
+    expect(twice.json()).toEqual({ error: { code: 'usage', message: expect.stringContaining('--app is given more than once') } });
+    const flags = await run(['apps', 'list', '--json', '--json']);
+    expect(flags.code).toBe(0);
+    expect(flags.json()).toHaveProperty('apps');
+  });
+
+  it('audit --limit that is not a number names the option, not the schema\'s NaN', async () => {
+    const result = await run(['audit', '--limit', 'abc']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toBe('error: usage: --limit must be a whole number, not "abc"');
+  });
+});
+
 describe('a config file that cannot be read', () => {
   it('is named in one usage line, not an internal error; the environment alone still works', async () => {
     const config = join(dir, 'broken-config');
@@ -59,6 +77,29 @@ describe('login', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(JSON.parse(await readFile(join(config, 'tauri-release', 'config.json'), 'utf8'))).toEqual({ url: server.url, key: server.adminToken });
+  });
+});
+
+describe('an API key with a character no key has', () => {
+  it('is a usage error naming where it came from and the position, never the key, instead of a network error', async () => {
+    const pasted = `${server.adminToken.slice(0, 10)}\u00a0${server.adminToken.slice(10)}`; // a non-breaking space
+    const fromEnv = await run(['apps', 'list'], { env: { TAURI_RELEASE_KEY: pasted } });
+    expect(fromEnv.code).toBe(2);
+    expect(errorLine(fromEnv)).toBe('error: usage: the API key from TAURI_RELEASE_KEY has a character no key has at position 11 (keys are printable ASCII): copy it again');
+    const login = await run(['login', '--url', server.url, '--key', 'ключ-0123456789abcdefghijkl'], { env: { XDG_CONFIG_HOME: join(dir, 'bad-key-config') } });
+    expect(login.code).toBe(2);
+    expect(errorLine(login)).toMatch(/^error: usage: the API key from --key has a character no key has at position 1 /);
+    expect(fromEnv.stderr + login.stderr).not.toMatch(/ключ|0123456789abcdefghijkl|ByteString/);
+  });
+});
+
+describe('a key the server does not know', () => {
+  it('is refused with what to do next, naming the key by its prefix only', async () => {
+    const unknown = 'trk_unknownunknownunknown0123';
+    const result = await run(['apps', 'list'], { env: { TAURI_RELEASE_KEY: unknown } });
+    expect(result.code).toBe(1);
+    expect(errorLine(result)).toBe('error: unauthorized: unknown API key; key trk_unknownu… was refused: run tauri-release login with a valid key, or fix TAURI_RELEASE_KEY');
+    expect(result.stderr).not.toContain(unknown);
   });
 });
 

@@ -93,13 +93,22 @@ export function parseCommandArgs(command: Command, args: readonly string[]): { v
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...args], options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...args], options: config, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     // parseArgs's own wording ("Unknown option '--x'. To specify a positional argument starting with a '-', …").
     throw usageError(`${(error as Error).message.split('. ')[0]}; see tauri-release ${command.words.join(' ')} --help`);
   }
   const values = parsed.values as Values;
   if (values.help) return { values, positionals: parsed.positionals };
+  // parseArgs keeps the last of a repeated option: `--app prod --app staging` must not silently act on one of them.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || specs[token.name]?.multiple) continue;
+    if (seen.has(token.name) && specs[token.name]?.type === 'string') {
+      throw usageError(`--${token.name} is given more than once; pass it once (see tauri-release ${command.words.join(' ')} --help)`);
+    }
+    seen.add(token.name);
+  }
   for (const [name, spec] of Object.entries(command.options ?? {})) {
     if (spec.required && (values[name] === undefined || values[name] === '')) {
       throw usageError(`--${name} is required; see tauri-release ${command.words.join(' ')} --help`);

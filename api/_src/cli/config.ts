@@ -94,6 +94,17 @@ export function checkServerUrl(value: string, from: string): string {
   }
 }
 
+/**
+ * The API key, refused before it is sent when it holds a character no key has (keys are printable ASCII: a pasted
+ * non-breaking space or typographic quote would otherwise surface as a network error about HTTP headers). The
+ * message gives the position, never the key.
+ */
+export function checkApiKey(key: string, from: string): string {
+  const bad = [...key].findIndex((char) => char < ' ' || char > '~');
+  if (bad >= 0) throw usageError(`the API key from ${from} has a character no key has at position ${bad + 1} (keys are printable ASCII): copy it again`);
+  return key;
+}
+
 /** URL and key from the environment, else the config file; a usage error naming both ways when neither has them. */
 export async function loadCredentials(env: Env): Promise<Credentials> {
   const envUrl = env[URL_ENV]?.trim();
@@ -108,7 +119,7 @@ export async function loadCredentials(env: Env): Promise<Credentials> {
   }
   return {
     url: checkServerUrl(url, envUrl ? URL_ENV : configPath(env)),
-    key,
+    key: checkApiKey(key, envKey ? KEY_ENV : configPath(env)),
     urlFrom: envUrl ? 'env' : 'config',
     keyFrom: envKey ? 'env' : 'config',
   };

@@ -10,7 +10,7 @@
  */
 import type * as z from 'zod';
 import { type HttpMethod, type JsonAnswer, NoAnswer, readAnswer, Refusal, send, UnexpectedAnswer } from '../client/json-client.ts';
-import { keyPrefix } from './config.ts';
+import { KEY_ENV, keyPrefix } from './config.ts';
 import { NetworkFailure, ServerRefusal } from './errors.ts';
 import type { Output } from './output.ts';
 
@@ -99,7 +99,9 @@ export class Client {
       if (error instanceof NoAnswer) throw new NetworkFailure(`${method} ${this.url}${route}: ${error.reason}`, { cause: error.cause });
       if (error instanceof Refusal) {
         const message = error.body?.error.message ?? `HTTP ${error.status} from ${method} ${route}: ${error.text.trim().slice(0, 200) || error.statusText}`;
-        throw new ServerRefusal(error.status, error.code, message);
+        // The server's "unknown API key" does not say where this key came from or how to replace it.
+        const fix = error.status === 401 ? `; key ${keyPrefix(this.#key)} was refused: run tauri-release login with a valid key, or fix ${KEY_ENV}` : '';
+        throw new ServerRefusal(error.status, error.code, `${message}${fix}`);
       }
       throw error;
     }

@@ -6,7 +6,7 @@
  */
 import { apiKeyListSchema, appListSchema } from '../../protocol/schemas.ts';
 import { type Command, text } from '../args.ts';
-import { checkServerUrl, configPath, deleteStoredConfig, KEY_ENV, keyPrefix, writeStoredConfig } from '../config.ts';
+import { checkApiKey, checkServerUrl, configPath, deleteStoredConfig, KEY_ENV, keyPrefix, writeStoredConfig } from '../config.ts';
 import { ServerRefusal, usageError } from '../errors.ts';
 import { Client } from '../http.ts';
 import { fields } from '../output.ts';
@@ -25,6 +25,7 @@ export const login: Command = {
     // An empty TAURI_RELEASE_KEY counts as unset, as everywhere else (config.ts): the key is then read from stdin.
     const key = (text(values, 'key') ?? (ctx.env[KEY_ENV]?.trim() || (await readSecret(ctx, 'API key')))).trim();
     if (!key) throw usageError(`no API key given: pass --key, set ${KEY_ENV}, or type it when asked`);
+    checkApiKey(key, text(values, 'key') !== undefined ? '--key' : ctx.env[KEY_ENV]?.trim() ? KEY_ENV : 'stdin');
     const client = new Client({ url, key, out: ctx.out, dryRun: false });
     const { apps } = await client.get('/admin/apps', appListSchema);
     const path = await writeStoredConfig(ctx.env, { url, key });

@@ -7,6 +7,7 @@ import { auditListSchema, auditQuerySchema } from '../../protocol/schemas.ts';
 import { checkBody, type Command, must, text, type Values } from '../args.ts';
 import { path } from '../http.ts';
 import { formatTime, table } from '../output.ts';
+import { integer } from './policies.ts';
 
 /** The options given, under the query names the server reads. */
 function queryOf(values: Values, names: Record<string, string>): Record<string, string> {
@@ -26,6 +27,7 @@ export const audit: Command = {
     before: { type: 'string', value: 'id', help: 'older than this entry (next_before of the previous page)' },
   },
   async run(ctx, values) {
+    integer(values, 'limit'); // "--limit must be a whole number, not "abc"" rather than the schema's "received NaN"
     const query = queryOf(values, { app: 'app', action: 'action', actor: 'actor', since: 'since', until: 'until', limit: 'limit', before: 'before' });
     checkBody(auditQuerySchema, query);
     const body = await (await ctx.client()).get('/admin/audit', auditListSchema, query);
