@@ -46,7 +46,6 @@ export interface NotarizeOutcome {
   gatekeeper?: 'accepted' | 'not accepted' | 'not checked';
 }
 
-/** A failure after something worth reporting happened (a submission exists): the outputs are still set. */
 /** After the last network attempt of a notarytool call: what was tried, and what to do now, before the tool's output. */
 function outOfReach(what: string, next: string): (error: unknown) => never {
   return (error) => {
@@ -55,6 +54,7 @@ function outOfReach(what: string, next: string): (error: unknown) => never {
   };
 }
 
+/** A failure after something worth reporting happened (a submission exists): the outputs are still set. */
 export class NotarizeFailure extends Error {
   readonly outcome: NotarizeOutcome;
 
