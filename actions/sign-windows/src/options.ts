@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { describeEmpty, parseIntegerInput } from '../../shared/src/inputs.ts';
 import { Secret } from '../../shared/src/secret.ts';
+import { CARGO_TAURI, parseTauriCli } from './tauri-signer.ts';
 
 export const SIGNING_TOOLS = ['signtool', 'osslsigncode'] as const;
 export type SigningTool = (typeof SIGNING_TOOLS)[number];
@@ -204,7 +205,7 @@ export function missingProgramHint(options: Readonly<ValidatedOptions>, command:
   if (options.signCommand?.[0] === command) {
     return 'sign-command names a program this runner does not have: install it in an earlier step, or give its full path.';
   }
-  if (options.updater && (options.updater.cli ?? 'cargo tauri').trim().split(/\s+/)[0] === command) {
+  if (options.updater && (options.updater.cli ? parseTauriCli(options.updater.cli) : CARGO_TAURI).command === command) {
     return options.updater.cli
       ? 'tauri-cli names a program this runner does not have: install the Tauri CLI in an earlier step (npm ci, or cargo install tauri-cli), or fix tauri-cli.'
       : 'No @tauri-apps/cli was found in node_modules of working-directory or a parent, and cargo is not installed: run npm ci in an earlier step, or set tauri-cli.';

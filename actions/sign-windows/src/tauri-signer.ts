@@ -22,18 +22,24 @@ export interface TauriCli {
  * that, `cargo tauri` (the `tauri-cli` crate).
  */
 export async function resolveTauriCli(spec: string | null, cwd: string): Promise<TauriCli> {
-  if (spec) {
-    const [command, ...args] = spec.trim().split(/\s+/);
-    // `npm run <script>` keeps the flags that follow for npm itself unless a `--` comes first.
-    if (command === 'npm' && (args[0] === 'run' || args[0] === 'run-script') && args.at(-1) !== '--') args.push('--');
-    return { command: command!, args };
-  }
+  if (spec) return parseTauriCli(spec);
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     const script = join(dir, 'node_modules', '@tauri-apps', 'cli', 'tauri.js');
     if (await exists(script)) return { command: process.execPath, args: [script] };
     if (dirname(dir) === dir) break;
   }
-  return { command: 'cargo', args: ['tauri'] };
+  return CARGO_TAURI;
+}
+
+/** The Tauri CLI when no command line is given and no `@tauri-apps/cli` is installed: the `tauri-cli` crate. */
+export const CARGO_TAURI: TauriCli = { command: 'cargo', args: ['tauri'] };
+
+/** An explicit command line for the Tauri CLI (input tauri-cli), split on spaces. */
+export function parseTauriCli(spec: string): TauriCli {
+  const [command, ...args] = spec.trim().split(/\s+/);
+  // `npm run <script>` keeps the flags that follow for npm itself unless a `--` comes first.
+  if (command === 'npm' && (args[0] === 'run' || args[0] === 'run-script') && args.at(-1) !== '--') args.push('--');
+  return { command: command!, args };
 }
 
 export interface UpdaterKey {
