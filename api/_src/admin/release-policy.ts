@@ -20,7 +20,7 @@ import type { AppRow, ReleaseRow } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { badRequest, conflict } from '../http/errors.ts';
-import { releaseSchema, yankReleaseBodySchema, type YankReleaseBody } from '../protocol/schemas.ts';
+import { releaseSchema, yankReleaseBodySchema } from '../protocol/schemas.ts';
 import { compareVersions, parseVersion } from '../protocol/semver.ts';
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
@@ -37,11 +37,6 @@ export function checkMinimumVersion(releaseVersion: string, minimum: string | nu
   if (compareVersions(parseVersion(minimum), parseVersion(releaseVersion)) > 0) {
     throw badRequest(`min_supported_version ${minimum} is higher than the release's own version ${releaseVersion}`);
   }
-}
-
-/** POST …/yank may come without a body: no Content-Type and nothing to read means `{}`. */
-function readYankBody(c: Context<AdminEnv>): Promise<YankReleaseBody> {
-  return readOptionalJson(c, yankReleaseBodySchema);
 }
 
 async function findReplacement(trx: Db, app: AppRow, yanked: ReleaseRow, idOrVersion: string): Promise<ReleaseRow> {
@@ -64,7 +59,7 @@ export function releasePolicyRoutes(deps: AppDeps): Hono<AdminEnv> {
     const principal = principalOf(c);
     const app = await appOf(c, principal);
     requireAdmin(principal);
-    const body = await readYankBody(c);
+    const body = await readOptionalJson(c, yankReleaseBodySchema); // POST …/yank may come without a body
     const { release, before, replacement } = await db.transaction().execute(async (trx) => {
       const current = await findRelease(trx, app, c.req.param('release'), true);
       if (current.status === 'draft') {

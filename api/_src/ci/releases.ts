@@ -91,11 +91,6 @@ function planArtifact(artifact: CiArtifact, keyOf: (fileName: string) => string,
   }
 }
 
-/** A complete body is optional (single PUT): no body, or JSON. */
-function readCompleteBody(c: Context): Promise<CiCompleteUploadBody> {
-  return readOptionalJson(c, ciCompleteUploadBodySchema);
-}
-
 export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): Hono<AdminEnv> {
   const { db, storage, releaseCache, config, events } = deps;
   const { now, limits } = options;
@@ -218,7 +213,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     const principal = principalOf(c);
     const app = await appOf(c, principal);
     const release = await findRelease(db, app, c.req.param('version'));
-    const body = await readCompleteBody(c);
+    const body = await readOptionalJson(c, ciCompleteUploadBodySchema); // optional after a single PUT
     const uploadId = c.req.param('upload');
     const upload = isUuid(uploadId) ? await findUpload(db, release.id, uploadId.toLowerCase()) : undefined;
     if (!upload) throw notFound(`upload ${JSON.stringify(uploadId.slice(0, 100))} not found in release ${release.version}`);
