@@ -207,13 +207,14 @@ export type UpdateReleaseBody = z.infer<typeof updateReleaseBodySchema>;
 
 export const RELEASE_PAGE_DEFAULT = 20;
 export const RELEASE_PAGE_MAX = 100;
+export const RELEASE_OFFSET_MAX = 1_000_000;
 
 export const listReleasesQuerySchema = z.strictObject({
   status: z.enum([...RELEASE_STATUSES, 'all']).default('all'),
   channel: releaseChannelSchema.optional(),
   q: z.string().trim().min(1).max(200).optional().meta({ description: 'case-insensitive substring of the version or the notes' }),
   limit: z.coerce.number().int().min(1).max(RELEASE_PAGE_MAX).default(RELEASE_PAGE_DEFAULT),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  offset: z.coerce.number().int().min(0).max(RELEASE_OFFSET_MAX).default(0),
 });
 
 export const artifactSummarySchema = z.object({

@@ -5,12 +5,10 @@
  * hand-typed `page=99999999999`, an unknown status) shows the releases or says how to reach them, never a false
  * "No releases yet" or the API's range error.
  */
+import { RELEASE_OFFSET_MAX, releaseStatusSchema } from '../../protocol/schemas.ts';
 
 export const RELEASE_PAGE_SIZE = 20;
-/** The API's largest offset (listReleasesQuerySchema). */
-const MAX_OFFSET = 1_000_000;
-const MAX_PAGE = Math.floor(MAX_OFFSET / RELEASE_PAGE_SIZE) + 1;
-const STATUSES = new Set(['draft', 'published', 'archived']);
+const MAX_PAGE = Math.floor(RELEASE_OFFSET_MAX / RELEASE_PAGE_SIZE) + 1;
 
 export interface ReleaseFilters {
   status: string;
@@ -24,7 +22,7 @@ export function readReleaseFilters(search: string): ReleaseFilters {
   const status = params.get('status') ?? '';
   const page = /^\d+$/.test(params.get('page') ?? '') ? Number(params.get('page')) : 1;
   return {
-    status: STATUSES.has(status) ? status : '',
+    status: releaseStatusSchema.safeParse(status).success ? status : '',
     channel: params.get('channel') ?? '',
     q: params.get('q') ?? '',
     page: Math.min(Math.max(page, 1), MAX_PAGE),
