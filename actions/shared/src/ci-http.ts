@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { type HttpMethod, type JsonAnswer, NoAnswer, readAnswer, Refusal, send, UnexpectedAnswer } from '../../../api/_src/client/json-client.ts';
 import type { Logger } from './logger.ts';
 import { exponentialBackoff, retry, sleep as wait } from './retry.ts';
-import { REDACTED } from './secret.ts';
+import { redact, Secret } from './secret.ts';
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -65,7 +65,7 @@ export async function sendJson(settings: HttpSettings, call: string, url: string
   } catch (error) {
     // A proxy's error page or a debugging server may echo the request's Authorization header back; the credential
     // is masked in the job's log, but it stays out of messages too.
-    const hide = (text: string) => (init.bearer ? text.split(init.bearer).join(REDACTED) : text);
+    const hide = (text: string) => (init.bearer ? redact(text, [new Secret('credential', init.bearer)]) : text);
     if (error instanceof NoAnswer) throw new ControlPlaneError(call, null, null, hide(error.reason), null, { cause: error.cause });
     if (error instanceof Refusal) {
       const detail = error.body?.error.message ?? (error.text.trim().slice(0, 300) || error.statusText || '(empty answer)');
