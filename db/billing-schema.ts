@@ -1,7 +1,7 @@
 /**
  * @module billing-schema
  * Payment integrations, the provider ids behind each license, and one-time key claims (migrations
- * 2026_12_07_0015 and 0017, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
+ * 2026_12_07_0015, 0017 and 0019, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
@@ -36,6 +36,8 @@ export interface PaymentLinksTable {
   integration_id: string;
   reference: string;
   linked_to: string;
+  /** When the provider says the payment was paid to `linked_to`: a later payment moves the link; null never moves. */
+  paid_at: Timestamp | null;
   created_at: CreatedAt;
 }
 

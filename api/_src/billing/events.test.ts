@@ -13,6 +13,7 @@ import { parseStripeEvent } from './stripe.ts';
 import { disputed, invoicePaymentPaid, newPurchase, purchased, refunded, renewed } from './testing.ts';
 
 const D = new Date('2026-03-01T12:00:00Z');
+const day = (days: number) => new Date(D.getTime() + days * 86_400_000);
 const edit = (body: string, change: (event: any) => void) => {
   const event = JSON.parse(body);
   change(event);
@@ -40,15 +41,21 @@ describe('Stripe', () => {
   describe('on API versions from 2025-03-31.basil', () => {
     const b = newPurchase('stripe', 'price_123', 'buyer@example.com', { basil: true });
     it('links the PaymentIntent of invoice_payment.paid to its invoice; not an open or canceled one, nor one without a Stripe payment', () => {
-      expect(parseStripeEvent(Buffer.from(invoicePaymentPaid(b, D))).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.payment_intent] });
+      expect(parseStripeEvent(Buffer.from(invoicePaymentPaid(b, D))).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.payment_intent], paidAt: D });
       // A charge without a PaymentIntent is named under payment.charge; the preview API puts both at the top.
       const charge = edit(invoicePaymentPaid(b, D), (event) => (event.data.object.payment = { type: 'charge', charge: b.ids.charge }));
-      expect(parseStripeEvent(charge).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.charge] });
+      expect(parseStripeEvent(charge).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.charge], paidAt: D });
       const preview = edit(invoicePaymentPaid(b, D), (event) => {
         delete event.data.object.payment;
         Object.assign(event.data.object, { payment_intent: null, charge: b.ids.charge });
       });
-      expect(parseStripeEvent(preview).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.charge] });
+      expect(parseStripeEvent(preview).action).toEqual({ kind: 'link', to: b.ids.invoice, references: [b.ids.charge], paidAt: D });
+      // Without the payment's paid_at, the event's time says when it was paid (a later payment moves the link).
+      const untimed = edit(invoicePaymentPaid(b, D), (event) => {
+        delete event.data.object.status_transitions;
+        event.created = Math.floor(day(2).getTime() / 1000);
+      });
+      expect(parseStripeEvent(untimed).action).toMatchObject({ kind: 'link', paidAt: day(2) });
       expect(parseStripeEvent(edit(invoicePaymentPaid(b, D), (event) => (event.data.object.status = 'canceled'))).action.kind).toBe('ignore');
       expect(parseStripeEvent(edit(invoicePaymentPaid(b, D), (event) => (event.data.object.payment = { type: 'payment_record', payment_record: 'prec_1' }))).action.kind).toBe('ignore');
       expect(parseStripeEvent(edit(invoicePaymentPaid(b, D), (event) => delete event.data.object.invoice)).action.kind).toBe('ignore');

@@ -6,7 +6,9 @@
  * - `renewal`: extend the license one of `find` names, once per payment (`references[0]`);
  * - `revoke`: a refund or chargeback of a payment one of `find` names;
  * - `link`: more provider ids of the purchase that `to` (another provider id of it) names, e.g. the subscription an
- *   order started, or the payment of an invoice; told before or after the purchase itself (kept in payment_links);
+ *   order started, or the payment of an invoice; told before or after the purchase itself (kept in payment_links).
+ *   `paidAt`, when the provider says the payment was made to `to`: a payment moved to another purchase later (a
+ *   Stripe PaymentIntent detached and attached to another invoice) follows the latest; null: the link never moves;
  * - `ignore`: nothing to do (cancellations: the license runs to its expiry).
  * `references` are the provider ids a later renewal or refund may name (subscription, invoice, payment).
  */
@@ -18,7 +20,7 @@ export type BillingAction =
   | { kind: 'purchase'; externalId: string; prices: string[]; email: string | null; customer: string | null; references: string[] }
   | { kind: 'renewal'; find: string[]; references: [string, ...string[]] }
   | { kind: 'revoke'; find: string[]; reason: 'refund' | 'chargeback' }
-  | { kind: 'link'; to: string; references: string[] }
+  | { kind: 'link'; to: string; references: string[]; paidAt: Date | null }
   | { kind: 'ignore'; reason: string };
 
 export interface BillingEvent {

@@ -7,6 +7,7 @@
 import type { Db, PaymentIntegrationRow } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
 import type { IntegrationView } from '../protocol/billing.ts';
+import { HOLD_DAYS } from './held-revocations.ts';
 
 
 const contextOf = (integrationId: string) => `payment-integration:${integrationId}`;
@@ -71,20 +72,59 @@ export async function externalIdFor(db: Db, integrationId: string, references: r
   return row?.external_id ?? null;
 }
 
+/** What `addLinks` changed: links it made, and links it moved from another purchase's id. */
+export interface LinkChanges {
+  added: string[];
+  moved: Array<{ reference: string; from: string }>;
+}
+
 /**
  * Remembers `references` as ids of the purchase `to` names, whether or not that purchase was made yet (the lookup
- * goes through the link either way); returns those that were new (a known one keeps its link).
+ * goes through the link either way). A known one keeps its link, unless this payment is later than the one that
+ * made it (`paidAt`, events.ts `link`): then it moves to `to`, so a refund finds what the payment paid last.
  */
-export async function addLinks(db: Db, integrationId: string, to: string, references: readonly string[]): Promise<string[]> {
-  const others = references.filter((reference) => reference !== to);
-  if (others.length === 0) return [];
-  const inserted = await db
+export async function addLinks(db: Db, integrationId: string, link: { to: string; references: readonly string[]; paidAt: Date | null }, now: Date): Promise<LinkChanges> {
+  const { to, paidAt } = link;
+  const others = link.references.filter((reference) => reference !== to);
+  if (others.length === 0) return { added: [], moved: [] };
+  const known = await db
+    .selectFrom('payment_links')
+    .select(['reference', 'linked_to', 'paid_at'])
+    .where('integration_id', '=', integrationId)
+    .where('reference', 'in', others)
+    .forUpdate()
+    .execute();
+  const later = (row: (typeof known)[number]) => paidAt !== null && (row.paid_at === null || row.paid_at < paidAt);
+  const fresh = others.filter((reference) => !known.some((row) => row.reference === reference));
+  const inserted = fresh.length === 0 ? [] : await db
     .insertInto('payment_links')
-    .values(others.map((reference) => ({ integration_id: integrationId, reference, linked_to: to })))
+    .values(fresh.map((reference) => ({ integration_id: integrationId, reference, linked_to: to, paid_at: paidAt, created_at: now })))
     .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
     .returning('reference')
     .execute();
-  return inserted.map((row) => row.reference);
+  const moved: LinkChanges['moved'] = [];
+  for (const row of known.filter(later)) {
+    await db.updateTable('payment_links').set({ linked_to: to, paid_at: paidAt }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
+    if (row.linked_to !== to) moved.push({ reference: row.reference, from: row.linked_to });
+  }
+  return { added: inserted.map((row) => row.reference), moved };
+}
+
+/**
+ * Forgets links made more than `HOLD_DAYS` before `now` whose purchase was never told: payments of something this
+ * integration does not sell (another product on the same Stripe account) would otherwise pile up for ever.
+ */
+export async function pruneUnreachedLinks(db: Db, integrationId: string, now: Date): Promise<void> {
+  await db
+    .deleteFrom('payment_links')
+    .where('integration_id', '=', integrationId)
+    .where('created_at', '<', new Date(now.getTime() - HOLD_DAYS * 86_400_000))
+    .where((eb) => eb.not(eb.exists(eb
+      .selectFrom('payment_references as r')
+      .select('r.reference')
+      .whereRef('r.integration_id', '=', 'payment_links.integration_id')
+      .whereRef('r.reference', '=', 'payment_links.linked_to'))))
+    .execute();
 }
 
 /** Remembers `references` as `externalId`'s; returns those that were new (a known one keeps its license). */

@@ -61,7 +61,7 @@ export function parseLemonSqueezyEvent(body: Buffer): BillingEvent {
     }
     case 'subscription_created': {
       const attributes = shaped(subscriptionSchema, data.attributes, 'Lemon Squeezy subscription');
-      action = { kind: 'link', to: order(attributes.order_id), references: [subscription(data.id)] };
+      action = { kind: 'link', to: order(attributes.order_id), references: [subscription(data.id)], paidAt: null };
       break;
     }
     case 'subscription_payment_success': {

@@ -9,8 +9,9 @@
  *    create the license (idempotent by the provider's id) and a one-time claim of its key; renewal → extend,
  *    once per payment; refund or chargeback → revoke, or, when it finds no license yet, held (held-revocations.ts,
  *    audited as `billing.revocation_held`) and applied by the purchase, renewal or link that later reaches it;
- *    link → the payment ids of a purchase told apart from it (audited as `billing.link`); the provider ids seen
- *    are remembered for later events;
+ *    link → the payment ids of a purchase told apart from it (audited as `billing.link`; a payment paid later
+ *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); the provider
+ *    ids seen are remembered for later events;
  * 6. the delivery is recorded as processed, and `license.created` goes to the vendor's webhooks with the claim
  *    URL and the buyer's email, never the key.
  * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it.
@@ -29,7 +30,7 @@ import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, heldWithPurchase, holdRevocation, releaseHeld } from './held-revocations.ts';
-import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, removeReference } from './integrations.ts';
+import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -152,12 +153,19 @@ export class Billing {
       case 'ignore':
         return { outcome: 'ignored', reason: action.reason };
       case 'link': {
-        const linked = await this.#db.transaction().execute(async (trx) => {
-          const added = await addLinks(trx, integration.id, action.to, action.references);
-          if (added.length > 0) await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.link', appId, target: `integration:${integration.id}`, details: { event, to: action.to, references: added } });
-          return added;
+        const { added, moved } = await this.#db.transaction().execute(async (trx) => {
+          await pruneUnreachedLinks(trx, integration.id, this.now());
+          const changes = await addLinks(trx, integration.id, action, this.now());
+          if (changes.added.length > 0 || changes.moved.length > 0) {
+            await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.link', appId, target: `integration:${integration.id}`, details: { event, to: action.to, references: changes.added, moved: changes.moved } });
+          }
+          return changes;
         });
-        const reason = linked.length > 0 ? `linked ${linked.join(', ')} to ${action.to}` : `${action.references.join(', ')} already linked`;
+        const told = [
+          ...(added.length > 0 ? [`linked ${added.join(', ')} to ${action.to}`] : []),
+          ...moved.map((link) => `moved ${link.reference} from ${link.from} to ${action.to} (paid to it later)`),
+        ];
+        const reason = told.length > 0 ? told.join('; ') : `${action.references.join(', ')} already linked`;
         const [revoked] = await this.#applyHeld(integration, actor);
         return revoked ? revokedBy(revoked, reason) : { outcome: 'ignored', reason };
       }

@@ -193,6 +193,53 @@ describe('Stripe on basil', () => {
     expect(announce).toHaveBeenCalledTimes(1);
   });
 
+  /** Two purchases whose invoices the same PaymentIntent paid, one after the other (detached, then attached again). */
+  async function sharedPayment() {
+    clock.now = D.getTime();
+    const first = basilPurchase();
+    const second = basilPurchase();
+    Object.assign(second.ids, { payment_intent: first.ids.payment_intent, charge: first.ids.charge });
+    const [a, b] = [await deliver(purchased(first, D)), await deliver(purchased(second, day(1)))];
+    return { first, second, firstLicense: a.license_id as string, secondLicense: b.license_id as string };
+  }
+
+  it('moves a payment\'s link to the invoice it paid later, and a refund of it revokes that invoice\'s license', async () => {
+    const { first, second, firstLicense, secondLicense } = await sharedPayment();
+    await deliver(invoicePaymentPaid(first, D));
+    const moved = await deliver(invoicePaymentPaid(second, day(1)));
+    expect(moved).toMatchObject({ outcome: 'ignored', reason: `moved ${first.ids.payment_intent} from ${first.ids.invoice} to ${second.ids.invoice} (paid to it later)` });
+    const audit = (await linkAudits()).filter((row) => (row.details as { to?: string }).to === second.ids.invoice);
+    expect(audit).toMatchObject([{ actor: `integration:${integration}`, details: { references: [], moved: [{ reference: first.ids.payment_intent, from: first.ids.invoice }] } }]);
+    clock.now = day(2).getTime();
+    expect(await deliver(refunded(first, day(2)))).toMatchObject({ outcome: 'revoked', license_id: secondLicense });
+    expect(await statusOf(firstLicense)).toBe('active');
+  });
+
+  it('keeps a payment\'s link to the invoice it paid later when the earlier payment is told last', async () => {
+    const { first, second, firstLicense, secondLicense } = await sharedPayment();
+    await deliver(invoicePaymentPaid(second, day(1)));
+    expect(await deliver(invoicePaymentPaid(first, D))).toMatchObject({ outcome: 'ignored', reason: `${first.ids.payment_intent} already linked` });
+    clock.now = day(2).getTime();
+    expect(await deliver(refunded(first, day(2)))).toMatchObject({ outcome: 'revoked', license_id: secondLicense });
+    expect(await statusOf(firstLicense)).toBe('active');
+  });
+
+  it('prunes after 30 days the links of payments whose purchase never came, and keeps those of purchases it knows', async () => {
+    clock.now = D.getTime();
+    const known = basilPurchase();
+    await deliver(purchased(known, D));
+    await deliver(invoicePaymentPaid(known, D));
+    // A payment of another product on the same Stripe account: its invoice.paid is never told to this integration.
+    const stranger = basilPurchase();
+    await deliver(invoicePaymentPaid(stranger, D));
+    const references = async () => (await linksOf(integration)).map((row) => row.reference);
+    expect(await references()).toEqual(expect.arrayContaining([known.ids.payment_intent, stranger.ids.payment_intent]));
+    clock.now = day(31).getTime();
+    await deliver(invoicePaymentPaid(basilPurchase(), day(31)));
+    expect(await references()).toContain(known.ids.payment_intent);
+    expect(await references()).not.toContain(stranger.ids.payment_intent);
+  });
+
   it('keeps a link to the integration that was told it: another app\'s integration does not revoke through it', async () => {
     clock.now = D.getTime();
     const s = basilPurchase();

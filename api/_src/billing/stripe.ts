@@ -6,7 +6,8 @@
  *   subscription); `manual`: a one-time Checkout/Payment Link purchase with invoice creation on → purchase (the
  *   invoice); `subscription_cycle`: a renewal of the subscription; other reasons (prorations, updates): ignored.
  * - `invoice_payment.paid`: the PaymentIntent (or, without one, the charge) that paid an invoice → linked to the
- *   invoice, so a refund or chargeback naming the payment finds the license that invoice bought or renewed.
+ *   invoice, so a refund or chargeback naming the payment finds the license that invoice bought or renewed; a
+ *   payment later paid to another invoice is linked to that one (`invoicePaymentAction`).
  * - `charge.refunded` with `refunded: true` (the whole charge): revoke; a partial refund changes nothing.
  * - `charge.dispute.created`: a chargeback → revoke.
  * - everything else, including `customer.subscription.deleted` (the license runs to its expiry): ignored.
@@ -28,6 +29,7 @@ import { type BillingAction, type BillingEvent, emailOf, ids, ignore, parseBody,
 const eventSchema = z.looseObject({
   id: z.string().regex(/^evt_[A-Za-z0-9]{1,100}$/),
   type: z.string().min(1).max(100),
+  created: z.number().int().nonnegative().nullish(),
   data: z.looseObject({ object: z.looseObject({ id: z.string().min(1).max(200) }) }),
 });
 
@@ -43,6 +45,7 @@ const invoicePaymentSchema = z.looseObject({
   payment: z.looseObject({ payment_intent: idRef, charge: idRef }).nullish(),
   payment_intent: idRef,
   charge: idRef,
+  status_transitions: z.looseObject({ paid_at: z.number().int().nonnegative().nullish() }).nullish(),
 });
 type InvoicePayment = z.output<typeof invoicePaymentSchema>;
 
@@ -104,14 +107,28 @@ function invoiceAction(object: unknown): BillingAction {
   }
 }
 
-function invoicePaymentAction(object: unknown): BillingAction {
+/** Unix seconds as a Date; null for none or a time no Date holds. */
+function secondsAt(seconds: number | null | undefined): Date | null {
+  if (seconds == null) return null;
+  const at = new Date(seconds * 1000);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
+/**
+ * The link of a paid InvoicePayment. A PaymentIntent pays one invoice at a time, but may be detached from one and
+ * attached to another (https://docs.stripe.com/api/invoices/detach_payment: "the PaymentIntent becomes available
+ * for use with other invoices"), so a refund of it refunds the invoice it paid last: `paidAt` (the payment's
+ * `status_transitions.paid_at`, else the event's `created`) lets the latest win in whatever order deliveries come.
+ */
+function invoicePaymentAction(object: unknown, eventCreated: number | null | undefined): BillingAction {
   const payment = shaped(invoicePaymentSchema, object, 'Stripe invoice payment');
   const invoice = ids(payment.invoice)[0];
   if (!invoice) return ignore('an invoice payment without an invoice');
   if (payment.status != null && payment.status !== 'paid') return ignore(`an invoice payment with status ${JSON.stringify(payment.status)}`);
   const references = paymentIds(payment);
   // An out-of-band payment or a PaymentRecord: nothing a refund or dispute event could name.
-  return references.length > 0 ? { kind: 'link', to: invoice, references } : ignore('an invoice payment with no PaymentIntent or charge');
+  if (references.length === 0) return ignore('an invoice payment with no PaymentIntent or charge');
+  return { kind: 'link', to: invoice, references, paidAt: secondsAt(payment.status_transitions?.paid_at) ?? secondsAt(eventCreated) };
 }
 
 export function parseStripeEvent(body: Buffer): BillingEvent {
@@ -123,7 +140,7 @@ export function parseStripeEvent(body: Buffer): BillingEvent {
       action = invoiceAction(object);
       break;
     case 'invoice_payment.paid':
-      action = invoicePaymentAction(object);
+      action = invoicePaymentAction(object, event.created);
       break;
     case 'charge.refunded': {
       const charge = shaped(chargeSchema, object, 'Stripe charge');
