@@ -100,6 +100,24 @@ describe('licensing store', () => {
     expect((await store.getLicense(deps, appId, license.id)).eligible_up_to).toBeNull();
   });
 
+  it('keeps the patch line of a release withdrawn after the cutoff in eligible_up_to', async () => {
+    const db = ctx.database.db;
+    const lineApp = await insertApp(db, 'store-patch-line');
+    const policy = (await store.createPolicy(deps, admin, lineApp, createPolicyBodySchema.parse({ name: 'Yearly', patch_line_after_expiry: true }))).id;
+    await insertRelease(db, lineApp, { version: '1.0.0', pubDate: day(-10), artifacts: [{ platform: 'linux-x86_64' }] });
+    const { id: broken } = await insertRelease(db, lineApp, { version: '1.1.0', pubDate: day(300), artifacts: [{ platform: 'linux-x86_64' }] });
+    await insertRelease(db, lineApp, { version: '1.1.1', pubDate: day(400), artifacts: [{ platform: 'linux-x86_64' }] });
+    clock.now = D.getTime();
+    const { license } = await store.createLicense(deps, admin, lineApp, createLicenseBodySchema.parse({ policy_id: policy }));
+    clock.now = day(500).getTime();
+    expect((await store.getLicense(deps, lineApp, license.id)).eligible_up_to).toBe('1.1.1');
+    // 1.1.0, the newest release before the cutoff, is yanked for the fix 1.1.1: the line stays 1.1, never offering 1.1.0.
+    await db.updateTable('releases').set({ status: 'archived', yanked_at: day(450) }).where('id', '=', broken).execute();
+    expect((await store.getLicense(deps, lineApp, license.id)).eligible_up_to).toBe('1.1.1');
+    await db.updateTable('releases').set({ status: 'archived' }).where('app_id', '=', lineApp).where('version', '=', '1.1.1').execute();
+    expect((await store.getLicense(deps, lineApp, license.id)).eligible_up_to).toBe('1.0.0');
+  });
+
   it('suspends, reinstates and revokes; revocation is final; repeating a state changes nothing', async () => {
     clock.now = D.getTime();
     const { license, key } = await store.createLicense(deps, admin, appId, input());

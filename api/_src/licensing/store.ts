@@ -28,7 +28,7 @@ import { addDays, renewedExpiry } from './policy.ts';
 import { auditActor, type LicensingActor, type LicensingDeps, licensesChanged, nowOf, requireDigester, type Trx } from './store-context.ts';
 import type { AuditAction } from '../protocol/audit-actions.ts';
 import type { Db } from '../../../db/schema.ts';
-import { licenseOf, licenseRows, offeredReleases, policyOf, toLicenseBody, toMachineBody } from './views.ts';
+import { licenseOf, licenseRows, weighedReleases, policyOf, toLicenseBody, toMachineBody } from './views.ts';
 
 export * from './store-context.ts';
 export * from './policy-store.ts';
@@ -57,7 +57,7 @@ export async function listLicenses(deps: LicensingDeps, appId: string, query: Li
   const [page, total, releases] = await Promise.all([
     rows.orderBy('l.created_at', 'desc').orderBy('l.id').limit(query.limit).offset(query.offset).execute(),
     rows.clearSelect().select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow(),
-    offeredReleases(deps.db, appId),
+    weighedReleases(deps.db, appId),
   ]);
   const now = nowOf(deps);
   return { licenses: page.map((row) => toLicenseBody(row, releases, now)), total: Number(total.n) };
@@ -99,7 +99,7 @@ async function detail(db: Db, deps: LicensingDeps, appId: string, licenseId: str
   const [row, machines, releases] = await Promise.all([
     licenseRows(db, appId).where('l.id', '=', licenseId).executeTakeFirst(),
     db.selectFrom('license_machines').selectAll().where('license_id', '=', licenseId).orderBy(sql`deactivated_at is not null`).orderBy('last_seen_at', 'desc').execute(),
-    offeredReleases(db, appId),
+    weighedReleases(db, appId),
   ]);
   if (!row) throw licenseNotFound(licenseId);
   return { ...toLicenseBody(row, releases, nowOf(deps)), machines: machines.map(toMachineBody) };

@@ -3,7 +3,8 @@
  * Licenses and policies as the admin API shows them (protocol/licensing.ts): rows read with their policy and
  * machine count, and each license's `eligible_up_to`, the newest version it may install today. That is decided
  * by the same rules as the update check (access.ts, eligibility.ts) over the app's offered releases (published,
- * with a verified artifact, not a pre-release filed under stable; protocol/offer.ts).
+ * with a verified artifact, not a pre-release filed under stable; protocol/offer.ts), with the patch line dated
+ * by withdrawn releases too, as the check dates it (update/withdrawn.ts).
  */
 import { sql } from 'kysely';
 import type { Db, LicenseMachineRow, LicensePolicyRow, LicenseRow } from '../../../db/schema.ts';
@@ -64,24 +65,33 @@ export function licenseOf(row: Pick<LicenseRow, 'status' | 'expires_at' | 'entit
   return { status: row.status, expiresAt: row.expires_at, entitlements: row.entitlements, createdAt: row.created_at, firstCheckedAt: row.first_checked_at };
 }
 
-/** The releases a license of the app could ever be offered, with what eligibility compares. */
-export async function offeredReleases(db: Db, appId: string): Promise<ReleaseEntitlement[]> {
+/** A release as `eligible_up_to` weighs it: `offered` now, or published once and withdrawn (archived, yanked) since. */
+export interface WeighedRelease extends ReleaseEntitlement {
+  readonly offered: boolean;
+}
+
+/**
+ * The releases a license of the app could ever be offered, with what eligibility compares; and those published
+ * once and withdrawn since, which are never offered but still date a license's patch line (update/withdrawn.ts).
+ */
+export async function weighedReleases(db: Db, appId: string): Promise<WeighedRelease[]> {
   const rows = await db
     .selectFrom('releases as r')
     .leftJoin('release_channels as c', (join) => join.onRef('c.app_id', '=', 'r.app_id').onRef('c.name', '=', 'r.channel'))
-    .select(['r.version', 'r.channel', 'r.first_published_at', 'r.entitlement_date', 'r.required_entitlements', 'c.required_entitlement'])
+    .select(['r.version', 'r.channel', 'r.status', 'r.first_published_at', 'r.entitlement_date', 'r.required_entitlements', 'c.required_entitlement'])
     .where('r.app_id', '=', appId)
-    .where('r.status', '=', OFFERED_STATUS)
-    .where((eb) =>
-      eb.exists(
+    .where((eb) => eb.or([
+      eb('r.status', '<>', OFFERED_STATUS).and('r.first_published_at', 'is not', null),
+      eb('r.status', '=', OFFERED_STATUS).and(eb.exists(
         eb.selectFrom('artifacts as a').select('a.id').whereRef('a.release_id', '=', 'r.id').where('a.state', '=', 'ready').where('a.verified_key_id', 'is not', null),
-      ),
-    )
+      )),
+    ]))
     .execute();
   return rows
     .filter((row) => !neverOffered({ channel: row.channel, prerelease: isPrerelease(row.version) }))
     .map((row) => ({
       version: row.version,
+      offered: row.status === OFFERED_STATUS,
       firstPublishedAt: row.first_published_at,
       entitlementDate: row.entitlement_date,
       requiredEntitlements: row.required_entitlements,
@@ -89,19 +99,20 @@ export async function offeredReleases(db: Db, appId: string): Promise<ReleaseEnt
     }));
 }
 
-/** The newest version of `releases` the license may install at `now`; null when it is refused or none is eligible. */
-export function eligibleUpTo(license: License, policy: LicensePolicy, releases: readonly ReleaseEntitlement[], now: Date): string | null {
+/** The newest offered version of `releases` the license may install at `now`; null when it is refused or none is eligible. */
+export function eligibleUpTo(license: License, policy: LicensePolicy, releases: readonly WeighedRelease[], now: Date): string | null {
   const access = licenseAccess(license, policy, now);
   if (!access.allowed) return null;
   let newest: { version: string; parsed: Version } | null = null;
   for (const release of eligibleReleases(releases, access)) {
+    if (!release.offered) continue;
     const parsed = safeParseVersion(release.version);
     if (parsed.success && (newest === null || compareVersions(parsed.version, newest.parsed) > 0)) newest = { version: release.version, parsed: parsed.version };
   }
   return newest?.version ?? null;
 }
 
-export function toLicenseBody(row: LicenseViewRow, releases: readonly ReleaseEntitlement[], now: Date): LicenseBody {
+export function toLicenseBody(row: LicenseViewRow, releases: readonly WeighedRelease[], now: Date): LicenseBody {
   const license = licenseOf(row);
   const policy = policyOf(row);
   const expiresAt = licenseExpiry(license, policy);

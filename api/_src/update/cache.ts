@@ -273,6 +273,15 @@ export class ReleaseCache {
                 .where('y.yanked_at', 'is not', null)
                 .where('y.status', '<>', OFFERED_STATUS),
             ).as('yanked'),
+          (eb) =>
+            jsonArrayFrom(
+              eb
+                .selectFrom('releases as w')
+                .select(['w.version', 'w.channel', 'w.first_published_at', 'w.entitlement_date', 'w.required_entitlements'])
+                .whereRef('w.app_id', '=', 'apps.id')
+                .where('w.first_published_at', 'is not', null)
+                .where('w.status', '<>', OFFERED_STATUS),
+            ).as('withdrawn'),
         ])
         .where('apps.slug', '=', slug)
         .execute();
@@ -335,6 +344,7 @@ export class ReleaseCache {
         published_channels: first.published_channels ?? [],
         // Left-join nullability leaks into the subquery's types; both columns are set on these rows.
         yanked: first.yanked.map((y) => ({ version: y.version!, replacement_release_id: y.replacement_release_id })),
+        withdrawn: first.withdrawn.map((w) => ({ ...w, version: w.version!, channel: w.channel!, first_published_at: w.first_published_at! })),
       },
       [...releases.values()],
       { publicUrl: (key) => this.storage.publicUrl(key), baseUrl: this.config.publicUrl, cacheControl: this.#cacheControl },

@@ -9,6 +9,7 @@ import { parseVersion } from '../protocol/semver.ts';
 import { licensedAnswer, licensedEligibility } from './licensed.ts';
 import { selectUpdate } from './select.ts';
 import { buildSnapshot, type ReleaseInput } from './snapshot.ts';
+import type { WithdrawnInput } from './withdrawn.ts';
 
 const release = (version: string, publishedDay: number, channel = 'stable'): ReleaseInput => ({
   id: `r-${version}`, version, notes: null, channel, rollout_percent: 100, pub_date: day(publishedDay), created_at: day(publishedDay),
@@ -21,8 +22,10 @@ const allowance = (overrides: Parameters<typeof policy>[0] = {}, now = day(500))
   return access;
 };
 
-const offered = (releases: ReleaseInput[], current: string, grant: LicenseAllowance, extra: { yanked?: { version: string; replacement_release_id: string | null }[]; channel?: string } = {}) => {
-  const { snapshot } = buildSnapshot({ id: 'app', slug: 'app', public_key: null, licensing: 'licensed', yanked: extra.yanked, channels: [{ name: 'beta', follows: 'stable' }] }, releases, { publicUrl: () => null, baseUrl: 'http://x' });
+type Extra = { yanked?: { version: string; replacement_release_id: string | null }[]; withdrawn?: WithdrawnInput[]; channel?: string };
+const offered = (releases: ReleaseInput[], current: string, grant: LicenseAllowance, extra: Extra = {}) => {
+  const app = { id: 'app', slug: 'app', public_key: null, licensing: 'licensed' as const, yanked: extra.yanked, withdrawn: extra.withdrawn, channels: [{ name: 'beta', follows: 'stable' }] };
+  const { snapshot } = buildSnapshot(app, releases, { publicUrl: () => null, baseUrl: 'http://x' });
   const channel = extra.channel ?? 'stable';
   const selection = selectUpdate(snapshot, { current: parseVersion(current), os: 'linux', arch: 'x86_64', bundle: null, channel }, licensedEligibility(snapshot, snapshot.channels.get(channel)!, grant));
   return selection.kind === 'update' ? selection.release.versionText : selection.kind;
@@ -49,6 +52,18 @@ describe('the licensed selection', () => {
     const yanked = [{ version: '1.5.0', replacement_release_id: 'r-1.2.0' }];
     expect(offered(releases, '1.5.0', allowance({ expiryStrategy: 'allow' }), { yanked })).toBe('1.2.0');
     expect(offered(releases, '1.5.0', allowance(), { yanked })).toBe('up_to_date');
+  });
+
+  it('keeps the patch line of a release yanked after the cutoff: its replacement in the line stays eligible', () => {
+    // 1.1.0, the newest release before the cutoff, is yanked for 1.1.1, a fix published after the cutoff.
+    const withdrawn = [{ version: '1.1.0', channel: 'stable', first_published_at: day(300).toISOString(), entitlement_date: null, required_entitlements: [] }];
+    const yanked = [{ version: '1.1.0', replacement_release_id: 'r-1.1.1' }];
+    const left = releases.filter((r) => r.version !== '1.1.0');
+    expect(offered(left, '0.9.0', allowance({ patchLineAfterExpiry: true }), { yanked, withdrawn })).toBe('1.1.1');
+    expect(offered(left, '1.1.0', allowance({ patchLineAfterExpiry: true }), { yanked, withdrawn })).toBe('1.1.1');
+    // Without the rule the line plays no part: the cutoff offers 1.0.0, and the yanked 1.1.0's installs nothing.
+    expect(offered(left, '0.9.0', allowance(), { yanked, withdrawn })).toBe('1.0.0');
+    expect(offered(left, '1.1.0', allowance(), { yanked, withdrawn })).toBe('up_to_date');
   });
 
   it('answers private, no-store, without ETag', () => {

@@ -6,20 +6,22 @@
  */
 import type { LicenseAllowance } from '../licensing/access.ts';
 import { eligibilityPredicate } from '../licensing/eligibility.ts';
-import { neverOffered, offeredOnChannels } from '../protocol/offer.ts';
+import { type ChannelPlacement, neverOffered, offeredOnChannels } from '../protocol/offer.ts';
 import { LICENSED_NO_CONTENT_HEADERS } from './cache-control.ts';
 import type { ReleaseEligibility, Selection } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
 
 /**
  * The releases the allowance admits. The patch-line rule looks at the releases a client could be offered: those
- * of the channels it is served from (`servesFrom`), or, for a download (no channel), every offered release.
+ * of the channels it is served from (`servesFrom`), or, for a download (no channel), every offered release; and
+ * those published once and withdrawn since, so yanking the release a license's line was dated by keeps the line.
  */
 export function licensedEligibility(snapshot: AppSnapshot, servesFrom: ReadonlySet<string> | null, allowance: LicenseAllowance): ReleaseEligibility {
   // Only the patch-line rule reads the list, and only once releases can be dated after a cutoff.
+  const onChannels = (r: ChannelPlacement) => (servesFrom ? offeredOnChannels(r, servesFrom) : !neverOffered(r));
   const considered =
     allowance.cutoff !== null && allowance.patchLineAfterCutoff
-      ? snapshot.releases.filter((r) => (servesFrom ? offeredOnChannels(r, servesFrom) : !neverOffered(r))).map((r) => r.entitlement)
+      ? [...snapshot.releases, ...snapshot.withdrawn].filter(onChannels).map((r) => r.entitlement)
       : [];
   const eligible = eligibilityPredicate(considered, allowance);
   return (release) => eligible(release.entitlement);

@@ -69,4 +69,19 @@ describe('ReleaseCache loads what the gate needs', () => {
       version: '1.0.0', firstPublishedAt: first, entitlementDate: new Date('2026-04-01T00:00:00Z'), requiredEntitlements: ['pro'], channelEntitlement: 'beta',
     });
   });
+
+  it('reads the releases published once and archived since, which still date a license\'s patch line', async () => {
+    const db = ctx.database.db;
+    const appId = await insertLicensedApp(db, 'gated-withdrawn');
+    const first = new Date('2026-05-01T00:00:00Z');
+    const { id } = await insertRelease(db, appId, { version: '1.2.0', pubDate: first, artifacts: [{ platform: 'linux-x86_64' }] });
+    await db.updateTable('releases').set({ status: 'archived', yanked_at: new Date('2026-06-01T00:00:00Z'), required_entitlements: JSON.stringify(['pro']) }).where('id', '=', id).execute();
+    await insertRelease(db, appId, { version: '1.3.0', status: 'draft', artifacts: [{ platform: 'linux-x86_64' }] });
+    const snapshot = (await ctx.deps.releaseCache.get('gated-withdrawn'))!;
+    expect(snapshot.releases).toEqual([]);
+    expect(snapshot.withdrawn).toEqual([{
+      channel: 'stable', prerelease: false,
+      entitlement: { version: '1.2.0', firstPublishedAt: first, entitlementDate: null, requiredEntitlements: ['pro'], channelEntitlement: null },
+    }]);
+  });
 });

@@ -24,6 +24,7 @@ import type { AppLicensingMode } from '../../../db/schema.ts';
 import type { ReleaseEntitlement } from '../licensing/eligibility.ts';
 import { type InstallerKind, installerKindOf } from '../protocol/installers.ts';
 import { DEFAULT_UPDATE_CACHE_CONTROL, headerSets, type UpdateCacheControl } from './cache-control.ts';
+import { type WithdrawnInput, type WithdrawnRelease, withdrawnReleases } from './withdrawn.ts';
 
 export interface AppInput {
   id: string;
@@ -39,6 +40,7 @@ export interface AppInput {
   published_channels?: readonly string[];
   /** Yanked releases (archived, yanked_at set), with the id of the published release that replaces each. */
   yanked?: readonly YankedInput[];
+  withdrawn?: readonly WithdrawnInput[];
   /** The public download page (default off). */
   download_page?: boolean;
   /** A licensed app's installers open to everyone (default off). */
@@ -174,6 +176,8 @@ export interface AppSnapshot {
   readonly channels: ReadonlyMap<string, ReadonlySet<string>>;
   /** Yanked versions; installs running one are offered its replacement (null: none, or no longer published). */
   readonly yanked: readonly YankedVersion[];
+  /** Releases published once and withdrawn since: never offered, but they date a license's patch line (withdrawn.ts). */
+  readonly withdrawn: readonly WithdrawnRelease[];
   /** ETag of a 204: changes whenever anything that could be served changes. */
   readonly etag: string;
   /** What every answer built from this snapshot says about caching (the static manifest's too). */
@@ -384,6 +388,7 @@ export function buildSnapshot(app: AppInput, releases: readonly ReleaseInput[], 
     files,
     channels,
     yanked,
+    withdrawn: withdrawnReleases(app.withdrawn ?? [], (channel) => channelEntitlements.get(channel) ?? null),
     etag,
     cacheControl,
     noContentHeaders: notModifiedHeaders,
