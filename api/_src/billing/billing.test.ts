@@ -107,7 +107,11 @@ describe.each(['stripe', 'lemonsqueezy', 'paddle'] as const)('%s', (provider) =>
     if (provider !== 'lemonsqueezy') {
       const stale = await deliver(provider, body, { at: seconds() - 301 });
       expect(stale.status).toBe(401);
-      expect(stale.body.error.message).toMatch(/older than the tolerance/);
+      expect(stale.body.error.message).toMatch(/more than 5 minutes before the server's time/);
+      // A time ahead of the server's is refused as well, and said to be ahead.
+      const ahead = await deliver(provider, body, { at: seconds() + 301 });
+      expect(ahead.status).toBe(401);
+      expect(ahead.body.error.message).toMatch(/more than 5 minutes after the server's time/);
       expect((await deliver(provider, body, { at: seconds() - 299 })).status).toBe(200); // inside 5 minutes: accepted
       expect((await licensesOf(p)).length).toBe(1);
     } else {

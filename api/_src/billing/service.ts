@@ -109,7 +109,7 @@ export class Billing {
     if (!verdict.ok) {
       const header = SIGNATURE_HEADERS[integration.provider];
       await audit(this.#db, 'system', { action: 'billing.webhook_refused', appId: integration.app_id, target: `integration:${integration.id}`, details: { provider: integration.provider, reason: verdict.reason } });
-      const why = { missing: `no ${header} header`, malformed: `${header} is not in the provider's format`, mismatch: `${header} does not match the integration's signing secret`, stale: `${header} is older than the tolerance (a replay, or the server's clock is off)` };
+      const why = { missing: `no ${header} header`, malformed: `${header} is not in the provider's format`, mismatch: `${header} does not match the integration's signing secret`, stale: `${header} is signed more than 5 minutes ${verdict.ahead ? 'after' : 'before'} the server's time (${verdict.ahead ? 'a clock is off' : 'a replay, or a clock is off'})` };
       throw new ApiError(401, 'unauthorized', why[verdict.reason]);
     }
     const { parseProviderEvent } = await import('./parse-event.ts');

@@ -25,8 +25,8 @@ describe('Stripe-Signature', () => {
     expect(verifyProviderSignature('stripe', secret, bytes, `t=${NOW},v0=${mac(secret, `${NOW}.${body}`)}`, NOW)).toEqual({ ok: false, reason: 'malformed' });
     const at = NOW - STRIPE_TOLERANCE_SECONDS;
     expect(verifyProviderSignature('stripe', secret, bytes, signAs('stripe', secret, body, at), NOW)).toEqual({ ok: true });
-    expect(verifyProviderSignature('stripe', secret, bytes, signAs('stripe', secret, body, at - 1), NOW)).toEqual({ ok: false, reason: 'stale' });
-    expect(verifyProviderSignature('stripe', secret, bytes, signAs('stripe', secret, body, NOW + STRIPE_TOLERANCE_SECONDS + 1), NOW)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifyProviderSignature('stripe', secret, bytes, signAs('stripe', secret, body, at - 1), NOW)).toEqual({ ok: false, reason: 'stale', ahead: false });
+    expect(verifyProviderSignature('stripe', secret, bytes, signAs('stripe', secret, body, NOW + STRIPE_TOLERANCE_SECONDS + 1), NOW)).toEqual({ ok: false, reason: 'stale', ahead: true });
     // The timestamp is inside the MAC: moving it forward breaks the signature rather than passing the staleness check.
     const old = signAs('stripe', secret, body, NOW - 1000).replace(`t=${NOW - 1000}`, `t=${NOW}`);
     expect(verifyProviderSignature('stripe', secret, bytes, old, NOW)).toEqual({ ok: false, reason: 'mismatch' });
@@ -42,7 +42,7 @@ describe('Paddle-Signature', () => {
   });
   it('refuses Stripe\'s "t.body" form, a stale ts and a missing h1', () => {
     expect(verifyProviderSignature('paddle', secret, bytes, `ts=${NOW};h1=${mac(secret, `${NOW}.${body}`)}`, NOW)).toEqual({ ok: false, reason: 'mismatch' });
-    expect(verifyProviderSignature('paddle', secret, bytes, signAs('paddle', secret, body, NOW - PADDLE_TOLERANCE_SECONDS - 1), NOW)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifyProviderSignature('paddle', secret, bytes, signAs('paddle', secret, body, NOW - PADDLE_TOLERANCE_SECONDS - 1), NOW)).toEqual({ ok: false, reason: 'stale', ahead: false });
     expect(verifyProviderSignature('paddle', secret, bytes, `ts=${NOW}`, NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 });

@@ -26,7 +26,7 @@ export const SIGNATURE_HEADERS: Record<PaymentProvider, string> = {
   paddle: 'paddle-signature',
 };
 
-export type SignatureVerdict = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' };
+export type SignatureVerdict = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale'; ahead?: boolean };
 
 const HEX_MAC = /^[0-9a-f]{64}$/i;
 const UNIX_SECONDS = /^\d{1,12}$/;
@@ -71,7 +71,7 @@ function timestamped(
   const signed = Buffer.concat([Buffer.from(`${time[0]}${format.join}`, 'utf8'), body]);
   if (!anyMatches(hmacHex(secret, signed), macs)) return { ok: false, reason: 'mismatch' };
   // Checked after the MAC, so "stale" is only ever said of a delivery the provider really signed.
-  if (Math.abs(nowSeconds - Number(time[0])) > format.tolerance) return { ok: false, reason: 'stale' };
+  if (Math.abs(nowSeconds - Number(time[0])) > format.tolerance) return { ok: false, reason: 'stale', ahead: Number(time[0]) > nowSeconds };
   return { ok: true };
 }
 
