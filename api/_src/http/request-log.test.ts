@@ -53,6 +53,19 @@ describe('withRequestLog', () => {
     expect(get! + post! + dotted! + encoded!).not.toContain(token);
   });
 
+  it('never writes a license key put into the path, however it is spelt', async () => {
+    const key = 'trl_PDR9JT1S5AJ9CEG7BVE59GK4PZ3H3FPAC';
+    const port = (server.address() as AddressInfo).port;
+    for (const path of [`/update/app/linux/x86_64/${key}`, `/download/app/${key.toLowerCase()}/x`, `/update/app/linux/x86_64/%74rl_${key.slice(4)}`]) {
+      await new Promise<void>((resolve, reject) => request({ host: '127.0.0.1', port, path }, (res) => res.resume().on('end', resolve)).on('error', reject).end());
+    }
+    const written = await logged(3);
+    expect(written.map((line) => line.split(' ')[2])).toEqual(['/update/app/linux/x86_64/trl_…', '/download/app/trl_…/x', '/update/app/linux/x86_64/trl_…']);
+    expect(written.join('').toUpperCase()).not.toContain(key.slice(4));
+    await fetch(`${base}/download/app/1.0.0/ctrl_app.exe`);
+    expect((await logged(1))[0]).toContain(' /download/app/1.0.0/ctrl_app.exe ');
+  });
+
   it('says when the client went away before the answer ended', async () => {
     const controller = new AbortController();
     const res = await fetch(`${base}/slow`, { signal: controller.signal });

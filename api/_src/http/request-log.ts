@@ -2,14 +2,19 @@
  * @module http/request-log
  * One concise line per request for `npm start`'s terminal (`REQUEST_LOG=off` turns it off): time, method, path,
  * status and duration. The query string is left out: it may carry install ids or a key pasted where it does not
- * belong. So is a claim URL's token (`/claim/{token}`), which reveals a buyer's license key once to whoever has it.
+ * belong. So is a claim URL's token (`/claim/{token}`), which reveals a buyer's license key once to whoever has it,
+ * and a license key put into the path itself.
  * The Vercel entry has the platform's own request log and does not use this.
  */
 import type { RequestListener } from 'node:http';
+import { LICENSE_KEY_PREFIX } from '../licensing/license-key.ts';
+
+/** A path segment holding a license key (pasted where the version goes, say), however it is cased or percent-encoded. */
+const KEY_IN_PATH = new RegExp(`(?<=/)${LICENSE_KEY_PREFIX}[^/]*`, 'gi');
 
 /**
  * The path as logged, here and with a failure (errors.ts): a claim token is a secret, so only `/claim/…` is
- * written, however the path spells `/claim/`.
+ * written, however the path spells `/claim/`; and a segment holding a license key is written `trl_…`.
  */
 export function loggedPath(path: string): string {
   let routed = path;
@@ -19,7 +24,9 @@ export function loggedPath(path: string): string {
   } catch {
     // not a URL or not valid percent-encoding: the router refuses it too, and the path is logged as it came
   }
-  return /^\/claim\//i.test(routed) || /^\/claim\//i.test(path) ? '/claim/…' : path;
+  if (/^\/claim\//i.test(routed) || /^\/claim\//i.test(path)) return '/claim/…';
+  const keyed = routed.search(KEY_IN_PATH) !== -1 || path.search(KEY_IN_PATH) !== -1;
+  return keyed ? routed.replace(KEY_IN_PATH, `${LICENSE_KEY_PREFIX}…`) : path;
 }
 
 export type LineWriter = (line: string) => void;
