@@ -10,7 +10,7 @@ import { Button, ErrorNotice, Field, PageHeader, useAction, useLoad, useToast } 
 import { DEFAULT_CHANNEL } from '../../../protocol/channels.ts';
 import type { PageProps } from '../router.tsx';
 import { Link, navigate, uiPath } from '../router.tsx';
-import { ChannelInput, channelProblem, inputValue, normalisedHint, NotesHint, NotesPreview, versionProblem } from './release-fields.tsx';
+import { ChannelInput, channelProblem, inputValue, normalisedHint, NotesField, notesProblem, NotesPreview, versionProblem } from './release-fields.tsx';
 import { loadChannels, releasePath } from './releases.tsx';
 
 export function ReleaseCreatePage({ params }: PageProps) {
@@ -23,7 +23,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
   const [touched, setTouched] = useState(false);
   const { busy, error, run } = useAction();
   const versionError = versionProblem(version.trim());
-  const invalid = Boolean(versionError || channelProblem(channel));
+  const invalid = Boolean(versionError || channelProblem(channel) || notesProblem(notes));
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -58,10 +58,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
             />
           </Field>
           <ChannelInput value={channel} channels={channels.data} onInput={setChannel} />
-          <Field label="Notes">
-            <textarea name="notes" rows={10} aria-describedby="notes-hint" value={notes} onInput={(event: Event) => setNotes(inputValue(event))} />
-          </Field>
-          <NotesHint />
+          <NotesField value={notes} onInput={setNotes} />
           <ErrorNotice error={error} />
           <div class="actions">
             <Button type="submit" variant="primary" busy={busy} disabled={invalid}>
