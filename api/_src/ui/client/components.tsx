@@ -7,6 +7,8 @@
 import type { Child } from 'hono/jsx';
 import { useCallback, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { ApiFailure } from './api.ts';
+import { describeIgnored, type IgnoredParam } from './page-params.ts';
+import { setSearchParams } from './router.tsx';
 
 export function Button(props: {
   children?: Child;
@@ -52,6 +54,20 @@ export function ErrorNotice({ error }: { error: unknown }) {
   return (
     <p class="notice notice-error" role="alert">
       {messageOf(error)}
+    </p>
+  );
+}
+
+/** Says which parameters of the address the page left out (page-params.ts), with a button that drops them from it. */
+export function IgnoredParamsNotice({ ignored }: { ignored: readonly IgnoredParam[] }) {
+  if (ignored.length === 0) return null;
+  const one = ignored.length === 1;
+  return (
+    <p class="notice notice-warn ignored-params" role="status">
+      This address has {one ? 'a value' : 'values'} the page cannot use, so it is shown without {one ? 'it' : 'them'}: {ignored.map(describeIgnored).join('; ')}.{' '}
+      <Button variant="quiet" onClick={() => setSearchParams(Object.fromEntries(ignored.map((param) => [param.name, null])))}>
+        Remove from the address
+      </Button>
     </p>
   );
 }
