@@ -155,6 +155,11 @@ export interface Action {
   /** What the last run threw (shown with ErrorNotice); cleared when a run starts. */
   error: unknown;
   setError(error: unknown): void;
+  /**
+   * Forgets the error. Every form passes it as its `onInput` (input events bubble from each field), so a refusal
+   * leaves the page with the edit that answers it instead of staying beside a corrected form.
+   */
+  dismiss(): void;
   /** Runs `work`, keeping its failure in `error` instead of throwing it. */
   run(work: () => Promise<unknown>): Promise<void>;
 }
@@ -174,7 +179,8 @@ export function useAction(): Action {
       setBusy(false);
     }
   };
-  return { busy, error, setError, run };
+  const dismiss = useCallback(() => setError(null), []);
+  return { busy, error, setError, dismiss, run };
 }
 
 /**

@@ -43,7 +43,7 @@ function changesOf(release: ReleaseBody, draft: Draft): Record<string, unknown> 
 
 export function DraftForm({ app, release, channels, onSaved }: { app: string; release: ReleaseBody; channels: ChannelBody[] | undefined; onSaved(saved: ReleaseBody): void }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(release));
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const update = (changes: Partial<Draft>) => setDraft((current) => ({ ...current, ...changes }));
   const versionError = versionProblem(draft.version.trim());
   const minimumError = minimumProblem(draft.minimum.trim(), draft.version.trim());
@@ -60,7 +60,7 @@ export function DraftForm({ app, release, channels, onSaved }: { app: string; re
 
   return (
     <div class="split release-form">
-      <form class="card" onSubmit={save} noValidate aria-label="Draft details">
+      <form class="card" onSubmit={save} onInput={dismiss} noValidate aria-label="Draft details">
         <h2>Draft details</h2>
         <Field
           label="Version"

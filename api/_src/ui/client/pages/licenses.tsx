@@ -95,7 +95,7 @@ function CreateLicenseForm(props: { slug: string; policies: PolicyBody[]; onCrea
   const [entitlements, setEntitlements] = useState('');
   const [externalSource, setExternalSource] = useState('manual');
   const [externalId, setExternalId] = useState('');
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const policy = props.policies.find((candidate) => candidate.id === policyId);
   const submit = (event: Event) => {
     event.preventDefault();
@@ -110,7 +110,7 @@ function CreateLicenseForm(props: { slug: string; policies: PolicyBody[]; onCrea
     });
   };
   return (
-    <form class="card stack" onSubmit={submit} aria-label="New license">
+    <form class="card stack" onSubmit={submit} onInput={dismiss} aria-label="New license">
       <h3>New license</h3>
       <ErrorNotice error={error} />
       <div class="policy-fields">

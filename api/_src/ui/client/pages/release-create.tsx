@@ -21,7 +21,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
   const [channel, setChannel] = useState(DEFAULT_CHANNEL);
   const [notes, setNotes] = useState('');
   const [touched, setTouched] = useState(false);
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const versionError = versionProblem(version.trim());
   const invalid = Boolean(versionError || channelProblem(channel) || notesProblem(notes));
 
@@ -44,7 +44,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
         </Link>
       </PageHeader>
       <div class="split release-form">
-        <form class="card" onSubmit={submit} noValidate>
+        <form class="card" onSubmit={submit} onInput={dismiss} noValidate>
           <p class="muted small">A release starts as a draft: nothing is offered to installs until you upload its artifacts and publish it.</p>
           <Field label="Version" error={touched || version ? versionError : null} hint={normalisedHint(version.trim()) ?? 'Semantic version, e.g. 1.2.0 or 2.0.0-beta.1; a leading v is dropped.'}>
             <input
