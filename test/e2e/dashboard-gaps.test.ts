@@ -1,6 +1,6 @@
 /**
  * Small gaps of the dashboard, in Chromium against the server as `npm start` runs it:
- * - a hand-edited address (`/ui/audit?before=garbage`, a licensing or releases `?status=bogus`) shows the page without
+ * - a hand-edited address (`/ui/audit?before=garbage`, a licensing or releases `?status=bogus`, an insight `?days=5`) shows the page without
  *   the bad value and names it, the same way on every page, instead of the API's validation message;
  * - a form's error from a refused submit leaves with the edit that answers it;
  * - release notes longer than the API stores are refused as they are typed, not by a failed save;
@@ -35,7 +35,7 @@ const notice = (page: Page) => page.locator('.ignored-params');
     await server?.stop();
   }, 30_000);
 
-  it('a hand-edited address shows the page without the bad value and names it, on the audit, licensing and releases pages', async () => {
+  it('a hand-edited address shows the page without the bad value and names it, on the audit, licensing, releases and insight pages', async () => {
     const { page } = admin;
     await visit(page, `${server.url}/ui/audit?before=garbage&action=app.create`);
     await expect(notice(page).textContent()).resolves.toContain('before=garbage (expected an entry number');
@@ -55,6 +55,10 @@ const notice = (page: Page) => page.locator('.ignored-params');
     expect(text).toContain('status=bogus (expected draft, published or archived)');
     expect(text).toContain('channel=Not A Channel (expected a channel name');
     await page.getByRole('link', { name: '1.1.0' }).waitFor();
+
+    await visit(page, `${server.url}/ui/apps/${APP}/insight?days=5`);
+    await expect(notice(page).textContent()).resolves.toContain('days=5 (expected 7, 30, 90)');
+    await expect(page.getByLabel('Range').inputValue()).resolves.toBe('30');
     await admin.expectClean();
   });
 
