@@ -154,8 +154,13 @@ describe('releases and artifacts', () => {
     const removed = await run(['artifacts', 'delete', '1.0.0', 'my-app_1.0.0_amd64.AppImage', '--app', 'my-app']);
     expect(removed.code).toBe(0);
     expect(((await (await server.admin('/admin/apps/my-app/releases/1.0.0/artifacts')).json()) as { artifacts: unknown[] }).artifacts).toEqual([]);
+    // Not there is the server's not_found (exit 1), as `releases show` of an unknown version says it; not a usage error.
     const missing = await run(['artifacts', 'delete', '1.0.0', 'nope.deb', '--app', 'my-app']);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
+    expect(errorLine(missing)).toMatch(/^error: not_found: release 1\.0\.0 has no artifact "nope\.deb"/);
+    const noRelease = await run(['artifacts', 'delete', '9.9.9', 'nope.deb', '--app', 'my-app']);
+    expect(noRelease.code).toBe(1);
+    expect(errorLine(noRelease)).toMatch(/^error: not_found: /);
   });
 
   it('publish refuses a release without artifacts (the server\'s reason, exit 1), then publishes once uploaded', async () => {
@@ -212,6 +217,9 @@ describe('keys', () => {
     // The CI key works (whoami sees it as ci), until it is revoked by its prefix.
     const who = await cli(['whoami', '--json'], { env: { TAURI_RELEASE_URL: server.url, TAURI_RELEASE_KEY: body.key, XDG_CONFIG_HOME: join(dir, 'none') } });
     expect(who.json()).toMatchObject({ scope: 'ci', app: 'my-app' });
+    const unknown = await run(['keys', 'revoke', 'trk_nosuchkey']);
+    expect(unknown.code).toBe(1);
+    expect(errorLine(unknown)).toMatch(/^error: not_found: no key with id or prefix "trk_nosuchkey"/);
     const revoked = await run(['keys', 'revoke', body.key_prefix]);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain(`revoked release bot (${body.key_prefix}…)`);

@@ -215,6 +215,25 @@ describe('the Tauri updater signature', () => {
     expect((error as Error).message).toContain('check tauri-signing-private-key-password');
   }, 60_000);
 
+  it('tries the key before Authenticode: a wrong password or a key that is not one leaves every file as it was', async () => {
+    const first = await freshCopy();
+    const second = await freshCopy('App_1.0.0_x64_en-US.msi.exe');
+    const before = [await sha256(first), await sha256(second)];
+    const { log, run, tempDir } = deps();
+    const attempts = [
+      { tauriSigningPrivateKey: new Secret('k', tauriKeyWithPassword.privateKey), tauriSigningPrivateKeyPassword: new Secret('p', 'wrong') },
+      { tauriSigningPrivateKey: new Secret('k', Buffer.from('untrusted comment: not a key\nAAAA\n').toString('base64')) },
+    ];
+    for (const inputs of attempts) {
+      const error = await signFiles(options(inputs), [first, second], { log, run, tempDir }, { updaterSignatures: true }).catch((e: unknown) => e as Error);
+      expect((error as Error).message).toContain('the Tauri updater key could not sign a test file, so nothing was signed');
+    }
+    expect([await sha256(first), await sha256(second)]).toEqual(before);
+    expect(await readdir(dirname(first))).toEqual([basename(first)]);
+    expect((await readdir(tempDir)).filter((name) => name.startsWith('sign-windows-'))).toEqual([]);
+    expect(log.text()).not.toContain(tauriKeyWithPassword.privateKey.slice(0, 40));
+  }, 60_000);
+
   it('refuses, before signing anything, a .sig it cannot make again', async () => {
     const file = await freshCopy();
     await tauriSign(file, tauriKey);

@@ -5,7 +5,8 @@
  *
  * Authenticode rewrites the file, so a `.sig` made before it signs bytes that are no longer shipped and
  * the updater refuses the download. The order here is therefore fixed: Authenticode (timestamped) →
- * verify → `tauri signer sign`. Without a key, a `.sig` found next to a file is stale and the run fails
+ * verify → `tauri signer sign`. The updater key is tried on a test file first, so a bad key or password stops the
+ * run before any file is rewritten. Without a key, a `.sig` found next to a file is stale and the run fails
  * before anything is signed. Used as Tauri's `bundle.windows.signCommand`, Tauri itself makes the
  * `.sig` after this returns, so `updaterSignatures: false` skips that part.
  *
@@ -25,7 +26,7 @@ import type { ValidatedOptions } from './options.ts';
 import { osslsigncode } from './osslsigncode.ts';
 import { runSignCommand } from './sign-command.ts';
 import { findSigntool, signtool } from './signtool.ts';
-import { resolveTauriCli, signUpdaterArtifact } from './tauri-signer.ts';
+import { checkUpdaterKey, resolveTauriCli, signUpdaterArtifact } from './tauri-signer.ts';
 import { TimestampError, tryTimestampServers } from './timestamp.ts';
 
 export interface SignDeps {
@@ -156,6 +157,14 @@ export async function signFiles(
   await preflight(files, updaterSignatures && !options.updater);
   const updater = updaterSignatures ? options.updater : null;
   const cli = updater ? await resolveTauriCli(updater.cli, options.workingDirectory) : null;
+  if (updater && cli) {
+    const dir = await makePrivateDir(deps.tempDir ?? runnerTemp(), TEMP_PREFIX);
+    try {
+      await checkUpdaterKey(deps.run, cli, updater, dir, options.workingDirectory);
+    } finally {
+      await removePrivateDir(dir, TEMP_PREFIX);
+    }
+  }
   const signEach = async (toolName: string, sign: (file: string) => Promise<string | null>): Promise<SignedFile[]> => {
     const signed: SignedFile[] = [];
     for (const file of files) {

@@ -4,7 +4,7 @@
  * its password travel in the environment (`TAURI_SIGNING_PRIVATE_KEY`, `TAURI_SIGNING_PRIVATE_KEY_PASSWORD`),
  * never in argv; `CI=true` makes an empty password mean "no password" instead of a prompt.
  */
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { exists } from '../../shared/src/files.ts';
 import type { Secret } from '../../shared/src/secret.ts';
@@ -84,4 +84,18 @@ export async function signUpdaterArtifact(run: Runner, cli: TauriCli, file: stri
     throw new Error(`tauri signer sign exited 0 but wrote no fresh ${sigPath}:\n${result.output.trim()}`);
   }
   return sigPath;
+}
+
+/**
+ * Signs a throwaway file in `dir` with the key, so a key that is missing, undecodable or locked by a wrong password
+ * (or a Tauri CLI that cannot run) fails the step before Authenticode has rewritten any file.
+ */
+export async function checkUpdaterKey(run: Runner, cli: TauriCli, key: UpdaterKey, dir: string, cwd?: string): Promise<void> {
+  const probe = join(dir, 'updater-key-probe.bin');
+  await writeFile(probe, 'tauri-release sign-windows: updater key probe\n', { mode: 0o600 });
+  try {
+    await signUpdaterArtifact(run, cli, probe, key, cwd);
+  } catch (error) {
+    throw new Error(`the Tauri updater key could not sign a test file, so nothing was signed: ${(error as Error).message}`, { cause: error });
+  }
 }

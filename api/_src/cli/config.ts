@@ -67,6 +67,10 @@ export async function readStoredConfig(env: Env): Promise<StoredConfig | null> {
 export async function writeStoredConfig(env: Env, config: StoredConfig): Promise<string> {
   const path = configPath(env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // `mode` applies only to a folder mkdir creates; one made earlier (by hand, or by another tool) is tightened too.
+  await chmod(dirname(path), 0o700).catch((error: Error) => {
+    throw usageError(`cannot make ${dirname(path)} private (mode 0700): ${error.message}; fix its owner or delete it, then run tauri-release login again`);
+  });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   // `mode` applies only when the file is created; a stale temporary of the same name would keep its own.

@@ -4,9 +4,10 @@
  *
  *   0  ok
  *   1  refused: the server answered with an error, or a check the server would make refused it first
- *      (a signature that does not verify against the app's key), or doctor found something wrong
+ *      (a signature that does not verify against the app's key; an artifact or key named by the user that the
+ *      server's list does not have is `not_found`, as the server would say), or doctor found something wrong
  *   2  usage: unknown command or option, a missing or invalid argument, not logged in
- *   3  network: the server could not be reached, or did not answer in time
+ *   3  network: the server could not be reached, or did not answer within 60 s (REQUEST_TIMEOUT_MS)
  *
  * A failure prints one line, `error: <code>: <message>`, where `code` is the server's own error code
  * (`not_found`, `conflict`, `key_id_mismatch`, …), `usage`, or `network`.

@@ -16,6 +16,9 @@ import type { Output } from './output.ts';
 
 export type Query = Record<string, string | number | undefined>;
 
+/** How long one admin API request may go unanswered before it fails as a network error (exit 3). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 export interface ClientOptions {
   url: string;
   key: string;
@@ -92,7 +95,7 @@ export class Client {
         ...request,
         headers: { authorization: `Bearer ${this.#key}` },
         body,
-        timeoutMs: this.#options.timeoutMs ?? 60_000,
+        timeoutMs: this.#options.timeoutMs ?? REQUEST_TIMEOUT_MS,
         ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
       });
     } catch (error) {

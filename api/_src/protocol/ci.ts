@@ -16,6 +16,7 @@ import * as z from 'zod';
 import { APP_SLUG_PATTERN } from './app-slug.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
 import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './channels.ts';
+import { MAX_RELEASE_NOTES_LENGTH } from './release-rules.ts';
 import { versionSchema } from './semver.ts';
 
 const sha256Schema = z
@@ -72,7 +73,7 @@ export type CiArtifact = z.infer<typeof ciArtifactSchema>;
 
 export const ciCreateReleaseBodySchema = z.strictObject({
   version: versionSchema,
-  notes: z.string().max(100_000).nullable().optional(),
+  notes: z.string().max(MAX_RELEASE_NOTES_LENGTH).nullable().optional(),
   channel: z.string().regex(RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE).optional(),
   /**
    * The seed's one-call form: artifacts already in storage at their canonical key

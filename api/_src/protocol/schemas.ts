@@ -11,7 +11,7 @@ import { tauriPublicKeySchema } from './minisign-key.ts';
 import { MAX_SIGNATURE_LENGTH } from './minisign-decode.ts';
 import { BUNDLE_TYPES, platformKeySchema } from './platforms.ts';
 import { RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from './channels.ts';
-import { MAX_VERSION_LENGTH } from './release-rules.ts';
+import { MAX_RELEASE_NOTES_LENGTH, MAX_VERSION_LENGTH } from './release-rules.ts';
 import { versionSchema } from './semver.ts';
 
 /** Timestamps go out as RFC 3339 strings (JSON.stringify of a Date). */
@@ -176,7 +176,7 @@ export const releaseVersionSchema = z
   .pipe(versionSchema)
   .meta({ description: 'semantic version; a leading "v" is accepted and dropped (v1.2.3 → 1.2.3)', examples: ['1.2.3'] });
 
-const notesSchema = z.string().max(100_000).meta({ description: 'release notes (Markdown), sent to clients as `notes`' });
+const notesSchema = z.string().max(MAX_RELEASE_NOTES_LENGTH).meta({ description: 'release notes (Markdown), sent to clients as `notes`' });
 const rolloutSchema = z.number().int().min(0).max(100).meta({ description: 'percentage of installs offered this release' });
 
 export const createReleaseBodySchema = z.strictObject({

@@ -32,6 +32,8 @@ describe('/ui', () => {
       expect(html).toContain(`<link rel="stylesheet" href="${UI_STYLE}">`);
       // No inline script or style for the CSP to have to allow.
       expect(html).not.toMatch(/<script>|<style|style="/);
+      // Until the script mounts the dashboard, and for good when it never runs, the page says so rather than staying blank.
+      expect(html).toContain('<div id="root"><p class="boot-message">Loading the dashboard… If this stays, its script could not be loaded or run');
     }
   });
 

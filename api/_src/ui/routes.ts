@@ -44,6 +44,14 @@ type Assets = typeof import('./dist/assets.ts');
 let assets: Promise<Assets> | undefined;
 const loadAssets = (): Promise<Assets> => (assets ??= import('./dist/assets.ts'));
 
+/**
+ * What the page says until the script renders the dashboard over it (rendering replaces #root's children): the only
+ * text a user sees when the script never runs (a blocked or failed download, an old browser), instead of a blank page.
+ */
+export const BOOT_MESSAGE =
+  'Loading the dashboard… If this stays, its script could not be loaded or run: reload the page, or use another browser. ' +
+  'The admin API (<a href="/docs">/docs</a>) works without it.';
+
 const shellHtml = ({ UI_SCRIPT, UI_STYLE }: Assets) => `<!doctype html>
 <html lang="en">
 <head>
@@ -56,7 +64,7 @@ const shellHtml = ({ UI_SCRIPT, UI_STYLE }: Assets) => `<!doctype html>
 <script type="module" src="${UI_SCRIPT}"></script>
 </head>
 <body>
-<div id="root"></div>
+<div id="root"><p class="boot-message">${BOOT_MESSAGE}</p></div>
 <noscript><p>The tauri-release dashboard needs JavaScript. The admin API (<a href="/docs">/docs</a>) works without it.</p></noscript>
 </body>
 </html>

@@ -5,7 +5,7 @@
  */
 import { artifactListSchema } from '../../protocol/schemas.ts';
 import { type Command, must } from '../args.ts';
-import { usageError } from '../errors.ts';
+import { localRefusal } from '../errors.ts';
 import { path } from '../http.ts';
 import { formatSize, table } from '../output.ts';
 import { APP_OPTION } from './releases.ts';
@@ -39,7 +39,7 @@ export const artifactsDelete: Command = {
     const base = path('/admin/apps', must(values, 'app'), 'releases', version!, 'artifacts');
     const { artifacts } = await client.get(base, artifactListSchema);
     const target = artifacts.find((a) => a.id === artifact || a.file_name === artifact);
-    if (!target) throw usageError(`release ${version} has no artifact ${JSON.stringify(artifact)}; it has ${artifacts.map((a) => a.file_name).join(', ') || 'none'}`);
+    if (!target) throw localRefusal('not_found', `release ${version} has no artifact ${JSON.stringify(artifact)}; it has ${artifacts.map((a) => a.file_name).join(', ') || 'none'}`);
     const done = await client.send('DELETE', path(base, target.id), undefined, null);
     if (done === null && ctx.dryRun) return;
     ctx.out.result({ deleted: target }, ({ deleted }) => `deleted ${deleted.file_name} (${deleted.platform}) from ${version}`);

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { apiKeyListSchema, apiKeySchema, appListSchema, createApiKeyBodySchema, createdApiKeySchema } from '../../protocol/schemas.ts';
 import { checkBody, type Command, text } from '../args.ts';
-import { usageError } from '../errors.ts';
+import { localRefusal, usageError } from '../errors.ts';
 import { checkKeyFile } from '../key-file.ts';
 import { path } from '../http.ts';
 import { fields, formatTime, table } from '../output.ts';
@@ -74,9 +74,8 @@ export const keysRevoke: Command = {
     const wanted = which!.replace(/…$/, '');
     const { keys } = await client.get('/admin/keys', apiKeyListSchema);
     const matches = keys.filter((k) => k.id === wanted || k.key_prefix === wanted);
-    if (matches.length !== 1) {
-      throw usageError(matches.length ? `${JSON.stringify(wanted)} names ${matches.length} keys; pass the id` : `no key with id or prefix ${JSON.stringify(wanted)}; see tauri-release keys list`);
-    }
+    if (matches.length === 0) throw localRefusal('not_found', `no key with id or prefix ${JSON.stringify(wanted)}; see tauri-release keys list`);
+    if (matches.length > 1) throw usageError(`${JSON.stringify(wanted)} names ${matches.length} keys; pass the id`);
     const revoked = await client.send('DELETE', path('/admin/keys', matches[0]!.id), undefined, apiKeySchema);
     if (revoked) ctx.out.result(revoked, (k) => `revoked ${k.name} (${k.key_prefix}…) at ${formatTime(k.revoked_at)}`);
   },

@@ -45,11 +45,13 @@ export function actorLabel(actor: string, keys: ReadonlyMap<string, { name: stri
   return actor;
 }
 
+/** Whether `day` is a `YYYY-MM-DD` day, as a date input gives it. */
+export const isDay = (day: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));
+
 /** A `YYYY-MM-DD` day (UTC) as the API's bounds: from its start, or up to the start of the next day. */
 export function dayBounds(since: string, until: string): { since?: string; until?: string } {
-  const valid = (day: string) => /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));
   const bounds: { since?: string; until?: string } = {};
-  if (valid(since)) bounds.since = `${since}T00:00:00Z`;
-  if (valid(until)) bounds.until = new Date(Date.parse(`${until}T00:00:00Z`) + 86_400_000).toISOString();
+  if (isDay(since)) bounds.since = `${since}T00:00:00Z`;
+  if (isDay(until)) bounds.until = new Date(Date.parse(`${until}T00:00:00Z`) + 86_400_000).toISOString();
   return bounds;
 }

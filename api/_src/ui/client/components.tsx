@@ -7,6 +7,8 @@
 import type { Child } from 'hono/jsx';
 import { useCallback, useEffect, useRef, useState } from 'hono/jsx/dom';
 import { ApiFailure } from './api.ts';
+import { describeIgnored, type IgnoredParam } from './page-params.ts';
+import { setSearchParams } from './router.tsx';
 
 export function Button(props: {
   children?: Child;
@@ -52,6 +54,20 @@ export function ErrorNotice({ error }: { error: unknown }) {
   return (
     <p class="notice notice-error" role="alert">
       {messageOf(error)}
+    </p>
+  );
+}
+
+/** Says which parameters of the address the page left out (page-params.ts), with a button that drops them from it. */
+export function IgnoredParamsNotice({ ignored }: { ignored: readonly IgnoredParam[] }) {
+  if (ignored.length === 0) return null;
+  const one = ignored.length === 1;
+  return (
+    <p class="notice notice-warn ignored-params" role="status">
+      This address has {one ? 'a value' : 'values'} the page cannot use, so it is shown without {one ? 'it' : 'them'}: {ignored.map(describeIgnored).join('; ')}.{' '}
+      <Button variant="quiet" onClick={() => setSearchParams(Object.fromEntries(ignored.map((param) => [param.name, null])))}>
+        Remove from the address
+      </Button>
     </p>
   );
 }
@@ -139,6 +155,11 @@ export interface Action {
   /** What the last run threw (shown with ErrorNotice); cleared when a run starts. */
   error: unknown;
   setError(error: unknown): void;
+  /**
+   * Forgets the error. Every form passes it as its `onInput` (input events bubble from each field), so a refusal
+   * leaves the page with the edit that answers it instead of staying beside a corrected form.
+   */
+  dismiss(): void;
   /** Runs `work`, keeping its failure in `error` instead of throwing it. */
   run(work: () => Promise<unknown>): Promise<void>;
 }
@@ -158,7 +179,8 @@ export function useAction(): Action {
       setBusy(false);
     }
   };
-  return { busy, error, setError, run };
+  const dismiss = useCallback(() => setError(null), []);
+  return { busy, error, setError, dismiss, run };
 }
 
 /**

@@ -46,7 +46,7 @@ export async function endSession(): Promise<void> {
 
 export function SignInPage({ onSignedIn, expired }: { onSignedIn(session: SessionInfo): void; expired?: boolean }) {
   const [key, setKey] = useState('');
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
 
   const submit = (event: Event) => {
     event.preventDefault();
@@ -65,7 +65,7 @@ export function SignInPage({ onSignedIn, expired }: { onSignedIn(session: Sessio
 
   return (
     <main class="signin" id="main">
-      <form class="card signin-card" onSubmit={submit}>
+      <form class="card signin-card" onSubmit={submit} onInput={dismiss}>
         <h1>tauri-release</h1>
         <p class="muted">Sign in with an admin API key. The key is exchanged for a session cookie and is not stored by this page.</p>
         {/* Once a sign-in attempt fails, its own reason is the one to read. */}

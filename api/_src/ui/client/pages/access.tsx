@@ -66,7 +66,7 @@ function bodyOf(draft: PublisherDraft) {
 
 function PublisherForm(props: { initial: PublisherDraft; submitLabel: string; onSubmit(draft: PublisherDraft): Promise<void>; onCancel?(): void }) {
   const [draft, setDraft] = useState(props.initial);
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const text = (field: keyof PublisherDraft) => (event: Event) => setDraft((current) => ({ ...current, [field]: valueOf(event) }));
   const check = (field: 'allow_self_hosted' | 'can_publish') => (event: Event) =>
     setDraft((current) => ({ ...current, [field]: (event.target as HTMLInputElement).checked }));
@@ -76,7 +76,7 @@ function PublisherForm(props: { initial: PublisherDraft; submitLabel: string; on
     return run(() => props.onSubmit(draft));
   };
   return (
-    <form class="publisher-form" onSubmit={submit}>
+    <form class="publisher-form" onSubmit={submit} onInput={dismiss}>
       <ErrorNotice error={error} />
       <div class="publisher-fields">
         <Field label="Repository" hint="GitHub owner/name, e.g. octo-org/octo-app.">
@@ -163,6 +163,11 @@ function PublishersSection({ app }: { app: string }) {
   const [toggleError, setToggleError] = useState<unknown>(null);
   const path = adminPath('apps', app, 'publishers');
   const { data, error, loading, reload } = useLoad(() => api.get(path, publisherListSchema).then((body) => body.publishers), [app]);
+  // A change that went through (an add, edit or removal) ends what an earlier failed toggle said about the list.
+  const changed = () => {
+    setToggleError(null);
+    reload();
+  };
 
   const toggle = async (publisher: PublisherBody) => {
     setToggleError(null);
@@ -198,7 +203,7 @@ function PublishersSection({ app }: { app: string }) {
               await api.post(path, body);
               toast(`${body.repository} trusted`);
               setCreating(false);
-              reload();
+              changed();
             }}
           />
         </div>
@@ -266,7 +271,7 @@ function PublishersSection({ app }: { app: string }) {
               await api.patch(adminPath('apps', app, 'publishers', editing.id), bodyOf(draft));
               toast(`${draft.repository.trim()} saved`);
               setEditing(null);
-              reload();
+              changed();
             }}
           />
         </div>
@@ -282,7 +287,7 @@ function PublishersSection({ app }: { app: string }) {
           const publisher = deleting!;
           await api.delete(adminPath('apps', app, 'publishers', publisher.id));
           toast(`${publisher.repository} removed`);
-          reload();
+          changed();
         }}
       >
         <p>

@@ -66,7 +66,7 @@ function EditForm({ app, saved, onSaved }: { app: AppBody; saved: boolean; onSav
   const [description, setDescription] = useState(app.description ?? '');
   const [publicKey, setPublicKey] = useState(app.public_key ?? '');
   const [confirming, setConfirming] = useState(false);
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, setError, dismiss, run } = useAction();
 
   const key = checkPublicKey(publicKey);
   const problems = {
@@ -102,7 +102,7 @@ function EditForm({ app, saved, onSaved }: { app: AppBody; saved: boolean; onSav
   };
 
   return (
-    <form class="card stack app-form" onSubmit={submit} noValidate>
+    <form class="card stack app-form" onSubmit={submit} onInput={dismiss} noValidate>
       <h2>App</h2>
       <ErrorNotice error={error} />
       <dl class="kv">

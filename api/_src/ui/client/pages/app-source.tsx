@@ -41,7 +41,7 @@ function SourceForm({ view, slug, onSaved }: { view: SourceView; slug: string; o
   const [token, setToken] = useState('');
   const [removeToken, setRemoveToken] = useState(false);
   const [rotate, setRotate] = useState(false);
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const repositoryProblem = kind === 'github' && !GITHUB_REPOSITORY_PATTERN.test(repository.trim()) ? 'owner/repo, e.g. my-org/my-app' : null;
   const hasToken = view.kind === 'github' && view.private;
 
@@ -62,7 +62,7 @@ function SourceForm({ view, slug, onSaved }: { view: SourceView; slug: string; o
   };
 
   return (
-    <form class="stack" onSubmit={submit} noValidate>
+    <form class="stack" onSubmit={submit} onInput={dismiss} noValidate>
       <ErrorNotice error={error} />
       <fieldset class="stack">
         <legend class="field-label">Serve releases from</legend>

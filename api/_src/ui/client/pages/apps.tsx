@@ -101,7 +101,7 @@ export function AppCreatePage(_props: PageProps) {
   const [description, setDescription] = useState('');
   const [publicKey, setPublicKey] = useState('');
   const [attempted, setAttempted] = useState(false);
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, setError, dismiss, run } = useAction();
 
   if (session.principal.app !== null) {
     return (
@@ -142,7 +142,7 @@ export function AppCreatePage(_props: PageProps) {
   return (
     <>
       <PageHeader title="New app" />
-      <form class="card stack app-form" onSubmit={submit} noValidate>
+      <form class="card stack app-form" onSubmit={submit} onInput={dismiss} noValidate>
         <ErrorNotice error={error} />
         <Field label="Name" error={problems.name}>
           <input

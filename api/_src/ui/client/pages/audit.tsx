@@ -5,17 +5,27 @@
  * only its app (the API enforces it; the page offers no other app).
  */
 import { useState } from 'hono/jsx/dom';
-import { type ApiKeyBody, apiKeyListSchema, auditListSchema } from '../../../protocol/schemas.ts';
+import { type ApiKeyBody, apiKeyListSchema, auditListSchema, auditQuerySchema } from '../../../protocol/schemas.ts';
 import { api, query } from '../api.ts';
 import { AUDIT_ACTIONS } from '../../../protocol/audit-actions.ts';
-import { actorLabel, dayBounds, summariseDetails } from '../audit-summary.ts';
-import { Button, EmptyState, ErrorNotice, formatDate, Loading, PageHeader, useLoad, valueOf } from '../components.tsx';
+import { actorLabel, dayBounds, isDay, summariseDetails } from '../audit-summary.ts';
+import { Button, EmptyState, ErrorNotice, formatDate, IgnoredParamsNotice, Loading, PageHeader, useLoad, valueOf } from '../components.tsx';
 import { useApps } from '../layout.tsx';
+import { bySchema, type ParamRule, readParams } from '../page-params.ts';
 import type { PageProps } from '../router.tsx';
 import { setSearchParams, useSearch } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 const PAGE_SIZE = 50;
+const DAY: ParamRule = { accepts: isDay, expected: 'a day as YYYY-MM-DD' };
+const AUDIT_PARAMS = {
+  app: bySchema(auditQuerySchema.shape.app, 'an app slug'),
+  action: bySchema(auditQuerySchema.shape.action, 'an action of at most 100 characters, e.g. release.publish'),
+  actor: bySchema(auditQuerySchema.shape.actor, 'an actor such as key:<id>, token:ADMIN_TOKEN or system'),
+  since: DAY,
+  until: DAY,
+  before: bySchema(auditQuerySchema.shape.before, 'an entry number, as the Older entries button sets it'),
+};
 
 
 function ActionFilter({ value }: { value: string }) {
@@ -43,14 +53,11 @@ function ActionFilter({ value }: { value: string }) {
 export function AuditPage(_props: PageProps) {
   const { session } = useSession();
   const { apps } = useApps();
-  const params = new URLSearchParams(useSearch());
+  const { values, ignored } = readParams(useSearch(), AUDIT_PARAMS);
   const scoped = session.principal.app;
-  const app = scoped ? null : params.get('app');
-  const action = params.get('action') ?? '';
-  const actor = params.get('actor') ?? '';
-  const sinceDay = params.get('since') ?? '';
-  const untilDay = params.get('until') ?? '';
-  const before = params.get('before');
+  const app = scoped ? null : values.app || null;
+  const { action, actor, since: sinceDay, until: untilDay } = values;
+  const before = values.before || null;
   // Cursors of the pages passed on the way here, for "Newer" (the API pages backwards only).
   const [trail, setTrail] = useState<string[]>([]);
 
@@ -143,6 +150,7 @@ export function AuditPage(_props: PageProps) {
           </Button>
         ) : null}
       </div>
+      <IgnoredParamsNotice ignored={ignored} />
       <ErrorNotice error={log.error} />
       {log.loading && !log.data ? <Loading label="Loading the audit log…" /> : null}
       {log.data && log.data.entries.length === 0 ? <EmptyState>{action || app || actor || sinceDay || untilDay || before ? 'No entries match these filters.' : 'Nothing recorded yet.'}</EmptyState> : null}

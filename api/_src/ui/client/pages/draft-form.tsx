@@ -7,7 +7,7 @@ import { useState } from 'hono/jsx/dom';
 import { type ChannelBody, type ReleaseBody, releaseSchema } from '../../../protocol/schemas.ts';
 import { adminPath, api } from '../api.ts';
 import { Button, ErrorNotice, Field, useAction } from '../components.tsx';
-import { ChannelInput, channelProblem, inputValue, minimumProblem, normalisedHint, NotesHint, NotesPreview, RolloutInput, versionProblem } from './release-fields.tsx';
+import { ChannelInput, channelProblem, inputValue, minimumProblem, normalisedHint, NotesField, notesProblem, NotesPreview, RolloutInput, versionProblem } from './release-fields.tsx';
 
 interface Draft {
   version: string;
@@ -43,11 +43,11 @@ function changesOf(release: ReleaseBody, draft: Draft): Record<string, unknown> 
 
 export function DraftForm({ app, release, channels, onSaved }: { app: string; release: ReleaseBody; channels: ChannelBody[] | undefined; onSaved(saved: ReleaseBody): void }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(release));
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const update = (changes: Partial<Draft>) => setDraft((current) => ({ ...current, ...changes }));
   const versionError = versionProblem(draft.version.trim());
   const minimumError = minimumProblem(draft.minimum.trim(), draft.version.trim());
-  const invalid = Boolean(versionError || channelProblem(draft.channel) || minimumError);
+  const invalid = Boolean(versionError || channelProblem(draft.channel) || minimumError || notesProblem(draft.notes));
   const changes = changesOf(release, draft);
   const dirty = Object.keys(changes).length > 0;
   const versionLocked = release.artifacts.length > 0;
@@ -60,7 +60,7 @@ export function DraftForm({ app, release, channels, onSaved }: { app: string; re
 
   return (
     <div class="split release-form">
-      <form class="card" onSubmit={save} noValidate aria-label="Draft details">
+      <form class="card" onSubmit={save} onInput={dismiss} noValidate aria-label="Draft details">
         <h2>Draft details</h2>
         <Field
           label="Version"
@@ -70,10 +70,7 @@ export function DraftForm({ app, release, channels, onSaved }: { app: string; re
           <input name="version" autocomplete="off" spellcheck={false} readOnly={versionLocked} value={draft.version} onInput={(event: Event) => update({ version: inputValue(event) })} />
         </Field>
         <ChannelInput value={draft.channel} channels={channels} onInput={(channel) => update({ channel })} />
-        <Field label="Notes">
-          <textarea name="notes" rows={10} aria-describedby="notes-hint" value={draft.notes} onInput={(event: Event) => update({ notes: inputValue(event) })} />
-        </Field>
-        <NotesHint />
+        <NotesField value={draft.notes} onInput={(notes) => update({ notes })} />
         <RolloutInput value={draft.rollout} onInput={(rollout) => update({ rollout })} hint="Share of installs offered the release once it is published." />
         <label class="check">
           <input type="checkbox" name="critical" checked={draft.critical} onChange={(event: Event) => update({ critical: (event.target as HTMLInputElement).checked })} />

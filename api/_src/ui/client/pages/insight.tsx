@@ -11,7 +11,8 @@ import { adoptionReportSchema, checksReportSchema, downloadsReportSchema } from 
 import { api, adminPath, query } from '../api.ts';
 import { foldTail, totalsByDay, windowEnding } from '../chart-scale.ts';
 import { DailyBarChart, ShareBarChart } from '../charts.tsx';
-import { EmptyState, ErrorNotice, Loading, PageHeader, useLoad, valueOf } from '../components.tsx';
+import { EmptyState, ErrorNotice, IgnoredParamsNotice, Loading, PageHeader, useLoad, valueOf } from '../components.tsx';
+import { readParams } from '../page-params.ts';
 import type { PageProps } from '../router.tsx';
 import { setSearchParams, useSearch } from '../router.tsx';
 
@@ -19,10 +20,9 @@ const RANGES = [7, 30, 90] as const;
 const DEFAULT_RANGE = 30;
 const NO_DATA = 'No downloads recorded yet — counts appear within a minute of the first update check.';
 
-function rangeOf(search: string): number {
-  const days = Number(new URLSearchParams(search).get('days'));
-  return (RANGES as readonly number[]).includes(days) ? days : DEFAULT_RANGE;
-}
+const INSIGHT_PARAMS = {
+  days: { accepts: (value: string) => (RANGES as readonly number[]).some((range) => String(range) === value), expected: RANGES.join(', ') },
+};
 
 function useReport<T>(app: string, report: string, schema: z.ZodType<T>, window: { from: string; to: string }) {
   return useLoad(() => api.get(`${adminPath('apps', app, 'analytics', report)}${query(window)}`, schema), [app, report, window.from, window.to]);
@@ -39,7 +39,8 @@ function Section({ title, id, children }: { title: string; id: string; children:
 
 export function InsightPage({ params }: PageProps) {
   const app = params.app!;
-  const days = rangeOf(useSearch());
+  const { values, ignored } = readParams(useSearch(), INSIGHT_PARAMS);
+  const days = values.days ? Number(values.days) : DEFAULT_RANGE;
   const window = windowEnding(new Date(), days);
   const downloads = useReport(app, 'downloads', downloadsReportSchema, window);
   const checks = useReport(app, 'checks', checksReportSchema, window);
@@ -67,6 +68,7 @@ export function InsightPage({ params }: PageProps) {
           </select>
         </label>
       </PageHeader>
+      <IgnoredParamsNotice ignored={ignored} />
       <p class="muted small">
         Counted per UTC day without IP addresses or install ids. Downloads are requests to the server's <code>/download</code> links; with
         artifacts served straight from a public bucket, installs appear under update checks only.

@@ -69,7 +69,7 @@ export function IntegrationForm(props: Props) {
   const editing = props.integration;
   const [draft, setDraft] = useState<IntegrationDraft>(editing ? draftOfIntegration(editing) : newIntegrationDraft());
   const [touched, setTouched] = useState(false);
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const read = editing ? readIntegrationChanges(draft, editing) : readNewIntegration(draft);
   const shown = (problem: string | null) => (touched ? problem : null);
   const words = PROVIDER_WORDS[draft.provider];
@@ -85,7 +85,7 @@ export function IntegrationForm(props: Props) {
   };
 
   return (
-    <form class="card stack integration-form" onSubmit={submit} noValidate aria-label={title}>
+    <form class="card stack integration-form" onSubmit={submit} onInput={dismiss} noValidate aria-label={title}>
       <h3>{title}</h3>
       <ErrorNotice error={error} />
       {props.policies.length === 0 ? <p class="notice notice-warn">This app has no policies yet: create one above, then map the provider's prices to it.</p> : null}

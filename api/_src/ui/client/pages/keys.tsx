@@ -36,7 +36,7 @@ function NewKeyBox({ created, onDone }: { created: CreatedKey; onDone(): void })
 function CreateKeyForm({ app, onCreated }: { app: string | null; onCreated(created: CreatedKey): void }) {
   const [name, setName] = useState('');
   const [scope, setScope] = useState<Scope>('ci');
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const submit = (event: Event) => {
     event.preventDefault();
     return run(async () => {
@@ -46,7 +46,7 @@ function CreateKeyForm({ app, onCreated }: { app: string | null; onCreated(creat
     });
   };
   return (
-    <form class="card key-form" onSubmit={submit}>
+    <form class="card key-form" onSubmit={submit} onInput={dismiss}>
       <h3>New {app ? 'app' : 'global'} key</h3>
       <ErrorNotice error={error} />
       <div class="key-form-fields">

@@ -69,7 +69,7 @@ function readDraft(draft: PolicyDraft) {
 function PolicyForm(props: { initial: PolicyDraft; title: string; submitLabel: string; onSubmit(body: NonNullable<ReturnType<typeof readDraft>['body']>): Promise<void>; onCancel(): void }) {
   const [draft, setDraft] = useState(props.initial);
   const [touched, setTouched] = useState(false);
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const { body, problems } = readDraft(draft);
   const shown = (problem: string | null) => (touched ? problem : null);
   const text = (field: keyof PolicyDraft) => (event: Event) => setDraft((current) => ({ ...current, [field]: valueOf(event) }));
@@ -80,7 +80,7 @@ function PolicyForm(props: { initial: PolicyDraft; title: string; submitLabel: s
     if (body) return run(() => props.onSubmit(body));
   };
   return (
-    <form class="card stack policy-form" onSubmit={submit} noValidate aria-label={props.title}>
+    <form class="card stack policy-form" onSubmit={submit} onInput={dismiss} noValidate aria-label={props.title}>
       <h3>{props.title}</h3>
       <ErrorNotice error={error} />
       <div class="policy-fields">

@@ -5,11 +5,12 @@
  * (ShownOnce) and dropped when dismissed; the server keeps an HMAC of it and can never show it again.
  */
 import { useEffect, useState } from 'hono/jsx/dom';
-import { type CreatedLicenseBody, createdLicenseSchema, type LicenseBody, licenseListSchema, type PolicyBody } from '../../../protocol/licensing.ts';
+import { type CreatedLicenseBody, createdLicenseSchema, type LicenseBody, licenseListSchema, licenseStatusSchema, listLicensesQuerySchema, type PolicyBody } from '../../../protocol/licensing.ts';
 import { api, query } from '../api.ts';
-import { Button, EmptyState, ErrorNotice, Field, Loading, ShownOnce, useAction, useLoad, valueOf } from '../components.tsx';
+import { Button, EmptyState, ErrorNotice, Field, IgnoredParamsNotice, Loading, ShownOnce, useAction, useLoad, valueOf } from '../components.tsx';
 import { licensingPaths } from '../licensing-api.ts';
 import { dayText, endOfDayIso, machinesText, parseEntitlements } from '../license-form.ts';
+import { bySchema, readParams } from '../page-params.ts';
 import { Link, setSearchParams, uiPath, useSearch } from '../router.tsx';
 
 const STATUS_BADGES: Record<LicenseBody['status'], string> = { active: 'badge-ok', suspended: 'badge-warn', revoked: 'badge-error' };
@@ -94,7 +95,7 @@ function CreateLicenseForm(props: { slug: string; policies: PolicyBody[]; onCrea
   const [entitlements, setEntitlements] = useState('');
   const [externalSource, setExternalSource] = useState('manual');
   const [externalId, setExternalId] = useState('');
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const policy = props.policies.find((candidate) => candidate.id === policyId);
   const submit = (event: Event) => {
     event.preventDefault();
@@ -109,7 +110,7 @@ function CreateLicenseForm(props: { slug: string; policies: PolicyBody[]; onCrea
     });
   };
   return (
-    <form class="card stack" onSubmit={submit} aria-label="New license">
+    <form class="card stack" onSubmit={submit} onInput={dismiss} aria-label="New license">
       <h3>New license</h3>
       <ErrorNotice error={error} />
       <div class="policy-fields">
@@ -165,11 +166,15 @@ export function NewLicenseKey(props: { slug: string; id: string; licenseKey: str
   );
 }
 
+const LICENSE_PARAMS = {
+  q: bySchema(listLicensesQuerySchema.shape.q, 'a key prefix or an external id of at most 255 characters'),
+  status: bySchema(licenseStatusSchema, licenseStatusSchema.options.join(', ')),
+};
+
 /** `onCreated`: a new license changes its policy's count, which the page shows. */
 export function LicensesSection({ slug, policies, onCreated }: { slug: string; policies: PolicyBody[] | undefined; onCreated(): void }) {
-  const params = new URLSearchParams(useSearch());
-  const q = params.get('q') ?? '';
-  const status = params.get('status') ?? '';
+  const { values, ignored } = readParams(useSearch(), LICENSE_PARAMS);
+  const { q, status } = values;
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedLicenseBody | null>(null);
   const list = useLoad(() => api.get(`${licensingPaths(slug).licenses}${query({ q, status })}`, licenseListSchema).then((body) => body.licenses), [slug, q, status]);
@@ -208,6 +213,7 @@ export function LicensesSection({ slug, policies, onCreated }: { slug: string; p
         />
       ) : null}
       <SearchForm q={q} status={status} />
+      <IgnoredParamsNotice ignored={ignored} />
       <ErrorNotice error={list.error} />
       {list.loading && !list.data ? <Loading label="Loading licenses…" /> : null}
       {list.data && list.data.length === 0 ? (

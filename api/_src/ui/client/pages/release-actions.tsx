@@ -91,7 +91,14 @@ export function ReleaseActions(props: {
             )}
           </p>
           <div class="rollout-control">
-            <RolloutInput value={rollout} onInput={setRollout} hint={rolloutChangeSummary(release.rollout_percent, rollout)} />
+            <RolloutInput
+              value={rollout}
+              onInput={(value) => {
+                setRollout(value);
+                rolloutSave.dismiss();
+              }}
+              hint={rolloutChangeSummary(release.rollout_percent, rollout)}
+            />
             <p class="field-hint">
               Installs are in the cohort by a hash of their install id (sent as X-Install-Id); those sending none get the release only at 100%. Cohorts only grow as the
               percentage rises.

@@ -10,7 +10,7 @@ import { Button, ErrorNotice, Field, PageHeader, useAction, useLoad, useToast } 
 import { DEFAULT_CHANNEL } from '../../../protocol/channels.ts';
 import type { PageProps } from '../router.tsx';
 import { Link, navigate, uiPath } from '../router.tsx';
-import { ChannelInput, channelProblem, inputValue, normalisedHint, NotesHint, NotesPreview, versionProblem } from './release-fields.tsx';
+import { ChannelInput, channelProblem, inputValue, normalisedHint, NotesField, notesProblem, NotesPreview, versionProblem } from './release-fields.tsx';
 import { loadChannels, releasePath } from './releases.tsx';
 
 export function ReleaseCreatePage({ params }: PageProps) {
@@ -21,9 +21,9 @@ export function ReleaseCreatePage({ params }: PageProps) {
   const [channel, setChannel] = useState(DEFAULT_CHANNEL);
   const [notes, setNotes] = useState('');
   const [touched, setTouched] = useState(false);
-  const { busy, error, run } = useAction();
+  const { busy, error, dismiss, run } = useAction();
   const versionError = versionProblem(version.trim());
-  const invalid = Boolean(versionError || channelProblem(channel));
+  const invalid = Boolean(versionError || channelProblem(channel) || notesProblem(notes));
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -44,7 +44,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
         </Link>
       </PageHeader>
       <div class="split release-form">
-        <form class="card" onSubmit={submit} noValidate>
+        <form class="card" onSubmit={submit} onInput={dismiss} noValidate>
           <p class="muted small">A release starts as a draft: nothing is offered to installs until you upload its artifacts and publish it.</p>
           <Field label="Version" error={touched || version ? versionError : null} hint={normalisedHint(version.trim()) ?? 'Semantic version, e.g. 1.2.0 or 2.0.0-beta.1; a leading v is dropped.'}>
             <input
@@ -58,10 +58,7 @@ export function ReleaseCreatePage({ params }: PageProps) {
             />
           </Field>
           <ChannelInput value={channel} channels={channels.data} onInput={setChannel} />
-          <Field label="Notes">
-            <textarea name="notes" rows={10} aria-describedby="notes-hint" value={notes} onInput={(event: Event) => setNotes(inputValue(event))} />
-          </Field>
-          <NotesHint />
+          <NotesField value={notes} onInput={setNotes} />
           <ErrorNotice error={error} />
           <div class="actions">
             <Button type="submit" variant="primary" busy={busy} disabled={invalid}>

@@ -7,7 +7,7 @@
 import type { Child } from 'hono/jsx';
 import type { ChannelBody } from '../../../protocol/schemas.ts';
 import { DEFAULT_CHANNEL, RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE } from '../../../protocol/channels.ts';
-import { MAX_VERSION_LENGTH } from '../../../protocol/release-rules.ts';
+import { MAX_RELEASE_NOTES_LENGTH, MAX_VERSION_LENGTH } from '../../../protocol/release-rules.ts';
 import { compareVersions, formatVersion, safeParseVersion } from '../../../protocol/semver.ts';
 import { Field, valueOf } from '../components.tsx';
 import { renderMarkdown } from '../markdown.ts';
@@ -44,7 +44,27 @@ export function normalisedHint(text: string): string | null {
   return canonical === text ? null : `saved as ${canonical}`;
 }
 
+/** Notes longer than the API stores, said as they are typed rather than by a refused save. */
+export function notesProblem(text: string): string | null {
+  if (text.length <= MAX_RELEASE_NOTES_LENGTH) return null;
+  const count = (n: number) => n.toLocaleString('en-US');
+  return `at most ${count(MAX_RELEASE_NOTES_LENGTH)} characters: these have ${count(text.length)} (${count(text.length - MAX_RELEASE_NOTES_LENGTH)} too many)`;
+}
+
 export const inputValue = (event: Event) => valueOf(event);
+
+/** The Markdown notes and their hint; the field shows `notesProblem` once the text is too long. */
+export function NotesField({ value, onInput }: { value: string; onInput(value: string): void }) {
+  const problem = notesProblem(value);
+  return (
+    <>
+      <Field label="Notes" error={problem}>
+        <textarea name="notes" rows={10} aria-describedby="notes-hint" aria-invalid={problem ? 'true' : undefined} value={value} onInput={(event: Event) => onInput(inputValue(event))} />
+      </Field>
+      <NotesHint />
+    </>
+  );
+}
 
 /** Outside the label, so the field's accessible name is exactly "Notes". */
 export function NotesHint() {

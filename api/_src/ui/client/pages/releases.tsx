@@ -8,10 +8,10 @@
 import { useEffect, useRef, useState } from 'hono/jsx/dom';
 import { type ChannelBody, channelListSchema, releaseListSchema, type ReleaseSummaryBody } from '../../../protocol/schemas.ts';
 import { adminPath, api, query } from '../api.ts';
-import { EmptyState, ErrorNotice, formatDate, Loading, PageHeader, StatusBadge, useLoad, valueOf } from '../components.tsx';
+import { EmptyState, ErrorNotice, formatDate, IgnoredParamsNotice, Loading, PageHeader, StatusBadge, useLoad, valueOf } from '../components.tsx';
 import type { PageProps } from '../router.tsx';
 import { appPlatforms, liveByChannel, platformCoverage } from '../release-facts.ts';
-import { emptyListReason, lastReleasePage, readReleaseFilters, RELEASE_PAGE_SIZE } from '../release-filters.ts';
+import { emptyListReason, lastReleasePage, readReleaseView, RELEASE_PAGE_SIZE } from '../release-filters.ts';
 import { Link, setSearchParams, uiPath, useSearch } from '../router.tsx';
 
 /** The API's largest page (RELEASE_PAGE_MAX). */
@@ -105,7 +105,7 @@ function LiveSummary({ app, published }: { app: string; published: ReleaseSummar
 export function ReleasesPage({ params }: PageProps) {
   const app = params.app!;
   const search = useSearch();
-  const filters = readReleaseFilters(search);
+  const { filters, ignored } = readReleaseView(search);
   const list = useLoad(
     () =>
       api.get(
@@ -175,6 +175,7 @@ export function ReleasesPage({ params }: PageProps) {
         <SearchBox value={filters.q} />
       </div>
 
+      <IgnoredParamsNotice ignored={ignored} />
       <ErrorNotice error={list.error || channels.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.releases.length === 0 ? (
