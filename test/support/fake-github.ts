@@ -63,6 +63,8 @@ export interface FakeRepository {
   releases: FakeRelease[];
   /** Set: the repository was renamed to this `owner/repo` (answers 301). */
   renamedTo?: string;
+  /** What `generate_release_notes` writes (default: a short "What's Changed"); GitHub's can outgrow its body limit. */
+  generatedNotes?: string;
 }
 
 export interface RecordedRequest {

@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/src/logger.ts';
 import { parsePlatformInput } from '../../shared/src/platform-input.ts';
 import type { GithubApi, GithubRelease } from './github-api.ts';
 import { buildLatestJson, LATEST_JSON } from './latest-json.ts';
-import { createDraft, findRelease, publishRelease, uploadFiles, type UploadReport } from './release.ts';
+import { assertBodyFits, createDraft, findRelease, publishRelease, uploadFiles, type UploadReport } from './release.ts';
 import { type ReleaseFile, releaseFiles } from './release-files.ts';
 
 export const MODES = ['create', 'upload', 'publish'] as const;
@@ -72,6 +72,7 @@ export async function runMode(api: GithubApi, inputs: ModeInputs, env: RefEnv, l
     return { release, report, status: release.draft ? 'draft' : 'published' };
   }
 
+  assertBodyFits(inputs.body, 'Input body');
   let release = await findRelease(api, releaseId);
   const version = resolveVersion(inputs.version, env)?.version ?? requireVersion(undefined, { GITHUB_REF: `refs/tags/${release.tag_name}` }, 'version');
   const body = inputs.body ?? inputs.serverNotes;

@@ -233,6 +233,42 @@ describe('release notes', () => {
   });
 });
 
+describe('notes longer than GitHub takes', () => {
+  it('fails on the body input before any call, counting characters as GitHub does, not bytes', async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const tooLong = 'x'.repeat(125_001);
+    const before = github.requests.length;
+    await expect(runMode(api, { ...base, mode: 'create', body: tooLong }, tagEnv('3.5.0'), memoryLogger())).rejects.toThrow(/^Input body is 125001 characters, and GitHub takes at most 125000/);
+    await expect(runMode(api, { ...base, mode: 'publish', releaseId: '1', body: tooLong }, {}, memoryLogger())).rejects.toThrow(/^Input body is 125001 characters/);
+    expect(github.requests.length).toBe(before);
+    const created = await runMode(api, { ...base, mode: 'create', body: 'é'.repeat(125_000) }, tagEnv('3.5.0'), memoryLogger());
+    expect(created.release.body).toHaveLength(125_000);
+  });
+
+  it("creates the draft without GitHub's generated notes when GitHub refuses them as too long", async () => {
+    const repo = github.repositories.get(REPO)!;
+    repo.generatedNotes = '* A pull request (#1)\n'.repeat(6_000);
+    try {
+      const logger = memoryLogger();
+      const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+      const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.6.0'), logger);
+      expect(created.release.draft).toBe(true);
+      expect(releasesOf('v3.6.0')).toHaveLength(1);
+      expect(logger.text()).toMatch(/warning: GitHub refused its own generated notes for v3\.6\.0 \(.*HTTP 422: Validation Failed: body is too long \(maximum is 125000 characters\)\)/);
+    } finally {
+      delete repo.generatedNotes;
+    }
+  });
+
+  it("says GitHub's reason for a 422, not only \"Validation Failed\"", async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const { release } = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.7.0'), memoryLogger());
+    const error = (await api.updateRelease(release.id, { body: 'y'.repeat(125_001) }).catch((e: unknown) => e)) as GithubApiError;
+    expect(error.message).toMatch(/HTTP 422: Validation Failed: body is too long \(maximum is 125000 characters\)$/);
+    expect(error.fields).toEqual(['body']);
+  });
+});
+
 describe('failures', () => {
   it('names what is missing or wrong in the inputs', async () => {
     const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());

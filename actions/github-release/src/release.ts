@@ -27,12 +27,25 @@ export interface DraftOptions {
   commitish?: string;
 }
 
+/** GitHub refuses release notes longer than this (422 "body is too long"); it counts characters, not bytes. */
+export const GITHUB_BODY_LIMIT = 125_000;
+
+/** Fails before any call when the notes given would be refused, rather than after the legs built for hours. */
+export function assertBodyFits(body: string | undefined, source: string): void {
+  if (body === undefined) return;
+  const length = [...body].length;
+  if (length > GITHUB_BODY_LIMIT) {
+    throw new Error(`${source} is ${length} characters, and GitHub takes at most ${GITHUB_BODY_LIMIT} in a release's notes: shorten it (link to the full changelog instead).`);
+  }
+}
+
 export interface DraftResult {
   release: GithubRelease;
   created: boolean;
 }
 
 export async function createDraft(api: GithubApi, options: DraftOptions, logger: Logger): Promise<DraftResult> {
+  assertBodyFits(options.body, 'Input body');
   const existing = (await api.listReleases()).filter((r) => r.tag_name === options.tag);
   if (existing.length > 0) {
     // The published one wins over drafts: a re-run after publishing must not start a second release.
@@ -42,18 +55,28 @@ export async function createDraft(api: GithubApi, options: DraftOptions, logger:
     return { release, created: false };
   }
   const prerelease = isPrerelease(options.version);
-  const release = await api.createRelease(
-    {
-      tag_name: options.tag,
-      name: options.name ?? options.tag,
-      draft: true,
-      prerelease,
-      ...(options.body ? { body: options.body } : { generate_release_notes: true }),
-      ...(options.commitish ? { target_commitish: options.commitish } : {}),
-    },
-    // The tag had no release a moment ago, so a draft of it now is the one a lost attempt made.
-    async () => (await api.listReleases()).find((r) => r.tag_name === options.tag && r.draft),
-  );
+  const create = (generateNotes: boolean) =>
+    api.createRelease(
+      {
+        tag_name: options.tag,
+        name: options.name ?? options.tag,
+        draft: true,
+        prerelease,
+        ...(options.body ? { body: options.body } : generateNotes ? { generate_release_notes: true } : {}),
+        ...(options.commitish ? { target_commitish: options.commitish } : {}),
+      },
+      // The tag had no release a moment ago, so a draft of it now is the one a lost attempt made.
+      async () => (await api.listReleases()).find((r) => r.tag_name === options.tag && r.draft),
+    );
+  let release: GithubRelease;
+  try {
+    release = await create(!options.body);
+  } catch (error) {
+    // GitHub's generated notes (one line per pull request) can outgrow its own limit; the release is not worth failing for.
+    if (options.body || !(error instanceof GithubApiError && error.status === 422 && error.fields.includes('body'))) throw error;
+    logger.warning(`GitHub refused its own generated notes for ${options.tag} (${error.message}); creating the draft without notes. Pass the body input, or let publish take the tauri-release server's notes.`);
+    release = await create(false);
+  }
   logger.info(`Created the draft release ${release.id} for ${options.tag}${prerelease ? ' (a pre-release)' : ''}: ${release.html_url}`);
   return { release, created: true };
 }
