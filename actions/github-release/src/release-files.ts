@@ -8,6 +8,9 @@
  * - Mac archives get the architecture, as upload-r2 names them (`My App_aarch64.app.tar.gz`), since Tauri names
  *   the `.app.tar.gz` after the product only and every Mac leg would upload the same name; a universal build once
  *   per key it serves.
+ * - A DMG is attached only once proven notarized (`checkDmg`, upload-r2's check: a stapled ticket and Gatekeeper's
+ *   verdict), as upload-r2 uploads it: one that was never notarized (no Apple credentials, or notarize-dmg skipped)
+ *   would be refused by Gatekeeper on every Mac that downloads it, so it is skipped with the reason.
  * - GitHub renames an asset whose name holds other characters than letters, digits, `.`, `-` and `_` (a space
  *   becomes `.`), so a name is spelled that way before it is compared with what the release already has;
  *   otherwise every re-run would upload `My App…` again next to GitHub's `My.App…`.
@@ -35,12 +38,24 @@ export function githubAssetName(name: string): string {
 
 const INSTALLER = /(\.dmg|-setup\.exe|\.msi|\.deb|\.rpm|\.appimage)$/i;
 
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface ReleaseFilesOptions {
+  /** Proves a DMG notarized: null, or why it is skipped (throws when it is broken). Without it, DMGs are not checked. */
+  checkDmg?: (path: string) => Promise<string | null>;
+  /** Receives the files left out, with the reason. */
+  skipped?: SkippedFile[];
+}
+
 /**
  * The leg's files for the release, sorted by name.
  *
  * @throws Error when a folder is missing, nothing is found, or two files would get the same asset name
  */
-export async function releaseFiles(dirs: readonly string[], platforms: readonly PlatformKey[]): Promise<ReleaseFile[]> {
+export async function releaseFiles(dirs: readonly string[], platforms: readonly PlatformKey[], options: ReleaseFilesOptions = {}): Promise<ReleaseFile[]> {
   const paths: string[] = [];
   for (const dir of dirs) {
     const full = resolve(dir);
@@ -65,7 +80,10 @@ export async function releaseFiles(dirs: readonly string[], platforms: readonly 
     const kind = artifactKindOf(name);
     const signed = present.has(`${path}.sig`);
     if (!kind) {
-      if (INSTALLER.test(name)) await add(path, name, 'installer');
+      if (!INSTALLER.test(name)) continue;
+      const why = options.checkDmg && name.toLowerCase().endsWith('.dmg') ? await options.checkDmg(path) : null;
+      if (why === null) await add(path, name, 'installer');
+      else options.skipped?.push({ path, reason: why });
       continue;
     }
     const names = kind.bundle === 'app' ? platforms.filter((key) => parsePlatformKey(key)!.os === 'darwin').map((key) => uploadName(name, kind, key)) : [name];

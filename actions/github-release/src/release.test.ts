@@ -15,6 +15,8 @@ import { Secret } from '../../shared/src/secret.ts';
 import { githubAssetName } from './release-files.ts';
 import { type ModeInputs, runMode } from './modes.ts';
 import { fakeGithubApi, writeLeg } from './testing.ts';
+import { installFakeMacos } from '../../../test/support/fake-macos/index.ts';
+import { notarizedDmgCheck } from '../../upload-r2/src/notarized.ts';
 
 const REPO = 'octo/my-app';
 const TOKEN = 'ghs_test_token';
@@ -230,6 +232,38 @@ describe('release notes', () => {
     const patches = github.requests.filter((r) => r.method === 'PATCH').length;
     await runMode(api, { ...base, mode: 'publish', releaseId, body: 'Given.' }, {}, memoryLogger());
     expect(github.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+  });
+});
+
+describe('the DMG', () => {
+  it('is attached only once notarized (a stapled ticket, Gatekeeper), as upload-r2 uploads it; one never notarized is skipped and named', async () => {
+    const mac = await installFakeMacos();
+    try {
+      const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+      const { release } = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.8.0'), memoryLogger());
+      const arm = await legDir('3.8.0', 'darwin-aarch64');
+      const intel = await legDir('3.8.0', 'darwin-x86_64');
+      const notarized = join(arm, 'dmg/My App_3.8.0_aarch64.dmg');
+      const state = await mac.state();
+      state.signatures = { [notarized]: 'Developer ID Application: Octo Org (TEAM123456)', [join(intel, 'dmg/My App_3.8.0_x64.dmg')]: 'Developer ID Application: Octo Org (TEAM123456)' };
+      state.stapled = [notarized];
+      await writeFile(join(mac.dir, 'state.json'), JSON.stringify(state));
+      const checkDmg = notarizedDmgCheck(mac.runner(memoryLogger()));
+
+      const upload = async (platform: string, dir: string) => {
+        const logger = memoryLogger();
+        const result = await runMode(api, { ...base, mode: 'upload', releaseId: String(release.id), platform, bundleDirs: [dir], checkDmg }, tagEnv('3.8.0'), logger);
+        return { result, logger };
+      };
+      expect((await upload('darwin-aarch64', arm)).result.report.map((r) => r.name)).toContain('My.App_3.8.0_aarch64.dmg');
+      const { result, logger } = await upload('darwin-x86_64', intel);
+      expect(result.report.map((r) => r.name)).toEqual(['My.App_x64.app.tar.gz', 'My.App_x64.app.tar.gz.sig']);
+      expect(result.skipped).toEqual([{ path: join(intel, 'dmg/My App_3.8.0_x64.dmg'), reason: expect.stringMatching(/^not notarized: no ticket is stapled/) }]);
+      expect(logger.text()).toMatch(/warning: My App_3\.8\.0_x64\.dmg is not attached: not notarized/);
+      expect(releasesOf('v3.8.0')[0]!.assets.map((a) => a.name).filter((name) => name.endsWith('.dmg'))).toEqual(['My.App_3.8.0_aarch64.dmg']);
+    } finally {
+      await mac.cleanup();
+    }
   });
 });
 
