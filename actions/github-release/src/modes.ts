@@ -72,7 +72,11 @@ export async function runMode(api: GithubApi, inputs: ModeInputs, env: RefEnv, l
   if (inputs.mode === 'upload') {
     if (inputs.bundleDirs.length === 0) throw new Error('Input bundle-dir is empty: pass the folder `tauri build` wrote its bundles to (the root action passes its own).');
     const skipped: SkippedFile[] = [];
-    const files = await releaseFiles(inputs.bundleDirs, parsePlatformInput('platform', inputs.platform), { checkDmg: inputs.checkDmg, skipped });
+    const files = await releaseFiles(inputs.bundleDirs, parsePlatformInput('platform', inputs.platform), {
+      checkDmg: inputs.checkDmg,
+      skipped,
+      version: resolveVersion(inputs.version, env)?.version,
+    });
     for (const file of skipped) logger.warning(`${basename(file.path)} is not attached: ${file.reason}.`);
     const { release, report } = await uploadFiles(api, releaseId, files, logger);
     return { release, report, skipped, status: release.draft ? 'draft' : 'published' };

@@ -267,6 +267,17 @@ describe('the DMG', () => {
   });
 });
 
+it("leaves out an earlier version's DMG left in the bundle folder", async () => {
+  const dir = await legDir('3.9.0', 'darwin-aarch64');
+  await writeFile(join(dir, 'dmg/My App_3.8.9_aarch64.dmg'), 'an earlier build, notarized and stapled');
+  const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+  const { release } = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.9.0'), memoryLogger());
+  const logger = memoryLogger();
+  const result = await runMode(api, { ...base, mode: 'upload', releaseId: String(release.id), platform: 'darwin-aarch64', bundleDirs: [dir] }, tagEnv('3.9.0'), logger);
+  expect(result.report.map((r) => r.name).filter((name) => name.endsWith('.dmg'))).toEqual(['My.App_3.9.0_aarch64.dmg']);
+  expect(logger.text()).toMatch(/warning: My App_3\.8\.9_aarch64\.dmg is not attached: a DMG of another build/);
+});
+
 describe('notes longer than GitHub takes', () => {
   it('fails on the body input before any call, counting characters as GitHub does, not bytes', async () => {
     const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
