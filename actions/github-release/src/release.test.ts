@@ -190,6 +190,25 @@ describe('pre-releases and drafts that share a tag', () => {
     expect(repo.releases.find((r) => r.id === created.release.id)!.make_latest).toBe('false');
   });
 
+  it('a patch of an older line is not marked the latest release; a higher version, or another app\'s tags, do not stop one', async () => {
+    const LINES = 'octo/lines';
+    github.addRepository(LINES, { token: TOKEN });
+    const ship = async (tag: string) => {
+      const logger = memoryLogger();
+      const { api } = fakeGithubApi(github.url, LINES, TOKEN, logger);
+      const env = { GITHUB_REF: `refs/tags/${tag}` };
+      const { release } = await runMode(api, { ...base, mode: 'create' }, env, logger);
+      await runMode(api, { ...base, mode: 'publish', releaseId: String(release.id) }, env, logger);
+      return { latest: github.repositories.get(LINES)!.releases.find((r) => r.id === release.id)!.make_latest, log: logger.text() };
+    };
+    expect((await ship('v2.0.0')).latest).toBe('true');
+    const backport = await ship('v1.2.5');
+    expect(backport.latest).toBe('false');
+    expect(backport.log).toContain('1.2.5 is lower than 2.0.0 (v2.0.0), published already: it is not marked the latest release.');
+    expect((await ship('cli-v9.0.0')).latest).toBe('true');
+    expect((await ship('v2.0.1')).latest).toBe('true');
+  });
+
   it('a new tag gets a draft named after it, with the notes given or GitHub\'s generated ones', async () => {
     const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
     const given = await runMode(api, { ...base, mode: 'create', name: 'My App 3.0', body: 'Faster.' }, tagEnv('3.0.0'), memoryLogger());

@@ -11,7 +11,8 @@
  *    as it is.
  */
 import { createHash } from 'node:crypto';
-import { isPrerelease } from '../../../api/_src/protocol/semver.ts';
+import { compareVersions, isPrerelease, parseVersion, type Version } from '../../../api/_src/protocol/semver.ts';
+import { resolveVersion } from '../../shared/src/version.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { type GithubApi, GithubApiError, type GithubAsset, type GithubRelease } from './github-api.ts';
 import type { ReleaseFile } from './release-files.ts';
@@ -145,14 +146,44 @@ export async function uploadFiles(api: GithubApi, releaseId: number, files: read
   return { release, report };
 }
 
-/** Publishes the draft (once): pre-release from the version, and `latest` only for a stable one. */
+/**
+ * The highest version among the repository's other published stable releases whose tags are spelled like `tag`
+ * (the same prefix before the version: `v…`, or `desktop-v…` in a repository of several apps), or null.
+ */
+async function highestOtherRelease(api: GithubApi, release: GithubRelease, version: string): Promise<{ version: string; tag: string } | null> {
+  const prefixOf = (tag: string, v: string) => (tag.endsWith(v) ? tag.slice(0, -v.length) : null);
+  const prefix = prefixOf(release.tag_name, version);
+  let best: { version: string; tag: string; parsed: Version } | null = null;
+  for (const other of await api.listReleases()) {
+    if (other.id === release.id || other.draft || other.prerelease) continue;
+    let resolved: string | null = null;
+    try {
+      resolved = resolveVersion(undefined, { GITHUB_REF: `refs/tags/${other.tag_name}` })?.version ?? null;
+    } catch {
+      continue; // a tag that does not end in a version
+    }
+    if (resolved === null || isPrerelease(resolved) || prefixOf(other.tag_name, resolved) !== prefix) continue;
+    const parsed = parseVersion(resolved);
+    if (best === null || compareVersions(parsed, best.parsed) > 0) best = { version: resolved, tag: other.tag_name, parsed };
+  }
+  return best && { version: best.version, tag: best.tag };
+}
+
+/**
+ * Publishes the draft (once): pre-release from the version, and marked GitHub's latest release only when it is a
+ * stable version at least as high as every other published one. A patch of an older line (1.2.5 after 2.0.0) must not
+ * become "latest": `releases/latest` links, and the latest.json updaters fall back to, would go back to 1.2.5.
+ */
 export async function publishRelease(api: GithubApi, release: GithubRelease, version: string, logger: Logger): Promise<{ release: GithubRelease; published: boolean }> {
   if (!release.draft) {
     logger.info(`Release ${release.id} (${release.tag_name}) is already published: nothing to do.`);
     return { release, published: false };
   }
   const prerelease = isPrerelease(version);
-  const published = await api.updateRelease(release.id, { draft: false, prerelease, make_latest: prerelease ? 'false' : 'true' });
+  const higher = prerelease ? null : await highestOtherRelease(api, release, version);
+  const latest = !prerelease && (higher === null || compareVersions(parseVersion(version), parseVersion(higher.version)) >= 0);
+  if (higher && !latest) logger.info(`${version} is lower than ${higher.version} (${higher.tag}), published already: it is not marked the latest release.`);
+  const published = await api.updateRelease(release.id, { draft: false, prerelease, make_latest: latest ? 'true' : 'false' });
   logger.info(`Published release ${published.id} (${published.tag_name})${prerelease ? ' as a pre-release' : ''}: ${published.html_url}`);
   return { release: published, published: true };
 }
