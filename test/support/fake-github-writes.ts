@@ -4,6 +4,7 @@
  * - `POST /repos/{o}/{r}/releases`: several drafts may share a tag (only a second *published* release of a tag is
  *   refused, 422 `already_exists`); `generate_release_notes` fills an empty body; the answer's `upload_url` is a
  *   template on the separate uploads host (`…/assets{?name,label}`), as `uploads.github.com` is;
+ * - `GET /repos/{o}/{r}/releases/tags/{tag}`: the published release of a tag (never a draft, as GitHub);
  * - `GET`/`PATCH /repos/{o}/{r}/releases/{id}` (publishing sets `published_at`), `GET …/releases/{id}/assets`
  *   (paged), `DELETE /repos/{o}/{r}/releases/assets/{id}`;
  * - on the uploads host only, `POST /repos/{o}/{r}/releases/{id}/assets?name=`: the name renamed as GitHub does
@@ -127,6 +128,14 @@ export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', m
     };
     found.repository.releases.push(release);
     return { status: 201, body: ctx.releaseJson(found.name, release) };
+  }
+
+  match = /^\/repos\/([^/]+)\/([^/]+)\/releases\/tags\/([^/]+)$/.exec(path);
+  if (match && method === 'GET') {
+    const found = ctx.find(match[1]!, match[2]!);
+    const tag = decodeURIComponent(match[3]!);
+    const release = found?.repository.releases.find((r) => r.tag_name === tag && !r.draft);
+    return found && release ? { status: 200, body: ctx.releaseJson(found.name, release) } : notFound;
   }
 
   match = /^\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)$/.exec(path);

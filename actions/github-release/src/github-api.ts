@@ -150,6 +150,11 @@ export class GithubApi {
     return this.#json('GET', `${this.#api}/releases/${id}`) as Promise<GithubRelease>;
   }
 
+  /** The published release of `tag` (GitHub never answers a draft here), or null. */
+  async getReleaseByTag(tag: string): Promise<GithubRelease | null> {
+    return (await this.#json('GET', `${this.#api}/releases/tags/${encodeURIComponent(tag)}`, undefined, [404])) as GithubRelease | null;
+  }
+
   /** The repository's releases, newest first, drafts included (the token can push): at most `pages` pages of 100. */
   async listReleases(pages = 5): Promise<GithubRelease[]> {
     const all: GithubRelease[] = [];

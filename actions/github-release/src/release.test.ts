@@ -218,6 +218,20 @@ describe('pre-releases and drafts that share a tag', () => {
     expect(generated.release.body).toContain("What's Changed");
   });
 
+  it("a re-run for a tag whose published release is older than the releases listed reuses it, not a new draft GitHub could not publish", async () => {
+    const OLD = 'octo/long-history';
+    github.addRepository(OLD, { token: TOKEN });
+    github.addRelease(OLD, { tag: 'v0.1.0', files: {} });
+    for (let i = 1; i <= 500; i++) github.addRelease(OLD, { tag: `nightly-${i}`, files: {} });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, OLD, TOKEN, logger);
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('0.1.0'), logger);
+    const repo = github.repositories.get(OLD)!;
+    expect(repo.releases.filter((r) => r.tag_name === 'v0.1.0')).toHaveLength(1);
+    expect(created.release.id).toBe(repo.releases.find((r) => r.tag_name === 'v0.1.0')!.id);
+    expect(logger.text()).toMatch(/published release \d+ for v0\.1\.0 already exists \(a re-run\): reusing it/);
+  });
+
   it('a create whose answer is lost (502 after GitHub made the draft) finds that draft instead of making a second', async () => {
     github.inject({ status: 502, after: true, match: ({ method, path }) => method === 'POST' && /\/releases$/.test(path) });
     const logger = memoryLogger();

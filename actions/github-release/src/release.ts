@@ -55,6 +55,13 @@ export async function createDraft(api: GithubApi, options: DraftOptions, logger:
     logger.info(`The ${release.draft ? 'draft' : 'published'} release ${release.id} for ${options.tag} already exists (a re-run): reusing it.`);
     return { release, created: false };
   }
+  // Only the newest releases are listed: an older tag's published release is asked for by tag (GitHub would take a
+  // new draft of it, then refuse to publish it).
+  const published = await api.getReleaseByTag(options.tag);
+  if (published) {
+    logger.info(`The published release ${published.id} for ${options.tag} already exists (a re-run): reusing it.`);
+    return { release: published, created: false };
+  }
   const prerelease = isPrerelease(options.version);
   const create = (generateNotes: boolean) =>
     api.createRelease(
