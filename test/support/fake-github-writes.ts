@@ -4,11 +4,14 @@
  * - `POST /repos/{o}/{r}/releases`: several drafts may share a tag (only a second *published* release of a tag is
  *   refused, 422 `already_exists`); `generate_release_notes` fills an empty body; the answer's `upload_url` is a
  *   template on the separate uploads host (`…/assets{?name,label}`), as `uploads.github.com` is;
+ * - `GET /repos/{o}/{r}/releases/tags/{tag}`: the published release of a tag (never a draft, as GitHub);
  * - `GET`/`PATCH /repos/{o}/{r}/releases/{id}` (publishing sets `published_at`), `GET …/releases/{id}/assets`
  *   (paged), `DELETE /repos/{o}/{r}/releases/assets/{id}`;
  * - on the uploads host only, `POST /repos/{o}/{r}/releases/{id}/assets?name=`: the name renamed as GitHub does
  *   (characters other than letters, digits, `.`, `-`, `_` become `.`), 422 `already_exists` when the release has
  *   that name, 400 without a Content-Length, and a `digest` (`sha256:…`) on the asset.
+ * Release notes longer than GitHub's 125,000 characters are refused (422 `custom` on `body`, with GitHub's words),
+ * generated ones too.
  * Each handler returns the answer instead of writing it, so a fault injected "after" can apply a request and lose
  * its answer (a 502 after the asset was stored), as a flaky proxy does.
  */
@@ -34,6 +37,19 @@ const validationFailed = (resource: string, code: string, field: string): Answer
   status: 422,
   body: { message: 'Validation Failed', errors: [{ resource, code, field }], documentation_url: 'https://docs.github.com/rest/releases' },
 });
+
+const BODY_LIMIT = 125_000;
+const bodyTooLong = (body: unknown): Answer | null =>
+  typeof body === 'string' && [...body].length > BODY_LIMIT
+    ? {
+        status: 422,
+        body: {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Release', code: 'custom', field: 'body', message: `body is too long (maximum is ${BODY_LIMIT} characters)` }],
+          documentation_url: 'https://docs.github.com/rest/releases/releases#create-a-release',
+        },
+      }
+    : null;
 
 /** GitHub's renaming of an uploaded asset's name. */
 export function githubStoredName(name: string): string {
@@ -93,7 +109,12 @@ export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', m
     const draft = input.draft === true;
     if (!draft && found.repository.releases.some((r) => r.tag_name === input.tag_name && !r.draft)) return validationFailed('Release', 'already_exists', 'tag_name');
     const now = new Date().toISOString();
-    const generated = input.generate_release_notes === true && !input.body ? `## What's Changed\n\n**Full Changelog**: ${ctx.apiBase}/compare/${String(input.tag_name)}` : null;
+    const generated =
+      input.generate_release_notes === true && !input.body
+        ? (found.repository.generatedNotes ?? `## What's Changed\n\n**Full Changelog**: ${ctx.apiBase}/compare/${String(input.tag_name)}`)
+        : null;
+    const refused = bodyTooLong(input.body) ?? bodyTooLong(generated);
+    if (refused) return refused;
     const release: FakeRelease = {
       id: ctx.nextId(),
       tag_name: input.tag_name,
@@ -109,6 +130,14 @@ export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', m
     return { status: 201, body: ctx.releaseJson(found.name, release) };
   }
 
+  match = /^\/repos\/([^/]+)\/([^/]+)\/releases\/tags\/([^/]+)$/.exec(path);
+  if (match && method === 'GET') {
+    const found = ctx.find(match[1]!, match[2]!);
+    const tag = decodeURIComponent(match[3]!);
+    const release = found?.repository.releases.find((r) => r.tag_name === tag && !r.draft);
+    return found && release ? { status: 200, body: ctx.releaseJson(found.name, release) } : notFound;
+  }
+
   match = /^\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)$/.exec(path);
   if (match && (method === 'GET' || method === 'PATCH')) {
     const found = ctx.find(match[1]!, match[2]!);
@@ -116,6 +145,8 @@ export function handleReleaseWrite(ctx: WriteContext, host: 'api' | 'uploads', m
     if (!found || !release || ((release.draft || method === 'PATCH') && !authorized)) return notFound;
     if (method === 'PATCH') {
       const input = parseJson(body) ?? {};
+      const refused = bodyTooLong(input.body);
+      if (refused) return refused;
       if (input.draft === false && release.draft) {
         if (found.repository.releases.some((r) => r !== release && r.tag_name === release.tag_name && !r.draft)) return validationFailed('Release', 'already_exists', 'tag_name');
         release.draft = false;

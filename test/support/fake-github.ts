@@ -63,6 +63,8 @@ export interface FakeRepository {
   releases: FakeRelease[];
   /** Set: the repository was renamed to this `owner/repo` (answers 301). */
   renamedTo?: string;
+  /** What `generate_release_notes` writes (default: a short "What's Changed"); GitHub's can outgrow its body limit. */
+  generatedNotes?: string;
 }
 
 export interface RecordedRequest {
@@ -197,7 +199,7 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     const path = url.pathname;
     const isApi = path.startsWith('/repos/');
     const method = req.method ?? 'GET';
-    const isWrite = isApi && (method !== 'GET' || /\/releases\/\d+(\/assets)?$/.test(path) || host === 'uploads');
+    const isWrite = isApi && (method !== 'GET' || /\/releases\/(\d+(\/assets)?|tags\/[^/]+)$/.test(path) || host === 'uploads');
     const fault = isApi ? takeFault(method, req.url ?? path, host) : null;
     if (fault && (!fault.after || !isWrite)) return answer(res, faultAnswer(fault));
     if (isApi && mode === 'hang') {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseFileCommands } from '../../actions/shared/src/testing.ts';
 import { REPO_ROOT } from './validate.ts';
 
@@ -107,6 +107,28 @@ describe('the plan step', () => {
     expect(stdout).toContain('::error title=tauri-release::');
     expect(stdout).toContain(message);
     expect(outputs).toEqual({});
+  });
+});
+
+describe('finding the bundles', () => {
+  it("picks this version's DMG to notarize, not an earlier build's left in the folder, nor a half-made rw.*.dmg", async () => {
+    const target = join(workspace, 'bundles-target');
+    const dmgDir = join(target, 'aarch64-apple-darwin', 'release', 'bundle', 'dmg');
+    await mkdir(dmgDir, { recursive: true });
+    for (const name of ['My App_1.2.0_aarch64.dmg', 'My App_1.3.0_aarch64.dmg', 'rw.4242.My App_1.3.0_aarch64.dmg']) await writeFile(join(dmgDir, name), name);
+    // The step asks cargo where the target folder is: a minimal crate whose CARGO_TARGET_DIR is that folder.
+    const crate = join(workspace, 'bundles-crate');
+    await mkdir(join(crate, 'src'), { recursive: true });
+    await writeFile(join(crate, 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n');
+    await writeFile(join(crate, 'src', 'main.rs'), 'fn main() {}\n');
+    const { code, outputs } = await runStep('bundles', {
+      PATH: [dirname(process.execPath), process.env.PATH].join(':'),
+      HOME: process.env.HOME ?? workspace,
+      CARGO_TARGET_DIR: target,
+      TAURI_DIR: crate, TARGET: 'aarch64-apple-darwin', VERSION: '1.3.0',
+    });
+    expect(code).toBe(0);
+    expect(outputs.dmg).toBe(join(dmgDir, 'My App_1.3.0_aarch64.dmg'));
   });
 });
 

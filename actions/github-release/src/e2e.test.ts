@@ -4,10 +4,12 @@
  * `npm run build:actions github-release` after changing src/.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJob } from '../../shared/src/testing.ts';
 import { type FakeGithub, startFakeGithub } from '../../../test/support/fake-github.ts';
+import { type FakeMacos, installFakeMacos } from '../../../test/support/fake-macos/index.ts';
 import { writeLeg } from './testing.ts';
 
 const ACTION = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -15,11 +17,16 @@ const REPO = 'octo/desktop';
 const TOKEN = 'ghs_e2e_secret_token';
 
 let github: FakeGithub;
+let mac: FakeMacos;
 beforeAll(async () => {
   github = await startFakeGithub();
   github.addRepository(REPO, { token: TOKEN });
+  mac = await installFakeMacos();
 });
-afterAll(() => github?.close());
+afterAll(async () => {
+  await github?.close();
+  await mac?.cleanup();
+});
 
 it('plan job creates the draft, a macOS leg attaches its DMG and updater bundle, the publish job publishes with latest.json', async () => {
   const env = { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: github.url, GITHUB_REPOSITORY: REPO, GITHUB_REF: 'refs/tags/v4.0.0', GITHUB_REF_TYPE: 'tag', GITHUB_REF_NAME: 'v4.0.0' };
@@ -36,7 +43,14 @@ it('plan job creates the draft, a macOS leg attaches its DMG and updater bundle,
   const leg = await createJob();
   const bundle = join(leg.workspace, 'bundle');
   await writeLeg(bundle, 'darwin-aarch64', '4.0.0');
-  const upload = await leg.run(ACTION, { inputs: { ...token, mode: 'upload', 'release-id': created.outputs['release-id']!, platform: 'darwin-aarch64', 'bundle-dir': bundle }, env });
+  // The DMG as notarize-dmg leaves it on a Mac (the fake xcrun and spctl answer from this state): signed and stapled.
+  const dmg = join(bundle, 'dmg/My App_4.0.0_aarch64.dmg');
+  await writeFile(join(mac.dir, 'state.json'), JSON.stringify({ ...(await mac.state()), signatures: { [dmg]: 'Developer ID Application: Octo Org (TEAM123456)' }, stapled: [dmg] }));
+  const upload = await leg.run(ACTION, {
+    inputs: { ...token, mode: 'upload', 'release-id': created.outputs['release-id']!, platform: 'darwin-aarch64', 'bundle-dir': bundle },
+    env,
+    pathPrepend: [mac.binDir],
+  });
   expect(upload.errors).toEqual([]);
   expect(JSON.parse(upload.outputs.assets!)).toEqual([
     { name: 'My.App_4.0.0_aarch64.dmg', size: expect.any(Number), outcome: 'uploaded' },

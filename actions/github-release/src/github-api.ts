@@ -63,11 +63,14 @@ export class GithubApiError extends Error {
   readonly codes: string[];
   /** Milliseconds GitHub asked to wait (rate limits), when it did. */
   readonly waitMs: number | null;
-  constructor(call: string, status: number | null, detail: string, codes: string[] = [], waitMs: number | null = null) {
+  /** GitHub's `errors[].field` values (`tag_name`, `body`, …). */
+  readonly fields: string[];
+  constructor(call: string, status: number | null, detail: string, codes: string[] = [], waitMs: number | null = null, fields: string[] = []) {
     super(`${call}: ${status === null ? 'no answer' : `HTTP ${status}`}: ${detail}`);
     this.status = status;
     this.codes = codes;
     this.waitMs = waitMs;
+    this.fields = fields;
   }
   get retryable(): boolean {
     return this.status === null || this.status >= 500 || this.waitMs !== null;
@@ -147,6 +150,11 @@ export class GithubApi {
     return this.#json('GET', `${this.#api}/releases/${id}`) as Promise<GithubRelease>;
   }
 
+  /** The published release of `tag` (GitHub never answers a draft here), or null. */
+  async getReleaseByTag(tag: string): Promise<GithubRelease | null> {
+    return (await this.#json('GET', `${this.#api}/releases/tags/${encodeURIComponent(tag)}`, undefined, [404])) as GithubRelease | null;
+  }
+
   /** The repository's releases, newest first, drafts included (the token can push): at most `pages` pages of 100. */
   async listReleases(pages = 5): Promise<GithubRelease[]> {
     const all: GithubRelease[] = [];
@@ -212,11 +220,16 @@ export class GithubApi {
     const text = await response.text().catch(() => '');
     let detail = text.trim().slice(0, 300) || response.statusText || '(empty answer)';
     let codes: string[] = [];
+    let fields: string[] = [];
     try {
-      const body = JSON.parse(text) as { message?: string; errors?: { code?: string }[] };
+      const body = JSON.parse(text) as { message?: string; errors?: ({ code?: string; field?: string; message?: string } | string)[] };
       if (body.message) detail = body.message;
-      codes = (body.errors ?? []).map((e) => e.code ?? '').filter(Boolean);
-      if (codes.length) detail += ` (${codes.join(', ')})`;
+      const errors = (body.errors ?? []).map((e) => (typeof e === 'string' ? { message: e } : e));
+      codes = errors.map((e) => e.code ?? '').filter(Boolean);
+      fields = errors.map((e) => e.field ?? '').filter(Boolean);
+      // A 422's reason is in errors[]: `already_exists` on `tag_name`, or a `custom` one's own words ("body is too long …").
+      const reasons = errors.map((e) => e.message ?? [e.field, e.code].filter(Boolean).join(' ')).filter(Boolean);
+      if (reasons.length) detail += `: ${reasons.join('; ')}`;
     } catch {
       // not JSON: a proxy's page
     }
@@ -224,7 +237,7 @@ export class GithubApi {
     const waitMs = rateLimitWaitMs(response.status, response.headers) ?? (response.status === 403 && /secondary rate limit/i.test(detail) ? 60_000 : null);
     if (response.status === 403 && waitMs === null) detail += '. Does the token have `contents: write` (permissions: contents: write in the workflow)?';
     // A proxy's error page may echo the Authorization header: the token is masked in the log, and kept out of messages.
-    return new GithubApiError(call, response.status, redact(detail, [this.#options.token]), codes, waitMs);
+    return new GithubApiError(call, response.status, redact(detail, [this.#options.token]), codes, waitMs, fields);
   }
 
   #json(method: string, url: string, body?: Body | (() => Promise<Body>), accept404: number[] = []): Promise<unknown> {

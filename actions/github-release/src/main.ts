@@ -4,9 +4,12 @@
  * summary of what each asset came to.
  */
 import * as core from '@actions/core';
+import { basename } from 'node:path';
 import { coreLogger, failStep, readBooleanInput, readInput, readSecretInput } from '../../shared/src/core-io.ts';
 import { describeEmpty } from '../../shared/src/inputs.ts';
 import { RELEASE_NOTES_ENV } from '../../shared/src/release-notes.ts';
+import { createRunner } from '../../shared/src/spawn.ts';
+import { notarizedDmgCheck } from '../../upload-r2/src/notarized.ts';
 import { GithubApi } from './github-api.ts';
 import { parseMode, runMode, type ModeResult } from './modes.ts';
 
@@ -16,6 +19,10 @@ function summary(result: ModeResult): string {
   if (result.report.length > 0) {
     lines.push('| asset | size | result |', '|---|---:|---|');
     for (const row of result.report) lines.push(`| ${row.name} | ${row.size} | ${row.outcome === 'unchanged' ? 'unchanged (same bytes)' : row.outcome} |`);
+  }
+  if (result.skipped?.length) {
+    lines.push('', '**Not attached:**', '');
+    for (const file of result.skipped) lines.push(`- ${basename(file.path)}: ${file.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -44,6 +51,7 @@ export async function run(): Promise<void> {
         latestJson: readBooleanInput('latest-json', false),
         serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
         serverNotes: process.env[RELEASE_NOTES_ENV]?.trim() || undefined,
+        checkDmg: notarizedDmgCheck(createRunner(coreLogger)),
       },
       process.env,
       coreLogger,

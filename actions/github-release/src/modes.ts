@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { tagOf, type RefEnv, requireVersion, resolveVersion } from '../../shared/src/version.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { parsePlatformInput } from '../../shared/src/platform-input.ts';
 import type { GithubApi, GithubRelease } from './github-api.ts';
 import { buildLatestJson, LATEST_JSON } from './latest-json.ts';
-import { createDraft, findRelease, publishRelease, uploadFiles, type UploadReport } from './release.ts';
-import { type ReleaseFile, releaseFiles } from './release-files.ts';
+import { assertBodyFits, createDraft, findRelease, publishRelease, uploadFiles, type UploadReport } from './release.ts';
+import { type ReleaseFile, releaseFiles, type SkippedFile } from './release-files.ts';
 
 export const MODES = ['create', 'upload', 'publish'] as const;
 export type Mode = (typeof MODES)[number];
@@ -33,12 +33,16 @@ export interface ModeInputs {
   serverUrl: string;
   /** The tauri-release server's notes, when register-release ran earlier in the job (publish: the body when `body` is empty). */
   serverNotes?: string;
+  /** upload: proves a DMG notarized before it is attached (main.ts: upload-r2's check); null, or why it is skipped. */
+  checkDmg?: (path: string) => Promise<string | null>;
 }
 
 export interface ModeResult {
   release: GithubRelease;
   /** What the step did, one line each, for the job summary. */
   report: UploadReport[];
+  /** upload: files of the bundle folder not attached, with the reason (a DMG that is not notarized). */
+  skipped?: SkippedFile[];
   status: 'draft' | 'published';
 }
 
@@ -67,11 +71,18 @@ export async function runMode(api: GithubApi, inputs: ModeInputs, env: RefEnv, l
   const releaseId = parseReleaseId(inputs.releaseId, inputs.mode);
   if (inputs.mode === 'upload') {
     if (inputs.bundleDirs.length === 0) throw new Error('Input bundle-dir is empty: pass the folder `tauri build` wrote its bundles to (the root action passes its own).');
-    const files = await releaseFiles(inputs.bundleDirs, parsePlatformInput('platform', inputs.platform));
+    const skipped: SkippedFile[] = [];
+    const files = await releaseFiles(inputs.bundleDirs, parsePlatformInput('platform', inputs.platform), {
+      checkDmg: inputs.checkDmg,
+      skipped,
+      version: resolveVersion(inputs.version, env)?.version,
+    });
+    for (const file of skipped) logger.warning(`${basename(file.path)} is not attached: ${file.reason}.`);
     const { release, report } = await uploadFiles(api, releaseId, files, logger);
-    return { release, report, status: release.draft ? 'draft' : 'published' };
+    return { release, report, skipped, status: release.draft ? 'draft' : 'published' };
   }
 
+  assertBodyFits(inputs.body, 'Input body');
   let release = await findRelease(api, releaseId);
   const version = resolveVersion(inputs.version, env)?.version ?? requireVersion(undefined, { GITHUB_REF: `refs/tags/${release.tag_name}` }, 'version');
   const body = inputs.body ?? inputs.serverNotes;

@@ -15,6 +15,8 @@ import { Secret } from '../../shared/src/secret.ts';
 import { githubAssetName } from './release-files.ts';
 import { type ModeInputs, runMode } from './modes.ts';
 import { fakeGithubApi, writeLeg } from './testing.ts';
+import { installFakeMacos } from '../../../test/support/fake-macos/index.ts';
+import { notarizedDmgCheck } from '../../upload-r2/src/notarized.ts';
 
 const REPO = 'octo/my-app';
 const TOKEN = 'ghs_test_token';
@@ -188,6 +190,25 @@ describe('pre-releases and drafts that share a tag', () => {
     expect(repo.releases.find((r) => r.id === created.release.id)!.make_latest).toBe('false');
   });
 
+  it('a patch of an older line is not marked the latest release; a higher version, or another app\'s tags, do not stop one', async () => {
+    const LINES = 'octo/lines';
+    github.addRepository(LINES, { token: TOKEN });
+    const ship = async (tag: string) => {
+      const logger = memoryLogger();
+      const { api } = fakeGithubApi(github.url, LINES, TOKEN, logger);
+      const env = { GITHUB_REF: `refs/tags/${tag}` };
+      const { release } = await runMode(api, { ...base, mode: 'create' }, env, logger);
+      await runMode(api, { ...base, mode: 'publish', releaseId: String(release.id) }, env, logger);
+      return { latest: github.repositories.get(LINES)!.releases.find((r) => r.id === release.id)!.make_latest, log: logger.text() };
+    };
+    expect((await ship('v2.0.0')).latest).toBe('true');
+    const backport = await ship('v1.2.5');
+    expect(backport.latest).toBe('false');
+    expect(backport.log).toContain('1.2.5 is lower than 2.0.0 (v2.0.0), published already: it is not marked the latest release.');
+    expect((await ship('cli-v9.0.0')).latest).toBe('true');
+    expect((await ship('v2.0.1')).latest).toBe('true');
+  });
+
   it('a new tag gets a draft named after it, with the notes given or GitHub\'s generated ones', async () => {
     const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
     const given = await runMode(api, { ...base, mode: 'create', name: 'My App 3.0', body: 'Faster.' }, tagEnv('3.0.0'), memoryLogger());
@@ -195,6 +216,20 @@ describe('pre-releases and drafts that share a tag', () => {
     const generated = await runMode(api, { ...base, mode: 'create', version: '3.1.0' }, {}, memoryLogger());
     expect(generated.release).toMatchObject({ tag_name: 'v3.1.0', name: 'v3.1.0', draft: true });
     expect(generated.release.body).toContain("What's Changed");
+  });
+
+  it("a re-run for a tag whose published release is older than the releases listed reuses it, not a new draft GitHub could not publish", async () => {
+    const OLD = 'octo/long-history';
+    github.addRepository(OLD, { token: TOKEN });
+    github.addRelease(OLD, { tag: 'v0.1.0', files: {} });
+    for (let i = 1; i <= 500; i++) github.addRelease(OLD, { tag: `nightly-${i}`, files: {} });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, OLD, TOKEN, logger);
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('0.1.0'), logger);
+    const repo = github.repositories.get(OLD)!;
+    expect(repo.releases.filter((r) => r.tag_name === 'v0.1.0')).toHaveLength(1);
+    expect(created.release.id).toBe(repo.releases.find((r) => r.tag_name === 'v0.1.0')!.id);
+    expect(logger.text()).toMatch(/published release \d+ for v0\.1\.0 already exists \(a re-run\): reusing it/);
   });
 
   it('a create whose answer is lost (502 after GitHub made the draft) finds that draft instead of making a second', async () => {
@@ -230,6 +265,85 @@ describe('release notes', () => {
     const patches = github.requests.filter((r) => r.method === 'PATCH').length;
     await runMode(api, { ...base, mode: 'publish', releaseId, body: 'Given.' }, {}, memoryLogger());
     expect(github.requests.filter((r) => r.method === 'PATCH').length).toBe(patches);
+  });
+});
+
+describe('the DMG', () => {
+  it('is attached only once notarized (a stapled ticket, Gatekeeper), as upload-r2 uploads it; one never notarized is skipped and named', async () => {
+    const mac = await installFakeMacos();
+    try {
+      const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+      const { release } = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.8.0'), memoryLogger());
+      const arm = await legDir('3.8.0', 'darwin-aarch64');
+      const intel = await legDir('3.8.0', 'darwin-x86_64');
+      const notarized = join(arm, 'dmg/My App_3.8.0_aarch64.dmg');
+      const state = await mac.state();
+      state.signatures = { [notarized]: 'Developer ID Application: Octo Org (TEAM123456)', [join(intel, 'dmg/My App_3.8.0_x64.dmg')]: 'Developer ID Application: Octo Org (TEAM123456)' };
+      state.stapled = [notarized];
+      await writeFile(join(mac.dir, 'state.json'), JSON.stringify(state));
+      const checkDmg = notarizedDmgCheck(mac.runner(memoryLogger()));
+
+      const upload = async (platform: string, dir: string) => {
+        const logger = memoryLogger();
+        const result = await runMode(api, { ...base, mode: 'upload', releaseId: String(release.id), platform, bundleDirs: [dir], checkDmg }, tagEnv('3.8.0'), logger);
+        return { result, logger };
+      };
+      expect((await upload('darwin-aarch64', arm)).result.report.map((r) => r.name)).toContain('My.App_3.8.0_aarch64.dmg');
+      const { result, logger } = await upload('darwin-x86_64', intel);
+      expect(result.report.map((r) => r.name)).toEqual(['My.App_x64.app.tar.gz', 'My.App_x64.app.tar.gz.sig']);
+      expect(result.skipped).toEqual([{ path: join(intel, 'dmg/My App_3.8.0_x64.dmg'), reason: expect.stringMatching(/^not notarized: no ticket is stapled/) }]);
+      expect(logger.text()).toMatch(/warning: My App_3\.8\.0_x64\.dmg is not attached: not notarized/);
+      expect(releasesOf('v3.8.0')[0]!.assets.map((a) => a.name).filter((name) => name.endsWith('.dmg'))).toEqual(['My.App_3.8.0_aarch64.dmg']);
+    } finally {
+      await mac.cleanup();
+    }
+  });
+});
+
+it("leaves out an earlier version's DMG left in the bundle folder", async () => {
+  const dir = await legDir('3.9.0', 'darwin-aarch64');
+  await writeFile(join(dir, 'dmg/My App_3.8.9_aarch64.dmg'), 'an earlier build, notarized and stapled');
+  const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+  const { release } = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.9.0'), memoryLogger());
+  const logger = memoryLogger();
+  const result = await runMode(api, { ...base, mode: 'upload', releaseId: String(release.id), platform: 'darwin-aarch64', bundleDirs: [dir] }, tagEnv('3.9.0'), logger);
+  expect(result.report.map((r) => r.name).filter((name) => name.endsWith('.dmg'))).toEqual(['My.App_3.9.0_aarch64.dmg']);
+  expect(logger.text()).toMatch(/warning: My App_3\.8\.9_aarch64\.dmg is not attached: a DMG of another build/);
+});
+
+describe('notes longer than GitHub takes', () => {
+  it('fails on the body input before any call, counting characters as GitHub does, not bytes', async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const tooLong = 'x'.repeat(125_001);
+    const before = github.requests.length;
+    await expect(runMode(api, { ...base, mode: 'create', body: tooLong }, tagEnv('3.5.0'), memoryLogger())).rejects.toThrow(/^Input body is 125001 characters, and GitHub takes at most 125000/);
+    await expect(runMode(api, { ...base, mode: 'publish', releaseId: '1', body: tooLong }, {}, memoryLogger())).rejects.toThrow(/^Input body is 125001 characters/);
+    expect(github.requests.length).toBe(before);
+    const created = await runMode(api, { ...base, mode: 'create', body: 'é'.repeat(125_000) }, tagEnv('3.5.0'), memoryLogger());
+    expect(created.release.body).toHaveLength(125_000);
+  });
+
+  it("creates the draft without GitHub's generated notes when GitHub refuses them as too long", async () => {
+    const repo = github.repositories.get(REPO)!;
+    repo.generatedNotes = '* A pull request (#1)\n'.repeat(6_000);
+    try {
+      const logger = memoryLogger();
+      const { api } = fakeGithubApi(github.url, REPO, TOKEN, logger);
+      const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.6.0'), logger);
+      expect(created.release.draft).toBe(true);
+      expect(releasesOf('v3.6.0')).toHaveLength(1);
+      expect(logger.text()).toMatch(/warning: GitHub refused its own generated notes for v3\.6\.0 \(.*HTTP 422: Validation Failed: body is too long \(maximum is 125000 characters\)\)/);
+    } finally {
+      delete repo.generatedNotes;
+    }
+  });
+
+  it("says GitHub's reason for a 422, not only \"Validation Failed\"", async () => {
+    const { api } = fakeGithubApi(github.url, REPO, TOKEN, memoryLogger());
+    const { release } = await runMode(api, { ...base, mode: 'create' }, tagEnv('3.7.0'), memoryLogger());
+    const error = (await api.updateRelease(release.id, { body: 'y'.repeat(125_001) }).catch((e: unknown) => e)) as GithubApiError;
+    expect(error.message).toMatch(/HTTP 422: Validation Failed: body is too long \(maximum is 125000 characters\)$/);
+    expect(error.fields).toEqual(['body']);
   });
 });
 

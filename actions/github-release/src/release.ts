@@ -11,7 +11,8 @@
  *    as it is.
  */
 import { createHash } from 'node:crypto';
-import { isPrerelease } from '../../../api/_src/protocol/semver.ts';
+import { compareVersions, isPrerelease, parseVersion, type Version } from '../../../api/_src/protocol/semver.ts';
+import { resolveVersion } from '../../shared/src/version.ts';
 import type { Logger } from '../../shared/src/logger.ts';
 import { type GithubApi, GithubApiError, type GithubAsset, type GithubRelease } from './github-api.ts';
 import type { ReleaseFile } from './release-files.ts';
@@ -27,12 +28,25 @@ export interface DraftOptions {
   commitish?: string;
 }
 
+/** GitHub refuses release notes longer than this (422 "body is too long"); it counts characters, not bytes. */
+export const GITHUB_BODY_LIMIT = 125_000;
+
+/** Fails before any call when the notes given would be refused, rather than after the legs built for hours. */
+export function assertBodyFits(body: string | undefined, source: string): void {
+  if (body === undefined) return;
+  const length = [...body].length;
+  if (length > GITHUB_BODY_LIMIT) {
+    throw new Error(`${source} is ${length} characters, and GitHub takes at most ${GITHUB_BODY_LIMIT} in a release's notes: shorten it (link to the full changelog instead).`);
+  }
+}
+
 export interface DraftResult {
   release: GithubRelease;
   created: boolean;
 }
 
 export async function createDraft(api: GithubApi, options: DraftOptions, logger: Logger): Promise<DraftResult> {
+  assertBodyFits(options.body, 'Input body');
   const existing = (await api.listReleases()).filter((r) => r.tag_name === options.tag);
   if (existing.length > 0) {
     // The published one wins over drafts: a re-run after publishing must not start a second release.
@@ -41,19 +55,36 @@ export async function createDraft(api: GithubApi, options: DraftOptions, logger:
     logger.info(`The ${release.draft ? 'draft' : 'published'} release ${release.id} for ${options.tag} already exists (a re-run): reusing it.`);
     return { release, created: false };
   }
+  // Only the newest releases are listed: an older tag's published release is asked for by tag (GitHub would take a
+  // new draft of it, then refuse to publish it).
+  const published = await api.getReleaseByTag(options.tag);
+  if (published) {
+    logger.info(`The published release ${published.id} for ${options.tag} already exists (a re-run): reusing it.`);
+    return { release: published, created: false };
+  }
   const prerelease = isPrerelease(options.version);
-  const release = await api.createRelease(
-    {
-      tag_name: options.tag,
-      name: options.name ?? options.tag,
-      draft: true,
-      prerelease,
-      ...(options.body ? { body: options.body } : { generate_release_notes: true }),
-      ...(options.commitish ? { target_commitish: options.commitish } : {}),
-    },
-    // The tag had no release a moment ago, so a draft of it now is the one a lost attempt made.
-    async () => (await api.listReleases()).find((r) => r.tag_name === options.tag && r.draft),
-  );
+  const create = (generateNotes: boolean) =>
+    api.createRelease(
+      {
+        tag_name: options.tag,
+        name: options.name ?? options.tag,
+        draft: true,
+        prerelease,
+        ...(options.body ? { body: options.body } : generateNotes ? { generate_release_notes: true } : {}),
+        ...(options.commitish ? { target_commitish: options.commitish } : {}),
+      },
+      // The tag had no release a moment ago, so a draft of it now is the one a lost attempt made.
+      async () => (await api.listReleases()).find((r) => r.tag_name === options.tag && r.draft),
+    );
+  let release: GithubRelease;
+  try {
+    release = await create(!options.body);
+  } catch (error) {
+    // GitHub's generated notes (one line per pull request) can outgrow its own limit; the release is not worth failing for.
+    if (options.body || !(error instanceof GithubApiError && error.status === 422 && error.fields.includes('body'))) throw error;
+    logger.warning(`GitHub refused its own generated notes for ${options.tag} (${error.message}); creating the draft without notes. Pass the body input, or let publish take the tauri-release server's notes.`);
+    release = await create(false);
+  }
   logger.info(`Created the draft release ${release.id} for ${options.tag}${prerelease ? ' (a pre-release)' : ''}: ${release.html_url}`);
   return { release, created: true };
 }
@@ -122,14 +153,44 @@ export async function uploadFiles(api: GithubApi, releaseId: number, files: read
   return { release, report };
 }
 
-/** Publishes the draft (once): pre-release from the version, and `latest` only for a stable one. */
+/**
+ * The highest version among the repository's other published stable releases whose tags are spelled like `tag`
+ * (the same prefix before the version: `v…`, or `desktop-v…` in a repository of several apps), or null.
+ */
+async function highestOtherRelease(api: GithubApi, release: GithubRelease, version: string): Promise<{ version: string; tag: string } | null> {
+  const prefixOf = (tag: string, v: string) => (tag.endsWith(v) ? tag.slice(0, -v.length) : null);
+  const prefix = prefixOf(release.tag_name, version);
+  let best: { version: string; tag: string; parsed: Version } | null = null;
+  for (const other of await api.listReleases()) {
+    if (other.id === release.id || other.draft || other.prerelease) continue;
+    let resolved: string | null = null;
+    try {
+      resolved = resolveVersion(undefined, { GITHUB_REF: `refs/tags/${other.tag_name}` })?.version ?? null;
+    } catch {
+      continue; // a tag that does not end in a version
+    }
+    if (resolved === null || isPrerelease(resolved) || prefixOf(other.tag_name, resolved) !== prefix) continue;
+    const parsed = parseVersion(resolved);
+    if (best === null || compareVersions(parsed, best.parsed) > 0) best = { version: resolved, tag: other.tag_name, parsed };
+  }
+  return best && { version: best.version, tag: best.tag };
+}
+
+/**
+ * Publishes the draft (once): pre-release from the version, and marked GitHub's latest release only when it is a
+ * stable version at least as high as every other published one. A patch of an older line (1.2.5 after 2.0.0) must not
+ * become "latest": `releases/latest` links, and the latest.json updaters fall back to, would go back to 1.2.5.
+ */
 export async function publishRelease(api: GithubApi, release: GithubRelease, version: string, logger: Logger): Promise<{ release: GithubRelease; published: boolean }> {
   if (!release.draft) {
     logger.info(`Release ${release.id} (${release.tag_name}) is already published: nothing to do.`);
     return { release, published: false };
   }
   const prerelease = isPrerelease(version);
-  const published = await api.updateRelease(release.id, { draft: false, prerelease, make_latest: prerelease ? 'false' : 'true' });
+  const higher = prerelease ? null : await highestOtherRelease(api, release, version);
+  const latest = !prerelease && (higher === null || compareVersions(parseVersion(version), parseVersion(higher.version)) >= 0);
+  if (higher && !latest) logger.info(`${version} is lower than ${higher.version} (${higher.tag}), published already: it is not marked the latest release.`);
+  const published = await api.updateRelease(release.id, { draft: false, prerelease, make_latest: latest ? 'true' : 'false' });
   logger.info(`Published release ${published.id} (${published.tag_name})${prerelease ? ' as a pre-release' : ''}: ${published.html_url}`);
   return { release: published, published: true };
 }

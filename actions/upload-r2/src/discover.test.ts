@@ -65,6 +65,15 @@ describe('discoverArtifacts', () => {
     expect(artifacts[0]).toMatchObject({ path: dmg, platform: 'darwin-aarch64', size: 1024 + n, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
+  it("macOS: an earlier version's DMG left in the bundle folder (already stapled) is not uploaded as this version's", async () => {
+    // Sorted by name, the leftover of the earlier build comes first.
+    const dir = await bundleDir({ 'macos/My App.app.tar.gz': '1.3.0', 'dmg/My App_1.2.0_aarch64.dmg': false, 'dmg/My App_1.3.0_aarch64.dmg': false });
+    const checkInstaller = async () => null;
+    const { artifacts, skipped } = await discoverArtifacts({ dirs: [dir], platforms: ['darwin-aarch64'], version: '1.3.0', checkInstaller }, memoryLogger());
+    expect(artifacts.filter((a) => a.installerOnly).map((a) => a.fileName)).toEqual(['My App_1.3.0_aarch64.dmg']);
+    expect(skipped).toEqual([{ path: join(dir, 'dmg/My App_1.2.0_aarch64.dmg'), reason: expect.stringMatching(/^a DMG of another build: its name does not carry this release's version 1\.3\.0/) }]);
+  });
+
   it('macOS: a DMG Gatekeeper rejects stops the upload; one that cannot be shipped is skipped with the reason', async () => {
     const dir = await bundleDir({ 'macos/My App.app.tar.gz': '1.2.3', 'dmg/My App_1.2.3_aarch64.dmg': false });
     const refuse = async (path: string): Promise<string | null> => {

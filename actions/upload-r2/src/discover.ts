@@ -229,8 +229,25 @@ export async function discoverArtifacts(options: DiscoverOptions, logger: Logger
   return { artifacts, skipped };
 }
 
+/**
+ * The DMGs of this build. Tauri names one `{product}_{version}_{arch}.dmg` and never deletes an older one, so a
+ * bundle folder that outlived a build (a self-hosted runner, a cached target folder) also holds earlier versions'
+ * DMGs, notarized and stapled, that must not ship as this version's installer. When some DMG names `version`, the
+ * others are left out (into `skipped`, with the reason); when none does (a renamed DMG), all are kept.
+ */
+export function dmgsOfVersion(paths: readonly string[], version: string, skipped: SkippedFile[]): string[] {
+  const names = (path: string) => basename(path).includes(`_${version}_`) || basename(path).endsWith(`_${version}.dmg`);
+  const current = paths.filter(names);
+  if (current.length === 0) return [...paths];
+  for (const path of paths) {
+    if (!current.includes(path)) skipped.push({ path, reason: `a DMG of another build: its name does not carry this release's version ${version}, as ${basename(current[0]!)} does` });
+  }
+  return current;
+}
+
 /** The DMG for each Mac key: the one naming its architecture, else an architecture-less (universal) one; checked once each. */
-async function discoverDmgs(paths: readonly string[], options: DiscoverOptions, skipped: SkippedFile[]): Promise<LocalArtifact[]> {
+async function discoverDmgs(all: readonly string[], options: DiscoverOptions, skipped: SkippedFile[]): Promise<LocalArtifact[]> {
+  const paths = dmgsOfVersion(all, options.version, skipped);
   const macs = options.platforms.filter((key) => parsePlatformKey(key)!.os === 'darwin');
   const found: LocalArtifact[] = [];
   const used = new Set<string>();

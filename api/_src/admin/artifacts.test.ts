@@ -175,6 +175,8 @@ describe('admin artifacts', () => {
       ['an unknown bundle', () => [['platform', 'linux-x86_64'], ['bundle', 'snap'], ['signature', deb.signature], ['file', rpm()]], /^bundle "snap" is not one of/],
       ['a bundle that contradicts the name', () => [['platform', 'linux-x86_64'], ['bundle', 'deb'], ['signature', deb.signature], ['file', rpm()]], /is a rpm artifact, but bundle=deb was sent/],
       ['a name with no bundle type', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['file', { fileName: 'my-app.tar.gz', bytes: randomBytes(10) }]], /^cannot tell the bundle type from file name "my-app.tar.gz"/],
+      ['a DMG, which only the CI API registers', () => [['platform', 'darwin-aarch64'], ['file', { fileName: 'My App_1.0.0_aarch64.dmg', bytes: randomBytes(10) }]], /^My App_1\.0\.0_aarch64\.dmg is a DMG, an installer only .*register a DMG through the CI API/],
+      ['a DMG sent as an app bundle', () => [['platform', 'darwin-aarch64'], ['bundle', 'app'], ['signature', deb.signature], ['file', { fileName: 'My App_1.0.0_aarch64.dmg', bytes: randomBytes(10) }]], /is a DMG, an installer only/],
       ['a hidden file name', () => [['platform', 'linux-x86_64'], ['bundle', 'deb'], ['signature', deb.signature], ['file', { fileName: '.x.deb', bytes: randomBytes(10) }]], /^file name ".x.deb" is not allowed/],
       ['is_default that is not a boolean', () => [['platform', 'linux-x86_64'], ['signature', deb.signature], ['is_default', 'maybe'], ['file', rpm()]], /^field "is_default" must be true or false/],
       ['a field after the file', () => [['platform', 'linux-x86_64'], ['file', rpm()], ['signature', deb.signature]], /^field "signature" is required/],

@@ -123,10 +123,11 @@ export const publicRouteDocs = defineRoutes([
     query: z.object({
       kind: z.optional(installerKindSchema).meta({ description: 'the installer kind; must belong to the platform\'s OS' }),
       bundle: z.optional(installerKindSchema).meta({ description: 'a synonym of `kind` (`?bundle=dmg`)' }),
+      channel: z.optional(z.literal('stable')).meta({ description: 'only `stable`: latest links serve the stable channel, and refuse any other' }),
     }),
     responses: {
       302: { description: 'the newest stable installer', headers: { Location: 'its /download/{app}/{version}/{file} URL', 'Cache-Control': 'public, max-age=60' } },
-      400: { description: 'the platform is not `{os}-{arch}`, the kind is unknown or not of that OS, or kind and bundle disagree' },
+      400: { description: 'the platform is not `{os}-{arch}`, the kind is unknown or not of that OS, kind and bundle disagree, or a channel other than stable is asked' },
       403: { description: 'a licensed app whose installers are not open to everyone' },
       404: { description: 'no such app, or no published stable installer of that kind for the platform' },
     },

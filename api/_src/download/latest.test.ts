@@ -89,6 +89,7 @@ describe('GET /download/{app}/latest/{platform}', () => {
     expect(none.status).toBe(404);
     expect(await errorOf(none)).toEqual({ code: 'not_found', message: 'shop has no published stable rpm installer for linux-x86_64' });
     expect((await get('/download/shop/latest/darwin-x86_64')).status).toBe(404);
+    expect((await get('/download/shop/latest/darwin-aarch64?channel=stable')).status).toBe(302);
     expect((await get('/download/nope/latest/darwin-aarch64')).status).toBe(404);
 
     const cases: Array<[string, RegExp]> = [
@@ -96,6 +97,8 @@ describe('GET /download/{app}/latest/{platform}', () => {
       ['/download/shop/latest/darwin-aarch64?kind=pkg', /kind "pkg" is not one of dmg, msi, nsis, deb, rpm, appimage/],
       ['/download/shop/latest/linux-x86_64?kind=dmg', /a dmg does not install on linux/],
       ['/download/shop/latest/windows-x86_64?kind=msi&bundle=nsis', /disagree/],
+      // 1.5.0 is on beta: a beta link must not quietly hand out the stable installer.
+      ['/download/shop/latest/darwin-aarch64?channel=beta', /stable channel only, not channel=beta/],
     ];
     for (const [path, message] of cases) {
       const res = await get(path);

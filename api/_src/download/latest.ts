@@ -55,6 +55,18 @@ export function parseKind(platform: Platform, kind: string | undefined, bundle: 
   return parsed.data;
 }
 
+/**
+ * A latest link serves the stable channel only: `channel=stable` is accepted, any other is refused rather than
+ * silently answered with the stable release (a "Download beta" button would hand out stable installers).
+ */
+export function assertStableChannel(channel: string | undefined): void {
+  if (channel === undefined || channel === '' || channel === 'stable') return;
+  throw badRequest(
+    `latest links serve the stable channel only, not channel=${channel.slice(0, 63)}; link to a release's own file instead, ` +
+      '/download/{app}/{version}/{file}',
+  );
+}
+
 export function parsePlatform(key: string): Platform {
   const platform = parsePlatformKey(key);
   if (!platform) throw badRequest(`platform ${JSON.stringify(key.slice(0, 50))} is not {os}-{arch}, e.g. darwin-aarch64, windows-x86_64, linux-x86_64`);

@@ -32,7 +32,7 @@ import { LICENSED_CACHE_CONTROL } from '../update/cache-control.ts';
 import { licensedEligibility } from '../update/licensed.ts';
 import { INSTALL_ID_HEADER, parseInstallId } from '../update/rollout.ts';
 import { type AppSnapshot, fileKey, type SnapshotArtifact, type SnapshotRelease } from '../update/snapshot.ts';
-import { assertInstallersPublic, parseKind, parsePlatform, requireLatestInstaller } from './latest.ts';
+import { assertInstallersPublic, assertStableChannel, parseKind, parsePlatform, requireLatestInstaller } from './latest.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** A presigned URL lives this long; the redirect to it is cached for a third of that. */
@@ -173,6 +173,7 @@ export function downloadRoutes(deps: AppDeps): Hono {
       assertInstallersPublic(snapshot);
       const platform = parsePlatform(c.req.param('platform'));
       const kind = parseKind(platform, c.req.query('kind'), c.req.query('bundle'));
+      assertStableChannel(c.req.query('channel'));
       const { release, artifact } = requireLatestInstaller(snapshot, platform, kind);
       const location = `${deps.config.publicUrl}/download/${snapshot.app.slug}/${encodeURIComponent(release.versionText)}/${encodeURIComponent(artifact.fileName)}`;
       return new Response(null, { status: 302, headers: { location, 'cache-control': LATEST_CACHE } });

@@ -84,6 +84,13 @@ export function planUpload(fields: UploadFields, fileName: string): UploadPlan {
   if (!isValidFileName(fileName)) {
     throw badRequest(`file name ${JSON.stringify(fileName.slice(0, 100))} is not allowed: ${FILE_NAME_RULE}`);
   }
+  if (isInstallerOnlyFile(fileName)) {
+    // The CI API plans a DMG with planInstaller before it gets here; only the admin upload, which takes updater artifacts, does.
+    throw badRequest(
+      `${fileName} is a DMG, an installer only and never an updater bundle, so no bundle type fits it; this upload takes updater ` +
+        'artifacts: register a DMG through the CI API, as upload-r2 does once it is notarized (README "Installers and download links")',
+    );
+  }
   const kind = artifactKindOf(fileName);
   let bundle: BundleType;
   if (fields.bundle !== undefined) {
