@@ -9,6 +9,7 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AppDeps } from './deps.ts';
+import { loggedError } from './http/logged-error.ts';
 import type { ListenerOptions } from './hono-listener.ts';
 import { withUpdateChecks } from './update/node-listener.ts';
 
@@ -31,7 +32,7 @@ function loadedOnFirstUse(load: () => Promise<RequestListener>): RequestListener
       (loaded) => loaded(req, res),
       (error: unknown) => {
         loading = undefined;
-        console.error('loading the control plane failed:', error);
+        console.error(`loading the control plane failed: ${loggedError(error)}`);
         res.writeHead(500, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         res.end(JSON.stringify({ error: { code: 'internal', message: 'the server failed to start; see its log' } }));
       },

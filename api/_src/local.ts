@@ -17,6 +17,7 @@ import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey } from './github/secrets.ts';
 import { controlPlaneListener, refuseConnect } from './listener.ts';
+import { loggedError } from './http/logged-error.ts';
 import { withRequestLog } from './http/request-log.ts';
 
 async function main(): Promise<void> {
@@ -92,7 +93,7 @@ main().catch((error: unknown) => {
   } else if (error instanceof DataDirLockedError || error instanceof StartError) {
     console.error(error.message);
   } else {
-    console.error('tauri-release failed to start:', error);
+    console.error(`tauri-release failed to start: ${loggedError(error)}`);
   }
   process.exit(1);
 });
