@@ -16,7 +16,7 @@ import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey } from './github/secrets.ts';
-import { controlPlaneListener, refuseConnect } from './listener.ts';
+import { answerClientError, controlPlaneListener, refuseConnect } from './listener.ts';
 import { loggedError } from './http/logged-error.ts';
 import { withRequestLog } from './http/request-log.ts';
 
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const listener = controlPlaneListener(deps, { hostname: '0.0.0.0' });
   const server = createServer(config.requestLog ? withRequestLog(listener) : listener);
   server.on('connect', refuseConnect);
+  server.on('clientError', answerClientError);
   // Counts still in memory are written before the database closes.
   const shutdown = () => deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close());
   await listen(server, config.port).catch(async (error: unknown) => {
