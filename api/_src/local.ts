@@ -13,11 +13,12 @@ import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
 import { openDatabase } from '../../db/connect.ts';
 import { DataDirLockedError } from '../../db/data-dir-lock.ts';
+import { DatabaseConnectError } from '../../db/driver-errors.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey } from './github/secrets.ts';
 import { answerClientError, controlPlaneListener, refuseConnect } from './listener.ts';
-import { loggedError } from './http/logged-error.ts';
+import { loggedError, maskSecrets } from './http/logged-error.ts';
 import { withRequestLog } from './http/request-log.ts';
 
 async function main(): Promise<void> {
@@ -93,6 +94,8 @@ main().catch((error: unknown) => {
     console.error(`config error: ${error.message}`);
   } else if (error instanceof DataDirLockedError || error instanceof StartError) {
     console.error(error.message);
+  } else if (error instanceof DatabaseConnectError) {
+    console.error(`${maskSecrets(error.message)}; check DATABASE_URL`);
   } else {
     console.error(`tauri-release failed to start: ${loggedError(error)}`);
   }
