@@ -126,6 +126,15 @@ describe('an unreachable database fails fast with a recognisable error', () => {
     expect(ms).toBeLessThan(5_000);
   });
 
+  it('when PostgreSQL refuses the session: a FATAL error at connect (no such database) is no query error', async () => {
+    const server = new URL(process.env.TEST_DATABASE_URL!);
+    server.pathname = '/tauri_release_no_such_database';
+    const { error, ms } = await firstQueryError(server.href, process.env.NEON_WS_PROXY!);
+    expect(error).toMatchObject({ message: expect.stringContaining('could not connect to the database: database "tauri_release_no_such_database" does not exist (code 3D000)') });
+    expect(isConnectionError(error)).toBe(true);
+    expect(ms).toBeLessThan(5_000);
+  });
+
   it('when the server accepts but never answers (connectionTimeoutMillis)', async () => {
     const silentPort = (silent.address() as { port: number }).port;
     const { error, ms } = await firstQueryError(`postgresql://postgres@127.0.0.1:${silentPort}/test`, proxy.address);

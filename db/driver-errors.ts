@@ -43,6 +43,15 @@ function describeSocketEvent(event: SocketEvent): string {
   return withCode(text, event.code);
 }
 
+/**
+ * No connection could be opened, whatever the driver or the server said: a refused socket, a timeout, or PostgreSQL
+ * refusing the session (`55000` database not accepting connections, `3D000` no such database, `28P01` a rotated
+ * password, Neon's endpoint disabled). The statement never ran, so to a request the database is unavailable.
+ */
+export class DatabaseConnectError extends Error {
+  override name = 'DatabaseConnectError';
+}
+
 /** A one-line description of anything the driver throws or emits, never empty. */
 export function describeDriverError(error: unknown): string {
   if (error instanceof Error) {

@@ -20,6 +20,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { ConfigError, loadConfig } = await import('../api/_src/config.ts');
   const { openDatabase } = await import('./connect.ts');
   const { DataDirLockedError } = await import('./data-dir-lock.ts');
+  const { DatabaseConnectError } = await import('./driver-errors.ts');
+  const { loggedError, maskSecrets } = await import('../api/_src/http/logged-error.ts');
   try {
     const config = loadConfig();
     // A migration may rewrite a large table: no statement timeout here.
@@ -34,7 +36,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     // What the user can fix is one line, as `npm start` says it (api/_src/local.ts); anything else in full.
     if (error instanceof ConfigError) console.error(`config error: ${error.message}`);
     else if (error instanceof DataDirLockedError) console.error(error.message);
-    else console.error('migration failed:', error);
+    else if (error instanceof DatabaseConnectError) console.error(`${maskSecrets(error.message)}; check DATABASE_URL`);
+    else console.error(`migration failed: ${loggedError(error)}`);
     process.exitCode = 1;
   }
 }

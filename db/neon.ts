@@ -6,7 +6,7 @@
  */
 import { neonConfig, Pool, types as neonTypes } from '@neondatabase/serverless';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
-import { describeDriverError } from './driver-errors.ts';
+import { DatabaseConnectError, describeDriverError, isSocketEvent } from './driver-errors.ts';
 import { attachPoolToFluidCompute, FLUID_IDLE_TIMEOUT_MS } from './fluid-pool.ts';
 import type { DatabaseHandle } from './handle.ts';
 import { INT8_OID, parseInt8 } from './int8.ts';
@@ -76,8 +76,8 @@ interface PgClient {
 }
 
 /**
- * When the WebSocket cannot be opened, the driver rejects with the DOM `ErrorEvent` itself (driver-errors.ts).
- * Replace it with an Error that says what failed.
+ * When no connection can be opened, the driver rejects with an Error, a server's FATAL error, or the DOM `ErrorEvent`
+ * itself (driver-errors.ts). Each becomes a `DatabaseConnectError` that says what failed.
  */
 function withErrorsFromConnect(pool: Pool): PostgresPool {
   const kyselyPool = pool as unknown as PostgresPool;
@@ -112,8 +112,8 @@ function withErrorsFromConnect(pool: Pool): PostgresPool {
         pgClient.release = (error?: Error | boolean) => release(error || (timedOut.has(client) ? new Error('statement timed out') : undefined));
         return client;
       } catch (error) {
-        if (error instanceof Error) throw error;
-        throw new Error(`could not open the WebSocket to the database, refused or unreachable: ${describeDriverError(error)}`, { cause: error });
+        const what = isSocketEvent(error) ? 'could not open the WebSocket to the database, refused or unreachable' : 'could not connect to the database';
+        throw new DatabaseConnectError(`${what}: ${describeDriverError(error)}`, { cause: error });
       }
     },
     end: () => kyselyPool.end(),

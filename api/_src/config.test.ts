@@ -45,6 +45,35 @@ describe('loadConfig', () => {
     }
   });
 
+  it.each([
+    ['PUBLIC_URL', 'updates.example.com:443', /^PUBLIC_URL must be an http:\/\/ or https:\/\/ URL/],
+    ['PUBLIC_URL', 'javascript:alert(1)', /^PUBLIC_URL must be an http:\/\/ or https:\/\/ URL/],
+    ['PUBLIC_URL', 'https://updates.example.com/?utm=1', /^PUBLIC_URL must have no user, password, query or fragment/],
+    ['S3_PUBLIC_BASE_URL', 'https://user:hunter2-in-url@dl.example.com', /^S3_PUBLIC_BASE_URL must have no user, password/],
+    ['S3_ENDPOINT', 'acct.r2.cloudflarestorage.com:443', /^S3_ENDPOINT must be an http:\/\/ or https:\/\/ URL/],
+    ['GITHUB_API_URL', 'ftp://github.example.com', /^GITHUB_API_URL must be an http:\/\/ or https:\/\/ URL/],
+    ['DATABASE_URL', 'https://u:hunter2-in-url@ep-x.neon.tech/db', /^DATABASE_URL must be a postgresql:\/\/ connection string/],
+    ['DATABASE_URL', 'postgres://', /^DATABASE_URL must be a postgresql:\/\/ connection string/],
+    ['ADMIN_TOKEN', 'changemechangemechangeme', /^ADMIN_TOKEN is guessable .+ openssl rand -base64 32$/],
+    ['ADMIN_TOKEN', 'a'.repeat(40), /^ADMIN_TOKEN is guessable/],
+  ])('refuses %s=%s in one line that does not echo it', (name, value, problem) => {
+    let message = '';
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(problem);
+    expect(message).not.toContain(value);
+    expect(message).not.toContain('\n');
+  });
+
+  it('takes postgres:// and postgresql:// database URLs and http(s) URLs with a path', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', PUBLIC_URL: 'http://127.0.0.1:8787/updates/', GITHUB_API_URL: 'https://ghes.example.com/api/v3' });
+    expect(config).toMatchObject({ databaseUrl: 'postgres://u:p@127.0.0.1:5432/db', publicUrl: 'http://127.0.0.1:8787/updates', github: { apiUrl: 'https://ghes.example.com/api/v3' } });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@ep-x-pooler.neon.tech/db?sslmode=require' }).databaseUrl).toContain('postgresql://');
+  });
+
   it('refuses an unknown storage driver', () => {
     expect(() => loadConfig({ STORAGE_DRIVER: 'gcs' })).toThrow(/STORAGE_DRIVER/);
   });

@@ -36,7 +36,34 @@ const thrownBy = (parse: (value: string) => unknown, describe = (message: string
   }
 };
 
-const urlText = (name: string) => checkedText((value) => (URL.canParse(value) ? null : `${name} must be an absolute URL`));
+/**
+ * An http(s) URL with no credentials, query or fragment: paths are appended to it. `URL.canParse` alone passes
+ * `updates.example.com:443` (a URL whose scheme is `updates.example.com:`) and `javascript:…`. The value is not
+ * echoed: a URL pasted in the wrong variable may carry a password.
+ */
+const httpUrlText = (name: string, example: string) =>
+  checkedText((value) => {
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return `${name} must be an http:// or https:// URL, e.g. ${example}`;
+    if (url.username || url.password || url.search || url.hash) return `${name} must have no user, password, query or fragment, e.g. ${example}`;
+    return null;
+  });
+
+/** Fewer different characters than this is a repeated word (`changemechangemechangeme`), not a random token. */
+const ADMIN_TOKEN_MIN_DISTINCT = 8;
+
+function adminTokenProblem(token: string): string | null {
+  if (token.length < 24) return 'ADMIN_TOKEN must be at least 24 characters';
+  if (new Set(token).size < ADMIN_TOKEN_MIN_DISTINCT) {
+    return `ADMIN_TOKEN is guessable (fewer than ${ADMIN_TOKEN_MIN_DISTINCT} different characters); make one with: openssl rand -base64 32`;
+  }
+  return null;
+}
+
+const DATABASE_URL_PROBLEM = 'DATABASE_URL must be a postgresql:// connection string (your Neon connection string)';
+const databaseUrlText = checkedText((value) =>
+  URL.canParse(value) && ['postgres:', 'postgresql:'].includes(new URL(value).protocol) && new URL(value).hostname ? null : DATABASE_URL_PROBLEM,
+);
 
 /** A number of the setting's unit, from its text; `fallback` when unset. */
 const numberIn = (min: number, max: number, fallback: number) => z._default(z.coerce.number().check(z.minimum(min), z.maximum(max)), fallback);
@@ -49,16 +76,16 @@ const ACTION_REPOSITORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-
 const envSchema = z.object({
   PORT: integerIn(0, 65535, 8787),
   DATA_DIR: z._default(z.string().check(z.trim(), z.minLength(1)), './.data'),
-  DATABASE_URL: urlText('DATABASE_URL'),
-  PUBLIC_URL: urlText('PUBLIC_URL'),
-  ADMIN_TOKEN: checkedText((value) => (value.length >= 24 ? null : 'ADMIN_TOKEN must be at least 24 characters')),
+  DATABASE_URL: databaseUrlText,
+  PUBLIC_URL: httpUrlText('PUBLIC_URL', 'https://updates.example.com'),
+  ADMIN_TOKEN: checkedText((value) => adminTokenProblem(value)),
   STORAGE_DRIVER: oneOf(['fs', 's3'], 'fs'),
-  S3_ENDPOINT: urlText('S3_ENDPOINT'),
+  S3_ENDPOINT: httpUrlText('S3_ENDPOINT', 'https://<account>.r2.cloudflarestorage.com'),
   S3_REGION: z._default(z.string().check(z.trim(), z.minLength(1)), 'auto'),
   S3_BUCKET: optionalText,
   S3_ACCESS_KEY_ID: optionalText,
   S3_SECRET_ACCESS_KEY: optionalText,
-  S3_PUBLIC_BASE_URL: urlText('S3_PUBLIC_BASE_URL'),
+  S3_PUBLIC_BASE_URL: httpUrlText('S3_PUBLIC_BASE_URL', 'https://downloads.example.com'),
   S3_FORCE_PATH_STYLE: flag(),
   /** How long an instance serves an app's releases from memory before it looks again. */
   UPDATE_CACHE_TTL_SECONDS: integerIn(0, 3600, 15),
@@ -82,7 +109,7 @@ const envSchema = z.object({
     thrownBy(parseTrustedProxies, (message) => `TRUSTED_PROXIES: ${message}; expected a comma-separated list of vercel, cloudflare, loopback, IP addresses and CIDR ranges`),
   ),
   /** GitHub's REST API (GitHub Enterprise Server: https://<host>/api/v3); tests point it at a local fake. */
-  GITHUB_API_URL: urlText('GITHUB_API_URL'),
+  GITHUB_API_URL: httpUrlText('GITHUB_API_URL', 'https://github.example.com/api/v3'),
   /** How often a GitHub-sourced app's releases are looked at (one conditional request per app per interval). */
   GITHUB_SYNC_INTERVAL_SECONDS: integerIn(10, 86_400, 300),
   /** How long one GitHub request may take. */

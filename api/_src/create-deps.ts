@@ -14,6 +14,7 @@ import type { AppDeps } from './deps.ts';
 import { GithubClient } from './github/client.ts';
 import { SecretBox } from './github/secrets.ts';
 import { GithubSources } from './github/sources.ts';
+import { hideConfiguredSecrets } from './http/logged-error.ts';
 import { InboundDeliveries } from './inbound/deliveries.ts';
 import { LicenseFileKeys } from './licensing/file-keys.ts';
 import { LicenseGate } from './licensing/gate.ts';
@@ -32,6 +33,7 @@ export interface DepsOptions {
 
 export function createDeps(config: Readonly<Config>, db: Kysely<Database>, storage: Storage, options: DepsOptions = {}): AppDeps {
   const now = options.now ?? Date.now;
+  hideConfiguredSecrets(config);
   const releaseCache = new ReleaseCache(db, storage, config);
   const events = new ReleaseEvents();
   // The static failover manifest in storage follows every release event.

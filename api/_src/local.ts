@@ -13,10 +13,12 @@ import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
 import { openDatabase } from '../../db/connect.ts';
 import { DataDirLockedError } from '../../db/data-dir-lock.ts';
+import { DatabaseConnectError } from '../../db/driver-errors.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey } from './github/secrets.ts';
-import { controlPlaneListener, refuseConnect } from './listener.ts';
+import { answerClientError, controlPlaneListener, refuseConnect } from './listener.ts';
+import { loggedError, maskSecrets } from './http/logged-error.ts';
 import { withRequestLog } from './http/request-log.ts';
 
 async function main(): Promise<void> {
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
   const listener = controlPlaneListener(deps, { hostname: '0.0.0.0' });
   const server = createServer(config.requestLog ? withRequestLog(listener) : listener);
   server.on('connect', refuseConnect);
+  server.on('clientError', answerClientError);
   // Counts still in memory are written before the database closes.
   const shutdown = () => deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close());
   await listen(server, config.port).catch(async (error: unknown) => {
@@ -91,8 +94,10 @@ main().catch((error: unknown) => {
     console.error(`config error: ${error.message}`);
   } else if (error instanceof DataDirLockedError || error instanceof StartError) {
     console.error(error.message);
+  } else if (error instanceof DatabaseConnectError) {
+    console.error(`${maskSecrets(error.message)}; check DATABASE_URL`);
   } else {
-    console.error('tauri-release failed to start:', error);
+    console.error(`tauri-release failed to start: ${loggedError(error)}`);
   }
   process.exit(1);
 });

@@ -21,6 +21,7 @@ import { type ChannelConfig, checkChannelConfig, DEFAULT_CHANNEL, resolveChannel
 import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
+import { loggedError } from '../http/logged-error.ts';
 import { readJson } from '../http/request.ts';
 
 async function channelList(db: Kysely<Database>, app: AppRow) {
@@ -90,7 +91,7 @@ export function channelRoutes(deps: AppDeps): Hono<AdminEnv> {
     releaseCache.invalidate(app.id);
     // What each channel is served from changed: rewrite the static manifests (and drop those of removed channels).
     await deps.staticManifests.sync(app.id, app.slug, before.map((channel) => channel.name)).catch((error: unknown) => {
-      console.error(`static manifests of ${app.slug} not rewritten after a channel change:`, error);
+      console.error(`static manifests of ${app.slug} not rewritten after a channel change: ${loggedError(error)}`);
     });
     return c.json({ channels: await channelList(db, app) });
   });

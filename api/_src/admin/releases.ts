@@ -35,6 +35,7 @@ import { changeStatus, checkPublishable, checkTransition, statusAction, statusCh
 import { patchEvent, releaseEvent } from '../releases/events.ts';
 import { releaseBody, toReleaseSummary } from '../releases/wire.ts';
 import { checkMinimumVersion } from './release-policy.ts';
+import { loggedError } from '../http/logged-error.ts';
 import { readJson, readQuery } from '../http/request.ts';
 
 export { releaseRouteDocs } from './release-docs.ts';
@@ -181,7 +182,7 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
 /** A failure is logged, as a listener's is: the change is committed, and the previous file stays. */
 async function syncStaticManifests(deps: AppDeps, app: AppRow): Promise<void> {
   await deps.staticManifests.sync(app.id, app.slug).catch((error: unknown) => {
-    console.error(`static manifests of ${app.slug} not rewritten:`, error);
+    console.error(`static manifests of ${app.slug} not rewritten: ${loggedError(error)}`);
   });
 }
 

@@ -15,6 +15,7 @@ import type { Kysely } from 'kysely';
 import type { Database, GithubSourceRow } from '../../../db/schema.ts';
 import type { ReleaseEvents } from '../releases/events.ts';
 import type { SyncReport } from '../protocol/github.ts';
+import { loggedError } from '../http/logged-error.ts';
 import type { ReleaseCache } from '../update/cache.ts';
 import { type GithubAsset, type GithubClient, GithubError } from './client.ts';
 import type { SecretBox } from './secrets.ts';
@@ -153,7 +154,7 @@ export class GithubSources {
       return report;
     } catch (error) {
       if (!(error instanceof GithubError)) {
-        console.error(`GitHub sync of ${app.slug} (${source.repository}) failed:`, error);
+        console.error(`GitHub sync of ${app.slug} (${source.repository}) failed: ${loggedError(error)}`);
       }
       const failure = error instanceof GithubError ? error : new GithubError('unavailable', `the sync failed on this server (${(error as Error).message}); it is retried`);
       const retryAt = failure.retryAt ?? new Date(this.#now().getTime() + Math.min(this.#intervalMs, RETRY_AFTER_FAILURE_MS));
@@ -170,7 +171,7 @@ export class GithubSources {
         .set({ next_sync_at: retryAt, report: JSON.stringify(report), updated_at: this.#now() })
         .where('app_id', '=', appId)
         .execute()
-        .catch((writeError: unknown) => console.error(`GitHub sync report of ${app.slug} not written:`, writeError));
+        .catch((writeError: unknown) => console.error(`GitHub sync report of ${app.slug} not written: ${loggedError(writeError)}`));
       return report;
     }
   }
@@ -193,7 +194,7 @@ export class GithubSources {
   start({ everyMs = Math.min(this.#intervalMs, 10_000), delayFirstRound = false } = {}): void {
     if (this.#timer) return;
     const tick = () => {
-      this.#tick = this.syncDue().catch((error: unknown) => console.error('GitHub sync round failed:', error));
+      this.#tick = this.syncDue().catch((error: unknown) => console.error(`GitHub sync round failed: ${loggedError(error)}`));
     };
     this.#timer = setInterval(tick, everyMs);
     this.#timer.unref();

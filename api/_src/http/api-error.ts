@@ -3,7 +3,7 @@
  * The API's expected failures, `ApiError` and its family, without the web framework: the domain
  * (`releases/`) throws them, and `http/errors.ts` `errorResponse` turns them into the one error body.
  */
-import { isSocketEvent } from '../../../db/driver-errors.ts';
+import { DatabaseConnectError, isSocketEvent } from '../../../db/driver-errors.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
 
 /** Every status an `ApiError` answers with (a subset of Hono's `ContentfulStatusCode`). */
@@ -95,7 +95,7 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 /** True for errors that mean the database connection failed rather than the query. */
 export function isConnectionError(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isSocketEvent(e)) return true;
+    if (isSocketEvent(e) || e instanceof DatabaseConnectError) return true;
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (UNREACHABLE_SQLSTATE.test(code) || UNREACHABLE_NODE_CODES.has(code))) return true;
     if (typeof message === 'string' && /connection (terminated|timeout|refused)|websocket|timeout exceeded when trying to connect|query read timeout|PGlite is clos(ed|ing)|PGlite instance is already closed|driver has already been destroyed/i.test(message)) {

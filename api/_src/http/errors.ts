@@ -8,6 +8,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import { ApiError, type ErrorCode, isConnectionError, RateLimitedError, UNAVAILABLE_RETRY_AFTER_SECONDS } from './api-error.ts';
+import { StorageUnavailableError } from '../storage/storage.ts';
+import { loggedError } from './logged-error.ts';
 import { loggedPath } from './request-log.ts';
 import { UNSTORABLE_TEXT } from './storable-text.ts';
 
@@ -59,8 +61,11 @@ export function errorResponse(error: unknown, c: Context): Response {
     message = 'the database is unavailable; try again shortly';
   }
   if (code === 'unavailable') c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-  if ((status >= 500 && !(error instanceof ApiError && status === 503)) || isUnstorableTextError(error)) {
-    console.error(`${c.req.method} ${loggedPath(c.req.path)} failed:`, error);
+  // An expected 503 is not logged (a database outage would log every update check; the pool logs it once), except
+  // a storage refusal: a full disk shows nowhere else.
+  const expectedOutage = error instanceof ApiError && status === 503 && !(error.cause instanceof StorageUnavailableError);
+  if ((status >= 500 && !expectedOutage) || isUnstorableTextError(error)) {
+    console.error(`${c.req.method} ${loggedPath(c.req.path)} failed: ${loggedError(error)}`);
   }
   return errorJson(c, status, code, message);
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { errorResponse } from './errors.ts';
+import { errorResponse, UnavailableError } from './errors.ts';
 import { readJson, readOptionalJson, readQuery } from './request.ts';
 import { assertStorableText, isStorableText, storablePath } from './storable-text.ts';
+import { StorageUnavailableError } from '../storage/storage.ts';
 
 const bodySchema = z.object({ notes: z.string().optional(), channels: z.array(z.object({ name: z.string() })).optional() }).strict();
 const querySchema = z.object({ actor: z.string().optional(), q: z.string().optional() }).strict();
@@ -143,10 +144,41 @@ describe('errorResponse', () => {
     try {
       expect((await app.request('/claim/c2VjcmV0LWNsYWltLXRva2Vu')).status).toBe(500);
       expect(logged).toHaveBeenCalledTimes(1);
-      expect(logged.mock.calls[0]![0]).toBe('GET /claim/… failed:');
+      expect(logged.mock.calls[0]![0]).toMatch(/^GET \/claim\/… failed: /);
     } finally {
       logged.mockRestore();
     }
+  });
+});
+
+describe('errorResponse logging of 503s', () => {
+  async function logOf(error: unknown): Promise<{ status: number; lines: string[] }> {
+    const app = new Hono();
+    app.onError(errorResponse);
+    app.get('/x', () => {
+      throw error;
+    });
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { status } = await app.request('/x');
+      return { status, lines: logged.mock.calls.map((call) => String(call[0])) };
+    } finally {
+      logged.mockRestore();
+    }
+  }
+
+  it('logs a storage refusal, which shows nowhere else (a full disk)', async () => {
+    const full = new StorageUnavailableError('the disk under /data/objects refused the write (ENOSPC: it is full)');
+    const { status, lines } = await logOf(new UnavailableError('storage', full));
+    expect(status).toBe(503);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^GET \/x failed: UnavailableError: storage is unavailable.*\n[\s\S]*caused by StorageUnavailableError: .*ENOSPC: it is full/);
+  });
+
+  it('does not log each request a database outage answers 503', async () => {
+    const { status, lines } = await logOf(new UnavailableError('the database', new Error('Connection terminated unexpectedly')));
+    expect(status).toBe(503);
+    expect(lines).toEqual([]);
   });
 });
 

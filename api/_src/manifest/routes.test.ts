@@ -15,6 +15,15 @@ const PUBLIC_KEY =
   'dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6IDA2ODUxRjI1RDNDMzlFQUEKUldTcW5zUFRKUitGQm1RRmx3Y1hlYTY0UDlTRzhwdlZENWZjWSszRStZRzFZTHk5YldlMEllSUEK';
 const KEY_ID = tauriPublicKeyId(PUBLIC_KEY)!;
 const SLUG = 'failover';
+
+/** Polls `condition` every 20 ms for up to 5 s. */
+async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 const base = `/admin/apps/${SLUG}/releases`;
 
 describe('static manifest route and writer', () => {
@@ -201,5 +210,31 @@ describe('static manifest route and writer', () => {
     expect(String(errors[0])).toMatch(/release\.published listener failed for failover 1\.4\.0/);
     expect((await stored())!.version).toBe('1.3.0');
     expect(JSON.parse((await served()).text).version).toBe('1.4.0');
+  });
+
+  it('writes the files again once storage is back, so a yank made during the outage leaves the failover file', async () => {
+    const writer = ctx.deps.staticManifests;
+    writer.retryDelaysMs = [100, 200];
+    const { id } = await draft('1.5.0');
+    expect((await call(ctx, 'POST', `${base}/${id}/publish`)).status).toBe(200);
+    expect((await stored())!.version).toBe('1.5.0');
+    const put = ctx.storage.put.bind(ctx.storage);
+    let refusals = 0;
+    ctx.storage.put = async () => {
+      refusals++;
+      throw new Error('storage down');
+    };
+    const log = console.error;
+    console.error = () => {};
+    try {
+      expect((await call(ctx, 'POST', `${base}/${id}/yank`, { body: { reason: 'crashes on start' } })).status).toBe(200);
+      await waitFor(() => refusals >= 2); // the yank's write, then a retry while still down
+      expect((await stored())!.version).toBe('1.5.0');
+    } finally {
+      ctx.storage.put = put;
+      console.error = log;
+    }
+    await waitFor(async () => (await stored())?.version !== '1.5.0');
+    expect((await stored())!.version).toBe('1.4.0');
   });
 });

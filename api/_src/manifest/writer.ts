@@ -12,8 +12,11 @@
  *
  * Writes for one app run one after another, each from the snapshot read when it starts, so the last
  * write always holds the state after the last change this instance made. A failure is thrown to
- * `ReleaseEvents.emit`, which logs it; the previous file stays, which is what a failover file is for.
+ * `ReleaseEvents.emit`, which logs it; the previous file stays, which is what a failover file is for, and the
+ * app's files are written again later (`retryDelaysMs`), since a yank made while storage was down must not
+ * stay in the failover file until the app's next release event.
  */
+import { loggedError } from '../http/logged-error.ts';
 import type { ReleaseEvent } from '../releases/events.ts';
 import { staticManifestKey } from '../protocol/storage-keys.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -26,11 +29,24 @@ export interface ManifestWrite {
   version: string | null;
 }
 
+/** Delays before each new try of an app whose files could not be written; the last one repeats. */
+export const MANIFEST_RETRY_DELAYS_MS: readonly number[] = [15_000, 60_000, 300_000, 900_000];
+
+interface PendingRetry {
+  timer: ReturnType<typeof setTimeout>;
+  attempt: number;
+  channels: readonly string[];
+}
+
 export class StaticManifestWriter {
   readonly #cache: ReleaseCache;
   readonly #storage: Storage;
   /** The tail of each app's queue of writes. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** Apps whose last write failed, by id: when they are tried again, and the channels a release left meanwhile. */
+  readonly #retries = new Map<string, PendingRetry>();
+  /** Tests shorten it. */
+  retryDelaysMs: readonly number[] = MANIFEST_RETRY_DELAYS_MS;
 
   constructor(cache: ReleaseCache, storage: Storage) {
     this.#cache = cache;
@@ -53,7 +69,32 @@ export class StaticManifestWriter {
     void run.finally(() => {
       if (this.#queues.get(appId) === run) this.#queues.delete(appId);
     }).catch(() => undefined);
+    run.then(
+      () => this.#written(appId),
+      () => this.#retryLater(appId, appSlug, alsoChannels),
+    );
     return run;
+  }
+
+  #written(appId: string): void {
+    clearTimeout(this.#retries.get(appId)?.timer);
+    this.#retries.delete(appId);
+  }
+
+  #retryLater(appId: string, appSlug: string, alsoChannels: readonly string[]): void {
+    const previous = this.#retries.get(appId);
+    clearTimeout(previous?.timer);
+    const attempt = previous ? previous.attempt + 1 : 0;
+    const channels = [...new Set([...(previous?.channels ?? []), ...alsoChannels])];
+    const delay = this.retryDelaysMs[Math.min(attempt, this.retryDelaysMs.length - 1)]!;
+    const timer = setTimeout(() => {
+      this.sync(appId, appSlug, channels).catch((error: unknown) => {
+        console.error(`static manifests of ${appSlug} still not written (trying again later): ${loggedError(error)}`);
+      });
+    }, delay);
+    // A pending retry never keeps the process up: a restart rewrites nothing by itself, but the next change does.
+    timer.unref?.();
+    this.#retries.set(appId, { timer, attempt, channels });
   }
 
   async #write(appSlug: string, alsoChannels: readonly string[]): Promise<ManifestWrite[]> {

@@ -6,6 +6,7 @@
  * decides which event a PATCH amounts to (`patchEvent`).
  */
 import type { AppRow, ReleaseRow } from '../../../db/schema.ts';
+import { loggedError } from '../http/logged-error.ts';
 import type { Principal } from '../auth/principal.ts';
 
 export const RELEASE_EVENT_KINDS = ['release.published', 'release.archived', 'release.yanked', 'release.rollout_changed'] as const;
@@ -41,7 +42,7 @@ export class ReleaseEvents {
         try {
           await listener(event);
         } catch (error) {
-          console.error(`${event.kind} listener failed for ${event.appSlug} ${event.version}:`, error);
+          console.error(`${event.kind} listener failed for ${event.appSlug} ${event.version}: ${loggedError(error)}`);
         }
       }),
     );

@@ -11,6 +11,7 @@ import { conflict, notFound } from '../http/api-error.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
 import type { Storage } from '../storage/storage.ts';
+import { loggedError } from '../http/logged-error.ts';
 import { isUuid } from '../auth/access.ts';
 
 
@@ -185,7 +186,7 @@ export async function deleteUnreferencedObjects(db: Kysely<Database>, storage: S
       await storage.delete(key);
     } catch (error) {
       // The database is already right; an orphaned object only costs space.
-      console.error(`could not delete stored object ${key}:`, error);
+      console.error(`could not delete stored object ${key}: ${loggedError(error)}`);
     }
   }
 }
@@ -201,10 +202,10 @@ export async function deleteObjectsNotReady(db: Db, storage: Storage, keys: Iter
     const ready = await db.selectFrom('artifacts').select('storage_key').where('storage_key', 'in', unique).where('state', '=', 'ready').execute();
     for (const key of unique) {
       if (ready.some((row) => row.storage_key === key)) continue;
-      await storage.delete(key).catch((error: unknown) => console.error(`could not delete stored object ${key}:`, error));
+      await storage.delete(key).catch((error: unknown) => console.error(`could not delete stored object ${key}: ${loggedError(error)}`));
     }
   } catch (error) {
     // The database is already right; an orphaned object only costs space.
-    console.error('could not clean up stored objects:', error);
+    console.error(`could not clean up stored objects: ${loggedError(error)}`);
   }
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSystemStorage } from './fs.ts';
-import type { Storage } from './storage.ts';
+import { type Storage, StorageUnavailableError } from './storage.ts';
 
 describe('filesystem storage', () => {
   let dataDir: string;
@@ -25,6 +25,23 @@ describe('filesystem storage', () => {
       await expect(storage.delete(key)).rejects.toThrow(refusal);
     },
   );
+
+  it('reports a full disk as the storage being unavailable (a 503), not as a failure of the request', async () => {
+    // What the write stream fails with on a full filesystem (checked by hand on a 2 MB tmpfs: the upload was a 500).
+    const diskFull = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    const filling = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+      pull(controller) {
+        controller.error(diskFull);
+      },
+    });
+    const failure = await storage.put('demo/releases/0.8.0/full.exe', filling).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StorageUnavailableError);
+    expect((failure as Error).message).toMatch(/refused the write \(ENOSPC: it is full\)/);
+    expect(await readdir(join(dataDir, 'objects', 'demo', 'releases', '0.8.0'))).toEqual([]);
+  });
 
   it('leaves no temporary file behind when an upload fails', async () => {
     const failing = new ReadableStream<Uint8Array>({

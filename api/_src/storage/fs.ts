@@ -12,9 +12,12 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { processExists } from '../../../db/data-dir-lock.ts';
-import type { ByteRange, ObjectInfo, Storage, StoredObject } from './storage.ts';
+import { type ByteRange, type ObjectInfo, type Storage, type StoredObject, StorageUnavailableError } from './storage.ts';
 
 const TEMPORARY = /^\.upload-([0-9]+)-[0-9a-f-]{36}$/;
+
+/** A full, over-quota, read-only or failing disk: the storage refusing, not the request (the API answers 503). */
+const DISK_REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
 
 export class FileSystemStorage implements Storage {
   readonly driver = 'fs' as const;
@@ -31,6 +34,18 @@ export class FileSystemStorage implements Storage {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array): Promise<ObjectInfo> {
+    try {
+      return await this.#put(key, body);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      if (typeof code === 'string' && DISK_REFUSALS.has(code)) {
+        throw new StorageUnavailableError(`the disk under ${this.root} refused the write (${code}${code === 'ENOSPC' ? ': it is full' : ''})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async #put(key: string, body: ReadableStream<Uint8Array> | Uint8Array): Promise<ObjectInfo> {
     const path = this.#path(key);
     await mkdir(dirname(path), { recursive: true });
     const temporary = join(dirname(path), `.upload-${process.pid}-${randomUUID()}`);

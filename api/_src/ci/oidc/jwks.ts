@@ -11,6 +11,7 @@
  * - a failed fetch, or one with no usable key, never replaces the cached keys: an issuer outage does not
  *   drop keys we already trust; an empty keyset is never cached.
  */
+import { loggedError } from '../../http/logged-error.ts';
 import { importJWK, type JWK } from 'jose';
 
 export const JWKS_COOLDOWN_MS = 60_000;
@@ -110,7 +111,7 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
       } catch (error) {
         // Keep the keys we have; remember why, for the lookups that need a key we do not have.
         lastError = error instanceof JwksFetchError ? error.message : `fetching the issuer's keys failed: ${String(error)}`;
-        if (!(error instanceof JwksFetchError)) console.error('OIDC key fetch failed:', error);
+        if (!(error instanceof JwksFetchError)) console.error(`OIDC key fetch failed: ${loggedError(error)}`);
       } finally {
         inflight = null;
       }
