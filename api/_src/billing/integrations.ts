@@ -7,6 +7,7 @@
 import type { Db, PaymentIntegrationRow } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
 import type { IntegrationView } from '../protocol/billing.ts';
+import { insertNewReferences } from './reference-rows.ts';
 
 
 const contextOf = (integrationId: string) => `payment-integration:${integrationId}`;
@@ -75,28 +76,14 @@ export async function externalIdFor(db: Db, integrationId: string, references: r
  * Remembers `references` as ids of the purchase `to` names, whether or not that purchase was made yet (the lookup
  * goes through the link either way); returns those that were new (a known one keeps its link).
  */
-export async function addLinks(db: Db, integrationId: string, to: string, references: readonly string[]): Promise<string[]> {
+export function addLinks(db: Db, integrationId: string, to: string, references: readonly string[]): Promise<string[]> {
   const others = references.filter((reference) => reference !== to);
-  if (others.length === 0) return [];
-  const inserted = await db
-    .insertInto('payment_links')
-    .values(others.map((reference) => ({ integration_id: integrationId, reference, linked_to: to })))
-    .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
-    .returning('reference')
-    .execute();
-  return inserted.map((row) => row.reference);
+  return insertNewReferences(db, 'payment_links', integrationId, others, { linked_to: to });
 }
 
 /** Remembers `references` as `externalId`'s; returns those that were new (a known one keeps its license). */
-export async function addReferences(db: Db, integrationId: string, externalId: string, references: readonly string[]): Promise<string[]> {
-  if (references.length === 0) return [];
-  const inserted = await db
-    .insertInto('payment_references')
-    .values(references.map((reference) => ({ integration_id: integrationId, reference, external_id: externalId })))
-    .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
-    .returning('reference')
-    .execute();
-  return inserted.map((row) => row.reference);
+export function addReferences(db: Db, integrationId: string, externalId: string, references: readonly string[]): Promise<string[]> {
+  return insertNewReferences(db, 'payment_references', integrationId, references, { external_id: externalId });
 }
 
 /** Forgets one reference (a renewal that failed after its payment was remembered). */
