@@ -11,7 +11,7 @@ import { conflict, notFound } from '../http/api-error.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
 import type { Storage } from '../storage/storage.ts';
-import { isUuid } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 
 
 /** Newest first by semantic version (the client's order), not by creation time. */

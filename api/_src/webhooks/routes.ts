@@ -16,7 +16,8 @@
 import { type Context, Hono } from 'hono';
 import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { findAppFor } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import { readJson, readQuery } from '../http/request.ts';
