@@ -13,17 +13,13 @@ import type { AppDeps } from '../deps.ts';
 import { toPublisherBody } from '../ci/publishers.ts';
 import { createPublisherBodySchema, publisherListSchema, publisherSchema, updatePublisherBodySchema } from '../protocol/publishers.ts';
 import { APP_PARAM, defineRoutes } from '../docs/registry.ts';
-import { badRequest, notFound } from '../http/errors.ts';
+import { notFound } from '../http/errors.ts';
 import { findAppFor } from '../auth/access.ts';
-import { isUuid } from '../protocol/uuid.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { readJson } from '../http/request.ts';
+import { idParam, readJson } from '../http/request.ts';
 
-function publisherId(id: string): string {
-  if (!isUuid(id)) throw badRequest('the trusted publisher id must be a UUID (the "id" field of the publisher)');
-  return id.toLowerCase();
-}
+const publisherId = (id: string) => idParam(id, 'trusted publisher');
 
 export function publisherRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db } = deps;
