@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { MULTIPART_THRESHOLD_BYTES } from '../../api/_src/protocol/ci.ts';
 import { describeInChromium, openWatchedPage, startServerAndBrowser, stopServerAndBrowser, type WatchedPage } from '../support/browser.ts';
-import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
+import { type RunningS3rver, s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
 import { expectStatus, type RunningServer } from '../support/server.ts';
 import { checkForUpdate, download, generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
@@ -37,16 +37,7 @@ describeInChromium(
       // Any port of the loopback origin: the server's port is picked when it starts.
       s3 = await startS3rver({ corsOrigin: 'http://127.0.0.1:*' });
       [{ server, browser }, keys] = await Promise.all([
-        startServerAndBrowser({
-          env: {
-            STORAGE_DRIVER: 's3',
-            S3_ENDPOINT: s3.endpoint,
-            S3_BUCKET: s3.bucket,
-            S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-            S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-            S3_FORCE_PATH_STYLE: 'true',
-          },
-        }),
+        startServerAndBrowser({ env: s3rverStorageEnv(s3) }),
         generateKeyPair(dir),
       ]);
       await expectStatus(await server.admin('/admin/apps', {
