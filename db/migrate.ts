@@ -17,11 +17,9 @@ export async function migrateToLatest(db: Kysely<any>, log: (line: string) => vo
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { ConfigError, loadConfig } = await import('../api/_src/config.ts');
+  const { loadConfig } = await import('../api/_src/config.ts');
+  const { printStartFailure } = await import('../api/_src/start-failure.ts');
   const { openDatabase } = await import('./connect.ts');
-  const { DataDirLockedError } = await import('./data-dir-lock.ts');
-  const { DatabaseConnectError } = await import('./driver-errors.ts');
-  const { loggedError, maskSecrets } = await import('../api/_src/http/logged-error.ts');
   try {
     const config = loadConfig();
     // A migration may rewrite a large table: no statement timeout here.
@@ -33,11 +31,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       await handle.close();
     }
   } catch (error) {
-    // What the user can fix is one line, as `npm start` says it (api/_src/local.ts); anything else in full.
-    if (error instanceof ConfigError) console.error(`config error: ${error.message}`);
-    else if (error instanceof DataDirLockedError) console.error(error.message);
-    else if (error instanceof DatabaseConnectError) console.error(`${maskSecrets(error.message)}; check DATABASE_URL`);
-    else console.error(`migration failed: ${loggedError(error)}`);
+    printStartFailure('migration failed', error);
     process.exitCode = 1;
   }
 }

@@ -11,9 +11,10 @@
  */
 import type { RequestListener } from 'node:http';
 import { createDeps } from './create-deps.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { controlPlaneListener } from './listener.ts';
 import { createStorage } from './storage/index.ts';
+import { userFixableStartFailure } from './start-failure.ts';
 import { onVercelFunction } from '../../db/fluid-pool.ts';
 import { openNeon } from '../../db/neon.ts';
 
@@ -37,8 +38,9 @@ async function start(): Promise<RequestListener> {
 }
 
 const listener = await start().catch((error: unknown) => {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`config error: ${error.message}`);
+  const line = userFixableStartFailure(error);
+  if (line === undefined) throw error;
+  console.error(line);
   process.exit(1);
 });
 

@@ -8,18 +8,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDeps } from './create-deps.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
 import { openDatabase } from '../../db/connect.ts';
-import { DataDirLockedError } from '../../db/data-dir-lock.ts';
-import { DatabaseConnectError } from '../../db/driver-errors.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey } from './github/secrets.ts';
 import { answerClientError, controlPlaneListener, refuseConnect } from './listener.ts';
-import { loggedError, maskSecrets } from './http/logged-error.ts';
 import { withRequestLog } from './http/request-log.ts';
+import { printStartFailure, StartError } from './start-failure.ts';
 
 async function main(): Promise<void> {
   const loaded = loadConfig();
@@ -73,11 +71,6 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-/** A start failure the user can fix, said in one line (no stack). */
-class StartError extends Error {
-  override name = 'StartError';
-}
-
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -90,14 +83,6 @@ function listen(server: Server, port: number): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(`config error: ${error.message}`);
-  } else if (error instanceof DataDirLockedError || error instanceof StartError) {
-    console.error(error.message);
-  } else if (error instanceof DatabaseConnectError) {
-    console.error(`${maskSecrets(error.message)}; check DATABASE_URL`);
-  } else {
-    console.error(`tauri-release failed to start: ${loggedError(error)}`);
-  }
+  printStartFailure('tauri-release failed to start', error);
   process.exit(1);
 });

@@ -8,7 +8,7 @@
 import { migrateToLatest } from '../../db/migrate.ts';
 import { openNeon } from '../../db/neon.ts';
 import { createTestDatabase } from '../support/postgres.ts';
-import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
+import { s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
 import { startWsProxy } from '../support/ws-proxy.ts';
 
 /** The base URL every server writes into its answers' download URLs (each listens on its own port). */
@@ -40,12 +40,7 @@ export async function startSharedData(): Promise<SharedData> {
       env: {
         DATABASE_URL: database.url,
         NEON_WS_PROXY: proxy.address,
-        STORAGE_DRIVER: 's3',
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
+        ...s3rverStorageEnv(s3),
         PUBLIC_URL: SHARED_PUBLIC_URL,
       },
       close,

@@ -4,20 +4,20 @@
  * and a bundle left out for its missing `.sig`), syncs again after a new release, and a Tauri client is offered it.
  * The token is never shown back. No console error, no failed request.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { publishRelease, signedFile } from '../../api/_src/github/testing.ts';
-import { hasChromium, launchBrowser, openWatchedPage, type WatchedPage } from '../support/browser.ts';
+import { describeInChromium, openWatchedPage, startServerAndBrowser, stopServerAndBrowser, type WatchedPage } from '../support/browser.ts';
 import { type FakeGithub, startFakeGithub } from '../support/fake-github.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import type { RunningServer } from '../support/server.ts';
 import { checkForUpdate, generateKeyPair, type KeyPair } from '../support/tauri.ts';
 
 const TOKEN = 'github_pat_dashboardTokenNeverShownAgain01';
 
-(hasChromium() ? describe : describe.skip)(`the dashboard's update source card${hasChromium() ? '' : ' — SKIPPED: /usr/bin/chromium is not installed'}`, () => {
+describeInChromium(`the dashboard's update source card`, () => {
   let server: RunningServer;
   let github: FakeGithub;
   let browser: Browser;
@@ -27,15 +27,14 @@ const TOKEN = 'github_pat_dashboardTokenNeverShownAgain01';
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dashboard-github-'));
-    [github, key, browser] = await Promise.all([startFakeGithub(), generateKeyPair(dir), launchBrowser()]);
-    server = await startServer({ env: { GITHUB_API_URL: github.url, RATE_LIMITS: 'off' } });
+    [github, key] = await Promise.all([startFakeGithub(), generateKeyPair(dir)]);
+    ({ server, browser } = await startServerAndBrowser({ env: { GITHUB_API_URL: github.url, RATE_LIMITS: 'off' } }));
     admin = await openWatchedPage(browser, server.url);
     const res = await server.admin('/admin/apps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug: 'octo-app', name: 'Octo App', public_key: key.publicKey }) });
     expect(res.status).toBe(201);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await stopServerAndBrowser({ server, browser });
     await github?.close();
     await rm(dir, { recursive: true, force: true });
   }, 30_000);

@@ -9,13 +9,13 @@
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/integrations.png, mobile-integrations.png and
  * public-downloads.png (the README's Dashboard section).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { newPurchase, purchased, signAs } from '../../api/_src/billing/testing.ts';
 import { SIGNATURE_HEADERS } from '../../api/_src/billing/signatures.ts';
 import { TEST_SECRETS_KEY } from '../../api/_src/licensing/testing.ts';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, signIn, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
+import { describeInChromium, horizontalOverflow, openWatchedPage, screenshot, settled, signIn, startServerAndBrowser, stopServerAndBrowser, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer } from '../support/server.ts';
 
 const APP = 'shop-app';
 const FIRST_SECRET = 'whsec_dashboardFirst0123';
@@ -28,7 +28,7 @@ function deliverPurchase(webhookUrl: string, secret: string, price: string): Pro
   return fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADERS.stripe]: signature }, body });
 }
 
-(hasChromium() ? describe : describe.skip)(`the dashboard's payment integrations and download switches${hasChromium() ? '' : ' — SKIPPED: /usr/bin/chromium is not installed'}`, () => {
+describeInChromium(`the dashboard's payment integrations and download switches`, () => {
   let server: RunningServer;
   let browser: Browser;
   let admin: WatchedPage;
@@ -39,9 +39,8 @@ function deliverPurchase(webhookUrl: string, secret: string, price: string): Pro
   const appView = async () => expectStatus(await server.admin(`/admin/apps/${APP}`), 200);
 
   beforeAll(async () => {
-    browser = await launchBrowser();
     // A generous start: the suite may share a busy machine.
-    server = await startServer({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' }, startTimeoutMs: 180_000 });
+    ({ server, browser } = await startServerAndBrowser({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' }, startTimeoutMs: 180_000 }));
     await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug: APP, name: 'Shop App' })), 201);
     for (const [name, days] of [['Yearly', 365], ['Monthly', 31]] as const) {
       const policy = await expectStatus(await server.admin(`/admin/apps/${APP}/licensing/policies`, jsonBody('POST', { name, duration_days: days })), 201);
@@ -51,10 +50,7 @@ function deliverPurchase(webhookUrl: string, secret: string, price: string): Pro
     await signIn(admin.page, server);
   }, 300_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  }, 30_000);
+  afterAll(() => stopServerAndBrowser({ server, browser }), 30_000);
 
   it('connects Stripe: the form checks the secret, then shows the webhook URL, and a purchase signed with the secret creates a license', async () => {
     const { page } = admin;

@@ -8,16 +8,16 @@
  *
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/licensing*.png and license*.png (the README's Dashboard section).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { TEST_SECRETS_KEY } from '../../api/_src/licensing/testing.ts';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, signIn, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
-import { generateKeyPair, sign } from '../support/tauri.ts';
+import { describeInChromium, horizontalOverflow, openWatchedPage, screenshot, settled, signIn, startServerAndBrowser, stopServerAndBrowser, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer } from '../support/server.ts';
+import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'pro-app';
 const VERSION = '2.3.1';
@@ -44,7 +44,7 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
   throw new Error(`Tab never reached ${target.toString()} in ${max} presses`);
 }
 
-(hasChromium() ? describe : describe.skip)(`the dashboard's licensing pages${hasChromium() ? '' : ' — SKIPPED: /usr/bin/chromium is not installed'}`, () => {
+describeInChromium(`the dashboard's licensing pages`, () => {
   let server: RunningServer;
   let browser: Browser;
   let dir: string;
@@ -62,10 +62,12 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dashboard-licensing-'));
-    const [keys, launched] = await Promise.all([generateKeyPair(dir), launchBrowser()]);
-    browser = launched;
+    let keys: KeyPair;
     // A generous start: the suite may share a busy machine.
-    server = await startServer({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' }, startTimeoutMs: 180_000 });
+    [{ server, browser }, keys] = await Promise.all([
+      startServerAndBrowser({ env: { SECRETS_KEY: TEST_SECRETS_KEY, RATE_LIMITS: 'off' }, startTimeoutMs: 180_000 }),
+      generateKeyPair(dir),
+    ]);
     await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug: APP, name: 'Pro App', public_key: keys.publicKey })), 201);
     await expectStatus(await server.admin(`/admin/apps/${APP}/releases`, jsonBody('POST', { version: VERSION, notes: 'Pro features.' })), 201);
     const file = join(dir, FILE_NAME);
@@ -83,8 +85,7 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await stopServerAndBrowser({ server, browser });
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -10,14 +10,14 @@
  *
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/move-channel.png and access.png (the README's Dashboard section).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, signIn, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
+import { describeInChromium, horizontalOverflow, openWatchedPage, screenshot, settled, signIn, startServerAndBrowser, stopServerAndBrowser, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'polish-app';
@@ -52,7 +52,7 @@ function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio
   }, selector);
 }
 
-(hasChromium() ? describe : describe.skip)(`dashboard polish${hasChromium() ? '' : ' — SKIPPED: /usr/bin/chromium is not installed'}`, () => {
+describeInChromium('dashboard polish', () => {
   let server: RunningServer;
   let browser: Browser;
   let dir: string;
@@ -78,11 +78,7 @@ function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dashboard-polish-'));
-    [server, browser, keys] = await Promise.all([
-      startServer({ env: { ACTION_REPOSITORY, RATE_LIMITS: 'off' } }),
-      launchBrowser(),
-      generateKeyPair(dir),
-    ]);
+    [{ server, browser }, keys] = await Promise.all([startServerAndBrowser({ env: { ACTION_REPOSITORY, RATE_LIMITS: 'off' } }), generateKeyPair(dir)]);
     await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug: APP, name: 'Polish App', public_key: keys.publicKey })), 201);
     // 0.9.0 shipped linux-armv7 once, so the app ships seven platforms: the usual six and that one.
     await expectStatus(await server.admin(`/admin/apps/${APP}/releases`, jsonBody('POST', { version: '0.9.0' })), 201);
@@ -97,8 +93,7 @@ function contrastOf(page: Page, selector: string): Promise<{ text: string; ratio
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await stopServerAndBrowser({ server, browser });
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -3,30 +3,26 @@
  * not 0% (Number('') is 0: clearing the field to retype snapped it to "offered to no one", saved as such), and a number
  * above 100 shows the 100 that is kept rather than the 150 typed.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { hasChromium, launchBrowser, openWatchedPage, settled, signIn, visit } from '../support/browser.ts';
-import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
+import { describeInChromium, openWatchedPage, settled, signIn, startServerAndBrowser, stopServerAndBrowser, visit } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer } from '../support/server.ts';
 
-const chromiumInstalled = hasChromium();
 const APP = 'rollout-app';
 
-(chromiumInstalled ? describe : describe.skip)(
-  `the dashboard's rollout field${chromiumInstalled ? '' : ' — SKIPPED: /usr/bin/chromium is not installed (Debian package chromium, see .ci/apt-packages.txt)'}`,
+describeInChromium(
+  `the dashboard's rollout field`,
   () => {
     let server: RunningServer;
     let browser: Browser;
 
     beforeAll(async () => {
-      [server, browser] = await Promise.all([startServer({ env: { RATE_LIMITS: 'off' } }), launchBrowser()]);
+      ({ server, browser } = await startServerAndBrowser({ env: { RATE_LIMITS: 'off' } }));
       await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug: APP, name: 'Rollout App' })), 201);
       await expectStatus(await server.admin(`/admin/apps/${APP}/releases`, jsonBody('POST', { version: '1.0.0' })), 201);
     }, 120_000);
 
-    afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-    }, 30_000);
+    afterAll(() => stopServerAndBrowser({ server, browser }), 30_000);
 
     it('a cleared field keeps the rollout it had, and 150 shows as the 100 that is saved', async () => {
       const watched = await openWatchedPage(browser, server.url);

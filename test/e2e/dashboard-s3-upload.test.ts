@@ -5,26 +5,25 @@
  * file; parts with their ETags above the 64 MiB multipart threshold), and completes; the server then verifies the
  * Tauri signature from the stored object. The only hosts the page talks to are the server and the bucket.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { MULTIPART_THRESHOLD_BYTES } from '../../api/_src/protocol/ci.ts';
-import { hasChromium, launchBrowser, openWatchedPage, type WatchedPage } from '../support/browser.ts';
-import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
-import { expectStatus, type RunningServer, startServer } from '../support/server.ts';
+import { describeInChromium, openWatchedPage, startServerAndBrowser, stopServerAndBrowser, type WatchedPage } from '../support/browser.ts';
+import { type RunningS3rver, s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
+import { expectStatus, type RunningServer } from '../support/server.ts';
 import { checkForUpdate, download, generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
-const chromiumInstalled = hasChromium();
 const APP = 's3-desk';
 const VERSION = '2.0.0';
 const SMALL_FILE = `S3-Desk_${VERSION}_amd64.AppImage`;
 const LARGE_FILE = `S3-Desk_${VERSION}_x64-setup.exe`;
 
-(chromiumInstalled ? describe : describe.skip)(
-  `dashboard uploads straight to an S3 bucket${chromiumInstalled ? '' : ' — SKIPPED: /usr/bin/chromium is not installed (see .ci/apt-packages.txt)'}`,
+describeInChromium(
+  'dashboard uploads straight to an S3 bucket',
   () => {
     let s3: RunningS3rver;
     let server: RunningServer;
@@ -37,17 +36,10 @@ const LARGE_FILE = `S3-Desk_${VERSION}_x64-setup.exe`;
       dir = await mkdtemp(join(tmpdir(), 'tauri-release-s3-ui-'));
       // Any port of the loopback origin: the server's port is picked when it starts.
       s3 = await startS3rver({ corsOrigin: 'http://127.0.0.1:*' });
-      server = await startServer({
-        env: {
-          STORAGE_DRIVER: 's3',
-          S3_ENDPOINT: s3.endpoint,
-          S3_BUCKET: s3.bucket,
-          S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-          S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
-        },
-      });
-      [keys, browser] = await Promise.all([generateKeyPair(dir), launchBrowser()]);
+      [{ server, browser }, keys] = await Promise.all([
+        startServerAndBrowser({ env: s3rverStorageEnv(s3) }),
+        generateKeyPair(dir),
+      ]);
       await expectStatus(await server.admin('/admin/apps', {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ slug: APP, name: 'S3 Desk', public_key: keys.publicKey.trim() }),
@@ -59,8 +51,7 @@ const LARGE_FILE = `S3-Desk_${VERSION}_x64-setup.exe`;
 
     afterAll(async () => {
       await watched?.close().catch(() => undefined);
-      await browser?.close();
-      await server?.stop();
+      await stopServerAndBrowser({ server, browser });
       await s3?.close();
       if (dir) await rm(dir, { recursive: true, force: true });
     });

@@ -4,27 +4,22 @@
  *   so showing the sign-in page would leave a live session behind); once the server answers, sign-out ends it;
  * - a page load whose session check fails shows why and a "Try again" button that recovers without a reload.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { hasChromium, launchBrowser, openWatchedPage, signIn, visit } from '../support/browser.ts';
-import { type RunningServer, startServer } from '../support/server.ts';
+import { describeInChromium, openWatchedPage, signIn, startServerAndBrowser, stopServerAndBrowser, visit } from '../support/browser.ts';
+import type { RunningServer } from '../support/server.ts';
 
-const chromiumInstalled = hasChromium();
-
-(chromiumInstalled ? describe : describe.skip)(
-  `the dashboard's session when the server fails${chromiumInstalled ? '' : ' — SKIPPED: /usr/bin/chromium is not installed (Debian package chromium, see .ci/apt-packages.txt)'}`,
+describeInChromium(
+  `the dashboard's session when the server fails`,
   () => {
     let server: RunningServer;
     let browser: Browser;
 
     beforeAll(async () => {
-      [server, browser] = await Promise.all([startServer({ env: { RATE_LIMITS: 'off' } }), launchBrowser()]);
+      ({ server, browser } = await startServerAndBrowser({ env: { RATE_LIMITS: 'off' } }));
     }, 120_000);
 
-    afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-    }, 30_000);
+    afterAll(() => stopServerAndBrowser({ server, browser }), 30_000);
 
     it('a sign-out the server never received says so, keeps the page signed in, and works once the server answers', async () => {
       const watched = await openWatchedPage(browser, server.url, { allow: [/ERR_CONNECTION_REFUSED|net::ERR_FAILED/] });

@@ -10,17 +10,15 @@
  *
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/*.png (shown in the README's Dashboard section).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage, screenshot, settled, visit, type WatchedPage } from '../support/browser.ts';
-import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
+import { describeInChromium, horizontalOverflow, openWatchedPage, screenshot, settled, startServerAndBrowser, stopServerAndBrowser, visit, type WatchedPage } from '../support/browser.ts';
+import { expectStatus, jsonBody, type RunningServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, download, generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
-
-const chromiumInstalled = hasChromium();
 
 const APP = 'desk-app';
 const APP_NAME = 'Desk App';
@@ -45,8 +43,8 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
   throw new Error(`Tab never reached ${target.toString()} in ${max} presses`);
 }
 
-(chromiumInstalled ? describe : describe.skip)(
-  `the dashboard in Chromium${chromiumInstalled ? '' : ' — SKIPPED: /usr/bin/chromium is not installed (Debian package chromium, see .ci/apt-packages.txt)'}`,
+describeInChromium(
+  'the dashboard in Chromium',
   () => {
     let server: RunningServer;
     let browser: Browser;
@@ -61,7 +59,7 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'dashboard-e2e-'));
-      [server, browser, keys] = await Promise.all([startServer(), launchBrowser(), generateKeyPair(dir)]);
+      [{ server, browser }, keys] = await Promise.all([startServerAndBrowser(), generateKeyPair(dir)]);
       endpoint = `${server.url}/update/${APP}/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`;
       artifact = join(dir, FILE_NAME);
       await writeFile(artifact, randomBytes(200 * 1024));
@@ -70,8 +68,7 @@ async function tabTo(page: Page, target: Locator, max = 40): Promise<void> {
     }, 120_000);
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
+      await stopServerAndBrowser({ server, browser });
       if (dir) await rm(dir, { recursive: true, force: true });
     }, 30_000);
 

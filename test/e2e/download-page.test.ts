@@ -6,23 +6,22 @@
  *
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/download-page.png (shown in the README).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { controlPlaneListener } from '../../api/_src/listener.ts';
-import { hasChromium, launchBrowser, openWatchedPage, screenshot } from '../support/browser.ts';
+import { describeInChromium, launchBrowser, openWatchedPage, screenshot } from '../support/browser.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { insertApp, insertRelease } from '../support/release-fixtures.ts';
 import { freePort } from '../support/server.ts';
 
-const chromiumInstalled = hasChromium();
 const WINDOWS_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 const MAC_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-(chromiumInstalled ? describe : describe.skip)(
-  `the download page in Chromium${chromiumInstalled ? '' : ' — SKIPPED: /usr/bin/chromium is not installed (Debian package chromium, see .ci/apt-packages.txt)'}`,
+describeInChromium(
+  'the download page in Chromium',
   () => {
     let ctx: TestContext;
     let server: Server;

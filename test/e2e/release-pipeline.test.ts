@@ -24,7 +24,7 @@ import { createJob, type Job, type StepRun } from '../../actions/shared/src/test
 import { type ActionsTokenServer, startActionsTokenServer } from '../support/actions-token-server.ts';
 import { type FakeMacos, installFakeMacos } from '../support/fake-macos/index.ts';
 import { type LocalIssuer, startLocalIssuer, TEST_AUDIENCE } from '../support/oidc-issuer.ts';
-import { type RunningS3rver, startS3rver } from '../support/s3rver.ts';
+import { type RunningS3rver, s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 import { checkForUpdate, type ClientPlatform, downloadAndVerify, generateKeyPair, hasMinisign, type KeyPair, sign } from '../support/tauri.ts';
 
@@ -111,12 +111,7 @@ async function writeBundle(path: string, size: number): Promise<string> {
       tokens = await startActionsTokenServer(issuer);
       server = await startServer({
         env: {
-          STORAGE_DRIVER: 's3',
-          S3_ENDPOINT: s3.endpoint,
-          S3_BUCKET: s3.bucket,
-          S3_ACCESS_KEY_ID: s3.config.accessKeyId,
-          S3_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
+          ...s3rverStorageEnv(s3),
           OIDC_ISSUER: issuer.url,
           OIDC_AUDIENCE: TEST_AUDIENCE,
         },

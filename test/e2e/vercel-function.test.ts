@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openNeon } from '../../db/neon.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../support/s3rver.ts';
+import { type RunningS3rver, s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
 import { freePort } from '../support/server.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,12 +51,7 @@ withPostgres('Vercel build output (skipped without TEST_DATABASE_URL)', () => {
         PATH: process.env.PATH ?? '',
         DATABASE_URL: database.url,
         NEON_WS_PROXY: process.env.NEON_WS_PROXY ?? '',
-        STORAGE_DRIVER: 's3',
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
+        ...s3rverStorageEnv(s3),
         PUBLIC_URL: base,
         ADMIN_TOKEN,
         RATE_LIMIT_UPDATES_PER_MINUTE: String(UPDATE_CHECKS_PER_MINUTE),

@@ -1,16 +1,16 @@
 /**
  * The watched page must actually see what the dashboard test relies on it to catch: console errors, uncaught errors,
  * failed requests and requests to another origin. Nothing leaves the machine: the "server" is a closed loopback port
- * and the "other host" another loopback address.
+ * and the "other host" another loopback address. Also the start of a browser test file: server and browser, both or neither.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { hasChromium, horizontalOverflow, launchBrowser, openWatchedPage } from './browser.ts';
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { type Browser, chromium } from 'playwright-core';
+import { describeInChromium, horizontalOverflow, launchBrowser, openWatchedPage, startServerAndBrowser } from './browser.ts';
 
 const OWN = 'http://127.0.0.1:9';
 
-(hasChromium() ? describe : describe.skip)(
-  `the watched Chromium page${hasChromium() ? '' : ' — SKIPPED: /usr/bin/chromium is not installed'}`,
+describeInChromium(
+  'the watched Chromium page',
   () => {
     let browser: Browser;
     beforeAll(async () => {
@@ -64,5 +64,18 @@ const OWN = 'http://127.0.0.1:9';
         await watched.close();
       }
     });
+
+    it('starts the server and the browser both or neither: a server that fails to start leaves no browser running', async () => {
+      const launch = chromium.launch.bind(chromium);
+      let launched: Browser | undefined;
+      const spy = jest.spyOn(chromium, 'launch').mockImplementation(async (options) => (launched = await launch(options)));
+      try {
+        await expect(startServerAndBrowser({ env: { ADMIN_TOKEN: 'short' } })).rejects.toThrow(/config error: ADMIN_TOKEN/);
+        expect(launched).toBeDefined();
+        expect(launched!.isConnected()).toBe(false);
+      } finally {
+        spy.mockRestore();
+      }
+    }, 60_000);
   },
 );

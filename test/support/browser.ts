@@ -11,7 +11,9 @@ import { accessSync, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe } from '@jest/globals';
 import { type Browser, type BrowserContext, chromium, type ConsoleMessage, type Page, type Request } from 'playwright-core';
+import { type RunningServer, startServer, type StartServerOptions } from './server.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -24,6 +26,37 @@ export function hasChromium(): boolean {
   } catch {
     return false;
   }
+}
+
+/** `describe` for a file's browser tests; without Chromium, `describe.skip` with a title that says why and what to install. */
+export function describeInChromium(title: string, tests: () => void): void {
+  if (hasChromium()) describe(title, tests);
+  else describe.skip(`${title} — SKIPPED: ${CHROMIUM_PATH} is not installed (Debian package chromium, see .ci/apt-packages.txt)`, tests);
+}
+
+export interface ServerAndBrowser {
+  server: RunningServer;
+  browser: Browser;
+}
+
+/**
+ * The server as `npm start` runs it (`startServer(options)`) and Chromium, started side by side for a file's
+ * `beforeAll`: both or neither, so a failed start leaves no browser or server process behind for jest to wait on.
+ */
+export async function startServerAndBrowser(options: StartServerOptions = {}): Promise<ServerAndBrowser> {
+  const [server, browser] = await Promise.allSettled([startServer(options), launchBrowser()]);
+  if (server.status === 'fulfilled' && browser.status === 'fulfilled') return { server: server.value, browser: browser.value };
+  await stopServerAndBrowser({
+    server: server.status === 'fulfilled' ? server.value : undefined,
+    browser: browser.status === 'fulfilled' ? browser.value : undefined,
+  });
+  throw server.status === 'rejected' ? server.reason : (browser as PromiseRejectedResult).reason;
+}
+
+/** Stops what `startServerAndBrowser` started (the browser first, so no page is left asking a stopped server); either may be missing. */
+export async function stopServerAndBrowser(started: Partial<ServerAndBrowser>): Promise<void> {
+  await started.browser?.close();
+  await started.server?.stop();
 }
 
 export function launchBrowser(): Promise<Browser> {

@@ -38,6 +38,18 @@ export interface RunningS3rver {
   close(): Promise<void>;
 }
 
+/** The environment that makes the control plane store its files in `s3`'s bucket (path-style, as s3rver needs). */
+export function s3rverStorageEnv(s3: RunningS3rver): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
 /**
  * The bucket CORS rule a browser needs for presigned uploads from the dashboard at `origin` (the same rule the
  * README gives for R2): PUT with a Content-Type, and the ETag header readable so multipart uploads can complete.

@@ -12,8 +12,8 @@
  * `macos-arm64` or `macos-x64`, which serve one of them, and `all` does not include it. Nor does it include
  * 32-bit Windows (`windows-x86`), which is built on request only.
  */
-import { type BundleType, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
-import { UNIVERSAL_MACOS, UNIVERSAL_MACOS_KEYS } from '../../shared/src/platform-input.ts';
+import { type BundleType, type PlatformKey, UNIVERSAL_MACOS_KEYS } from '../../../api/_src/protocol/platforms.ts';
+import { UNIVERSAL_MACOS } from '../../shared/src/platform-input.ts';
 
 export type RunnerOs = 'macOS' | 'Linux' | 'Windows';
 

@@ -5,11 +5,10 @@
  * whose one `.app.tar.gz` runs on both Mac architectures and is registered for both (as tauri-action's latest.json
  * does with `updaterJsonKeepUniversal` off).
  */
-import { ALL_PLATFORM_KEYS, parsePlatformKey, type PlatformKey } from '../../../api/_src/protocol/platforms.ts';
+import { ALL_PLATFORM_KEYS, parsePlatformKey, type PlatformKey, UNIVERSAL_MACOS_KEYS } from '../../../api/_src/protocol/platforms.ts';
 
 /** The matrix `platform` of a universal macOS leg (build-matrix's `macos-universal`). */
 export const UNIVERSAL_MACOS = 'darwin-universal';
-export const UNIVERSAL_MACOS_KEYS: readonly PlatformKey[] = ['darwin-aarch64', 'darwin-x86_64'];
 
 /**
  * `darwin-aarch64`, `darwin-universal`, or several keys separated by commas, spaces or new lines.

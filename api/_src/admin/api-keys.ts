@@ -18,7 +18,8 @@ import {
   createdApiKeySchema,
   listApiKeysQuerySchema,
 } from '../protocol/schemas.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { findAppFor } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import { generateApiKey } from '../auth/keys.ts';

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
 import { badRequest, conflict, notFound } from '../http/errors.ts';
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes } from '../docs/registry.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { appListSchema, appSchema, createAppBodySchema, updateAppBodySchema } from '../protocol/schemas.ts';
 import { findAppFor } from '../auth/access.ts';
@@ -151,7 +151,6 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
   return app;
 }
 
-const appParam = { app: 'app id (UUID) or slug' };
 
 export const appRouteDocs = defineRoutes([
   {
@@ -188,7 +187,7 @@ export const appRouteDocs = defineRoutes([
     summary: 'Show an app',
     auth: 'api-key',
     access: 'any key for this app',
-    params: appParam,
+    params: APP_PARAM,
     responses: { 200: { description: 'the app', schema: appSchema }, 404: { description: 'no such app, or not visible to this key' } },
   },
   {
@@ -199,7 +198,7 @@ export const appRouteDocs = defineRoutes([
     description: 'Changes name, description or public_key. The slug cannot change (installed apps have it in their updater URL).',
     auth: 'api-key',
     access: 'admin scope',
-    params: appParam,
+    params: APP_PARAM,
     body: updateAppBodySchema,
     responses: {
       200: { description: 'the app after the change', schema: appSchema },
@@ -215,7 +214,7 @@ export const appRouteDocs = defineRoutes([
     description: 'Deletes the app with its draft and archived releases, their artifacts and its API keys. Refused while any release is published.',
     auth: 'api-key',
     access: 'admin scope, global key',
-    params: appParam,
+    params: APP_PARAM,
     responses: {
       204: { description: 'deleted' },
       403: { description: 'not a global admin key' },

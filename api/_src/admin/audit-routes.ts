@@ -7,7 +7,8 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { auditListSchema, auditQuerySchema } from '../protocol/schemas.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { findAppFor } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import { readQuery } from '../http/request.ts';
 

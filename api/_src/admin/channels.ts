@@ -14,7 +14,7 @@ import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, NEEDS_ADMIN_SCOPE } from '../docs/registry.ts';
 import { badRequest } from '../http/errors.ts';
 import { channelListSchema, putChannelsBodySchema } from '../protocol/schemas.ts';
 import { type ChannelConfig, checkChannelConfig, DEFAULT_CHANNEL, resolveChannels } from '../protocol/channels.ts';
@@ -128,7 +128,7 @@ export const channelRouteDocs = defineRoutes([
       'published on. `serves_from` is the order a client of the channel is offered releases from.',
     auth: 'api-key',
     access: 'any key for this app',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     responses: { 200: { description: 'the channels, by name', schema: channelListSchema }, 404: { description: 'no such app, or not visible to this key' } },
   },
   {
@@ -142,11 +142,11 @@ export const channelRouteDocs = defineRoutes([
       'offered the newest release of nightly, beta or stable. No cycles; stable follows nothing.',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     body: putChannelsBodySchema,
     responses: {
       200: { description: 'the channels after the change', schema: channelListSchema },
-      403: { description: 'a CI key (this needs admin scope)' },
+      403: NEEDS_ADMIN_SCOPE,
       404: { description: 'no such app, or not visible to this key' },
     },
   },

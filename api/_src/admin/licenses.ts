@@ -15,7 +15,7 @@
  */
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
-import { defineRoutes, type ResponseDoc, type RouteDoc } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, type ResponseDoc, type RouteDoc } from '../docs/registry.ts';
 import type { AdminEnv } from '../auth/authenticate.ts';
 import { readJson, readOptionalJson, readQuery } from '../http/request.ts';
 import * as store from '../licensing/store.ts';
@@ -91,7 +91,7 @@ export function licenseRoutes(deps: AppDeps): Hono<AdminEnv> {
 }
 
 const ACCESS = 'admin scope, key for this app';
-const params = { app: 'app id (UUID) or slug', license: 'license id (UUID)' };
+const params = { ...APP_PARAM, license: 'license id (UUID)' };
 const denied = { 403: { description: 'a CI key (licensing needs admin scope)' } };
 const missing = { 404: { description: 'no such app or license (or the license is another app\'s)' } };
 

@@ -17,7 +17,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, RELEASE_PARAM } from '../docs/registry.ts';
 import { findAppFor } from '../auth/access.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import { readJson } from '../http/request.ts';
@@ -102,8 +102,7 @@ export function licensingRoutes(deps: AppDeps): Hono<AdminEnv> {
 }
 
 const ACCESS = 'admin scope, key for this app';
-const appParam = { app: 'app id (UUID) or slug' };
-const policyParams = { ...appParam, policy: 'policy id (UUID)' };
+const policyParams = { ...APP_PARAM, policy: 'policy id (UUID)' };
 const denied = { 403: { description: 'a CI key (licensing needs admin scope)' } };
 
 export const licensingRouteDocs = defineRoutes([
@@ -114,7 +113,7 @@ export const licensingRouteDocs = defineRoutes([
     summary: "Show the app's licensing mode",
     auth: 'api-key',
     access: ACCESS,
-    params: appParam,
+    params: APP_PARAM,
     responses: { 200: { description: 'the mode and counts', schema: licensingSchema }, ...denied, 404: { description: 'no such app' } },
   },
   {
@@ -128,7 +127,7 @@ export const licensingRouteDocs = defineRoutes([
       'Needs SECRETS_KEY, and refuses an app served from a public GitHub repository. The same mode again changes nothing.',
     auth: 'api-key',
     access: ACCESS,
-    params: appParam,
+    params: APP_PARAM,
     body: putLicensingBodySchema,
     responses: {
       200: { description: 'the mode after the change', schema: licensingSchema },
@@ -144,7 +143,7 @@ export const licensingRouteDocs = defineRoutes([
     summary: 'List license policies',
     auth: 'api-key',
     access: ACCESS,
-    params: appParam,
+    params: APP_PARAM,
     responses: { 200: { description: 'the policies, by name', schema: policyListSchema }, ...denied, 404: { description: 'no such app' } },
   },
   {
@@ -155,7 +154,7 @@ export const licensingRouteDocs = defineRoutes([
     description: 'Defaults: 365 days, `fallback`, from creation, no grace days, any number of installs, no entitlements.',
     auth: 'api-key',
     access: ACCESS,
-    params: appParam,
+    params: APP_PARAM,
     body: createPolicyBodySchema,
     responses: { 201: { description: 'the policy', schema: policySchema }, ...denied, 404: { description: 'no such app' }, 409: { description: 'the name is taken' } },
   },
@@ -201,7 +200,7 @@ export const licensingRouteDocs = defineRoutes([
       'replaces it, so a patch published after some licenses expired still reaches them under `fallback`. null removes the back-date.',
     auth: 'api-key',
     access: ACCESS,
-    params: { ...appParam, release: 'release id, or its version' },
+    params: { ...APP_PARAM, ...RELEASE_PARAM },
     body: releaseEntitlementBodySchema,
     responses: {
       200: { description: "the release's licensing dates and requirements", schema: releaseEntitlementSchema },
@@ -218,7 +217,7 @@ export const licensingRouteDocs = defineRoutes([
     summary: 'Set the entitlement a channel requires',
     auth: 'api-key',
     access: ACCESS,
-    params: { ...appParam, channel: 'channel name' },
+    params: { ...APP_PARAM, channel: 'channel name' },
     body: channelEntitlementBodySchema,
     responses: {
       200: { description: 'the channel', schema: channelEntitlementSchema },

@@ -12,17 +12,14 @@ import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
 import { toPublisherBody } from '../ci/publishers.ts';
 import { createPublisherBodySchema, publisherListSchema, publisherSchema, updatePublisherBodySchema } from '../protocol/publishers.ts';
-import { defineRoutes } from '../docs/registry.ts';
-import { badRequest, notFound } from '../http/errors.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { APP_PARAM, defineRoutes } from '../docs/registry.ts';
+import { notFound } from '../http/errors.ts';
+import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { readJson } from '../http/request.ts';
+import { idParam, readJson } from '../http/request.ts';
 
-function publisherId(id: string): string {
-  if (!isUuid(id)) throw badRequest('the trusted publisher id must be a UUID (the "id" field of the publisher)');
-  return id.toLowerCase();
-}
+const publisherId = (id: string) => idParam(id, 'trusted publisher');
 
 export function publisherRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db } = deps;
@@ -150,7 +147,7 @@ export const publisherRouteDocs = defineRoutes([
     summary: 'List an app\'s trusted publishers',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     responses: { 200: { description: 'oldest first', schema: publisherListSchema }, 403: adminOnly, 404: appNotFound },
   },
   {
@@ -165,7 +162,7 @@ export const publisherRouteDocs = defineRoutes([
       '`environment` with required reviewers; `allowed_refs` like `["refs/tags/v*"]` limit which refs may publish.',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     body: createPublisherBodySchema,
     responses: { 201: { description: 'the trusted publisher', schema: publisherSchema }, 403: adminOnly, 404: appNotFound },
   },
@@ -176,7 +173,7 @@ export const publisherRouteDocs = defineRoutes([
     summary: 'Show a trusted publisher',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug', id: 'the publisher\'s id' },
+    params: { ...APP_PARAM, id: 'the publisher\'s id' },
     responses: { 200: { description: 'the trusted publisher', schema: publisherSchema }, 403: adminOnly, 404: { description: 'no such app or publisher' } },
   },
   {
@@ -187,7 +184,7 @@ export const publisherRouteDocs = defineRoutes([
     description: 'Only the fields sent change; `null` clears `workflow` or `environment`. Credentials already issued keep their run, but lose publishing at once if `can_publish` becomes false.',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug', id: 'the publisher\'s id' },
+    params: { ...APP_PARAM, id: 'the publisher\'s id' },
     body: updatePublisherBodySchema,
     responses: { 200: { description: 'the trusted publisher', schema: publisherSchema }, 403: adminOnly, 404: { description: 'no such app or publisher' } },
   },
@@ -199,7 +196,7 @@ export const publisherRouteDocs = defineRoutes([
     description: 'Also revokes every CI credential it issued.',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug', id: 'the publisher\'s id' },
+    params: { ...APP_PARAM, id: 'the publisher\'s id' },
     responses: { 204: { description: 'deleted' }, 403: adminOnly, 404: { description: 'no such app or publisher' } },
   },
 ]);

@@ -2,7 +2,7 @@
  * @module admin/release-docs
  * OpenAPI entries for `releases.ts` and `artifacts.ts`, paths relative to where each is mounted.
  */
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, NEEDS_ADMIN_SCOPE, RELEASE_PARAM } from '../docs/registry.ts';
 import {
   artifactListSchema,
   artifactSchema,
@@ -15,10 +15,8 @@ import {
 } from '../protocol/schemas.ts';
 
 const tag = 'Releases';
-const appParam = { app: 'app id or slug' };
-const releaseParams = { ...appParam, release: 'release id, or its version (a leading "v" is ignored)' };
+const releaseParams = { ...APP_PARAM, ...RELEASE_PARAM };
 const notFound = { description: 'no such app or release, or not visible to this key' };
-const adminOnly = { description: 'a CI key (this needs admin scope)' };
 
 export const releaseRouteDocs = defineRoutes([
   {
@@ -29,7 +27,7 @@ export const releaseRouteDocs = defineRoutes([
     description: 'Newest first by semantic version (the order Tauri clients use), with a summary of each release\'s artifacts.',
     auth: 'api-key',
     access: 'any key for this app',
-    params: appParam,
+    params: APP_PARAM,
     query: listReleasesQuerySchema,
     responses: { 200: { description: 'one page of releases and the total', schema: releaseListSchema }, 404: notFound },
   },
@@ -41,7 +39,7 @@ export const releaseRouteDocs = defineRoutes([
     description: 'The version is normalised (`v1.2.3` → `1.2.3`) and unique per app. Upload artifacts to the draft, then publish it.',
     auth: 'api-key',
     access: 'admin or ci scope',
-    params: appParam,
+    params: APP_PARAM,
     body: createReleaseBodySchema,
     responses: { 201: { description: 'the new draft', schema: releaseSchema }, 404: notFound, 409: { description: 'the version exists already' } },
   },
@@ -74,7 +72,7 @@ export const releaseRouteDocs = defineRoutes([
     body: updateReleaseBodySchema,
     responses: {
       200: { description: 'the release after the change', schema: releaseSchema },
-      403: adminOnly,
+      403: NEEDS_ADMIN_SCOPE,
       404: notFound,
       409: { description: 'a transition that is not allowed, or a version change after publishing' },
     },
@@ -88,7 +86,7 @@ export const releaseRouteDocs = defineRoutes([
     auth: 'api-key',
     access: 'admin scope',
     params: releaseParams,
-    responses: { 204: { description: 'deleted' }, 403: adminOnly, 404: notFound, 409: { description: 'not a draft' } },
+    responses: { 204: { description: 'deleted' }, 403: NEEDS_ADMIN_SCOPE, 404: notFound, 409: { description: 'not a draft' } },
   },
   {
     method: 'post',
@@ -102,7 +100,7 @@ export const releaseRouteDocs = defineRoutes([
     params: releaseParams,
     responses: {
       200: { description: 'the published release', schema: releaseSchema },
-      403: adminOnly,
+      403: NEEDS_ADMIN_SCOPE,
       404: notFound,
       409: { description: 'already published, or no artifacts' },
     },
@@ -118,7 +116,7 @@ export const releaseRouteDocs = defineRoutes([
     params: releaseParams,
     responses: {
       200: { description: 'the archived release', schema: releaseSchema },
-      403: adminOnly,
+      403: NEEDS_ADMIN_SCOPE,
       404: notFound,
       409: { description: 'not published' },
     },
@@ -170,6 +168,6 @@ export const artifactRouteDocs = defineRoutes([
     auth: 'api-key',
     access: 'admin scope',
     params: { ...releaseParams, artifact: 'artifact id' },
-    responses: { 204: { description: 'deleted' }, 403: adminOnly, 404: notFound, 409: { description: 'the release is not a draft' } },
+    responses: { 204: { description: 'deleted' }, 403: NEEDS_ADMIN_SCOPE, 404: notFound, 409: { description: 'the release is not a draft' } },
   },
 ]);

@@ -18,7 +18,7 @@
 import { type Context, Hono } from 'hono';
 import type { AppRow, ReleaseRow } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, NEEDS_ADMIN_SCOPE, RELEASE_PARAM } from '../docs/registry.ts';
 import { badRequest, conflict } from '../http/errors.ts';
 import { releaseSchema, yankReleaseBodySchema } from '../protocol/schemas.ts';
 import { compareVersions, parseVersion } from '../protocol/semver.ts';
@@ -131,7 +131,7 @@ export function releasePolicyRoutes(deps: AppDeps): Hono<AdminEnv> {
   return routes;
 }
 
-const params = { app: 'app id or slug', release: 'release id, or its version (a leading "v" is ignored)' };
+const params = { ...APP_PARAM, ...RELEASE_PARAM };
 
 export const releasePolicyRouteDocs = defineRoutes([
   {
@@ -151,7 +151,7 @@ export const releasePolicyRouteDocs = defineRoutes([
     body: yankReleaseBodySchema,
     responses: {
       200: { description: 'the yanked release', schema: releaseSchema },
-      403: { description: 'a CI key (this needs admin scope)' },
+      403: NEEDS_ADMIN_SCOPE,
       404: { description: 'no such app, release or replacement' },
       409: { description: 'a draft, or a replacement that is not published or is the release itself' },
     },
@@ -167,7 +167,7 @@ export const releasePolicyRouteDocs = defineRoutes([
     params,
     responses: {
       200: { description: 'the release', schema: releaseSchema },
-      403: { description: 'a CI key (this needs admin scope)' },
+      403: NEEDS_ADMIN_SCOPE,
       404: { description: 'no such app or release' },
       409: { description: 'the release is not yanked' },
     },

@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps.ts';
 import { findAppFor } from '../auth/access.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import { readQuery } from '../http/request.ts';
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes } from '../docs/registry.ts';
 import { adoptionReport, checksReport, downloadsReport, resolveWindow, versionFilter } from './reports.ts';
 import {
   adoptionQuerySchema,
@@ -67,7 +67,7 @@ const common = {
   tag: 'Analytics',
   auth: 'api-key' as const,
   access: 'admin scope (global, or scoped to this app)',
-  params: { app: 'app id or slug' },
+  params: APP_PARAM,
 };
 const errors = {
   400: { description: `a malformed day, version, platform or channel; \`from\` after \`to\`; or a window over ${MAX_WINDOW_DAYS} days` },

@@ -7,13 +7,8 @@ import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../../db/schema.ts';
 import { notFound } from '../http/api-error.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import type { Principal } from './principal.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 export async function findAppFor(db: Kysely<Database>, principal: Principal, idOrSlug: string): Promise<AppRow> {
   // Neither an id nor a slug: answer without a query (a NUL byte would make Postgres fail with 22021).

@@ -3,13 +3,11 @@
  * API keys: `trk_` + 32 random bytes (base64url), shown once, stored only as SHA-256 hex.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-
-export const API_KEY_PREFIX = 'trk_';
-const DISPLAY_PREFIX_LENGTH = 12;
+import { API_KEY_DISPLAY_LENGTH, API_KEY_PREFIX } from '../protocol/api-key-format.ts';
 
 export function generateApiKey(): { key: string; hash: string; displayPrefix: string } {
   const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
-  return { key, hash: hashApiKey(key), displayPrefix: key.slice(0, DISPLAY_PREFIX_LENGTH) };
+  return { key, hash: hashApiKey(key), displayPrefix: key.slice(0, API_KEY_DISPLAY_LENGTH) };
 }
 
 export function hashApiKey(key: string): string {

@@ -3,7 +3,7 @@
  * OpenAPI entries for `routes.ts`: the integrations (relative to `/admin/apps/{app}/integrations`), the
  * providers' webhook (relative to `/billing`) and the claim (relative to `/claim`).
  */
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, NEEDS_ADMIN_SCOPE } from '../docs/registry.ts';
 import {
   billingWebhookAnswerSchema,
   claimedLicenseSchema,
@@ -15,9 +15,7 @@ import {
 
 const tag = 'Payment integrations';
 const access = 'admin scope';
-const appParam = { app: 'app id or slug' };
-const oneParams = { ...appParam, id: 'the integration\'s id' };
-const adminOnly = { description: 'a CI key (this needs admin scope)' };
+const oneParams = { ...APP_PARAM, id: 'the integration\'s id' };
 const appNotFound = { description: 'no such app within this key\'s reach' };
 const oneNotFound = { description: 'no such app or integration' };
 const noSecretsKey = { description: '`secrets_key_missing`: the server has no SECRETS_KEY to seal the signing secret with' };
@@ -30,8 +28,8 @@ export const integrationRouteDocs = defineRoutes([
     summary: 'List an app\'s payment integrations',
     auth: 'api-key',
     access,
-    params: appParam,
-    responses: { 200: { description: 'oldest first; signing secrets are never shown', schema: integrationListSchema }, 403: adminOnly, 404: appNotFound },
+    params: APP_PARAM,
+    responses: { 200: { description: 'oldest first; signing secrets are never shown', schema: integrationListSchema }, 403: NEEDS_ADMIN_SCOPE, 404: appNotFound },
   },
   {
     method: 'post',
@@ -44,9 +42,9 @@ export const integrationRouteDocs = defineRoutes([
       'sent in the `license.created` webhook (subscribe a webhook to it).',
     auth: 'api-key',
     access,
-    params: appParam,
+    params: APP_PARAM,
     body: createIntegrationBodySchema,
-    responses: { 201: { description: 'the integration (without its secret)', schema: integrationSchema }, 403: adminOnly, 404: appNotFound, 503: noSecretsKey },
+    responses: { 201: { description: 'the integration (without its secret)', schema: integrationSchema }, 403: NEEDS_ADMIN_SCOPE, 404: appNotFound, 503: noSecretsKey },
   },
   {
     method: 'get',
@@ -56,7 +54,7 @@ export const integrationRouteDocs = defineRoutes([
     auth: 'api-key',
     access,
     params: oneParams,
-    responses: { 200: { description: 'the integration', schema: integrationSchema }, 403: adminOnly, 404: oneNotFound },
+    responses: { 200: { description: 'the integration', schema: integrationSchema }, 403: NEEDS_ADMIN_SCOPE, 404: oneNotFound },
   },
   {
     method: 'patch',
@@ -68,7 +66,7 @@ export const integrationRouteDocs = defineRoutes([
     access,
     params: oneParams,
     body: updateIntegrationBodySchema,
-    responses: { 200: { description: 'the integration after the change', schema: integrationSchema }, 403: adminOnly, 404: oneNotFound, 503: noSecretsKey },
+    responses: { 200: { description: 'the integration after the change', schema: integrationSchema }, 403: NEEDS_ADMIN_SCOPE, 404: oneNotFound, 503: noSecretsKey },
   },
   {
     method: 'delete',
@@ -79,7 +77,7 @@ export const integrationRouteDocs = defineRoutes([
     auth: 'api-key',
     access,
     params: oneParams,
-    responses: { 204: { description: 'removed' }, 403: adminOnly, 404: oneNotFound },
+    responses: { 204: { description: 'removed' }, 403: NEEDS_ADMIN_SCOPE, 404: oneNotFound },
   },
 ]);
 

@@ -8,6 +8,7 @@
  * account) is dropped then.
  */
 import type { Db } from '../../../db/schema.ts';
+import { insertNewReferences } from './reference-rows.ts';
 
 export const HOLD_DAYS = 30;
 
@@ -18,14 +19,7 @@ export async function holdRevocation(db: Db, integrationId: string, references: 
     .where('integration_id', '=', integrationId)
     .where('created_at', '<', new Date(now.getTime() - HOLD_DAYS * 86_400_000))
     .execute();
-  if (references.length === 0) return [];
-  const inserted = await db
-    .insertInto('held_revocations')
-    .values(references.map((reference) => ({ integration_id: integrationId, reference, event, created_at: now })))
-    .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
-    .returning('reference')
-    .execute();
-  return inserted.map((row) => row.reference);
+  return insertNewReferences(db, 'held_revocations', integrationId, references, { event, created_at: now });
 }
 
 /** Forgets every id held for `event` (once its revocation is applied). */

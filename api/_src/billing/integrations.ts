@@ -8,6 +8,7 @@ import type { Db, PaymentIntegrationRow } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
 import type { IntegrationView } from '../protocol/billing.ts';
 import { HOLD_DAYS } from './held-revocations.ts';
+import { insertNewReferences } from './reference-rows.ts';
 
 
 const contextOf = (integrationId: string) => `payment-integration:${integrationId}`;
@@ -128,15 +129,8 @@ export async function pruneUnreachedLinks(db: Db, integrationId: string, now: Da
 }
 
 /** Remembers `references` as `externalId`'s; returns those that were new (a known one keeps its license). */
-export async function addReferences(db: Db, integrationId: string, externalId: string, references: readonly string[]): Promise<string[]> {
-  if (references.length === 0) return [];
-  const inserted = await db
-    .insertInto('payment_references')
-    .values(references.map((reference) => ({ integration_id: integrationId, reference, external_id: externalId })))
-    .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
-    .returning('reference')
-    .execute();
-  return inserted.map((row) => row.reference);
+export function addReferences(db: Db, integrationId: string, externalId: string, references: readonly string[]): Promise<string[]> {
+  return insertNewReferences(db, 'payment_references', integrationId, references, { external_id: externalId });
 }
 
 /** Forgets one reference (a renewal that failed after its payment was remembered). */

@@ -19,10 +19,10 @@ import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { readBytes, readJson } from '../http/request.ts';
+import { idParam, readBytes, readJson } from '../http/request.ts';
 import { badRequest, errorJson, notFound } from '../http/errors.ts';
 import { type ClaimedLicense, createIntegrationBodySchema, updateIntegrationBodySchema } from '../protocol/billing.ts';
 import { CLAIM_HEADERS, goneHtml, keyPage, offerPage } from './claim-page.ts';
@@ -31,10 +31,7 @@ import { findIntegration, sealSigningSecret, toIntegrationView, unknownPolicies 
 
 export { billingWebhookRouteDocs, claimRouteDocs, integrationRouteDocs } from './docs.ts';
 
-function integrationId(id: string): string {
-  if (!isUuid(id)) throw badRequest('the integration id must be a UUID (the "id" field of the integration)');
-  return id.toLowerCase();
-}
+const integrationId = (id: string) => idParam(id, 'integration');
 
 export function integrationRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db, config, billing } = deps;

@@ -32,8 +32,8 @@ import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, heldWithPurchase, holdRevocation, releaseHeld } from './held-revocations.ts';
 import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
+import { isUuid } from '../protocol/uuid.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The licensing store, loaded by the first delivery that changes a license rather than at every cold start. */
 const licensingStore = () => import('../licensing/store.ts');
@@ -102,7 +102,7 @@ export class Billing {
 
   /** `POST /billing/{integration}/webhook`. */
   async receive(integrationId: string, headers: Pick<Headers, 'get'>, body: Buffer): Promise<BillingWebhookAnswer> {
-    const integration = UUID.test(integrationId) ? await integrationForDelivery(this.#db, integrationId.toLowerCase()) : undefined;
+    const integration = isUuid(integrationId) ? await integrationForDelivery(this.#db, integrationId.toLowerCase()) : undefined;
     if (!integration || !integration.active) throw notFound('no active payment integration here; the webhook URL is shown by GET /admin/apps/{app}/integrations');
     const receivedAt = this.now();
     const verdict = verifyProviderSignature(integration.provider, this.#signingSecret(integration), body, headers.get(SIGNATURE_HEADERS[integration.provider]), Math.floor(receivedAt.getTime() / 1000));

@@ -16,7 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { findAppFor } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import { type AdminEnv, type Principal, principalOf } from '../auth/authenticate.ts';
 import { readJson, readOptionalJson } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';

@@ -23,6 +23,7 @@ import type { ArtifactUploadRow, Database } from '../../../db/schema.ts';
 import { ApiError, storageCall } from '../http/errors.ts';
 import { MULTIPART_PART_SIZE_BYTES, MULTIPART_THRESHOLD_BYTES } from '../protocol/ci.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import type { Storage } from '../storage/storage.ts';
 
 /** S3 allows 10,000 parts per upload. */
@@ -96,7 +97,6 @@ export async function uploadTarget(
   return { method: 'PUT', url, headers: contentType ? { 'content-type': contentType } : {} };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 
 /**
@@ -106,7 +106,7 @@ const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 export async function receiveFsUpload(c: Context, db: Kysely<Database>, storage: Storage, now: () => number): Promise<Response> {
   const id = c.req.param('upload') ?? '';
   const token = c.req.query('token') ?? '';
-  const upload = UUID.test(id) ? await db.selectFrom('artifact_uploads').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+  const upload = isUuid(id) ? await db.selectFrom('artifact_uploads').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
   const given = Buffer.from(hashUploadToken(token), 'hex');
   const expected = upload?.token_hash ? Buffer.from(upload.token_hash, 'hex') : null;
   if (!upload || !expected || token === '' || !timingSafeEqual(given, expected)) {

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import * as z from 'zod';
 import { normalizeServerUrl } from '../../../actions/shared/src/control-plane.ts';
 import { usageError } from './errors.ts';
+import { API_KEY_DISPLAY_LENGTH, isApiKey } from '../protocol/api-key-format.ts';
 
 export const URL_ENV = 'TAURI_RELEASE_URL';
 export const KEY_ENV = 'TAURI_RELEASE_KEY';
@@ -40,7 +41,7 @@ export function configPath(env: Env): string {
  * @example keyPrefix('trk_abcdefgh0123…') // 'trk_abcdefgh…'
  */
 export function keyPrefix(key: string): string {
-  return `${key.slice(0, key.startsWith('trk_') ? 12 : 4)}…`;
+  return `${key.slice(0, isApiKey(key) ? API_KEY_DISPLAY_LENGTH : 4)}…`;
 }
 
 export async function readStoredConfig(env: Env): Promise<StoredConfig | null> {

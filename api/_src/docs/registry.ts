@@ -43,6 +43,13 @@ export interface RouteDoc {
   responses: Record<number, ResponseDoc>;
 }
 
+/** The `{app}` path parameter of the admin API (an app is found by its id or its slug alike). */
+export const APP_PARAM = { app: 'app id or slug' };
+/** The `{release}` path parameter of the admin API. */
+export const RELEASE_PARAM = { release: 'release id, or its version (a leading "v" is ignored)' };
+/** The 403 of an admin route that a key of ci scope may not call. */
+export const NEEDS_ADMIN_SCOPE: ResponseDoc = { description: 'a CI key (this needs admin scope)' };
+
 /** Declares route docs with their types checked; returns them unchanged. */
 export function defineRoutes(routes: RouteDoc[]): RouteDoc[] {
   return routes;

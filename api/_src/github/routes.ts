@@ -22,7 +22,7 @@ import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.t
 import { releaseEvent } from '../releases/events.ts';
 import { readBytes, readJson, readQuery } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, NEEDS_ADMIN_SCOPE } from '../docs/registry.ts';
 import { ApiError, badRequest, errorJson } from '../http/errors.ts';
 import { APP_SLUG_PATTERN } from '../protocol/app-slug.ts';
 import { putSourceBodySchema, type SourceView, sourceViewSchema, type SyncReport } from '../protocol/github.ts';
@@ -230,7 +230,7 @@ export const sourceRouteDocs = defineRoutes([
     description: '`storage` (uploaded to this server) or `github` (synced from a repository\'s GitHub Releases), with the last sync\'s report: what is served, what was skipped and why, and when it syncs next.',
     auth: 'api-key',
     access: 'any key for this app',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     responses: { 200: { description: 'the source', schema: sourceViewSchema }, 404: { description: 'no such app, or not visible to this key' } },
   },
   {
@@ -244,11 +244,11 @@ export const sourceRouteDocs = defineRoutes([
       '`{"kind":"storage"}` goes back to uploads and archives the releases synced from GitHub.',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     body: putSourceBodySchema,
     responses: {
       200: { description: 'the source after the change (and the first sync, if it finished within 8 s)', schema: sourceViewSchema },
-      403: { description: 'a CI key (this needs admin scope)' },
+      403: NEEDS_ADMIN_SCOPE,
       404: { description: 'no such app, or not visible to this key' },
       409: { description: 'the app is licensed and the repository is public (no token): a licensed app needs a private repository' },
     },
@@ -260,12 +260,12 @@ export const sourceRouteDocs = defineRoutes([
     summary: 'Sync from GitHub now',
     auth: 'api-key',
     access: 'admin scope',
-    params: { app: 'app id or slug' },
+    params: APP_PARAM,
     query: syncQuerySchema,
     responses: {
       200: { description: 'synced; the report says what changed', schema: sourceViewSchema },
       202: { description: 'still syncing after 8 s (large assets are being verified); GET the source later', schema: sourceViewSchema },
-      403: { description: 'a CI key (this needs admin scope)' },
+      403: NEEDS_ADMIN_SCOPE,
       404: { description: 'no such app, or not visible to this key' },
       409: { description: 'the app is served from storage' },
     },

@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { errorResponse, UnavailableError } from './errors.ts';
-import { readJson, readOptionalJson, readQuery } from './request.ts';
+import { idParam, readJson, readOptionalJson, readQuery } from './request.ts';
 import { assertStorableText, isStorableText, storablePath } from './storable-text.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
 
@@ -218,5 +218,16 @@ describe('readOptionalJson', () => {
       code: 'invalid_request',
       message: 'expected Content-Type: application/json, got none',
     });
+  });
+});
+
+describe('idParam', () => {
+  it('takes a UUID in either case as the stored lower-case id, and refuses anything else with a 400 naming the id', () => {
+    expect(idParam('8F14E45F-CEEA-467F-A8F2-3B2A0E5D1C7B', 'webhook')).toBe('8f14e45f-ceea-467f-a8f2-3b2a0e5d1c7b');
+    expect(() => idParam('my-hook', 'webhook')).toThrow(expect.objectContaining({
+      status: 400,
+      code: 'invalid_request',
+      message: 'the webhook id must be a UUID (the "id" field of the webhook)',
+    }));
   });
 });

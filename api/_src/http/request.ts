@@ -7,6 +7,7 @@
  */
 import type { Context } from 'hono';
 import type * as z from 'zod';
+import { isUuid } from '../protocol/uuid.ts';
 import { ApiError, badRequest } from './errors.ts';
 import { assertStorableJson, assertStorableText } from './storable-text.ts';
 
@@ -116,4 +117,13 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
     assertStorableText(values[0], name);
   }
   return parseOrThrow(schema, c.req.query());
+}
+
+/**
+ * A path's `{id}` of one of an app's `thing`s (webhook, integration, …), lower-cased as ids are stored; a 400 that
+ * says which id is meant when it is not a UUID (a slug or a name where the id belongs).
+ */
+export function idParam(value: string, thing: string): string {
+  if (!isUuid(value)) throw badRequest(`the ${thing} id must be a UUID (the "id" field of the ${thing})`);
+  return value.toLowerCase();
 }

@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { LicensePolicyRow } from '../../../db/schema.ts';
 import { audit } from '../audit/audit.ts';
-import { isUuid } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import { conflict, notFound } from '../http/api-error.ts';
 import type { CreatePolicyInput, PolicyBody, UpdatePolicyBody } from '../protocol/licensing.ts';
 import { auditActor, type LicensingActor, type LicensingDeps, licensesChanged, type Trx } from './store-context.ts';

@@ -11,7 +11,7 @@
 import { sql } from 'kysely';
 import type { LicenseStatus } from '../../../db/schema.ts';
 import { audit } from '../audit/audit.ts';
-import { isUuid } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 import { ApiError, badRequest, conflict, notFound } from '../http/api-error.ts';
 import type {
   CreateLicenseInput,

@@ -68,7 +68,7 @@ describe('platformsOfFileName', () => {
     ['App_1.2.0_x64_en-US.msi', ['windows-x86_64']],
     ['App_aarch64.app.tar.gz', ['darwin-aarch64']],
     ['App_x64.app.tar.gz', ['darwin-x86_64']],
-    ['App_universal.app.tar.gz', ['darwin-x86_64', 'darwin-aarch64']],
+    ['App_universal.app.tar.gz', ['darwin-aarch64', 'darwin-x86_64']],
   ])('%s serves %j', (name, platforms) => {
     expect(platformsOfFileName(name)).toEqual(platforms);
   });

@@ -6,7 +6,7 @@
  * `.AppImage.tar.gz`, `.msi.zip` and `.nsis.zip`; the architecture from the arch token in the name. Shared by
  * the admin API, the dashboard, the GitHub actions and the GitHub Releases sync.
  */
-import { type Architecture, type BundleType, type OperatingSystem, type PlatformKey, platformKey } from './platforms.ts';
+import { type Architecture, type BundleType, type OperatingSystem, type PlatformKey, platformKey, UNIVERSAL_MACOS_KEYS } from './platforms.ts';
 
 export interface ArtifactKind {
   bundle: BundleType;
@@ -93,14 +93,14 @@ export function architectureOfFileName(fileName: string): Architecture | null {
  *
  * @example
  * platformsOfFileName('App_1.2.0_amd64.AppImage')   // ['linux-x86_64']
- * platformsOfFileName('App_universal.app.tar.gz')    // ['darwin-x86_64', 'darwin-aarch64']
+ * platformsOfFileName('App_universal.app.tar.gz')    // ['darwin-aarch64', 'darwin-x86_64']
  * platformsOfFileName('App.app.tar.gz')              // []
  */
 export function platformsOfFileName(fileName: string): PlatformKey[] {
   const kind = artifactKindOf(fileName);
   if (!kind) return [];
   if (kind.os === 'darwin' && /(?:^|[-_. ])universal(?=$|[-_. ])/i.test(fileName)) {
-    return [platformKey({ os: 'darwin', arch: 'x86_64' }), platformKey({ os: 'darwin', arch: 'aarch64' })];
+    return [...UNIVERSAL_MACOS_KEYS];
   }
   const arch = architectureOfFileName(fileName);
   return arch ? [platformKey({ os: kind.os, arch })] : [];

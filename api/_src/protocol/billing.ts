@@ -6,9 +6,9 @@
 import * as z from 'zod';
 import { PAYMENT_PROVIDERS } from '../../../db/schema.ts';
 import { timestampSchema } from './schemas.ts';
+import { UUID_PATTERN } from './uuid.ts';
 
 const uuid = z.string().meta({ format: 'uuid' });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const paymentProviderSchema = z.enum(PAYMENT_PROVIDERS).meta({ description: '`stripe`, `lemonsqueezy` or `paddle` (Paddle Billing)' });
 export type PaymentProvider = z.infer<typeof paymentProviderSchema>;
@@ -28,7 +28,7 @@ const signingSecretSchema = z
 export const pricesSchema = z
   .record(
     z.string().regex(/^[A-Za-z0-9_:.-]{1,200}$/, 'a price or variant id holds letters, digits, "_", ":", "." and "-" only'),
-    z.string().regex(UUID, 'must be the id of one of the app\'s license policies').transform((id) => id.toLowerCase()),
+    z.string().regex(UUID_PATTERN, 'must be the id of one of the app\'s license policies').transform((id) => id.toLowerCase()),
   )
   .refine((prices) => Object.keys(prices).length <= 200, 'at most 200 prices')
   .meta({

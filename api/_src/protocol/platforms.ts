@@ -60,6 +60,9 @@ export const ALL_PLATFORM_KEYS: readonly PlatformKey[] = OPERATING_SYSTEMS.flatM
   ARCHITECTURES.map((arch) => platformKey({ os, arch })),
 );
 
+/** What one universal macOS build (`universal-apple-darwin`) serves: both Mac architectures. */
+export const UNIVERSAL_MACOS_KEYS: readonly PlatformKey[] = ['darwin-aarch64', 'darwin-x86_64'];
+
 export const platformKeySchema = z
   .string()
   .check(

@@ -20,7 +20,7 @@
 import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
-import { API_KEY_PREFIX } from '../auth/keys.ts';
+import { isApiKey } from '../protocol/api-key-format.ts';
 import { RateLimitedError } from '../http/errors.ts';
 import { addressBucket, clientAddress, type HeaderLookup, type TrustedProxies } from './client-ip.ts';
 import { DatabaseWindows, MemoryWindows, secondsLeft, type WindowStore } from './window.ts';
@@ -111,6 +111,6 @@ export class RateLimits {
 /** `ip:<bucket>`, and `key:<prefix>` for something shaped like one of our API keys. */
 function authBuckets(address: string, key: string | null): string[] {
   const buckets = [`ip:${addressBucket(address)}`];
-  if (key?.startsWith(API_KEY_PREFIX)) buckets.push(`key:${key.slice(0, KEY_BUCKET_LENGTH)}`);
+  if (key !== null && isApiKey(key)) buckets.push(`key:${key.slice(0, KEY_BUCKET_LENGTH)}`);
   return buckets;
 }

@@ -12,7 +12,7 @@ import type { BundleType } from '../protocol/platforms.ts';
 import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
 import type { Storage } from '../storage/storage.ts';
 import { loggedError } from '../http/logged-error.ts';
-import { isUuid } from '../auth/access.ts';
+import { isUuid } from '../protocol/uuid.ts';
 
 
 /** Newest first by semantic version (the client's order), not by creation time. */

@@ -2,7 +2,7 @@
  * @module webhooks/docs
  * OpenAPI entries for `routes.ts`, relative to `/admin/apps/{app}/webhooks`.
  */
-import { defineRoutes } from '../docs/registry.ts';
+import { APP_PARAM, defineRoutes, NEEDS_ADMIN_SCOPE } from '../docs/registry.ts';
 import {
   createdWebhookSchema,
   createWebhookBodySchema,
@@ -17,9 +17,7 @@ import {
 
 const tag = 'Webhooks';
 const access = 'admin scope';
-const appParam = { app: 'app id or slug' };
-const hookParams = { ...appParam, id: 'the webhook\'s id' };
-const adminOnly = { description: 'a CI key (this needs admin scope)' };
+const hookParams = { ...APP_PARAM, id: 'the webhook\'s id' };
 const appNotFound = { description: 'no such app within this key\'s reach' };
 const hookNotFound = { description: 'no such app or webhook' };
 
@@ -35,8 +33,8 @@ export const webhookRouteDocs = defineRoutes([
     summary: 'List an app\'s webhooks',
     auth: 'api-key',
     access,
-    params: appParam,
-    responses: { 200: { description: 'oldest first; secrets are never shown', schema: webhookListSchema }, 403: adminOnly, 404: appNotFound },
+    params: APP_PARAM,
+    responses: { 200: { description: 'oldest first; secrets are never shown', schema: webhookListSchema }, 403: NEEDS_ADMIN_SCOPE, 404: appNotFound },
   },
   {
     method: 'post',
@@ -49,9 +47,9 @@ export const webhookRouteDocs = defineRoutes([
       'After repeated failures in a row the webhook\'s circuit opens and deliveries are recorded but not sent until a test event succeeds or the webhook is re-enabled.',
     auth: 'api-key',
     access,
-    params: appParam,
+    params: APP_PARAM,
     body: createWebhookBodySchema,
-    responses: { 201: { description: 'the webhook with its secret, shown this once', schema: createdWebhookSchema }, 403: adminOnly, 404: appNotFound },
+    responses: { 201: { description: 'the webhook with its secret, shown this once', schema: createdWebhookSchema }, 403: NEEDS_ADMIN_SCOPE, 404: appNotFound },
   },
   {
     method: 'get',
@@ -61,7 +59,7 @@ export const webhookRouteDocs = defineRoutes([
     auth: 'api-key',
     access,
     params: hookParams,
-    responses: { 200: { description: 'the webhook', schema: webhookSchema }, 403: adminOnly, 404: hookNotFound },
+    responses: { 200: { description: 'the webhook', schema: webhookSchema }, 403: NEEDS_ADMIN_SCOPE, 404: hookNotFound },
   },
   {
     method: 'patch',
@@ -73,7 +71,7 @@ export const webhookRouteDocs = defineRoutes([
     access,
     params: hookParams,
     body: updateWebhookBodySchema,
-    responses: { 200: { description: 'the webhook', schema: webhookSchema }, 403: adminOnly, 404: hookNotFound },
+    responses: { 200: { description: 'the webhook', schema: webhookSchema }, 403: NEEDS_ADMIN_SCOPE, 404: hookNotFound },
   },
   {
     method: 'delete',
@@ -84,7 +82,7 @@ export const webhookRouteDocs = defineRoutes([
     auth: 'api-key',
     access,
     params: hookParams,
-    responses: { 204: { description: 'deleted' }, 403: adminOnly, 404: hookNotFound },
+    responses: { 204: { description: 'deleted' }, 403: NEEDS_ADMIN_SCOPE, 404: hookNotFound },
   },
   {
     method: 'post',
@@ -95,7 +93,7 @@ export const webhookRouteDocs = defineRoutes([
     auth: 'api-key',
     access,
     params: hookParams,
-    responses: { 200: { description: 'the new secret', schema: secretSchema }, 403: adminOnly, 404: hookNotFound },
+    responses: { 200: { description: 'the new secret', schema: secretSchema }, 403: NEEDS_ADMIN_SCOPE, 404: hookNotFound },
   },
   {
     method: 'post',
@@ -107,7 +105,7 @@ export const webhookRouteDocs = defineRoutes([
     auth: 'api-key',
     access,
     params: hookParams,
-    responses: { 200: { description: 'the delivery (status succeeded or failed)', schema: deliverySchema }, 403: adminOnly, 404: hookNotFound },
+    responses: { 200: { description: 'the delivery (status succeeded or failed)', schema: deliverySchema }, 403: NEEDS_ADMIN_SCOPE, 404: hookNotFound },
   },
   {
     method: 'get',
@@ -119,6 +117,6 @@ export const webhookRouteDocs = defineRoutes([
     access,
     params: hookParams,
     query: listDeliveriesQuerySchema,
-    responses: { 200: { description: 'one page of deliveries', schema: deliveryListSchema }, 403: adminOnly, 404: hookNotFound },
+    responses: { 200: { description: 'one page of deliveries', schema: deliveryListSchema }, 403: NEEDS_ADMIN_SCOPE, 404: hookNotFound },
   },
 ]);

@@ -16,10 +16,10 @@
 import { type Context, Hono } from 'hono';
 import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
-import { findAppFor, isUuid } from '../auth/access.ts';
+import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { readJson, readQuery } from '../http/request.ts';
+import { idParam, readJson, readQuery } from '../http/request.ts';
 import { badRequest, notFound } from '../http/errors.ts';
 import {
   auditUrl,
@@ -35,10 +35,7 @@ import { checkWebhookUrl } from './targets.ts';
 
 export { webhookRouteDocs } from './docs.ts';
 
-function webhookId(id: string): string {
-  if (!isUuid(id)) throw badRequest('the webhook id must be a UUID (the "id" field of the webhook)');
-  return id.toLowerCase();
-}
+const webhookId = (id: string) => idParam(id, 'webhook');
 
 export function webhookRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db, config } = deps;

@@ -4,6 +4,7 @@
  * at once rather than on the next command. The key is read from `--key`, `TAURI_RELEASE_KEY`, or stdin (a prompt
  * without echo on a terminal), and is never printed back: only its prefix.
  */
+import { isApiKey } from '../../protocol/api-key-format.ts';
 import { apiKeyListSchema, appListSchema } from '../../protocol/schemas.ts';
 import { type Command, text } from '../args.ts';
 import { checkApiKey, checkServerUrl, configPath, deleteStoredConfig, KEY_ENV, keyPrefix, writeStoredConfig } from '../config.ts';
@@ -53,7 +54,7 @@ export const whoami: Command = {
     const client = await ctx.client();
     const { apps } = await client.get('/admin/apps', appListSchema);
     let identity: { name: string | null; scope: string; app: string | null; key_id: string | null };
-    if (!credentials.key.startsWith('trk_')) {
+    if (!isApiKey(credentials.key)) {
       identity = { name: 'ADMIN_TOKEN', scope: 'admin', app: null, key_id: null };
     } else {
       try {

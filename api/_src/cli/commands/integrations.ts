@@ -14,9 +14,9 @@ import { fields, formatTime, table } from '../output.ts';
 import { readSecret } from '../secret-input.ts';
 import { licensingPath } from './policies.ts';
 import { APP_OPTION } from './releases.ts';
+import { isUuid } from '../../protocol/uuid.ts';
 
 const integrationsPath = (values: Values, ...rest: string[]) => path('/admin/apps', must(values, 'app'), 'integrations', ...rest);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const OPTIONS = {
   secret: { type: 'string', value: 'secret', help: 'the provider\'s webhook signing secret (visible to `ps` and shell history: prefer --secret-stdin)' },
@@ -54,7 +54,7 @@ function pricesOf(values: Values, policies: readonly PolicyBody[]): Record<strin
     if (split < 1 || split === entry.length - 1) throw usageError(`--price takes id=policy, e.g. price_1MoBy5=Yearly; got ${JSON.stringify(entry)}`);
     const price = entry.slice(0, split);
     const policy = entry.slice(split + 1);
-    const found = UUID.test(policy) ? policies.find((p) => p.id === policy.toLowerCase()) : policies.find((p) => p.name === policy);
+    const found = isUuid(policy) ? policies.find((p) => p.id === policy.toLowerCase()) : policies.find((p) => p.name === policy);
     if (!found) throw usageError(`--price ${price}: no policy ${JSON.stringify(policy)} in this app (tauri-release policies list)`);
     if (price in prices) throw usageError(`--price ${price} is given twice`);
     prices[price] = found.id;
