@@ -8,35 +8,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import { migrations } from './migrations/index.ts';
+import { runMigrateScript } from '../test/support/migrate-script.ts';
 
-const MIGRATE_SCRIPT = fileURLToPath(new URL('./migrate.ts', import.meta.url));
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs `node db/migrate.ts` under this Node (24) with only DATA_DIR configured (and `env`). */
-function runMigrate(dataDir: string, env: Record<string, string> = {}): Promise<Finished> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [MIGRATE_SCRIPT], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
-  });
-}
+/** `npm run migrate` with only DATA_DIR configured (and `env`). */
+const runMigrate = (dataDir: string, env: Record<string, string> = {}) => runMigrateScript({ DATA_DIR: dataDir, ...env });
 
 /** A pid that was just in use and no longer is. */
 async function deadPid(): Promise<number> {
