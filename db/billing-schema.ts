@@ -1,7 +1,7 @@
 /**
  * @module billing-schema
  * Payment integrations, the provider ids behind each license, and one-time key claims (migrations
- * 2026_12_07_0015, 0017 and 0019, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
+ * 2026_12_07_0015, 0017, 0018, 0019 and 0020, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
@@ -41,11 +41,16 @@ export interface PaymentLinksTable {
   created_at: CreatedAt;
 }
 
-/** A refund or chargeback that found no license yet, by each provider id it named; applied when one of them does. */
-export interface HeldRevocationsTable {
+export type HeldEventKind = 'revoke' | 'renew';
+
+/** A refund, chargeback or renewal that found no license yet, by each provider id it named; applied when one of them does. */
+export interface HeldEventsTable {
   integration_id: string;
   reference: string;
   event: string;
+  kind: ColumnType<HeldEventKind, HeldEventKind | undefined, never>;
+  /** A renewal's payment ids (the first renews once); null for a revocation. */
+  payments: ColumnType<string[] | null, string | null | undefined, never>;
   created_at: CreatedAt;
 }
 

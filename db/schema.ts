@@ -5,7 +5,7 @@
  */
 import type { ColumnType, Generated, Insertable, JSONColumnType, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
-import type { HeldRevocationsTable, LicenseClaimsTable, PaymentIntegrationsTable, PaymentLinksTable, PaymentReferencesTable } from './billing-schema.ts';
+import type { HeldEventsTable, LicenseClaimsTable, PaymentIntegrationsTable, PaymentLinksTable, PaymentReferencesTable } from './billing-schema.ts';
 import type { InboundDeliveriesTable } from './inbound-deliveries-schema.ts';
 import type { LicenseFileKeysTable } from './license-file-keys-schema.ts';
 import type { LicenseMachinesTable, LicensePoliciesTable, LicensesTable } from './licensing-schema.ts';
@@ -383,7 +383,7 @@ export interface Database {
   payment_integrations: PaymentIntegrationsTable;
   payment_references: PaymentReferencesTable;
   payment_links: PaymentLinksTable;
-  held_revocations: HeldRevocationsTable;
+  held_events: HeldEventsTable;
   license_claims: LicenseClaimsTable;
 }
 

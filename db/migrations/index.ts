@@ -20,6 +20,7 @@ import * as paymentIntegrations from './2026_12_07_0015_payment_integrations.ts'
 import * as installers from './2026_12_07_0016_installers.ts';
 import * as paymentLinks from './2026_12_07_0017_payment_links.ts';
 import * as heldRevocations from './2026_12_07_0018_held_revocations.ts';
+import * as heldRenewals from './2026_12_07_0020_held_renewals.ts';
 import * as paymentLinkTimes from './2026_12_07_0019_payment_link_times.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0017_payment_links': paymentLinks,
   '2026_12_07_0018_held_revocations': heldRevocations,
   '2026_12_07_0019_payment_link_times': paymentLinkTimes,
+  '2026_12_07_0020_held_renewals': heldRenewals,
 };
 
 export const migrationProvider: MigrationProvider = {

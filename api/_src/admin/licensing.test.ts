@@ -100,6 +100,9 @@ describe('licensing admin API', () => {
     clock.now = day(500).getTime();
     const renewed = await call(ctx, 'POST', `${path}/renew`);
     expect(renewed.body).toMatchObject({ expires_at: day(865).toISOString(), eligible_up_to: '2.0.0' });
+    const backwards = await call(ctx, 'POST', `${path}/renew`, { body: { expires_at: day(499).toISOString() } });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.error).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('suspend') });
     const rotated = await call(ctx, 'POST', `${path}/rotate`);
     expect(rotated.status).toBe(200);
     expect(rotated.headers.get('cache-control')).toBe('no-store');

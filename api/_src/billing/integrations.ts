@@ -7,7 +7,7 @@
 import type { Db, PaymentIntegrationRow } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
 import type { IntegrationView } from '../protocol/billing.ts';
-import { HOLD_DAYS } from './held-revocations.ts';
+import { HOLD_DAYS } from './held-events.ts';
 import { insertNewReferences } from './reference-rows.ts';
 
 

@@ -7,8 +7,9 @@
  * 4. a replay (the same event id, already processed: inbound/deliveries.ts) is answered `duplicate: true`;
  * 5. the action, through the licensing store (licensing/store.ts, audited as `integration:<id>`): purchase →
  *    create the license (idempotent by the provider's id) and a one-time claim of its key; renewal → extend,
- *    once per payment; refund or chargeback → revoke, or, when it finds no license yet, held (held-revocations.ts,
- *    audited as `billing.revocation_held`) and applied by the purchase, renewal or link that later reaches it;
+ *    once per payment; refund or chargeback → revoke; a renewal or revocation that finds no license yet is held
+ *    (held-events.ts, audited as `billing.renewal_held` / `billing.revocation_held`) and applied by the purchase,
+ *    renewal or link that later reaches it;
  *    link → the payment ids of a purchase told apart from it (audited as `billing.link`; a payment paid later
  *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); the provider
  *    ids seen are remembered for later events;
@@ -29,7 +30,7 @@ import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
-import { HOLD_DAYS, heldWithPurchase, holdRevocation, releaseHeld } from './held-revocations.ts';
+import { HOLD_DAYS, type HeldEvent, heldWithPurchase, holdEvent, releaseHeld } from './held-events.ts';
 import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 import { isUuid } from '../protocol/uuid.ts';
@@ -47,10 +48,26 @@ type Outcome = Omit<BillingWebhookAnswer, 'ok' | 'duplicate' | 'event'> & { crea
 interface AppliedHold {
   license: string;
   event: string;
+  kind: HeldEvent['kind'];
+  /** After a renewal: the license's new expiry. */
+  expiresAt?: string | null;
 }
 
-/** The answer to an event that let a held revocation through: `what` it did first, then the revocation. */
-const revokedBy = (held: AppliedHold, what: string): Outcome => ({ outcome: 'revoked', license_id: held.license, reason: `${what}; revoked by the held ${held.event}` });
+/**
+ * The answer to an event that let held events through: `what` it did first, then each held renewal and revocation.
+ * A revocation decides the outcome (and a purchase revoked so announces no key); a renewal answers `renewed` where
+ * the event itself changed no license.
+ */
+function withHeld(outcome: Outcome, what: string, applied: readonly AppliedHold[]): Outcome {
+  if (applied.length === 0) return outcome;
+  const reason = [what, ...applied.map((held) => `${held.kind === 'renew' ? 'renewed' : 'revoked'} by the held ${held.event}`)].join('; ');
+  const revoked = applied.find((held) => held.kind === 'revoke');
+  if (revoked) return { outcome: 'revoked', license_id: revoked.license, reason };
+  const renewed = applied.at(-1)!;
+  if (outcome.outcome === 'ignored') return { outcome: 'renewed', license_id: renewed.license, reason };
+  const created = outcome.created && { ...outcome.created, license: { ...outcome.created.license, expires_at: renewed.expiresAt ?? outcome.created.license.expires_at } };
+  return { ...outcome, reason, ...(created ? { created } : {}) };
+}
 
 export interface BillingOptions {
   db: Kysely<Database>;
@@ -166,40 +183,30 @@ export class Billing {
           ...moved.map((link) => `moved ${link.reference} from ${link.from} to ${action.to} (paid to it later)`),
         ];
         const reason = told.length > 0 ? told.join('; ') : `${action.references.join(', ')} already linked`;
-        const [revoked] = await this.#applyHeld(integration, actor);
-        return revoked ? revokedBy(revoked, reason) : { outcome: 'ignored', reason };
+        return withHeld({ outcome: 'ignored', reason }, reason, await this.#applyHeld(integration, actor));
       }
       case 'purchase': {
         const outcome = await this.#purchase(integration, action, actor);
         if (outcome.outcome !== 'created') return outcome;
-        // Revoked before its key is announced: a purchase refunded before it was told gets no claim.
-        const revoked = (await this.#applyHeld(integration, actor)).find((held) => held.license === outcome.license_id);
-        return revoked ? revokedBy(revoked, `license ${revoked.license} created`) : outcome;
+        // Applied before its key is announced: a purchase refunded before it was told gets no claim, and the claim's
+        // webhook tells the expiry that renewals told before it gave.
+        const applied = (await this.#applyHeld(integration, actor)).filter((held) => held.license === outcome.license_id);
+        return withHeld(outcome, `license ${outcome.license_id} created`, applied);
       }
       case 'renewal': {
         const externalId = await externalIdFor(this.#db, integration.id, action.find);
         const license = externalId ? await this.#licenseOf(integration, externalId) : null;
-        if (!externalId || !license) return { outcome: 'ignored', reason: `no license was created from ${action.find.join(', ')}` };
-        const [payment] = action.references;
-        // The payment is remembered first, so a second event about it renews nothing; forgotten again if the renewal fails.
-        if (!(await addReferences(this.#db, integration.id, externalId, [payment])).includes(payment)) return { outcome: 'ignored', reason: `payment ${payment} already renewed the license` };
-        try {
-          await (await licensingStore()).renewLicense(this.#licensing, actor, appId, license);
-        } catch (error) {
-          await removeReference(this.#db, integration.id, payment);
-          // A revoked license or a perpetual policy: nothing to extend, and the provider's retries would not change that.
-          if (error instanceof ApiError && error.status === 409) return { outcome: 'ignored', reason: error.message };
-          throw error;
-        }
-        await addReferences(this.#db, integration.id, externalId, action.references.slice(1));
-        const revoked = (await this.#applyHeld(integration, actor)).find((held) => held.license === license);
-        return revoked ? revokedBy(revoked, `license ${license} renewed`) : { outcome: 'renewed', license_id: license };
+        if (!externalId || !license) return this.#hold(integration, action.find, { kind: 'renew', event, payments: action.references });
+        const { outcome } = await this.#renew(integration, actor, { externalId, license }, action.references);
+        if (outcome.outcome !== 'renewed') return outcome;
+        const applied = (await this.#applyHeld(integration, actor)).filter((held) => held.license === license);
+        return withHeld(outcome, `license ${license} renewed`, applied);
       }
       case 'revoke': {
         const externalId = await externalIdFor(this.#db, integration.id, action.find);
         const license = externalId ? await this.#licenseOf(integration, externalId) : null;
         const reason = `${action.reason}: ${event}`.slice(0, 500);
-        if (!license) return this.#hold(integration, action.find, reason);
+        if (!license) return this.#hold(integration, action.find, { kind: 'revoke', event: reason });
         await (await licensingStore()).revokeLicense(this.#licensing, actor, appId, license, { reason });
         return { outcome: 'revoked', license_id: license };
       }
@@ -234,24 +241,59 @@ export class Billing {
     return { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } };
   }
 
-  /** A revocation that found no license, kept for the purchase, renewal or link that may reach it later. */
-  async #hold(integration: Integration, references: readonly string[], event: string): Promise<Outcome> {
-    await this.#db.transaction().execute(async (trx) => {
-      const held = await holdRevocation(trx, integration.id, references, event, this.now());
-      if (held.length > 0) await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.revocation_held', appId: integration.app_id, target: `integration:${integration.id}`, details: { event, references: held } });
-    });
-    return { outcome: 'ignored', reason: `no license was created from ${references.join(', ')} yet; the revocation is held ${HOLD_DAYS} days for a purchase or payment told later` };
+  /**
+   * One more period for `license`, once per payment (`references[0]`): the payment is remembered first, so a second
+   * event about it renews nothing, and forgotten again if the renewal fails.
+   */
+  async #renew(integration: Integration, actor: LicensingActor, to: { externalId: string; license: string }, references: readonly [string, ...string[]]): Promise<{ outcome: Outcome; expiresAt?: string | null }> {
+    const [payment] = references;
+    if (!(await addReferences(this.#db, integration.id, to.externalId, [payment])).includes(payment)) return { outcome: { outcome: 'ignored', reason: `payment ${payment} already renewed the license` } };
+    let expiresAt: string | null;
+    try {
+      expiresAt = (await (await licensingStore()).renewLicense(this.#licensing, actor, integration.app_id, to.license)).expires_at;
+    } catch (error) {
+      await removeReference(this.#db, integration.id, payment);
+      // A revoked license or a perpetual policy: nothing to extend, and the provider's retries would not change that.
+      if (error instanceof ApiError && error.status === 409) return { outcome: { outcome: 'ignored', reason: error.message } };
+      throw error;
+    }
+    await addReferences(this.#db, integration.id, to.externalId, references.slice(1));
+    return { outcome: { outcome: 'renewed', license_id: to.license }, expiresAt };
   }
 
-  /** Applies the held revocations that now find a license (the event just applied told their purchase or payment). */
+  /** A renewal or revocation that found no license, kept for the purchase, renewal or link that may reach it later. */
+  async #hold(integration: Integration, references: readonly string[], held: HeldEvent): Promise<Outcome> {
+    const [what, action] = held.kind === 'renew' ? ['renewal', 'billing.renewal_held'] as const : ['revocation', 'billing.revocation_held'] as const;
+    await this.#db.transaction().execute(async (trx) => {
+      const added = await holdEvent(trx, integration.id, references, held, this.now());
+      if (added.length > 0) {
+        await audit(trx, { actor: `integration:${integration.id}` }, { action, appId: integration.app_id, target: `integration:${integration.id}`, details: { event: held.event, references: added } });
+      }
+    });
+    return { outcome: 'ignored', reason: `no license was created from ${references.join(', ')} yet; the ${what} is held ${HOLD_DAYS} days for a purchase or payment told later` };
+  }
+
+  /**
+   * Applies the held renewals and revocations that now find a license (the event just applied told their purchase
+   * or payment), until none is left that does: a held renewal files its payment ids, which a held refund may name.
+   */
   async #applyHeld(integration: Integration, actor: LicensingActor): Promise<AppliedHold[]> {
     const applied: AppliedHold[] = [];
-    for (const { event, externalId } of await heldWithPurchase(this.#db, integration.id)) {
-      const license = await this.#licenseOf(integration, externalId);
-      if (!license) continue;
-      await (await licensingStore()).revokeLicense(this.#licensing, actor, integration.app_id, license, { reason: event });
-      await releaseHeld(this.#db, integration.id, event);
-      applied.push({ license, event });
+    for (let progressed = true; progressed;) {
+      progressed = false;
+      for (const held of await heldWithPurchase(this.#db, integration.id)) {
+        const license = await this.#licenseOf(integration, held.externalId);
+        if (!license) continue;
+        if (held.kind === 'renew') {
+          const { outcome, expiresAt } = await this.#renew(integration, actor, { externalId: held.externalId, license }, held.payments);
+          if (outcome.outcome === 'renewed') applied.push({ license, event: held.event, kind: 'renew', expiresAt });
+        } else {
+          await (await licensingStore()).revokeLicense(this.#licensing, actor, integration.app_id, license, { reason: held.event });
+          applied.push({ license, event: held.event, kind: 'revoke' });
+        }
+        await releaseHeld(this.#db, integration.id, held.event);
+        progressed = true;
+      }
     }
     return applied;
   }

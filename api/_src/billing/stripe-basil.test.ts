@@ -60,7 +60,7 @@ const basilPurchase = () => newPurchase('stripe', PRICE, 'buyer@example.com', { 
 const statusOf = async (licenseId: string) => (await ctx.database.db.selectFrom('licenses').select('status').where('id', '=', licenseId).executeTakeFirstOrThrow()).status;
 const linksOf = (id: string) => ctx.database.db.selectFrom('payment_links').select(['reference', 'linked_to']).where('integration_id', '=', id).orderBy('reference').execute();
 const linkAudits = () => ctx.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'billing.link').execute();
-const heldOf = (id: string) => ctx.database.db.selectFrom('held_revocations').select(['reference', 'event']).where('integration_id', '=', id).orderBy('reference').execute();
+const heldOf = (id: string) => ctx.database.db.selectFrom('held_events').select(['reference', 'event']).where('integration_id', '=', id).orderBy('reference').execute();
 const eventIdOf = (body: string) => (JSON.parse(body) as { id: string }).id;
 
 describe('Stripe on basil', () => {

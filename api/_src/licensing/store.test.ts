@@ -86,6 +86,20 @@ describe('licensing store', () => {
     expect((await auditOf(`license:${license.id}`)).map((e) => e.action)).toEqual(['license.create', 'license.renew', 'license.renew', 'license.renew']);
   });
 
+  it('refuses to renew to a date that is not in the future, and takes a future date before the expiry as a correction', async () => {
+    clock.now = D.getTime();
+    const { license } = await store.createLicense(deps, admin, appId, input());
+    clock.now = day(100).getTime();
+    for (const past of [day(99), day(100)]) {
+      await expect(store.renewLicense(deps, admin, appId, license.id, { expires_at: past.toISOString() }))
+        .rejects.toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringMatching(/not in the future.*suspend.*revoke/) });
+    }
+    expect((await store.getLicense(deps, appId, license.id)).expires_at).toBe(license.expires_at);
+    const corrected = await store.renewLicense(deps, admin, appId, license.id, { expires_at: day(200).toISOString() });
+    expect(corrected.expires_at).toBe(day(200).toISOString());
+    expect((await auditOf(`license:${license.id}`)).map((e) => e.action)).toEqual(['license.create', 'license.renew']);
+  });
+
   it('reports the newest version a license may install today (eligible_up_to)', async () => {
     clock.now = D.getTime();
     const { license } = await store.createLicense(deps, admin, appId, input());

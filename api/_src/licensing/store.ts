@@ -202,7 +202,9 @@ async function mutate(
 
 /**
  * One more policy period: from the expiry, or from now when already expired (policy.ts `renewedExpiry`); or to
- * `input.expires_at`. 409 for a revoked license or a perpetual policy with no date given.
+ * `input.expires_at`, which must be in the future (400 otherwise: a renewal never ends a license; suspend or revoke
+ * does). A future date before the current expiry is taken, to correct a renewal given by mistake.
+ * 409 for a revoked license or a perpetual policy with no date given.
  */
 export function renewLicense(deps: LicensingDeps, actor: LicensingActor, appId: string, licenseId: string, input: RenewLicenseBody = {}): Promise<LicenseDetailBody> {
   return mutate(deps, actor, appId, licenseId, async (row, trx) => {
@@ -210,6 +212,9 @@ export function renewLicense(deps: LicensingDeps, actor: LicensingActor, appId: 
     const license = licenseOf(row);
     const policy = policyOf(row);
     const now = nowOf(deps);
+    if (input.expires_at && new Date(input.expires_at).getTime() <= now.getTime()) {
+      throw badRequest(`expires_at ${input.expires_at} is not in the future: a renewal cannot end a license; to stop its updates now, suspend (POST …/suspend) or revoke (POST …/revoke) it`);
+    }
     const to = input.expires_at ? new Date(input.expires_at) : renewedExpiry(license, policy, now);
     if (to === null) throw conflict(`policy ${JSON.stringify(row.policy_name)} is perpetual: its licenses never expire, so there is nothing to renew`);
     await trx.updateTable('licenses').set({ expires_at: to }).where('id', '=', row.id).execute();

@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'artifact.replace',
   'artifact.upload',
   'billing.link',
+  'billing.renewal_held',
   'billing.revocation_held',
   'billing.webhook_refused',
   'channel.entitlement',

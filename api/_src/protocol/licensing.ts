@@ -231,7 +231,7 @@ export type RotatedLicenseBody = z.infer<typeof rotatedLicenseSchema>;
 
 export const renewLicenseBodySchema = z.strictObject({
   expires_at: instantSchema.optional().meta({
-    description: "an explicit new expiry; omitted: one policy period from the expiry, or from now when already expired",
+    description: "an explicit new expiry, in the future (400 otherwise: suspend or revoke ends updates); omitted: one policy period from the expiry, or from now when already expired",
   }),
 });
 export type RenewLicenseBody = z.infer<typeof renewLicenseBodySchema>;

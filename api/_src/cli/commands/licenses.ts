@@ -131,7 +131,7 @@ export const licensesRenew: Command = {
   summary: 'Renew a license by one policy period (from its expiry, or from now if expired).',
   positionals: ['<license-id>'],
   mutating: true,
-  options: { app: APP_OPTION, until: { type: 'string', value: 'time', help: 'an explicit new expiry (RFC 3339) instead' } },
+  options: { app: APP_OPTION, until: { type: 'string', value: 'time', help: 'an explicit new expiry (RFC 3339, in the future) instead' } },
   async run(ctx, values, [id]) {
     const body = checkBody(renewLicenseBodySchema, text(values, 'until') ? { expires_at: text(values, 'until') } : {});
     const renewed = await (await ctx.client()).send('POST', licensesPath(must(values, 'app'), id!, 'renew'), body, licenseDetailSchema);
