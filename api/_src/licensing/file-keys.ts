@@ -20,9 +20,9 @@ import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ApiError } from '../http/api-error.ts';
 import type { SecretBox } from '../github/secrets.ts';
+import { LICENSE_FILE_DAYS } from '../protocol/license-state.ts';
 import type { LicenseFileKeyListBody } from '../protocol/licensing.ts';
 import type { LicenseFileKeyBody } from '../protocol/schemas.ts';
-import { LICENSE_FILE_DAYS } from './license-file.ts';
 import { addDays } from './policy.ts';
 
 export interface LicenseFileSigningKey {
