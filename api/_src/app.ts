@@ -8,6 +8,7 @@
  *   GET  /{app}/latest.json[?channel=]                     static manifest (also written to storage on release events)
  *   GET  /download/{app}/{version}/{file}                  artifact bytes (fs) or a redirect (S3)
  *   GET  /license, /license/file                           a licensed app's license: its state, an offline license file
+ *   GET  /.well-known/tauri-release/{app}/license-keys.json  the public keys its offline license files are signed with
  *   GET  /download/{app}/latest/{platform}                 302 to the newest stable installer
  *   GET  /apps/{app}                                       the public download page (opt-in)
  *   /admin/*                                               admin API (Bearer key)
@@ -36,6 +37,7 @@ import { downloadPageRoutes } from './download/page.ts';
 import { errorJson, errorResponse } from './http/errors.ts';
 import { storablePath } from './http/storable-text.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
+import { licenseKeyListRouteDocs, licenseKeyListRoutes } from './licensing/key-list-routes.ts';
 import { licenseClientRouteDocs, licenseClientRoutes } from './licensing/license-routes.ts';
 import { manifestRouteDocs, manifestRoutes } from './manifest/routes.ts';
 import { serviceRouteDocs, serviceRoutes } from './service/routes.ts';
@@ -44,11 +46,14 @@ import { uiRouteDocs, uiRoutes } from './ui/routes.ts';
 import { updateRoutes } from './update/routes.ts';
 import type { AppDeps } from './deps.ts';
 
+const LICENSE_KEYS_PREFIX = '/.well-known/tauri-release';
+
 /** Every mounted route, as /openapi.json and /docs describe it (docs/openapi.test.ts fails for a route without one). */
 export const allRouteDocs: readonly RouteDoc[] = [
   ...publicRouteDocs,
   ...manifestRouteDocs,
   ...withPrefix('/license', licenseClientRouteDocs),
+  ...withPrefix(LICENSE_KEYS_PREFIX, licenseKeyListRouteDocs),
   ...adminRouteDocs,
   ...withPrefix('/ci', ciRouteDocs),
   ...withPrefix('/github', githubWebhookRouteDocs),
@@ -74,7 +79,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Update checks count themselves (update/check.ts), since most never reach Hono.
   const perAddress = publicRateLimit(deps.rateLimits);
-  for (const path of ['/', '/:app/latest.json', '/download/*', '/apps/*', '/license', '/license/*', '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*', '/billing/*', '/claim/*']) app.use(path, perAddress);
+  for (const path of ['/', '/:app/latest.json', '/download/*', '/apps/*', '/license', '/license/*', `${LICENSE_KEYS_PREFIX}/*`, '/docs', '/openapi.json', '/ci/token', '/ui/session', '/github/*', '/billing/*', '/claim/*']) app.use(path, perAddress);
   // Unknown API keys, refused OIDC tokens and failed sign-ins count against the address and the key's prefix.
   app.use('/ci/token', authFailureLimit(deps.rateLimits, [401, 403]));
   for (const path of ['/admin/*', '/ci/apps/*', '/ci/uploads/*', '/ui/session']) app.use(path, authFailureLimit(deps.rateLimits));
@@ -84,6 +89,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', manifestRoutes(deps));
   app.route('/download', downloadRoutes(deps));
   app.route('/license', licenseClientRoutes(deps));
+  app.route(LICENSE_KEYS_PREFIX, licenseKeyListRoutes(deps));
   app.route('/apps', downloadPageRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/ci', ciRoutes(deps));

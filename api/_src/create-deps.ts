@@ -55,7 +55,7 @@ export function createDeps(config: Readonly<Config>, db: Kysely<Database>, stora
   const secretsKey = config.github.secretsKey;
   const index = secretsKey ? LicenseIndex.fromSecretsKey(db, secretsKey, { ttlMs: config.updateCacheTtlMs, now }) : null;
   const licenses = new LicenseGate(index, rateLimits, now);
-  const licenseFileKeys = new LicenseFileKeys(db, secretsKey ? new SecretBox(secretsKey) : null);
+  const licenseFileKeys = new LicenseFileKeys(db, secretsKey ? new SecretBox(secretsKey) : null, { ttlMs: config.updateCacheTtlMs, now });
   const inboundDeliveries = new InboundDeliveries(db, { now });
   const billing = new Billing({
     db,

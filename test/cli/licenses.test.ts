@@ -49,6 +49,29 @@ describe('licensing and policies', () => {
   });
 });
 
+describe('licensing rotate-file-key', () => {
+  type Listed = { keys: { kid: string; status: string }[] };
+
+  it('gives the app a new license-file key, listing the retired one; --remove-previous drops it; --dry-run sends nothing', async () => {
+    const dry = await run(['licensing', 'rotate-file-key', ...app, '--dry-run']);
+    expect(dry.stdout).toContain(`would send: POST ${server.url}/admin/apps/paid-app/licensing/file-key/rotate`);
+    const first = (await run(['licensing', 'rotate-file-key', ...app, '--json'])).json<Listed>();
+    expect(first.keys.map((k) => k.status)).toEqual(['current']);
+    const second = await run(['licensing', 'rotate-file-key', ...app]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^KID +STATUS +CREATED +LISTED UNTIL +PUBLIC KEY/);
+    expect(second.stdout).toMatch(new RegExp(`${first.keys[0]!.kid} +retired`));
+    const leaked = second.stdout.split('\n')[1]!.split(/ +/)[0]!;
+    const third = (await run(['licensing', 'rotate-file-key', ...app, '--remove-previous', '--json'])).json<Listed>();
+    expect(third.keys.map((k) => k.kid)).not.toContain(leaked);
+    expect(third.keys.map((k) => [k.kid, k.status]).slice(1)).toEqual([[first.keys[0]!.kid, 'retired']]);
+    const published = await fetch(`${server.url}/.well-known/tauri-release/paid-app/license-keys.json`);
+    expect(((await published.json()) as Listed).keys).toEqual(third.keys);
+    const audit = (await (await server.admin('/admin/audit?action=license.rotate_file_key')).json()) as { entries: unknown[] };
+    expect(audit.entries).toHaveLength(3);
+  });
+});
+
 describe('licenses', () => {
   let policy = '';
   beforeAll(async () => {

@@ -12,6 +12,7 @@
  *   DELETE /policies/:policy                delete one no license uses
  *   PUT    /releases/:release/entitlement   {entitlement_date?, required_entitlements?}: back-date, requirements
  *   PUT    /channels/:channel/entitlement   {required_entitlement}
+ *   POST   /file-key/rotate                 {remove_previous?}: a new offline license-file key (licensing/file-keys.ts)
  *
  * The domain is api/_src/licensing/store.ts (shared with the billing webhooks); these are its HTTP adapter.
  */
@@ -20,19 +21,22 @@ import type { AppDeps } from '../deps.ts';
 import { APP_PARAM, defineRoutes, RELEASE_PARAM } from '../docs/registry.ts';
 import { findAppFor } from '../auth/access.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
-import { readJson } from '../http/request.ts';
+import { conflict } from '../http/api-error.ts';
+import { readJson, readOptionalJson } from '../http/request.ts';
 import * as store from '../licensing/store.ts';
 import { setChannelEntitlement, setReleaseEntitlement } from '../licensing/release-entitlements.ts';
 import {
   channelEntitlementBodySchema,
   channelEntitlementSchema,
   createPolicyBodySchema,
+  licenseFileKeyListSchema,
   licensingSchema,
   policyListSchema,
   policySchema,
   putLicensingBodySchema,
   releaseEntitlementBodySchema,
   releaseEntitlementSchema,
+  rotateFileKeyBodySchema,
   updatePolicyBodySchema,
 } from '../protocol/licensing.ts';
 
@@ -96,6 +100,14 @@ export function licensingRoutes(deps: AppDeps): Hono<AdminEnv> {
     const { principal, app } = await licensingApp(deps, c);
     const body = await readJson(c, channelEntitlementBodySchema);
     return c.json(await setChannelEntitlement(deps, principal, app.id, c.req.param('channel'), body));
+  });
+
+  routes.post('/file-key/rotate', async (c) => {
+    const { principal, app } = await licensingApp(deps, c);
+    const body = await readOptionalJson(c, rotateFileKeyBodySchema);
+    if (app.licensing !== 'licensed') throw conflict(`app ${app.slug} is not licensed: it signs no license files; switch it to licensed first`);
+    await deps.licenseFileKeys.rotate(principal, app.id, body.remove_previous);
+    return c.json({ app: app.slug, keys: await deps.licenseFileKeys.list(app.id) });
   });
 
   return routes;
@@ -223,6 +235,28 @@ export const licensingRouteDocs = defineRoutes([
       200: { description: 'the channel', schema: channelEntitlementSchema },
       ...denied,
       404: { description: 'no such app' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/file-key/rotate',
+    tag: 'Licensing',
+    summary: "Rotate the app's offline license-file key",
+    description:
+      'A new Ed25519 key signs every license file from now on (this instance at once, others within the update cache TTL). ' +
+      'The old key is retired: it never signs again (its private half is erased) and stays listed in ' +
+      '`/.well-known/tauri-release/{app}/license-keys.json` for 30 days, while files it signed may still be valid. ' +
+      'After a leak, `remove_previous: true` deletes it instead, so it is no longer listed at all. Two rotations at once run one after the other.',
+    auth: 'api-key',
+    access: ACCESS,
+    params: APP_PARAM,
+    body: rotateFileKeyBodySchema,
+    responses: {
+      200: { description: 'the keys now listed, the new current key first', schema: licenseFileKeyListSchema },
+      ...denied,
+      404: { description: 'no such app' },
+      409: { description: 'the app is not licensed' },
+      503: { description: '`secrets_key_missing`: the server has no SECRETS_KEY to seal the key with' },
     },
   },
 ]);

@@ -10,7 +10,7 @@
  *   /apps/:app/webhooks                          ../webhooks/routes.ts (release event webhooks)
  *   /apps/:app/analytics                         ../analytics/routes.ts (downloads, checks, adoption)
  *   /apps/:app/source                            ../github/routes.ts (storage or GitHub Releases, sync report)
- *   /apps/:app/licensing                         licensing.ts (mode, policies, what releases/channels require)
+ *   /apps/:app/licensing                         licensing.ts (mode, policies, what releases/channels require, file-key rotation)
  *   /apps/:app/licenses                          licenses.ts (licenses, keys, machines)
  *   /apps/:app/integrations                      ../billing/routes.ts (payment providers → licenses)
  *   /keys                                        api-keys.ts

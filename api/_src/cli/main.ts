@@ -24,7 +24,7 @@ import {
   licensesShow,
   licensesSuspend,
 } from './commands/licenses.ts';
-import { licensingShow, policiesCreate, policiesDelete, policiesList, policiesShow } from './commands/policies.ts';
+import { licensingRotateFileKey, licensingShow, policiesCreate, policiesDelete, policiesList, policiesShow } from './commands/policies.ts';
 import { publishersAdd, publishersList, publishersRemove } from './commands/publishers.ts';
 import {
   releasesArchive,
@@ -49,7 +49,7 @@ export const COMMANDS: readonly Command[] = [
   artifactsList, artifactsDelete,
   keysList, keysCreate, keysRevoke,
   publishersList, publishersAdd, publishersRemove,
-  licensingShow, policiesList, policiesCreate, policiesShow, policiesDelete,
+  licensingShow, licensingRotateFileKey, policiesList, policiesCreate, policiesShow, policiesDelete,
   licensesList, licensesCreate, licensesShow, licensesRenew, licensesSuspend, licensesReinstate, licensesRevoke, licensesRotate,
   licensesMachines, licensesDeactivate,
   integrationsList, integrationsShow, integrationsAdd, integrationsUpdate, integrationsRemove,

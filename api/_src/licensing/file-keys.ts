@@ -6,13 +6,24 @@
  * The private key (PKCS#8 DER) is sealed under SECRETS_KEY with the app id as context (github/secrets.ts), so a
  * database dump alone cannot sign, and a sealed key copied onto another app's row does not open.
  * The kid is 16 hex digits of the SHA-256 of the raw public key, so anyone holding the key can compute it.
+ *
+ * Rotation (JWKS-style): `rotate` makes a new current key and retires the old one, whose private half is erased (it
+ * never signs again); the retired public key stays listed (`list`, the public license-keys.json) for
+ * `LICENSE_FILE_DAYS`, as long as the files it signed can stay valid, unless the rotation removed it (a leak).
+ * Each instance keeps an app's current key for `ttlMs` (UPDATE_CACHE_TTL_SECONDS) before reading again which one is
+ * current, so a rotation elsewhere is seen within it; the rotating instance switches at once.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
+import { audit } from '../audit/audit.ts';
+import type { Principal } from '../auth/principal.ts';
 import { ApiError } from '../http/api-error.ts';
 import type { SecretBox } from '../github/secrets.ts';
+import { LICENSE_FILE_DAYS } from '../protocol/license-state.ts';
+import type { LicenseFileKeyListBody } from '../protocol/licensing.ts';
 import type { LicenseFileKeyBody } from '../protocol/schemas.ts';
+import { addDays } from './policy.ts';
 
 export interface LicenseFileSigningKey {
   readonly kid: string;
@@ -41,25 +52,44 @@ export function licenseFileKeyBody(kid: string, publicKey: KeyObject): LicenseFi
   return { kid, public_key: rawPublicKey(publicKey).toString('base64'), public_key_pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
+export interface LicenseFileKeysOptions {
+  /** How long an instance trusts what it read before reading again (UPDATE_CACHE_TTL_SECONDS). */
+  ttlMs?: number;
+  /** Milliseconds clock (createDeps' `now`): when keys retire and stop being listed. */
+  now?: () => number;
+}
+
+/** What an instance read of one app, and until when it trusts it. */
+interface Cached<T> {
+  value: Promise<T>;
+  until: number;
+}
+
+type KeyRow = { kid: string; public_key: string; created_at: Date; retired_at: Date | null };
+
+const DEFAULT_TTL_MS = 15_000;
+
 export class LicenseFileKeys {
   readonly #db: Kysely<Database>;
   readonly #box: SecretBox | null;
-  readonly #current = new Map<string, Promise<LicenseFileSigningKey>>();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #current = new Map<string, Cached<LicenseFileSigningKey>>();
+  readonly #listed = new Map<string, Cached<KeyRow[]>>();
 
-  constructor(db: Kysely<Database>, box: SecretBox | null) {
+  constructor(db: Kysely<Database>, box: SecretBox | null, options: LicenseFileKeysOptions = {}) {
     this.#db = db;
     this.#box = box;
+    this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** The app's current signing key, made and stored on first need (concurrent first needs, here or on another instance, agree on one). */
+  /**
+   * The app's current signing key, made and stored on first need (concurrent first needs, here or on another
+   * instance, agree on one), and read again after the TTL so a rotation elsewhere is followed.
+   */
   current(appId: string): Promise<LicenseFileSigningKey> {
-    let key = this.#current.get(appId);
-    if (key === undefined) {
-      key = this.#load(appId);
-      this.#current.set(appId, key);
-      key.catch(() => this.#current.delete(appId));
-    }
-    return key;
+    return this.#cached(this.#current, appId, () => this.#load(appId));
   }
 
   /** The current key as the admin app view shows it. */
@@ -68,9 +98,69 @@ export class LicenseFileKeys {
     return licenseFileKeyBody(key.kid, key.publicKey);
   }
 
+  /**
+   * The keys an app's installs may meet in a license file: the current one (made on first need) first, then the
+   * retired ones still listed, newest first.
+   */
+  async list(appId: string): Promise<LicenseFileKeyListBody['keys']> {
+    let rows = await this.#cached(this.#listed, appId, () => this.#readListed(appId));
+    if (!rows.some((row) => row.retired_at === null)) {
+      await this.current(appId);
+      this.#listed.delete(appId);
+      rows = await this.#cached(this.#listed, appId, () => this.#readListed(appId));
+    }
+    return [...rows.filter((row) => row.retired_at === null), ...rows.filter((row) => row.retired_at !== null)].map(listedKey);
+  }
+
+  /**
+   * Makes a new current key and retires the app's current one (erasing its private half); `removePrevious` deletes
+   * the old key instead, so it is no longer listed (after a leak). Two rotations at once run one after the other.
+   * Returns the retired (or removed) key's kid, null when the app had none.
+   */
+  async rotate(principal: Pick<Principal, 'actor'>, appId: string, removePrevious: boolean): Promise<{ previous: string | null; current: LicenseFileSigningKey }> {
+    const box = this.#requireBox();
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const raw = rawPublicKey(publicKey);
+    const current: LicenseFileSigningKey = { kid: licenseFileKeyId(raw), privateKey, publicKey };
+    const previous = await this.#db.transaction().execute(async (trx) => {
+      // The app's row is the lock: a second rotation waits, then retires this one's key.
+      const app = await trx.selectFrom('apps').select('id').where('id', '=', appId).forUpdate().executeTakeFirst();
+      if (!app) throw new ApiError(404, 'not_found', 'the app no longer exists');
+      const old = await trx.selectFrom('license_file_keys').select('kid').where('app_id', '=', appId).where('retired_at', 'is', null).executeTakeFirst();
+      if (old && removePrevious) await trx.deleteFrom('license_file_keys').where('kid', '=', old.kid).execute();
+      else if (old) await trx.updateTable('license_file_keys').set({ retired_at: new Date(this.#now()), private_key_sealed: '' }).where('kid', '=', old.kid).execute();
+      await trx.insertInto('license_file_keys').values(this.#sealedRow(box, appId, current)).execute();
+      const details = { from: old?.kid ?? null, to: current.kid, previous: old ? (removePrevious ? 'removed' : 'retired') : null };
+      await audit(trx, principal, { action: 'license.rotate_file_key', appId, target: `license_file_key:${current.kid}`, details });
+      return old?.kid ?? null;
+    });
+    this.#current.set(appId, { value: Promise.resolve(current), until: this.#now() + this.#ttlMs });
+    this.#listed.delete(appId);
+    return { previous, current };
+  }
+
+  #cached<T>(map: Map<string, Cached<T>>, appId: string, load: () => Promise<T>): Promise<T> {
+    const now = this.#now();
+    const cached = map.get(appId);
+    if (cached && now < cached.until) return cached.value;
+    const entry: Cached<T> = { value: load(), until: now + this.#ttlMs };
+    map.set(appId, entry);
+    entry.value.catch(() => map.get(appId) === entry && map.delete(appId));
+    return entry.value;
+  }
+
   #requireBox(): SecretBox {
     if (this.#box) return this.#box;
     throw new ApiError(503, 'secrets_key_missing', 'license files are signed with a key sealed under SECRETS_KEY, and this server has none: set SECRETS_KEY (openssl rand -base64 32)');
+  }
+
+  #sealedRow(box: SecretBox, appId: string, key: LicenseFileSigningKey) {
+    return {
+      kid: key.kid,
+      app_id: appId,
+      public_key: rawPublicKey(key.publicKey).toString('base64'),
+      private_key_sealed: box.seal(key.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'), sealContext(appId)),
+    };
   }
 
   async #load(appId: string): Promise<LicenseFileSigningKey> {
@@ -78,15 +168,10 @@ export class LicenseFileKeys {
     const stored = await this.#read(appId);
     if (stored) return this.#open(box, appId, stored);
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const raw = rawPublicKey(publicKey);
+    const made = { kid: licenseFileKeyId(rawPublicKey(publicKey)), privateKey, publicKey };
     await this.#db
       .insertInto('license_file_keys')
-      .values({
-        kid: licenseFileKeyId(raw),
-        app_id: appId,
-        public_key: raw.toString('base64'),
-        private_key_sealed: box.seal(privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'), sealContext(appId)),
-      })
+      .values(this.#sealedRow(box, appId, made))
       .onConflict((oc) => oc.column('app_id').where('retired_at', 'is', null).doNothing())
       .execute();
     // Another instance may have stored its key first: the stored one is the app's.
@@ -104,6 +189,18 @@ export class LicenseFileKeys {
       .executeTakeFirst();
   }
 
+  #readListed(appId: string): Promise<KeyRow[]> {
+    const listedSince = addDays(new Date(this.#now()), -LICENSE_FILE_DAYS);
+    return this.#db
+      .selectFrom('license_file_keys')
+      .select(['kid', 'public_key', 'created_at', 'retired_at'])
+      .where('app_id', '=', appId)
+      .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', listedSince)]))
+      .orderBy('created_at', 'desc')
+      .orderBy('kid')
+      .execute();
+  }
+
   #open(box: SecretBox, appId: string, row: { kid: string; private_key_sealed: string }): LicenseFileSigningKey {
     let der: string;
     try {
@@ -114,4 +211,16 @@ export class LicenseFileKeys {
     const privateKey = createPrivateKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'pkcs8' });
     return { kid: row.kid, privateKey, publicKey: createPublicKey(privateKey) };
   }
+}
+
+/** One key as license-keys.json lists it. */
+function listedKey(row: KeyRow): LicenseFileKeyListBody['keys'][number] {
+  const body = licenseFileKeyBody(row.kid, publicKeyFromRaw(Buffer.from(row.public_key, 'base64')));
+  return {
+    ...body,
+    status: row.retired_at === null ? 'current' : 'retired',
+    created_at: row.created_at.toISOString(),
+    retired_at: row.retired_at && row.retired_at.toISOString(),
+    listed_until: row.retired_at && addDays(row.retired_at, LICENSE_FILE_DAYS).toISOString(),
+  };
 }

@@ -34,6 +34,7 @@ export const AUDIT_ACTIONS = [
   'license.reinstate',
   'license.renew',
   'license.revoke',
+  'license.rotate_file_key',
   'license.rotate_key',
   'license.suspend',
   'license_policy.create',

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { APP_LICENSING_MODES, EXPIRATION_BASES, EXPIRY_STRATEGIES, LICENSE_STATUSES } from '../../../db/schema.ts';
-import { timestampSchema } from './schemas.ts';
+import { licenseFileKeySchema, timestampSchema } from './schemas.ts';
 
 const uuidSchema = z.string().meta({ format: 'uuid' });
 /** An RFC 3339 instant a license or release date can be: years 1970-9000 (the database and date arithmetic stay in range). */
@@ -15,6 +15,32 @@ const instantSchema = z.iso.datetime({ offset: true }).refine((text) => {
   const year = new Date(text).getUTCFullYear();
   return year >= 1970 && year <= 9000;
 }, 'must be a time between the years 1970 and 9000');
+
+// ---- offline license-file keys ------------------------------------------------------------------
+
+export const rotateFileKeyBodySchema = z.strictObject({
+  remove_previous: z.boolean().default(false).meta({
+    description:
+      'true after a leak: the old key is deleted, so license-keys.json stops listing it at once (files it signed no longer verify ' +
+      'against the list). false: it is retired and stays listed for 30 days, as long as the files it signed may stay valid',
+  }),
+});
+export type RotateFileKeyBody = z.input<typeof rotateFileKeyBodySchema>;
+
+export const listedFileKeySchema = licenseFileKeySchema.extend({
+  status: z.enum(['current', 'retired']).meta({ description: '`current` signs new files; `retired` no longer signs, and verifies the files it signed' }),
+  created_at: timestampSchema,
+  retired_at: timestampSchema.nullable(),
+  listed_until: timestampSchema.nullable().meta({ description: 'a retired key: when it leaves the list (30 days after it retired, when every file it signed has expired)' }),
+});
+
+export const licenseFileKeyListSchema = z
+  .object({
+    app: z.string().meta({ description: 'the app slug' }),
+    keys: z.array(listedFileKeySchema).meta({ description: 'the current key first, then retired ones still listed, newest first' }),
+  })
+  .meta({ description: 'the keys an app’s offline license files may be signed with: verify a file with the key whose `kid` its payload names' });
+export type LicenseFileKeyListBody = z.infer<typeof licenseFileKeyListSchema>;
 
 // ---- entitlements -------------------------------------------------------------------------------
 

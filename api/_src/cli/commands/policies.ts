@@ -1,13 +1,22 @@
 /**
  * @module cli/commands/policies
- * `policies list|create|show|delete` over `/admin/apps/{app}/licensing/policies`, and `licensing` (show or switch
- * the app's mode). Bodies are checked with the server's own schemas (protocol/licensing.ts) before anything is sent.
+ * `policies list|create|show|delete` over `/admin/apps/{app}/licensing/policies`, `licensing` (show or switch
+ * the app's mode) and `licensing rotate-file-key` (a new offline license-file key). Bodies are checked with the server's own schemas (protocol/licensing.ts) before anything is sent.
  */
-import { createPolicyBodySchema, licensingSchema, type PolicyBody, policyListSchema, policySchema, putLicensingBodySchema } from '../../protocol/licensing.ts';
+import {
+  createPolicyBodySchema,
+  licenseFileKeyListSchema,
+  licensingSchema,
+  type PolicyBody,
+  policyListSchema,
+  policySchema,
+  putLicensingBodySchema,
+  rotateFileKeyBodySchema,
+} from '../../protocol/licensing.ts';
 import { checkBody, type Command, list, must, text, type Values } from '../args.ts';
 import { usageError } from '../errors.ts';
 import { path } from '../http.ts';
-import { fields, table } from '../output.ts';
+import { fields, formatTime, table } from '../output.ts';
 import { APP_OPTION } from './releases.ts';
 
 export const licensingPath = (app: string, ...rest: string[]) => path('/admin/apps', app, 'licensing', ...rest);
@@ -49,6 +58,26 @@ export const licensingShow: Command = {
     const mode = text(values, 'mode');
     const body = mode === undefined ? await client.get(licensingPath(app), licensingSchema) : await client.send('PUT', licensingPath(app), checkBody(putLicensingBodySchema, { mode }), licensingSchema);
     if (body) ctx.out.result(body, (l) => fields([['mode', l.mode], ['policies', l.policies], ['licenses', l.licenses], ['SECRETS_KEY', l.secrets_key ? 'set' : 'missing (licensed apps need it)']]));
+  },
+};
+
+export const licensingRotateFileKey: Command = {
+  words: ['licensing', 'rotate-file-key'],
+  summary: 'Give an app a new offline license-file key; the old one retires (--remove-previous after a leak).',
+  mutating: true,
+  options: {
+    app: APP_OPTION,
+    'remove-previous': { type: 'boolean', help: 'delete the old key instead of listing it for 30 days (it leaked)' },
+  },
+  async run(ctx, values) {
+    const app = must(values, 'app');
+    const body = checkBody(rotateFileKeyBodySchema, { remove_previous: values['remove-previous'] === true });
+    const listed = await (await ctx.client()).send('POST', licensingPath(app, 'file-key', 'rotate'), body, licenseFileKeyListSchema);
+    if (listed) {
+      ctx.out.result(listed, ({ keys }) =>
+        table(['KID', 'STATUS', 'CREATED', 'LISTED UNTIL', 'PUBLIC KEY'], keys.map((k) => [k.kid, k.status, formatTime(k.created_at), formatTime(k.listed_until), k.public_key])),
+      );
+    }
   },
 };
 
