@@ -54,3 +54,29 @@ describe('GET /apps/{app} with nothing to offer', () => {
     expect(html).not.toContain('1.1.0-rc.1');
   });
 });
+
+describe('GET /apps/{app}: what else a visitor may send', () => {
+  it('sends a trailing slash, for GET and HEAD, to the page without it', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await ctx.app.request('/apps/live/?ref=site', { method });
+      expect(res.status).toBe(301);
+      expect(res.headers.get('location')).toBe('http://updates.test/apps/live?ref=site');
+    }
+    expect((await ctx.app.request('http://updates.test/apps/live')).status).toBe(200);
+  });
+
+  it('answers HEAD like GET, without the body', async () => {
+    const res = await ctx.app.request('/apps/live', { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await res.text()).toBe('');
+  });
+
+  it('echoes at most 100 characters of an unknown app in its 404', async () => {
+    const res = await ctx.app.request(`/apps/${'y'.repeat(8000)}`);
+    expect(res.status).toBe(404);
+    const { error } = (await res.json()) as { error: { message: string } };
+    expect(error.message).toContain(`"${'y'.repeat(100)}"`);
+    expect(error.message.length).toBeLessThan(300);
+  });
+});

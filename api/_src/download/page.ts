@@ -15,6 +15,7 @@ import { errorResponse, notFound } from '../http/errors.ts';
 import { DEFAULT_INSTALLER_PREFERENCE, type InstallerKind } from '../protocol/installers.ts';
 import { type Architecture, ARCHITECTURES, type OperatingSystem } from '../protocol/platforms.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
+import { withoutTrailingSlash } from './trailing-slash.ts';
 import { assertInstallersPublic, isStable, latestInstaller, type LatestInstaller } from './latest.ts';
 
 const OS_NAMES: Record<OperatingSystem, string> = { darwin: 'macOS', windows: 'Windows', linux: 'Linux' };
@@ -140,7 +141,7 @@ export function downloadPageRoutes(deps: AppDeps): Hono {
       const slug = c.req.param('app');
       const snapshot = await deps.releaseCache.lookup(slug);
       if (!snapshot || !snapshot.app.downloadPage) {
-        throw notFound(`no download page for ${JSON.stringify(slug)}; an admin turns it on with PATCH /admin/apps/{app} {"download_page": true}`);
+        throw notFound(`no download page for ${JSON.stringify(slug.slice(0, 100))}; an admin turns it on with PATCH /admin/apps/{app} {"download_page": true}`);
       }
       assertInstallersPublic(snapshot);
       const html = renderDownloadPage(snapshot, snapshot.app.name, deps.config.publicUrl, c.req.header('user-agent'));
@@ -156,5 +157,6 @@ export function downloadPageRoutes(deps: AppDeps): Hono {
       return errorResponse(error, c);
     }
   });
+  app.get('/:app/', (c) => withoutTrailingSlash(c, deps.config.publicUrl, 2) ?? c.notFound());
   return app;
 }

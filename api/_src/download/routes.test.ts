@@ -153,6 +153,30 @@ describe('from the filesystem', () => {
     }
   });
 
+  it('sends a path with a trailing slash, for GET and HEAD, to the same path without it', async () => {
+    for (const [path, target] of [
+      [`${PATH}/`, PATH],
+      ['/download/files/latest/linux-x86_64/?kind=appimage', '/download/files/latest/linux-x86_64?kind=appimage'],
+      ['/download/nobody/latest/linux-x86_64//', '/download/nobody/latest/linux-x86_64'],
+    ] as const) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await ctx.app.request(path, { method });
+        expect(res.status).toBe(301);
+        expect(res.headers.get('location')).toBe(`http://updates.test${target}`);
+      }
+    }
+  });
+
+  it('answers another method on a download path 405 with Allow, as every other route does', async () => {
+    for (const path of [PATH, '/download/files/latest/linux-x86_64']) {
+      const res = await ctx.app.request(path, { method: 'POST' });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(await res.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
+    }
+    expect((await ctx.app.request('/download/files', { method: 'DELETE' })).status).toBe(404);
+  });
+
   it('echoes at most 100 characters of a requested name in its 404', async () => {
     const long = 'x'.repeat(8000);
     for (const path of [`/download/files/1.0.0/${long}`, `/download/files/${long}/a.AppImage`, `/download/${long}/1.0.0/a.AppImage`, `/download/${long}/latest/linux-x86_64`]) {

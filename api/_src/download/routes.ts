@@ -33,6 +33,7 @@ import { LICENSED_CACHE_CONTROL } from '../update/cache-control.ts';
 import { licensedEligibility } from '../update/licensed.ts';
 import { INSTALL_ID_HEADER, parseInstallId } from '../update/rollout.ts';
 import { type AppSnapshot, fileKey, type SnapshotArtifact, type SnapshotRelease } from '../update/snapshot.ts';
+import { withoutTrailingSlash } from './trailing-slash.ts';
 import { assertInstallersPublic, assertStableChannel, parseKind, parsePlatform, requireLatestInstaller } from './latest.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -245,6 +246,12 @@ export function downloadRoutes(deps: AppDeps): Hono {
       return errorResponse(error, c);
     }
   });
-  app.all('*', (c) => errorResponse(notFound(`no download at ${JSON.stringify(c.req.path.slice(0, 200))}; expected /download/{app}/{version}/{file} or /download/{app}/latest/{platform}`), c));
+  app.all('*', (c) => {
+    const redirect = withoutTrailingSlash(c, deps.config.publicUrl, 4);
+    if (redirect) return redirect;
+    // Another method on a download's path: the app's 405 with `Allow` (app.ts), not a 404 naming the very path asked.
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.notFound();
+    return errorResponse(notFound(`no download at ${JSON.stringify(c.req.path.slice(0, 200))}; expected /download/{app}/{version}/{file} or /download/{app}/latest/{platform}`), c);
+  });
   return app;
 }
