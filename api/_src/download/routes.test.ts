@@ -144,6 +144,8 @@ describe('from the filesystem', () => {
         }
       }
       expect(logged).toHaveBeenCalledTimes(1);
+      await ctx.deps.analytics.flush();
+      expect(await ctx.database.db.selectFrom('download_counts').selectAll().where('app_id', '=', appId).execute()).toEqual([]);
       const line = String(logged.mock.calls[0]?.[0]);
       expect(line).toContain('storage has no object lost/releases/1.0.0/gone.AppImage');
       expect(line).toContain('POST /admin/apps/lost/releases/1.0.0/archive');

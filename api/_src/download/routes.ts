@@ -234,14 +234,16 @@ export function downloadRoutes(deps: AppDeps): Hono {
       const licensed = snapshot.app.licensing === 'licensed';
       const openInstaller = snapshot.app.publicInstallers && entry.artifact.installer !== null;
       if (licensed && !openInstaller) await admitLicensed(c, deps, snapshot, entry.release);
-      if (isNewDownload(c)) {
-        const { artifact, release } = entry;
+      const { artifact, release } = entry;
+      let response: Response;
+      if (licensed) response = await licensedFile(c, deps, snapshot.app, entry);
+      else if (artifact.githubAssetId !== null) response = await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
+      else response = (await redirect(storage, artifact)) ?? (await serveFile(c, snapshot.app.slug, storage, entry));
+      // Counted once handed out (bytes or a redirect to them): a file storage lost, or an outage, is no download.
+      if (isNewDownload(c) && response.status < 400) {
         deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
       }
-      const { artifact } = entry;
-      if (licensed) return await licensedFile(c, deps, snapshot.app, entry);
-      if (artifact.githubAssetId !== null) return await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
-      return (await redirect(storage, artifact)) ?? (await serveFile(c, snapshot.app.slug, storage, entry));
+      return response;
     } catch (error) {
       return errorResponse(error, c);
     }
