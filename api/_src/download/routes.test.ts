@@ -82,6 +82,17 @@ describe('from the filesystem', () => {
     }
   });
 
+  it('honours an If-Range of the Last-Modified date, as of the ETag', async () => {
+    const { headers } = await ctx.app.request(PATH, { method: 'HEAD' });
+    for (const validator of [headers.get('etag')!, headers.get('last-modified')!]) {
+      const res = await ctx.app.request(PATH, { headers: { range: 'bytes=10-19', 'if-range': validator } });
+      expect(res.status).toBe(206);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(BYTES.slice(10, 20));
+    }
+    const older = new Date(Date.parse(headers.get('last-modified')!) - 60_000).toUTCString();
+    expect((await ctx.app.request(PATH, { headers: { range: 'bytes=10-19', 'if-range': older } })).status).toBe(200);
+  });
+
   it('answers HEAD with the headers and no body', async () => {
     const res = await ctx.app.request(PATH, { method: 'HEAD' });
     expect(res.status).toBe(200);

@@ -146,8 +146,10 @@ async function serveFile(c: Context, slug: string, storage: Storage, entry: Snap
   }
   const rangeHeader = c.req.header('range');
   const ifRange = c.req.header('if-range');
-  // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all.
-  const range = rangeHeader && (!ifRange || ifRange === info.etag) ? parseRange(rangeHeader, info.size) : null;
+  // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all. A date is the
+  // validator of a client that kept no ETag (RFC 9110 §13.1.5); the file never changes under its key, so it is strong.
+  const current = ifRange === undefined || ifRange === info.etag || ifRange === headers['last-modified'];
+  const range = rangeHeader && current ? parseRange(rangeHeader, info.size) : null;
   if (range === 'unsatisfiable') {
     const response = errorResponse(new ApiError(416, 'invalid_request', `range ${rangeHeader} is outside the ${info.size} bytes of ${artifact.fileName}`), c);
     response.headers.set('content-range', `bytes */${info.size}`);
