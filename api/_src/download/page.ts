@@ -136,6 +136,7 @@ export function renderDownloadPage(snapshot: AppSnapshot, name: string, publicUr
 
 export function downloadPageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  app.use('/:app/', async (c, next) => withoutTrailingSlash(c, deps.config.publicUrl, 2) ?? (await next()));
   app.get('/:app', async (c) => {
     try {
       const slug = c.req.param('app');
@@ -157,6 +158,5 @@ export function downloadPageRoutes(deps: AppDeps): Hono {
       return errorResponse(error, c);
     }
   });
-  app.get('/:app/', (c) => withoutTrailingSlash(c, deps.config.publicUrl, 2) ?? c.notFound());
   return app;
 }
