@@ -1,7 +1,8 @@
 /**
  * @module fake-github
  * A local GitHub REST API on 127.0.0.1 with the semantics the release sync depends on, for tests and the bench:
- * - `GET /repos/{owner}/{repo}/releases`: pages of `per_page` with a `Link` header (`rel="next"`, `rel="last"`),
+ * - `GET /repos/{owner}/{repo}/releases`: pages of `per_page` with a `Link` header (`rel="next"`, `rel="last"`), the 1000
+ *   newest only (422 past them, as GitHub),
  *   a strong ETag over the list, and 304 on a matching `If-None-Match` (which, as on GitHub, costs no rate limit);
  * - `x-ratelimit-*` headers, and 403 with `x-ratelimit-remaining: 0` once the limit is used up;
  * - private repositories: 404 without a token, 401 with a wrong one (GitHub's answers); their assets only through
@@ -236,6 +237,10 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       if (refused === 404) return send(res, 404, { message: 'Not Found' });
       const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
       const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+      // GitHub lists only the 1000 newest releases, and refuses a page past them however many there are.
+      if ((page - 1) * perPage >= 1000) {
+        return send(res, 422, { message: 'Only the first 1000 results are available.', documentation_url: 'https://docs.github.com/rest/releases/releases#list-releases' });
+      }
       // Newest first, as GitHub lists them; drafts are listed only to those who can push (here: with a token).
       const visible = repository.releases.filter((r) => !r.draft || req.headers.authorization !== undefined).slice().reverse();
       const items = visible.slice((page - 1) * perPage, page * perPage).map((r) => releaseJson(name, r));

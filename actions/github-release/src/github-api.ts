@@ -55,6 +55,9 @@ export interface CreateReleaseBody {
   target_commitish?: string;
 }
 
+/** GitHub lists only this many of a repository's newest releases ("Only the first 1000 results are available"). */
+export const RELEASE_LIST_LIMIT = 1000;
+
 export class GithubApiError extends Error {
   override name = 'GithubApiError';
   /** Null when GitHub never answered. */
@@ -155,10 +158,14 @@ export class GithubApi {
     return (await this.#json('GET', `${this.#api}/releases/tags/${encodeURIComponent(tag)}`, undefined, [404])) as GithubRelease | null;
   }
 
-  /** The repository's releases, newest first, drafts included (the token can push): at most `pages` pages of 100. */
-  async listReleases(pages = 5): Promise<GithubRelease[]> {
+  /**
+   * The repository's releases, newest first, drafts included (the token can push): `pages` pages of 100 from
+   * `firstPage`, never past the `RELEASE_LIST_LIMIT` newest (GitHub refuses to list further).
+   */
+  async listReleases(pages = 5, firstPage = 1): Promise<GithubRelease[]> {
     const all: GithubRelease[] = [];
-    for (let page = 1; page <= pages; page++) {
+    const lastPage = Math.min(firstPage + pages - 1, RELEASE_LIST_LIMIT / 100);
+    for (let page = firstPage; page <= lastPage; page++) {
       const batch = (await this.#json('GET', `${this.#api}/releases?per_page=100&page=${page}`)) as GithubRelease[];
       all.push(...batch);
       if (batch.length < 100) break;

@@ -232,6 +232,32 @@ describe('pre-releases and drafts that share a tag', () => {
     expect(logger.text()).toMatch(/published release \d+ for v0\.1\.0 already exists \(a re-run\): reusing it/);
   });
 
+  it('a re-run for a tag whose draft is older than the 500 releases listed first reuses that draft', async () => {
+    const OLD = 'octo/old-draft';
+    github.addRepository(OLD, { token: TOKEN });
+    github.addRelease(OLD, { tag: 'v0.2.0', draft: true, files: {} });
+    for (let i = 1; i <= 600; i++) github.addRelease(OLD, { tag: `nightly-${i}`, files: {} });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, OLD, TOKEN, logger);
+    const created = await runMode(api, { ...base, mode: 'create' }, tagEnv('0.2.0'), logger);
+    const drafts = github.repositories.get(OLD)!.releases.filter((r) => r.tag_name === 'v0.2.0');
+    expect(drafts).toHaveLength(1);
+    expect(created.release.id).toBe(drafts[0]!.id);
+    expect(logger.text()).toMatch(/draft release \d+ for v0\.2\.0 already exists \(a re-run\): reusing it/);
+  });
+
+  it('a draft older than the 1000 releases GitHub lists cannot be found: the log says to delete it after publishing', async () => {
+    const OLD = 'octo/ancient-draft';
+    github.addRepository(OLD, { token: TOKEN });
+    github.addRelease(OLD, { tag: 'v0.3.0', draft: true, files: {} });
+    for (let i = 1; i <= 1000; i++) github.addRelease(OLD, { tag: `nightly-${i}`, files: {} });
+    const logger = memoryLogger();
+    const { api } = fakeGithubApi(github.url, OLD, TOKEN, logger);
+    await runMode(api, { ...base, mode: 'create' }, tagEnv('0.3.0'), logger);
+    expect(github.repositories.get(OLD)!.releases.filter((r) => r.tag_name === 'v0.3.0')).toHaveLength(2);
+    expect(logger.text()).toMatch(/GitHub lists only the 1000 newest releases.*if an earlier run made a draft for v0\.3\.0.*delete the older draft of v0\.3\.0/s);
+  });
+
   it('a create whose answer is lost (502 after GitHub made the draft) finds that draft instead of making a second', async () => {
     github.inject({ status: 502, after: true, match: ({ method, path }) => method === 'POST' && /\/releases$/.test(path) });
     const logger = memoryLogger();

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { compareVersions, isPrerelease, parseVersion, type Version } from '../../../api/_src/protocol/semver.ts';
 import { resolveVersion } from '../../shared/src/version.ts';
 import type { Logger } from '../../shared/src/logger.ts';
-import { type GithubApi, GithubApiError, type GithubAsset, type GithubRelease } from './github-api.ts';
+import { type GithubApi, GithubApiError, type GithubAsset, type GithubRelease, RELEASE_LIST_LIMIT } from './github-api.ts';
 import type { ReleaseFile } from './release-files.ts';
 
 export interface DraftOptions {
@@ -45,9 +45,32 @@ export interface DraftResult {
   created: boolean;
 }
 
+/** Pages of 100 releases a create looks through first; most repositories have fewer releases than this. */
+const FIRST_PAGES = 5;
+
+/**
+ * A draft of `tag` beyond the `listedCount` releases listed first, within the most GitHub lists; null if there is
+ * none, or it cannot be seen (then said in a warning: GitHub never finds a draft by its tag, so it cannot be asked for).
+ */
+async function findOlderDraft(api: GithubApi, tag: string, listedCount: number, logger: Logger): Promise<GithubRelease | null> {
+  if (listedCount < FIRST_PAGES * 100) return null; // every release was listed
+  const older = await api.listReleases(RELEASE_LIST_LIMIT / 100 - FIRST_PAGES, FIRST_PAGES + 1);
+  const draft = older.find((r) => r.tag_name === tag && r.draft);
+  if (draft) return draft;
+  if (listedCount + older.length >= RELEASE_LIST_LIMIT) {
+    logger.warning(
+      `GitHub lists only the ${RELEASE_LIST_LIMIT} newest releases, and never finds a draft by its tag: if an earlier run made a draft ` +
+        `for ${tag}, it is older than those, and this run makes a second one. After publishing, delete the older draft of ${tag} ` +
+        "on the repository's Releases page (it keeps any files that run uploaded, but is never published).",
+    );
+  }
+  return null;
+}
+
 export async function createDraft(api: GithubApi, options: DraftOptions, logger: Logger): Promise<DraftResult> {
   assertBodyFits(options.body, 'Input body');
-  const existing = (await api.listReleases()).filter((r) => r.tag_name === options.tag);
+  const listed = await api.listReleases(FIRST_PAGES);
+  const existing = listed.filter((r) => r.tag_name === options.tag);
   if (existing.length > 0) {
     // The published one wins over drafts: a re-run after publishing must not start a second release.
     const release = existing.find((r) => !r.draft) ?? existing[existing.length - 1]!;
@@ -61,6 +84,11 @@ export async function createDraft(api: GithubApi, options: DraftOptions, logger:
   if (published) {
     logger.info(`The published release ${published.id} for ${options.tag} already exists (a re-run): reusing it.`);
     return { release: published, created: false };
+  }
+  const olderDraft = await findOlderDraft(api, options.tag, listed.length, logger);
+  if (olderDraft) {
+    logger.info(`The draft release ${olderDraft.id} for ${options.tag} already exists (a re-run): reusing it.`);
+    return { release: olderDraft, created: false };
   }
   const prerelease = isPrerelease(options.version);
   const create = (generateNotes: boolean) =>

@@ -106,6 +106,7 @@ export const publicRouteDocs = defineRoutes([
       403: { description: 'licensed app: the license is refused, or may not have this release (`release_not_eligible`)' },
       404: { description: 'no such published artifact' },
       416: { description: 'the range is outside the file' },
+      502: { description: '`artifact_missing`: a published release lists the file, and the server\'s storage does not have it (a server fault; its log names the object once)' },
     },
   },
   {

@@ -38,7 +38,8 @@ export function assertInstallersPublic(snapshot: AppSnapshot): void {
   );
 }
 
-const isStable = (release: SnapshotRelease) => release.channel === 'stable' && !release.prerelease && release.rolloutPercent === 100;
+/** Offered to first-time users: see the module's comment. */
+export const isStable = (release: SnapshotRelease) => release.channel === 'stable' && !release.prerelease && release.rolloutPercent === 100;
 
 /** `kind` (or its synonym `bundle`, as in `?bundle=dmg`) as a valid installer kind of `platform`'s OS, or undefined. */
 export function parseKind(platform: Platform, kind: string | undefined, bundle: string | undefined): InstallerKind | undefined {

@@ -15,7 +15,8 @@ import { errorResponse, notFound } from '../http/errors.ts';
 import { DEFAULT_INSTALLER_PREFERENCE, type InstallerKind } from '../protocol/installers.ts';
 import { type Architecture, ARCHITECTURES, type OperatingSystem } from '../protocol/platforms.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
-import { assertInstallersPublic, latestInstaller, type LatestInstaller } from './latest.ts';
+import { withoutTrailingSlash } from './trailing-slash.ts';
+import { assertInstallersPublic, isStable, latestInstaller, type LatestInstaller } from './latest.ts';
 
 const OS_NAMES: Record<OperatingSystem, string> = { darwin: 'macOS', windows: 'Windows', linux: 'Linux' };
 const DISPLAY_ORDER: readonly OperatingSystem[] = ['darwin', 'windows', 'linux'];
@@ -80,6 +81,22 @@ a.button:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 .none{color:#4c5866}
 `;
 
+/**
+ * Why no button is offered, as precisely as the published releases allow: a page that says "nothing published" while
+ * betas are out sends the visitor away misinformed. Only stable installers are linked, as by the latest links.
+ */
+function nothingOffered(snapshot: AppSnapshot): string {
+  const [newest] = snapshot.releases;
+  if (!newest) return 'No version has been published yet.';
+  const stable = snapshot.releases.find(isStable);
+  if (stable) return `Version ${stable.versionText} has no installer to download yet.`;
+  if (newest.prerelease || newest.channel !== 'stable') {
+    const what = newest.channel === 'stable' ? 'a pre-release' : `on the ${newest.channel} channel`;
+    return `No stable version has been published yet; the newest, ${newest.versionText}, is ${what}.`;
+  }
+  return 'No stable version has been released to everyone yet.';
+}
+
 export function renderDownloadPage(snapshot: AppSnapshot, name: string, publicUrl: string, userAgent: string | undefined): string {
   const suggested = osFromUserAgent(userAgent);
   const order = suggested ? [suggested, ...DISPLAY_ORDER.filter((os) => os !== suggested)] : DISPLAY_ORDER;
@@ -109,7 +126,7 @@ export function renderDownloadPage(snapshot: AppSnapshot, name: string, publicUr
   const notes = newest?.release.notes ? `<section aria-labelledby="notes"><h2 id="notes">What's new</h2><div class="notes">${escapeHtml(newest.release.notes)}</div></section>` : '';
   const body = newest
     ? `<p class="version">Version ${escapeHtml(newest.release.versionText)} · ${escapeHtml(newest.release.pubDate.slice(0, 10))}</p>${sections.join('')}${notes}`
-    : '<p class="none">No version has been published yet.</p>';
+    : `<p class="none">${escapeHtml(nothingOffered(snapshot))}</p>`;
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
     `<title>Download ${escapeHtml(name)}</title><style>${STYLE}</style></head>` +
@@ -119,12 +136,13 @@ export function renderDownloadPage(snapshot: AppSnapshot, name: string, publicUr
 
 export function downloadPageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  app.use('/:app/', async (c, next) => withoutTrailingSlash(c, deps.config.publicUrl, 2) ?? (await next()));
   app.get('/:app', async (c) => {
     try {
       const slug = c.req.param('app');
       const snapshot = await deps.releaseCache.lookup(slug);
       if (!snapshot || !snapshot.app.downloadPage) {
-        throw notFound(`no download page for ${JSON.stringify(slug)}; an admin turns it on with PATCH /admin/apps/{app} {"download_page": true}`);
+        throw notFound(`no download page for ${JSON.stringify(slug.slice(0, 100))}; an admin turns it on with PATCH /admin/apps/{app} {"download_page": true}`);
       }
       assertInstallersPublic(snapshot);
       const html = renderDownloadPage(snapshot, snapshot.app.name, deps.config.publicUrl, c.req.header('user-agent'));

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createApp } from '../app.ts';
 import { createDeps } from '../create-deps.ts';
 import { FileSystemStorage } from '../storage/fs.ts';
@@ -82,6 +82,17 @@ describe('from the filesystem', () => {
     }
   });
 
+  it('honours an If-Range of the Last-Modified date, as of the ETag', async () => {
+    const { headers } = await ctx.app.request(PATH, { method: 'HEAD' });
+    for (const validator of [headers.get('etag')!, headers.get('last-modified')!]) {
+      const res = await ctx.app.request(PATH, { headers: { range: 'bytes=10-19', 'if-range': validator } });
+      expect(res.status).toBe(206);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(BYTES.slice(10, 20));
+    }
+    const older = new Date(Date.parse(headers.get('last-modified')!) - 60_000).toUTCString();
+    expect((await ctx.app.request(PATH, { headers: { range: 'bytes=10-19', 'if-range': older } })).status).toBe(200);
+  });
+
   it('answers HEAD with the headers and no body', async () => {
     const res = await ctx.app.request(PATH, { method: 'HEAD' });
     expect(res.status).toBe(200);
@@ -128,12 +139,70 @@ describe('from the filesystem', () => {
     }
   });
 
-  it('answers 404 when storage lost the file', async () => {
+  it('answers 502 artifact_missing when storage lost a published file, and logs it once per object', async () => {
     const appId = await insertApp(ctx.database.db, 'lost');
     await insertRelease(ctx.database.db, appId, { version: '1.0.0', artifacts: [{ platform: 'linux-x86_64', bundle: 'appimage', file: 'gone.AppImage' }] });
-    const res = await ctx.app.request('/download/lost/1.0.0/gone.AppImage');
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      for (const method of ['GET', 'HEAD', 'GET']) {
+        const res = await ctx.app.request('/download/lost/1.0.0/gone.AppImage', { method });
+        expect(res.status).toBe(502);
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        if (method === 'GET') {
+          expect(await res.json()).toMatchObject({
+            error: { code: 'artifact_missing', message: expect.stringMatching(/^gone\.AppImage of lost 1\.0\.0 is published, but this server's storage does not have it/) },
+          });
+        }
+      }
+      expect(logged).toHaveBeenCalledTimes(1);
+      await ctx.deps.analytics.flush();
+      expect(await ctx.database.db.selectFrom('download_counts').selectAll().where('app_id', '=', appId).execute()).toEqual([]);
+      const line = String(logged.mock.calls[0]?.[0]);
+      expect(line).toContain('storage has no object lost/releases/1.0.0/gone.AppImage');
+      expect(line).toContain('POST /admin/apps/lost/releases/1.0.0/archive');
+      expect(line).not.toMatch(/\n\s+at /);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('sends a path with a trailing slash, for GET and HEAD, to the same path without it', async () => {
+    for (const [path, target] of [
+      [`${PATH}/`, PATH],
+      ['/download/files/latest/linux-x86_64/?kind=appimage', '/download/files/latest/linux-x86_64?kind=appimage'],
+      ['/download/nobody/latest/linux-x86_64//', '/download/nobody/latest/linux-x86_64'],
+    ] as const) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await ctx.app.request(path, { method });
+        expect(res.status).toBe(301);
+        expect(res.headers.get('location')).toBe(`http://updates.test${target}`);
+      }
+    }
+  });
+
+  it('answers another method on a download path 405 with Allow, as every other route does', async () => {
+    for (const path of [PATH, '/download/files/latest/linux-x86_64']) {
+      const res = await ctx.app.request(path, { method: 'POST' });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(await res.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
+    }
+    expect((await ctx.app.request('/download/files', { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('echoes at most 100 characters of a requested name in its 404', async () => {
+    const long = 'x'.repeat(8000);
+    for (const path of [`/download/files/1.0.0/${long}`, `/download/files/${long}/a.AppImage`, `/download/${long}/1.0.0/a.AppImage`, `/download/${long}/latest/linux-x86_64`]) {
+      const res = await ctx.app.request(path);
+      expect(res.status).toBe(404);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('not_found');
+      expect(error.message).toContain(`"${'x'.repeat(100)}"`);
+      expect(error.message.length).toBeLessThan(300);
+    }
+    const res = await ctx.app.request(`/download/files/1.0.0/a/${long}`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { message: 'gone.AppImage is missing from storage' } });
+    expect(((await res.json()) as { error: { message: string } }).error.message.length).toBeLessThan(400);
   });
 
   it('answers 503 when storage is unavailable', async () => {

@@ -22,7 +22,8 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
-import { ApiError, errorResponse, notFound, storageCall } from '../http/errors.ts';
+import { ApiError, errorResponse, notFound, ReportedFault, storageCall } from '../http/errors.ts';
+import { maskSecrets } from '../http/logged-error.ts';
 import { GithubError } from '../github/client.ts';
 import type { GithubSources } from '../github/sources.ts';
 import type { ByteRange, ObjectInfo, Storage } from '../storage/storage.ts';
@@ -32,6 +33,7 @@ import { LICENSED_CACHE_CONTROL } from '../update/cache-control.ts';
 import { licensedEligibility } from '../update/licensed.ts';
 import { INSTALL_ID_HEADER, parseInstallId } from '../update/rollout.ts';
 import { type AppSnapshot, fileKey, type SnapshotArtifact, type SnapshotRelease } from '../update/snapshot.ts';
+import { withoutTrailingSlash } from './trailing-slash.ts';
 import { assertInstallersPublic, assertStableChannel, parseKind, parsePlatform, requireLatestInstaller } from './latest.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -94,8 +96,41 @@ async function githubAsset(c: Context, github: GithubSources, appId: string, art
   return new Response(opened.body, { status: 200, headers });
 }
 
-async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifact): Promise<Response> {
-  const missing = () => notFound(`${artifact.fileName} is missing from storage`);
+/** A published file and its release, as the snapshot lists it. */
+type SnapshotFile = NonNullable<ReturnType<AppSnapshot['files']['get']>>;
+
+/** Storage keys already logged as missing: a popular file would otherwise log a line per download. */
+const reportedMissing = new Set<string>();
+const MAX_REPORTED_MISSING = 1000;
+
+/**
+ * A published file whose object storage does not have: the release promises it, so this is the server's fault
+ * (an object deleted by hand or by a bucket lifecycle rule, a DATA_DIR restored without its files), not the
+ * client's. Logged once per object, naming it, since only the admin can mend it.
+ */
+function missingFromStorage(slug: string, release: SnapshotRelease, artifact: SnapshotArtifact): ReportedFault {
+  if (!reportedMissing.has(artifact.storageKey)) {
+    if (reportedMissing.size >= MAX_REPORTED_MISSING) reportedMissing.clear();
+    reportedMissing.add(artifact.storageKey);
+    console.error(
+      maskSecrets(
+        `download: ${slug} ${release.versionText} ${artifact.fileName} is published, but storage has no object ${artifact.storageKey}; ` +
+          `put the file back at that key, or archive the release (POST /admin/apps/${slug}/releases/${release.versionText}/archive) ` +
+          'so the update check stops offering it (logged once per object)',
+      ),
+    );
+  }
+  return new ReportedFault(
+    502,
+    'artifact_missing',
+    `${artifact.fileName} of ${slug} ${release.versionText} is published, but this server's storage does not have it; ` +
+      "this is the server's fault, not the request's, and its admin is told in the server log",
+  );
+}
+
+async function serveFile(c: Context, slug: string, storage: Storage, entry: SnapshotFile): Promise<Response> {
+  const { artifact } = entry;
+  const missing = () => missingFromStorage(slug, entry.release, artifact);
   const info: ObjectInfo | null = await storageCall(() => storage.head(artifact.storageKey));
   if (!info) throw missing();
   const headers: Record<string, string> = {
@@ -111,8 +146,10 @@ async function serveFile(c: Context, storage: Storage, artifact: SnapshotArtifac
   }
   const rangeHeader = c.req.header('range');
   const ifRange = c.req.header('if-range');
-  // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all.
-  const range = rangeHeader && (!ifRange || ifRange === info.etag) ? parseRange(rangeHeader, info.size) : null;
+  // If-Range with a stale validator: the client's partial copy is of other bytes, so send them all. A date is the
+  // validator of a client that kept no ETag (RFC 9110 §13.1.5); the file never changes under its key, so it is strong.
+  const current = ifRange === undefined || ifRange === info.etag || ifRange === headers['last-modified'];
+  const range = rangeHeader && current ? parseRange(rangeHeader, info.size) : null;
   if (range === 'unsatisfiable') {
     const response = errorResponse(new ApiError(416, 'invalid_request', `range ${rangeHeader} is outside the ${info.size} bytes of ${artifact.fileName}`), c);
     response.headers.set('content-range', `bytes */${info.size}`);
@@ -137,12 +174,13 @@ async function admitLicensed(c: Context, deps: AppDeps, snapshot: AppSnapshot, r
 }
 
 /** A licensed app's file: never the public base URL, and kept by no cache. */
-async function licensedFile(c: Context, deps: AppDeps, appId: string, artifact: SnapshotArtifact): Promise<Response> {
+async function licensedFile(c: Context, deps: AppDeps, app: AppSnapshot['app'], entry: SnapshotFile): Promise<Response> {
+  const { artifact } = entry;
   let response: Response;
-  if (artifact.githubAssetId !== null) response = await githubAsset(c, deps.github, appId, { ...artifact, githubAssetId: artifact.githubAssetId });
+  if (artifact.githubAssetId !== null) response = await githubAsset(c, deps.github, app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
   else {
     const location = await storageCall(() => deps.storage.presignGet(artifact.storageKey, LICENSED_PRESIGN_SECONDS));
-    response = location === null ? await serveFile(c, deps.storage, artifact) : new Response(null, { status: 302, headers: { location } });
+    response = location === null ? await serveFile(c, app.slug, deps.storage, entry) : new Response(null, { status: 302, headers: { location } });
   }
   response.headers.set('cache-control', LICENSED_CACHE_CONTROL);
   return response;
@@ -158,6 +196,9 @@ export function isNewDownload(c: Context): boolean {
   return range === undefined || /^\s*bytes=0-/.test(range);
 }
 
+/** Names are cut short in messages: a URL's path can be up to ~16 KB, all of it the requester's. */
+const noApp = (slug: string) => notFound(`no app ${JSON.stringify(slug.slice(0, 100))}`);
+
 /** How long a CDN or browser may keep a latest link's redirect: a new release shows within a minute. */
 const LATEST_CACHE = 'public, max-age=60';
 
@@ -169,7 +210,7 @@ export function downloadRoutes(deps: AppDeps): Hono {
     try {
       const slug = c.req.param('app');
       const snapshot = await releaseCache.lookup(slug);
-      if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
+      if (!snapshot) throw noApp(slug);
       assertInstallersPublic(snapshot);
       const platform = parsePlatform(c.req.param('platform'));
       const kind = parseKind(platform, c.req.query('kind'), c.req.query('bundle'));
@@ -187,24 +228,34 @@ export function downloadRoutes(deps: AppDeps): Hono {
     try {
       const slug = c.req.param('app');
       const snapshot = await releaseCache.lookup(slug);
-      if (!snapshot) throw notFound(`no app ${JSON.stringify(slug)}`);
-      const entry = snapshot.files.get(fileKey(c.req.param('version'), c.req.param('file')));
-      if (!entry) throw notFound(`no published file ${JSON.stringify(c.req.param('file'))} in ${slug} ${c.req.param('version')}`);
+      if (!snapshot) throw noApp(slug);
+      const version = c.req.param('version');
+      const file = c.req.param('file');
+      const entry = snapshot.files.get(fileKey(version, file));
+      if (!entry) throw notFound(`no published file ${JSON.stringify(file.slice(0, 100))} in ${slug} ${JSON.stringify(version.slice(0, 100))}`);
       const licensed = snapshot.app.licensing === 'licensed';
       const openInstaller = snapshot.app.publicInstallers && entry.artifact.installer !== null;
       if (licensed && !openInstaller) await admitLicensed(c, deps, snapshot, entry.release);
-      if (isNewDownload(c)) {
-        const { artifact, release } = entry;
+      const { artifact, release } = entry;
+      let response: Response;
+      if (licensed) response = await licensedFile(c, deps, snapshot.app, entry);
+      else if (artifact.githubAssetId !== null) response = await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
+      else response = (await redirect(storage, artifact)) ?? (await serveFile(c, snapshot.app.slug, storage, entry));
+      // Counted once handed out (bytes or a redirect to them): a file storage lost, or an outage, is no download.
+      if (isNewDownload(c) && response.status < 400) {
         deps.analytics.recordDownload(snapshot.app.id, release.versionText, artifact.fileName, artifact.platform, artifact.bundle, c.req.raw.headers);
       }
-      const { artifact } = entry;
-      if (licensed) return await licensedFile(c, deps, snapshot.app.id, artifact);
-      if (artifact.githubAssetId !== null) return await githubAsset(c, deps.github, snapshot.app.id, { ...artifact, githubAssetId: artifact.githubAssetId });
-      return (await redirect(storage, artifact)) ?? (await serveFile(c, storage, artifact));
+      return response;
     } catch (error) {
       return errorResponse(error, c);
     }
   });
-  app.all('*', (c) => errorResponse(notFound(`no download at ${c.req.path}; expected /download/{app}/{version}/{file} or /download/{app}/latest/{platform}`), c));
+  app.all('*', (c) => {
+    const redirect = withoutTrailingSlash(c, deps.config.publicUrl, 4);
+    if (redirect) return redirect;
+    // Another method on a download's path: the app's 405 with `Allow` (app.ts), not a 404 naming the very path asked.
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return c.notFound();
+    return errorResponse(notFound(`no download at ${JSON.stringify(c.req.path.slice(0, 200))}; expected /download/{app}/{version}/{file} or /download/{app}/latest/{platform}`), c);
+  });
   return app;
 }

@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'app_licensed',
   /** 503: the app is licensed and this server has no SECRETS_KEY to digest license keys with. */
   'secrets_key_missing',
+  /** 502: a published release lists the file, and storage has no object for it (download/routes.ts). */
+  'artifact_missing',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -51,6 +53,14 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
+}
+
+/**
+ * A server-side fault its thrower has already logged, once however many requests meet it (a published file missing
+ * from storage): `errorResponse` answers it without logging it again per request.
+ */
+export class ReportedFault extends ApiError {
+  override name = 'ReportedFault';
 }
 
 export const badRequest = (message: string) => new ApiError(400, 'invalid_request', message);

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { ApiError, type ErrorCode, isConnectionError, RateLimitedError, UNAVAILABLE_RETRY_AFTER_SECONDS } from './api-error.ts';
+import { ApiError, type ErrorCode, isConnectionError, RateLimitedError, ReportedFault, UNAVAILABLE_RETRY_AFTER_SECONDS } from './api-error.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
 import { loggedError } from './logged-error.ts';
 import { loggedPath } from './request-log.ts';
@@ -64,7 +64,8 @@ export function errorResponse(error: unknown, c: Context): Response {
   // An expected 503 is not logged (a database outage would log every update check; the pool logs it once), except
   // a storage refusal: a full disk shows nowhere else.
   const expectedOutage = error instanceof ApiError && status === 503 && !(error.cause instanceof StorageUnavailableError);
-  if ((status >= 500 && !expectedOutage) || isUnstorableTextError(error)) {
+  const reported = error instanceof ReportedFault;
+  if ((status >= 500 && !expectedOutage && !reported) || isUnstorableTextError(error)) {
     console.error(`${c.req.method} ${loggedPath(c.req.path)} failed: ${loggedError(error)}`);
   }
   return errorJson(c, status, code, message);
