@@ -94,8 +94,9 @@ describe('sign-windows dist/index.js', () => {
         'tauri-signing-private-key': key.privateKey, 'tauri-cli': 'no-such-tauri signer', 'working-directory': job.workspace,
       },
     });
+    // The updater key is tried on a test file before anything is signed, so the missing CLI shows up there.
     expect(tauriCli.errors).toEqual([
-      'Could not run no-such-tauri: it was not found on PATH. tauri-cli names a program this runner does not have: install the Tauri CLI in an earlier step (npm ci, or cargo install tauri-cli), or fix tauri-cli.',
+      'the Tauri updater key could not sign a test file, so nothing was signed: Could not run no-such-tauri: it was not found on PATH. tauri-cli names a program this runner does not have: install the Tauri CLI in an earlier step (npm ci, or cargo install tauri-cli), or fix tauri-cli.',
     ]);
   }, 60_000);
 

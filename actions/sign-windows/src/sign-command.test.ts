@@ -65,7 +65,10 @@ describe('sign-command', () => {
 
     const signed = await signFiles(options(`node ${join(dir, 'fake-signer.mjs')} --input %1`), files, { run: createRunner(logger), log: logger }, { updaterSignatures: true });
 
-    expect((await readFile(log, 'utf8')).trim().split('\n')).toEqual([`sign ${files[0]}`, `updater ${files[0]}`, `sign ${files[1]}`, `updater ${files[1]}`]);
+    // First the updater key is tried on a probe file of its own, then each file is signed and given its .sig.
+    const [probe, ...calls] = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(probe).toMatch(/^updater \/.+\/updater-key-probe\.bin$/);
+    expect(calls).toEqual([`sign ${files[0]}`, `updater ${files[0]}`, `sign ${files[1]}`, `updater ${files[1]}`]);
     expect(signed).toEqual(files.map((path) => ({ path, timestampUrl: null, updaterSignature: `${path}.sig` })));
     for (const file of files) expect(await readFile(`${file}.sig`, 'utf8')).toBe('sig over: MZ+authenticode');
   });
