@@ -11,6 +11,7 @@ import { createDeps } from './create-deps.ts';
 import { loadConfig } from './config.ts';
 import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
+import { StorageLowOnSpaceError } from './storage/storage.ts';
 import { openDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
   const config = loaded.github.secretsKey ? loaded : { ...loaded, github: { ...loaded.github, secretsKey: await localSecretsKey(loaded.dataDir) } };
   await migrateToLatest(database.db);
   const storage = await createStorage(config);
-  await storage.check();
+  await storage.check().catch((error: unknown) => {
+    // Serving (and deleting, which frees space) still works; /readyz reports it until there is room for uploads again.
+    if (error instanceof StorageLowOnSpaceError) console.warn(`warning: ${error.message}`);
+    else throw error;
+  });
   if (storage instanceof FileSystemStorage) {
     const removed = await storage.removeStaleUploads();
     if (removed > 0) console.log(`Removed ${removed} partial upload(s) left by a process that stopped mid-write.`);
