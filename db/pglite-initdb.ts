@@ -12,7 +12,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { rm, statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -30,9 +31,40 @@ export const PGLITE_START_PARAMS: readonly string[] = [
 
 const INITDB_SCRIPT = fileURLToPath(new URL('./pglite-initdb-child.ts', import.meta.url));
 
-/** Runs PGlite's `initdb` for `pgliteDir` in a child process unless the folder already holds a database. */
-export async function initializeInChildProcess(pgliteDir: string): Promise<void> {
+/** What a new embedded database takes on disk, with room for the migrations (measured: 39 MB after `initdb`). */
+export const PGLITE_NEEDS_BYTES = 64 * 1024 * 1024;
+
+/** The embedded database could not be created for want of disk space: said in one line, naming the folder. */
+export class EmbeddedDatabaseDiskFullError extends Error {
+  override name = 'EmbeddedDatabaseDiskFullError';
+}
+
+const MB = 1024 * 1024;
+
+/** Free bytes on the disk holding `folder`; undefined when that cannot be read. */
+async function freeBytes(folder: string): Promise<number | undefined> {
+  try {
+    const disk = await statfs(folder);
+    return disk.bavail * disk.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface InitializeOptions {
+  /** Default `PGLITE_NEEDS_BYTES`; a test seam for a disk with too little space. */
+  needsBytes?: number;
+}
+
+/**
+ * Runs PGlite's `initdb` for `pgliteDir` in a child process unless the folder already holds a database. A failed run
+ * leaves behind no folder it created (initdb writes PG_VERSION first, so the next start would take the half-made
+ * folder for a database), and on a disk with too little space says so: PGlite itself only reports emscripten's
+ * `errno: 51`.
+ */
+export async function initializeInChildProcess(pgliteDir: string, options: InitializeOptions = {}): Promise<void> {
   if (existsSync(join(pgliteDir, 'PG_VERSION'))) return;
+  const existed = existsSync(pgliteDir);
   const child = spawn(process.execPath, ['--liftoff-only', INITDB_SCRIPT, pgliteDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString('utf8')).slice(-4_096); });
@@ -40,5 +72,15 @@ export async function initializeInChildProcess(pgliteDir: string): Promise<void>
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  if (code !== 0) throw new Error(`initializing the database in ${pgliteDir} failed (exit ${code}): ${stderr.trim()}`);
+  if (code === 0) return;
+  if (!existed) await rm(pgliteDir, { recursive: true, force: true }).catch(() => {});
+  const needs = options.needsBytes ?? PGLITE_NEEDS_BYTES;
+  const free = await freeBytes(dirname(pgliteDir));
+  if (free !== undefined && free < needs) {
+    throw new EmbeddedDatabaseDiskFullError(
+      `the embedded database cannot be created in ${pgliteDir}: its disk has ${Math.floor(free / MB)} MB free and it needs ` +
+        `about ${Math.round(needs / MB)} MB; free space there, or set DATA_DIR to a folder on a larger disk`,
+    );
+  }
+  throw new Error(`initializing the database in ${pgliteDir} failed (exit ${code}): ${stderr.trim()}`);
 }

@@ -5,17 +5,19 @@
  * key if the installation has no admin key yet: a start that fails (a port in use) leaves none behind unseen,
  * so the next start shows it. Start failures a user can fix are one line, `config error: …` or the like.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDeps } from './create-deps.ts';
 import { loadConfig } from './config.ts';
 import { FileSystemStorage } from './storage/fs.ts';
 import { createStorage } from './storage/index.ts';
+import { StorageLowOnSpaceError } from './storage/storage.ts';
 import { openDatabase } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { ensureBootstrapAdminKey } from './auth/bootstrap.ts';
 import { localSecretsKey } from './github/secrets.ts';
-import { answerClientError, controlPlaneListener, refuseConnect } from './listener.ts';
+import { createControlPlaneServer } from './http-server.ts';
+import { controlPlaneListener } from './listener.ts';
 import { withRequestLog } from './http/request-log.ts';
 import { printStartFailure, StartError } from './start-failure.ts';
 
@@ -28,7 +30,11 @@ async function main(): Promise<void> {
   const config = loaded.github.secretsKey ? loaded : { ...loaded, github: { ...loaded.github, secretsKey: await localSecretsKey(loaded.dataDir) } };
   await migrateToLatest(database.db);
   const storage = await createStorage(config);
-  await storage.check();
+  await storage.check().catch((error: unknown) => {
+    // Serving (and deleting, which frees space) still works; /readyz reports it until there is room for uploads again.
+    if (error instanceof StorageLowOnSpaceError) console.warn(`warning: ${error.message}`);
+    else throw error;
+  });
   if (storage instanceof FileSystemStorage) {
     const removed = await storage.removeStaleUploads();
     if (removed > 0) console.log(`Removed ${removed} partial upload(s) left by a process that stopped mid-write.`);
@@ -41,9 +47,7 @@ async function main(): Promise<void> {
 
   // Cached update checks are answered on node:http ahead of Hono (listener.ts); all else is Hono's.
   const listener = controlPlaneListener(deps, { hostname: '0.0.0.0' });
-  const server = createServer(config.requestLog ? withRequestLog(listener) : listener);
-  server.on('connect', refuseConnect);
-  server.on('clientError', answerClientError);
+  const server = createControlPlaneServer(config.requestLog ? withRequestLog(listener) : listener);
   // Counts still in memory are written before the database closes.
   const shutdown = () => deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close());
   await listen(server, config.port).catch(async (error: unknown) => {

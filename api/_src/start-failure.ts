@@ -6,6 +6,7 @@
 import { ConfigError } from './config.ts';
 import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { DatabaseConnectError } from '../../db/driver-errors.ts';
+import { EmbeddedDatabaseDiskFullError } from '../../db/pglite-initdb.ts';
 import { loggedError, maskSecrets } from './http/logged-error.ts';
 
 /** A start failure the user can fix (a port in use, say), said in one line. */
@@ -16,7 +17,7 @@ export class StartError extends Error {
 /** The one line for a failure the user can fix; undefined for anything else. */
 export function userFixableStartFailure(error: unknown): string | undefined {
   if (error instanceof ConfigError) return `config error: ${error.message}`;
-  if (error instanceof DataDirLockedError || error instanceof StartError) return error.message;
+  if (error instanceof DataDirLockedError || error instanceof StartError || error instanceof EmbeddedDatabaseDiskFullError) return error.message;
   if (error instanceof DatabaseConnectError) return `${maskSecrets(error.message)}; check DATABASE_URL`;
   return undefined;
 }

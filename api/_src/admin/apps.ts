@@ -17,6 +17,7 @@ import { appBody, releaseStats, toAppBody } from './app-view.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin, requireGlobal } from '../auth/authenticate.ts';
 import { readJson } from '../http/request.ts';
+import { assertStorageCanDelete } from '../releases/store.ts';
 
 export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db } = deps;
@@ -130,6 +131,7 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
         .select('artifacts.storage_key')
         .where('releases.app_id', '=', target.id)
         .execute();
+      if (artifacts.length > 0) await assertStorageCanDelete(deps.storage);
       const keys = await trx.deleteFrom('api_keys').where('app_id', '=', target.id).executeTakeFirst();
       await trx.deleteFrom('apps').where('id', '=', target.id).execute();
       await audit(trx, principal, {

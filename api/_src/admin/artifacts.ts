@@ -21,7 +21,7 @@ import { isUuid } from '../protocol/uuid.ts';
 import { planUpload } from '../releases/artifact-plan.ts';
 import { ingestCheck } from '../releases/ingest.ts';
 import { checkFileNameFree, sameSlot } from '../releases/slots.ts';
-import { artifactsOf, assertDraft, deleteUnreferencedObjects, findRelease, storeReadyArtifact } from '../releases/store.ts';
+import { artifactsOf, assertDraft, assertStorageCanDelete, deleteUnreferencedObjects, findRelease, storeReadyArtifact } from '../releases/store.ts';
 import { toArtifactBody } from '../releases/wire.ts';
 import { leftBodyUnread, receiveUpload } from './artifact-upload.ts';
 import { audit } from '../audit/audit.ts';
@@ -112,6 +112,7 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
         : undefined;
       if (!row) throw notFound(`artifact ${JSON.stringify(artifactId.slice(0, 100))} not found in release ${release.version}`);
       assertDraft(release, 'delete an artifact');
+      await assertStorageCanDelete(storage);
       await trx.deleteFrom('artifacts').where('id', '=', row.id).execute();
       await audit(trx, principal, {
         action: 'artifact.delete',

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
+import { createApp } from '../app.ts';
 import { releaseListSchema, releaseSchema } from '../protocol/schemas.ts';
+import { type Storage, StorageUnavailableError } from '../storage/storage.ts';
 import { artifactParts, createRelease, signedFile, type SignedFile, storedFiles, upload } from './release-testing.ts';
 import { auditRows, call, insertApp, insertKey } from './testing.ts';
 
@@ -242,6 +244,33 @@ describe('admin releases', () => {
       expect(await ctx.database.db.selectFrom('artifacts').select('id').where('release_id', '=', draft.id).execute()).toEqual([]);
       expect((await storedFiles(ctx)).filter((f) => f.startsWith('notes/releases/1.6.0/'))).toEqual([]);
       expect((await auditRows(ctx, 'release.delete')).at(-1)!.details).toEqual({ version: '1.6.0', artifacts: ['notes_1.0.0_amd64.AppImage'] });
+    });
+
+    it('refuses deletes with 503 while the storage is unreachable, changing nothing, so no object is left behind', async () => {
+      const draft = await draftWithArtifact('1.6.2');
+      await insertApp(ctx, 'doomed');
+      await setPublicKey('doomed');
+      const doomed = await createRelease(ctx, 'doomed', '1.0.0');
+      expect((await upload(ctx, `/admin/apps/doomed/releases/${doomed.id}/artifacts`, artifactParts('linux-x86_64', appImage))).status).toBe(201);
+      const artifactId = (await call(ctx, 'GET', `${base}/${draft.id}`)).body.artifacts[0].id as string;
+      const down = new StorageUnavailableError('object storage at http://s3.test is unavailable (ECONNREFUSED)');
+      const unreachable = new Proxy(ctx.storage, {
+        get: (target, name: keyof Storage) =>
+          name === 'check' || name === 'delete' ? () => Promise.reject(down) : typeof target[name] === 'function' ? (target[name] as Function).bind(target) : target[name],
+      });
+      const outage = { ...ctx, app: createApp({ ...ctx.deps, storage: unreachable }) };
+      const audited = (await auditRows(ctx, 'release.delete')).length;
+      for (const path of [`${base}/${draft.id}`, `${base}/${draft.id}/artifacts/${artifactId}`, '/admin/apps/doomed']) {
+        const res = await call(outage, 'DELETE', path);
+        expect([res.status, res.body]).toEqual([503, { error: { code: 'unavailable', message: 'storage is unavailable; try again shortly' } }]);
+      }
+      expect((await call(ctx, 'GET', `${base}/${draft.id}`)).body.artifacts).toHaveLength(1);
+      expect(await storedFiles(ctx)).toContain('notes/releases/1.6.2/notes_1.0.0_amd64.AppImage');
+      expect(await auditRows(ctx, 'release.delete')).toHaveLength(audited);
+      expect((await call(ctx, 'GET', '/admin/apps/doomed')).status).toBe(200);
+      // Once the storage is back, the same delete goes through and removes the object.
+      expect((await call(ctx, 'DELETE', `${base}/${draft.id}`)).status).toBe(204);
+      expect((await storedFiles(ctx)).filter((f) => f.startsWith('notes/releases/1.6.2/'))).toEqual([]);
     });
 
     it('refuses to delete a published or archived release with 409', async () => {

@@ -7,10 +7,10 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { AppRow, ArtifactRow, ArtifactState, ArtifactUploadRow, Database, Db, ReleaseRow } from '../../../db/schema.ts';
-import { conflict, notFound } from '../http/api-error.ts';
+import { conflict, notFound, UnavailableError } from '../http/api-error.ts';
 import type { BundleType } from '../protocol/platforms.ts';
 import { compareVersions, parseVersion, safeParseVersion, formatVersion } from '../protocol/semver.ts';
-import type { Storage } from '../storage/storage.ts';
+import { type Storage, StorageLowOnSpaceError } from '../storage/storage.ts';
 import { loggedError } from '../http/logged-error.ts';
 import { isUuid } from '../protocol/uuid.ts';
 
@@ -170,6 +170,20 @@ export const uploadValues = (upload: ArtifactUploadRow): ArtifactValues => ({
 });
 
 // ---- storage cleanup ------------------------------------------------------------------------------
+
+/**
+ * Refuses (503, before anything changes) a deletion whose stored objects could not be deleted now: with the storage
+ * unreachable, the rows would go and their objects stay in the bucket, which nothing would ever delete. A disk low
+ * on space does not refuse: deleting frees it.
+ */
+export async function assertStorageCanDelete(storage: Storage): Promise<void> {
+  try {
+    await storage.check();
+  } catch (error) {
+    if (error instanceof StorageLowOnSpaceError) return;
+    throw new UnavailableError('storage', error);
+  }
+}
 
 /**
  * Deletes stored objects no artifact row points at any more (after a commit, a replace or a failed

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { createApp } from '../app.ts';
+import { FileSystemStorage } from '../storage/fs.ts';
 import { READY_TIMEOUT_MS } from './routes.ts';
 
 let ctx: TestContext;
@@ -81,5 +82,13 @@ describe('probes', () => {
     expect(slow.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(READY_TIMEOUT_MS + 1_000);
     expect(((await slow.json()) as { checks: { storage: { error: string } } }).checks.storage.error).toBe(`no answer within ${READY_TIMEOUT_MS} ms`);
+  });
+
+  it('/readyz is 503 when the disk under file storage is (nearly) full', async () => {
+    const full = new FileSystemStorage(ctx.config.dataDir, { minFreeBytes: Number.MAX_SAFE_INTEGER });
+    const res = await createApp({ ...ctx.deps, storage: full }).request('/readyz');
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { checks: { storage: unknown } };
+    expect(body.checks.storage).toEqual({ status: 'unavailable', latency_ms: expect.any(Number), error: 'low on disk space' });
   });
 });

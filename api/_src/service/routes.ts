@@ -5,7 +5,7 @@
  *   GET /         a small page naming the dashboard, the API docs and the probes (HTML; JSON with `Accept: application/json`)
  *   GET /healthz  the process is up: 200 without touching anything else
  *   GET /readyz   the database and the storage answer, each with its latency; 503 when either does not, naming
- *                 which one and how it failed (timed out, unreachable, failed), never its address
+ *                 which one and how it failed (timed out, unreachable, low on disk space, failed), never its address
  *   GET /health   kept for existing monitors: 200 when the database answers
  *
  * Probes are `no-store`: a cached "ok" would hide an outage.
@@ -15,7 +15,7 @@ import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { isConnectionError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/api-error.ts';
-import { StorageUnavailableError } from '../storage/storage.ts';
+import { StorageLowOnSpaceError, StorageUnavailableError } from '../storage/storage.ts';
 
 /** A dependency that has not answered by then is reported as down, so the probe itself never hangs. */
 export const READY_TIMEOUT_MS = 2_000;
@@ -61,6 +61,7 @@ interface DependencyCheck {
 function failureOf(error: unknown, what: string): string {
   if (error instanceof ProbeTimeout) return `no answer within ${READY_TIMEOUT_MS} ms`;
   console.error(`readyz: ${what} check failed:`, error instanceof Error ? error.message : error);
+  if (error instanceof StorageLowOnSpaceError) return 'low on disk space';
   return isConnectionError(error) || error instanceof StorageUnavailableError ? 'unreachable' : 'failed';
 }
 

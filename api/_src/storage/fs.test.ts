@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSystemStorage } from './fs.ts';
-import { type Storage, StorageUnavailableError } from './storage.ts';
+import { type Storage, StorageLowOnSpaceError, StorageUnavailableError } from './storage.ts';
 
 describe('filesystem storage', () => {
   let dataDir: string;
@@ -41,6 +41,13 @@ describe('filesystem storage', () => {
     expect(failure).toBeInstanceOf(StorageUnavailableError);
     expect((failure as Error).message).toMatch(/refused the write \(ENOSPC: it is full\)/);
     expect(await readdir(join(dataDir, 'objects', 'demo', 'releases', '0.8.0'))).toEqual([]);
+  });
+
+  it('check() fails while the disk has less free space than uploads need', async () => {
+    await expect(new FileSystemStorage(dataDir, { minFreeBytes: 1 }).check()).resolves.toBeUndefined();
+    const failure = await new FileSystemStorage(dataDir, { minFreeBytes: Number.MAX_SAFE_INTEGER }).check().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StorageLowOnSpaceError);
+    expect((failure as Error).message).toMatch(/^the disk under .*objects has [0-9]+ MB free, below the [0-9]+ MB uploads need$/);
   });
 
   it('leaves no temporary file behind when an upload fails', async () => {

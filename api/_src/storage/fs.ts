@@ -7,24 +7,37 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { processExists } from '../../../db/data-dir-lock.ts';
-import { type ByteRange, type ObjectInfo, type Storage, type StoredObject, StorageUnavailableError } from './storage.ts';
+import { type ByteRange, type ObjectInfo, type Storage, type StoredObject, StorageLowOnSpaceError, StorageUnavailableError } from './storage.ts';
 
 const TEMPORARY = /^\.upload-([0-9]+)-[0-9a-f-]{36}$/;
 
 /** A full, over-quota, read-only or failing disk: the storage refusing, not the request (the API answers 503). */
 const DISK_REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
 
+/**
+ * Below this much free space `check()` (so `/readyz`) reports the storage unavailable: a typical Tauri release is a
+ * few installers of tens of MB each, so a disk with less would refuse the next upload half-way.
+ */
+export const MIN_FREE_BYTES = 256 * 1024 * 1024;
+
+export interface FileSystemStorageOptions {
+  /** Default `MIN_FREE_BYTES`. */
+  minFreeBytes?: number;
+}
+
 export class FileSystemStorage implements Storage {
   readonly driver = 'fs' as const;
   readonly root: string;
+  readonly #minFreeBytes: number;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: FileSystemStorageOptions = {}) {
     this.root = resolve(dataDir, 'objects');
+    this.#minFreeBytes = options.minFreeBytes ?? MIN_FREE_BYTES;
   }
 
   #path(key: string): string {
@@ -118,8 +131,15 @@ export class FileSystemStorage implements Storage {
 
   async abortMultipart(): Promise<void> {}
 
+  /** Throws when the folder cannot be created, or its disk has less than the minimum free space left. */
   async check(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    const disk = await statfs(this.root);
+    const free = disk.bavail * disk.bsize;
+    if (free < this.#minFreeBytes) {
+      const mb = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))} MB`;
+      throw new StorageLowOnSpaceError(`the disk under ${this.root} has ${mb(free)} free, below the ${mb(this.#minFreeBytes)} uploads need`);
+    }
   }
 
   /** Deletes the temporary files of writes whose process died; returns how many. */

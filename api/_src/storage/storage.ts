@@ -78,3 +78,8 @@ export interface Storage {
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
 }
+
+/** The disk under the filesystem driver has too little space left for uploads (a 503, and `/readyz` says so). */
+export class StorageLowOnSpaceError extends StorageUnavailableError {
+  override name = 'StorageLowOnSpaceError';
+}

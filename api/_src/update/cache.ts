@@ -8,9 +8,9 @@
  *   misses share it.
  * - Fresh for `config.updateCacheTtlMs`; an unknown slug is remembered as absent for at most
  *   `ABSENT_TTL_MS`, so a flood of checks for a wrong slug does not reach the database.
- * - `invalidate(appId)` (called by the admin API after every mutation) drops the app at once on this
- *   instance, and every "absent" entry too, since a new app's slug may be among them. Other
- *   instances see the change after the TTL.
+ * - `invalidate(appId)` (called by the admin API after every mutation) expires the app's snapshot at once on
+ *   this instance, keeping it for stale-if-error, and drops every "absent" entry, since a new app's slug may be
+ *   among them. Other instances see the change after the TTL.
  * - A load that fails is never stored; connection failures become `UnavailableError` (503), and so does a
  *   load still unanswered after `LOAD_TIMEOUT_MS`: the Tauri client has no timeout of its own, so a database
  *   that stops answering (a network partition) must not hold checks, or clients never try their next endpoint.
@@ -165,12 +165,16 @@ export class ReleaseCache {
     return load;
   }
 
-  /** Drops what this instance holds for the app, so its next update check reads the database. */
+  /**
+   * Makes the app's next update check read the database on this instance. Its snapshot stays, expired, as the
+   * stale-if-error answer should that read find the database unavailable; remembered absences are dropped.
+   */
   invalidate(appId: string): void {
     this.#epoch++;
     this.#inflight.clear();
     for (const [slug, entry] of this.#entries) {
-      if (entry.snapshot === null || entry.snapshot.app.id === appId) this.#entries.delete(slug);
+      if (entry.snapshot === null) this.#entries.delete(slug);
+      else if (entry.snapshot.app.id === appId) entry.expiresAt = entry.refreshAt = Number.NEGATIVE_INFINITY;
     }
   }
 

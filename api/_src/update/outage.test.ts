@@ -119,6 +119,22 @@ it('answers from the last snapshot while the database is gone, until the snapsho
   expect(cache.peek('outage')).toBeUndefined();
 });
 
+it('keeps a snapshot an admin or CI change expired as the stale-if-error answer', async () => {
+  const database = await openTestPGlite();
+  await migrateToLatest(database.db);
+  const appId = await insertApp(database.db, 'outage');
+  await insertRelease(database.db, appId, { version: '1.0.0', artifacts: linux });
+  const config = loadConfig({ DATA_DIR: dataDir, PUBLIC_URL: 'http://updates.test', UPDATE_CACHE_TTL_SECONDS: '60' });
+  const cache = new ReleaseCache(database.db, storage, config);
+  const loaded = await cache.get('outage');
+  cache.invalidate(appId); // e.g. a draft created on this instance
+  expect(cache.peek('outage')).toBeUndefined(); // the next check reads the database
+  await database.close();
+
+  expect(await cache.get('outage')).toBe(loaded);
+  expect([cache.loads, cache.staleAnswers]).toEqual([2, 1]);
+});
+
 describe('over the Neon driver', () => {
   let proxy: WsProxy;
   let refused: number;
