@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openPGlite } from './pglite.ts';
-import { EmbeddedDatabaseDiskFullError, initializeInChildProcess } from './pglite-initdb.ts';
+import { EmbeddedDatabaseDiskFullError } from './embedded-errors.ts';
+import { initializeInChildProcess } from './pglite-initdb.ts';
 
 describe('PGlite initdb in a child process', () => {
   let dir: string;

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { rm, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EmbeddedDatabaseDiskFullError } from './embedded-errors.ts';
 
 /**
  * Postgres's defaults are sized for a server with a machine of its own: 128 MB of shared buffers alone is most of
@@ -33,11 +34,6 @@ const INITDB_SCRIPT = fileURLToPath(new URL('./pglite-initdb-child.ts', import.m
 
 /** What a new embedded database takes on disk, with room for the migrations (measured: 39 MB after `initdb`). */
 export const PGLITE_NEEDS_BYTES = 64 * 1024 * 1024;
-
-/** The embedded database could not be created for want of disk space: said in one line, naming the folder. */
-export class EmbeddedDatabaseDiskFullError extends Error {
-  override name = 'EmbeddedDatabaseDiskFullError';
-}
 
 const MB = 1024 * 1024;
 

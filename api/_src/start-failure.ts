@@ -6,7 +6,7 @@
 import { ConfigError } from './config.ts';
 import { DataDirLockedError } from '../../db/data-dir-lock.ts';
 import { DatabaseConnectError } from '../../db/driver-errors.ts';
-import { EmbeddedDatabaseDiskFullError } from '../../db/pglite-initdb.ts';
+import { EmbeddedDatabaseDiskFullError } from '../../db/embedded-errors.ts';
 import { loggedError, maskSecrets } from './http/logged-error.ts';
 
 /** A start failure the user can fix (a port in use, say), said in one line. */
