@@ -21,7 +21,7 @@ const instantSchema = z.iso.datetime({ offset: true }).refine((text) => {
 export const rotateFileKeyBodySchema = z.strictObject({
   remove_previous: z.boolean().default(false).meta({
     description:
-      'true after a leak: the old key is deleted, so license-keys.json stops listing it at once (files it signed no longer verify ' +
+      'true after a leak: the old key is deleted, so license-keys.json stops listing it immediately (files it signed no longer verify ' +
       'against the list). false: it is retired and stays listed for 30 days, as long as the files it signed may stay valid',
   }),
 });
