@@ -35,12 +35,13 @@ if [ -f .ci/node24.mjs ]; then
 fi
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 24 ] || say "warning: running under Node $(node -v), not 24"
 
-# The CLI, once per machine (about 25 s, 256 MB), in .cache/ (git-ignored).
-cli_dir="$repo/.cache/vercel-cli"
+# The CLI, once per machine (about 30 s, 256 MB), in the user's cache folder, so that each clean clone CI checks out
+# reuses it; installed again whenever its version is not VERCEL_VERSION.
+cli_dir="${XDG_CACHE_HOME:-${HOME:-$repo}/.cache}/tauri-release/vercel-cli-$VERCEL_VERSION"
 cli="$cli_dir/node_modules/vercel/dist/index.js"
 installed=$(node -p "try { require('$cli_dir/node_modules/vercel/package.json').version } catch { '' }")
 if [ "$installed" != "$VERCEL_VERSION" ]; then
-  say "installing vercel@$VERCEL_VERSION into .cache/vercel-cli…"
+  say "installing vercel@$VERCEL_VERSION into $cli_dir…"
   npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix "$cli_dir" \
     "vercel@$VERCEL_VERSION" >/dev/null || fail "npm install vercel@$VERCEL_VERSION failed"
 fi
