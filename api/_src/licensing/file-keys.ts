@@ -20,7 +20,6 @@ import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { ApiError } from '../http/api-error.ts';
 import type { SecretBox } from '../github/secrets.ts';
-import { LICENSE_FILE_DAYS } from '../protocol/license-state.ts';
 import type { LicenseFileKeyListBody } from '../protocol/licensing.ts';
 import type { LicenseFileKeyBody } from '../protocol/schemas.ts';
 import { addDays } from './policy.ts';
@@ -64,6 +63,13 @@ interface Cached<T> {
   value: Promise<T>;
   until: number;
 }
+
+/**
+ * How long a license file stays valid (less for a `revoke` license near its end), and so how long a retired key is
+ * listed. Here rather than in protocol/license-state.ts: the Vercel entry creates this class at start, and that module
+ * would bring every zod schema into the cold start (`npm run bench:cold-start`).
+ */
+export const LICENSE_FILE_DAYS = 30;
 
 type KeyRow = { kid: string; public_key: string; created_at: Date; retired_at: Date | null };
 

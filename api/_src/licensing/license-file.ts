@@ -8,9 +8,9 @@
  * A file lasts `LICENSE_FILE_DAYS`, never past the moment a `revoke` license stops updating.
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { LICENSE_FILE_DAYS, LICENSE_FILE_VERSION, type LicenseFilePayload, licenseFilePayloadSchema } from '../protocol/license-state.ts';
+import { LICENSE_FILE_VERSION, type LicenseFilePayload, licenseFilePayloadSchema } from '../protocol/license-state.ts';
 import type { AppSnapshot } from '../update/snapshot.ts';
-import type { LicenseFileSigningKey } from './file-keys.ts';
+import { LICENSE_FILE_DAYS, type LicenseFileSigningKey } from './file-keys.ts';
 import type { LicenseState } from './index.ts';
 import { channelOf, currentAllowance, newestEligible } from './license-state.ts';
 import { addDays } from './policy.ts';

@@ -40,8 +40,6 @@ export const licenseStateSchema = z
 export type LicenseStateBody = z.infer<typeof licenseStateSchema>;
 
 export const LICENSE_FILE_VERSION = 1;
-/** How long a license file stays valid (less for a `revoke` license near its end), and so how long a retired key is listed. */
-export const LICENSE_FILE_DAYS = 30;
 
 export const licenseFilePayloadSchema = z
   .object({
