@@ -54,9 +54,15 @@ afterAll(async () => {
 
 interface Outcome { request: UnstorableRequest; status: number; text: string }
 
+/** A request the connection failed under (no answer read) is an outcome with status 0, named like the others. */
 async function send(request: UnstorableRequest): Promise<Outcome> {
-  const res = await fetch(`${server.url}${request.url}`, { method: request.method, headers: request.headers, body: request.body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  return { request, status: res.status, text: await res.text() };
+  try {
+    const res = await fetch(`${server.url}${request.url}`, { method: request.method, headers: request.headers, body: request.body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    return { request, status: res.status, text: await res.text() };
+  } catch (error) {
+    const cause = (error as Error).cause;
+    return { request, status: 0, text: `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}` };
+  }
 }
 
 const describeOutcome = (o: Outcome) => `${o.request.method} ${o.request.url} [${o.request.input} = ${JSON.stringify(o.request.value)}] → ${o.status} ${o.text.slice(0, 200)}`;
@@ -72,15 +78,17 @@ describe('unstorable text in every documented input', () => {
     }));
 
     const serverErrors = outcomes.filter((o) => o.status >= 500);
-    const bodiesLetThrough = outcomes.filter((o) => /^(json|multipart) /.test(o.request.input) && (o.status < 400 || o.status >= 500));
+    const connectionFailures = outcomes.filter((o) => o.status === 0);
+    const bodiesLetThrough = outcomes.filter((o) => /^(json|multipart) /.test(o.request.input) && o.status > 0 && (o.status < 400 || o.status >= 500));
     // A URL can carry NUL (%00); a lone surrogate's bytes do not decode, so it stays storable text (`%ED%A0%80`).
-    const nulInUrlLetThrough = outcomes.filter((o) => /^(path|query) /.test(o.request.input) && o.request.value.includes('\u0000') && o.status < 400);
+    const nulInUrlLetThrough = outcomes.filter((o) => /^(path|query) /.test(o.request.input) && o.request.value.includes('\u0000') && o.status > 0 && o.status < 400);
     const jsonRefusedUnnamed = outcomes.filter((o) => o.request.input.startsWith('json ') && o.status === 400 && !o.text.includes(`${o.request.input.slice(5)}: must not contain U+0000 or unpaired surrogates`));
     const inputs = new Set(outcomes.map((o) => `${o.request.method} ${o.request.url.split('?')[0]} ${o.request.input}`));
     const statuses: Record<string, number> = {};
     for (const { status } of outcomes) statuses[status] = (statuses[status] ?? 0) + 1;
     console.log(`unstorable text: ${outcomes.length} requests over ${Object.values(doc.paths).flatMap(Object.keys).length} operations, ${inputs.size} inputs; statuses ${JSON.stringify(statuses)}`);
     expect(serverErrors.map(describeOutcome)).toEqual([]);
+    expect(connectionFailures.map(describeOutcome)).toEqual([]);
     expect(bodiesLetThrough.map(describeOutcome)).toEqual([]);
     expect(nulInUrlLetThrough.map(describeOutcome)).toEqual([]);
     expect(jsonRefusedUnnamed.map(describeOutcome)).toEqual([]);

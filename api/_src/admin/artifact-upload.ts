@@ -8,8 +8,10 @@
  *
  * Any failure (bad fields, a client that goes away, a truncated body, a missing file part) rejects
  * with a 400, and a refusal of the check with its own status and rule, after the stored object, if any
- * was written, has been handed to `discard`. A failure that stops reading before the body's end leaves the
- * connection unusable (`leftBodyUnread`): its answer must say `Connection: close`.
+ * was written, has been handed to `discard`. Before a refusal is answered, the rest of the body is read and
+ * dropped when it is small (`DISCARD_LIMITS`): a client still sending it would otherwise have its write cut
+ * (EPIPE) instead of reading the answer, and the connection stays usable. A failure that leaves more than that
+ * unread leaves the connection unusable (`leftBodyUnread`): its answer must say `Connection: close`.
  */
 import busboy from 'busboy';
 import { Readable, Transform } from 'node:stream';
@@ -25,6 +27,12 @@ export interface StoredUpload extends CheckedArtifact {
   key: string;
   fileName: string;
 }
+
+/**
+ * How much of a refused upload's remaining body is read and dropped before the answer. Past either bound the
+ * connection is closed after the answer instead (a client sending a large file then sees its write cut).
+ */
+export const DISCARD_LIMITS = { maxBytes: 1024 * 1024, maxMs: 2_000 } as const;
 
 /** Failures after which the rest of the request body was left unread (the connection is closed after the answer). */
 const unreadBodies = new WeakSet<object>();
@@ -88,7 +96,6 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
       // and cancelling a body that is still being produced is not safe everywhere (undici's FormData).
       source.unpipe(parser);
       source.pause();
-      if (!source.readableEnded && typeof failure === 'object' && failure !== null) unreadBodies.add(failure);
       reject(failure);
     };
 
@@ -193,8 +200,33 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
       const written = await upload.then((u) => u.key, () => null);
       if (written) await options.discard(written);
     }
-    throw failure ?? error;
+    const refusal = failure ?? error;
+    if (!(await discardRest(source)) && typeof refusal === 'object' && refusal !== null) unreadBodies.add(refusal);
+    throw refusal;
   }
+}
+
+/** Reads and drops what is left of `source` within `DISCARD_LIMITS`; whether it reached the end. */
+function discardRest(source: Readable, limits: { maxBytes: number; maxMs: number } = DISCARD_LIMITS): Promise<boolean> {
+  if (source.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let read = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      source.off('data', onData).off('end', onEnd).off('error', onError);
+      if (!ended) source.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > limits.maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = () => finish(false);
+    const timer = setTimeout(() => finish(false), limits.maxMs);
+    source.on('data', onData).once('end', onEnd).once('error', onError);
+    source.resume();
+  });
 }
 
 /** A `.sig` file sent as a file part instead of a text field. */

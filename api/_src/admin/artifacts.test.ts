@@ -365,6 +365,47 @@ describe('admin artifacts', () => {
     }
   });
 
+  it('reads the small rest of a refused upload before answering, so a client still sending it gets the answer on a reusable connection', async () => {
+    // Answered and closed at the first bad part, a client still writing the file part had its write cut (EPIPE)
+    // instead of reading the 400.
+    const server = createServer(controlPlaneListener(ctx.deps));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const boundary = 'slow-boundary';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="platform"\r\n\r\nnot a platform\u0000\r\n`;
+      const rest = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="my-app_1.2.3_amd64.AppImage"\r\n\r\n${'x'.repeat(200_000)}\r\n--${boundary}--\r\n`;
+      const refused = await new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const req = request({ agent, host: '127.0.0.1', port, method: 'POST', path, headers: { authorization: ctx.adminAuth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(Buffer.byteLength(head + rest)) } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
+        });
+        req.on('error', reject);
+        req.write(head);
+        // The rest comes after the server has seen the bad field, in pieces, as a slow link sends a file.
+        setTimeout(() => {
+          for (let at = 0; at < rest.length; at += 16_384) req.write(rest.slice(at, at + 16_384));
+          req.end();
+        }, 200);
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.connection).toBe('keep-alive');
+      expect(JSON.parse(refused.body).error.code).toBe('invalid_request');
+      const next = await new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = request({ agent, host: '127.0.0.1', port, method: 'GET', path, headers: { authorization: ctx.adminAuth } }, (res) => {
+          res.resume().on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(next).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   describe('keys and release status', () => {
     it('lets a CI key upload; an app-scoped key of another app gets 404', async () => {
       const ci = await insertKey(ctx, 'ci', appId);
