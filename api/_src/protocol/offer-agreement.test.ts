@@ -37,27 +37,11 @@ import { type ChannelConfig, checkChannelConfig, resolveChannels } from './chann
 import type { Architecture, BundleType, OperatingSystem } from './platforms.ts';
 import { inCohort } from './rollout.ts';
 import { compareVersions, formatVersion, parseVersion } from './semver.ts';
+import { PROPERTY_SEED, prng, type Random } from '../../../test/support/prng.ts';
 
-const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : Math.floor(Math.random() * 2 ** 32);
+const SEED = PROPERTY_SEED;
 const APPS = 300;
 const QUESTIONS_PER_APP = 30;
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; the same seed always draws the same apps. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return {
-    int: (below: number) => Math.floor(next() * below),
-    chance: (p: number) => next() < p,
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-  };
-}
-type Random = ReturnType<typeof prng>;
 
 const PLATFORMS: readonly { os: OperatingSystem; arch: Architecture; bundles: readonly (BundleType | null)[] }[] = [
   { os: 'linux', arch: 'x86_64', bundles: ['appimage', 'deb', null] },

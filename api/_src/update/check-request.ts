@@ -134,25 +134,40 @@ function queryParam(search: string, name: string): string | undefined {
   return undefined;
 }
 
+/** Most `/` a check's path has (Tauri's form: `/update/{app}/{target}/{arch}/{current_version}`). */
+const MAX_SLASHES = 5;
+
 /**
  * A raw request target (`/path?query`) that is plainly one of the two forms, with nothing percent- or
  * plus-encoded and no empty segment; else null (such URLs are left to the Hono route, whose decoding rules
- * are not re-implemented here).
+ * are not re-implemented here). Scanned with indexOf, not split: this runs on every check, before anything else.
  */
 export function plainCheckUrl(url: string): CheckTarget | null {
-  if (url.charCodeAt(0) !== 47 /* / */) return null;
+  if (url.charCodeAt(0) !== 47 /* / */ || url.includes('%')) return null;
   const mark = url.indexOf('?');
-  const path = mark < 0 ? url : url.slice(0, mark);
-  const search = mark < 0 ? '' : url.slice(mark + 1);
-  if (path.includes('%') || search.includes('%') || search.includes('+') || search.includes('#')) return null;
-  const segments = path.split('/');
-  const tauriForm = segments.length === 6 && segments[1] === 'update';
-  if (!tauriForm && !(segments.length === 5 && segments[2] === 'update')) return null;
-  if (segments.includes('', 1)) return null;
-  return {
-    app: tauriForm ? segments[2]! : segments[1]!,
-    platform: tauriForm ? { target: segments[3]!, arch: segments[4]! } : segments[3]!,
-    currentVersion: segments[segments.length - 1]!,
-    query: mark < 0 ? null : (name) => queryParam(search, name),
-  };
+  const end = mark < 0 ? url.length : mark;
+  if (mark >= 0 && (url.includes('+', mark) || url.includes('#', mark))) return null;
+  // The slashes' positions: each segment lies between two of them (the last one ends at `end`).
+  const slashes = [0, 0, 0, 0, 0];
+  let count = 1;
+  for (let at = url.indexOf('/', 1); at >= 0 && at < end; at = url.indexOf('/', at + 1)) {
+    if (count === MAX_SLASHES) return null;
+    slashes[count++] = at;
+  }
+  for (let i = 1; i < count; i++) if (slashes[i] === slashes[i - 1]! + 1) return null;
+  if (slashes[count - 1] === end - 1) return null;
+  const segment = (i: number) => url.slice(slashes[i]! + 1, i + 1 < count ? slashes[i + 1] : end);
+  let target: CheckTarget;
+  if (count === 5 && segment(0) === 'update') {
+    target = { app: segment(1), platform: { target: segment(2), arch: segment(3) }, currentVersion: segment(4), query: null };
+  } else if (count === 4 && segment(1) === 'update') {
+    target = { app: segment(0), platform: segment(2), currentVersion: segment(3), query: null };
+  } else {
+    return null;
+  }
+  if (mark >= 0) {
+    const search = url.slice(mark + 1);
+    target.query = (name) => queryParam(search, name);
+  }
+  return target;
 }
