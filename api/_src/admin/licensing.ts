@@ -243,9 +243,9 @@ export const licensingRouteDocs = defineRoutes([
     tag: 'Licensing',
     summary: "Rotate the app's offline license-file key",
     description:
-      'A new Ed25519 key signs every license file from now on (this instance at once, others within the update cache TTL). ' +
+      'A new Ed25519 key signs every license file from now on, on every instance at once. ' +
       'The old key is retired: it never signs again (its private half is erased) and stays listed in ' +
-      '`/.well-known/tauri-release/{app}/license-keys.json` for 30 days, while files it signed may still be valid. ' +
+      '`/.well-known/tauri-release/{app}/license-keys.json` for 30 days, while files it signed may still be valid, then it is deleted. ' +
       'After a leak, `remove_previous: true` deletes it instead, so it is no longer listed at all. Two rotations at once run one after the other.',
     auth: 'api-key',
     access: ACCESS,

@@ -1,13 +1,17 @@
 /**
  * Rotating a licensed app's offline license-file key, over HTTP on a real database: files signed before still verify
- * with the retired key that `/.well-known/tauri-release/{app}/license-keys.json` lists (for 30 days), new ones name
- * the new kid; another instance follows within the TTL; two rotations at once leave one current key; who may
- * rotate, and the audit entry. The clock is the test's (licenses bought on day D).
+ * with the retired key that `/.well-known/tauri-release/{app}/license-keys.json` lists (for 30 days), then its row
+ * is deleted; new ones name the new kid, on every instance at once; two rotations at once leave one current key;
+ * who may rotate, and the audit entry. The clock is the test's (licenses bought on day D).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Hono } from 'hono';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertLicensedApp, insertRelease } from '../../../test/support/release-fixtures.ts';
 import { auditRows, call, insertKey } from '../admin/testing.ts';
+import { createApp } from '../app.ts';
+import { createDeps } from '../create-deps.ts';
+import type { AppDeps } from '../deps.ts';
 import { SecretBox } from '../github/secrets.ts';
 import { licenseFileKeyListSchema, type LicenseFileKeyListBody } from '../protocol/licensing.ts';
 import { appSchema } from '../protocol/schemas.ts';
@@ -36,15 +40,15 @@ async function licensedAppWithLicense(slug: string) {
   return { appId, authorization: license.authorization };
 }
 
-async function licenseFile(authorization: string): Promise<{ token: string; kid: string }> {
-  const res = await ctx.app.request('/license/file', { headers: { authorization } });
+async function licenseFile(authorization: string, app: Hono = ctx.app): Promise<{ token: string; kid: string }> {
+  const res = await app.request('/license/file', { headers: { authorization } });
   expect(res.status).toBe(200);
   const token = await res.text();
   return { token, kid: JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid };
 }
 
-async function keyList(slug: string): Promise<LicenseFileKeyListBody> {
-  const res = await call(ctx, 'GET', `/.well-known/tauri-release/${slug}/license-keys.json`, { auth: null });
+async function keyList(slug: string, app: Hono = ctx.app): Promise<LicenseFileKeyListBody> {
+  const res = await call({ ...ctx, app }, 'GET', `/.well-known/tauri-release/${slug}/license-keys.json`, { auth: null });
   expect([res.status, res.headers.get('cache-control')]).toEqual([200, 'public, max-age=60']);
   return licenseFileKeyListSchema.parse(res.body);
 }
@@ -102,11 +106,14 @@ describe('rotating the license-file key', () => {
     expect(typeof entry!.details === 'string' ? JSON.parse(entry!.details) : entry!.details).toEqual({ from: before.kid, to: current!.kid, previous: 'retired' });
   });
 
-  it('stops listing a retired key 30 days after it retired, when every file it signed has expired', async () => {
+  it('stops listing a retired key 30 days after it retired, when every file it signed has expired, and deletes its row', async () => {
+    const stored = async () => (await db().selectFrom('license_file_keys').select('kid').where('kid', '=', before.kid).executeTakeFirst()) !== undefined;
     clock.now = day(31).getTime() - 1000;
     expect((await anotherInstance().list(appId)).map((k) => k.kid)).toContain(before.kid);
+    expect(await stored()).toBe(true);
     clock.now = day(31).getTime() + 1000;
     expect((await anotherInstance().list(appId)).map((k) => k.status)).toEqual(['current']);
+    expect(await stored()).toBe(false);
   });
 
   it('after a leak, remove_previous deletes the old key: no longer listed, and files it signed no longer verify against the list', async () => {
@@ -124,21 +131,76 @@ describe('rotating the license-file key', () => {
 });
 
 describe('another instance', () => {
-  it('keeps signing with the key it read until the TTL passes, then follows the rotation', async () => {
+  it('shows (admin app view) the key it read until the TTL passes, then follows the rotation; its files follow at once', async () => {
     clock.now = day(100).getTime();
     const { appId, authorization } = await licensedAppWithLicense('two-instances');
     const other = anotherInstance();
     const old = (await other.current(appId)).kid;
     expect((await licenseFile(authorization)).kid).toBe(old);
     const rotated = licenseFileKeyListSchema.parse((await rotate('two-instances')).body).keys[0]!.kid;
-    // The rotating instance switched at once; the other still holds what it read.
+    // The rotating instance switched at once; the other still holds what it read, but never signs with it.
     expect((await licenseFile(authorization)).kid).toBe(rotated);
     clock.now += (TTL_SECONDS - 1) * 1000;
     expect((await other.current(appId)).kid).toBe(old);
+    expect((await other.signing(appId)).kid).toBe(rotated);
     clock.now += 2000;
     expect((await other.current(appId)).kid).toBe(rotated);
     expect((await other.publicBody(appId)).kid).toBe(rotated);
   });
+});
+
+describe('a retired key no valid file can name', () => {
+  it('is deleted by the next rotation or load of the app’s key, not before', async () => {
+    clock.now = day(500).getTime();
+    const { appId } = await licensedAppWithLicense('pruned');
+    const stored = async () => (await db().selectFrom('license_file_keys').select('kid').where('app_id', '=', appId).execute()).map((r) => r.kid).sort();
+    const rotateAt = async (when: Date) => {
+      clock.now = when.getTime();
+      return (await anotherInstance().rotate({ actor: 'test' }, appId, false)).current.kid;
+    };
+    const k0 = (await anotherInstance().current(appId)).kid;
+    const k1 = await rotateAt(day(500)); // retires k0 on day 500
+    const k2 = await rotateAt(day(510)); // retires k1 on day 510
+    const k3 = await rotateAt(new Date(day(530).getTime() - 1000));
+    expect(await stored()).toEqual([k0, k1, k2, k3].sort());
+    const k4 = await rotateAt(new Date(day(530).getTime() + 1000));
+    expect(await stored()).toEqual([k1, k2, k3, k4].sort());
+    clock.now = day(540).getTime() + 1000;
+    expect((await anotherInstance().current(appId)).kid).toBe(k4);
+    expect(await stored()).toEqual([k2, k3, k4].sort());
+  });
+});
+
+describe('a rotation on another instance', () => {
+  let second: AppDeps;
+  let secondApp: Hono;
+  beforeAll(() => {
+    second = createDeps(ctx.config, db(), ctx.storage, { now: () => clock.now });
+    secondApp = createApp(second);
+  });
+  afterAll(async () => {
+    await second.analytics.close();
+  });
+
+  for (const removePrevious of [true, false]) {
+    it(`${removePrevious ? 'removing' : 'retiring'} the old key: the other instance's next license file is signed by the new key, which its list names`, async () => {
+      clock.now = day(removePrevious ? 600 : 700).getTime();
+      const slug = removePrevious ? 'leaked-elsewhere' : 'rotated-elsewhere';
+      const { authorization } = await licensedAppWithLicense(slug);
+      const old = await licenseFile(authorization, secondApp);
+      expect((await keyList(slug, secondApp)).keys.map((k) => k.kid)).toEqual([old.kid]);
+      const res = await rotate(slug, { body: { remove_previous: removePrevious } });
+      expect(res.status).toBe(200);
+      const list = licenseFileKeyListSchema.parse(res.body);
+      // Well within the TTL the other instance holds its key for.
+      clock.now += 1000;
+      const next = await licenseFile(authorization, secondApp);
+      expect(next.kid).toBe(list.keys[0]!.kid);
+      expect(verifiesWithListed(list, next)).toBe(true);
+      expect(verifiesWithListed(await keyList(slug), next)).toBe(true);
+      expect(await keyList(slug, secondApp)).toEqual(list);
+    });
+  }
 });
 
 describe('two rotations at once', () => {

@@ -9,9 +9,12 @@
  *
  * Rotation (JWKS-style): `rotate` makes a new current key and retires the old one, whose private half is erased (it
  * never signs again); the retired public key stays listed (`list`, the public license-keys.json) for
- * `LICENSE_FILE_DAYS`, as long as the files it signed can stay valid, unless the rotation removed it (a leak).
+ * `LICENSE_FILE_DAYS`, as long as the files it signed can stay valid, unless the rotation removed it (a leak). After
+ * that its row is deleted, the next time the app's keys are loaded, listed or rotated (no background job).
  * Each instance keeps an app's current key for `ttlMs` (UPDATE_CACHE_TTL_SECONDS) before reading again which one is
- * current, so a rotation elsewhere is seen within it; the rotating instance switches at once.
+ * current; `signing` (every license file) confirms the key it holds is still current with one primary-key read, so
+ * no instance signs with a key a rotation elsewhere retired or removed (a file signed by a removed key is refused by
+ * every app holding the new list).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -98,6 +101,21 @@ export class LicenseFileKeys {
     return this.#cached(this.#current, appId, () => this.#load(appId));
   }
 
+  /**
+   * The key to sign a license file with now: the current key, confirmed still current by one read of its row (the
+   * primary key), and read again when a rotation on another instance replaced it. Not on the update check's path.
+   */
+  async signing(appId: string): Promise<LicenseFileSigningKey> {
+    const held = this.current(appId);
+    const key = await held;
+    const row = await this.#db.selectFrom('license_file_keys').select('kid').where('kid', '=', key.kid).where('retired_at', 'is', null).executeTakeFirst();
+    if (row) return key;
+    if (this.#current.get(appId)?.value === held) this.#current.delete(appId);
+    // The list this instance holds names the replaced key as current, and maybe not the new one.
+    this.#listed.delete(appId);
+    return this.current(appId);
+  }
+
   /** The current key as the admin app view shows it. */
   async publicBody(appId: string): Promise<LicenseFileKeyBody> {
     const key = await this.current(appId);
@@ -132,6 +150,7 @@ export class LicenseFileKeys {
       // The app's row is the lock: a second rotation waits, then retires this one's key.
       const app = await trx.selectFrom('apps').select('id').where('id', '=', appId).forUpdate().executeTakeFirst();
       if (!app) throw new ApiError(404, 'not_found', 'the app no longer exists');
+      await this.#deleteExpired(trx, appId);
       const old = await trx.selectFrom('license_file_keys').select('kid').where('app_id', '=', appId).where('retired_at', 'is', null).executeTakeFirst();
       if (old && removePrevious) await trx.deleteFrom('license_file_keys').where('kid', '=', old.kid).execute();
       else if (old) await trx.updateTable('license_file_keys').set({ retired_at: new Date(this.#now()), private_key_sealed: '' }).where('kid', '=', old.kid).execute();
@@ -171,7 +190,7 @@ export class LicenseFileKeys {
 
   async #load(appId: string): Promise<LicenseFileSigningKey> {
     const box = this.#requireBox();
-    const stored = await this.#read(appId);
+    const [stored] = await Promise.all([this.#read(appId), this.#deleteExpired(this.#db, appId)]);
     if (stored) return this.#open(box, appId, stored);
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const made = { kid: licenseFileKeyId(rawPublicKey(publicKey)), privateKey, publicKey };
@@ -195,8 +214,18 @@ export class LicenseFileKeys {
       .executeTakeFirst();
   }
 
-  #readListed(appId: string): Promise<KeyRow[]> {
-    const listedSince = addDays(new Date(this.#now()), -LICENSE_FILE_DAYS);
+  /** Keys retired before this can no longer be named by a valid file: they are no longer listed, then deleted. */
+  #listedSince(): Date {
+    return addDays(new Date(this.#now()), -LICENSE_FILE_DAYS);
+  }
+
+  async #deleteExpired(db: Kysely<Database>, appId: string, listedSince = this.#listedSince()): Promise<void> {
+    await db.deleteFrom('license_file_keys').where('app_id', '=', appId).where('retired_at', '<=', listedSince).execute();
+  }
+
+  async #readListed(appId: string): Promise<KeyRow[]> {
+    const listedSince = this.#listedSince();
+    await this.#deleteExpired(this.#db, appId, listedSince);
     return this.#db
       .selectFrom('license_file_keys')
       .select(['kid', 'public_key', 'created_at', 'retired_at'])
