@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from './config.ts';
+import { SERVER_LIMITS } from './server-limits.ts';
 
 describe('loadConfig', () => {
   it('runs with no settings at all: PGlite and files under ./.data, port 8787', () => {
@@ -117,6 +118,34 @@ describe('loadConfig', () => {
 
     it('leaves npm start as it was: localhost by default', () => {
       expect(loadConfig({ VERCEL_PROJECT_PRODUCTION_URL: 'updates.example.com' }).publicUrl).toBe('http://localhost:8787');
+    });
+  });
+
+  describe("npm start's server limits", () => {
+    it('default to SERVER_LIMITS', () => {
+      expect(loadConfig({}).serverLimits).toEqual(SERVER_LIMITS);
+    });
+
+    it('are set in seconds by SERVER_* variables, the check interval staying', () => {
+      const config = loadConfig({
+        SERVER_HEADERS_TIMEOUT_SECONDS: '30',
+        SERVER_IDLE_TIMEOUT_SECONDS: '600',
+        SERVER_KEEP_ALIVE_TIMEOUT_SECONDS: ' 65 ',
+        SERVER_MAX_CONNECTIONS: '4000',
+      });
+      expect(config.serverLimits).toEqual({ headersTimeoutMs: 30_000, idleTimeoutMs: 600_000, keepAliveTimeoutMs: 65_000, maxConnections: 4000, checkIntervalMs: SERVER_LIMITS.checkIntervalMs });
+    });
+
+    it.each([
+      ['SERVER_HEADERS_TIMEOUT_SECONDS', '0'],
+      ['SERVER_HEADERS_TIMEOUT_SECONDS', '20s'],
+      ['SERVER_IDLE_TIMEOUT_SECONDS', '-1'],
+      ['SERVER_KEEP_ALIVE_TIMEOUT_SECONDS', '1.5'],
+      ['SERVER_KEEP_ALIVE_TIMEOUT_SECONDS', '86400'],
+      ['SERVER_MAX_CONNECTIONS', 'lots'],
+      ['SERVER_MAX_CONNECTIONS', '0'],
+    ])('refuses %s=%s in one line naming it', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: [^\\n]+$`));
     });
   });
 

@@ -11,6 +11,7 @@ import { en } from 'zod/locales';
 import { parseSecretsKey } from './github/secrets.ts';
 import { parseTrustedProxies } from './rate-limit/client-ip.ts';
 import type { RateLimitSettings } from './rate-limit/limits.ts';
+import { SERVER_LIMITS, type ServerLimits } from './server-limits.ts';
 import type { UpdateCacheSettings } from './update/cache-control.ts';
 
 z.config(en());
@@ -95,6 +96,11 @@ const envSchema = z.object({
   UPDATE_MAX_AGE_SECONDS: integerIn(0, 86_400, 60),
   UPDATE_S_MAXAGE_SECONDS: integerIn(0, 86_400, 60),
   UPDATE_STALE_WHILE_REVALIDATE_SECONDS: integerIn(0, 86_400, 60),
+  /** `npm start`'s server (server-limits.ts): behind a proxy, the keep-alive timeout must exceed the proxy's idle timeout. */
+  SERVER_HEADERS_TIMEOUT_SECONDS: integerIn(1, 600, SERVER_LIMITS.headersTimeoutMs / 1000),
+  SERVER_IDLE_TIMEOUT_SECONDS: integerIn(1, 86_400, SERVER_LIMITS.idleTimeoutMs / 1000),
+  SERVER_KEEP_ALIVE_TIMEOUT_SECONDS: integerIn(1, 3600, SERVER_LIMITS.keepAliveTimeoutMs / 1000),
+  SERVER_MAX_CONNECTIONS: integerIn(1, 1_000_000, SERVER_LIMITS.maxConnections),
   /** `npm start` writes one line per request to its terminal (api/_src/http/request-log.ts); `off` stops it. */
   REQUEST_LOG: oneOf(['on', 'off'], 'on'),
   /** `off` turns every rate limit off (api/_src/rate-limit/limits.ts). */
@@ -212,6 +218,8 @@ export interface Config {
   adminToken: string | undefined;
   /** `npm start` only: one line per request on stdout. */
   requestLog: boolean;
+  /** `npm start` only: its node:http server's limits on slow and idle clients. */
+  serverLimits: Readonly<ServerLimits>;
   storage: { driver: 'fs' } | ({ driver: 's3' } & S3Config);
   updateCacheTtlMs: number;
   /** Stale-if-error: how long after it was read a snapshot may answer while the database is unavailable. */
@@ -317,6 +325,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl,
     adminToken: e.ADMIN_TOKEN,
     requestLog: e.REQUEST_LOG === 'on',
+    serverLimits: {
+      ...SERVER_LIMITS,
+      headersTimeoutMs: e.SERVER_HEADERS_TIMEOUT_SECONDS * 1000,
+      idleTimeoutMs: e.SERVER_IDLE_TIMEOUT_SECONDS * 1000,
+      keepAliveTimeoutMs: e.SERVER_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+      maxConnections: e.SERVER_MAX_CONNECTIONS,
+    },
     storage,
     updateCacheTtlMs: e.UPDATE_CACHE_TTL_SECONDS * 1000,
     updateStaleIfErrorMs: e.UPDATE_STALE_IF_ERROR_SECONDS * 1000,

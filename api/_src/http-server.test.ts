@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RequestListener, Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { createControlPlaneServer, SERVER_LIMITS, type ServerLimits } from './http-server.ts';
+import { createControlPlaneServer } from './http-server.ts';
+import { SERVER_LIMITS, type ServerLimits } from './server-limits.ts';
 
 /** Reads the whole body, then answers how many bytes it had. */
 const echoLength: RequestListener = (req, res) => {

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   // Cached update checks are answered on node:http ahead of Hono (listener.ts); all else is Hono's.
   const listener = controlPlaneListener(deps, { hostname: '0.0.0.0' });
-  const server = createControlPlaneServer(config.requestLog ? withRequestLog(listener) : listener);
+  const server = createControlPlaneServer(config.requestLog ? withRequestLog(listener) : listener, config.serverLimits);
   // Counts still in memory are written before the database closes.
   const shutdown = () => deps.analytics.close().then(() => deps.webhooks.stop()).then(() => deps.github.stop()).then(() => database.close());
   await listen(server, config.port).catch(async (error: unknown) => {

@@ -17,7 +17,7 @@ import { appBody, releaseStats, toAppBody } from './app-view.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin, requireGlobal } from '../auth/authenticate.ts';
 import { readJson } from '../http/request.ts';
-import { assertStorageCanDelete } from '../releases/store.ts';
+import { deleteWithStorageCheckedFirst } from '../releases/store.ts';
 
 export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
   const { db } = deps;
@@ -113,7 +113,7 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
     requireAdmin(principal);
     requireGlobal(principal);
     const target = await findAppFor(db, principal, c.req.param('app'));
-    const storageKeys = await db.transaction().execute(async (trx) => {
+    const storageKeys = await deleteWithStorageCheckedFirst(db, deps.storage, async (trx, requireStorageChecked) => {
       const locked = await trx.selectFrom('apps').select('id').where('id', '=', target.id).forUpdate().executeTakeFirst();
       if (!locked) throw notFound(`app ${JSON.stringify(c.req.param('app'))} not found`);
       // Locking the release rows makes a concurrent publish wait for this transaction, then find nothing.
@@ -131,7 +131,7 @@ export function appRoutes(deps: AppDeps): Hono<AdminEnv> {
         .select('artifacts.storage_key')
         .where('releases.app_id', '=', target.id)
         .execute();
-      if (artifacts.length > 0) await assertStorageCanDelete(deps.storage);
+      if (artifacts.length > 0) requireStorageChecked();
       const keys = await trx.deleteFrom('api_keys').where('app_id', '=', target.id).executeTakeFirst();
       await trx.deleteFrom('apps').where('id', '=', target.id).execute();
       await audit(trx, principal, {

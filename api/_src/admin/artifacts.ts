@@ -21,7 +21,7 @@ import { isUuid } from '../protocol/uuid.ts';
 import { planUpload } from '../releases/artifact-plan.ts';
 import { ingestCheck } from '../releases/ingest.ts';
 import { checkFileNameFree, sameSlot } from '../releases/slots.ts';
-import { artifactsOf, assertDraft, assertStorageCanDelete, deleteUnreferencedObjects, findRelease, storeReadyArtifact } from '../releases/store.ts';
+import { artifactsOf, assertDraft, deleteUnreferencedObjects, deleteWithStorageCheckedFirst, findRelease, storeReadyArtifact } from '../releases/store.ts';
 import { toArtifactBody } from '../releases/wire.ts';
 import { leftBodyUnread, receiveUpload } from './artifact-upload.ts';
 import { audit } from '../audit/audit.ts';
@@ -105,14 +105,14 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
     const app = await findAppFor(db, principal, c.req.param('app') ?? '');
     requireAdmin(principal);
     const artifactId = c.req.param('artifact');
-    const removed = await db.transaction().execute(async (trx) => {
+    const removed = await deleteWithStorageCheckedFirst(db, storage, async (trx, requireStorageChecked) => {
       const release = await findRelease(trx, app, c.req.param('release') ?? '', true);
       const row = isUuid(artifactId)
         ? await trx.selectFrom('artifacts').selectAll().where('id', '=', artifactId.toLowerCase()).where('release_id', '=', release.id).executeTakeFirst()
         : undefined;
       if (!row) throw notFound(`artifact ${JSON.stringify(artifactId.slice(0, 100))} not found in release ${release.version}`);
       assertDraft(release, 'delete an artifact');
-      await assertStorageCanDelete(storage);
+      requireStorageChecked();
       await trx.deleteFrom('artifacts').where('id', '=', row.id).execute();
       await audit(trx, principal, {
         action: 'artifact.delete',

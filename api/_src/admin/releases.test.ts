@@ -273,6 +273,47 @@ describe('admin releases', () => {
       expect((await storedFiles(ctx)).filter((f) => f.startsWith('notes/releases/1.6.2/'))).toEqual([]);
     });
 
+    it('checks the storage before locking anything: a hanging check holds up no other writer of the release or app', async () => {
+      await insertApp(ctx, 'held');
+      await setPublicKey('held');
+      const heldApp = await createRelease(ctx, 'held', '1.0.0');
+      expect((await upload(ctx, `/admin/apps/held/releases/${heldApp.id}/artifacts`, artifactParts('linux-x86_64', appImage))).status).toBe(201);
+      const draft = await draftWithArtifact('1.6.3');
+      const withArtifact = await draftWithArtifact('1.6.4');
+      const artifactId = (await call(ctx, 'GET', `${base}/${withArtifact.id}`)).body.artifacts[0].id as string;
+      const cases = [
+        { remove: `${base}/${draft.id}`, write: `${base}/${draft.id}`, body: { notes: 'edited while its delete waits' } },
+        { remove: `${base}/${withArtifact.id}/artifacts/${artifactId}`, write: `${base}/${withArtifact.id}`, body: { notes: 'edited while its artifact delete waits' } },
+        { remove: '/admin/apps/held', write: '/admin/apps/held', body: { name: 'Held while its delete waits' } },
+      ];
+      for (const { remove, write, body } of cases) {
+        let checkStarted!: () => void;
+        let storageAnswers!: () => void;
+        const checking = new Promise<void>((resolve) => (checkStarted = resolve));
+        const answered = new Promise<void>((resolve) => (storageAnswers = resolve));
+        const slow = new Proxy(ctx.storage, {
+          get: (target, name: keyof Storage) =>
+            name === 'check'
+              ? () => (checkStarted(), answered)
+              : typeof target[name] === 'function' ? (target[name] as Function).bind(target) : target[name],
+        });
+        const deleting = call({ ...ctx, app: createApp({ ...ctx.deps, storage: slow }) }, 'DELETE', remove);
+        await checking;
+        const writing = call(ctx, 'PATCH', write, { body });
+        let timer: NodeJS.Timeout | undefined;
+        const first = await Promise.race([writing.then(() => 'write'), new Promise((resolve) => (timer = setTimeout(resolve, 3000, 'still waiting')))]);
+        clearTimeout(timer);
+        storageAnswers();
+        expect([remove, first]).toEqual([remove, 'write']);
+        expect((await writing).status).toBe(200);
+        expect((await deleting).status).toBe(204);
+      }
+      expect((await call(ctx, 'GET', `${base}/${draft.id}`)).status).toBe(404);
+      expect((await call(ctx, 'GET', `${base}/${withArtifact.id}`)).body.artifacts).toEqual([]);
+      expect((await call(ctx, 'GET', '/admin/apps/held')).status).toBe(404);
+      expect((await storedFiles(ctx)).filter((f) => f.startsWith('held/') || /^notes\/releases\/1\.6\.[34]\//.test(f))).toEqual([]);
+    });
+
     it('refuses to delete a published or archived release with 409', async () => {
       const release = await draftWithArtifact('1.6.1');
       expect((await call(ctx, 'POST', `${base}/${release.id}/publish`)).status).toBe(200);

@@ -30,7 +30,7 @@ import { findAppFor } from '../auth/access.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import type { Db } from '../../../db/schema.ts';
-import { artifactsOf, assertStorageCanDelete, byVersionDescending, deleteUnreferencedObjects, findRelease } from '../releases/store.ts';
+import { artifactsOf, byVersionDescending, deleteUnreferencedObjects, deleteWithStorageCheckedFirst, findRelease } from '../releases/store.ts';
 import { changeStatus, checkPublishable, checkTransition, statusAction, statusChange } from '../releases/status.ts';
 import { patchEvent, releaseEvent } from '../releases/events.ts';
 import { releaseBody, toReleaseSummary } from '../releases/wire.ts';
@@ -135,7 +135,7 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
     const principal = principalOf(c);
     const app = await appOf(c, principal);
     requireAdmin(principal);
-    const keys = await db.transaction().execute(async (trx) => {
+    const keys = await deleteWithStorageCheckedFirst(db, storage, async (trx, requireStorageChecked) => {
       const release = await findRelease(trx, app, c.req.param('release'), true);
       if (release.status !== 'draft') {
         throw conflict(
@@ -144,7 +144,7 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
         );
       }
       const artifacts = await artifactsOf(trx, [release.id]);
-      if (artifacts.length > 0) await assertStorageCanDelete(storage);
+      if (artifacts.length > 0) requireStorageChecked();
       await trx.deleteFrom('releases').where('id', '=', release.id).execute(); // artifacts cascade
       await audit(trx, principal, {
         action: 'release.delete',

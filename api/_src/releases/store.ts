@@ -5,7 +5,7 @@
  * the transactions. Writes that parallel matrix legs race on are single `INSERT … ON CONFLICT`
  * statements on the unique (release, platform, bundle) index.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AppRow, ArtifactRow, ArtifactState, ArtifactUploadRow, Database, Db, ReleaseRow } from '../../../db/schema.ts';
 import { conflict, notFound, UnavailableError } from '../http/api-error.ts';
 import type { BundleType } from '../protocol/platforms.ts';
@@ -176,13 +176,41 @@ export const uploadValues = (upload: ArtifactUploadRow): ArtifactValues => ({
  * unreachable, the rows would go and their objects stay in the bucket, which nothing would ever delete. A disk low
  * on space does not refuse: deleting frees it.
  */
-export async function assertStorageCanDelete(storage: Storage): Promise<void> {
+async function assertStorageCanDelete(storage: Storage): Promise<void> {
   try {
     await storage.check();
   } catch (error) {
     if (error instanceof StorageLowOnSpaceError) return;
     throw new UnavailableError('storage', error);
   }
+}
+
+/** Rolls back a delete's first run, which found objects to delete before the storage was checked. */
+class StorageNotCheckedYet extends Error {}
+
+/**
+ * Runs a delete transaction with its storage check (`assertStorageCanDelete`) done outside it: the check can wait
+ * long on a hanging storage (S3 retries for up to ~90 s), and inside the transaction it would hold the locked rows,
+ * and every other writer of them, all that while. `remove` calls `requireStorageChecked()` once it has found stored
+ * objects to delete, before changing anything; the first time, that rolls the transaction back, the storage is
+ * checked with no transaction open, and `remove` runs again. A delete with no objects never waits on the storage.
+ */
+export async function deleteWithStorageCheckedFirst<T>(
+  db: Kysely<Database>,
+  storage: Storage,
+  remove: (trx: Transaction<Database>, requireStorageChecked: () => void) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.transaction().execute((trx) =>
+      remove(trx, () => {
+        throw new StorageNotCheckedYet();
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof StorageNotCheckedYet)) throw error;
+  }
+  await assertStorageCanDelete(storage);
+  return db.transaction().execute((trx) => remove(trx, () => {}));
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { auditQuerySchema } from '../../protocol/schemas.ts';
 import { listLicensesQuerySchema } from '../../protocol/licensing.ts';
 import { bySchema, describeIgnored, readParams } from './page-params.ts';
+import { readKeysView } from './keys-view.ts';
 import { readReleaseView } from './release-filters.ts';
 
 const AUDIT = { before: bySchema(auditQuerySchema.shape.before, 'an entry number') };
@@ -29,5 +30,16 @@ describe('the releases page reads its address the same way', () => {
     const { filters, ignored } = readReleaseView('?status=bogus&channel=Not%20A%20Channel&page=abc&q=fix');
     expect(filters).toEqual({ status: '', channel: '', q: 'fix', page: 1 });
     expect(ignored.map((param) => param.name)).toEqual(['status', 'channel', 'page']);
+  });
+});
+
+describe('the keys page reads its address the same way', () => {
+  it('shows every key for show=all, global ones without it or for show=global, and names any other value', () => {
+    expect(readKeysView('?show=all')).toEqual({ showAll: true, ignored: [] });
+    expect(readKeysView('')).toEqual({ showAll: false, ignored: [] });
+    expect(readKeysView('?show=global')).toEqual({ showAll: false, ignored: [] });
+    for (const bad of ['ALL', 'every', 'all ']) {
+      expect(readKeysView(`?show=${encodeURIComponent(bad)}`)).toEqual({ showAll: false, ignored: [{ name: 'show', value: bad, expected: 'all or global' }] });
+    }
   });
 });

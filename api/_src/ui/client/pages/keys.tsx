@@ -8,7 +8,8 @@ import { useState } from 'hono/jsx/dom';
 import type * as z from 'zod';
 import { type ApiKeyBody, apiKeyListSchema, createdApiKeySchema } from '../../../protocol/schemas.ts';
 import { api, adminPath, query } from '../api.ts';
-import { Button, ConfirmDialog, EmptyState, ErrorNotice, Field, formatDate, Loading, PageHeader, ShownOnce, useAction, useLoad, useToast, valueOf } from '../components.tsx';
+import { Button, ConfirmDialog, EmptyState, ErrorNotice, Field, formatDate, IgnoredParamsNotice, Loading, PageHeader, ShownOnce, useAction, useLoad, useToast, valueOf } from '../components.tsx';
+import { readKeysView } from '../keys-view.ts';
 import { useApps } from '../layout.tsx';
 import type { PageProps } from '../router.tsx';
 import { Link, setSearchParams, uiPath, useSearch } from '../router.tsx';
@@ -180,8 +181,7 @@ export function KeysSection({ app, showAll = false }: { app: string | null; show
 
 export function KeysPage(_props: PageProps) {
   const { session } = useSession();
-  const search = useSearch();
-  const showAll = new URLSearchParams(search).get('show') === 'all';
+  const { showAll, ignored } = readKeysView(useSearch());
   const scopedApp = session.principal.app;
   if (scopedApp) {
     return (
@@ -206,6 +206,7 @@ export function KeysPage(_props: PageProps) {
           </select>
         </label>
       </PageHeader>
+      <IgnoredParamsNotice ignored={ignored} />
       <p class="muted">
         A global key reaches every app. Keys for a single app are created on that app's “Publishers &amp; keys” tab; prefer those, and
         trusted publishing for CI.
