@@ -1,7 +1,7 @@
 /**
  * @module billing-schema
  * Payment integrations, the provider ids behind each license, and one-time key claims (migrations
- * 2026_12_07_0015, 0017, 0018, 0019 and 0020, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
+ * 2026_12_07_0015, 0017, 0018, 0019, 0020 and 0021, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
@@ -61,6 +61,8 @@ export interface LicenseClaimsTable {
   license_id: string;
   key_sealed: string;
   expires_at: Timestamp;
+  /** When its URL went to the vendor's webhooks; null until then (a retried purchase announces it). */
+  announced_at: Timestamp | null;
   created_at: CreatedAt;
 }
 
