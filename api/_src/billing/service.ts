@@ -11,7 +11,8 @@
  *    (held-events.ts, audited as `billing.renewal_held` / `billing.revocation_held`) and applied by the purchase,
  *    renewal or link that later reaches it;
  *    link → the payment ids of a purchase told apart from it (audited as `billing.link`; a payment paid later
- *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); the provider
+ *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); unlink → a
+ *    payment detached from its purchase no longer reaches it (audited as `billing.link`); the provider
  *    ids seen are remembered for later events;
  * 6. `license.created` goes to the vendor's webhooks with the claim URL and the buyer's email, never the key, and
  *    the claim is marked announced; then the delivery is recorded as processed.
@@ -32,7 +33,7 @@ import { parseLicenseKey } from '../licensing/license-key.ts';
 import { createClaim, markClaimAnnounced, reissueUnannouncedClaim, unmarkClaimAnnounced } from './claims.ts';
 import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, type HeldEvent, heldWithPurchase, holdEvent, releaseHeld } from './held-events.ts';
-import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
+import { addLinks, addReferences, detachLinks, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 import { isUuid } from '../protocol/uuid.ts';
 
@@ -185,6 +186,16 @@ export class Billing {
         ];
         const reason = told.length > 0 ? told.join('; ') : `${action.references.join(', ')} already linked`;
         return withHeld({ outcome: 'ignored', reason }, reason, await this.#applyHeld(integration, actor));
+      }
+      case 'unlink': {
+        const detached = await this.#db.transaction().execute(async (trx) => {
+          const references = await detachLinks(trx, integration.id, action, this.now());
+          if (references.length > 0) {
+            await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.link', appId, target: `integration:${integration.id}`, details: { event, detached_from: action.from, references } });
+          }
+          return references;
+        });
+        return { outcome: 'ignored', reason: detached.length > 0 ? `detached ${detached.join(', ')} from ${action.from}: a refund of it revokes nothing` : `${action.references.join(', ')} not linked to ${action.from}` };
       }
       case 'purchase': {
         const outcome = await this.#purchase(integration, action, actor);
