@@ -305,6 +305,21 @@ describe('other events', () => {
     expect(await ctx.database.db.selectFrom('held_events').selectAll().where('integration_id', '=', integrations.paddle).where('kind', '=', 'renew').execute()).toEqual([]);
   });
 
+  it('fails a purchase delivery whose license.created could not be queued, and announces the claim on the retry', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated').mockRejectedValueOnce(new Error('database unavailable (injected)'));
+    const body = purchased(p, D);
+    expect((await deliver('paddle', body)).status).toBe(500);
+    const retried = await deliver('paddle', body);
+    expect(retried.body).toMatchObject({ duplicate: false, outcome: 'created' });
+    expect(announce).toHaveBeenCalledTimes(2);
+    announce.mockRestore();
+    const urls = await claimUrlsFor(retried.body.license_id);
+    expect(urls).toHaveLength(1);
+    expect((await claim(urls[0]!)).status).toBe(200);
+  });
+
   it('announces no claim when the retried purchase applies a refund held before it', async () => {
     clock.now = D.getTime();
     const p = newPurchase('paddle', PRICES.paddle);

@@ -59,18 +59,15 @@ export async function reissueUnannouncedClaim(db: Kysely<Database>, box: SecretB
   });
 }
 
-/**
- * Marks the claim announced before its URL is handed out; false when it is no longer there to announce (a retry
- * reissued it meanwhile, and announces it itself).
- */
-export async function markClaimAnnounced(db: Kysely<Database>, token: string, now: Date): Promise<boolean> {
-  const result = await db.updateTable('license_claims').set({ announced_at: now }).where('token_digest', '=', digestOf(token)).where('announced_at', 'is', null).executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+/** Whether the claim is still there and not announced (false: a retry reissued it meanwhile, and announces it). */
+export async function claimUnannounced(db: Kysely<Database>, token: string): Promise<boolean> {
+  const row = await db.selectFrom('license_claims').select('token_digest').where('token_digest', '=', digestOf(token)).where('announced_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
 }
 
-/** Undoes `markClaimAnnounced` when the announcement failed, so the delivery's retry announces the claim. */
-export async function unmarkClaimAnnounced(db: Kysely<Database>, token: string): Promise<void> {
-  await db.updateTable('license_claims').set({ announced_at: null }).where('token_digest', '=', digestOf(token)).execute();
+/** Marks the claim announced, once its URL was handed to the webhooks. */
+export async function markClaimAnnounced(db: Kysely<Database>, token: string, now: Date): Promise<void> {
+  await db.updateTable('license_claims').set({ announced_at: now }).where('token_digest', '=', digestOf(token)).execute();
 }
 
 /** Whether `token` names a claim not yet taken nor expired (the page that offers to reveal it). */

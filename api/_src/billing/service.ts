@@ -30,7 +30,7 @@ import type { BillingWebhookAnswer } from '../protocol/billing.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
-import { createClaim, markClaimAnnounced, reissueUnannouncedClaim, unmarkClaimAnnounced } from './claims.ts';
+import { claimUnannounced, createClaim, markClaimAnnounced, reissueUnannouncedClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, type HeldEvent, heldWithPurchase, holdEvent, releaseHeld } from './held-events.ts';
 import { addLinks, addReferences, detachLinks, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
@@ -342,9 +342,9 @@ export class Billing {
   }
 
   /**
-   * `license.created` to the app's webhooks that list it, once per claim: the claim is marked announced first (a
-   * claim a retry reissued meanwhile is announced by that retry), and unmarked again when enqueueing fails, which
-   * fails the delivery so the provider's retry announces it.
+   * `license.created` to the app's webhooks that list it, then the claim is marked announced (a claim a retry
+   * reissued meanwhile is announced by that retry). A failure to enqueue or mark fails the delivery, so the
+   * provider's retry announces the claim: at worst twice (the first URL then dead), never not at all.
    */
   async #announce(integration: Integration, created: Created, action: BillingAction): Promise<void> {
     if (action.kind !== 'purchase') return;
@@ -359,13 +359,8 @@ export class Billing {
       claim_url: this.claimUrl(claim.token),
       claim_expires_at: claim.expiresAt.toISOString(),
     };
-    if (!(await markClaimAnnounced(this.#db, claim.token, this.now()))) return;
-    try {
-      await this.#webhooks.enqueueLicenseCreated({ id: integration.app_id, slug: integration.app_slug }, details, `integration:${integration.id}`, this.now());
-    } catch (error) {
-      console.error(`license ${license.id} of ${integration.app_slug}: license.created not queued: ${(error as Error).message}`);
-      await unmarkClaimAnnounced(this.#db, claim.token);
-      throw error;
-    }
+    if (!(await claimUnannounced(this.#db, claim.token))) return;
+    await this.#webhooks.enqueueLicenseCreated({ id: integration.app_id, slug: integration.app_slug }, details, `integration:${integration.id}`, this.now());
+    await markClaimAnnounced(this.#db, claim.token, this.now());
   }
 }
