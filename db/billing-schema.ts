@@ -1,7 +1,7 @@
 /**
  * @module billing-schema
  * Payment integrations, the provider ids behind each license, and one-time key claims (migrations
- * 2026_12_07_0015, 0017, 0018, 0019 and 0020, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
+ * 2026_12_07_0015, 0017 to 0022, api/_src/billing/), part of schema.ts's `Database` and re-exported by it.
  */
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt, Timestamp, UpdatedAt } from './column-types.ts';
@@ -35,8 +35,9 @@ export interface PaymentReferencesTable {
 export interface PaymentLinksTable {
   integration_id: string;
   reference: string;
-  linked_to: string;
-  /** When the provider says the payment was paid to `linked_to`: a later payment moves the link; null never moves. */
+  /** Null: the payment was detached from what it paid (Stripe's `invoice_payment.detached`) and pays nothing now. */
+  linked_to: string | null;
+  /** When the provider says the payment was paid to `linked_to` (or detached): a later payment moves the link; null never moves. */
   paid_at: Timestamp | null;
   created_at: CreatedAt;
 }
@@ -61,6 +62,8 @@ export interface LicenseClaimsTable {
   license_id: string;
   key_sealed: string;
   expires_at: Timestamp;
+  /** When its URL went to the vendor's webhooks; null until then (a retried purchase announces it). */
+  announced_at: Timestamp | null;
   created_at: CreatedAt;
 }
 

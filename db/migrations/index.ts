@@ -22,6 +22,8 @@ import * as paymentLinks from './2026_12_07_0017_payment_links.ts';
 import * as heldRevocations from './2026_12_07_0018_held_revocations.ts';
 import * as heldRenewals from './2026_12_07_0020_held_renewals.ts';
 import * as paymentLinkTimes from './2026_12_07_0019_payment_link_times.ts';
+import * as claimAnnouncements from './2026_12_07_0021_claim_announcements.ts';
+import * as paymentLinkDetach from './2026_12_07_0022_payment_link_detach.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
@@ -42,6 +44,8 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0018_held_revocations': heldRevocations,
   '2026_12_07_0019_payment_link_times': paymentLinkTimes,
   '2026_12_07_0020_held_renewals': heldRenewals,
+  '2026_12_07_0021_claim_announcements': claimAnnouncements,
+  '2026_12_07_0022_payment_link_detach': paymentLinkDetach,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,7 +3,7 @@
  * the real server (`api/_src/local.ts`, which makes a SECRETS_KEY under DATA_DIR). The signing secret goes in by
  * stdin or --secret and comes out nowhere (not in a result, a note, --json or --dry-run); the provider's signed
  * purchase then creates a license of the mapped policy, and after a rotation only the new secret is accepted.
- * Usage errors exit 2 before anything is sent; refusals exit 1.
+ * Usage errors exit 2 before anything is sent; refusals (the server's, or a policy the app does not have) exit 1.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -52,9 +52,13 @@ describe('integrations', () => {
   let webhookUrl = '';
 
   it('refuses bad options before sending anything', async () => {
+    // A policy the app does not have is not found, as an unknown artifact or key is: the line names those it has.
     const unknownPolicy = await run(['integrations', 'add', ...app, '--provider', 'stripe', '--secret', FIRST_SECRET, '--price', 'price_yearly=Lifetime']);
-    expect(unknownPolicy.code).toBe(2);
-    expect(errorLine(unknownPolicy)).toContain('no policy "Lifetime"');
+    expect(unknownPolicy.code).toBe(1);
+    expect(errorLine(unknownPolicy)).toBe('error: not_found: --price price_yearly: no policy "Lifetime" in this app; it has "Monthly", "Yearly"');
+    const unknownId = await run(['integrations', 'add', ...app, '--provider', 'stripe', '--secret', FIRST_SECRET, '--price', 'price_yearly=00000000-0000-4000-8000-000000000000']);
+    expect(unknownId.code).toBe(1);
+    expect(errorLine(unknownId)).toMatch(/^error: not_found: --price price_yearly: no policy "00000000-0000-4000-8000-000000000000" in this app; it has /);
     const malformed = await run(['integrations', 'add', ...app, '--provider', 'stripe', '--secret', FIRST_SECRET, '--price', 'price_yearly']);
     expect(errorLine(malformed)).toContain('--price takes id=policy');
     const provider = await run(['integrations', 'add', ...app, '--provider', 'gumroad', '--secret', FIRST_SECRET]);
@@ -112,6 +116,9 @@ describe('integrations', () => {
     const nothing = await run(['integrations', 'update', id, ...app]);
     expect(nothing.code).toBe(2);
     expect(errorLine(nothing)).toContain('nothing to change');
+    const unknownPolicy = await run(['integrations', 'update', id, ...app, '--price', 'price_monthly=Weekly']);
+    expect(unknownPolicy.code).toBe(1);
+    expect(errorLine(unknownPolicy)).toMatch(/^error: not_found: --price price_monthly: no policy "Weekly" in this app; it has /);
     const audit = (await (await server.admin('/admin/audit?action=integration.update')).json()) as { entries: { details: unknown }[] };
     expect(JSON.stringify(audit.entries)).not.toContain(SECOND_SECRET);
     expect(audit.entries.some((entry) => JSON.stringify(entry.details).includes('"signing_secret":"replaced"'))).toBe(true);

@@ -260,6 +260,83 @@ describe('other events', () => {
     expect((await licenseById(own.license.id)).key_digest).toBe(digest);
   });
 
+  /** Makes the first query of `table` that `method` builds after this call throw, as a lost connection would. */
+  function failOnce(method: 'selectFrom' | 'deleteFrom', table: string) {
+    const db = ctx.database.db as any;
+    const real = db[method].bind(db);
+    let failed = false;
+    return jest.spyOn(db, method).mockImplementation(((from: string) => {
+      if (from !== table || failed) return real(from);
+      failed = true;
+      throw new Error('connection lost (injected)');
+    }) as any);
+  }
+
+  it('announces once, when the provider retries it, the claim of a purchase whose delivery failed applying held events', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const payment = 'e1b2c3d4e5f60718';
+    clock.now = day(1).getTime();
+    expect((await deliver('paddle', renewed(p, day(1), payment))).body).toMatchObject({ outcome: 'ignored' });
+    clock.now = D.getTime();
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated');
+    const body = purchased(p, D);
+    // The held renewal is applied, then forgetting it fails: the license and its claim stay, the delivery fails.
+    const failing = failOnce('deleteFrom', 'held_events');
+    expect((await deliver('paddle', body)).status).toBe(500);
+    failing.mockRestore();
+    const [license] = (await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription);
+    expect(announce).not.toHaveBeenCalled();
+
+    const retried = await deliver('paddle', body);
+    expect(retried.body).toMatchObject({ duplicate: false, outcome: 'created', license_id: license!.id });
+    // Another event about the same purchase, later, announces nothing more.
+    expect((await deliver('paddle', purchased(p, D))).body).toMatchObject({ outcome: 'existing', license_id: license!.id });
+    expect(announce).toHaveBeenCalledTimes(1);
+    announce.mockRestore();
+    const urls = await claimUrlsFor(license!.id);
+    expect(urls).toHaveLength(1);
+    // The renewal held before the purchase counted once: one period from the purchase, one more from the renewal.
+    const sent = mailer.requests.map((r) => JSON.parse(r.body)).find((e) => e.license?.id === license!.id);
+    expect(sent.license.expires_at).toBe(day(730).toISOString());
+    expect((await licenseById(license!.id)).expires_at?.toISOString()).toBe(day(730).toISOString());
+    const key = parseLicenseKey(JSON.parse((await claim(urls[0]!)).text).key);
+    expect(key.success && testDigester().digest(key.key).digest).toBe((await licenseById(license!.id)).key_digest);
+    expect(await ctx.database.db.selectFrom('held_events').selectAll().where('integration_id', '=', integrations.paddle).where('kind', '=', 'renew').execute()).toEqual([]);
+  });
+
+  it('fails a purchase delivery whose license.created could not be queued, and announces the claim on the retry', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated').mockRejectedValueOnce(new Error('database unavailable (injected)'));
+    const body = purchased(p, D);
+    expect((await deliver('paddle', body)).status).toBe(500);
+    const retried = await deliver('paddle', body);
+    expect(retried.body).toMatchObject({ duplicate: false, outcome: 'created' });
+    expect(announce).toHaveBeenCalledTimes(2);
+    announce.mockRestore();
+    const urls = await claimUrlsFor(retried.body.license_id);
+    expect(urls).toHaveLength(1);
+    expect((await claim(urls[0]!)).status).toBe(200);
+  });
+
+  it('announces no claim when the retried purchase applies a refund held before it', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    expect((await deliver('paddle', refunded(p, D))).body).toMatchObject({ outcome: 'ignored' });
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated');
+    const body = purchased(p, D);
+    const failing = failOnce('selectFrom', 'held_events as h');
+    expect((await deliver('paddle', body)).status).toBe(500);
+    failing.mockRestore();
+    const retried = await deliver('paddle', body);
+    expect(retried.body).toMatchObject({ outcome: 'revoked' });
+    expect((await licenseById(retried.body.license_id)).status).toBe('revoked');
+    expect((await deliver('paddle', purchased(p, D))).body).toMatchObject({ outcome: 'existing', license_id: retried.body.license_id });
+    expect(announce).not.toHaveBeenCalled();
+    announce.mockRestore();
+  });
+
   it('answers 400 for a signed body that is not an event, and 404 for an unknown integration', async () => {
     const bad = await deliver('stripe', '{"hello":"world"}');
     expect(bad.status).toBe(400);

@@ -5,12 +5,14 @@
  * only in the claim URL, which the `license.created` webhook hands to the vendor's mailer. The first claim
  * deletes the row in the same statement that reads it, so two concurrent claims cannot both get the key; a row
  * not claimed within `CLAIM_TTL_MS` is never opened and is pruned on the next claim made.
+ * A claim is marked announced once its URL is handed to the webhooks; one never announced (its purchase delivery
+ * failed after making it) is reissued under a new token by the provider's retry, the old token having reached no one.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
-import type { LicenseKey } from '../licensing/license-key.ts';
+import { type LicenseKey, parseLicenseKey } from '../licensing/license-key.ts';
 
 export const CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** 32 random bytes, base64url. */
@@ -40,6 +42,32 @@ export async function createClaim(
     .values({ token_digest: digest, app_id: claim.appId, license_id: claim.licenseId, key_sealed: box.seal(claim.key.reveal(), contextOf(digest)), expires_at: expiresAt })
     .execute();
   return { token, expiresAt };
+}
+
+/**
+ * The key of `licenseId`'s claim never announced, sealed again under a new token (the old row is deleted in the same
+ * statement that reads it, so of two concurrent retries one reissues it); null when there is none.
+ */
+export async function reissueUnannouncedClaim(db: Kysely<Database>, box: SecretBox, licenseId: string, now: Date): Promise<NewClaim | null> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx.deleteFrom('license_claims').where('license_id', '=', licenseId).where('announced_at', 'is', null).returningAll().execute();
+    const latest = rows.sort((a, b) => b.created_at.getTime() - a.created_at.getTime())[0];
+    if (!latest) return null;
+    const key = parseLicenseKey(box.open(latest.key_sealed, contextOf(latest.token_digest)));
+    if (!key.success) throw new Error('a sealed claim holds a malformed key');
+    return createClaim(trx, box, { appId: latest.app_id, licenseId, key: key.key }, now);
+  });
+}
+
+/** Whether the claim is still there and not announced (false: a retry reissued it meanwhile, and announces it). */
+export async function claimUnannounced(db: Kysely<Database>, token: string): Promise<boolean> {
+  const row = await db.selectFrom('license_claims').select('token_digest').where('token_digest', '=', digestOf(token)).where('announced_at', 'is', null).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Marks the claim announced, once its URL was handed to the webhooks. */
+export async function markClaimAnnounced(db: Kysely<Database>, token: string, now: Date): Promise<void> {
+  await db.updateTable('license_claims').set({ announced_at: now }).where('token_digest', '=', digestOf(token)).execute();
 }
 
 /** Whether `token` names a claim not yet taken nor expired (the page that offers to reveal it). */

@@ -9,6 +9,8 @@
  *   order started, or the payment of an invoice; told before or after the purchase itself (kept in payment_links).
  *   `paidAt`, when the provider says the payment was made to `to`: a payment moved to another purchase later (a
  *   Stripe PaymentIntent detached and attached to another invoice) follows the latest; null: the link never moves;
+ * - `unlink`: the payments `references` no longer pay the purchase `from` names since `detachedAt` (a Stripe
+ *   PaymentIntent detached from its invoice), so a refund of them revokes nothing; the license itself stays;
  * - `ignore`: nothing to do (cancellations: the license runs to its expiry).
  * `references` are the provider ids a later renewal or refund may name (subscription, invoice, payment).
  */
@@ -21,6 +23,7 @@ export type BillingAction =
   | { kind: 'renewal'; find: string[]; references: [string, ...string[]] }
   | { kind: 'revoke'; find: string[]; reason: 'refund' | 'chargeback' }
   | { kind: 'link'; to: string; references: string[]; paidAt: Date | null }
+  | { kind: 'unlink'; from: string; references: string[]; detachedAt: Date | null }
   | { kind: 'ignore'; reason: string };
 
 export interface BillingEvent {
@@ -82,6 +85,7 @@ export function assertStorableIds(action: BillingAction): void {
   const all = [
     ...('externalId' in action ? [action.externalId] : []),
     ...('to' in action ? [action.to] : []),
+    ...('from' in action ? [action.from] : []),
     ...('references' in action ? action.references : []),
     ...('find' in action ? action.find : []),
     ...('customer' in action && action.customer !== null ? [action.customer] : []),

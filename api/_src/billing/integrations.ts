@@ -104,11 +104,51 @@ export async function addLinks(db: Db, integrationId: string, link: { to: string
     .returning('reference')
     .execute();
   const moved: LinkChanges['moved'] = [];
+  const added = inserted.map((row) => row.reference);
   for (const row of known.filter(later)) {
     await db.updateTable('payment_links').set({ linked_to: to, paid_at: paidAt }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
-    if (row.linked_to !== to) moved.push({ reference: row.reference, from: row.linked_to });
+    if (row.linked_to === null) added.push(row.reference);
+    else if (row.linked_to !== to) moved.push({ reference: row.reference, from: row.linked_to });
   }
-  return { added: inserted.map((row) => row.reference), moved };
+  return { added, moved };
+}
+
+/**
+ * Forgets that `references` pay the purchase `from` names (Stripe: a PaymentIntent detached from its invoice), so a
+ * refund of them finds no license: their links are kept with no purchase, dated `detachedAt`, so a payment told late
+ * that is older than the detachment does not link them again (`addLinks`), and a later one does. A link made after
+ * the detachment is such a later payment, and stays. Returns the references that no longer reach a purchase.
+ * Only links are undone: Stripe detaches on API versions after 2025-03-31.basil, whose invoices do not name their
+ * payment (stripe.ts), so a purchase never files a detachable payment as its own id.
+ */
+export async function detachLinks(db: Db, integrationId: string, detach: { from: string; references: readonly string[]; detachedAt: Date | null }, now: Date): Promise<string[]> {
+  const { from, detachedAt } = detach;
+  const others = detach.references.filter((reference) => reference !== from);
+  if (others.length === 0) return [];
+  const known = await db
+    .selectFrom('payment_links')
+    .select(['reference', 'linked_to', 'paid_at'])
+    .where('integration_id', '=', integrationId)
+    .where('reference', 'in', others)
+    .forUpdate()
+    .execute();
+  // A PaymentIntent pays one invoice at a time: a link no later than its detachment is the one it undoes.
+  const undone = (row: (typeof known)[number]) =>
+    row.linked_to !== null && (detachedAt !== null && row.paid_at !== null ? row.paid_at <= detachedAt : row.linked_to === from);
+  const detached: string[] = [];
+  for (const row of known.filter(undone)) {
+    await db.updateTable('payment_links').set({ linked_to: null, paid_at: detachedAt ?? row.paid_at }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
+    detached.push(row.reference);
+  }
+  const fresh = others.filter((reference) => !known.some((row) => row.reference === reference));
+  if (detachedAt !== null && fresh.length > 0) {
+    await db
+      .insertInto('payment_links')
+      .values(fresh.map((reference) => ({ integration_id: integrationId, reference, linked_to: null, paid_at: detachedAt, created_at: now })))
+      .onConflict((oc) => oc.columns(['integration_id', 'reference']).doNothing())
+      .execute();
+  }
+  return detached;
 }
 
 /**

@@ -11,11 +11,13 @@
  *    (held-events.ts, audited as `billing.renewal_held` / `billing.revocation_held`) and applied by the purchase,
  *    renewal or link that later reaches it;
  *    link → the payment ids of a purchase told apart from it (audited as `billing.link`; a payment paid later
- *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); the provider
+ *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); unlink → a
+ *    payment detached from its purchase no longer reaches it (audited as `billing.link`); the provider
  *    ids seen are remembered for later events;
- * 6. the delivery is recorded as processed, and `license.created` goes to the vendor's webhooks with the claim
- *    URL and the buyer's email, never the key.
- * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it.
+ * 6. `license.created` goes to the vendor's webhooks with the claim URL and the buyer's email, never the key, and
+ *    the claim is marked announced; then the delivery is recorded as processed.
+ * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it: a retried
+ * purchase whose claim was made but never announced announces it then (unless a held refund revoked the license).
  */
 import type { Kysely } from 'kysely';
 import type { Database, PaymentIntegrationRow } from '../../../db/schema.ts';
@@ -28,10 +30,10 @@ import type { BillingWebhookAnswer } from '../protocol/billing.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
-import { createClaim } from './claims.ts';
+import { claimUnannounced, createClaim, markClaimAnnounced, reissueUnannouncedClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, type HeldEvent, heldWithPurchase, holdEvent, releaseHeld } from './held-events.ts';
-import { addLinks, addReferences, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
+import { addLinks, addReferences, detachLinks, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
 import { SIGNATURE_HEADERS, verifyProviderSignature } from './signatures.ts';
 import { isUuid } from '../protocol/uuid.ts';
 
@@ -137,8 +139,8 @@ export class Billing {
       // Checked again in turn: the same event may have been applied while this delivery waited.
       if (await this.#deliveries.seen(source, event.deliveryId)) return { ok: true as const, duplicate: true, event: event.type };
       const { created, ...outcome } = await this.#apply(integration, event.action, `${integration.provider} ${event.type} ${event.deliveryId}`);
-      await this.#deliveries.record(source, event.deliveryId, receivedAt);
       if (created) await this.#announce(integration, created, event.action);
+      await this.#deliveries.record(source, event.deliveryId, receivedAt);
       return { ok: true as const, duplicate: false, event: event.type, ...outcome };
     });
   }
@@ -185,6 +187,16 @@ export class Billing {
         const reason = told.length > 0 ? told.join('; ') : `${action.references.join(', ')} already linked`;
         return withHeld({ outcome: 'ignored', reason }, reason, await this.#applyHeld(integration, actor));
       }
+      case 'unlink': {
+        const detached = await this.#db.transaction().execute(async (trx) => {
+          const references = await detachLinks(trx, integration.id, action, this.now());
+          if (references.length > 0) {
+            await audit(trx, { actor: `integration:${integration.id}` }, { action: 'billing.link', appId, target: `integration:${integration.id}`, details: { event, detached_from: action.from, references } });
+          }
+          return references;
+        });
+        return { outcome: 'ignored', reason: detached.length > 0 ? `detached ${detached.join(', ')} from ${action.from}: a refund of it revokes nothing` : `${action.references.join(', ')} not linked to ${action.from}` };
+      }
       case 'purchase': {
         const outcome = await this.#purchase(integration, action, actor);
         if (outcome.outcome !== 'created') return outcome;
@@ -225,10 +237,17 @@ export class Billing {
     });
     let key = made.key;
     if (!made.created) {
+      const existing: Outcome = { outcome: 'existing', license_id: made.license.id };
       // Its ids are remembered in the same transaction as its claim: a license without them was created by a
       // delivery that failed before the claim, so its key never reached anyone and a new one is made for the buyer.
-      const finished = (await externalIdFor(this.#db, integration.id, [action.externalId])) !== null;
-      if (finished || !(await this.#createdHere(integration, made.license.id))) return { outcome: 'existing', license_id: made.license.id };
+      if ((await externalIdFor(this.#db, integration.id, [action.externalId])) !== null) {
+        // A delivery that failed after the claim, before announcing it: the claim is announced now. A license
+        // revoked since (a held refund) announces none.
+        if (made.license.status === 'revoked') return existing;
+        const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), made.license.id, this.now());
+        return claim ? { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } } : existing;
+      }
+      if (!(await this.#createdHere(integration, made.license.id))) return existing;
       key = (await rotateLicenseKey(this.#licensing, actor, integration.app_id, made.license.id)).key;
     }
     const parsed = parseLicenseKey(key!);
@@ -322,7 +341,11 @@ export class Billing {
     return row !== undefined;
   }
 
-  /** `license.created` to the app's webhooks that list it; a failure to enqueue is logged, the license stands. */
+  /**
+   * `license.created` to the app's webhooks that list it, then the claim is marked announced (a claim a retry
+   * reissued meanwhile is announced by that retry). A failure to enqueue or mark fails the delivery, so the
+   * provider's retry announces the claim: at worst twice (the first URL then dead), never not at all.
+   */
   async #announce(integration: Integration, created: Created, action: BillingAction): Promise<void> {
     if (action.kind !== 'purchase') return;
     const { license, claim } = created;
@@ -336,8 +359,8 @@ export class Billing {
       claim_url: this.claimUrl(claim.token),
       claim_expires_at: claim.expiresAt.toISOString(),
     };
-    await this.#webhooks
-      .enqueueLicenseCreated({ id: integration.app_id, slug: integration.app_slug }, details, `integration:${integration.id}`, this.now())
-      .catch((error: unknown) => console.error(`license ${license.id} of ${integration.app_slug}: license.created not queued: ${(error as Error).message}`));
+    if (!(await claimUnannounced(this.#db, claim.token))) return;
+    await this.#webhooks.enqueueLicenseCreated({ id: integration.app_id, slug: integration.app_slug }, details, `integration:${integration.id}`, this.now());
+    await markClaimAnnounced(this.#db, claim.token, this.now());
   }
 }

@@ -12,7 +12,7 @@ import { call } from '../admin/testing.ts';
 import { D, day, TEST_SECRETS_KEY } from '../licensing/testing.ts';
 import { createPolicy } from '../licensing/store.ts';
 import { createPolicyBodySchema } from '../protocol/licensing.ts';
-import { disputed, invoicePaymentPaid, newPurchase, type Purchase, purchased, refunded, renewed, signAs } from './testing.ts';
+import { disputed, invoicePaymentDetached, invoicePaymentPaid, newPurchase, type Purchase, purchased, refunded, renewed, signAs } from './testing.ts';
 
 const PRICE = 'price_1MoBy5LkdIwHu7ixZhnattbh';
 const SECRET = 'whsec_test_2yTH1rBs9fhg7w0tCrc7NzY1';
@@ -222,6 +222,41 @@ describe('Stripe on basil', () => {
     clock.now = day(2).getTime();
     expect(await deliver(refunded(first, day(2)))).toMatchObject({ outcome: 'revoked', license_id: secondLicense });
     expect(await statusOf(firstLicense)).toBe('active');
+  });
+
+  it('drops the link of a payment detached from its invoice: a refund of it then revokes nothing; attached again, it does', async () => {
+    const { first, second, firstLicense, secondLicense } = await sharedPayment();
+    await deliver(invoicePaymentPaid(first, D));
+    clock.now = day(1).getTime();
+    const detached = await deliver(invoicePaymentDetached(first, day(1)));
+    expect(detached).toMatchObject({ outcome: 'ignored', reason: `detached ${first.ids.payment_intent} from ${first.ids.invoice}: a refund of it revokes nothing` });
+    expect((await linkAudits()).filter((row) => (row.details as { detached_from?: string }).detached_from === first.ids.invoice)).toMatchObject([
+      { actor: `integration:${integration}`, details: { references: [first.ids.payment_intent] } },
+    ]);
+    // Told again (a resend of the same detachment): nothing more to detach.
+    expect(await deliver(invoicePaymentDetached(first, day(1)))).toMatchObject({ reason: `${first.ids.payment_intent} not linked to ${first.ids.invoice}` });
+    clock.now = day(2).getTime();
+    expect(await deliver(refunded(first, day(2)))).toMatchObject({ outcome: 'ignored' });
+    expect(await statusOf(firstLicense)).toBe('active');
+    await ctx.database.db.deleteFrom('held_events').where('integration_id', '=', integration).execute();
+
+    // Attached to the second invoice and paid after the detachment: a refund revokes that invoice's license.
+    expect(await deliver(invoicePaymentPaid(second, day(1.5)))).toMatchObject({ reason: `linked ${first.ids.payment_intent} to ${second.ids.invoice}` });
+    expect(await deliver(refunded(first, day(2)))).toMatchObject({ outcome: 'revoked', license_id: secondLicense });
+    expect(await statusOf(firstLicense)).toBe('active');
+  });
+
+  it('keeps a payment detached when its earlier payment to the invoice is told after the detachment', async () => {
+    clock.now = D.getTime();
+    const q = basilPurchase();
+    const made = await deliver(purchased(q, D));
+    clock.now = day(1).getTime();
+    expect(await deliver(invoicePaymentDetached(q, day(1)))).toMatchObject({ outcome: 'ignored' });
+    expect(await deliver(invoicePaymentPaid(q, D))).toMatchObject({ outcome: 'ignored', reason: `${q.ids.payment_intent} already linked` });
+    expect((await linksOf(integration)).filter((row) => row.reference === q.ids.payment_intent)).toEqual([{ reference: q.ids.payment_intent, linked_to: null }]);
+    expect(await deliver(refunded(q, day(2)))).toMatchObject({ outcome: 'ignored' });
+    expect(await statusOf(made.license_id)).toBe('active');
+    await ctx.database.db.deleteFrom('held_events').where('integration_id', '=', integration).execute();
   });
 
   it('prunes after 30 days the links of payments whose purchase never came, and keeps those of purchases it knows', async () => {

@@ -8,6 +8,10 @@
  * - `invoice_payment.paid`: the PaymentIntent (or, without one, the charge) that paid an invoice → linked to the
  *   invoice, so a refund or chargeback naming the payment finds the license that invoice bought or renewed; a
  *   payment later paid to another invoice is linked to that one (`invoicePaymentAction`).
+ * - `invoice_payment.detached`: the PaymentIntent was detached from the invoice
+ *   (https://docs.stripe.com/api/invoices/detach_payment): it pays no invoice until it is attached to one again, so
+ *   its link is dropped and a later refund of it revokes nothing. The invoice's license stays: the invoice is open
+ *   again, and Stripe collects it with a new payment (which `invoice_payment.paid` links) or the subscription lapses.
  * - `charge.refunded` with `refunded: true` (the whole charge): revoke; a partial refund changes nothing.
  * - `charge.dispute.created`: a chargeback → revoke.
  * - everything else, including `customer.subscription.deleted` (the license runs to its expiry): ignored.
@@ -131,6 +135,16 @@ function invoicePaymentAction(object: unknown, eventCreated: number | null | und
   return { kind: 'link', to: invoice, references, paidAt: secondsAt(payment.status_transitions?.paid_at) ?? secondsAt(eventCreated) };
 }
 
+/** The unlink of a detached InvoicePayment: its payment, whatever its status now, from its invoice, at the event's time. */
+function detachedPaymentAction(object: unknown, eventCreated: number | null | undefined): BillingAction {
+  const payment = shaped(invoicePaymentSchema, object, 'Stripe invoice payment');
+  const invoice = ids(payment.invoice)[0];
+  if (!invoice) return ignore('an invoice payment without an invoice');
+  const references = ids(payment.payment?.payment_intent, payment.payment?.charge, payment.payment_intent, payment.charge);
+  if (references.length === 0) return ignore('an invoice payment with no PaymentIntent or charge');
+  return { kind: 'unlink', from: invoice, references, detachedAt: secondsAt(eventCreated) };
+}
+
 export function parseStripeEvent(body: Buffer): BillingEvent {
   const event = shaped(eventSchema, parseBody(body), 'Stripe event');
   const object = event.data.object;
@@ -141,6 +155,9 @@ export function parseStripeEvent(body: Buffer): BillingEvent {
       break;
     case 'invoice_payment.paid':
       action = invoicePaymentAction(object, event.created);
+      break;
+    case 'invoice_payment.detached':
+      action = detachedPaymentAction(object, event.created);
       break;
     case 'charge.refunded': {
       const charge = shaped(chargeSchema, object, 'Stripe charge');

@@ -284,3 +284,26 @@ export function invoicePaymentPaid(p: Purchase, at: Date, payment?: string): str
     status_transitions: { canceled_at: null, paid_at: seconds },
   }, at);
 }
+
+/**
+ * Stripe's `invoice_payment.detached`: the purchase's first payment (or the renewal payment `payment` names) detached
+ * from its invoice at `at` (https://docs.stripe.com/api/invoices/detach_payment).
+ */
+export function invoicePaymentDetached(p: Purchase, at: Date, payment?: string): string {
+  const paid = stripePayment(p, payment);
+  const seconds = Math.floor(at.getTime() / 1000);
+  return stripeEvent(p, 'invoice_payment.detached', {
+    id: paid.invoice_payment,
+    object: 'invoice_payment',
+    amount_paid: 4900,
+    amount_requested: 4900,
+    created: seconds,
+    currency: 'usd',
+    invoice: paid.invoice,
+    is_default: false,
+    livemode: false,
+    payment: { type: 'payment_intent', payment_intent: paid.payment_intent },
+    status: 'canceled',
+    status_transitions: { canceled_at: seconds, paid_at: null },
+  }, at);
+}

@@ -4,7 +4,7 @@
  *
  *   0  ok
  *   1  refused: the server answered with an error, or a check the server would make refused it first
- *      (a signature that does not verify against the app's key; an artifact or key named by the user that the
+ *      (a signature that does not verify against the app's key; an artifact, key or policy named by the user that the
  *      server's list does not have is `not_found`, as the server would say), or doctor found something wrong
  *   2  usage: unknown command or option, a missing or invalid argument, not logged in
  *   3  network: the server could not be reached, or did not answer within 60 s (REQUEST_TIMEOUT_MS)

@@ -8,7 +8,7 @@
 import { createIntegrationBodySchema, type IntegrationView, integrationListSchema, integrationSchema, updateIntegrationBodySchema } from '../../protocol/billing.ts';
 import { type PolicyBody, policyListSchema } from '../../protocol/licensing.ts';
 import { checkBody, type Command, type Context, list, must, onOff, type OptionSpec, text, type Values } from '../args.ts';
-import { usageError } from '../errors.ts';
+import { localRefusal, usageError } from '../errors.ts';
 import { type Client, path } from '../http.ts';
 import { fields, formatTime, table } from '../output.ts';
 import { readSecret } from '../secret-input.ts';
@@ -55,7 +55,10 @@ function pricesOf(values: Values, policies: readonly PolicyBody[]): Record<strin
     const price = entry.slice(0, split);
     const policy = entry.slice(split + 1);
     const found = isUuid(policy) ? policies.find((p) => p.id === policy.toLowerCase()) : policies.find((p) => p.name === policy);
-    if (!found) throw usageError(`--price ${price}: no policy ${JSON.stringify(policy)} in this app (tauri-release policies list)`);
+    if (!found) {
+      const names = policies.map((p) => JSON.stringify(p.name)).join(', ');
+      throw localRefusal('not_found', `--price ${price}: no policy ${JSON.stringify(policy)} in this app; it has ${names || 'none (tauri-release policies create)'}`);
+    }
     if (price in prices) throw usageError(`--price ${price} is given twice`);
     prices[price] = found.id;
   }

@@ -129,7 +129,7 @@ export const PROVIDER_WORDS: Record<PaymentProvider, ProviderWords> = {
     priceLabel: 'Price id',
     pricePlaceholder: 'price_…',
     secretHint: 'The endpoint\'s signing secret (whsec_…), from Developers → Webhooks.',
-    webhookHint: 'Developers → Webhooks → Add endpoint; send invoice.paid, invoice_payment.paid, charge.refunded, charge.dispute.created.',
+    webhookHint: 'Developers → Webhooks → Add endpoint; send invoice.paid, invoice_payment.paid, invoice_payment.detached, charge.refunded, charge.dispute.created.',
   },
   lemonsqueezy: {
     name: 'Lemon Squeezy',
