@@ -33,8 +33,9 @@ import { ApiError, notFound } from '../http/errors.ts';
 import { type RateLimits, tooManyRequests } from '../rate-limit/limits.ts';
 import type { ReleaseCache } from './cache.ts';
 import { licensedAnswer, licensedEligibility } from './licensed.ts';
-import { type CheckRequest, type HeaderReader, parseCheck } from './check-request.ts';
-import { type Selection, selectUpdate, type UpdateQuery } from './select.ts';
+import { type CheckRequest, type HeaderReader, parseCheck, plainCheckUrl } from './check-request.ts';
+import type { PlainCheckMemo } from './plain-check-memo.ts';
+import { type Offer, type Selection, selectUpdate, type UpdateQuery } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
 
 /** What a check needs: the snapshots (`ReleaseCache`, or any source with its two reads), analytics, the limits. */
@@ -53,7 +54,6 @@ export interface CheckAnswer {
   body: Uint8Array<ArrayBuffer> | string | null;
 }
 
-type Offer = Exclude<Selection, { kind: 'unknown_channel' }>;
 
 /** The rate limit's accounting: counts the check; the 429 when its address has used up the limit, else null. */
 function countCheck(deps: UpdateCheckDeps, request: CheckRequest): CheckAnswer | null {
@@ -141,8 +141,13 @@ export function answerCheck(deps: UpdateCheckDeps, request: CheckRequest): Check
  * The check if it is answered entirely from memory — the app's snapshot cached and fresh, the request valid, its
  * channel known — counted against the rate limit then; else null, with nothing counted, for `answerCheck` to
  * answer. The answer is the same as `answerCheck`'s: a 429 for a refused address, else the same selection.
+ * `selected` is told an open app's selection before it is answered (the memo of plain checks).
  */
-export function answerCheckFromMemory(deps: UpdateCheckDeps, request: CheckRequest): CheckAnswer | null {
+export function answerCheckFromMemory(
+  deps: UpdateCheckDeps,
+  request: CheckRequest,
+  selected?: (snapshot: AppSnapshot, query: UpdateQuery, selection: Offer) => void,
+): CheckAnswer | null {
   const snapshot = deps.releaseCache.peek(request.app);
   if (!snapshot) return null;
   let query: UpdateQuery;
@@ -154,7 +159,25 @@ export function answerCheckFromMemory(deps: UpdateCheckDeps, request: CheckReque
   if (snapshot.app.licensing === 'licensed') return licensedFromMemory(deps, snapshot, query, request);
   const selection = selectUpdate(snapshot, query);
   if (selection.kind === 'unknown_channel') return null;
+  selected?.(snapshot, query, selection);
   return countCheck(deps, request) ?? answered(deps, snapshot, query, selection, request);
+}
+
+/**
+ * `answerCheckFromMemory` for a raw request target (the node:http listener's), with what was read from the URL and
+ * selected remembered in `memo` (plain-check-memo.ts): null when the URL is not a plain check (check-request.ts)
+ * or the check cannot be answered from memory, with nothing counted, as there.
+ */
+export function answerPlainCheck(deps: UpdateCheckDeps, memo: PlainCheckMemo, url: string, headers: HeaderReader, peer: string): CheckAnswer | null {
+  const recalled = memo.recall(url, deps.releaseCache, headers);
+  const target = recalled?.check.target ?? plainCheckUrl(url);
+  if (target === null) return null;
+  const request: CheckRequest = { app: target.app, platform: target.platform, currentVersion: target.currentVersion, query: target.query, headers, peer };
+  if (recalled) {
+    const { check, snapshot } = recalled;
+    return countCheck(deps, request) ?? answered(deps, snapshot, check.query, check.selection, request);
+  }
+  return answerCheckFromMemory(deps, request, (snapshot, query, selection) => memo.remember(url, target, headers, snapshot, query, selection));
 }
 
 /** A licensed check whose key is known valid and needs no write; else null, nothing counted. */

@@ -18,8 +18,9 @@
  * Hono middleware does not run for the checks answered here; app.ts registers none for these routes.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { answerCheckFromMemory, type UpdateCheckDeps } from './check.ts';
+import { answerPlainCheck, type UpdateCheckDeps } from './check.ts';
 import { type HeaderReader, plainCheckUrl } from './check-request.ts';
+import { PlainCheckMemo } from './plain-check-memo.ts';
 
 /**
  * The request's headers read from `rawHeaders`: `req.headers` would build an object of every header on each request
@@ -49,15 +50,14 @@ class RawHeaderReader implements HeaderReader {
  * to `next` (the Hono app's listener).
  */
 export function withUpdateChecks(deps: UpdateCheckDeps, next: RequestListener): RequestListener {
+  const memo = new PlainCheckMemo();
   return function updateCheckListener(req: IncomingMessage, res: ServerResponse) {
-    const target = req.method === 'GET' && req.url !== undefined ? plainCheckUrl(req.url) : null;
-    const answer = target && answerCheckFromMemory(deps, {
-      app: target.app, platform: target.platform, currentVersion: target.currentVersion, query: target.query,
-      headers: new RawHeaderReader(req.rawHeaders), peer: req.socket.remoteAddress ?? '',
-    });
+    const url = req.method === 'GET' ? req.url : undefined;
+    const answer = url === undefined ? null : answerPlainCheck(deps, memo, url, new RawHeaderReader(req.rawHeaders), req.socket.remoteAddress ?? '');
     if (!answer) {
       // An app not cached yet (a new instance's first checks): its snapshot starts loading now, and the Hono route,
       // which may itself still be loading (listener.ts), joins that load through the same cache.
+      const target = url === undefined ? null : plainCheckUrl(url);
       if (target) void Promise.resolve(deps.releaseCache.lookup(target.app)).catch(() => {});
       return next(req, res);
     }

@@ -58,6 +58,9 @@ export type Selection =
   /** The app has no such channel (not configured, no release ever published on it). */
   | { kind: 'unknown_channel'; staged: false };
 
+/** A selection a check is answered with (an unknown channel is a 404 instead). */
+export type Offer = Exclude<Selection, { kind: 'unknown_channel' }>;
+
 // The non-update outcomes carry no per-check data: one frozen object each, no allocation on the hot path.
 const OUTCOMES = {
   up_to_date: [{ kind: 'up_to_date', staged: false }, { kind: 'up_to_date', staged: true }],
