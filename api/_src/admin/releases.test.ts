@@ -176,6 +176,109 @@ describe('admin releases', () => {
       expect(res.status).toBe(409);
       expect(res.body.error.message).toMatch(/stored bytes of notes_1\.0\.0_amd64\.AppImage \(linux-x86_64\) are missing; upload the artifact again/);
     });
+
+    /** The app over ctx's storage whose `head` waits for `answer()`, running `meanwhile` first; `heads` lists the keys asked. */
+    function heldStorage(meanwhile: (key: string) => Promise<void> = async () => {}) {
+      let headStarted!: () => void;
+      let answer!: () => void;
+      const started = new Promise<void>((resolve) => (headStarted = resolve));
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      const heads: string[] = [];
+      const held = new Proxy(ctx.storage, {
+        get: (target, name: keyof Storage) =>
+          name === 'head'
+            ? async (key: string) => (heads.push(key), headStarted(), await meanwhile(key), await answered, target.head(key))
+            : typeof target[name] === 'function' ? (target[name] as Function).bind(target) : target[name],
+      });
+      return { held: { ...ctx, app: createApp({ ...ctx.deps, storage: held }) }, started, answer, heads };
+    }
+
+    /** 'done' if `promise` settles within 3 s, else 'still waiting'. */
+    async function within3s(promise: Promise<unknown>): Promise<string> {
+      let timer: NodeJS.Timeout | undefined;
+      const first = await Promise.race([promise.then(() => 'done'), new Promise<string>((resolve) => (timer = setTimeout(resolve, 3000, 'still waiting')))]);
+      clearTimeout(timer);
+      return first;
+    }
+
+    it('checks the stored bytes before locking the release: a hanging storage holds up no other writer of it', async () => {
+      const draft = await draftWithArtifact('1.3.4');
+      const archived = await draftWithArtifact('1.3.5');
+      expect((await call(ctx, 'POST', `${base}/${archived.id}/publish`)).status).toBe(200);
+      expect((await call(ctx, 'POST', `${base}/${archived.id}/archive`)).status).toBe(200);
+      const cases = [
+        { id: draft.id, method: 'POST', path: `${base}/${draft.id}/publish`, body: undefined },
+        { id: archived.id, method: 'PATCH', path: `${base}/${archived.id}`, body: { status: 'published' } },
+      ] as const;
+      for (const { id, method, path, body } of cases) {
+        const audited = (await auditRows(ctx, 'release.publish')).length;
+        const { held, started, answer } = heldStorage();
+        const publishing = call(held, method, path, body ? { body } : {});
+        await started;
+        const writing = call(ctx, 'PATCH', `${base}/${id}`, { body: { notes: `edited while ${method} publishes` } });
+        const first = await within3s(writing);
+        answer();
+        expect([path, first]).toEqual([path, 'done']);
+        expect((await writing).status).toBe(200);
+        const published = await publishing;
+        expect([published.status, published.body.status]).toEqual([200, 'published']);
+        expect(published.body.notes).toBe(`edited while ${method} publishes`);
+        expect(await auditRows(ctx, 'release.publish')).toHaveLength(audited + 1);
+      }
+    });
+
+    it('checks the bytes of artifacts replaced while the storage was checked, and publishes only what it checked', async () => {
+      const replacement = await signedFile(dir, key, 'notes_1.0.0_amd64_rebuilt.AppImage', 'a rebuilt AppImage, longer');
+      const replace = (id: string) => upload(ctx, `${base}/${id}/artifacts`, artifactParts('linux-x86_64', replacement));
+
+      const draft = await draftWithArtifact('1.3.6');
+      const { held, started, answer, heads } = heldStorage();
+      const publishing = call(held, 'POST', `${base}/${draft.id}/publish`);
+      await started;
+      const replacing = replace(draft.id);
+      expect(await within3s(replacing)).toBe('done');
+      expect((await replacing).status).toBe(200);
+      answer();
+      const published = await publishing;
+      expect(published.status).toBe(200);
+      expect(published.body.artifacts.map((a: { file_name: string }) => a.file_name)).toEqual([replacement.name]);
+      expect(heads).toEqual(['notes/releases/1.3.6/notes_1.0.0_amd64.AppImage', 'notes/releases/1.3.6/notes_1.0.0_amd64_rebuilt.AppImage']);
+
+      // The replacement's bytes gone by the time they are checked: refused as any missing bytes are.
+      const gone = await draftWithArtifact('1.3.7');
+      const missing = heldStorage();
+      const refused = call(missing.held, 'POST', `${base}/${gone.id}/publish`);
+      await missing.started;
+      expect((await replace(gone.id)).status).toBe(200);
+      await ctx.storage.delete('notes/releases/1.3.7/notes_1.0.0_amd64_rebuilt.AppImage');
+      missing.answer();
+      expect((await refused).status).toBe(409);
+      expect((await refused).body.error.message).toMatch(/^cannot publish release 1\.3\.7: the stored bytes of notes_1\.0\.0_amd64_rebuilt\.AppImage \(linux-x86_64\) are missing/);
+      expect((await call(ctx, 'GET', `${base}/${gone.id}`)).body.status).toBe('draft');
+    });
+
+    it('refuses with 409, changing nothing, a publish whose artifacts change under every storage check', async () => {
+      const draft = await draftWithArtifact('1.3.8');
+      const replacement = await signedFile(dir, key, 'notes_1.0.0_amd64_other.AppImage', 'another AppImage');
+      const audited = (await auditRows(ctx, 'release.publish')).length;
+      // Each check sees its artifact replaced by the other file before it answers.
+      const churning = heldStorage(async (key) => {
+        const next = key.endsWith(replacement.name) ? appImage : replacement;
+        expect((await upload(ctx, `${base}/${draft.id}/artifacts`, artifactParts('linux-x86_64', next))).status).toBe(200);
+      });
+      churning.answer();
+      const res = await call(churning.held, 'POST', `${base}/${draft.id}/publish`);
+      expect(res.status).toBe(409);
+      expect(res.body.error).toEqual({
+        code: 'conflict',
+        message:
+          'cannot publish release 1.3.8: its artifacts changed while their stored bytes were being checked ' +
+          '(an upload, replacement or delete ran meanwhile); retry the publish once they are settled',
+      });
+      expect(churning.heads).toHaveLength(3);
+      expect((await call(ctx, 'GET', `${base}/${draft.id}`)).body.status).toBe('draft');
+      expect(await auditRows(ctx, 'release.publish')).toHaveLength(audited);
+    });
   });
 
   it('shows a publish and an archive to the updater at once: the cached answer is dropped', async () => {

@@ -31,7 +31,7 @@ import { audit } from '../audit/audit.ts';
 import { type AdminEnv, type Principal, principalOf, requireAdmin } from '../auth/authenticate.ts';
 import type { Db } from '../../../db/schema.ts';
 import { artifactsOf, byVersionDescending, deleteUnreferencedObjects, deleteWithStorageCheckedFirst, findRelease } from '../releases/store.ts';
-import { changeStatus, checkPublishable, checkTransition, statusAction, statusChange } from '../releases/status.ts';
+import { changeStatus, checkTransition, statusAction, statusChange, withPublishChecks } from '../releases/status.ts';
 import { patchEvent, releaseEvent } from '../releases/events.ts';
 import { releaseBody, toReleaseSummary } from '../releases/wire.ts';
 import { checkMinimumVersion } from './release-policy.ts';
@@ -101,12 +101,12 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
     const principal = principalOf(c);
     const app = await appOf(c, principal);
     const body = await readJson(c, updateReleaseBodySchema);
-    const { before, release } = await db.transaction().execute(async (trx) => {
+    const { before, release } = await withPublishChecks(db, storage, async (trx, checkPublishable) => {
       const current = await findRelease(trx, app, c.req.param('release'), true);
       // CI may fix up the draft it is building; live releases and status changes are an admin's call.
       if (current.status !== 'draft' || body.status !== undefined) requireAdmin(principal);
       const changes = await plannedChanges(trx, current, body);
-      if (body.status === 'published' && current.status !== 'published') await checkPublishable(trx, storage, current);
+      if (body.status === 'published' && current.status !== 'published') await checkPublishable(current);
       if (Object.keys(changes).length === 0) return { before: current, release: current };
       const updated = await trx
         .updateTable('releases')
@@ -164,10 +164,10 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
       const principal = principalOf(c);
       const app = await appOf(c, principal);
       requireAdmin(principal);
-      const release = await db.transaction().execute(async (trx) => {
+      const release = await withPublishChecks(db, storage, async (trx, checkPublishable) => {
         const current = await findRelease(trx, app, c.req.param('release'), true);
         checkTransition(current, to, endpoint);
-        if (to === 'published') await checkPublishable(trx, storage, current);
+        if (to === 'published') await checkPublishable(current);
         return changeStatus(trx, principal, app, current, to);
       });
       releaseCache.invalidate(app.id);

@@ -42,6 +42,7 @@ import {
   storeVerifiedArtifacts,
   verifyStoredArtifacts,
 } from '../releases/registration.ts';
+import { withPublishChecks } from '../releases/status.ts';
 import { type ArtifactValues, assertDraft, deleteObjectsNotReady, findRelease, findUpload, uploadValues } from '../releases/store.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
 import { MultipartRefusedError } from '../storage/storage.ts';
@@ -113,7 +114,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
   }
 
   async function publish(principal: Principal, app: AppRow, ref: string): Promise<ReleaseRow> {
-    const { release, changed } = await storageCall(() => db.transaction().execute((trx) => publishForCi(trx, storage, principal, app, ref)));
+    const { release, changed } = await storageCall(() => withPublishChecks(db, storage, (trx, checkPublishable) => publishForCi(trx, checkPublishable, principal, app, ref)));
     releaseCache.invalidate(app.id);
     // A re-run that finds the release already published changes nothing, and tells nothing.
     if (changed) await events.emit(releaseEvent('release.published', app, release, principal, { via: 'ci' }));

@@ -10,7 +10,9 @@ import type { Principal } from '../auth/principal.ts';
 import { ApiError } from '../http/api-error.ts';
 import { signedArtifact, type SignedArtifact } from '../ci/testing.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
+import type { Storage } from '../storage/storage.ts';
 import { IngestRefusal } from './ingest.ts';
+import { withPublishChecks } from './status.ts';
 import {
   alreadyRegistered,
   completeUpload,
@@ -129,9 +131,9 @@ describe('releases/registration', () => {
 
     it('publishes the draft once; a re-run changes nothing', async () => {
       await ctx.storage.put('my-app/releases/1.0.0/my-app_1.0.0_amd64.AppImage', file.bytes);
-      const first = await db().transaction().execute((trx) => publishForCi(trx, ctx.storage, principal, app, '1.0.0'));
+      const first = await withPublishChecks(db(), ctx.storage, (trx, checkPublishable) => publishForCi(trx, checkPublishable, principal, app, '1.0.0'));
       expect(first).toMatchObject({ changed: true, release: { status: 'published', pub_date: expect.any(Date) } });
-      const again = await db().transaction().execute((trx) => publishForCi(trx, ctx.storage, principal, app, '1.0.0'));
+      const again = await withPublishChecks(db(), ctx.storage, (trx, checkPublishable) => publishForCi(trx, checkPublishable, principal, app, '1.0.0'));
       expect(again).toMatchObject({ changed: false, release: { id: first.release.id, status: 'published' } });
     });
 
@@ -145,9 +147,35 @@ describe('releases/registration', () => {
 
     it('does not publish again what an admin archived (409)', async () => {
       await db().updateTable('releases').set({ status: 'archived' }).where('id', '=', releaseId).execute();
-      const refused = db().transaction().execute((trx) => publishForCi(trx, ctx.storage, principal, app, '1.0.0'));
+      const refused = withPublishChecks(db(), ctx.storage, (trx, checkPublishable) => publishForCi(trx, checkPublishable, principal, app, '1.0.0'));
       await expect(refused).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/^release 1\.0\.0 was archived by an admin; CI does not publish it again/) });
     });
+  });
+
+  it('publishes with the stored bytes checked outside the lock: a hanging storage holds up no other writer of the release', async () => {
+    const { release } = await db().transaction().execute((trx) => createOrReuseDraft(trx, principal, app, { version: '3.0.0' }, via));
+    const stored = 'my-app/releases/3.0.0/my-app_1.0.0_amd64.AppImage';
+    await ctx.storage.put(stored, file.bytes);
+    await db().transaction().execute((trx) => storeVerifiedArtifacts(trx, principal, app, release.id, [values(stored)], [tauriPublicKeyId(key.publicKey)!], via));
+    let headStarted!: () => void;
+    let answer!: () => void;
+    const started = new Promise<void>((resolve) => (headStarted = resolve));
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const held = new Proxy(ctx.storage, {
+      get: (target, name: keyof Storage) =>
+        name === 'head'
+          ? async (storageKey: string) => (headStarted(), await answered, target.head(storageKey))
+          : typeof target[name] === 'function' ? (target[name] as Function).bind(target) : target[name],
+    });
+    const publishing = withPublishChecks(db(), held, (trx, checkPublishable) => publishForCi(trx, checkPublishable, principal, app, '3.0.0'));
+    await started;
+    const writing = db().transaction().execute((trx) => createOrReuseDraft(trx, principal, app, { version: '3.0.0', notes: 'while publishing' }, via));
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([writing.then(() => 'write'), new Promise((resolve) => (timer = setTimeout(resolve, 3000, 'still waiting')))]);
+    clearTimeout(timer);
+    answer();
+    expect(first).toBe('write');
+    expect(await publishing).toMatchObject({ changed: true, release: { status: 'published', notes: 'while publishing' } });
   });
 
   it('a draft has nothing registered yet', async () => {

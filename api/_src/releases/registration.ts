@@ -5,7 +5,7 @@
  * and re-runs of a workflow end in the same state. The release row is created with INSERT … ON CONFLICT
  * on (app, version), artifacts are upserted on (release, platform, bundle), and each write then takes the
  * release's row lock, as the admin API does. Publishing goes through the transition table and
- * `checkPublishable` (`status.ts`), so CI and admins refuse the same releases.
+ * `withPublishChecks` (`status.ts`), so CI and admins refuse the same releases.
  *
  * `via` is what the audit log keeps about the CI caller besides its actor (`{via: 'ci', run_attempt, …}`).
  */
@@ -17,7 +17,7 @@ import { conflict } from '../http/api-error.ts';
 import type { Storage } from '../storage/storage.ts';
 import { verifyStoredArtifact } from './ingest.ts';
 import { checkFileNameFree, sameSlot } from './slots.ts';
-import { changeStatus, checkPublishable, checkTransition } from './status.ts';
+import { changeStatus, checkTransition } from './status.ts';
 import type { Db } from '../../../db/schema.ts';
 import { type ArtifactValues, artifactsOf, assertDraft, findRelease, registerPendingArtifact, storeReadyArtifact } from './store.ts';
 
@@ -162,8 +162,17 @@ export async function completeUpload(
   return { row, previous };
 }
 
-/** draft → published through the transition table; published stays (a re-run); archived is an admin's call. */
-export async function publishForCi(trx: Db, storage: Storage, principal: Principal, app: AppRow, ref: string): Promise<{ release: ReleaseRow; changed: boolean }> {
+/**
+ * draft → published through the transition table; published stays (a re-run); archived is an admin's call.
+ * Runs in `withPublishChecks`, which gives the `trx` and its `checkPublishable`.
+ */
+export async function publishForCi(
+  trx: Db,
+  checkPublishable: (release: ReleaseRow) => Promise<void>,
+  principal: Principal,
+  app: AppRow,
+  ref: string,
+): Promise<{ release: ReleaseRow; changed: boolean }> {
   const current = await findRelease(trx, app, ref, true);
   if (current.status === 'published') return { release: current, changed: false };
   if (current.status === 'archived') {
@@ -172,7 +181,7 @@ export async function publishForCi(trx: Db, storage: Storage, principal: Princip
     );
   }
   checkTransition(current, 'published', 'publish');
-  await checkPublishable(trx, storage, current);
+  await checkPublishable(current);
   return { release: await changeStatus(trx, principal, app, current, 'published'), changed: true };
 }
 

@@ -4,14 +4,15 @@
  * and the change itself (with its audit row). Shared by the admin and CI routes, so both refuse the
  * same releases.
  */
+import type { Kysely, Transaction } from 'kysely';
 import type { AppRow, ArtifactRow, ReleaseRow, ReleaseStatus, ReleaseUpdate } from '../../../db/schema.ts';
 import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../http/api-error.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import type { Storage } from '../storage/storage.ts';
-import type { Db } from '../../../db/schema.ts';
-import { artifactsOf } from './store.ts';
+import type { Database, Db } from '../../../db/schema.ts';
+import { artifactsOf, type StorageCheck, withStorageCheckedFirst } from './store.ts';
 
 interface Transition {
   /** The endpoint that performs it. */
@@ -59,12 +60,42 @@ function unpublishableReason(artifact: ArtifactRow, keyId: string): string | nul
   return null;
 }
 
+/** The artifacts a publish found, whose stored bytes are checked with no transaction open. */
+interface ArtifactsToPublish {
+  release: ReleaseRow;
+  artifacts: ArtifactRow[];
+}
+
+const storedIdentity = (artifacts: readonly ArtifactRow[]) =>
+  artifacts.map((a) => JSON.stringify([a.id, a.storage_key, a.size])).sort().join('\n');
+
+/** Each artifact's bytes are in storage with the recorded size, so a client is never pointed at a missing or half-replaced object. */
+const storedBytesCheck = (storage: Storage): StorageCheck<ArtifactsToPublish> => ({
+  async run({ release, artifacts }) {
+    for (const artifact of artifacts) {
+      const info = await storage.head(artifact.storage_key);
+      if (!info || info.size !== artifact.size) {
+        throw conflict(
+          `cannot publish release ${release.version}: the stored bytes of ${artifact.file_name} (${artifact.platform}) are ` +
+            `${info ? `${info.size} bytes, not ${artifact.size}` : 'missing'}; upload the artifact again`,
+        );
+      }
+    }
+  },
+  // Rows still ready and verified were rechecked in the transaction; only which objects they name matters here.
+  covers: (checked, now) => storedIdentity(checked.artifacts) === storedIdentity(now.artifacts),
+  keptChanging: ({ release }) =>
+    conflict(
+      `cannot publish release ${release.version}: its artifacts changed while their stored bytes were being checked ` +
+        '(an upload, replacement or delete ran meanwhile); retry the publish once they are settled',
+    ),
+});
+
 /**
  * Publishing (admin and CI alike) needs: an app public key, at least one artifact, every artifact
- * `ready` and verified against that key, and its bytes in storage with the recorded size, so a client is
- * never pointed at a missing, half-replaced or unverified object.
+ * `ready` and verified against that key, and its bytes in storage with the recorded size (`storedBytesCheck`).
  */
-export async function checkPublishable(db: Db, storage: Storage, release: ReleaseRow): Promise<void> {
+async function checkPublishable(db: Db, release: ReleaseRow, requireStorageChecked: (subject: ArtifactsToPublish) => void): Promise<void> {
   const app = await db.selectFrom('apps').select(['slug', 'public_key']).where('id', '=', release.app_id).executeTakeFirstOrThrow();
   const keyId = tauriPublicKeyId(app.public_key);
   if (keyId === null) {
@@ -81,15 +112,23 @@ export async function checkPublishable(db: Db, storage: Storage, release: Releas
     const reason = unpublishableReason(artifact, keyId);
     if (reason) throw conflict(`cannot publish release ${release.version}: artifact ${artifact.file_name} (${artifact.platform}) is not verified; ${reason}`);
   }
-  for (const artifact of artifacts) {
-    const info = await storage.head(artifact.storage_key);
-    if (!info || info.size !== artifact.size) {
-      throw conflict(
-        `cannot publish release ${release.version}: the stored bytes of ${artifact.file_name} (${artifact.platform}) are ` +
-          `${info ? `${info.size} bytes, not ${artifact.size}` : 'missing'}; upload the artifact again`,
-      );
-    }
-  }
+  requireStorageChecked({ release, artifacts });
+}
+
+/**
+ * Runs a transaction that may publish a release it locks: `work` calls `checkPublishable(release)` before
+ * publishing it. The stored bytes are checked with no transaction open (`withStorageCheckedFirst`), so a hanging
+ * storage holds no lock; the transaction then runs again and publishes only the artifacts that were checked. If
+ * they changed meanwhile, the new ones are checked in turn (as the lock used to order such a writer first).
+ */
+export function withPublishChecks<T>(
+  db: Kysely<Database>,
+  storage: Storage,
+  work: (trx: Transaction<Database>, checkPublishable: (release: ReleaseRow) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  return withStorageCheckedFirst(db, storedBytesCheck(storage), (trx, requireStorageChecked) =>
+    work(trx, (release) => checkPublishable(trx, release, requireStorageChecked)),
+  );
 }
 
 export const statusAction = (to: ReleaseStatus) => (to === 'published' ? 'release.publish' : 'release.archive');
@@ -99,7 +138,7 @@ export function statusChange(current: ReleaseRow, to: ReleaseStatus): ReleaseUpd
   return to === 'published' && current.pub_date === null ? { status: to, pub_date: new Date() } : { status: to };
 }
 
-/** Moves a locked release to `to` and audits it; the caller checked the transition (and, to publish, `checkPublishable`). */
+/** Moves a locked release to `to` and audits it; the caller checked the transition (and, to publish, `checkPublishable` of `withPublishChecks`). */
 export async function changeStatus(
   trx: Db,
   principal: Principal,

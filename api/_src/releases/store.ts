@@ -185,32 +185,79 @@ async function assertStorageCanDelete(storage: Storage): Promise<void> {
   }
 }
 
-/** Rolls back a delete's first run, which found objects to delete before the storage was checked. */
-class StorageNotCheckedYet extends Error {}
+/** Rolls back a transaction's run that needs a storage check not done yet; carries what to check. */
+class StorageNotCheckedYet<S> extends Error {
+  readonly subject: S;
+  constructor(subject: S) {
+    super('storage not checked yet');
+    this.subject = subject;
+  }
+}
+
+/** What `withStorageCheckedFirst` checks in storage, with no transaction open. */
+export interface StorageCheck<S> {
+  /** Waits on the storage for `subject`; throws to refuse. */
+  run(subject: S): Promise<void>;
+  /** Whether the check of `checked` still holds for `now`, as the next run found it; false checks `now` again. */
+  covers(checked: S, now: S): boolean;
+  /** The error once `subject` kept changing between the checks and the runs `MAX_STORAGE_CHECKS` times. */
+  keptChanging(subject: S): Error;
+}
+
+/** Each check can wait long on a hanging storage; a subject changing under every one of them is refused. */
+const MAX_STORAGE_CHECKS = 3;
 
 /**
- * Runs a delete transaction with its storage check (`assertStorageCanDelete`) done outside it: the check can wait
- * long on a hanging storage (S3 retries for up to ~90 s), and inside the transaction it would hold the locked rows,
- * and every other writer of them, all that while. `remove` calls `requireStorageChecked()` once it has found stored
- * objects to delete, before changing anything; the first time, that rolls the transaction back, the storage is
- * checked with no transaction open, and `remove` runs again. A delete with no objects never waits on the storage.
+ * Runs a transaction with its storage check done outside it: the check can wait long on a hanging storage (S3
+ * retries for up to ~90 s), and inside the transaction it would hold the locked rows, and every other writer of
+ * them, all that while. `work` calls `requireStorageChecked(subject)` once it knows what the storage must be
+ * checked for, before changing anything; unless that subject was checked already (`covers`), the transaction is
+ * rolled back, `check.run(subject)` waits on the storage with no transaction open, and `work` runs again. A refusal
+ * of the check is thrown only if that run finds the same subject: a replaced artifact's object, deleted meanwhile, is
+ * no reason to refuse its replacement. Work that needs no check never waits on the storage.
+ */
+export async function withStorageCheckedFirst<T, S>(
+  db: Kysely<Database>,
+  check: StorageCheck<S>,
+  work: (trx: Transaction<Database>, requireStorageChecked: (subject: S) => void) => Promise<T>,
+): Promise<T> {
+  let checked: { subject: S; refusal: { error: unknown } | null } | null = null;
+  for (let checks = 0; ; checks++) {
+    try {
+      return await db.transaction().execute((trx) =>
+        work(trx, (subject) => {
+          if (checked && check.covers(checked.subject, subject)) {
+            if (checked.refusal) throw checked.refusal.error;
+            return;
+          }
+          if (checks === MAX_STORAGE_CHECKS) throw check.keptChanging(subject);
+          throw new StorageNotCheckedYet(subject);
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof StorageNotCheckedYet)) throw error;
+      const subject = error.subject as S;
+      checked = { subject, refusal: await check.run(subject).then(() => null, (refused: unknown) => ({ error: refused })) };
+    }
+  }
+}
+
+/**
+ * A delete transaction with its storage check (`assertStorageCanDelete`) done first (`withStorageCheckedFirst`):
+ * `remove` calls `requireStorageChecked()` once it has found stored objects to delete, before changing anything.
+ * A delete with no objects never waits on the storage.
  */
 export async function deleteWithStorageCheckedFirst<T>(
   db: Kysely<Database>,
   storage: Storage,
   remove: (trx: Transaction<Database>, requireStorageChecked: () => void) => Promise<T>,
 ): Promise<T> {
-  try {
-    return await db.transaction().execute((trx) =>
-      remove(trx, () => {
-        throw new StorageNotCheckedYet();
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof StorageNotCheckedYet)) throw error;
-  }
-  await assertStorageCanDelete(storage);
-  return db.transaction().execute((trx) => remove(trx, () => {}));
+  const canDelete: StorageCheck<void> = {
+    run: () => assertStorageCanDelete(storage),
+    covers: () => true,
+    keptChanging: () => new Error('a storage check of nothing in particular cannot go stale'),
+  };
+  return withStorageCheckedFirst(db, canDelete, (trx, requireStorageChecked) => remove(trx, () => requireStorageChecked()));
 }
 
 /**
