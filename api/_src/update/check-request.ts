@@ -100,22 +100,35 @@ function parseCurrentVersion(text: string): Version {
   return parsed.version;
 }
 
-/** The check's parameters, validated: throws a 400 `ApiError` on anything malformed. */
-export function parseCheck(request: CheckRequest): UpdateQuery {
-  const { platform, query } = request;
+/**
+ * What a check's URL asks, validated, its install id from `install_id=` only: throws a 400 `ApiError` on anything
+ * malformed. Depends on the URL alone, so the node:http listener remembers it per URL (plain-check-memo.ts).
+ */
+export function parseCheckUrl(target: CheckTarget): UpdateQuery {
+  const { platform, query } = target;
   const [os, arch] = typeof platform === 'string' ? parsePlatform(platform) : [parseOs(platform.target), parseArch(platform.arch)];
-  const current = parseCurrentVersion(request.currentVersion);
-  const header = request.headers.get(INSTALL_ID_HEADER);
-  if (query === null) {
-    return { current, os, arch, bundle: null, channel: DEFAULT_CHANNEL, installId: header === null ? null : parseInstallId(header, undefined) };
-  }
-  const installId = parseInstallId(header, query(INSTALL_ID_QUERY));
+  const current = parseCurrentVersion(target.currentVersion);
+  if (query === null) return { current, os, arch, bundle: null, channel: DEFAULT_CHANNEL, installId: null };
+  const installId = parseInstallId(null, query(INSTALL_ID_QUERY));
   const bundle = parseBundle(query('bundle_type'), os);
   const channel = query('channel') || DEFAULT_CHANNEL;
   if (!QUERIED_CHANNEL_PATTERN.test(channel)) {
     throw badRequest(`invalid channel ${JSON.stringify(channel)}; expected lowercase letters, digits, '.', '_' or '-'`);
   }
   return { current, os, arch, bundle, channel, installId };
+}
+
+/**
+ * The URL's query with the `X-Install-Id` header, which must agree with `install_id=` when both are sent (a 400
+ * `ApiError` otherwise); the same object when there is no header.
+ */
+export function withInstallIdHeader(query: UpdateQuery, header: string | null): UpdateQuery {
+  return header === null ? query : { ...query, installId: parseInstallId(header, query.installId ?? undefined) };
+}
+
+/** The check's parameters, validated: throws a 400 `ApiError` on anything malformed. */
+export function parseCheck(request: CheckRequest): UpdateQuery {
+  return withInstallIdHeader(parseCheckUrl(request), request.headers.get(INSTALL_ID_HEADER));
 }
 
 /**

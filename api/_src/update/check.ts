@@ -33,8 +33,9 @@ import { ApiError, notFound } from '../http/errors.ts';
 import { type RateLimits, tooManyRequests } from '../rate-limit/limits.ts';
 import type { ReleaseCache } from './cache.ts';
 import { licensedAnswer, licensedEligibility } from './licensed.ts';
-import { type CheckRequest, type HeaderReader, parseCheck, plainCheckUrl } from './check-request.ts';
-import type { PlainCheckMemo } from './plain-check-memo.ts';
+import { type CheckRequest, type HeaderReader, parseCheck, withInstallIdHeader } from './check-request.ts';
+import type { PlainCheckMemo, RememberedCheck } from './plain-check-memo.ts';
+import { INSTALL_ID_HEADER } from './rollout.ts';
 import { type Offer, type Selection, selectUpdate, type UpdateQuery } from './select.ts';
 import type { AppSnapshot } from './snapshot.ts';
 
@@ -141,13 +142,8 @@ export function answerCheck(deps: UpdateCheckDeps, request: CheckRequest): Check
  * The check if it is answered entirely from memory — the app's snapshot cached and fresh, the request valid, its
  * channel known — counted against the rate limit then; else null, with nothing counted, for `answerCheck` to
  * answer. The answer is the same as `answerCheck`'s: a 429 for a refused address, else the same selection.
- * `selected` is told an open app's selection before it is answered (the memo of plain checks).
  */
-export function answerCheckFromMemory(
-  deps: UpdateCheckDeps,
-  request: CheckRequest,
-  selected?: (snapshot: AppSnapshot, query: UpdateQuery, selection: Offer) => void,
-): CheckAnswer | null {
+export function answerCheckFromMemory(deps: UpdateCheckDeps, request: CheckRequest): CheckAnswer | null {
   const snapshot = deps.releaseCache.peek(request.app);
   if (!snapshot) return null;
   let query: UpdateQuery;
@@ -156,28 +152,41 @@ export function answerCheckFromMemory(
   } catch {
     return null;
   }
-  if (snapshot.app.licensing === 'licensed') return licensedFromMemory(deps, snapshot, query, request);
-  const selection = selectUpdate(snapshot, query);
-  if (selection.kind === 'unknown_channel') return null;
-  selected?.(snapshot, query, selection);
-  return countCheck(deps, request) ?? answered(deps, snapshot, query, selection, request);
+  return answerFromSnapshot(deps, snapshot, query, request, null);
 }
 
 /**
- * `answerCheckFromMemory` for a raw request target (the node:http listener's), with what was read from the URL and
- * selected remembered in `memo` (plain-check-memo.ts): null when the URL is not a plain check (check-request.ts)
- * or the check cannot be answered from memory, with nothing counted, as there.
+ * `answerCheckFromMemory` for a raw request target (the node:http listener's), reading the URL and selecting through
+ * `memo` (plain-check-memo.ts): null when the URL is not a plain check (check-request.ts) or the check cannot be
+ * answered from memory, with nothing counted, as there.
  */
 export function answerPlainCheck(deps: UpdateCheckDeps, memo: PlainCheckMemo, url: string, headers: HeaderReader, peer: string): CheckAnswer | null {
-  const recalled = memo.recall(url, deps.releaseCache, headers);
-  const target = recalled?.check.target ?? plainCheckUrl(url);
-  if (target === null) return null;
-  const request: CheckRequest = { app: target.app, platform: target.platform, currentVersion: target.currentVersion, query: target.query, headers, peer };
-  if (recalled) {
-    const { check, snapshot } = recalled;
-    return countCheck(deps, request) ?? answered(deps, snapshot, check.query, check.selection, request);
+  const check = memo.read(url);
+  if (check === null) return null;
+  const { target } = check;
+  const snapshot = deps.releaseCache.peek(target.app);
+  if (!snapshot) return null;
+  let query: UpdateQuery;
+  try {
+    query = withInstallIdHeader(check.query, headers.get(INSTALL_ID_HEADER));
+  } catch {
+    return null;
   }
-  return answerCheckFromMemory(deps, request, (snapshot, query, selection) => memo.remember(url, target, headers, snapshot, query, selection));
+  const request: CheckRequest = { app: target.app, platform: target.platform, currentVersion: target.currentVersion, query: target.query, headers, peer };
+  return answerFromSnapshot(deps, snapshot, query, request, check);
+}
+
+/** The answer from a cached snapshot, or null (an unknown channel, a license not known valid in memory). */
+function answerFromSnapshot(deps: UpdateCheckDeps, snapshot: AppSnapshot, query: UpdateQuery, request: CheckRequest, remembered: RememberedCheck | null): CheckAnswer | null {
+  if (snapshot.app.licensing === 'licensed') return licensedFromMemory(deps, snapshot, query, request);
+  let selection = remembered?.selectionFor(snapshot, query);
+  if (selection === undefined) {
+    const selected = selectUpdate(snapshot, query);
+    if (selected.kind === 'unknown_channel') return null;
+    remembered?.keep(snapshot, query, selected);
+    selection = selected;
+  }
+  return countCheck(deps, request) ?? answered(deps, snapshot, query, selection, request);
 }
 
 /** A licensed check whose key is known valid and needs no write; else null, nothing counted. */

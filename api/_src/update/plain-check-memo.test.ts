@@ -75,17 +75,22 @@ describe('the memo of plain checks', () => {
     expect(recalled).toBeGreaterThan(1_000);
   });
 
-  it('never remembers a check that sends X-Install-Id or asks about a licensed app', () => {
+  it("reuses a selection only for the URL's own query, the same snapshot and an open app", () => {
     const memo = new PlainCheckMemo();
-    const open = VERSIONS[1]!();
-    const { deps } = countingDeps(() => open);
-    answerPlainCheck(deps, memo, '/update/demo/linux/x86_64/1.0.0', { get: (name) => (name === 'x-install-id' ? 'install-0000001' : null) }, '192.0.2.1');
-    expect(memo.size).toBe(0);
-    answerPlainCheck(deps, memo, '/update/demo/linux/x86_64/1.0.0', { get: () => null }, '192.0.2.1');
+    const url = '/update/demo/linux/x86_64/1.0.0';
+    let snapshot = VERSIONS[1]!();
+    const { deps } = countingDeps(() => snapshot);
+    answerPlainCheck(deps, memo, url, { get: (name) => (name === 'x-install-id' ? 'install-0000001' : null) }, '192.0.2.1');
+    const check = memo.read(url)!;
     expect(memo.size).toBe(1);
+    expect(check.selectionFor(snapshot, check.query)).toBeUndefined();
+    answerPlainCheck(deps, memo, url, { get: () => null }, '192.0.2.1');
+    expect(check.selectionFor(snapshot, check.query)).toMatchObject({ kind: 'update' });
+    expect(check.selectionFor(snapshot, { ...check.query })).toBeUndefined();
+    snapshot = VERSIONS[1]!();
+    expect(check.selectionFor(snapshot, check.query)).toBeUndefined();
     const licensed = VERSIONS[2]!();
-    const target = plainCheckUrl('/update/demo/linux/x86_64/1.0.0')!;
-    memo.remember('/licensed', target, { get: () => null }, licensed, { current: { major: 1, minor: 0, patch: 0, prerelease: [] } as never, os: 'linux', arch: 'x86_64', bundle: null, channel: 'stable', installId: null }, { kind: 'up_to_date', staged: false });
-    expect(memo.size).toBe(1);
+    check.keep(licensed, check.query, { kind: 'up_to_date', staged: false });
+    expect(check.selectionFor(licensed, check.query)).toBeUndefined();
   });
 });
