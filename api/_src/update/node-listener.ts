@@ -1,14 +1,15 @@
 /**
  * @module update/node-listener
- * The update check straight on `node:http`, ahead of Hono: a thin adapter over check.ts's
- * `answerCheckFromMemory`, for both entries (`npm start` and the Vercel function, see ../listener.ts).
+ * The update check straight on `node:http`, ahead of Hono: a thin adapter over check.ts's `answerPlainCheck`
+ * (`answerCheckFromMemory` with what each URL asks remembered, plain-check-memo.ts), for both entries (`npm start`
+ * and the Vercel function, see ../listener.ts).
  *
  * Why: a check answered from memory is a few microseconds of our own work, but going through the adapter's
  * Request, Hono's context and a router holding every admin, CI and dashboard route costs more CPU than the
  * check itself (`npm run bench` measures both; see the README's Performance section).
  *
  * A request is either answered here completely or passed to `next` (Hono) untouched, with nothing counted:
- * `plainCheckUrl` takes only GET URLs in one of the two forms with nothing encoded, and `answerCheckFromMemory`
+ * `plainCheckUrl` takes only GET URLs in one of the two forms with nothing encoded, and `answerPlainCheck` answers
  * only checks whose snapshot is cached and that parse and select without error. Everything else — HEAD, encoded
  * characters, a snapshot to load (and the 503 when that fails), unknown apps, every 4xx — is answered by the Hono
  * route, which counts it then, so the two paths cannot disagree on anything but speed. For a snapshot to load, the
@@ -27,7 +28,7 @@ import { PlainCheckMemo } from './plain-check-memo.ts';
  * (a few µs of a response that costs ~30), and a check reads three or four. Repeated headers are joined with ", ",
  * as the fetch Headers of the Hono route join them. A class, so a request allocates one small object, no closure.
  */
-class RawHeaderReader implements HeaderReader {
+export class RawHeaderReader implements HeaderReader {
   readonly #raw: string[];
 
   constructor(raw: string[]) {
