@@ -88,13 +88,7 @@ export async function addLinks(db: Db, integrationId: string, link: { to: string
   const { to, paidAt } = link;
   const others = link.references.filter((reference) => reference !== to);
   if (others.length === 0) return { added: [], moved: [] };
-  const known = await db
-    .selectFrom('payment_links')
-    .select(['reference', 'linked_to', 'paid_at'])
-    .where('integration_id', '=', integrationId)
-    .where('reference', 'in', others)
-    .forUpdate()
-    .execute();
+  const known = await lockedLinks(db, integrationId, others);
   const later = (row: (typeof known)[number]) => paidAt !== null && (row.paid_at === null || row.paid_at < paidAt);
   const fresh = others.filter((reference) => !known.some((row) => row.reference === reference));
   const inserted = fresh.length === 0 ? [] : await db
@@ -113,6 +107,17 @@ export async function addLinks(db: Db, integrationId: string, link: { to: string
   return { added, moved };
 }
 
+/** The links filed for `references`, locked until the transaction ends. */
+function lockedLinks(db: Db, integrationId: string, references: readonly string[]) {
+  return db
+    .selectFrom('payment_links')
+    .select(['reference', 'linked_to', 'paid_at'])
+    .where('integration_id', '=', integrationId)
+    .where('reference', 'in', references)
+    .forUpdate()
+    .execute();
+}
+
 /**
  * Forgets that `references` pay the purchase `from` names (Stripe: a PaymentIntent detached from its invoice), so a
  * refund of them finds no license: their links are kept with no purchase, dated `detachedAt`, so a payment told late
@@ -125,13 +130,7 @@ export async function detachLinks(db: Db, integrationId: string, detach: { from:
   const { from, detachedAt } = detach;
   const others = detach.references.filter((reference) => reference !== from);
   if (others.length === 0) return [];
-  const known = await db
-    .selectFrom('payment_links')
-    .select(['reference', 'linked_to', 'paid_at'])
-    .where('integration_id', '=', integrationId)
-    .where('reference', 'in', others)
-    .forUpdate()
-    .execute();
+  const known = await lockedLinks(db, integrationId, others);
   // A PaymentIntent pays one invoice at a time: a link no later than its detachment is the one it undoes.
   const undone = (row: (typeof known)[number]) =>
     row.linked_to !== null && (detachedAt !== null && row.paid_at !== null ? row.paid_at <= detachedAt : row.linked_to === from);

@@ -267,22 +267,7 @@ export function disputed(p: Purchase, at: Date): string {
  * payment `payment` names) to its invoice.
  */
 export function invoicePaymentPaid(p: Purchase, at: Date, payment?: string): string {
-  const paid = stripePayment(p, payment);
-  const seconds = Math.floor(at.getTime() / 1000);
-  return stripeEvent(p, 'invoice_payment.paid', {
-    id: paid.invoice_payment,
-    object: 'invoice_payment',
-    amount_paid: 4900,
-    amount_requested: 4900,
-    created: seconds,
-    currency: 'usd',
-    invoice: paid.invoice,
-    is_default: true,
-    livemode: false,
-    payment: { type: 'payment_intent', payment_intent: paid.payment_intent },
-    status: 'paid',
-    status_transitions: { canceled_at: null, paid_at: seconds },
-  }, at);
+  return invoicePaymentEvent(p, 'invoice_payment.paid', at, payment);
 }
 
 /**
@@ -290,9 +275,15 @@ export function invoicePaymentPaid(p: Purchase, at: Date, payment?: string): str
  * from its invoice at `at` (https://docs.stripe.com/api/invoices/detach_payment).
  */
 export function invoicePaymentDetached(p: Purchase, at: Date, payment?: string): string {
+  return invoicePaymentEvent(p, 'invoice_payment.detached', at, payment);
+}
+
+/** An InvoicePayment event: paid at `at`, or (`.detached`) canceled at `at`. */
+function invoicePaymentEvent(p: Purchase, type: 'invoice_payment.paid' | 'invoice_payment.detached', at: Date, payment?: string): string {
   const paid = stripePayment(p, payment);
   const seconds = Math.floor(at.getTime() / 1000);
-  return stripeEvent(p, 'invoice_payment.detached', {
+  const detached = type === 'invoice_payment.detached';
+  return stripeEvent(p, type, {
     id: paid.invoice_payment,
     object: 'invoice_payment',
     amount_paid: 4900,
@@ -300,10 +291,10 @@ export function invoicePaymentDetached(p: Purchase, at: Date, payment?: string):
     created: seconds,
     currency: 'usd',
     invoice: paid.invoice,
-    is_default: false,
+    is_default: !detached,
     livemode: false,
     payment: { type: 'payment_intent', payment_intent: paid.payment_intent },
-    status: 'canceled',
-    status_transitions: { canceled_at: seconds, paid_at: null },
+    status: detached ? 'canceled' : 'paid',
+    status_transitions: { canceled_at: detached ? seconds : null, paid_at: detached ? null : seconds },
   }, at);
 }
