@@ -30,7 +30,8 @@ import type { BillingWebhookAnswer } from '../protocol/billing.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
-import { claimUnannounced, createClaim, markClaimAnnounced, reissueUnannouncedClaim } from './claims.ts';
+import { requireDigester } from '../licensing/store-context.ts';
+import { claimNewKey, claimUnannounced, markClaimAnnounced, reissueUnannouncedClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, type HeldEvent, heldWithPurchase, holdEvent, releaseHeld } from './held-events.ts';
 import { addLinks, addReferences, detachLinks, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
@@ -254,9 +255,12 @@ export class Billing {
     if (!parsed.success) throw new Error('the licensing store returned a malformed key');
     const now = this.now();
     const claim = await this.#db.transaction().execute(async (trx) => {
-      await addReferences(trx, integration.id, action.externalId, action.references);
-      return createClaim(trx, this.secrets(), { appId: integration.app_id, licenseId: made.license.id, key: parsed.key }, now);
+      const fresh = await claimNewKey(trx, this.secrets(), requireDigester(this.#licensing), { appId: integration.app_id, licenseId: made.license.id, key: parsed.key }, now);
+      if (fresh) await addReferences(trx, integration.id, action.externalId, action.references);
+      return fresh;
     });
+    // Re-keyed meanwhile by the same purchase delivered to another instance, which announces its own claim.
+    if (!claim) return { outcome: 'existing', license_id: made.license.id };
     return { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } };
   }
 
