@@ -11,7 +11,7 @@ import { insertApp } from '../../../test/support/release-fixtures.ts';
 import { call } from '../admin/testing.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { D, day, TEST_SECRETS_KEY, testDigester } from '../licensing/testing.ts';
-import { createLicense, createPolicy } from '../licensing/store.ts';
+import { createLicense, createPolicy, revokeLicense } from '../licensing/store.ts';
 import { createPolicyBodySchema } from '../protocol/licensing.ts';
 import { drain, type Receiver, startReceiver } from '../webhooks/testing.ts';
 import { verifySignature } from '../webhooks/signature.ts';
@@ -313,6 +313,21 @@ describe('other events', () => {
     // Every key a claim URL hands out opens the license; at least one does.
     expect(keys.length).toBeGreaterThan(0);
     expect(keys).toEqual(keys.map(() => license!.key_digest));
+  });
+
+  it('answers existing, re-keying nothing, a retried purchase whose license was revoked after its delivery failed before the claim', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('stripe', PRICES.stripe);
+    const made = await deliver('stripe', purchased(p, D));
+    const licenseId = made.body.license_id;
+    // As if the first delivery had stopped between the license and its claim; an admin revokes the license meanwhile.
+    await ctx.database.db.deleteFrom('payment_references').where('external_id', '=', p.ids.subscription).execute();
+    await ctx.database.db.deleteFrom('license_claims').where('license_id', '=', licenseId).execute();
+    await revokeLicense(ctx.deps, { actor: 'key:test' }, appId, licenseId, { reason: 'chargeback by phone' });
+    const before = await licenseById(licenseId);
+    const retried = await deliver('stripe', purchased(p, D));
+    expect([retried.status, retried.body]).toMatchObject([200, { outcome: 'existing', license_id: licenseId }]);
+    expect((await licenseById(licenseId)).key_digest).toBe(before.key_digest);
   });
 
   /** Makes the first query of `table` that `method` builds after this call throw, as a lost connection would. */

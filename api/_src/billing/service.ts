@@ -239,12 +239,12 @@ export class Billing {
     let key = made.key;
     if (!made.created) {
       const existing: Outcome = { outcome: 'existing', license_id: made.license.id };
+      // A license revoked since (a held refund, an admin) gets no claim: its key opens nothing, and it cannot be re-keyed.
+      if (made.license.status === 'revoked') return existing;
       // Its ids are remembered in the same transaction as its claim: a license without them was created by a
       // delivery that failed before the claim, so its key never reached anyone and a new one is made for the buyer.
       if ((await externalIdFor(this.#db, integration.id, [action.externalId])) !== null) {
-        // A delivery that failed after the claim, before announcing it: the claim is announced now. A license
-        // revoked since (a held refund) announces none.
-        if (made.license.status === 'revoked') return existing;
+        // A delivery that failed after the claim, before announcing it: the claim is announced now.
         const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), made.license.id, this.now());
         return claim ? { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } } : existing;
       }
