@@ -281,6 +281,25 @@ describe('admin releases', () => {
     });
   });
 
+  it('refuses a publish with 503 while the storage cannot say whether the bytes are there, changing nothing', async () => {
+    const draft = await draftWithArtifact('1.3.9');
+    const archived = await draftWithArtifact('1.3.10');
+    expect((await call(ctx, 'POST', `${base}/${archived.id}/publish`)).status).toBe(200);
+    expect((await call(ctx, 'POST', `${base}/${archived.id}/archive`)).status).toBe(200);
+    const down = new StorageUnavailableError('object storage at http://s3.test is unavailable (ECONNREFUSED)');
+    const unreachable = new Proxy(ctx.storage, {
+      get: (target, name: keyof Storage) =>
+        name === 'head' ? () => Promise.reject(down) : typeof target[name] === 'function' ? (target[name] as Function).bind(target) : target[name],
+    });
+    const outage = { ...ctx, app: createApp({ ...ctx.deps, storage: unreachable }) };
+    for (const [method, path, body] of [['POST', `${base}/${draft.id}/publish`, undefined], ['PATCH', `${base}/${archived.id}`, { status: 'published' }]] as const) {
+      const res = await call(outage, method, path, body ? { body } : {});
+      expect([method, res.status, res.body]).toEqual([method, 503, { error: { code: 'unavailable', message: 'storage is unavailable; try again shortly' } }]);
+    }
+    expect((await call(ctx, 'GET', `${base}/${draft.id}`)).body.status).toBe('draft');
+    expect((await call(ctx, 'GET', `${base}/${archived.id}`)).body.status).toBe('archived');
+  });
+
   it('shows a publish and an archive to the updater at once: the cached answer is dropped', async () => {
     await insertApp(ctx, 'live');
     await setPublicKey('live');

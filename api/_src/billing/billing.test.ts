@@ -11,10 +11,13 @@ import { insertApp } from '../../../test/support/release-fixtures.ts';
 import { call } from '../admin/testing.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { D, day, TEST_SECRETS_KEY, testDigester } from '../licensing/testing.ts';
-import { createLicense, createPolicy } from '../licensing/store.ts';
+import { createLicense, createPolicy, revokeLicense } from '../licensing/store.ts';
 import { createPolicyBodySchema } from '../protocol/licensing.ts';
 import { drain, type Receiver, startReceiver } from '../webhooks/testing.ts';
 import { verifySignature } from '../webhooks/signature.ts';
+import { Billing } from './service.ts';
+import { InboundDeliveries } from '../inbound/deliveries.ts';
+import { SecretBox } from '../github/secrets.ts';
 import { cancelled, disputed, newPurchase, type Purchase, purchased, refunded, renewed, signAs, subscribed } from './testing.ts';
 
 const clock = { now: D.getTime() };
@@ -258,6 +261,73 @@ describe('other events', () => {
     const digest = (await licenseById(own.license.id)).key_digest;
     expect((await deliver('paddle', purchased(q, D))).body).toMatchObject({ outcome: 'existing', license_id: own.license.id });
     expect((await licenseById(own.license.id)).key_digest).toBe(digest);
+  });
+
+  it('hands out no claim of a key re-keyed away: the same purchase delivered at once to two instances announces one working key', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const body = purchased(p, D);
+    // Another instance (its own Billing, so not queued behind this one's) whose delivery stops between the license
+    // it made and that license's claim, until `resume()`.
+    let reached!: () => void;
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (reached = resolve));
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    const db = ctx.database.db;
+    let transactions = 0;
+    const gated = new Proxy(db, {
+      get: (target, name) => {
+        if (name !== 'transaction') return typeof (target as any)[name] === 'function' ? (target as any)[name].bind(target) : (target as any)[name];
+        return () => {
+          const builder = target.transaction();
+          if (++transactions !== 2) return builder;
+          return { execute: async (work: any) => (reached(), await resumed, builder.execute(work)) };
+        };
+      },
+    });
+    const other = new Billing({
+      db: gated,
+      publicUrl: ctx.deps.config.publicUrl,
+      webhooks: ctx.deps.webhooks,
+      deliveries: new InboundDeliveries(db, { now: () => clock.now }),
+      licensing: { licenses: ctx.deps.licenses, releaseCache: ctx.deps.releaseCache },
+      secrets: new SecretBox(ctx.deps.config.github.secretsKey!),
+      now: () => clock.now,
+    });
+    const headers = new Headers({ [SIGNATURE_HEADER.paddle]: signAs('paddle', SECRETS.paddle, body, seconds()) });
+    const first = other.receive(integrations.paddle, headers, Buffer.from(body));
+    await paused;
+    const second = await deliver('paddle', body);
+    resume();
+    await first;
+    const [license] = (await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription);
+    expect(second.body.license_id).toBe(license!.id);
+    const urls = await claimUrlsFor(license!.id);
+    const keys: string[] = [];
+    for (const url of urls) {
+      const taken = await claim(url);
+      if (taken.status !== 200) continue;
+      const parsed = parseLicenseKey(JSON.parse(taken.text).key);
+      keys.push(parsed.success ? testDigester().digest(parsed.key).digest : 'malformed');
+    }
+    // Every key a claim URL hands out opens the license; at least one does.
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys).toEqual(keys.map(() => license!.key_digest));
+  });
+
+  it('answers existing, re-keying nothing, a retried purchase whose license was revoked after its delivery failed before the claim', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('stripe', PRICES.stripe);
+    const made = await deliver('stripe', purchased(p, D));
+    const licenseId = made.body.license_id;
+    // As if the first delivery had stopped between the license and its claim; an admin revokes the license meanwhile.
+    await ctx.database.db.deleteFrom('payment_references').where('external_id', '=', p.ids.subscription).execute();
+    await ctx.database.db.deleteFrom('license_claims').where('license_id', '=', licenseId).execute();
+    await revokeLicense(ctx.deps, { actor: 'key:test' }, appId, licenseId, { reason: 'chargeback by phone' });
+    const before = await licenseById(licenseId);
+    const retried = await deliver('stripe', purchased(p, D));
+    expect([retried.status, retried.body]).toMatchObject([200, { outcome: 'existing', license_id: licenseId }]);
+    expect((await licenseById(licenseId)).key_digest).toBe(before.key_digest);
   });
 
   /** Makes the first query of `table` that `method` builds after this call throw, as a lost connection would. */

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
-import { type LicenseKey, parseLicenseKey } from '../licensing/license-key.ts';
+import { type LicenseKey, type LicenseKeyDigester, parseLicenseKey } from '../licensing/license-key.ts';
 
 export const CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** 32 random bytes, base64url. */
@@ -42,6 +42,25 @@ export async function createClaim(
     .values({ token_digest: digest, app_id: claim.appId, license_id: claim.licenseId, key_sealed: box.seal(claim.key.reveal(), contextOf(digest)), expires_at: expiresAt })
     .execute();
   return { token, expiresAt };
+}
+
+/**
+ * The claim of `key`, just made for the license (created or re-keyed), or null when the license no longer has it: the
+ * same purchase delivered to another instance at once re-keyed it meanwhile, and that delivery's claim holds the key
+ * that works. The license row is locked, so a re-keying waits; the license's other claims hold keys it had before
+ * this one, and are deleted (a URL already sent then finds nothing, rather than a key that opens nothing).
+ */
+export async function claimNewKey(
+  trx: Transaction<Database>,
+  box: SecretBox,
+  digester: LicenseKeyDigester,
+  claim: { appId: string; licenseId: string; key: LicenseKey },
+  now: Date,
+): Promise<NewClaim | null> {
+  const license = await trx.selectFrom('licenses').select('key_digest').where('id', '=', claim.licenseId).forUpdate().executeTakeFirst();
+  if (!license || !digester.candidates(claim.key).some((candidate) => candidate.digest === license.key_digest)) return null;
+  await trx.deleteFrom('license_claims').where('license_id', '=', claim.licenseId).execute();
+  return createClaim(trx, box, claim, now);
 }
 
 /**

@@ -89,7 +89,9 @@ export async function addLinks(db: Db, integrationId: string, link: { to: string
   const others = link.references.filter((reference) => reference !== to);
   if (others.length === 0) return { added: [], moved: [] };
   const known = await lockedLinks(db, integrationId, others);
-  const later = (row: (typeof known)[number]) => paidAt !== null && (row.paid_at === null || row.paid_at < paidAt);
+  // Stripe dates in whole seconds: a payment in the second its earlier one was detached (`detachLinks`) came after it.
+  const later = (row: (typeof known)[number]) =>
+    paidAt !== null && (row.paid_at === null || row.paid_at < paidAt || (row.linked_to === null && row.paid_at.getTime() === paidAt.getTime()));
   const fresh = others.filter((reference) => !known.some((row) => row.reference === reference));
   const inserted = fresh.length === 0 ? [] : await db
     .insertInto('payment_links')
@@ -131,9 +133,13 @@ export async function detachLinks(db: Db, integrationId: string, detach: { from:
   const others = detach.references.filter((reference) => reference !== from);
   if (others.length === 0) return [];
   const known = await lockedLinks(db, integrationId, others);
-  // A PaymentIntent pays one invoice at a time: a link no later than its detachment is the one it undoes.
+  // A PaymentIntent pays one invoice at a time: a link earlier than its detachment is the one it undoes; one to another
+  // invoice in the same second (Stripe dates in whole seconds) was made after it, once the payment had left `from`.
   const undone = (row: (typeof known)[number]) =>
-    row.linked_to !== null && (detachedAt !== null && row.paid_at !== null ? row.paid_at <= detachedAt : row.linked_to === from);
+    row.linked_to !== null &&
+    (detachedAt !== null && row.paid_at !== null
+      ? row.paid_at < detachedAt || (row.paid_at.getTime() === detachedAt.getTime() && row.linked_to === from)
+      : row.linked_to === from);
   const detached: string[] = [];
   for (const row of known.filter(undone)) {
     await db.updateTable('payment_links').set({ linked_to: null, paid_at: detachedAt ?? row.paid_at }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();

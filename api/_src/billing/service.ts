@@ -30,7 +30,8 @@ import type { BillingWebhookAnswer } from '../protocol/billing.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { LicenseCreatedDetails } from '../webhooks/payload.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
-import { claimUnannounced, createClaim, markClaimAnnounced, reissueUnannouncedClaim } from './claims.ts';
+import { requireDigester } from '../licensing/store-context.ts';
+import { claimNewKey, claimUnannounced, markClaimAnnounced, reissueUnannouncedClaim } from './claims.ts';
 import type { BillingAction } from './events.ts';
 import { HOLD_DAYS, type HeldEvent, heldWithPurchase, holdEvent, releaseHeld } from './held-events.ts';
 import { addLinks, addReferences, detachLinks, externalIdFor, integrationForDelivery, openSigningSecret, pruneUnreachedLinks, removeReference } from './integrations.ts';
@@ -238,12 +239,12 @@ export class Billing {
     let key = made.key;
     if (!made.created) {
       const existing: Outcome = { outcome: 'existing', license_id: made.license.id };
+      // A license revoked since (a held refund, an admin) gets no claim: its key opens nothing, and it cannot be re-keyed.
+      if (made.license.status === 'revoked') return existing;
       // Its ids are remembered in the same transaction as its claim: a license without them was created by a
       // delivery that failed before the claim, so its key never reached anyone and a new one is made for the buyer.
       if ((await externalIdFor(this.#db, integration.id, [action.externalId])) !== null) {
-        // A delivery that failed after the claim, before announcing it: the claim is announced now. A license
-        // revoked since (a held refund) announces none.
-        if (made.license.status === 'revoked') return existing;
+        // A delivery that failed after the claim, before announcing it: the claim is announced now.
         const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), made.license.id, this.now());
         return claim ? { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } } : existing;
       }
@@ -254,9 +255,12 @@ export class Billing {
     if (!parsed.success) throw new Error('the licensing store returned a malformed key');
     const now = this.now();
     const claim = await this.#db.transaction().execute(async (trx) => {
-      await addReferences(trx, integration.id, action.externalId, action.references);
-      return createClaim(trx, this.secrets(), { appId: integration.app_id, licenseId: made.license.id, key: parsed.key }, now);
+      const fresh = await claimNewKey(trx, this.secrets(), requireDigester(this.#licensing), { appId: integration.app_id, licenseId: made.license.id, key: parsed.key }, now);
+      if (fresh) await addReferences(trx, integration.id, action.externalId, action.references);
+      return fresh;
     });
+    // Re-keyed meanwhile by the same purchase delivered to another instance, which announces its own claim.
+    if (!claim) return { outcome: 'existing', license_id: made.license.id };
     return { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } };
   }
 

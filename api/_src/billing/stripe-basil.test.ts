@@ -246,6 +246,25 @@ describe('Stripe on basil', () => {
     expect(await statusOf(firstLicense)).toBe('active');
   });
 
+  it('links a payment detached and attached to another invoice within one second to that invoice, in either order told', async () => {
+    // Stripe dates in whole seconds: a payment attached to an invoice in the second it left another paid it after.
+    for (const order of ['detached first', 'paid first'] as const) {
+      const { first, second, firstLicense, secondLicense } = await sharedPayment();
+      await deliver(invoicePaymentPaid(first, D));
+      clock.now = day(1).getTime();
+      const told = [invoicePaymentDetached(first, day(1)), invoicePaymentPaid(second, day(1))];
+      for (const body of order === 'detached first' ? told : told.reverse()) await deliver(body);
+      expect([order, (await linksOf(integration)).filter((row) => row.reference === first.ids.payment_intent)]).toEqual([
+        order,
+        [{ reference: first.ids.payment_intent, linked_to: second.ids.invoice }],
+      ]);
+      clock.now = day(2).getTime();
+      expect(await deliver(refunded(first, day(2)))).toMatchObject({ outcome: 'revoked', license_id: secondLicense });
+      expect(await statusOf(firstLicense)).toBe('active');
+      await ctx.database.db.deleteFrom('held_events').where('integration_id', '=', integration).execute();
+    }
+  });
+
   it('keeps a payment detached when its earlier payment to the invoice is told after the detachment', async () => {
     clock.now = D.getTime();
     const q = basilPurchase();

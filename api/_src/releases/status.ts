@@ -8,7 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AppRow, ArtifactRow, ReleaseRow, ReleaseStatus, ReleaseUpdate } from '../../../db/schema.ts';
 import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
-import { conflict } from '../http/api-error.ts';
+import { conflict, storageCall } from '../http/api-error.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { Database, Db } from '../../../db/schema.ts';
@@ -73,7 +73,8 @@ const storedIdentity = (artifacts: readonly ArtifactRow[]) =>
 const storedBytesCheck = (storage: Storage): StorageCheck<ArtifactsToPublish> => ({
   async run({ release, artifacts }) {
     for (const artifact of artifacts) {
-      const info = await storage.head(artifact.storage_key);
+      // A storage that cannot answer is a 503 on every route that publishes, not only CI's.
+      const info = await storageCall(() => storage.head(artifact.storage_key));
       if (!info || info.size !== artifact.size) {
         throw conflict(
           `cannot publish release ${release.version}: the stored bytes of ${artifact.file_name} (${artifact.platform}) are ` +
