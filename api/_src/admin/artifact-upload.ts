@@ -209,6 +209,8 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
 /** Reads and drops what is left of `source` within `DISCARD_LIMITS`; whether it reached the end. */
 function discardRest(source: Readable, limits: { maxBytes: number; maxMs: number } = DISCARD_LIMITS): Promise<boolean> {
   if (source.readableEnded) return Promise.resolve(true);
+  // A client that went away: nothing more will come, so there is nothing to wait for.
+  if (source.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     let read = 0;
     const finish = (ended: boolean) => {
