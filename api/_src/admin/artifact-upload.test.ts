@@ -7,6 +7,7 @@ import type { Storage } from '../storage/storage.ts';
 import { DISCARD_LIMITS, leftBodyUnread, receiveUpload } from './artifact-upload.ts';
 
 const BOUNDARY = 'b';
+const HEADERS = { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` };
 const HEAD = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="platform"\r\n\r\nlinux-x86_64\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="demo.AppImage"\r\n\r\nsome bytes`;
 
 describe('receiveUpload', () => {
@@ -21,7 +22,7 @@ describe('receiveUpload', () => {
       method: 'POST',
       body,
       duplex: 'half',
-      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+      headers: HEADERS,
     } as RequestInit);
     const storage = { put: async (_key: string, stream: ReadableStream<Uint8Array>) => { for await (const _ of stream) void _; } } as unknown as Storage;
     const started = performance.now();
@@ -33,5 +34,18 @@ describe('receiveUpload', () => {
     expect(refusal).toMatchObject({ status: 400, message: expect.stringContaining('the upload was interrupted') });
     expect(leftBodyUnread(refusal)).toBe(true);
     expect(performance.now() - started).toBeLessThan(DISCARD_LIMITS.maxMs / 2);
+  });
+
+  it('refuses a file over maxFileBytes with 413 even when the first chunk holding it is over the limit already', async () => {
+    const whole = `${HEAD}${'y'.repeat(100)}\r\n--${BOUNDARY}--\r\n`;
+    let stored = 0;
+    const storage = { put: async (_key: string, stream: ReadableStream<Uint8Array>) => { for await (const chunk of stream) stored += chunk.length; } } as unknown as Storage;
+    const refusal = await receiveUpload(new Request('http://localhost/upload', { method: 'POST', body: whole, headers: HEADERS }), {
+      storage,
+      maxFileBytes: 50,
+      discard: async () => {},
+      plan: () => ({ key: 'k', plan: null, check: { update: () => {}, finish: () => ({ size: stored, sha256: '', keyId: null }) } as never }),
+    }).then(() => null, (error: unknown) => error);
+    expect(refusal).toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 });
