@@ -136,6 +136,8 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
         return fail(badRequest(`unexpected file part "${name.slice(0, 50)}"; the artifact goes in a part named "file"`));
       }
       current = file;
+      // Now, not once the upload starts: busboy emits 'limit' in the same write as 'file' when the first chunk is over it.
+      file.on('limit', () => fail(new ApiError(413, 'payload_too_large', `the file is larger than ${options.maxFileBytes} bytes`)));
       try {
         assertStorableText(info.filename, 'file (its file name)');
       } catch (error) {
@@ -171,7 +173,6 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
             done();
           },
         });
-        file.on('limit', () => fail(new ApiError(413, 'payload_too_large', `the file is larger than ${options.maxFileBytes} bytes`)));
         file.on('error', fail);
         file.pipe(hashing);
         await options.storage.put(planned.key, Readable.toWeb(hashing) as ReadableStream<Uint8Array>);
@@ -209,6 +210,8 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
 /** Reads and drops what is left of `source` within `DISCARD_LIMITS`; whether it reached the end. */
 function discardRest(source: Readable, limits: { maxBytes: number; maxMs: number } = DISCARD_LIMITS): Promise<boolean> {
   if (source.readableEnded) return Promise.resolve(true);
+  // A client that went away: nothing more will come, so there is nothing to wait for.
+  if (source.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     let read = 0;
     const finish = (ended: boolean) => {

@@ -39,11 +39,10 @@ export const KEY_BUCKET_LENGTH = 12;
 
 /** The update check's 429 (update/check.ts), the same bytes whichever adapter writes it. */
 export function tooManyRequests(error: RateLimitedError): { status: 429; headers: Record<string, string>; body: string } {
-  return {
-    status: 429,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(error.retryAfterSeconds) },
-    body: JSON.stringify({ error: { code: error.code, message: error.message } }),
-  };
+  const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+  // Its length too: node:http sends a body written after writeHead without one chunked (node-listener.ts).
+  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(error.retryAfterSeconds), 'content-length': String(Buffer.byteLength(body)) };
+  return { status: 429, headers, body };
 }
 
 type NodeEnv = { incoming?: { socket?: { remoteAddress?: string } } } | undefined;

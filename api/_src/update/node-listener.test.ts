@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertRelease } from '../../../test/support/release-fixtures.ts';
+import { RateLimitedError } from '../http/errors.ts';
 import { withUpdateChecks } from './node-listener.ts';
 
 interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -120,6 +121,22 @@ describe('update checks on node:http ahead of Hono', () => {
     const answer = await send(fast, '/update/fast/linux/x86_64/0.9.0');
     expect(answer.headers['content-length']).toBe(String(Buffer.byteLength(answer.body)));
     expect(answer.headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it("sends a refused address's 429 with its length, as the Hono route does, not chunked", async () => {
+    await send(fast, '/update/fast/linux/x86_64/0.9.0'); // the snapshot is cached
+    const refusing = await listen(withUpdateChecks({ ...ctx.deps, rateLimits: { updateCheck: () => new RateLimitedError('update checks', 30) } }, () => {
+      throw new Error('answered here');
+    }));
+    try {
+      const refused = await send(refusing, '/update/fast/linux/x86_64/0.9.0');
+      expect(refused.status).toBe(429);
+      expect(refused.headers['content-length']).toBe(String(Buffer.byteLength(refused.body)));
+      expect(refused.headers['transfer-encoding']).toBeUndefined();
+    } finally {
+      refusing.closeAllConnections();
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 
   it('hands everything else to Hono, which answers exactly as without it', async () => {

@@ -75,6 +75,17 @@ describe('the memo of plain checks', () => {
     expect(recalled).toBeGreaterThan(1_000);
   });
 
+  it('answers a URL longer than any real check without remembering it, so made-up long URLs cannot fill memory', () => {
+    const memo = new PlainCheckMemo();
+    const snapshot = VERSIONS[0]!();
+    const { deps } = countingDeps(() => snapshot);
+    const long = `/update/demo/linux/x86_64/1.0.0?bundle_type=deb&padding=${'x'.repeat(15_000)}`;
+    expect(answerPlainCheck(deps, memo, long, { get: () => null }, '192.0.2.1')).toMatchObject({ status: 200 });
+    expect(memo.size).toBe(0);
+    expect(answerPlainCheck(deps, memo, '/update/demo/linux/x86_64/1.0.0?bundle_type=deb', { get: () => null }, '192.0.2.1')).toMatchObject({ status: 200 });
+    expect(memo.size).toBe(1);
+  });
+
   it("reuses a selection only for the URL's own query, the same snapshot and an open app", () => {
     const memo = new PlainCheckMemo();
     const url = '/update/demo/linux/x86_64/1.0.0';

@@ -17,6 +17,11 @@ import type { AppSnapshot } from './snapshot.ts';
 
 /** Distinct check URLs remembered at once: a few hundred per popular app. */
 const MAX_ENTRIES = 4096;
+/**
+ * Longest URL remembered, far above any real check's (a slug, a version, three short parameters): a URL of node's
+ * 16 KB header limit is still answered, read afresh, so made-up long URLs cannot make the memo hold ~64 MB.
+ */
+const MAX_REMEMBERED_URL_LENGTH = 1024;
 
 /** One URL's reading, and the last selection made for exactly that query. */
 export class RememberedCheck {
@@ -57,8 +62,9 @@ export class PlainCheckMemo {
     } catch {
       return null;
     }
-    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
     const check = new RememberedCheck(target, query);
+    if (url.length > MAX_REMEMBERED_URL_LENGTH) return check;
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
     this.#entries.set(url, check);
     return check;
   }

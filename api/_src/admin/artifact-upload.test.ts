@@ -1,0 +1,51 @@
+/**
+ * receiveUpload's handling of a body that fails: what is left of a refused upload is read within DISCARD_LIMITS
+ * (artifacts.test.ts has the refusal over a live connection); a client that went away leaves nothing to read.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { Storage } from '../storage/storage.ts';
+import { DISCARD_LIMITS, leftBodyUnread, receiveUpload } from './artifact-upload.ts';
+
+const BOUNDARY = 'b';
+const HEADERS = { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` };
+const HEAD = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="platform"\r\n\r\nlinux-x86_64\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="demo.AppImage"\r\n\r\nsome bytes`;
+
+describe('receiveUpload', () => {
+  it('answers at once when the client went away mid-body, not after waiting out the discard limit', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(HEAD));
+        setTimeout(() => controller.error(new Error('the client went away')), 20);
+      },
+    });
+    const request = new Request('http://localhost/upload', {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: HEADERS,
+    } as RequestInit);
+    const storage = { put: async (_key: string, stream: ReadableStream<Uint8Array>) => void (await new Response(stream).arrayBuffer()) } as unknown as Storage;
+    const started = performance.now();
+    const refusal = await receiveUpload(request, {
+      storage,
+      discard: async () => {},
+      plan: () => ({ key: 'k', plan: null, check: { update: () => {}, finish: () => ({ size: 0, sha256: '', keyId: null }) } as never }),
+    }).then(() => null, (error: unknown) => error);
+    expect(refusal).toMatchObject({ status: 400, message: expect.stringContaining('the upload was interrupted') });
+    expect(leftBodyUnread(refusal)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(DISCARD_LIMITS.maxMs / 2);
+  });
+
+  it('refuses a file over maxFileBytes with 413 even when the first chunk holding it is over the limit already', async () => {
+    const whole = `${HEAD}${'y'.repeat(100)}\r\n--${BOUNDARY}--\r\n`;
+    let stored = 0;
+    const storage = { put: async (_key: string, stream: ReadableStream<Uint8Array>) => void (stored += (await new Response(stream).arrayBuffer()).byteLength) } as unknown as Storage;
+    const refusal = await receiveUpload(new Request('http://localhost/upload', { method: 'POST', body: whole, headers: HEADERS }), {
+      storage,
+      maxFileBytes: 50,
+      discard: async () => {},
+      plan: () => ({ key: 'k', plan: null, check: { update: () => {}, finish: () => ({ size: stored, sha256: '', keyId: null }) } as never }),
+    }).then(() => null, (error: unknown) => error);
+    expect(refusal).toMatchObject({ status: 413, code: 'payload_too_large' });
+  });
+});
