@@ -37,6 +37,9 @@ describeInChromium(
         await field.blur();
         await expect(field.inputValue()).resolves.toBe('40');
         await page.getByRole('button', { name: 'Save' }).click();
+        // The form is mounted again from the saved draft once the save answers: typing before that is typed into the
+        // form that goes away (the page may look settled before the save has even started).
+        await page.getByText('Draft 1.0.0 saved').waitFor();
         await settled(page);
         const saved = await expectStatus(await server.admin(`/admin/apps/${APP}/releases/1.0.0`), 200);
         expect(saved.rollout_percent).toBe(40);
