@@ -17,17 +17,13 @@
  * `BENCH_LICENSED=0` skips it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.ts';
-import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
-import { RateLimits } from '../../api/_src/rate-limit/limits.ts';
-import { NO_TRUSTED_PROXIES } from '../../api/_src/rate-limit/client-ip.ts';
 import { LicenseGate } from '../../api/_src/licensing/gate.ts';
 import { LicenseIndex, type LoadedLicense, MAX_CREDENTIALS } from '../../api/_src/licensing/index.ts';
 import { generateLicenseKey, type LicenseKey } from '../../api/_src/licensing/license-key.ts';
 import { installIdDigest } from '../../api/_src/licensing/machines.ts';
 import { testDigester } from '../../api/_src/licensing/testing.ts';
 import { answerCheckFromMemory, type UpdateCheckDeps } from '../../api/_src/update/check.ts';
+import { benchRateLimits, checkDeps, noDatabase } from './check-deps.ts';
 import { type CheckRequest, plainCheckUrl } from '../../api/_src/update/check-request.ts';
 import { type AppSnapshot, buildSnapshot, type ReleaseInput } from '../../api/_src/update/snapshot.ts';
 
@@ -81,24 +77,6 @@ function usedBytes(): number {
   const usage = process.memoryUsage();
   // The 200 bodies are Buffers: their bytes are outside the JS heap, in `external`.
   return usage.heapUsed + usage.external;
-}
-
-/** Never used: nothing here flushes analytics or reads a database store. */
-const noDatabase = {} as Kysely<Database>;
-
-/** With `index`, also the license gate over it, sharing the rate limits as the server's does. */
-// On, as in production, with a limit no check reaches: every check is counted, none refused.
-const benchRateLimits = () =>
-  new RateLimits({ enabled: true, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase);
-
-function checkDeps(snapshots: Map<string, AppSnapshot>, index?: LicenseIndex): UpdateCheckDeps {
-  const rateLimits = benchRateLimits();
-  return {
-    releaseCache: { peek: (slug) => snapshots.get(slug), lookup: (slug) => snapshots.get(slug) ?? null },
-    analytics: new UsageAnalytics(noDatabase, { flushIntervalMs: 1e15, flushAtKeys: Number.MAX_SAFE_INTEGER }),
-    rateLimits,
-    ...(index ? { licenses: new LicenseGate(index, rateLimits) } : {}),
-  };
 }
 
 /** One request per app, as the listener hands them over (parsed from a plain URL); each asks from the oldest release. */

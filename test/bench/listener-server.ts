@@ -11,35 +11,24 @@
 import { createServer, type RequestListener } from 'node:http';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.ts';
-import { UsageAnalytics } from '../../api/_src/analytics/recorder.ts';
-import { NO_TRUSTED_PROXIES } from '../../api/_src/rate-limit/client-ip.ts';
-import { RateLimits } from '../../api/_src/rate-limit/limits.ts';
 import { answerCheckFromMemory, type UpdateCheckDeps } from '../../api/_src/update/check.ts';
 import { plainCheckUrl } from '../../api/_src/update/check-request.ts';
 import { RawHeaderReader, withUpdateChecks } from '../../api/_src/update/node-listener.ts';
 import { buildSnapshot, type ReleaseInput } from '../../api/_src/update/snapshot.ts';
+import { checkDeps } from './check-deps.ts';
 
 export const LISTENER_VARIANTS = ['listener', 'afresh', 'listener-after-traffic'] as const;
 export const CHECK_PATH = '/update/bench-app/linux/x86_64/1.0.0?bundle_type=appimage';
 
 /** The checks' dependencies over one snapshot built from generated rows. */
-function checkDeps(): UpdateCheckDeps {
+function benchAppDeps(): UpdateCheckDeps {
   const releases: ReleaseInput[] = Array.from({ length: 10 }, (_, r) => ({
     id: `r${r}`, version: `2.${r}.0`, notes: 'Benchmark release.', channel: 'stable', rollout_percent: 100,
     pub_date: new Date(Date.UTC(2026, 0, 1 + r)), created_at: new Date(Date.UTC(2026, 0, 1)),
     artifacts: [{ id: `a${r}`, platform: 'linux-x86_64', bundle: 'appimage', signature: Buffer.alloc(300, r).toString('base64'), storage_key: `bench-app/2.${r}.0/app.AppImage`, file_name: `bench-app_2.${r}.0_amd64.AppImage`, size: 65_536, sha256: '0'.repeat(64), is_default: false }],
   }));
   const { snapshot } = buildSnapshot({ id: 'bench-app-id', slug: 'bench-app', public_key: null }, releases, { publicUrl: () => null, baseUrl: 'http://127.0.0.1' });
-  /** Never used: nothing here flushes analytics or counts failed authentications in a database. */
-  const noDatabase = {} as Kysely<Database>;
-  return {
-    releaseCache: { peek: (slug) => (slug === 'bench-app' ? snapshot : null), lookup: (slug) => (slug === 'bench-app' ? snapshot : null) },
-    analytics: new UsageAnalytics(noDatabase, { flushIntervalMs: 1e15, flushAtKeys: Number.MAX_SAFE_INTEGER }),
-    // On, as in production, with a limit no check reaches: every check is counted, none refused.
-    rateLimits: new RateLimits({ enabled: true, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase),
-  };
+  return checkDeps(new Map([['bench-app', snapshot]]));
 }
 const notFound: RequestListener = (_req, res) => res.writeHead(404).end();
 
@@ -72,7 +61,7 @@ if (import.meta.main) {
   const [port, variant] = process.argv.slice(2);
   if (!port || !(LISTENER_VARIANTS as readonly string[]).includes(variant ?? '')) throw new Error(`usage: listener-server.ts <port> <${LISTENER_VARIANTS.join('|')}>`);
   if (variant === 'listener-after-traffic') await otherTraffic();
-  createServer(listenerFor(variant!, checkDeps())).listen(Number(port), '127.0.0.1', () => console.log(`${variant} listening on ${port}`));
+  createServer(listenerFor(variant!, benchAppDeps())).listen(Number(port), '127.0.0.1', () => console.log(`${variant} listening on ${port}`));
   process.on('SIGTERM', () => process.exit(0));
   setTimeout(() => process.exit(0), 10 * 60_000).unref(); // never outlives a broken bench by long
 }
