@@ -116,6 +116,11 @@ export class LicenseFileKeys {
     return this.current(appId);
   }
 
+  /** What `sign` makes with the app's key to sign license files with now (`signing`). */
+  async signWithCurrent<T>(appId: string, sign: (key: LicenseFileSigningKey) => T | Promise<T>): Promise<T> {
+    return sign(await this.signing(appId));
+  }
+
   /** The current key as the admin app view shows it. */
   async publicBody(appId: string): Promise<LicenseFileKeyBody> {
     const key = await this.current(appId);

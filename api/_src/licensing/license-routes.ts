@@ -73,9 +73,11 @@ export function licenseClientRoutes(deps: AppDeps): Hono {
       const channel = channelOf(c);
       const installId = parseInstallId(c.req.header(INSTALL_ID_HEADER) ?? null, undefined);
       const { state } = await grant(c, 'installs', installId);
-      const [snapshot, key] = await Promise.all([snapshotOf(state.appId), deps.licenseFileKeys.signing(state.appId)]);
-      const payload = licenseFilePayload(snapshot, state, key.kid, channel, installId, now());
-      return c.body(signLicenseFile(payload, key), 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': LICENSED_CACHE_CONTROL });
+      const snapshot = await snapshotOf(state.appId);
+      const file = await deps.licenseFileKeys.signWithCurrent(state.appId, (key) =>
+        signLicenseFile(licenseFilePayload(snapshot, state, key.kid, channel, installId, now()), key),
+      );
+      return c.body(file, 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': LICENSED_CACHE_CONTROL });
     } catch (error) {
       return errorResponse(error, c);
     }
