@@ -128,6 +128,14 @@ export const licenseClientRouteDocs = defineRoutes([
       '`entitlements`, `newest_eligible_version`, `machine` (the `X-Install-Id` sent, which then takes one of the license’s installs), ' +
       '`issued_at` and `valid_until` (30 days, never past the end of a `revoke` license’s grace).',
     query: channelQuery,
-    responses: { 200: { description: 'the license file', contentType: 'text/plain', headers: { 'Cache-Control': '`private, no-store`' } }, ...refusals },
+    responses: {
+      200: { description: 'the license file', contentType: 'text/plain', headers: { 'Cache-Control': '`private, no-store`' } },
+      ...refusals,
+      503: {
+        description:
+          'the database is unreachable, the server has no SECRETS_KEY (`secrets_key_missing`), or the app’s license-file key was rotated ' +
+          'while the file was being signed, three times in a row (`unavailable`); retry after `Retry-After`',
+      },
+    },
   },
 ]);
