@@ -4,7 +4,7 @@
  * is deleted; new ones name the new kid, on every instance at once; two rotations at once leave one current key;
  * who may rotate, and the audit entry. The clock is the test's (licenses bought on day D).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Hono } from 'hono';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { insertApp, insertLicensedApp, insertRelease } from '../../../test/support/release-fixtures.ts';
@@ -142,7 +142,7 @@ describe('another instance', () => {
     expect((await licenseFile(authorization)).kid).toBe(rotated);
     clock.now += (TTL_SECONDS - 1) * 1000;
     expect((await other.current(appId)).kid).toBe(old);
-    expect((await other.signing(appId)).kid).toBe(rotated);
+    expect(await other.signWithCurrent(appId, (key) => key.kid)).toBe(rotated);
     clock.now += 2000;
     expect((await other.current(appId)).kid).toBe(rotated);
     expect((await other.publicBody(appId)).kid).toBe(rotated);
@@ -201,6 +201,69 @@ describe('a rotation on another instance', () => {
       expect(await keyList(slug, secondApp)).toEqual(list);
     });
   }
+});
+
+describe('a rotation that commits while a license file is being signed', () => {
+  /**
+   * The window: the key has been handed to the route, which has not signed yet. `signWithCurrent` runs the route's
+   * signing in a callback, so the test commits `rotations` rotations there, one per signing, before the route signs.
+   */
+  function rotateWhileSigning(rotations: number, rotateNow: () => Promise<unknown>) {
+    const keys = ctx.deps.licenseFileKeys;
+    const signWithCurrent = keys.signWithCurrent.bind(keys);
+    let left = rotations;
+    return jest.spyOn(keys, 'signWithCurrent').mockImplementation((appId, sign) =>
+      signWithCurrent(appId, async (key) => {
+        if (left > 0) {
+          left--;
+          await rotateNow();
+        }
+        return sign(key);
+      }),
+    );
+  }
+
+  for (const where of ['this instance', 'another instance'] as const) {
+    it(`on ${where}: the file served is signed by the new key, not the one it retired`, async () => {
+      clock.now = day(where === 'this instance' ? 800 : 810).getTime();
+      const slug = where === 'this instance' ? 'rotated-mid-file' : 'removed-mid-file';
+      const { appId, authorization } = await licensedAppWithLicense(slug);
+      const old = await licenseFile(authorization);
+      const spy = rotateWhileSigning(1, () =>
+        where === 'this instance' ? rotate(slug) : anotherInstance().rotate({ actor: 'test' }, appId, true),
+      );
+      let file: { token: string; kid: string };
+      try {
+        file = await licenseFile(authorization);
+      } finally {
+        spy.mockRestore();
+      }
+      const [current, ...retired] = (await keyList(slug)).keys;
+      expect(current!.kid).not.toBe(old.kid);
+      expect(retired.map((k) => k.kid)).toEqual(where === 'this instance' ? [old.kid] : []);
+      expect(file.kid).toBe(current!.kid);
+      expect(verifyLicenseFile(file.token, publicKeyFromRaw(Buffer.from(current!.public_key, 'base64')))).toMatchObject({ kid: current!.kid });
+    });
+  }
+
+  it('rotating at every attempt: a 503 telling the client to retry, never a file signed by a retired key', async () => {
+    clock.now = day(820).getTime();
+    const { appId, authorization } = await licensedAppWithLicense('rotating-nonstop');
+    await licenseFile(authorization);
+    const spy = rotateWhileSigning(Infinity, () => anotherInstance().rotate({ actor: 'test' }, appId, false));
+    let res: Response;
+    try {
+      res = await ctx.app.request('/license/file', { headers: { authorization } });
+    } finally {
+      spy.mockRestore();
+    }
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect([res.status, body.error.code, res.headers.get('retry-after')]).toEqual([503, 'unavailable', '5']);
+    expect(body.error.message).toMatch(/rotated .* retry/);
+    // Once the rotations stop, the next request gets its file, signed by the key the last one made.
+    const next = await licenseFile(authorization);
+    expect(next.kid).toBe((await keyList('rotating-nonstop')).keys[0]!.kid);
+  });
 });
 
 describe('two rotations at once', () => {

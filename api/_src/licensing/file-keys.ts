@@ -12,9 +12,10 @@
  * `LICENSE_FILE_DAYS`, as long as the files it signed can stay valid, unless the rotation removed it (a leak). After
  * that its row is deleted, the next time the app's keys are loaded, listed or rotated (no background job).
  * Each instance keeps an app's current key for `ttlMs` (UPDATE_CACHE_TTL_SECONDS) before reading again which one is
- * current; `signing` (every license file) confirms the key it holds is still current with one primary-key read, so
- * no instance signs with a key a rotation elsewhere retired or removed (a file signed by a removed key is refused by
- * every app holding the new list).
+ * current; `signWithCurrent` (every license file) confirms, with one primary-key read after signing, that the key it
+ * signed with is still current, and signs again with the new one when not, so no instance hands out a file signed by
+ * a key a rotation, here or elsewhere, retired or removed (a file signed by a removed key is refused by every app
+ * holding the new list).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -78,6 +79,9 @@ type KeyRow = { kid: string; public_key: string; created_at: Date; retired_at: D
 
 const DEFAULT_TTL_MS = 15_000;
 
+/** How many times `signWithCurrent` signs before giving up, each one after a rotation replaced the key it used. */
+const SIGN_ATTEMPTS = 3;
+
 export class LicenseFileKeys {
   readonly #db: Kysely<Database>;
   readonly #box: SecretBox | null;
@@ -102,18 +106,26 @@ export class LicenseFileKeys {
   }
 
   /**
-   * The key to sign a license file with now: the current key, confirmed still current by one read of its row (the
-   * primary key), and read again when a rotation on another instance replaced it. Not on the update check's path.
+   * What `sign` makes with the app's current key, once one read of the key's row (the primary key) after `sign` ran
+   * found it still current: a rotation, here or on another instance, that committed before that read makes it sign
+   * again with the new key. So a file handed out was signed by a key still current after the signature was made;
+   * a read before signing would leave the moment between it and the signature open. Rotation never waits for it.
+   * After `SIGN_ATTEMPTS` rotations in a row, a 503 to retry. Not on the update check's path.
    */
-  async signing(appId: string): Promise<LicenseFileSigningKey> {
-    const held = this.current(appId);
-    const key = await held;
-    const row = await this.#db.selectFrom('license_file_keys').select('kid').where('kid', '=', key.kid).where('retired_at', 'is', null).executeTakeFirst();
-    if (row) return key;
-    if (this.#current.get(appId)?.value === held) this.#current.delete(appId);
-    // The list this instance holds names the replaced key as current, and maybe not the new one.
-    this.#listed.delete(appId);
-    return this.current(appId);
+  async signWithCurrent<T>(appId: string, sign: (key: LicenseFileSigningKey) => T | Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const held = this.current(appId);
+      const key = await held;
+      const signed = await sign(key);
+      const row = await this.#db.selectFrom('license_file_keys').select('kid').where('kid', '=', key.kid).where('retired_at', 'is', null).executeTakeFirst();
+      if (row) return signed;
+      if (this.#current.get(appId)?.value === held) this.#current.delete(appId);
+      // The list this instance holds names the replaced key as current, and maybe not the new one.
+      this.#listed.delete(appId);
+      if (attempt === SIGN_ATTEMPTS) {
+        throw new ApiError(503, 'unavailable', `the app's license-file key was rotated while this file was being signed, ${SIGN_ATTEMPTS} times in a row; retry shortly`);
+      }
+    }
   }
 
   /** The current key as the admin app view shows it. */

@@ -73,9 +73,11 @@ export function licenseClientRoutes(deps: AppDeps): Hono {
       const channel = channelOf(c);
       const installId = parseInstallId(c.req.header(INSTALL_ID_HEADER) ?? null, undefined);
       const { state } = await grant(c, 'installs', installId);
-      const [snapshot, key] = await Promise.all([snapshotOf(state.appId), deps.licenseFileKeys.signing(state.appId)]);
-      const payload = licenseFilePayload(snapshot, state, key.kid, channel, installId, now());
-      return c.body(signLicenseFile(payload, key), 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': LICENSED_CACHE_CONTROL });
+      const snapshot = await snapshotOf(state.appId);
+      const file = await deps.licenseFileKeys.signWithCurrent(state.appId, (key) =>
+        signLicenseFile(licenseFilePayload(snapshot, state, key.kid, channel, installId, now()), key),
+      );
+      return c.body(file, 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': LICENSED_CACHE_CONTROL });
     } catch (error) {
       return errorResponse(error, c);
     }
@@ -126,6 +128,14 @@ export const licenseClientRouteDocs = defineRoutes([
       '`entitlements`, `newest_eligible_version`, `machine` (the `X-Install-Id` sent, which then takes one of the license’s installs), ' +
       '`issued_at` and `valid_until` (30 days, never past the end of a `revoke` license’s grace).',
     query: channelQuery,
-    responses: { 200: { description: 'the license file', contentType: 'text/plain', headers: { 'Cache-Control': '`private, no-store`' } }, ...refusals },
+    responses: {
+      200: { description: 'the license file', contentType: 'text/plain', headers: { 'Cache-Control': '`private, no-store`' } },
+      ...refusals,
+      503: {
+        description:
+          'the database is unreachable, the server has no SECRETS_KEY (`secrets_key_missing`), or the app’s license-file key was rotated ' +
+          'while the file was being signed, three times in a row (`unavailable`); retry after `Retry-After`',
+      },
+    },
   },
 ]);
