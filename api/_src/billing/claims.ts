@@ -75,15 +75,24 @@ export async function claimNewKey(
 
 /**
  * The key of `licenseId`'s claim never announced, sealed again under a new token (the old row is deleted in the same
- * statement that reads it, so of two concurrent retries one reissues it); null when there is none.
+ * statement that reads it, so of two concurrent retries one reissues it); null when there is none, or when its key is
+ * no longer the license's (an admin re-keyed it while the claim waited for the retry: that key opens nothing).
  */
-export async function reissueUnannouncedClaim(db: Kysely<Database>, box: SecretBox, licenseId: string, now: Date): Promise<NewClaim | null> {
+export async function reissueUnannouncedClaim(
+  db: Kysely<Database>,
+  box: SecretBox,
+  digester: LicenseKeyDigester,
+  licenseId: string,
+  now: Date,
+): Promise<NewClaim | null> {
   return db.transaction().execute(async (trx) => {
+    const license = await trx.selectFrom('licenses').select('key_digest').where('id', '=', licenseId).forUpdate().executeTakeFirst();
     const rows = await trx.deleteFrom('license_claims').where('license_id', '=', licenseId).where('announced_at', 'is', null).returningAll().execute();
     const latest = rows.sort((a, b) => b.created_at.getTime() - a.created_at.getTime())[0];
-    if (!latest) return null;
+    if (!latest || !license) return null;
     const key = parseLicenseKey(box.open(latest.key_sealed, contextOf(latest.token_digest)));
     if (!key.success) throw new Error('a sealed claim holds a malformed key');
+    if (!digester.candidates(key.key).some((candidate) => candidate.digest === license.key_digest)) return null;
     return createClaim(trx, box, { appId: latest.app_id, licenseId, key: key.key }, now);
   });
 }

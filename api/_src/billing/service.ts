@@ -245,7 +245,7 @@ export class Billing {
       // delivery that failed before the claim, so its key never reached anyone and a new one is made for the buyer.
       if ((await externalIdFor(this.#db, integration.id, [action.externalId])) !== null) {
         // A delivery that failed after the claim, before announcing it: the claim is announced now.
-        const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), made.license.id, this.now());
+        const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), requireDigester(this.#licensing), made.license.id, this.now());
         return claim ? { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } } : existing;
       }
       if (!(await this.#createdHere(integration, made.license.id))) return existing;
