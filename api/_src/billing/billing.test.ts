@@ -11,7 +11,7 @@ import { insertApp } from '../../../test/support/release-fixtures.ts';
 import { call } from '../admin/testing.ts';
 import { parseLicenseKey } from '../licensing/license-key.ts';
 import { D, day, TEST_SECRETS_KEY, testDigester } from '../licensing/testing.ts';
-import { createLicense, createPolicy, revokeLicense } from '../licensing/store.ts';
+import { createLicense, createPolicy, revokeLicense, rotateLicenseKey } from '../licensing/store.ts';
 import { createPolicyBodySchema } from '../protocol/licensing.ts';
 import { drain, type Receiver, startReceiver } from '../webhooks/testing.ts';
 import { verifySignature } from '../webhooks/signature.ts';
@@ -390,6 +390,43 @@ describe('other events', () => {
     expect((await claim(urls[0]!)).status).toBe(200);
   });
 
+  it('announces on a retry more than a week late the claim its failed delivery made, though claims made since pruned the expired ones', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated').mockRejectedValueOnce(new Error('database unavailable (injected)'));
+    const body = purchased(p, D);
+    expect((await deliver('paddle', body)).status).toBe(500);
+    announce.mockRestore();
+    const [license] = (await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription);
+    // Eight days on (the claim's 7 days are over), another purchase's claim prunes the expired claims.
+    clock.now = day(8).getTime();
+    expect((await deliver('paddle', purchased(newPurchase('paddle', PRICES.paddle), day(8)))).body).toMatchObject({ outcome: 'created' });
+
+    const retried = await deliver('paddle', body);
+    expect(retried.body).toMatchObject({ duplicate: false, outcome: 'created', license_id: license!.id });
+    const urls = await claimUrlsFor(license!.id);
+    expect(urls).toHaveLength(1);
+    const sent = mailer.requests.map((r) => JSON.parse(r.body)).find((e) => e.license?.id === license!.id);
+    expect(sent.license.claim_expires_at).toBe(day(15).toISOString());
+    const key = parseLicenseKey(JSON.parse((await claim(urls[0]!)).text).key);
+    expect(key.success && testDigester().digest(key.key).digest).toBe((await licenseById(license!.id)).key_digest);
+  });
+
+  it('announces no claim on a late retry when an admin re-keyed the license while the claim waited for it', async () => {
+    clock.now = D.getTime();
+    const p = newPurchase('paddle', PRICES.paddle);
+    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated').mockRejectedValueOnce(new Error('database unavailable (injected)'));
+    const body = purchased(p, D);
+    expect((await deliver('paddle', body)).status).toBe(500);
+    announce.mockRestore();
+    const [license] = (await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription);
+    await rotateLicenseKey(ctx.deps, { actor: 'key:test' }, appId, license!.id);
+    clock.now = day(8).getTime();
+    expect((await deliver('paddle', body)).body).toMatchObject({ duplicate: false, outcome: 'existing', license_id: license!.id });
+    expect(await claimUrlsFor(license!.id)).toEqual([]);
+    expect(await ctx.database.db.selectFrom('license_claims').selectAll().where('license_id', '=', license!.id).execute()).toEqual([]);
+  });
+
   it('announces no claim when the retried purchase applies a refund held before it', async () => {
     clock.now = D.getTime();
     const p = newPurchase('paddle', PRICES.paddle);
@@ -405,6 +442,12 @@ describe('other events', () => {
     expect((await deliver('paddle', purchased(p, D))).body).toMatchObject({ outcome: 'existing', license_id: retried.body.license_id });
     expect(announce).not.toHaveBeenCalled();
     announce.mockRestore();
+    // Its claim, never announced, holds a key that opens nothing: pruned once expired, unlike an active license's.
+    const claimsOf = () => ctx.database.db.selectFrom('license_claims').select('license_id').where('license_id', '=', retried.body.license_id).execute();
+    expect(await claimsOf()).toHaveLength(1);
+    clock.now = day(8).getTime();
+    expect((await deliver('paddle', purchased(newPurchase('paddle', PRICES.paddle), day(8)))).body).toMatchObject({ outcome: 'created' });
+    expect(await claimsOf()).toEqual([]);
   });
 
   it('answers 400 for a signed body that is not an event, and 404 for an unknown integration', async () => {

@@ -7,6 +7,9 @@
  * not claimed within `CLAIM_TTL_MS` is never opened and is pruned on the next claim made.
  * A claim is marked announced once its URL is handed to the webhooks; one never announced (its purchase delivery
  * failed after making it) is reissued under a new token by the provider's retry, the old token having reached no one.
+ * An unannounced claim is therefore kept past its expiry, however late that retry comes (a resend from the provider's
+ * dashboard weeks later): it is the only copy of the key the buyer paid for. Only its license's revocation, which is
+ * final, lets it be pruned.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
@@ -36,7 +39,14 @@ export async function createClaim(
   const token = randomBytes(32).toString('base64url');
   const digest = digestOf(token);
   const expiresAt = new Date(now.getTime() + CLAIM_TTL_MS);
-  await db.deleteFrom('license_claims').where('expires_at', '<=', now).execute();
+  await db
+    .deleteFrom('license_claims')
+    .where('expires_at', '<=', now)
+    .where((eb) => eb.or([
+      eb('announced_at', 'is not', null),
+      eb.exists(eb.selectFrom('licenses').select('licenses.id').whereRef('licenses.id', '=', 'license_claims.license_id').where('licenses.status', '=', 'revoked')),
+    ]))
+    .execute();
   await db
     .insertInto('license_claims')
     .values({ token_digest: digest, app_id: claim.appId, license_id: claim.licenseId, key_sealed: box.seal(claim.key.reveal(), contextOf(digest)), expires_at: expiresAt })
@@ -65,15 +75,24 @@ export async function claimNewKey(
 
 /**
  * The key of `licenseId`'s claim never announced, sealed again under a new token (the old row is deleted in the same
- * statement that reads it, so of two concurrent retries one reissues it); null when there is none.
+ * statement that reads it, so of two concurrent retries one reissues it); null when there is none, or when its key is
+ * no longer the license's (an admin re-keyed it while the claim waited for the retry: that key opens nothing).
  */
-export async function reissueUnannouncedClaim(db: Kysely<Database>, box: SecretBox, licenseId: string, now: Date): Promise<NewClaim | null> {
+export async function reissueUnannouncedClaim(
+  db: Kysely<Database>,
+  box: SecretBox,
+  digester: LicenseKeyDigester,
+  licenseId: string,
+  now: Date,
+): Promise<NewClaim | null> {
   return db.transaction().execute(async (trx) => {
+    const license = await trx.selectFrom('licenses').select('key_digest').where('id', '=', licenseId).forUpdate().executeTakeFirst();
     const rows = await trx.deleteFrom('license_claims').where('license_id', '=', licenseId).where('announced_at', 'is', null).returningAll().execute();
     const latest = rows.sort((a, b) => b.created_at.getTime() - a.created_at.getTime())[0];
-    if (!latest) return null;
+    if (!latest || !license) return null;
     const key = parseLicenseKey(box.open(latest.key_sealed, contextOf(latest.token_digest)));
     if (!key.success) throw new Error('a sealed claim holds a malformed key');
+    if (!digester.candidates(key.key).some((candidate) => candidate.digest === license.key_digest)) return null;
     return createClaim(trx, box, { appId: latest.app_id, licenseId, key: key.key }, now);
   });
 }

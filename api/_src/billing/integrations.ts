@@ -159,11 +159,15 @@ export async function detachLinks(db: Db, integrationId: string, detach: { from:
 /**
  * Forgets links made more than `HOLD_DAYS` before `now` whose purchase was never told: payments of something this
  * integration does not sell (another product on the same Stripe account) would otherwise pile up for ever.
+ * A detached payment's link (no `linked_to`, `detachLinks`) is kept: it is all that stops an event of its earlier
+ * payment, told however late, from linking it to that invoice again, so that a refund revokes a license it no longer
+ * pays. Detachments are rare, and one row each.
  */
 export async function pruneUnreachedLinks(db: Db, integrationId: string, now: Date): Promise<void> {
   await db
     .deleteFrom('payment_links')
     .where('integration_id', '=', integrationId)
+    .where('linked_to', 'is not', null)
     .where('created_at', '<', new Date(now.getTime() - HOLD_DAYS * 86_400_000))
     .where((eb) => eb.not(eb.exists(eb
       .selectFrom('payment_references as r')

@@ -11,9 +11,9 @@
  *    (held-events.ts, audited as `billing.renewal_held` / `billing.revocation_held`) and applied by the purchase,
  *    renewal or link that later reaches it;
  *    link → the payment ids of a purchase told apart from it (audited as `billing.link`; a payment paid later
- *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS); unlink → a
- *    payment detached from its purchase no longer reaches it (audited as `billing.link`); the provider
- *    ids seen are remembered for later events;
+ *    to another purchase moves there; links whose purchase never came are pruned after HOLD_DAYS, a detached
+ *    one never); unlink → a payment detached from its purchase no longer reaches it (audited as `billing.link`);
+ *    the provider ids seen are remembered for later events;
  * 6. `license.created` goes to the vendor's webhooks with the claim URL and the buyer's email, never the key, and
  *    the claim is marked announced; then the delivery is recorded as processed.
  * A failure after step 4 answers 5xx without recording the delivery, so the provider's retry processes it: a retried
@@ -245,7 +245,7 @@ export class Billing {
       // delivery that failed before the claim, so its key never reached anyone and a new one is made for the buyer.
       if ((await externalIdFor(this.#db, integration.id, [action.externalId])) !== null) {
         // A delivery that failed after the claim, before announcing it: the claim is announced now.
-        const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), made.license.id, this.now());
+        const claim = await reissueUnannouncedClaim(this.#db, this.secrets(), requireDigester(this.#licensing), made.license.id, this.now());
         return claim ? { outcome: 'created', license_id: made.license.id, created: { license: made.license, claim } } : existing;
       }
       if (!(await this.#createdHere(integration, made.license.id))) return existing;

@@ -278,6 +278,27 @@ describe('Stripe on basil', () => {
     await ctx.database.db.deleteFrom('held_events').where('integration_id', '=', integration).execute();
   });
 
+  it('keeps a payment detached past the 30 days that prune links: its earlier payment told later still links nothing', async () => {
+    for (const linkedFirst of [false, true]) {
+      clock.now = D.getTime();
+      const q = basilPurchase();
+      const made = await deliver(purchased(q, D));
+      if (linkedFirst) await deliver(invoicePaymentPaid(q, D));
+      clock.now = day(29).getTime();
+      expect(await deliver(invoicePaymentDetached(q, day(29)))).toMatchObject({ outcome: 'ignored' });
+      // Any link told more than 30 days after the row was made (the link, or else the detachment) prunes those due.
+      const later = day(linkedFirst ? 31 : 60);
+      clock.now = later.getTime();
+      await deliver(invoicePaymentPaid(basilPurchase(), later));
+      const detached = { reference: q.ids.payment_intent, linked_to: null };
+      expect([linkedFirst, (await linksOf(integration)).filter((row) => row.reference === q.ids.payment_intent)]).toEqual([linkedFirst, [detached]]);
+      expect(await deliver(invoicePaymentPaid(q, D))).toMatchObject({ outcome: 'ignored', reason: `${q.ids.payment_intent} already linked` });
+      expect(await deliver(refunded(q, later))).toMatchObject({ outcome: 'ignored' });
+      expect(await statusOf(made.license_id)).toBe('active');
+      await ctx.database.db.deleteFrom('held_events').where('integration_id', '=', integration).execute();
+    }
+  });
+
   it('prunes after 30 days the links of payments whose purchase never came, and keeps those of purchases it knows', async () => {
     clock.now = D.getTime();
     const known = basilPurchase();
