@@ -390,7 +390,8 @@ describe('other events', () => {
     expect((await claim(urls[0]!)).status).toBe(200);
   });
 
-  it('announces on a retry more than a week late the claim its failed delivery made, though claims made since pruned the expired ones', async () => {
+  /** A Paddle purchase on day D whose delivery failed announcing its claim (500), and the license it made. */
+  async function purchaseWhoseAnnouncementFailed() {
     clock.now = D.getTime();
     const p = newPurchase('paddle', PRICES.paddle);
     const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated').mockRejectedValueOnce(new Error('database unavailable (injected)'));
@@ -398,6 +399,11 @@ describe('other events', () => {
     expect((await deliver('paddle', body)).status).toBe(500);
     announce.mockRestore();
     const [license] = (await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription);
+    return { body, license };
+  }
+
+  it('announces on a retry more than a week late the claim its failed delivery made, though claims made since pruned the expired ones', async () => {
+    const { body, license } = await purchaseWhoseAnnouncementFailed();
     // Eight days on (the claim's 7 days are over), another purchase's claim prunes the expired claims.
     clock.now = day(8).getTime();
     expect((await deliver('paddle', purchased(newPurchase('paddle', PRICES.paddle), day(8)))).body).toMatchObject({ outcome: 'created' });
@@ -413,13 +419,7 @@ describe('other events', () => {
   });
 
   it('announces no claim on a late retry when an admin re-keyed the license while the claim waited for it', async () => {
-    clock.now = D.getTime();
-    const p = newPurchase('paddle', PRICES.paddle);
-    const announce = jest.spyOn(ctx.deps.webhooks, 'enqueueLicenseCreated').mockRejectedValueOnce(new Error('database unavailable (injected)'));
-    const body = purchased(p, D);
-    expect((await deliver('paddle', body)).status).toBe(500);
-    announce.mockRestore();
-    const [license] = (await licensesOf(p)).filter((l) => l.external_id === p.ids.subscription);
+    const { body, license } = await purchaseWhoseAnnouncementFailed();
     await rotateLicenseKey(ctx.deps, { actor: 'key:test' }, appId, license!.id);
     clock.now = day(8).getTime();
     expect((await deliver('paddle', body)).body).toMatchObject({ duplicate: false, outcome: 'existing', license_id: license!.id });
