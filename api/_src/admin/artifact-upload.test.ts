@@ -1,10 +1,12 @@
 /**
- * receiveUpload's handling of a body that fails: what is left of a refused upload is read within DISCARD_LIMITS
- * (artifacts.test.ts has the refusal over a live connection); a client that went away leaves nothing to read.
+ * receiveUpload's handling of a body that fails: it leaves the rest in `uploadBody`, which the route's middleware
+ * drains within DISCARD_LIMITS (artifacts.test.ts has the refusal over a live connection); a client that went away
+ * leaves nothing to read.
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Storage } from '../storage/storage.ts';
-import { DISCARD_LIMITS, leftBodyUnread, receiveUpload } from './artifact-upload.ts';
+import { DISCARD_LIMITS, discardRest, uploadBody } from '../http/refused-upload.ts';
+import { receiveUpload } from './artifact-upload.ts';
 
 const BOUNDARY = 'b';
 const HEADERS = { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` };
@@ -32,7 +34,7 @@ describe('receiveUpload', () => {
       plan: () => ({ key: 'k', plan: null, check: { update: () => {}, finish: () => ({ size: 0, sha256: '', keyId: null }) } as never }),
     }).then(() => null, (error: unknown) => error);
     expect(refusal).toMatchObject({ status: 400, message: expect.stringContaining('the upload was interrupted') });
-    expect(leftBodyUnread(refusal)).toBe(true);
+    expect(await discardRest(uploadBody(request)!)).toBe(false);
     expect(performance.now() - started).toBeLessThan(DISCARD_LIMITS.maxMs / 2);
   });
 
