@@ -8,14 +8,14 @@
  *
  * Any failure (bad fields, a client that goes away, a truncated body, a missing file part) rejects
  * with a 400, and a refusal of the check with its own status and rule, after the stored object, if any
- * was written, has been handed to `discard`.
+ * was written, has been handed to `discard` (whose own failure is logged: the refusal stays the answer).
  * The body is read from `uploadBody`, so what a refusal leaves unread is drained by the route's
  * `answerRefusedUploads` (http/refused-upload.ts) before the connection closes.
  */
 import busboy from 'busboy';
 import { Readable, Transform } from 'node:stream';
 import { ApiError, badRequest, UnavailableError } from '../http/errors.ts';
-import { uploadBody } from '../http/refused-upload.ts';
+import { cleanUpAfterRefusal, uploadBody } from '../http/refused-upload.ts';
 import { assertStorableText } from '../http/storable-text.ts';
 import type { ArtifactCheck, CheckedArtifact } from '../protocol/artifact-check.ts';
 import { MAX_SIGNATURE_LENGTH } from '../protocol/minisign.ts';
@@ -187,7 +187,7 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
   } catch (error) {
     if (upload) {
       const written = await upload.then((u) => u.key, () => null);
-      if (written) await options.discard(written);
+      if (written) await cleanUpAfterRefusal(`discarding the stored upload ${written}`, () => options.discard(written));
     }
     throw failure ?? error;
   }

@@ -15,6 +15,7 @@ import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound } from '../http/errors.ts';
+import { cleanUpAfterRefusal } from '../http/refused-upload.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
 import { findAppFor } from '../auth/access.ts';
@@ -88,7 +89,7 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
       });
     } catch (error) {
       // Kept if a row still points at it (a same-name replace); publish then checks the stored size.
-      await discard(received.key);
+      await cleanUpAfterRefusal(`discarding the stored upload ${received.key}`, () => discard(received.key));
       throw error;
     }
     releaseCache.invalidate(app.id);

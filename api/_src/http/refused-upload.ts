@@ -16,6 +16,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { Readable } from 'node:stream';
+import { loggedError } from './logged-error.ts';
 
 /** Read and dropped before a refusal is answered; a body that ends within this keeps the connection usable. */
 export const DISCARD_LIMITS = { maxBytes: 1024 * 1024, maxMs: 2_000 } as const;
@@ -101,4 +102,16 @@ async function answeredThenLingering(answer: Response, source: Readable): Promis
     },
   });
   return new Response(body, { status: answer.status, headers });
+}
+
+/**
+ * Runs the cleanup that follows a refused or failed upload (deleting what was stored of it). Its own failure is
+ * logged, without the data it carried, and does not replace the refusal the client is owed.
+ */
+export async function cleanUpAfterRefusal(what: string, cleanup: () => Promise<unknown>): Promise<void> {
+  try {
+    await cleanup();
+  } catch (error) {
+    console.error(`${what} failed after a refused upload (the refusal is answered): ${loggedError(error)}`);
+  }
 }
