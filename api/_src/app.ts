@@ -35,6 +35,7 @@ import { downloadRoutes } from './download/routes.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { downloadPageRoutes } from './download/page.ts';
 import { errorJson, errorResponse } from './http/errors.ts';
+import { answerRefusedUploads } from './http/refused-upload.ts';
 import { storablePath } from './http/storable-text.ts';
 import { githubWebhookRouteDocs, githubWebhookRoutes } from './github/routes.ts';
 import { licenseKeyListRouteDocs, licenseKeyListRoutes } from './licensing/key-list-routes.ts';
@@ -74,6 +75,8 @@ export function createApp(deps: AppDeps): Hono {
     c.header('Allow', allow.join(', '));
     return errorJson(c, 405, 'method_not_allowed', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}`);
   });
+  // First, so that every refusal of an upload, a bad key or path included, lets the client finish sending and read it.
+  for (const path of ['/admin/apps/:app/releases/:release/artifacts', '/ci/uploads/:upload']) app.use(path, answerRefusedUploads);
   // Path parameters never reach a query with text the database cannot store (bodies and queries: http/request.ts).
   app.use('*', storablePath(allRouteDocs.map((route) => route.path)));
 

@@ -1,10 +1,12 @@
 /**
- * receiveUpload's handling of a body that fails: what is left of a refused upload is read within DISCARD_LIMITS
- * (artifacts.test.ts has the refusal over a live connection); a client that went away leaves nothing to read.
+ * receiveUpload's handling of a body that fails: it leaves the rest in `uploadBody`, which the route's middleware
+ * drains within DISCARD_LIMITS (artifacts.test.ts has the refusal over a live connection); a client that went away
+ * leaves nothing to read. A cleanup that fails after a refusal does not replace it.
  */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import type { Storage } from '../storage/storage.ts';
-import { DISCARD_LIMITS, leftBodyUnread, receiveUpload } from './artifact-upload.ts';
+import { DISCARD_LIMITS, discardRest, uploadBody } from '../http/refused-upload.ts';
+import { receiveUpload } from './artifact-upload.ts';
 
 const BOUNDARY = 'b';
 const HEADERS = { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` };
@@ -32,8 +34,39 @@ describe('receiveUpload', () => {
       plan: () => ({ key: 'k', plan: null, check: { update: () => {}, finish: () => ({ size: 0, sha256: '', keyId: null }) } as never }),
     }).then(() => null, (error: unknown) => error);
     expect(refusal).toMatchObject({ status: 400, message: expect.stringContaining('the upload was interrupted') });
-    expect(leftBodyUnread(refusal)).toBe(true);
+    expect(await discardRest(uploadBody(request)!)).toBe(false);
     expect(performance.now() - started).toBeLessThan(DISCARD_LIMITS.maxMs / 2);
+  });
+
+  it('answers the refusal when discarding the stored file after it fails, and logs the failed discard', async () => {
+    // The file is stored whole; a part after it, a moment later, refuses the upload.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`${HEAD}\r\n--${BOUNDARY}\r\n`));
+        setTimeout(() => {
+          controller.enqueue(new TextEncoder().encode(`Content-Disposition: form-data; name="platform"\r\n\r\nlinux-x86_64\r\n--${BOUNDARY}--\r\n`));
+          controller.close();
+        }, 100);
+      },
+    });
+    const request = new Request('http://localhost/upload', { method: 'POST', body, duplex: 'half', headers: HEADERS } as RequestInit);
+    let stored = false;
+    const storage = { put: async (_key: string, stream: ReadableStream<Uint8Array>) => void (await new Response(stream).arrayBuffer(), (stored = true)) } as unknown as Storage;
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const refusal = await receiveUpload(request, {
+        storage,
+        discard: async () => {
+          throw new Error('the database went away');
+        },
+        plan: () => ({ key: 'k', plan: null, check: { update: () => {}, finish: () => ({ size: 0, sha256: '', keyId: null }) } as never }),
+      }).then(() => null, (error: unknown) => error);
+      expect(stored).toBe(true);
+      expect(refusal).toMatchObject({ status: 400, message: expect.stringContaining('came after the file part') });
+      expect(logged.mock.calls.map((args) => String(args[0]))).toEqual([expect.stringMatching(/^discarding the stored upload k failed .*the database went away/)]);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('refuses a file over maxFileBytes with 413 even when the first chunk holding it is over the limit already', async () => {

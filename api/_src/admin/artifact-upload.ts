@@ -8,14 +8,14 @@
  *
  * Any failure (bad fields, a client that goes away, a truncated body, a missing file part) rejects
  * with a 400, and a refusal of the check with its own status and rule, after the stored object, if any
- * was written, has been handed to `discard`. Before a refusal is answered, the rest of the body is read and
- * dropped when it is small (`DISCARD_LIMITS`): a client still sending it would otherwise have its write cut
- * (EPIPE) instead of reading the answer, and the connection stays usable. A failure that leaves more than that
- * unread leaves the connection unusable (`leftBodyUnread`): its answer must say `Connection: close`.
+ * was written, has been handed to `discard` (whose own failure is logged: the refusal stays the answer).
+ * The body is read from `uploadBody`, so what a refusal leaves unread is drained by the route's
+ * `answerRefusedUploads` (http/refused-upload.ts) before the connection closes.
  */
 import busboy from 'busboy';
 import { Readable, Transform } from 'node:stream';
 import { ApiError, badRequest, UnavailableError } from '../http/errors.ts';
+import { cleanUpAfterRefusal, uploadBody } from '../http/refused-upload.ts';
 import { assertStorableText } from '../http/storable-text.ts';
 import type { ArtifactCheck, CheckedArtifact } from '../protocol/artifact-check.ts';
 import { MAX_SIGNATURE_LENGTH } from '../protocol/minisign.ts';
@@ -27,18 +27,6 @@ export interface StoredUpload extends CheckedArtifact {
   key: string;
   fileName: string;
 }
-
-/**
- * How much of a refused upload's remaining body is read and dropped before the answer. Past either bound the
- * connection is closed after the answer instead (a client sending a large file then sees its write cut).
- */
-export const DISCARD_LIMITS = { maxBytes: 1024 * 1024, maxMs: 2_000 } as const;
-
-/** Failures after which the rest of the request body was left unread (the connection is closed after the answer). */
-const unreadBodies = new WeakSet<object>();
-
-/** Whether `error`, thrown by `receiveUpload`, stopped reading the body before its end. */
-export const leftBodyUnread = (error: unknown): boolean => typeof error === 'object' && error !== null && unreadBodies.has(error);
 
 export interface UploadOptions<Plan> {
   storage: Storage;
@@ -62,7 +50,8 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
   if (!MULTIPART.test(type)) {
     throw badRequest(`expected Content-Type: multipart/form-data with a boundary, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
   }
-  if (!request.body) throw badRequest('the request has no body; send the fields, then the file part');
+  const source = uploadBody(request);
+  if (!source) throw badRequest('the request has no body; send the fields, then the file part');
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -72,7 +61,6 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
   } catch (error) {
     throw badRequest(`malformed multipart/form-data request: ${(error as Error).message}`);
   }
-  const source = Readable.fromWeb(request.body as never);
   const fields: UploadFields = {};
   let upload: Promise<StoredUpload & { plan: Plan }> | undefined;
   let signatureRead: Promise<void> | undefined;
@@ -92,7 +80,7 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
       hashing?.destroy(failure as Error);
       current?.unpipe();
       current?.resume();
-      // Stop reading rather than cancel the body: the server closes the connection after the answer,
+      // Stop reading rather than cancel the body: what is left is drained before the connection closes,
       // and cancelling a body that is still being produced is not safe everywhere (undici's FormData).
       source.unpipe(parser);
       source.pause();
@@ -199,37 +187,10 @@ export async function receiveUpload<Plan>(request: Request, options: UploadOptio
   } catch (error) {
     if (upload) {
       const written = await upload.then((u) => u.key, () => null);
-      if (written) await options.discard(written);
+      if (written) await cleanUpAfterRefusal(`discarding the stored upload ${written}`, () => options.discard(written));
     }
-    const refusal = failure ?? error;
-    if (!(await discardRest(source)) && typeof refusal === 'object' && refusal !== null) unreadBodies.add(refusal);
-    throw refusal;
+    throw failure ?? error;
   }
-}
-
-/** Reads and drops what is left of `source` within `DISCARD_LIMITS`; whether it reached the end. */
-function discardRest(source: Readable, limits: { maxBytes: number; maxMs: number } = DISCARD_LIMITS): Promise<boolean> {
-  if (source.readableEnded) return Promise.resolve(true);
-  // A client that went away: nothing more will come, so there is nothing to wait for.
-  if (source.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    let read = 0;
-    const finish = (ended: boolean) => {
-      clearTimeout(timer);
-      source.off('data', onData).off('end', onEnd).off('error', onError);
-      if (!ended) source.pause();
-      resolve(ended);
-    };
-    const onData = (chunk: Buffer) => {
-      read += chunk.length;
-      if (read > limits.maxBytes) finish(false);
-    };
-    const onEnd = () => finish(true);
-    const onError = () => finish(false);
-    const timer = setTimeout(() => finish(false), limits.maxMs);
-    source.on('data', onData).once('end', onEnd).once('error', onError);
-    source.resume();
-  });
 }
 
 /** A `.sig` file sent as a file part instead of a text field. */

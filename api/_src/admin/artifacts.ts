@@ -8,12 +8,14 @@
  *
  * An artifact is one (platform, bundle) of a release (`releases/slots.ts`). Uploading the same pair
  * again replaces the row and, once committed, the old object. The bytes are checked as they stream
- * (`releases/ingest.ts`): a refusal answers 409/422 naming its rule, as the CI API does.
+ * (`releases/ingest.ts`): a refusal answers 409/422 naming its rule, as the CI API does. Every refusal of an
+ * upload, before its body is read or during it, lets the client finish sending (`http/refused-upload.ts`).
  */
 import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound } from '../http/errors.ts';
+import { cleanUpAfterRefusal } from '../http/refused-upload.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
 import { findAppFor } from '../auth/access.ts';
@@ -23,7 +25,7 @@ import { ingestCheck } from '../releases/ingest.ts';
 import { checkFileNameFree, sameSlot } from '../releases/slots.ts';
 import { artifactsOf, assertDraft, deleteUnreferencedObjects, deleteWithStorageCheckedFirst, findRelease, storeReadyArtifact } from '../releases/store.ts';
 import { toArtifactBody } from '../releases/wire.ts';
-import { leftBodyUnread, receiveUpload } from './artifact-upload.ts';
+import { receiveUpload } from './artifact-upload.ts';
 import { audit } from '../audit/audit.ts';
 import { type AdminEnv, principalOf, requireAdmin } from '../auth/authenticate.ts';
 
@@ -59,11 +61,6 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
         const check = ingestCheck({ platform: plan.platform, fileName, signature: plan.signature }, app.public_key, release.version);
         return { key: artifactKey(app.slug, release.version, fileName), plan, check };
       },
-    }).catch((error: unknown) => {
-      // The rest of the body is not read, so the connection cannot carry another request: a client told
-      // keep-alive would send its next request on a socket about to close.
-      if (leftBodyUnread(error)) c.header('Connection', 'close');
-      throw error;
     });
     const { platform, bundle, signature, isDefault } = received.plan;
     let result: { row: ArtifactRow; previous: ArtifactRow | undefined };
@@ -92,7 +89,7 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
       });
     } catch (error) {
       // Kept if a row still points at it (a same-name replace); publish then checks the stored size.
-      await discard(received.key);
+      await cleanUpAfterRefusal(`discarding the stored upload ${received.key}`, () => discard(received.key));
       throw error;
     }
     releaseCache.invalidate(app.id);

@@ -22,6 +22,7 @@ import { type AdminEnv, type Principal, principalOf } from '../auth/authenticate
 import { readJson, readOptionalJson } from '../http/request.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, badRequest, conflict, notFound, storageCall } from '../http/errors.ts';
+import { cleanUpAfterRefusal } from '../http/refused-upload.ts';
 import {
   type CiArtifact,
   type CiCompleteUploadBody,
@@ -185,7 +186,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     try {
       artifact = await db.transaction().execute((trx) => registerUpload(trx, app, release.id, upload, values));
     } catch (error) {
-      if (multipartUploadId) await storage.abortMultipart(values.storageKey, multipartUploadId).catch(() => {});
+      if (multipartUploadId) await cleanUpAfterRefusal(`aborting the multipart upload of ${values.storageKey}`, () => storage.abortMultipart(values.storageKey, multipartUploadId));
       throw error;
     }
     const target = await storageCall(() =>

@@ -21,6 +21,7 @@ import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { ArtifactUploadRow, Database } from '../../../db/schema.ts';
 import { ApiError, storageCall } from '../http/errors.ts';
+import { uploadBody } from '../http/refused-upload.ts';
 import { MULTIPART_PART_SIZE_BYTES, MULTIPART_THRESHOLD_BYTES } from '../protocol/ci.ts';
 import { artifactKey } from '../protocol/storage-keys.ts';
 import { isUuid } from '../protocol/uuid.ts';
@@ -101,7 +102,8 @@ const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 
 /**
  * `PUT /ci/uploads/{id}?token=…` for filesystem storage. Like a presigned URL, the token is the only
- * authorisation, so an unknown id and a wrong token get the same 403.
+ * authorisation, so an unknown id and a wrong token get the same 403. A refusal, before the body or during it,
+ * lets the client finish sending first (`answerRefusedUploads`, mounted in app.ts).
  */
 export async function receiveFsUpload(c: Context, db: Kysely<Database>, storage: Storage, now: () => number): Promise<Response> {
   const id = c.req.param('upload') ?? '';
@@ -125,8 +127,8 @@ export async function receiveFsUpload(c: Context, db: Kysely<Database>, storage:
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > upload.size) throw tooLarge(upload.size, declared);
-  const body = c.req.raw.body;
-  if (!body) throw new ApiError(400, 'invalid_request', 'the PUT has no body; send the artifact\'s bytes');
+  const source = uploadBody(c.req.raw);
+  if (!source) throw new ApiError(400, 'invalid_request', 'the PUT has no body; send the artifact\'s bytes');
 
   let received = 0;
   const limit = new Transform({
@@ -137,7 +139,6 @@ export async function receiveFsUpload(c: Context, db: Kysely<Database>, storage:
       done(null, chunk);
     },
   });
-  const source = Readable.fromWeb(body as never);
   source.on('error', (error) => limit.destroy(error));
   try {
     const info = await storageCall(() =>

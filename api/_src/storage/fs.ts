@@ -12,6 +12,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { processExists } from '../../../db/data-dir-lock.ts';
+import { loggedError } from '../http/logged-error.ts';
 import { type ByteRange, type ObjectInfo, type Storage, type StoredObject, StorageLowOnSpaceError, StorageUnavailableError } from './storage.ts';
 
 const TEMPORARY = /^\.upload-([0-9]+)-[0-9a-f-]{36}$/;
@@ -74,7 +75,8 @@ export class FileSystemStorage implements Storage {
       await pipeline(source, hashing, createWriteStream(temporary, { mode: 0o644 }));
       await rename(temporary, path);
     } catch (error) {
-      await rm(temporary, { force: true });
+      // The write's own failure (often the caller's refusal, which failed the stream) is the one to report.
+      await rm(temporary, { force: true }).catch((cleanup: unknown) => console.error(`could not remove the partial upload ${temporary}: ${loggedError(cleanup)}`));
       throw error;
     }
     const info = await stat(path);
