@@ -102,7 +102,7 @@ export async function addLinks(db: Db, integrationId: string, link: { to: string
   const moved: LinkChanges['moved'] = [];
   const added = inserted.map((row) => row.reference);
   for (const row of known.filter(later)) {
-    await db.updateTable('payment_links').set({ linked_to: to, paid_at: paidAt }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
+    await db.updateTable('payment_links').set({ linked_to: to, paid_at: paidAt, created_at: now }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
     if (row.linked_to === null) added.push(row.reference);
     else if (row.linked_to !== to) moved.push({ reference: row.reference, from: row.linked_to });
   }
@@ -142,7 +142,7 @@ export async function detachLinks(db: Db, integrationId: string, detach: { from:
       : row.linked_to === from);
   const detached: string[] = [];
   for (const row of known.filter(undone)) {
-    await db.updateTable('payment_links').set({ linked_to: null, paid_at: detachedAt ?? row.paid_at }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
+    await db.updateTable('payment_links').set({ linked_to: null, paid_at: detachedAt ?? row.paid_at, created_at: now }).where('integration_id', '=', integrationId).where('reference', '=', row.reference).execute();
     detached.push(row.reference);
   }
   const fresh = others.filter((reference) => !known.some((row) => row.reference === reference));
@@ -157,8 +157,13 @@ export async function detachLinks(db: Db, integrationId: string, detach: { from:
 }
 
 /**
- * Forgets links made more than `HOLD_DAYS` before `now` whose purchase was never told: payments of something this
- * integration does not sell (another product on the same Stripe account) would otherwise pile up for ever.
+ * Forgets links last made or moved more than `HOLD_DAYS` before `now` (`created_at`, which `addLinks` and
+ * `detachLinks` reset) whose purchase was never told: payments of something this integration does not sell (another
+ * product on the same Stripe account) would otherwise pile up for ever. Counted from the first link, a payment moved
+ * late in those days to such an invoice would lose its `paid_at` soon after the move, and an event of its earlier
+ * payment told after that would link it back to the earlier invoice, so that a refund revokes a license it no longer
+ * pays. That event predates the move and Stripe resends an event for 3 days: counted from the move, the link
+ * outlives its deliveries.
  * A detached payment's link (no `linked_to`, `detachLinks`) is kept: it is all that stops an event of its earlier
  * payment, told however late, from linking it to that invoice again, so that a refund revokes a license it no longer
  * pays. Detachments are rare, and one row each.

@@ -299,6 +299,42 @@ describe('Stripe on basil', () => {
     }
   });
 
+  it('counts a link\'s 30 days from its last move: moved, or attached again, to an invoice it does not sell, its earlier payment told later still links nothing', async () => {
+    for (const via of ['moved', 'attached again'] as const) {
+      clock.now = D.getTime();
+      const sold = basilPurchase();
+      // Another product's invoice on the same Stripe account, paid by the same PaymentIntent: never bought here.
+      const unsold = basilPurchase();
+      Object.assign(unsold.ids, { payment_intent: sold.ids.payment_intent, charge: sold.ids.charge });
+      const payment = sold.ids.payment_intent;
+      const made = await deliver(purchased(sold, D));
+      await deliver(invoicePaymentPaid(sold, D));
+      if (via === 'attached again') {
+        clock.now = day(1).getTime();
+        await deliver(invoicePaymentDetached(sold, day(1)));
+      }
+      clock.now = day(29).getTime();
+      expect([via, (await deliver(invoicePaymentPaid(unsold, day(29)))).reason]).toEqual([
+        via,
+        via === 'moved' ? `moved ${payment} from ${sold.ids.invoice} to ${unsold.ids.invoice} (paid to it later)` : `linked ${payment} to ${unsold.ids.invoice}`,
+      ]);
+      // 31 days after the first link, 2 after the move: a link told now prunes those due, not this one.
+      clock.now = day(31).getTime();
+      await deliver(invoicePaymentPaid(basilPurchase(), day(31)));
+      const linkOf = async () => (await linksOf(integration)).filter((row) => row.reference === payment);
+      expect([via, await linkOf()]).toEqual([via, [{ reference: payment, linked_to: unsold.ids.invoice }]]);
+      // A late resend of its day-0 payment to the sold invoice is older than the move: it links nothing back there.
+      expect(await deliver(invoicePaymentPaid(sold, D))).toMatchObject({ outcome: 'ignored', reason: `${payment} already linked` });
+      expect(await deliver(refunded(sold, day(31)))).toMatchObject({ outcome: 'ignored' });
+      expect(await statusOf(made.license_id)).toBe('active');
+      await ctx.database.db.deleteFrom('held_events').where('integration_id', '=', integration).execute();
+      // 30 days after the move it is pruned like any link whose purchase never came.
+      clock.now = day(60).getTime();
+      await deliver(invoicePaymentPaid(basilPurchase(), day(60)));
+      expect([via, await linkOf()]).toEqual([via, []]);
+    }
+  });
+
   it('prunes after 30 days the links of payments whose purchase never came, and keeps those of purchases it knows', async () => {
     clock.now = D.getTime();
     const known = basilPurchase();
