@@ -39,7 +39,7 @@ export interface PaymentLinksTable {
   linked_to: string | null;
   /** When the provider says the payment was paid to `linked_to` (or detached): a later payment moves the link; null never moves. */
   paid_at: Timestamp | null;
-  /** When the link was last made, moved or detached, for all it is named: the 30 days of pruning count from it. */
+  /** When the link was last made, moved or detached (despite its name): the 30 days of pruning count from it. */
   created_at: UpdatedAt;
 }
 
