@@ -28,6 +28,9 @@ describe('admin artifacts', () => {
 
   const artifactRows = (releaseId = release.id) =>
     ctx.database.db.selectFrom('artifacts').selectAll().where('release_id', '=', releaseId).orderBy('file_name').execute();
+  /** Where the artifact's bytes are stored: a key of its upload's own (protocol/storage-keys.ts `stagedKey`). */
+  const storageKeyOf = async (artifactId: string) =>
+    (await ctx.database.db.selectFrom('artifacts').select('storage_key').where('id', '=', artifactId).executeTakeFirstOrThrow()).storage_key;
 
   beforeAll(async () => {
     ctx = await createTestContext();
@@ -64,7 +67,9 @@ describe('admin artifacts', () => {
     // Tools differ on whether the id's leading zeros are written; compare the number itself.
     const pubKeyId = /minisign public key: ([0-9A-F]+)/i.exec(decodedPub)?.[1] ?? '';
     expect(pubKeyId.replace(/^0+/, '')).toBe(artifact.signature_key_id!.replace(/^0+/, ''));
-    expect(await storedBytes(ctx, 'my-app/releases/1.2.3/my-app_1.2.3_amd64.AppImage')).toEqual(Buffer.from(appImage.bytes));
+    const storageKey = await storageKeyOf(artifact.id);
+    expect(storageKey).toMatch(/^my-app\/releases\/1\.2\.3\/uploads\/[0-9a-f-]{36}\/my-app_1\.2\.3_amd64\.AppImage$/);
+    expect(await storedBytes(ctx, storageKey)).toEqual(Buffer.from(appImage.bytes));
     expect(artifact.verified_key_id).toBe(artifact.signature_key_id);
     const audit = (await auditRows(ctx, 'artifact.upload')).at(-1)!;
     expect(audit).toMatchObject({ actor: 'token:ADMIN_TOKEN', app_id: appId, target: `artifact:${artifact.id}` });
@@ -126,7 +131,8 @@ describe('admin artifacts', () => {
       const res = await upload(ctx, path, artifactParts('linux-aarch64', appImage));
       expect(res.status).toBe(409);
       expect(res.body.error.message).toMatch(/already used by the linux-x86_64 appimage artifact of this release; file names are unique per release/);
-      expect(await storedBytes(ctx, `my-app/releases/1.2.3/${appImage.name}`)).toEqual(Buffer.from(appImage.bytes));
+      const [kept] = (await artifactRows()).filter((row) => row.file_name === appImage.name);
+      expect(await storedBytes(ctx, kept!.storage_key)).toEqual(Buffer.from(appImage.bytes));
     });
   });
 
@@ -333,10 +339,45 @@ describe('admin artifacts', () => {
     const res = await ctx.app.request(rawRequest(path, boundary, body, ctx.adminAuth));
     expect(res.status).toBe(201);
     expect(sawPartialObject).toBe(true);
-    expect(await res.json()).toMatchObject({ platform: 'darwin-aarch64', bundle: 'app', size: file.bytes.length, sha256: sha256(file.bytes) });
-    const stored = join(ctx.dataDir, 'objects', 'my-app/releases/1.2.3', file.name);
-    expect((await stat(stored)).size).toBe(file.bytes.length);
-    expect(sha256(await readFile(stored))).toBe(sha256(file.bytes));
+    const stored = (await res.json()) as { id: string };
+    expect(stored).toMatchObject({ platform: 'darwin-aarch64', bundle: 'app', size: file.bytes.length, sha256: sha256(file.bytes) });
+    const storedFile = join(ctx.dataDir, 'objects', await storageKeyOf(stored.id));
+    expect((await stat(storedFile)).size).toBe(file.bytes.length);
+    expect(sha256(await readFile(storedFile))).toBe(sha256(file.bytes));
+  });
+
+  it('keeps a published artifact\'s bytes when an upload of the same file name, refused once the release is published, ends after it', async () => {
+    const draft = await createRelease(ctx, 'my-app', '1.2.9');
+    const releasePath = `/admin/apps/my-app/releases/${draft.id}`;
+    const original = await signedFile(dir, key, 'my-app_1.2.9_amd64.AppImage', randomBytes(4000));
+    expect((await upload(ctx, `${releasePath}/artifacts`, artifactParts('linux-x86_64', original))).status).toBe(201);
+    // The same file name again, streamed slowly; the release is published while its bytes arrive.
+    const late = await signedFile(dir, key, 'my-app_1.2.9_amd64.AppImage', randomBytes(3 * 1024 * 1024));
+    const boundary = 'late-boundary';
+    const chunk = 512 * 1024;
+    let offset = -1;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (offset < 0) {
+          controller.enqueue(partsHead(boundary, [['platform', 'linux-x86_64'], ['signature', late.signature]], late.name));
+          offset = 0;
+        } else if (offset < late.bytes.length) {
+          if (offset === chunk) expect((await call(ctx, 'POST', `${releasePath}/publish`)).status).toBe(200);
+          controller.enqueue(late.bytes.subarray(offset, offset + chunk));
+          offset += chunk;
+        } else {
+          controller.enqueue(new TextEncoder().encode(`\r\n--${boundary}--\r\n`));
+          controller.close();
+        }
+      },
+    });
+    const res = await ctx.app.request(rawRequest(`${releasePath}/artifacts`, boundary, body, ctx.adminAuth));
+    expect(res.status).toBe(409);
+    // Before uploads had keys of their own, the late bytes had replaced the published artifact's under its name.
+    const [row] = await artifactRows(draft.id);
+    expect(row).toMatchObject({ file_name: original.name, sha256: sha256(original.bytes) });
+    expect(await storedBytes(ctx, row!.storage_key)).toEqual(Buffer.from(original.bytes));
+    expect((await storedFiles(ctx)).filter((file) => file.startsWith('my-app/releases/1.2.9/'))).toEqual([row!.storage_key]);
   });
 
   it('answers a refusal that leaves the body unread with Connection: close, so a keep-alive client does not reuse the socket', async () => {
@@ -456,8 +497,9 @@ async function partialUploadAppears(ctx: TestContext, folder: string, bytes: num
   const { readdir } = await import('node:fs/promises');
   const dir = join(ctx.dataDir, 'objects', folder);
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (name.startsWith('.upload-') && (await stat(join(dir, name)).catch(() => null))?.size! >= bytes) return true;
+    // The upload's own folder (`uploads/{id}/`) is somewhere under `folder`.
+    for (const name of await readdir(dir, { recursive: true }).catch(() => [] as string[])) {
+      if (name.split('/').at(-1)!.startsWith('.upload-') && (await stat(join(dir, name)).catch(() => null))?.size! >= bytes) return true;
     }
   }
   return false;

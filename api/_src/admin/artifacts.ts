@@ -7,17 +7,19 @@
  *   DELETE /:artifact    remove one, with its stored object                      admin, drafts only
  *
  * An artifact is one (platform, bundle) of a release (`releases/slots.ts`). Uploading the same pair
- * again replaces the row and, once committed, the old object. The bytes are checked as they stream
+ * again replaces the row and, once committed, the old object; each upload's bytes go to a key of their own
+ * (`stagedKey`), so concurrent uploads cannot overwrite each other's. The bytes are checked as they stream
  * (`releases/ingest.ts`): a refusal answers 409/422 naming its rule, as the CI API does. Every refusal of an
  * upload, before its body is read or during it, lets the client finish sending (`http/refused-upload.ts`).
  */
+import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { AppRow, ArtifactRow, ReleaseRow } from '../../../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { cleanUpAfterRefusal } from '../http/refused-upload.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
-import { artifactKey } from '../protocol/storage-keys.ts';
+import { stagedKey } from '../protocol/storage-keys.ts';
 import { findAppFor } from '../auth/access.ts';
 import { isUuid } from '../protocol/uuid.ts';
 import { planUpload } from '../releases/artifact-plan.ts';
@@ -59,7 +61,9 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
         checkFileNameFree(existing, fileName, plan.platform, plan.bundle);
         // Refuses a missing or wrong key before any byte is stored; every byte then goes through the check.
         const check = ingestCheck({ platform: plan.platform, fileName, signature: plan.signature }, app.public_key, release.version);
-        return { key: artifactKey(app.slug, release.version, fileName), plan, check };
+        // A key of this upload's own: two uploads of one file name at once would otherwise overwrite each other's
+        // bytes, and the row of one could end up pointing at the other's.
+        return { key: stagedKey(app.slug, release.version, randomUUID(), fileName), plan, check };
       },
     });
     const { platform, bundle, signature, isDefault } = received.plan;
@@ -88,12 +92,11 @@ export function artifactRoutes(deps: AppDeps): Hono<AdminEnv> {
         return { row, previous };
       });
     } catch (error) {
-      // Kept if a row still points at it (a same-name replace); publish then checks the stored size.
       await cleanUpAfterRefusal(`discarding the stored upload ${received.key}`, () => discard(received.key));
       throw error;
     }
     releaseCache.invalidate(app.id);
-    if (result.previous && result.previous.storage_key !== received.key) await discard(result.previous.storage_key);
+    if (result.previous) await discard(result.previous.storage_key);
     return c.json(toArtifactBody(app, release, result.row), result.previous ? 200 : 201);
   });
 

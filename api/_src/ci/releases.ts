@@ -45,11 +45,11 @@ import {
 } from '../releases/registration.ts';
 import { withPublishChecks } from '../releases/status.ts';
 import { type ArtifactValues, assertDraft, deleteObjectsNotReady, findRelease, findUpload, uploadValues } from '../releases/store.ts';
-import { artifactKey } from '../protocol/storage-keys.ts';
+import { artifactKey, stagedKey } from '../protocol/storage-keys.ts';
 import { MultipartRefusedError } from '../storage/storage.ts';
 import { ciReleaseView, toCiArtifactView } from './release-view.ts';
 import { ciRunOf } from './credential.ts';
-import { generateUploadToken, planParts, stagedKey, type UploadLimits, uploadTarget } from './uploads.ts';
+import { generateUploadToken, planParts, type UploadLimits, uploadTarget } from './uploads.ts';
 
 export interface CiReleaseRouteOptions {
   now: () => number;

@@ -12,8 +12,9 @@
  *   streams into storage and is never buffered; more bytes than declared are refused. Always one PUT, whatever
  *   the size: multipart is S3 only.
  *
- * Staged bytes go to a key of their own, `{app}/releases/{version}/uploads/{upload id}/{file}`, so an upload
- * never overwrites an artifact that is ready; `complete` then points the artifact at it.
+ * Staged bytes go to a key of their own, `{app}/releases/{version}/uploads/{upload id}/{file}` (`stagedKey`,
+ * protocol/storage-keys.ts), so an upload never overwrites an artifact that is ready; `complete` then points the
+ * artifact at it.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -23,7 +24,6 @@ import type { ArtifactUploadRow, Database } from '../../../db/schema.ts';
 import { ApiError, storageCall } from '../http/errors.ts';
 import { uploadBody } from '../http/refused-upload.ts';
 import { MULTIPART_PART_SIZE_BYTES, MULTIPART_THRESHOLD_BYTES } from '../protocol/ci.ts';
-import { artifactKey } from '../protocol/storage-keys.ts';
 import { isUuid } from '../protocol/uuid.ts';
 import type { Storage } from '../storage/storage.ts';
 
@@ -53,12 +53,6 @@ export function planParts(size: number, partSize: number): { partSize: number; p
   const needed = Math.ceil(size / MAX_PARTS);
   const grown = needed > partSize ? Math.ceil(needed / MIB) * MIB : partSize;
   return { partSize: grown, partCount: Math.max(1, Math.ceil(size / grown)) };
-}
-
-/** `{app}/releases/{version}/uploads/{upload id}/{file}`; every part is checked by `artifactKey`. */
-export function stagedKey(appSlug: string, version: string, uploadId: string, fileName: string): string {
-  const key = artifactKey(appSlug, version, fileName);
-  return key.replace(/\/([^/]+)$/, `/uploads/${uploadId}/$1`);
 }
 
 export function hashUploadToken(token: string): string {

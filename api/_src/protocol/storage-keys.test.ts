@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { artifactKey, isValidFileName, staticManifestKey } from './storage-keys.ts';
+import { artifactKey, isValidFileName, stagedKey, staticManifestKey } from './storage-keys.ts';
 
 describe('artifactKey', () => {
   it('builds {app}/releases/{version}/{file}', () => {
@@ -32,6 +32,17 @@ describe('isValidFileName', () => {
       expect(isValidFileName(fileName)).toBe(valid);
     },
   );
+});
+
+describe('stagedKey', () => {
+  it('puts an upload\'s file in a folder of its own beside the release\'s files', () => {
+    expect(stagedKey('my-app', '1.2.3', '0b9f3c1e-5d2a-4c47-9a61-2f7d8e4b6a10', 'My App_1.2.3_x64-setup.exe'))
+      .toBe('my-app/releases/1.2.3/uploads/0b9f3c1e-5d2a-4c47-9a61-2f7d8e4b6a10/My App_1.2.3_x64-setup.exe');
+  });
+
+  it.each([['an upload id with a slash', 'a/b', 'app.exe'], ['an empty upload id', '', 'app.exe'], ['a file name with ..', 'id', 'a..exe']])('refuses %s', (_case, id, fileName) => {
+    expect(() => stagedKey('my-app', '1.2.3', id, fileName)).toThrow(/invalid/);
+  });
 });
 
 describe('staticManifestKey', () => {

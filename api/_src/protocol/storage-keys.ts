@@ -2,7 +2,11 @@
  * @module protocol/storage-keys
  * Where things live in the artifact store, as the server, the upload action and the CLI all name them:
  *
- *   {app}/releases/{version}/{file}          an artifact (`artifactKey`)
+ *   {app}/releases/{version}/{file}          an artifact (`artifactKey`), as the upload action writes it
+ *   {app}/releases/{version}/uploads/{id}/{file}
+ *                                            an artifact uploaded through this server (`stagedKey`): each upload
+ *                                            has a key of its own, so concurrent uploads of one file name never
+ *                                            overwrite each other's bytes, nor those of the artifact they replace
  *   {app}/latest.json                        the stable channel's static manifest (`staticManifestKey`)
  *   {app}/channels/{channel}/latest.json     another channel's
  *
@@ -30,6 +34,13 @@ export function artifactKey(appSlug: string, version: string, fileName: string):
   if (!VERSION.test(version) || version.includes('..')) throw new Error(`invalid version for a storage key`);
   if (!isValidFileName(fileName)) throw new Error(`invalid file name for a storage key: ${JSON.stringify(fileName)}`);
   return `${appSlug}/releases/${version}/${fileName}`;
+}
+
+/** `{app}/releases/{version}/uploads/{upload id}/{file}`; every part is checked as `artifactKey` checks it. */
+export function stagedKey(appSlug: string, version: string, uploadId: string, fileName: string): string {
+  if (!/^[0-9A-Za-z-]{1,64}$/.test(uploadId)) throw new Error(`invalid upload id for a storage key: ${JSON.stringify(uploadId)}`);
+  const key = artifactKey(appSlug, version, fileName);
+  return `${key.slice(0, key.length - fileName.length)}uploads/${uploadId}/${fileName}`;
 }
 
 /** Where a channel's static manifest is stored; not under `releases/`, so it never collides with an artifact. */
