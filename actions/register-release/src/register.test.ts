@@ -86,7 +86,7 @@ describe('registerRelease', () => {
   it('a file not in the bucket: refused with where it must be and how it gets there', async () => {
     const artifacts = await signedLeg('3.0.0', { 'deb/b_3.0.0_amd64.deb': 1_000 });
     await expect(registerRelease(plane(), { version: '3.0.0', artifacts: artifacts.map(toCiArtifact), publish: false }, memoryLogger())).rejects.toThrow(
-      /^Registering 1 artifact\(s\) with release 3\.0\.0 was refused: artifact b_3\.0\.0_amd64\.deb \(linux-x86_64\) refused by rule "not_uploaded": .* Files are registered from \{app\}\/releases\/\{version\}\/\{file\} in the bucket: upload them first with upload-r2 \(mode s3\)/,
+      /^Registering 1 artifact\(s\) with release 3\.0\.0 was refused: artifact b_3\.0\.0_amd64\.deb \(linux-x86_64\) refused by rule "not_uploaded": .* Files are registered from \{app\}\/releases\/\{version\}\/uploads\/\{sha256\}\/\{file\} in the bucket: upload them first with upload-r2 \(mode s3\)/,
     );
   });
 

@@ -6,8 +6,9 @@
  *    notes and channel given; a published release keeps its own).
  * 2. Artifacts the release already holds, ready and identical (same platform, bundle, file name, size and sha256),
  *    are done: upload-r2's presigned mode registers each file as it uploads it. The others are registered in one
- *    call (`artifacts` of the same POST): they must already be in the bucket at `{app}/releases/{version}/{file}`
- *    (upload-r2's mode s3), where the server verifies size, sha256 and signature.
+ *    call (`artifacts` of the same POST): they must already be in the bucket where upload-r2's mode s3 puts them
+ *    (`{app}/releases/{version}/uploads/{sha256}/{file}`, or `{app}/releases/{version}/{file}` from older releases of
+ *    it), where the server verifies size, sha256 and signature.
  * 3. With `publish`, `POST …/publish` (a release already published stays so; a re-run is harmless).
  *
  * Every call is idempotent, so parallel legs and re-runs end in the same state.
@@ -102,7 +103,7 @@ export async function registerRelease(controlPlane: ControlPlane, options: Regis
         refused(
           error,
           `Registering ${missing.length} artifact(s) with release ${version}`,
-          `Files are registered from {app}/releases/{version}/{file} in the bucket: upload them first with upload-r2 (mode s3), or let upload-r2's presigned mode register them as it uploads.`,
+          `Files are registered from {app}/releases/{version}/uploads/{sha256}/{file} in the bucket: upload them first with upload-r2 (mode s3), or let upload-r2's presigned mode register them as it uploads.`,
         ),
       );
     const notReady = options.artifacts.filter((artifact) => !sameArtifact(view, artifact));

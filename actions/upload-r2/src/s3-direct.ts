@@ -1,20 +1,23 @@
 /**
  * @module s3-direct
  * The optional mode: upload straight to the S3-compatible bucket the server serves from (R2), with S3 credentials,
- * to the key the server reads (`{app}/releases/{version}/{file}`, api/_src/protocol/storage-keys.ts `artifactKey`);
- * register-release then registers them in one call, and the server verifies them there.
+ * to a key named by the file's SHA-256 (`{app}/releases/{version}/uploads/{sha256}/{file}`,
+ * api/_src/protocol/storage-keys.ts `directUploadKey`), where the server looks first; register-release then registers
+ * them in one call, and the server verifies them there. Other bytes (a re-run of a build that is not reproducible)
+ * go to another key, so they never overwrite an artifact already registered, nor one already published.
  *
  * `@aws-sdk/lib-storage` `Upload` streams the file in `partSize` parts, `queueSize` at a time, so memory is about
  * partSize × queueSize (16 MiB × 4 by default; docs/reference/platform.md §5) whatever the file size; parts are equal but the
  * last, as R2 requires. Checksums are `WHEN_REQUIRED`, as on the server (the SDK's default CRC32 sends stream bodies
  * aws-chunked, which S3 look-alikes mishandle). Each request is retried by the SDK (with backoff), and a file whose
  * upload still failed on the network or a 5xx is sent again from the start (the key is the same, so that is safe).
- * An object already at the key with the same size and sha256 (kept as its `sha256` metadata) is not sent again.
+ * An object already at the key with the same size and sha256 (kept as its `sha256` metadata) is not sent again: a
+ * re-run with the same bytes sends nothing.
  */
 import { createReadStream } from 'node:fs';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { artifactKey } from '../../../api/_src/protocol/storage-keys.ts';
+import { directUploadKey } from '../../../api/_src/protocol/storage-keys.ts';
 import { retry, exponentialBackoff, sleep as wait } from '../../shared/src/retry.ts';
 import type { Secret } from '../../shared/src/secret.ts';
 import type { LocalArtifact } from './discover.ts';
@@ -108,7 +111,7 @@ export async function uploadDirect(
   const reports: UploadReport[] = [];
   try {
     for (const artifact of artifacts) {
-      const key = artifactKey(app, version, artifact.fileName);
+      const key = directUploadKey(app, version, artifact.sha256, artifact.fileName);
       const label = `${artifact.fileName} (${artifact.platform})`;
       if (await sameObject(client, s3, key, artifact)) {
         settings.logger.info(`${label}: s3://${s3.bucket}/${key} already holds these bytes (same size and sha256); not sent again.`);

@@ -3,9 +3,11 @@
  * signed by the real Tauri signer. Upload limits are lowered so a 1.2 MiB file goes multipart.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { artifactKey, directUploadKey } from '../../../api/_src/protocol/storage-keys.ts';
 import { CredentialSource } from '../../shared/src/ci-credentials.ts';
 import { ControlPlane } from '../../shared/src/control-plane.ts';
 import { startLocalControlPlane, type LocalControlPlane } from '../../shared/src/control-plane-testing.ts';
@@ -106,8 +108,29 @@ describe('mode s3', () => {
     partSizeBytes: 5 * 1024 * 1024,
   });
 
-  it('puts each file at {app}/releases/{version}/{file} with its sha256; a re-run skips it; the server can register it from there', async () => {
+  /** The release's artifact row of that file: what the server serves, and from which key. */
+  const row = (version: string, fileName: string) =>
+    cp.harness.ctx.database.db
+      .selectFrom('artifacts')
+      .innerJoin('releases', 'releases.id', 'artifacts.release_id')
+      .select(['artifacts.sha256', 'artifacts.storage_key', 'artifacts.state'])
+      .where('releases.version', '=', version)
+      .where('artifacts.file_name', '=', fileName)
+      .executeTakeFirstOrThrow();
+  /** The SHA-256 of the bytes the bucket holds at `key`. */
+  async function storedSha256(key: string): Promise<string> {
+    const client = createS3Client(s3());
+    try {
+      const object = await client.send(new GetObjectCommand({ Bucket: cp.s3.bucket, Key: key }));
+      return createHash('sha256').update(await object.Body!.transformToByteArray()).digest('hex');
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it('puts each file at {app}/releases/{version}/uploads/{sha256}/{file}; a re-run skips it; the server registers it from there', async () => {
     const artifacts = await leg('2.0.0', { 'nsis/My App_2.0.0_x64-setup.exe': 6 * 1024 * 1024, 'msi/My App_2.0.0_x64_en-US.msi': 100_000 }, 'windows-x86_64');
+    const [msi, exe] = artifacts as [LocalArtifact, LocalArtifact];
     const logger = memoryLogger();
     const reports = await uploadDirect(s3(), 'my-app', '2.0.0', artifacts, { logger, concurrency: 2 });
     expect(reports.map((r) => [r.artifact.fileName, r.how])).toEqual([
@@ -115,9 +138,9 @@ describe('mode s3', () => {
       ['My App_2.0.0_x64-setup.exe', 'S3 multipart (2 parts)'],
     ]);
     const client = createS3Client(s3());
-    const head = await client.send(new HeadObjectCommand({ Bucket: cp.s3.bucket, Key: 'my-app/releases/2.0.0/My App_2.0.0_x64-setup.exe' }));
-    expect(head).toMatchObject({ ContentLength: 6 * 1024 * 1024, Metadata: { sha256: artifacts[1]!.sha256 } });
-    const object = await client.send(new GetObjectCommand({ Bucket: cp.s3.bucket, Key: 'my-app/releases/2.0.0/My App_2.0.0_x64_en-US.msi' }));
+    const head = await client.send(new HeadObjectCommand({ Bucket: cp.s3.bucket, Key: `my-app/releases/2.0.0/uploads/${exe.sha256}/My App_2.0.0_x64-setup.exe` }));
+    expect(head).toMatchObject({ ContentLength: 6 * 1024 * 1024, Metadata: { sha256: exe.sha256 } });
+    const object = await client.send(new GetObjectCommand({ Bucket: cp.s3.bucket, Key: `my-app/releases/2.0.0/uploads/${msi.sha256}/My App_2.0.0_x64_en-US.msi` }));
     expect((await object.Body!.transformToByteArray()).length).toBe(100_000);
     client.destroy();
 
@@ -130,12 +153,49 @@ describe('mode s3', () => {
       artifacts: artifacts.map(toCiArtifact),
     });
     expect(view.artifacts.map((a) => a.state)).toEqual(['ready', 'ready']);
+    expect(await row('2.0.0', exe.fileName)).toEqual({ sha256: exe.sha256, storage_key: directUploadKey('my-app', '2.0.0', exe.sha256, exe.fileName), state: 'ready' });
+
+    // A re-run of the whole job with the same bytes, once published: nothing is sent, the registration is a no-op.
+    await plane().publish('2.0.0');
+    expect((await uploadDirect(s3(), 'my-app', '2.0.0', artifacts, { logger: memoryLogger() })).map((r) => r.how)).toEqual([
+      'already in the bucket (same sha256)',
+      'already in the bucket (same sha256)',
+    ]);
+    expect((await plane().createRelease({ version: '2.0.0', artifacts: artifacts.map(toCiArtifact) })).artifacts).toEqual(view.artifacts);
+  });
+
+  it('a re-run with other bytes leaves a published artifact\'s stored bytes as they were, and its registration is refused', async () => {
+    const built = await leg('2.3.0', { 'deb/e_2.3.0_amd64.deb': 20_000 });
+    await uploadDirect(s3(), 'my-app', '2.3.0', built, { logger: memoryLogger() });
+    await plane().createRelease({ version: '2.3.0', artifacts: built.map(toCiArtifact) });
+    await plane().publish('2.3.0');
+
+    // Tauri builds are not reproducible: the re-run's file has the same name, other bytes and another signature.
+    const rebuilt = await leg('2.3.0', { 'deb/e_2.3.0_amd64.deb': 20_000 });
+    expect((await uploadDirect(s3(), 'my-app', '2.3.0', rebuilt, { logger: memoryLogger() })).map((r) => r.how)).toEqual(['S3 PUT']);
+    await expect(plane().createRelease({ version: '2.3.0', artifacts: rebuilt.map(toCiArtifact) })).rejects.toThrow(
+      /published release's artifacts are immutable; these differ from what it holds: e_2\.3\.0_amd64\.deb \(linux-x86_64\)/,
+    );
+    const published = await row('2.3.0', 'e_2.3.0_amd64.deb');
+    expect(published.sha256).toBe(built[0]!.sha256);
+    expect(await storedSha256(published.storage_key)).toBe(built[0]!.sha256);
+  });
+
+  it('registers a file an older upload-r2 put at {app}/releases/{version}/{file}', async () => {
+    const [legacy] = (await leg('2.4.0', { 'deb/f_2.4.0_amd64.deb': 30_000 })) as [LocalArtifact];
+    const key = artifactKey('my-app', '2.4.0', legacy.fileName);
+    const client = createS3Client(s3());
+    await client.send(new PutObjectCommand({ Bucket: cp.s3.bucket, Key: key, Body: await readFile(legacy.path), Metadata: { sha256: legacy.sha256 } }));
+    client.destroy();
+    const view = await plane().createRelease({ version: '2.4.0', artifacts: [toCiArtifact(legacy)] });
+    expect(view.artifacts).toEqual([expect.objectContaining({ file_name: legacy.fileName, sha256: legacy.sha256, state: 'ready' })]);
+    expect(await row('2.4.0', legacy.fileName)).toEqual({ sha256: legacy.sha256, storage_key: key, state: 'ready' });
   });
 
   it('wrong credentials and a missing bucket are explained', async () => {
     const artifacts = await leg('2.1.0', { 'deb/d_2.1.0_amd64.deb': 1_000 });
     await expect(uploadDirect({ ...s3(), secretAccessKey: new Secret('s', 'wrong') }, 'my-app', '2.1.0', artifacts, { logger: memoryLogger() })).rejects.toThrow(
-      /^checking s3:\/\/artifacts\/my-app\/releases\/2\.1\.0\/d_2\.1\.0_amd64\.deb: HTTP 403\. Check s3-access-key-id and s3-secret-access-key, and that they may write to bucket artifacts\./,
+      /^checking s3:\/\/artifacts\/my-app\/releases\/2\.1\.0\/uploads\/[0-9a-f]{64}\/d_2\.1\.0_amd64\.deb: HTTP 403\. Check s3-access-key-id and s3-secret-access-key, and that they may write to bucket artifacts\./,
     );
     await expect(uploadDirect({ ...s3(), bucket: 'nope' }, 'my-app', '2.1.0', artifacts, { logger: memoryLogger() })).rejects.toThrow(
       /NoSuchBucket.*Bucket nope does not exist at http:\/\/127\.0\.0\.1:\d+: check s3-bucket and s3-endpoint\./,
@@ -146,7 +206,7 @@ describe('mode s3', () => {
     const artifacts = await leg('2.2.0', { 'deb/d_2.2.0_amd64.deb': 1_000 });
     const settings = { logger: memoryLogger(), attempts: 1 };
     await expect(uploadDirect({ ...s3(), endpoint: 'http://127.0.0.1:1' }, 'my-app', '2.2.0', artifacts, settings)).rejects.toThrow(
-      /^checking s3:\/\/artifacts\/my-app\/releases\/2\.2\.0\/d_2\.2\.0_amd64\.deb: .*connect ECONNREFUSED 127\.0\.0\.1:1\. Nothing answered at http:\/\/127\.0\.0\.1:1: check s3-endpoint \(the host and port, and that the runner can reach it\)\.$/,
+      /^checking s3:\/\/artifacts\/my-app\/releases\/2\.2\.0\/uploads\/[0-9a-f]{64}\/d_2\.2\.0_amd64\.deb: .*connect ECONNREFUSED 127\.0\.0\.1:1\. Nothing answered at http:\/\/127\.0\.0\.1:1: check s3-endpoint \(the host and port, and that the runner can reach it\)\.$/,
     );
     await expect(uploadDirect({ ...s3(), endpoint: 'https://storage.nonexistent.invalid' }, 'my-app', '2.2.0', artifacts, settings)).rejects.toThrow(
       /ENOTFOUND.*Nothing answered at https:\/\/storage\.nonexistent\.invalid: check s3-endpoint/,

@@ -32,7 +32,8 @@ export const ciReleaseRouteDocs = defineRoutes([
     summary: 'Create or reuse the draft for a version',
     description:
       'Idempotent: the first call creates the draft (201), later ones (other matrix legs, re-runs) get the same release (200). ' +
-      'With `artifacts`, files already stored at `{app}/releases/{version}/{file_name}` are verified there (size, sha256, ' +
+      'With `artifacts`, files already stored at `{app}/releases/{version}/uploads/{sha256}/{file_name}` (or, as older ' +
+      'upload-r2 releases wrote them, `{app}/releases/{version}/{file_name}`) are verified there (size, sha256, ' +
       'signature against the app\'s public key with the release\'s version) and registered; on a published release the ' +
       'same artifacts are a no-op and different ones a 409. `auto_publish` publishes when the caller may (a trusted ' +
       'publisher with can_publish, or an admin key); otherwise the release stays a draft for an admin. ' + refusals,

@@ -37,6 +37,7 @@ import {
   alreadyRegistered,
   completeUpload,
   createOrReuseDraft,
+  locateStoredArtifacts,
   publishForCi,
   recordUploadFailure,
   registerUpload,
@@ -45,7 +46,7 @@ import {
 } from '../releases/registration.ts';
 import { withPublishChecks } from '../releases/status.ts';
 import { type ArtifactValues, assertDraft, deleteObjectsNotReady, findRelease, findUpload, uploadValues } from '../releases/store.ts';
-import { artifactKey, stagedKey } from '../protocol/storage-keys.ts';
+import { directUploadKey, stagedKey } from '../protocol/storage-keys.ts';
 import { MultipartRefusedError } from '../storage/storage.ts';
 import { ciReleaseView, toCiArtifactView } from './release-view.ts';
 import { ciRunOf } from './credential.ts';
@@ -103,13 +104,15 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
   const discard = (keys: string[]) => deleteObjectsNotReady(db, storage, keys);
 
   /**
-   * The one-call form: artifacts already at `{app}/releases/{version}/{file}` are verified there and become
-   * ready. On a release that is no longer a draft, the same artifacts again are a no-op; others are a 409.
+   * The one-call form: artifacts already in the bucket (upload-r2's mode s3), at their content-addressed key or the
+   * legacy one (`locateStoredArtifacts`), are verified there and become ready. On a release that is no longer a
+   * draft, the same artifacts again are a no-op; others are a 409.
    */
   async function registerStored(principal: Principal, app: AppRow, release: ReleaseRow, planned: ArtifactValues[]): Promise<void> {
     if (await alreadyRegistered(db, release, planned)) return;
-    const keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release.version, planned));
-    const replaced = await db.transaction().execute((trx) => storeVerifiedArtifacts(trx, principal, app, release.id, planned, keyIds, via(principal)));
+    const located = await storageCall(() => locateStoredArtifacts(storage, app, release.version, planned));
+    const keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release.version, located));
+    const replaced = await db.transaction().execute((trx) => storeVerifiedArtifacts(trx, principal, app, release.id, located, keyIds, via(principal)));
     releaseCache.invalidate(app.id);
     await discard(replaced);
   }
@@ -128,7 +131,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
     const body = await readJson(c, ciCreateReleaseBodySchema);
     // Every artifact is validated before anything is written.
     const planned = (body.artifacts ?? []).map((artifact, index) =>
-      planArtifact(artifact, (fileName) => artifactKey(app.slug, body.version, fileName), `artifacts[${index}] (${artifact.file_name})`),
+      planArtifact(artifact, (fileName) => directUploadKey(app.slug, body.version, artifact.sha256, fileName), `artifacts[${index}] (${artifact.file_name})`),
     );
     for (const [index, values] of planned.entries()) {
       const twin = planned.findIndex(

@@ -76,8 +76,9 @@ export const ciCreateReleaseBodySchema = z.strictObject({
   notes: z.string().max(MAX_RELEASE_NOTES_LENGTH).nullable().optional(),
   channel: z.string().regex(RELEASE_CHANNEL_PATTERN, RELEASE_CHANNEL_RULE).optional(),
   /**
-   * The seed's one-call form: artifacts already in storage at their canonical key
-   * (`{app}/releases/{version}/{file}`), registered and verified in this call.
+   * The one-call form: artifacts already in storage (upload-r2's mode s3, the seed) at their content-addressed key
+   * or the legacy `{app}/releases/{version}/{file}` (storage-keys.ts `directUploadKeys`), verified and registered in
+   * this call.
    */
   artifacts: z.array(ciArtifactSchema).max(64).optional(),
   auto_publish: z.boolean().optional(),

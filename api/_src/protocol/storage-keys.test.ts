@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { artifactKey, isValidFileName, stagedKey, staticManifestKey } from './storage-keys.ts';
+import { artifactKey, directUploadKey, directUploadKeys, isValidFileName, stagedKey, staticManifestKey } from './storage-keys.ts';
 
 describe('artifactKey', () => {
   it('builds {app}/releases/{version}/{file}', () => {
@@ -42,6 +42,22 @@ describe('stagedKey', () => {
 
   it.each([['an upload id with a slash', 'a/b', 'app.exe'], ['an empty upload id', '', 'app.exe'], ['a file name with ..', 'id', 'a..exe']])('refuses %s', (_case, id, fileName) => {
     expect(() => stagedKey('my-app', '1.2.3', id, fileName)).toThrow(/invalid/);
+  });
+});
+
+describe('directUploadKey', () => {
+  const sha256 = 'ab'.repeat(32);
+
+  it('names the folder after the bytes\' SHA-256, and the registration looks there before the legacy key', () => {
+    expect(directUploadKey('my-app', '1.2.3', sha256, 'app.AppImage')).toBe(`my-app/releases/1.2.3/uploads/${sha256}/app.AppImage`);
+    expect(directUploadKeys('my-app', '1.2.3', sha256, 'app.AppImage')).toEqual([
+      `my-app/releases/1.2.3/uploads/${sha256}/app.AppImage`,
+      'my-app/releases/1.2.3/app.AppImage',
+    ]);
+  });
+
+  it.each([['upper case', 'AB'.repeat(32)], ['too short', 'ab'], ['not hex', 'zz'.repeat(32)]])('refuses a sha256 in %s', (_case, digest) => {
+    expect(() => directUploadKey('my-app', '1.2.3', digest, 'app.AppImage')).toThrow(/invalid sha256/);
   });
 });
 

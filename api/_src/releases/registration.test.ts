@@ -10,6 +10,7 @@ import type { Principal } from '../auth/principal.ts';
 import { ApiError } from '../http/api-error.ts';
 import { signedArtifact, type SignedArtifact } from '../ci/testing.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
+import { artifactKey, directUploadKey } from '../protocol/storage-keys.ts';
 import type { Storage } from '../storage/storage.ts';
 import { IngestRefusal } from './ingest.ts';
 import { withPublishChecks } from './status.ts';
@@ -17,6 +18,7 @@ import {
   alreadyRegistered,
   completeUpload,
   createOrReuseDraft,
+  locateStoredArtifacts,
   publishForCi,
   registerUpload,
   storeVerifiedArtifacts,
@@ -176,6 +178,17 @@ describe('releases/registration', () => {
     answer();
     expect(first).toBe('write');
     expect(await publishing).toMatchObject({ changed: true, release: { status: 'published', notes: 'while publishing' } });
+  });
+
+  it('finds directly uploaded bytes at their content-addressed key first, then at the key older upload-r2 releases wrote', async () => {
+    const contentKey = directUploadKey('my-app', '4.0.0', file.sha256, file.name);
+    const legacyKey = artifactKey('my-app', '4.0.0', file.name);
+    const locate = async () => (await locateStoredArtifacts(ctx.storage, app, '4.0.0', [values('ignored')]))[0]!.storageKey;
+    expect(await locate()).toBe(contentKey); // nothing stored: verification then refuses it as not uploaded
+    await ctx.storage.put(legacyKey, file.bytes);
+    expect(await locate()).toBe(legacyKey);
+    await ctx.storage.put(contentKey, file.bytes);
+    expect(await locate()).toBe(contentKey);
   });
 
   it('a draft has nothing registered yet', async () => {

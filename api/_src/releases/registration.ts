@@ -14,6 +14,7 @@ import type { AppRow, ArtifactRow, ArtifactUploadRow, ArtifactUploadsTable, Rele
 import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../http/api-error.ts';
+import { directUploadKeys } from '../protocol/storage-keys.ts';
 import type { Storage } from '../storage/storage.ts';
 import { verifyStoredArtifact } from './ingest.ts';
 import { checkFileNameFree, sameSlot } from './slots.ts';
@@ -81,6 +82,22 @@ export async function alreadyRegistered(db: Db, release: ReleaseRow, planned: re
     `release ${release.version} is ${release.status}, and a published release's artifacts are immutable; these differ from what it holds: ` +
       `${differing.map((p) => `${p.fileName} (${p.platform})`).join(', ')}; create a new version instead`,
   );
+}
+
+/**
+ * The one-call registration's artifacts, each with the key that holds its bytes: the first of `directUploadKeys`
+ * (its content-addressed key, then the legacy one older upload-r2 releases wrote) where an object is stored. The keys
+ * come from the declared file name and sha256, never from a path the client gives; with neither stored, the
+ * content-addressed key, where verification then finds nothing.
+ */
+export async function locateStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<ArtifactValues[]> {
+  const located: ArtifactValues[] = [];
+  for (const values of planned) {
+    const [contentKey, legacyKey] = directUploadKeys(app.slug, version, values.sha256, values.fileName);
+    const storageKey = (await storage.head(contentKey)) ? contentKey : (await storage.head(legacyKey)) ? legacyKey : contentKey;
+    located.push({ ...values, storageKey });
+  }
+  return located;
 }
 
 /** Checks each artifact where it is stored (`ingest.ts`); returns the key id each was verified against. */
