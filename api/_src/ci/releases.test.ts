@@ -207,6 +207,13 @@ describe('CI API: releases, uploads and publishing (filesystem storage)', () => 
     expect(release.body).toMatchObject({ status: 'draft', artifacts: [] });
   });
 
+  it('one call refuses an artifact nothing is stored for, saying to upload it to the bucket first', async () => {
+    const missing = await signedArtifact(dir, key, 'my-app_2.2.0_amd64.AppImage', randomBytes(700), '2.2.0');
+    const res = await h.call('POST', releasesPath('my-app'), { auth: publisher, body: { version: '2.2.0', artifacts: [declare('linux-x86_64', missing)] } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/refused by rule "not_uploaded": nothing is stored for this artifact in the bucket: upload it first \(upload-r2 with mode s3/);
+  });
+
   it('a drafts-only credential builds the draft but cannot publish it; an admin can', async () => {
     const drafts = { id: await insertApp(h, 'drafts-app', key.publicKey), slug: 'drafts-app' };
     const credential = await oidcCredential(h, issuer, drafts, false);

@@ -128,22 +128,25 @@ export async function verifyStoredArtifact(
   artifact: DeclaredArtifact & { size: number; sha256: string },
   publicKey: string | null,
   version: string,
+  uploadedBy: 'upload URL' | 'straight to the bucket' = 'upload URL',
 ): Promise<CheckedArtifact> {
   const check = ingestCheck(artifact, publicKey, version);
   const info = await storage.head(key);
-  if (!info) throw notUploaded(artifact);
+  if (!info) throw notUploaded(artifact, uploadedBy);
   if (info.size !== artifact.size) throw sizeMismatch(artifact, info.size);
   const object = await storage.get(key);
-  if (!object) throw notUploaded(artifact);
+  if (!object) throw notUploaded(artifact, uploadedBy);
   // The object may have been replaced between the HEAD and the GET: the check counts the bytes again.
   return runArtifactCheck(check, object.body);
 }
 
-function notUploaded(artifact: DeclaredArtifact): IngestRefusal {
+function notUploaded(artifact: DeclaredArtifact, uploadedBy: 'upload URL' | 'straight to the bucket'): IngestRefusal {
   return new IngestRefusal(
     'not_uploaded',
     artifact,
-    'nothing is stored for this upload yet: PUT the file to the upload URL first (if it expired, request a new upload)',
+    uploadedBy === 'upload URL'
+      ? 'nothing is stored for this upload yet: PUT the file to the upload URL first (if it expired, request a new upload)'
+      : 'nothing is stored for this artifact in the bucket: upload it first (upload-r2 with mode s3, same version and bytes), then register it',
   );
 }
 

@@ -103,7 +103,7 @@ export async function locateStoredArtifacts(storage: Storage, app: AppRow, versi
 /** Checks each artifact where it is stored (`ingest.ts`); returns the key id each was verified against. */
 export async function verifyStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<(string | null)[]> {
   const keyIds: (string | null)[] = [];
-  for (const values of planned) keyIds.push((await verifyStoredArtifact(storage, values.storageKey, values, app.public_key, version)).keyId);
+  for (const values of planned) keyIds.push((await verifyStoredArtifact(storage, values.storageKey, values, app.public_key, version, 'straight to the bucket')).keyId);
   return keyIds;
 }
 
