@@ -15,6 +15,11 @@
  * install counted), its memory, and a licensed check from memory (the gate's HMAC and Map get, then selection
  * among the releases the license may have) beside an open check of an app of the same shape.
  * `BENCH_LICENSED=0` skips it.
+ *
+ * Last, the rate limit's count (`RATE_LIMITS=off` against on) in this one process, interleaved: what it adds to a
+ * check, judged against a response's CPU when `npm run bench` passes `BENCH_RESPONSE_CPU_US` (npm start's, from its
+ * rounds). Two server processes, one with the limiter and one without, differ by more than that from one run to the
+ * next, whichever has the limiter.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LicenseGate } from '../../api/_src/licensing/gate.ts';
@@ -214,6 +219,30 @@ async function measureLicensed(): Promise<void> {
   }
 }
 
+const LIMITER_COST = 0.05;
+
+/** The rate limit's count in one process: one app's checks with the limiter on and off, in interleaved rounds. */
+function measureLimiter(): void {
+  const snapshots = buildSnapshots(1);
+  const requests = requestsFor(snapshots);
+  const runs = { on: checkDeps(snapshots), off: checkDeps(snapshots, undefined, false) };
+  const ns: Record<keyof typeof runs, number[]> = { on: [], off: [] };
+  for (const deps of Object.values(runs)) timeChecks(deps, requests, 'hot');
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of round % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const)) ns[name].push(timeChecks(runs[name], requests, 'hot'));
+  }
+  const added = median(ns.on.map((on, i) => on - ns.off[i]!));
+  console.log(`\n  the rate limit's count in one process (one app, ${CHECKS_PER_ROUND.hot} checks a round, median of ${ROUNDS} interleaved rounds):`);
+  console.log(`    limiter on ${median(ns.on).toFixed(0)} ns, off ${median(ns.off).toFixed(0)} ns per check: ${added.toFixed(0)} ns added (rounds ${ns.on.map((on, i) => (on - ns.off[i]!).toFixed(0)).join(', ')})`);
+  const responseMicros = Number(process.env.BENCH_RESPONSE_CPU_US);
+  if (!(responseMicros > 0)) {
+    console.log('    (not judged: no response CPU given; `npm run bench` passes npm start\'s as BENCH_RESPONSE_CPU_US)');
+    return;
+  }
+  const share = added / (responseMicros * 1000);
+  console.log(`    limiter on within ${LIMITER_COST * 100} % of off: ${(share * 100).toFixed(2)} % of a response's ${responseMicros.toFixed(1)} µs of CPU (npm start's, in the rounds above)   ${share <= LIMITER_COST ? 'PASS' : 'FAIL'}`);
+}
+
 async function main(): Promise<void> {
   if (!gc) console.log('  (run without --expose-gc: memory figures include garbage)');
   const sets: Measured[] = [];
@@ -242,6 +271,7 @@ async function main(): Promise<void> {
   printWorkload(sets, 'spread', `each check for the next app in turn (${CHECKS_PER_ROUND.spread} a round): every check's snapshot cold in the CPU caches`, false);
   sets.length = 0;
   if (process.env.BENCH_LICENSED !== '0') await measureLicensed();
+  measureLimiter();
 }
 
 await main();

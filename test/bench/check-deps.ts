@@ -17,12 +17,15 @@ import type { AppSnapshot } from '../../api/_src/update/snapshot.ts';
 export const noDatabase = {} as Kysely<Database>;
 
 // On, as in production, with a limit no check reaches: every check is counted, none refused.
-export const benchRateLimits = () =>
-  new RateLimits({ enabled: true, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase);
+export const benchRateLimits = (enabled = true) =>
+  new RateLimits({ enabled, store: 'memory', updatesPerMinute: Number.MAX_SAFE_INTEGER, publicPerMinute: 1, authFailuresPerMinute: 1, trustedProxies: NO_TRUSTED_PROXIES }, noDatabase);
 
-/** Checks answered from `snapshots` by slug; with `index`, also the license gate over it, sharing the rate limits as the server's does. */
-export function checkDeps(snapshots: ReadonlyMap<string, AppSnapshot>, index?: LicenseIndex): UpdateCheckDeps {
-  const rateLimits = benchRateLimits();
+/**
+ * Checks answered from `snapshots` by slug; with `index`, also the license gate over it, sharing the rate limits as
+ * the server's does. `rateLimited: false` is `RATE_LIMITS=off`.
+ */
+export function checkDeps(snapshots: ReadonlyMap<string, AppSnapshot>, index?: LicenseIndex, rateLimited = true): UpdateCheckDeps {
+  const rateLimits = benchRateLimits(rateLimited);
   return {
     releaseCache: { peek: (slug) => snapshots.get(slug), lookup: (slug) => snapshots.get(slug) ?? null },
     analytics: new UsageAnalytics(noDatabase, { flushIntervalMs: 1e15, flushAtKeys: Number.MAX_SAFE_INTEGER }),

@@ -114,9 +114,11 @@ export function printReport(
       [`${fn.name}: p99 ≤ ${TARGET.functionP99Ms} ms at ${options.connections ?? '?'} connections`, `${fmt(fn.p99)} ms (bare node:http ${fmt(bare.p99)} ms, nginx ${nginx ? fmt(nginx.p99) : '?'} ms)`, verdict(fn.p99 <= TARGET.functionP99Ms)],
       [`${fn.name}: p99 within ${TARGET.functionP99Ms} ms of bare node:http's`, `${fmt(p99OverBare(fn))} ms over, median of paired rounds`, verdict(p99OverBare(fn) <= TARGET.functionP99Ms)]]
       : []),
+    // Two processes of the same server differ by more than the limiter costs (README, Performance): its cost is
+    // judged in one process, by check-cost.ts, against this run's CPU per response.
     ...(limiter
-      ? [[`limiter on within ${TARGET.limiterCost * 100} % of off`, `${fmt(limiter.on)}× vs ${fmt(limiter.off)}× bare (${fmt((1 - limiter.on / limiter.off) * 100, 1)} % lower)`,
-        verdict(limiter.on >= limiter.off * (1 - TARGET.limiterCost))]]
+      ? [[`limiter on vs off, two processes`, `${fmt(limiter.on)}× vs ${fmt(limiter.off)}× bare (${fmt((1 - limiter.on / limiter.off) * 100, 1)} % lower)`,
+        'not judged (below)']]
       : []),
     ['0 DB queries per check in steady state', `${perCheck.toExponential(1)} statements/check (${db.statements} / ${ours.requests})`, verdict(dbPass)],
   ])}`);

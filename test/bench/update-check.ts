@@ -19,7 +19,9 @@
  * resolves the channel, hashes the id into its bucket and falls back to the previous full release (the longest path).
  * `npm start`'s server runs twice, in the same interleaved rounds: with the rate limiter on (its limit raised so
  * that wrk's one address is counted on every check but never refused: what is measured is the cost of counting)
- * and with `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are.
+ * and with `RATE_LIMITS=off`; the report prints both ratios to bare node:http and how far apart they are, not judged:
+ * two processes of one server differ by more than the limiter costs, so check-cost.ts judges its count in one process,
+ * against npm start's CPU per response here.
  * A licensed app (licensed.ts: seeded like the bench app, then a yearly `fallback` policy and one active license
  * written as rows) is checked on `npm start`'s server in the same rounds, with `Authorization: License <key>`, next
  * to the open check it is paired with; the report prints it beside the open one (throughput, p99, CPU per response,
@@ -204,11 +206,14 @@ async function startBaselines(work: string, recorded: RawResponse, headers: Reco
 }
 
 /** The check's own cost and the snapshots' memory, in a process of its own once the servers are stopped. */
+/** npm start's CPU per response in the rounds, against which check-cost.ts judges the rate limit's count. */
+let responseCpuMicros: number | null = null;
+
 function measureCheckCost(): void {
   if (process.env.BENCH_COST === '0') return;
   console.log('\nbench: the check alone and the snapshots\' memory (test/bench/check-cost.ts, snapshots built from generated rows)…');
   const result = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', join(ROOT, 'test', 'bench', 'check-cost.ts')],
-    { stdio: 'inherit', timeout: 300_000, env: process.env });
+    { stdio: 'inherit', timeout: 300_000, env: { ...process.env, ...(responseCpuMicros === null ? {} : { BENCH_RESPONSE_CPU_US: String(responseCpuMicros) }) } });
   if (result.status !== 0) throw new Error(`check-cost.ts failed (${result.error?.message ?? result.signal ?? `exit ${result.status}`})`);
 }
 
@@ -283,6 +288,7 @@ async function main(): Promise<void> {
     const githubBefore = github?.requests.length ?? 0;
     const results = await measureInRounds([...licensed, ours, bare!, ...functions, ...offLicensed, withoutLimiter, nginx!], { ...MEASURE, cpus: WRK_CPUS });
     const githubDuring = github ? github.requests.length - githubBefore : 0;
+    responseCpuMicros = results.find((r) => r.name === OURS)?.cpuMicrosPerResponse ?? null;
     printReport(results.filter((r) => r.name !== OURS_LICENSED && r.name !== LIMITER_OFF_LICENSED), { ours: OURS, bare: 'bare node:http', fn: FUNCTION, connections: MEASURE.connections, ttlSeconds: CACHE_TTL_SECONDS, cpus: CPUS, limiterOff: LIMITER_OFF });
     if (licensed.length) printLicensed(results, { open: OURS, licensed: OURS_LICENSED, ttlSeconds: CACHE_TTL_SECONDS });
     if (github) {
