@@ -179,6 +179,8 @@ describe('mode s3', () => {
     const published = await row('2.3.0', 'e_2.3.0_amd64.deb');
     expect(published.sha256).toBe(built[0]!.sha256);
     expect(await storedSha256(published.storage_key)).toBe(built[0]!.sha256);
+    // The refused re-run's own upload is deleted: nothing would ever point at it.
+    await expect(storedSha256(directUploadKey('my-app', '2.3.0', rebuilt[0]!.sha256, rebuilt[0]!.fileName))).rejects.toThrow(/NoSuchKey|not exist/i);
   });
 
   it('registers a file an older upload-r2 put at {app}/releases/{version}/{file}', async () => {

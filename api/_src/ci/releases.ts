@@ -109,9 +109,18 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
    * draft, the same artifacts again are a no-op; others are a 409.
    */
   async function registerStored(principal: Principal, app: AppRow, release: ReleaseRow, planned: ArtifactValues[]): Promise<void> {
-    if (await alreadyRegistered(db, release, planned)) return;
-    const located = await storageCall(() => locateStoredArtifacts(storage, app, release.version, planned));
-    const keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release.version, located));
+    let located: ArtifactValues[];
+    let keyIds: (string | null)[];
+    try {
+      if (await alreadyRegistered(db, release, planned)) return;
+      located = await storageCall(() => locateStoredArtifacts(storage, app, release.version, planned));
+      keyIds = await storageCall(() => verifyStoredArtifacts(storage, app, release.version, located));
+    } catch (error) {
+      // Refused for good (a published release's other bytes, a bad signature): what the action stored for it at the
+      // content-addressed keys would only cost space. Never the legacy keys, which may be what a row points at.
+      if (error instanceof ApiError && (error.status === 409 || error.status === 422)) await discard(planned.map((values) => values.storageKey));
+      throw error;
+    }
     const replaced = await db.transaction().execute((trx) => storeVerifiedArtifacts(trx, principal, app, release.id, located, keyIds, via(principal)));
     releaseCache.invalidate(app.id);
     await discard(replaced);
