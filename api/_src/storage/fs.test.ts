@@ -75,6 +75,19 @@ describe('filesystem storage', () => {
     expect(await new Response((await storage.get(key))!.body).text()).toBe('original');
   });
 
+  it('deletes an upload\'s own folder with its file, and no folder another file shares', async () => {
+    const objects = join(dataDir, 'objects', 'demo', 'releases', '9.9.9');
+    await storage.put('demo/releases/9.9.9/uploads/one/a.exe', new Uint8Array([1]));
+    await storage.put('demo/releases/9.9.9/uploads/two/a.exe', new Uint8Array([2]));
+    await storage.put('demo/releases/9.9.9/b.exe', new Uint8Array([3]));
+    await storage.delete('demo/releases/9.9.9/uploads/one/a.exe');
+    expect((await readdir(join(objects, 'uploads'))).sort()).toEqual(['two']);
+    await storage.delete('demo/releases/9.9.9/b.exe');
+    await storage.delete('demo/releases/9.9.9/uploads/two/a.exe');
+    expect(await readdir(objects)).toEqual(['uploads']);
+    expect(await readdir(join(objects, 'uploads'))).toEqual([]);
+  });
+
   it('offers no direct URLs: downloads go through the server', async () => {
     expect(storage.publicUrl('demo/releases/1.0.0/a.exe')).toBeNull();
     expect(await storage.presignGet('demo/releases/1.0.0/a.exe', 60)).toBeNull();

@@ -7,8 +7,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { mkdir, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { processExists } from '../../../db/data-dir-lock.ts';
@@ -103,7 +103,12 @@ export class FileSystemStorage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.#path(key), { force: true });
+    const path = this.#path(key);
+    await rm(path, { force: true });
+    // An upload's own folder (`…/uploads/{id}/`, protocol/storage-keys.ts `stagedKey`) goes with its file: nothing
+    // else is ever written there. Folders others write into are left, or a concurrent write could lose its folder.
+    const folder = dirname(path);
+    if (basename(dirname(folder)) === 'uploads') await rmdir(folder).catch(() => {});
   }
 
   publicUrl(): string | null {
