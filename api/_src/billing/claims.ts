@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.ts';
 import type { SecretBox } from '../github/secrets.ts';
-import { type LicenseKey, type LicenseKeyDigester, parseLicenseKey } from '../licensing/license-key.ts';
+import { type LicenseKey, type LicenseKeyDigester, parseLicenseKey, type StoredKeyDigest } from '../licensing/license-key.ts';
 
 export const CLAIM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** 32 random bytes, base64url. */
@@ -54,6 +54,12 @@ export async function createClaim(
   return { token, expiresAt };
 }
 
+/** The license's key digest, its row locked first (a re-keying waits for the transaction); undefined when it is gone. */
+async function lockedKeyDigest(trx: Transaction<Database>, licenseId: string): Promise<StoredKeyDigest | undefined> {
+  const license = await trx.selectFrom('licenses').select(['key_digest', 'key_secret_id']).where('id', '=', licenseId).forUpdate().executeTakeFirst();
+  return license && { secretId: license.key_secret_id, digest: license.key_digest };
+}
+
 /**
  * The claim of `key`, just made for the license (created or re-keyed), or null when the license no longer has it: the
  * same purchase delivered to another instance at once re-keyed it meanwhile, and that delivery's claim holds the key
@@ -67,8 +73,8 @@ export async function claimNewKey(
   claim: { appId: string; licenseId: string; key: LicenseKey },
   now: Date,
 ): Promise<NewClaim | null> {
-  const license = await trx.selectFrom('licenses').select('key_digest').where('id', '=', claim.licenseId).forUpdate().executeTakeFirst();
-  if (!license || !digester.candidates(claim.key).some((candidate) => candidate.digest === license.key_digest)) return null;
+  const stored = await lockedKeyDigest(trx, claim.licenseId);
+  if (!stored || !digester.verify(claim.key, stored)) return null;
   await trx.deleteFrom('license_claims').where('license_id', '=', claim.licenseId).execute();
   return createClaim(trx, box, claim, now);
 }
@@ -86,13 +92,13 @@ export async function reissueUnannouncedClaim(
   now: Date,
 ): Promise<NewClaim | null> {
   return db.transaction().execute(async (trx) => {
-    const license = await trx.selectFrom('licenses').select('key_digest').where('id', '=', licenseId).forUpdate().executeTakeFirst();
+    const stored = await lockedKeyDigest(trx, licenseId);
     const rows = await trx.deleteFrom('license_claims').where('license_id', '=', licenseId).where('announced_at', 'is', null).returningAll().execute();
     const latest = rows.sort((a, b) => b.created_at.getTime() - a.created_at.getTime())[0];
-    if (!latest || !license) return null;
+    if (!latest || !stored) return null;
     const key = parseLicenseKey(box.open(latest.key_sealed, contextOf(latest.token_digest)));
     if (!key.success) throw new Error('a sealed claim holds a malformed key');
-    if (!digester.candidates(key.key).some((candidate) => candidate.digest === license.key_digest)) return null;
+    if (!digester.verify(key.key, stored)) return null;
     return createClaim(trx, box, { appId: latest.app_id, licenseId, key: key.key }, now);
   });
 }
