@@ -205,11 +205,11 @@ async function startBaselines(work: string, recorded: RawResponse, headers: Reco
   ];
 }
 
-/** The check's own cost and the snapshots' memory, in a process of its own once the servers are stopped. */
-/** npm start's CPU per response in the rounds, against which check-cost.ts judges the rate limit's count. */
-let responseCpuMicros: number | null = null;
-
-function measureCheckCost(): void {
+/**
+ * The check's own cost and the snapshots' memory, in a process of its own once the servers are stopped;
+ * `responseCpuMicros` is npm start's CPU per response in the rounds, against which it judges the rate limit's count.
+ */
+function measureCheckCost(responseCpuMicros: number | null): void {
   if (process.env.BENCH_COST === '0') return;
   console.log('\nbench: the check alone and the snapshots\' memory (test/bench/check-cost.ts, snapshots built from generated rows)…');
   const result = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', join(ROOT, 'test', 'bench', 'check-cost.ts')],
@@ -218,6 +218,7 @@ function measureCheckCost(): void {
 }
 
 async function main(): Promise<void> {
+  let responseCpuMicros: number | null = null;
   ensureTools();
   const work = await mkdtemp(join(tmpdir(), 'tauri-release-bench-'));
   tempDirs.add(work);
@@ -299,7 +300,7 @@ async function main(): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error('bench: stop failed:', error));
     await rm(work, { recursive: true, force: true });
   }
-  measureCheckCost();
+  measureCheckCost(responseCpuMicros);
 }
 
 const watchdog = setTimeout(() => {
