@@ -37,6 +37,7 @@ import {
   alreadyRegistered,
   completeUpload,
   createOrReuseDraft,
+  type LocatedArtifact,
   locateStoredArtifacts,
   publishForCi,
   recordUploadFailure,
@@ -109,7 +110,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
    * draft, the same artifacts again are a no-op; others are a 409.
    */
   async function registerStored(principal: Principal, app: AppRow, release: ReleaseRow, planned: ArtifactValues[]): Promise<void> {
-    let located: ArtifactValues[];
+    let located: LocatedArtifact[];
     let keyIds: (string | null)[];
     try {
       if (await alreadyRegistered(db, release, planned)) return;
@@ -257,7 +258,7 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
 
     let keyId: string | null;
     try {
-      ({ keyId } = await storageCall(() => verifyStoredArtifact(storage, upload.storage_key, values, app.public_key, release.version)));
+      ({ keyId } = await storageCall(() => verifyStoredArtifact(storage, { key: upload.storage_key }, values, app.public_key, release.version)));
     } catch (error) {
       if (error instanceof IngestRefusal && error.final) {
         // Refused bytes are not kept; the upload remembers why, and a fresh upload is needed.

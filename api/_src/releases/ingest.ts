@@ -27,7 +27,7 @@ import {
   runArtifactCheck,
   startArtifactCheck,
 } from '../protocol/artifact-check.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { ObjectInfo, Storage } from '../storage/storage.ts';
 
 /** What the client declared about one artifact; the admin upload declares no size or digest. */
 export interface DeclaredArtifact {
@@ -118,23 +118,32 @@ export function ingestCheck(artifact: DeclaredArtifact, publicKey: string | null
 }
 
 /**
- * Checks the object at `key` against what was declared and the app's key: the object exists with the
- * declared size, then one streamed read. Throws `IngestRefusal` (4xx) for the client's mistakes;
- * storage outages pass through.
+ * Where an artifact's bytes are stored: the key, and what a HEAD of it answered (null: nothing there) when the
+ * caller has already asked, as the one-call registration has while looking for the key (`registration.ts`).
+ */
+export interface StoredArtifactObject {
+  key: string;
+  head?: ObjectInfo | null;
+}
+
+/**
+ * Checks the object at `stored.key` against what was declared and the app's key: the object exists with the
+ * declared size (one HEAD, unless `stored.head` is the answer to it already), then one streamed read. Throws
+ * `IngestRefusal` (4xx) for the client's mistakes; storage outages pass through.
  */
 export async function verifyStoredArtifact(
   storage: Storage,
-  key: string,
+  stored: StoredArtifactObject,
   artifact: DeclaredArtifact & { size: number; sha256: string },
   publicKey: string | null,
   version: string,
   uploadedBy: 'upload URL' | 'straight to the bucket' = 'upload URL',
 ): Promise<CheckedArtifact> {
   const check = ingestCheck(artifact, publicKey, version);
-  const info = await storage.head(key);
+  const info = stored.head === undefined ? await storage.head(stored.key) : stored.head;
   if (!info) throw notUploaded(artifact, uploadedBy);
   if (info.size !== artifact.size) throw sizeMismatch(artifact, info.size);
-  const object = await storage.get(key);
+  const object = await storage.get(stored.key);
   if (!object) throw notUploaded(artifact, uploadedBy);
   // The object may have been replaced between the HEAD and the GET: the check counts the bytes again.
   return runArtifactCheck(check, object.body);

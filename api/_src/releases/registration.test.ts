@@ -48,6 +48,8 @@ describe('releases/registration', () => {
     installerOnly: false,
     ...overrides,
   });
+  /** `values` with the HEAD `locateStoredArtifacts` would have made of its key. */
+  const located = async (storageKey: string, overrides: Partial<ArtifactValues> = {}) => ({ ...values(storageKey, overrides), head: await ctx.storage.head(storageKey) });
 
   beforeAll(async () => {
     ctx = await createTestContext();
@@ -102,9 +104,9 @@ describe('releases/registration', () => {
     });
 
     it('verifies the stored bytes, then makes the artifact ready; a second complete finds the work done', async () => {
-      await expect(verifyStoredArtifacts(ctx.storage, app, '1.0.0', [values(staged)])).rejects.toMatchObject({ rule: 'not_uploaded' });
+      await expect(verifyStoredArtifacts(ctx.storage, app, '1.0.0', [await located(staged)])).rejects.toMatchObject({ rule: 'not_uploaded' });
       await ctx.storage.put(staged, file.bytes);
-      const [keyId] = await verifyStoredArtifacts(ctx.storage, app, '1.0.0', [values(staged)]);
+      const [keyId] = await verifyStoredArtifacts(ctx.storage, app, '1.0.0', [await located(staged)]);
       expect(keyId).toBe(tauriPublicKeyId(key.publicKey));
       const done = await db().transaction().execute((trx) => completeUpload(trx, principal, app, releaseId, { id: uploadId }, values(staged), keyId!, new Date(), via));
       expect(done.row).toMatchObject({ state: 'ready', verified_key_id: keyId, storage_key: staged });
@@ -117,7 +119,7 @@ describe('releases/registration', () => {
     it('refuses bytes another key signed before reading them', async () => {
       const other = await generateKeyPair(await mkdtemp(join(dir, 'other-')));
       const foreign = await signedArtifact(await mkdtemp(join(dir, 'f-')), other, file.name, file.bytes, '1.0.0');
-      const refused = verifyStoredArtifacts(ctx.storage, app, '1.0.0', [values(staged, { signature: foreign.signature })]);
+      const refused = verifyStoredArtifacts(ctx.storage, app, '1.0.0', [await located(staged, { signature: foreign.signature })]);
       await expect(refused).rejects.toBeInstanceOf(IngestRefusal);
       await expect(refused).rejects.toMatchObject({ status: 422, rule: 'key_id_mismatch' });
     });
@@ -183,12 +185,15 @@ describe('releases/registration', () => {
   it('finds directly uploaded bytes at their content-addressed key first, then at the key older upload-r2 releases wrote', async () => {
     const contentKey = directUploadKey('my-app', '4.0.0', file.sha256, file.name);
     const legacyKey = artifactKey('my-app', '4.0.0', file.name);
-    const locate = async () => (await locateStoredArtifacts(ctx.storage, app, '4.0.0', [values('ignored')]))[0]!.storageKey;
-    expect(await locate()).toBe(contentKey); // nothing stored: verification then refuses it as not uploaded
+    const locate = async () => {
+      const [found] = await locateStoredArtifacts(ctx.storage, app, '4.0.0', [values('ignored')]);
+      return { storageKey: found!.storageKey, storedSize: found!.head?.size ?? null };
+    };
+    expect(await locate()).toEqual({ storageKey: contentKey, storedSize: null }); // nothing stored: verification then refuses it as not uploaded
     await ctx.storage.put(legacyKey, file.bytes);
-    expect(await locate()).toBe(legacyKey);
-    await ctx.storage.put(contentKey, file.bytes);
-    expect(await locate()).toBe(contentKey);
+    expect(await locate()).toEqual({ storageKey: legacyKey, storedSize: file.bytes.byteLength });
+    await ctx.storage.put(contentKey, file.bytes.subarray(1));
+    expect(await locate()).toEqual({ storageKey: contentKey, storedSize: file.bytes.byteLength - 1 });
   });
 
   it('a draft has nothing registered yet', async () => {

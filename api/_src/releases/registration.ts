@@ -15,7 +15,7 @@ import { audit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import { conflict } from '../http/api-error.ts';
 import { directUploadKeys } from '../protocol/storage-keys.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { ObjectInfo, Storage } from '../storage/storage.ts';
 import { verifyStoredArtifact } from './ingest.ts';
 import { checkFileNameFree, sameSlot } from './slots.ts';
 import { changeStatus, checkTransition } from './status.ts';
@@ -84,26 +84,38 @@ export async function alreadyRegistered(db: Db, release: ReleaseRow, planned: re
   );
 }
 
+/** An artifact of the one-call registration, at the key that holds its bytes, with what the HEAD of that key answered. */
+export interface LocatedArtifact extends ArtifactValues {
+  /** null: nothing is stored at either key. */
+  head: ObjectInfo | null;
+}
+
 /**
  * The one-call registration's artifacts, each with the key that holds its bytes: the first of `directUploadKeys`
  * (its content-addressed key, then the legacy one older upload-r2 releases wrote) where an object is stored. The keys
  * come from the declared file name and sha256, never from a path the client gives; with neither stored, the
- * content-addressed key, where verification then finds nothing.
+ * content-addressed key, which verification then refuses as not uploaded. Each key is HEADed at most once; the answer
+ * goes on to verification, which does not ask the bucket again (one HEAD fewer per artifact, and no second answer
+ * that could disagree with the first).
  */
-export async function locateStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<ArtifactValues[]> {
-  const located: ArtifactValues[] = [];
+export async function locateStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<LocatedArtifact[]> {
+  const located: LocatedArtifact[] = [];
   for (const values of planned) {
     const [contentKey, legacyKey] = directUploadKeys(app.slug, version, values.sha256, values.fileName);
-    const storageKey = (await storage.head(contentKey)) ? contentKey : (await storage.head(legacyKey)) ? legacyKey : contentKey;
-    located.push({ ...values, storageKey });
+    const atContentKey = await storage.head(contentKey);
+    const atLegacyKey = atContentKey ? null : await storage.head(legacyKey);
+    located.push(atLegacyKey ? { ...values, storageKey: legacyKey, head: atLegacyKey } : { ...values, storageKey: contentKey, head: atContentKey });
   }
   return located;
 }
 
-/** Checks each artifact where it is stored (`ingest.ts`); returns the key id each was verified against. */
-export async function verifyStoredArtifacts(storage: Storage, app: AppRow, version: string, planned: readonly ArtifactValues[]): Promise<(string | null)[]> {
+/** Checks each artifact where `locateStoredArtifacts` found it (`ingest.ts`); returns the key id each was verified against. */
+export async function verifyStoredArtifacts(storage: Storage, app: AppRow, version: string, located: readonly LocatedArtifact[]): Promise<(string | null)[]> {
   const keyIds: (string | null)[] = [];
-  for (const values of planned) keyIds.push((await verifyStoredArtifact(storage, values.storageKey, values, app.public_key, version, 'straight to the bucket')).keyId);
+  for (const values of located) {
+    const stored = { key: values.storageKey, head: values.head };
+    keyIds.push((await verifyStoredArtifact(storage, stored, values, app.public_key, version, 'straight to the bucket')).keyId);
+  }
   return keyIds;
 }
 
