@@ -7,15 +7,25 @@ import { type RunningS3rver, startS3rver } from '../../../test/support/s3rver.ts
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
 import type { CiUploadResponse } from '../protocol/ci.ts';
 import { tauriPublicKeyId } from '../protocol/minisign-key.ts';
+import { artifactKey, directUploadKey } from '../protocol/storage-keys.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { type CiHarness, createCiHarness, declare, insertApp, releasesPath, runLeg, sendBytes, signedArtifact } from './testing.ts';
 
 const KIB = 1024;
 
+/** S3 storage that writes down the key of every HEAD it sends the bucket. */
+class HeadCountingS3Storage extends S3Storage {
+  readonly heads: string[] = [];
+  override async head(key: string) {
+    this.heads.push(key);
+    return super.head(key);
+  }
+}
+
 /** The CI upload flow against a real S3 server (s3rver checks SigV4, expiry and signed headers), over real HTTP. */
 describe('CI API uploads to S3: presigned PUT and presigned multipart', () => {
   let s3: RunningS3rver;
-  let storage: S3Storage;
+  let storage: HeadCountingS3Storage;
   let h: CiHarness;
   let dir: string;
   let key: KeyPair;
@@ -32,7 +42,7 @@ describe('CI API uploads to S3: presigned PUT and presigned multipart', () => {
 
   beforeAll(async () => {
     s3 = await startS3rver();
-    storage = new S3Storage(s3.config);
+    storage = new HeadCountingS3Storage(s3.config);
     // Multipart from 200 KiB in 64 KiB parts, so the test needs no 64 MiB file; the rules are the same.
     h = await createCiHarness({ storage, uploadLimits: { multipartThresholdBytes: 200 * KIB, partSizeBytes: 64 * KIB } });
     dir = await mkdtemp(join(tmpdir(), 'ci-s3-'));
@@ -138,6 +148,23 @@ describe('CI API uploads to S3: presigned PUT and presigned multipart', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.error.message).toMatch(`refused by rule "sha256_mismatch": the stored bytes have SHA-256 ${file.sha256} but ${'0'.repeat(64)} was declared`);
     expect(await storage.head(await stagedKey(requested.body))).toBeNull();
+  });
+
+  it('registers artifacts already in the bucket in one call, with one HEAD per key it looks at', async () => {
+    await insertApp(h, 's3-direct', key.publicKey);
+    const linux = await signedArtifact(dir, key, 'direct_3.0.0_amd64.AppImage', randomBytes(20 * KIB), '3.0.0');
+    const windows = await signedArtifact(dir, key, 'Direct_3.0.0_x64-setup.exe', randomBytes(20 * KIB), '3.0.0');
+    const linuxKey = directUploadKey('s3-direct', '3.0.0', linux.sha256, linux.name);
+    const windowsLegacyKey = artifactKey('s3-direct', '3.0.0', windows.name); // as older upload-r2 releases wrote it
+    await storage.put(linuxKey, linux.bytes);
+    await storage.put(windowsLegacyKey, windows.bytes);
+    storage.heads.length = 0;
+
+    const registered = await h.call('POST', releasesPath('s3-direct'), { body: { version: '3.0.0', artifacts: [declare('linux-x86_64', linux), declare('windows-x86_64', windows)] } });
+    expect(registered).toMatchObject({ status: 201, body: { artifacts: [{ platform: 'linux-x86_64', state: 'ready' }, { platform: 'windows-x86_64', state: 'ready' }] } });
+    const headsByKey = Object.fromEntries(storage.heads.map((headed) => [headed, storage.heads.filter((other) => other === headed).length]));
+    // The legacy key is asked about only once the content-addressed key is found empty; verification asks nothing again.
+    expect(headsByKey).toEqual({ [linuxKey]: 1, [directUploadKey('s3-direct', '3.0.0', windows.sha256, windows.name)]: 1, [windowsLegacyKey]: 1 });
   });
 
   it('runs a whole leg against S3 and publishes; the updater points at the verified object', async () => {
