@@ -13,9 +13,12 @@
  * connection closes only once the client has stopped sending.
  *
  * Every reader of an upload's body takes it from `uploadBody`, so what a route left unread is drained here.
+ * A client still waiting for `100 Continue` (`Expect: 100-continue`, http/continue-on-read.ts) has sent no body: it
+ * gets the refusal alone, without a body read that would invite the upload, and the connection closes after it.
  */
 import type { MiddlewareHandler } from 'hono';
 import { Readable } from 'node:stream';
+import { awaitsContinue } from './continue-on-read.ts';
 import { loggedError } from './logged-error.ts';
 
 /** Read and dropped before a refusal is answered; a body that ends within this keeps the connection usable. */
@@ -33,6 +36,9 @@ export interface DiscardLimits {
   maxBytes: number;
   maxMs: number;
 }
+
+/** What @hono/node-server hands the app as its env: the node:http request, when there is one. */
+type NodeEnv = { incoming?: object } | undefined;
 
 const bodies = new WeakMap<Request, Readable>();
 
@@ -80,6 +86,7 @@ export function discardRest(source: Readable, limits: DiscardLimits = DISCARD_LI
 export const answerRefusedUploads: MiddlewareHandler = async (c, next) => {
   await next();
   if (c.res.status < 400) return;
+  if (awaitsContinue((c.env as NodeEnv)?.incoming)) return;
   const source = uploadBody(c.req.raw);
   if (!source || (await discardRest(source, DISCARD_LIMITS))) return;
   c.res = await answeredThenLingering(c.res, source);
