@@ -203,3 +203,52 @@ describe('broken setups, each finding named', () => {
     expect(unknown.stderr).toContain('error: not_found: app "nope" not found');
   });
 });
+
+describe('a licensed app', () => {
+  const licensedConfig = (endpoints: string[]) => config((c) => (c.plugins.updater.endpoints = endpoints));
+  const updateUrl = () => `${server.url}/update/lic-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`;
+  let ciKey = '';
+
+  beforeAll(async () => {
+    expect((await run(['apps', 'create', 'lic-app', '--name', 'Lic App', '--public-key-file', `${key.path}.pub`])).code).toBe(0);
+    const bundle = join(dir, 'lic-app_1.0.0_amd64.AppImage');
+    await writeFile(bundle, Buffer.alloc(40_000, 5));
+    await tauriSign(key, bundle, '1.0.0');
+    expect((await run(['upload', bundle, '--app', 'lic-app', '--version', '1.0.0', '--publish'])).code).toBe(0);
+    expect((await run(['licensing', '--app', 'lic-app', '--mode', 'licensed'])).code).toBe(0);
+    const keyFile = join(dir, 'lic-app-ci.key');
+    expect((await run(['keys', 'create', '--name', 'lic-ci', '--scope', 'ci', '--app', 'lic-app', '--out', keyFile])).code).toBe(0);
+    ciKey = (await readFile(keyFile, 'utf8')).trim();
+  });
+
+  async function licensedDoctor(endpoints: string[], env: Record<string, string> = {}) {
+    const path = join(dir, `tauri.${++configCount}.conf.json`);
+    await writeFile(path, JSON.stringify(licensedConfig(endpoints), null, 2));
+    const result = await run(['doctor', '--app', 'lic-app', '--config', path, '--json'], { env });
+    return { result, report: result.json<Report>() };
+  }
+
+  it('passes with the update endpoint alone: its 401 license_required is the right answer, and no latest.json is right', async () => {
+    const { result, report } = await licensedDoctor([updateUrl()]);
+    expect(result.code).toBe(0);
+    expect(report.findings.map((f) => `${f.check} ${f.status}`)).toEqual(['pubkey ok', 'updater-artifacts ok', 'endpoints ok', 'failover ok', 'signing-key skipped', 'version ok']);
+    expect(report.findings.find((f) => f.check === 'endpoints')!.message).toBe(
+      `${server.url}/update/lic-app/linux/x86_64/0.0.0?bundle_type=appimage answers 401 license_required (linux-x86_64 appimage): lic-app is licensed, and installs send their key (Authorization: License <key>)`,
+    );
+  });
+
+  it('names a listed latest.json as the problem, with the fix to remove it, whether the key may read the mode or not', async () => {
+    for (const env of [{}, { TAURI_RELEASE_KEY: ciKey }] as Record<string, string>[]) {
+      const { result, report } = await licensedDoctor([updateUrl(), `${server.url}/lic-app/latest.json`], env);
+      expect(result.code).toBe(1);
+      expect(problems(report)).toEqual([
+        {
+          check: 'failover',
+          status: 'problem',
+          message: `${server.url}/lic-app/latest.json is listed, but lic-app is licensed and has no static latest.json (it answers 404 app_licensed)`,
+          fix: `remove it from plugins.updater.endpoints: a licensed app lists only ${updateUrl()}`,
+        },
+      ]);
+    }
+  });
+});

@@ -63,6 +63,12 @@ describe('licensing admin API', () => {
     expect((await call(ctx, 'GET', `${base()}/licensing/policies/not-a-uuid`)).status).toBe(404);
   });
 
+  it("refuses a license naming its policy by name, saying that it takes the policy's id and where the ids are", async () => {
+    const res = await call(ctx, 'POST', `${base()}/licenses`, { body: { policy_id: 'Yearly' } });
+    expect([res.status, res.body.error.code]).toEqual([400, 'invalid_request']);
+    expect(res.body.error.message).toBe('policy_id "Yearly" is not a policy id: name the policy by its id (GET /admin/apps/{app}/licensing/policies lists them), not by its name');
+  });
+
   it('creates a license whose key is shown once and works at the update check at once', async () => {
     clock.now = D.getTime();
     const res = await call(ctx, 'POST', `${base()}/licenses`, { body: { policy_id: policyId, entitlements: ['pro'] } });

@@ -6,8 +6,10 @@
  *
  *   pubkey             plugins.updater.pubkey is a valid key and is the server's key for the app
  *   updater-artifacts  bundle.createUpdaterArtifacts is set, so `tauri build` writes the .sig files
- *   endpoints          every endpoint answers 200 or 204 (not 404) for each platform the app ships
- *   failover           a static latest.json is listed after the update endpoint
+ *   endpoints          every endpoint answers 200 or 204 (not 404) for each platform the app ships; for a licensed
+ *                      app, a 401 `license_required` to this keyless probe is the right answer
+ *   failover           a static latest.json is listed after the update endpoint; a licensed app has none, so none
+ *                      may be listed (README "Why a 401 cannot fall through to an open copy")
  *   signing-key        TAURI_SIGNING_PRIVATE_KEY signs a probe that verifies against the pubkey
  *   version            the config's version is newer than the latest published release
  *
@@ -53,6 +55,8 @@ export interface DoctorInput {
   version: string | null;
   serverUrl: string;
   app: AppBody;
+  /** Whether the app is licensed; null when this key may not read it (then a probe answering `license_required` says so). */
+  licensed: boolean | null;
   /** The app's releases, newest version first (for platforms and the latest published version). */
   releases: readonly ReleaseSummaryBody[];
   env: Readonly<Record<string, string | undefined>>;
@@ -150,24 +154,30 @@ function probesOf(releases: readonly ReleaseSummaryBody[]): { os: string; arch: 
   });
 }
 
-async function probe(input: DoctorInput, url: string): Promise<{ status: number | null; detail: string }> {
+async function probe(input: DoctorInput, url: string): Promise<{ status: number | null; code: string | null; detail: string }> {
   try {
     const res = await (input.fetch ?? fetch)(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), headers: { accept: 'application/json', [PROBE_HEADER]: 'doctor' } });
     const body = await res.text();
-    return { status: res.status, detail: res.ok ? '' : (refusalOf(res.status, body).body?.error.message ?? '') };
+    const error = res.ok ? null : (refusalOf(res.status, body).body?.error ?? null);
+    return { status: res.status, code: error?.code ?? null, detail: error?.message ?? '' };
   } catch (error) {
-    return { status: null, detail: describeNoAnswer(error) };
+    return { status: null, code: null, detail: describeNoAnswer(error) };
   }
 }
 
-async function checkEndpoints(input: DoctorInput): Promise<Finding[]> {
+/** The endpoints' findings, and whether a probe was told the app is licensed (for a key that may not read its mode). */
+async function checkEndpoints(input: DoctorInput): Promise<{ findings: Finding[]; toldLicensed: boolean }> {
   const endpoints = endpointsOf(input.config);
   const suggested = dynamicUpdateUrl(input.serverUrl, input.app.slug);
   if (!endpoints || endpoints.length === 0) {
-    return [problem('endpoints', 'plugins.updater.endpoints is missing or empty: the app never checks for updates', `set plugins.updater.endpoints to ["${suggested}", "${staticManifestUrl(input.serverUrl, input.app.slug)}"]`)];
+    const lines = input.licensed ? `"${suggested}"` : `"${suggested}", "${staticManifestUrl(input.serverUrl, input.app.slug)}"`;
+    return { findings: [problem('endpoints', 'plugins.updater.endpoints is missing or empty: the app never checks for updates', `set plugins.updater.endpoints to [${lines}]`)], toldLicensed: false };
   }
   const findings: Finding[] = [];
+  let toldLicensed = false;
   for (const endpoint of endpoints) {
+    // A licensed app has no static latest.json: the failover check says so, once.
+    if (input.licensed && isStaticManifest(endpoint)) continue;
     const urls = isStaticManifest(endpoint)
       ? [{ url: endpoint, label: 'static manifest' }]
       : probesOf(input.releases).map(({ os, arch, bundle }) => ({
@@ -180,8 +190,13 @@ async function checkEndpoints(input: DoctorInput): Promise<Finding[]> {
         }));
     for (const { url, label } of urls) {
       const answer = await probe(input, url);
+      if (answer.code === 'license_required' || answer.code === 'app_licensed') toldLicensed = true;
       if (answer.status === 200 || answer.status === 204) {
         findings.push(ok('endpoints', `${url} answers ${answer.status} (${label})`));
+      } else if (answer.code === 'license_required') {
+        findings.push(ok('endpoints', `${url} answers 401 license_required (${label}): ${input.app.slug} is licensed, and installs send their key (Authorization: License <key>)`));
+      } else if (answer.code === 'app_licensed') {
+        continue; // the failover check names it
       } else {
         const what = answer.status === null ? `cannot be reached (${answer.detail})` : `answers ${answer.status}${answer.detail ? `: ${answer.detail}` : ''}`;
         const fix = answer.status === 404 && !isStaticManifest(endpoint)
@@ -193,13 +208,17 @@ async function checkEndpoints(input: DoctorInput): Promise<Finding[]> {
       }
     }
   }
-  return findings;
+  return { findings, toldLicensed };
 }
 
-function checkFailover(input: DoctorInput): Finding[] {
+function checkFailover(input: DoctorInput, licensed: boolean): Finding[] {
   const endpoints = endpointsOf(input.config) ?? [];
   const index = endpoints.findIndex(isStaticManifest);
   const suggested = staticManifestUrl(input.serverUrl, input.app.slug);
+  if (licensed) {
+    if (index === -1) return [ok('failover', `no static latest.json is listed, as none should be: ${input.app.slug} is licensed, and a check it refuses must not fall through to an open copy`)];
+    return [problem('failover', `${endpoints[index]} is listed, but ${input.app.slug} is licensed and has no static latest.json (it answers 404 app_licensed)`, `remove it from plugins.updater.endpoints: a licensed app lists only ${dynamicUpdateUrl(input.serverUrl, input.app.slug)}`)];
+  }
   if (index > 0) return [ok('failover', `${endpoints[index]} is listed after the update endpoint, so installed apps still update while this server is down`)];
   if (index === 0) {
     return [problem('failover', `the static manifest ${endpoints[0]} is the first endpoint, so rollouts, channels and bundle types are bypassed`, `list ${dynamicUpdateUrl(input.serverUrl, input.app.slug)} first and the latest.json second`)];
@@ -268,11 +287,12 @@ function checkVersion(input: DoctorInput): Finding[] {
 
 /** Runs every check; findings in CHECK_NAMES order. */
 export async function runDoctor(input: DoctorInput): Promise<Finding[]> {
+  const endpoints = await checkEndpoints(input);
   return [
     ...checkPubkey(input),
     ...checkUpdaterArtifacts(input),
-    ...(await checkEndpoints(input)),
-    ...checkFailover(input),
+    ...endpoints.findings,
+    ...checkFailover(input, input.licensed ?? endpoints.toldLicensed),
     ...(await checkSigningKey(input)),
     ...checkVersion(input),
   ];

@@ -111,7 +111,10 @@ async function detail(db: Db, deps: LicensingDeps, appId: string, licenseId: str
  */
 export async function createLicense(deps: LicensingDeps, actor: LicensingActor, appId: string, input: CreateLicenseInput): Promise<CreatedLicense> {
   const digester = requireDigester(deps);
-  if (!isUuid(input.policy_id)) throw badRequest(`policy ${JSON.stringify(input.policy_id.slice(0, 100))} not found in this app`);
+  if (!isUuid(input.policy_id)) {
+    // Most often a policy's name: say that a license names its policy by id, and where the ids are.
+    throw badRequest(`policy_id ${JSON.stringify(input.policy_id.slice(0, 100))} is not a policy id: name the policy by its id (GET /admin/apps/{app}/licensing/policies lists them), not by its name`);
+  }
   const key = generateLicenseKey();
   const { secretId, digest } = digester.digest(key);
   const outcome = await deps.db.transaction().execute(async (trx) => {

@@ -31,6 +31,13 @@ describe('a channel named in a query', () => {
     }
   });
 
+  it('too long: the 400 names the length limit, not only the characters (64 lowercase letters are all allowed ones)', async () => {
+    for (const path of [`/update/${SLUG}/linux/x86_64/1.0.0?channel=${name(64)}`, `/${SLUG}/latest.json?channel=${name(64)}`]) {
+      const answer = (await (await ctx.app.request(path)).json()) as { error: { code: string; message: string } };
+      expect([path, answer.error.code, answer.error.message]).toEqual([path, 'invalid_request', expect.stringContaining('1–63 characters')]);
+    }
+  });
+
   it.each([
     [63, 200],
     [64, 400],

@@ -29,6 +29,8 @@ export const RELEASE_CHANNEL_RULE = 'must be 1–32 characters of a-z, 0-9, ".",
  * such a request has always been answered as an unknown channel (404, or an empty report), not as malformed (400).
  */
 export const QUERIED_CHANNEL_PATTERN = channelPattern(63);
+/** What a request naming a malformed channel is told: all of the rule, the length included. */
+export const QUERIED_CHANNEL_RULE = 'expected 1–63 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit';
 
 export interface ChannelConfig {
   name: string;

@@ -13,9 +13,10 @@ import { decodeBase64 } from '../../../../actions/shared/src/files.ts';
 import { silentLogger } from '../../../../actions/shared/src/logger.ts';
 import { Secret } from '../../../../actions/shared/src/secret.ts';
 import { createRunner } from '../../../../actions/shared/src/spawn.ts';
+import { licensingSchema } from '../../protocol/licensing.ts';
 import { appSchema, releaseListSchema } from '../../protocol/schemas.ts';
 import { type Command, type Context, must, text, type Values } from '../args.ts';
-import { CliError, EXIT_OK, EXIT_REFUSED, usageError } from '../errors.ts';
+import { CliError, EXIT_OK, EXIT_REFUSED, ServerRefusal, usageError } from '../errors.ts';
 import { path } from '../http.ts';
 import { type Finding, readTauriConfig, runDoctor } from '../doctor.ts';
 
@@ -35,7 +36,8 @@ export const doctor: Command = {
   },
   details: [
     'Checks: pubkey (equals the server\'s key), updater-artifacts (bundle.createUpdaterArtifacts), endpoints (each answers',
-    '200/204 for the app\'s platforms), failover (a static latest.json second), signing-key (TAURI_SIGNING_PRIVATE_KEY',
+    '200/204 for the app\'s platforms; 401 license_required for a licensed app), failover (a static latest.json second;',
+    'none for a licensed app, which has none), signing-key (TAURI_SIGNING_PRIVATE_KEY',
     'and _PASSWORD sign a probe that verifies against the pubkey; skipped when unset), version (newer than the latest',
     'published). Exit 0 only when nothing is wrong, 1 when something is.',
     '',
@@ -53,7 +55,15 @@ export const doctor: Command = {
     const client = await ctx.client();
     const app = await client.get(path('/admin/apps', slug), appSchema);
     const { releases } = await client.get(path('/admin/apps', app.slug, 'releases'), releaseListSchema, { limit: 20 });
-    const findings = await runDoctor({ configPath, config, version, serverUrl: client.url, app, releases, env: ctx.env, tauriCli: text(values, 'tauri-cli') ?? null });
+    // Licensing is admin-only: a ci key gets 403, and the endpoint probes tell instead.
+    const licensed = await client.get(path('/admin/apps', app.slug, 'licensing'), licensingSchema).then(
+      (licensing) => licensing.mode === 'licensed',
+      (error: unknown) => {
+        if (error instanceof ServerRefusal && error.status === 403) return null;
+        throw error;
+      },
+    );
+    const findings = await runDoctor({ configPath, config, version, serverUrl: client.url, app, licensed, releases, env: ctx.env, tauriCli: text(values, 'tauri-cli') ?? null });
     const problems = findings.filter((f) => f.status === 'problem').length;
     ctx.out.result({ app: app.slug, config: configPath, ok: problems === 0, problems, findings }, (r) =>
       [
