@@ -17,7 +17,7 @@ import * as z from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { badRequest, errorResponse, notFound } from '../http/errors.ts';
-import { DEFAULT_CHANNEL, QUERIED_CHANNEL_PATTERN, QUERIED_CHANNEL_RULE } from '../protocol/channels.ts';
+import { DEFAULT_CHANNEL, invalidQueriedChannel, QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 import { licenseStateSchema } from '../protocol/license-state.ts';
 import { peerAddress } from '../rate-limit/limits.ts';
 import { LICENSED_CACHE_CONTROL } from '../update/cache-control.ts';
@@ -30,7 +30,7 @@ import { licenseStateBody } from './license-state.ts';
 function channelOf(c: Context): string {
   const channel = c.req.query('channel') || DEFAULT_CHANNEL;
   if (!QUERIED_CHANNEL_PATTERN.test(channel)) {
-    throw badRequest(`invalid channel ${JSON.stringify(channel.slice(0, 100))}; ${QUERIED_CHANNEL_RULE}`);
+    throw badRequest(invalidQueriedChannel(channel));
   }
   return channel;
 }

@@ -14,7 +14,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
-import { DEFAULT_CHANNEL, QUERIED_CHANNEL_PATTERN, QUERIED_CHANNEL_RULE } from '../protocol/channels.ts';
+import { DEFAULT_CHANNEL, invalidQueriedChannel, QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 import { ApiError, badRequest, errorResponse, notFound } from '../http/errors.ts';
 import { defineRoutes } from '../docs/registry.ts';
 import { etagMatches } from '../http/etag.ts';
@@ -46,7 +46,7 @@ export function manifestRoutes(deps: AppDeps): Hono {
       const slug = c.req.param('app');
       const channel = c.req.query('channel') || DEFAULT_CHANNEL;
       if (!QUERIED_CHANNEL_PATTERN.test(channel)) {
-        throw badRequest(`invalid channel ${JSON.stringify(channel.slice(0, 100))}; ${QUERIED_CHANNEL_RULE}`);
+        throw badRequest(invalidQueriedChannel(channel));
       }
       const snapshot = cache.lookup(slug);
       if (!(snapshot instanceof Promise)) return respond(c, snapshot, slug, channel);

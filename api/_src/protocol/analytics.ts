@@ -4,7 +4,7 @@
  * documented from the same zod schemas, and read by the dashboard's insight page and the CLI's insight command.
  */
 import * as z from 'zod';
-import { QUERIED_CHANNEL_PATTERN } from './channels.ts';
+import { QUERIED_CHANNEL_PATTERN, QUERIED_CHANNEL_RULE } from './channels.ts';
 
 /** The longest window one request may ask for. */
 export const MAX_WINDOW_DAYS = 366;
@@ -24,7 +24,7 @@ const platformFilter = z
   .meta({ description: '`{os}-{arch}`, e.g. windows-x86_64' });
 const channelFilter = z
   .string()
-  .regex(QUERIED_CHANNEL_PATTERN, "must be lowercase letters, digits, '.', '_' or '-'")
+  .regex(QUERIED_CHANNEL_PATTERN, QUERIED_CHANNEL_RULE)
   .meta({ description: 'only checks on this channel' });
 
 export const downloadsQuerySchema = z.strictObject({ ...window, version: versionFilter.optional() });

@@ -32,6 +32,11 @@ export const QUERIED_CHANNEL_PATTERN = channelPattern(63);
 /** What a request naming a malformed channel is told: all of the rule, the length included. */
 export const QUERIED_CHANNEL_RULE = 'expected 1–63 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit';
 
+/** The 400's message for a malformed `?channel=`: the name, cut short so a huge one is not echoed, and the rule. */
+export function invalidQueriedChannel(channel: string): string {
+  return `invalid channel ${JSON.stringify(channel.slice(0, 100))}; ${QUERIED_CHANNEL_RULE}`;
+}
+
 export interface ChannelConfig {
   name: string;
   /** null: only its own releases. */

@@ -21,7 +21,7 @@ import {
 } from '../protocol/platforms.ts';
 import { safeParseVersion, type Version } from '../protocol/semver.ts';
 import { INSTALL_ID_HEADER, INSTALL_ID_QUERY, parseInstallId } from './rollout.ts';
-import { DEFAULT_CHANNEL, QUERIED_CHANNEL_PATTERN, QUERIED_CHANNEL_RULE } from '../protocol/channels.ts';
+import { DEFAULT_CHANNEL, invalidQueriedChannel, QUERIED_CHANNEL_PATTERN } from '../protocol/channels.ts';
 import type { UpdateQuery } from './select.ts';
 
 const operatingSystems: ReadonlySet<string> = new Set(OPERATING_SYSTEMS);
@@ -113,7 +113,7 @@ export function parseCheckUrl(target: CheckTarget): UpdateQuery {
   const bundle = parseBundle(query('bundle_type'), os);
   const channel = query('channel') || DEFAULT_CHANNEL;
   if (!QUERIED_CHANNEL_PATTERN.test(channel)) {
-    throw badRequest(`invalid channel ${JSON.stringify(channel.slice(0, 100))}; ${QUERIED_CHANNEL_RULE}`);
+    throw badRequest(invalidQueriedChannel(channel));
   }
   return { current, os, arch, bundle, channel, installId };
 }
