@@ -16,7 +16,7 @@ const PUBLIC_KEY =
 
 describe('tauriConfigSnippet', () => {
   it('is the documented tauri.conf.json fragment, dynamic endpoint first, static failover second', () => {
-    expect(tauriConfigSnippet({ publicUrl: 'https://updates.example.com/', slug: 'my-app', publicKey: PUBLIC_KEY })).toBe(
+    expect(tauriConfigSnippet({ publicUrl: 'https://updates.example.com/', slug: 'my-app', publicKey: PUBLIC_KEY, licensed: false })).toBe(
       `{
   "bundle": {
     "createUpdaterArtifacts": true
@@ -36,7 +36,7 @@ describe('tauriConfigSnippet', () => {
 
   it('for another channel, names it in both endpoints; with a public bucket, the failover file is read from there', () => {
     const snippet = JSON.parse(
-      tauriConfigSnippet({ publicUrl: 'https://updates.example.com', slug: 'my-app', publicKey: null, channel: 'beta', storageBaseUrl: 'https://cdn.example.com/' }),
+      tauriConfigSnippet({ publicUrl: 'https://updates.example.com', slug: 'my-app', publicKey: null, licensed: false, channel: 'beta', storageBaseUrl: 'https://cdn.example.com/' }),
     );
     expect(snippet).toEqual({
       bundle: { createUpdaterArtifacts: true },
@@ -50,6 +50,16 @@ describe('tauriConfigSnippet', () => {
         },
       },
     });
+  });
+
+  it.each([
+    ['stable', null, 'https://updates.example.com/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}'],
+    ['beta', 'https://cdn.example.com', 'https://updates.example.com/update/my-app/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}&channel=beta'],
+  ])('for a licensed app on %s (public bucket: %s), lists the update check alone: it has no static latest.json to fail over to', (channel, storageBaseUrl, updateCheck) => {
+    const snippet = JSON.parse(
+      tauriConfigSnippet({ publicUrl: 'https://updates.example.com', slug: 'my-app', publicKey: PUBLIC_KEY, licensed: true, channel, storageBaseUrl }),
+    );
+    expect(snippet.plugins.updater).toEqual({ pubkey: PUBLIC_KEY, endpoints: [updateCheck] });
   });
 });
 

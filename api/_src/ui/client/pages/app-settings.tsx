@@ -2,18 +2,21 @@
  * @module ui/client/pages/app-settings
  * `/ui/apps/:app/settings`: edit the app (`PATCH /admin/apps/:app`), delete it (global keys only; the API refuses
  * while releases are published), and copy the exact `tauri.conf.json` lines for its updater (tauri-config.ts), with
- * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows, where its releases
+ * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows and its licensing mode
+ * (`GET /admin/apps/:app/licensing`: a licensed app lists no static failover), where its releases
  * come from (app-source.tsx), and what the public may download without a key (public-access.tsx).
  *
  * Replacing or removing a key that is set asks first: installed copies verify every update with the key they were
  * built with, so a key that does not match theirs makes every upload fail verification and every update stop.
  */
 import { useState } from 'hono/jsx/dom';
+import { licensingSchema } from '../../../protocol/licensing.ts';
 import { type AppBody, appSchema, type ChannelBody, channelListSchema, type UpdateAppBody } from '../../../protocol/schemas.ts';
 import { adminPath, api } from '../api.ts';
 import { checkPublicKey, descriptionProblem, nameProblem } from '../app-form.ts';
 import { Button, ConfirmDialog, CopyButton, ErrorNotice, Field, Loading, PageHeader, useAction, useLoad, valueOf } from '../components.tsx';
 import { useApps } from '../layout.tsx';
+import { licensingPaths } from '../licensing-api.ts';
 import type { PageProps } from '../router.tsx';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
@@ -187,43 +190,73 @@ function EditForm({ app, saved, onSaved }: { app: AppBody; saved: boolean; onSav
 }
 
 function SnippetCard({ app, channels }: { app: AppBody; channels: ChannelBody[] | undefined }) {
-  const { session } = useSession();
   const [channel, setChannel] = useState(DEFAULT_CHANNEL);
-  const publicUrl = session.server.public_url;
-  const storageBaseUrl = session.server.storage_public_url;
-  const snippet = tauriConfigSnippet({ publicUrl, slug: app.slug, publicKey: app.public_key, channel, storageBaseUrl });
+  // The mode decides the endpoints; until it is known no snippet is shown, so none can be copied without its failover
+  // (open) or with a latest.json that answers 404 app_licensed (licensed).
+  const licensing = useLoad(() => api.get(licensingPaths(app.slug).mode, licensingSchema), [app.slug]);
+  const licensed = licensing.data ? licensing.data.mode === 'licensed' : undefined;
   const names = channels?.map((item) => item.name) ?? [DEFAULT_CHANNEL];
   return (
     <section class="card stack" aria-labelledby="snippet-title">
       <h2 id="snippet-title">Updater configuration</h2>
-      <p>
-        Merge this into your app's <code>src-tauri/tauri.conf.json</code>. The first endpoint is this server's update check; the second is the
-        static <code>latest.json</code>, which the updater tries when the first fails.
-      </p>
-      {app.public_key === null ? (
-        <p class="notice notice-warn">
-          This app has no updater public key yet, so the snippet has a placeholder. <a href="#public-key">Set the key</a> above first.
-        </p>
-      ) : null}
-      {names.length > 1 ? (
-        <label class="field snippet-channel">
-          <span class="field-label">Channel</span>
-          <select value={channel} onChange={(event: Event) => setChannel(valueOf(event))}>
-            {names.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
-      ) : null}
+      {licensed === undefined ? (
+        <>
+          <ErrorNotice error={licensing.error} />
+          {licensing.error ? null : <Loading />}
+        </>
+      ) : (
+        <>
+          {licensed ? (
+            <p>
+              Merge this into your app's <code>src-tauri/tauri.conf.json</code>. It lists this server's update check alone: the app is licensed,
+              so it has no static <code>latest.json</code> to fail over to, and the app sends its license key with each check (see the README,
+              "In the app: sending the key").
+            </p>
+          ) : (
+            <p>
+              Merge this into your app's <code>src-tauri/tauri.conf.json</code>. The first endpoint is this server's update check; the second is
+              the static <code>latest.json</code>, which the updater tries when the first fails.
+            </p>
+          )}
+          {app.public_key === null ? (
+            <p class="notice notice-warn">
+              This app has no updater public key yet, so the snippet has a placeholder. <a href="#public-key">Set the key</a> above first.
+            </p>
+          ) : null}
+          {names.length > 1 ? (
+            <label class="field snippet-channel">
+              <span class="field-label">Channel</span>
+              <select value={channel} onChange={(event: Event) => setChannel(valueOf(event))}>
+                {names.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : null}
+          <Snippet app={app} channel={channel} licensed={licensed} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The snippet, its copy button, and where an open app's failover file is served from. */
+function Snippet({ app, channel, licensed }: { app: AppBody; channel: string; licensed: boolean }) {
+  const { session } = useSession();
+  const publicUrl = session.server.public_url;
+  const storageBaseUrl = session.server.storage_public_url;
+  const snippet = tauriConfigSnippet({ publicUrl, slug: app.slug, publicKey: app.public_key, licensed, channel, storageBaseUrl });
+  return (
+    <>
       <pre class="snippet" aria-label="tauri.conf.json" tabIndex={0}>
         {snippet}
       </pre>
       <div class="actions">
         <CopyButton text={snippet} label="Copy snippet" />
       </div>
-      {storageBaseUrl ? (
+      {licensed ? null : storageBaseUrl ? (
         <p class="muted small">
           The failover file is served from your bucket's public domain, so it keeps answering while this server is down.
         </p>
@@ -239,7 +272,7 @@ function SnippetCard({ app, channels }: { app: AppBody; channels: ChannelBody[] 
           driver with <code>S3_PUBLIC_BASE_URL</code> serves it from the bucket.
         </p>
       )}
-    </section>
+    </>
   );
 }
 
