@@ -3,7 +3,8 @@
  * to licensed, creates a policy, creates a license whose key is shown once (and is nowhere on the page after), sees
  * "Eligible up to 2.3.1", renews, suspends, reinstates and revokes it, each through a confirmation; the update check
  * answers as each step says. Search finds licenses by key prefix, external id and status; an install that checked
- * appears under Machines and is deactivated; rotating shows the new key once and the old one stops working. At 375 px
+ * appears under Machines and is deactivated; rotating shows the new key once and the old one stops working. Settings'
+ * updater snippet lists the update check alone for the licensed app, and latest.json second for an open one. At 375 px
  * no page scrolls sideways. No console error, no failed request.
  *
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/licensing*.png and license*.png (the README's Dashboard section).
@@ -20,6 +21,7 @@ import { expectStatus, jsonBody, type RunningServer } from '../support/server.ts
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 
 const APP = 'pro-app';
+const OPEN_APP = 'free-app';
 const VERSION = '2.3.1';
 const FILE_NAME = `Pro-App_${VERSION}_amd64.AppImage`;
 const INSTALL_ID = '6c1f2a4e-0d7b-4c55-9a3e-2f1b8e7d9c10';
@@ -263,6 +265,30 @@ describeInChromium(`the dashboard's licensing pages`, () => {
     await box.getByRole('button', { name: 'I have stored it' }).click();
     await box.waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(apiKey);
+    await admin.expectClean();
+  });
+
+  it('Settings\' updater snippet: the licensed app lists its update check alone (which asks for a license), an open app latest.json second', async () => {
+    await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug: OPEN_APP, name: 'Free App' })), 201);
+    const { page } = admin;
+    const settingsOf = async (slug: string) => {
+      await visit(page, `${server.url}/ui/apps/${slug}/settings`);
+      const card = page.getByRole('region', { name: 'Updater configuration' });
+      const snippet = (await card.getByLabel('tauri.conf.json').textContent())!;
+      const { endpoints } = (JSON.parse(snippet) as { plugins: { updater: { endpoints: string[] } } }).plugins.updater;
+      return { snippet, endpoints, text: (await card.textContent())! };
+    };
+    const updateCheck = (slug: string) => `${server.url}/update/${slug}/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}`;
+
+    const licensed = await settingsOf(APP);
+    expect(licensed.endpoints).toEqual([updateCheck(APP)]);
+    expect(licensed.snippet).not.toContain('latest.json');
+    expect(licensed.text).toContain('In the app: sending the key');
+    const filled = licensed.endpoints[0]!.replace('{{target}}', 'linux').replace('{{arch}}', 'x86_64').replace('{{current_version}}', '1.0.0').replace('{{bundle_type}}', 'appimage');
+    expect(await codeOf(await fetch(filled))).toBe('license_required');
+
+    const open = await settingsOf(OPEN_APP);
+    expect(open.endpoints).toEqual([updateCheck(OPEN_APP), `${server.url}/${OPEN_APP}/latest.json`]);
     await admin.expectClean();
   });
 
