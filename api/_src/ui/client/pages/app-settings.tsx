@@ -2,9 +2,9 @@
  * @module ui/client/pages/app-settings
  * `/ui/apps/:app/settings`: edit the app (`PATCH /admin/apps/:app`), delete it (global keys only; the API refuses
  * while releases are published), and copy the exact `tauri.conf.json` lines for its updater (tauri-config.ts), with
- * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows and its licensing mode
- * (`GET /admin/apps/:app/licensing`: a licensed app lists no static failover), where its releases
- * come from (app-source.tsx), and what the public may download without a key (public-access.tsx).
+ * the app's channels (`GET /admin/apps/:app/channels`) to pick which one the snippet follows, and its licensing mode
+ * (`GET /admin/apps/:app/licensing`: a licensed app lists no static failover); where its releases come from
+ * (app-source.tsx), and what the public may download without a key (public-access.tsx).
  *
  * Replacing or removing a key that is set asks first: installed copies verify every update with the key they were
  * built with, so a key that does not match theirs makes every upload fail verification and every update stop.
