@@ -88,6 +88,50 @@ describe('filesystem storage', () => {
     expect(await readdir(join(objects, 'uploads'))).toEqual([]);
   });
 
+  it('removes a failed upload\'s own folder, but not while another write to the same upload key is in it', async () => {
+    const uploads = join(dataDir, 'objects', 'demo', 'releases', '7.7.7', 'uploads');
+    const failing = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.error(new Error('refused'));
+        },
+      });
+    await expect(storage.put('demo/releases/7.7.7/uploads/refused/a.exe', failing())).rejects.toThrow('refused');
+    expect(await readdir(uploads)).toEqual([]);
+
+    // The first write is pulled from only once its temporary file exists in the folder.
+    let writing!: () => void;
+    const inFolder = new Promise<void>((resolve) => (writing = resolve));
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const kept = storage.put('demo/releases/7.7.7/uploads/shared/a.exe', new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        writing();
+        await gate;
+        controller.enqueue(new TextEncoder().encode('kept'));
+        controller.close();
+      },
+    }, { highWaterMark: 0 }));
+    await inFolder;
+    await expect(storage.put('demo/releases/7.7.7/uploads/shared/a.exe', failing())).rejects.toThrow('refused');
+    finish();
+    await kept;
+    expect(await new Response((await storage.get('demo/releases/7.7.7/uploads/shared/a.exe'))!.body).text()).toBe('kept');
+    await storage.delete('demo/releases/7.7.7/uploads/shared/a.exe');
+    expect(await readdir(uploads)).toEqual([]);
+  });
+
+  it('completes a write whose upload folder a delete of the same key removed before its file was created', async () => {
+    // The window between creating the folder and the file is short: many rounds, so that some land in it.
+    const failed: string[] = [];
+    for (let round = 0; round < 300; round++) {
+      const key = `demo/releases/6.6.6/uploads/race-${round}/a.exe`;
+      const [written] = await Promise.allSettled([storage.put(key, new Uint8Array([1])), storage.delete(key)]);
+      if (written.status === 'rejected') failed.push((written.reason as Error).message);
+    }
+    expect(failed).toEqual([]);
+  });
+
   it('offers no direct URLs: downloads go through the server', async () => {
     expect(storage.publicUrl('demo/releases/1.0.0/a.exe')).toBeNull();
     expect(await storage.presignGet('demo/releases/1.0.0/a.exe', 60)).toBeNull();
