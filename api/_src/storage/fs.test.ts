@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSystemStorage } from './fs.ts';
@@ -130,6 +131,18 @@ describe('filesystem storage', () => {
       if (written.status === 'rejected') failed.push((written.reason as Error).message);
     }
     expect(failed).toEqual([]);
+  });
+
+  it('removes the temporary files of a process that died mid-write, with their upload\'s own folder', async () => {
+    const dead = 99_999_999; // above Linux's largest pid (4194304), so never a live process
+    const release = join(dataDir, 'objects', 'demo', 'releases', '5.5.5');
+    await mkdir(join(release, 'uploads', 'killed'), { recursive: true });
+    await writeFile(join(release, 'uploads', 'killed', `.upload-${dead}-${randomUUID()}`), 'half');
+    await writeFile(join(release, `.upload-${dead}-${randomUUID()}`), 'half');
+    await storage.put('demo/releases/5.5.5/uploads/live/a.exe', new Uint8Array([1]));
+    expect(await (storage as FileSystemStorage).removeStaleUploads()).toBe(2);
+    expect(await readdir(release)).toEqual(['uploads']);
+    expect(await readdir(join(release, 'uploads'))).toEqual(['live']);
   });
 
   it('offers no direct URLs: downloads go through the server', async () => {

@@ -149,14 +149,16 @@ export class FileSystemStorage implements Storage {
     }
   }
 
-  /** Deletes the temporary files of writes whose process died; returns how many. */
+  /** Deletes the temporary files of writes whose process died (and their upload's own folder); returns how many. */
   async removeStaleUploads(): Promise<number> {
     const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => []);
     let removed = 0;
     for (const entry of entries) {
       const pid = TEMPORARY.exec(entry.name)?.[1];
       if (!entry.isFile() || pid === undefined || processExists(Number(pid))) continue;
-      await rm(join(entry.parentPath, entry.name), { force: true });
+      const path = join(entry.parentPath, entry.name);
+      await rm(path, { force: true });
+      await removeUploadFolder(path);
       removed++;
     }
     return removed;
