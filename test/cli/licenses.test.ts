@@ -92,6 +92,9 @@ describe('licenses', () => {
     expect(again.json()).toMatchObject({ id, created: false, key: null });
     const found = (await run(['licenses', 'list', ...app, '--search', key!, '--json'])).json<{ licenses: { id: string }[] }>();
     expect(found.licenses.map((l) => l.id)).toEqual([id]);
+    // The external id reads the same in the list as in show: with its source.
+    expect(shown.stdout).toMatch(/^external id: +import:order-1$/m);
+    expect((await run(['licenses', 'list', ...app, '--search', key!])).stdout).toMatch(new RegExp(`^${id} .* import:order-1$`, 'm'));
     const check = await fetch(`${server.url}/update/paid-app/linux/x86_64/0.1.0`, { headers: { authorization: `License ${key}`, 'x-install-id': 'install-cli-1' } });
     expect(check.status).toBe(204);
   });

@@ -9,7 +9,7 @@ import { createTestContext, type TestContext } from '../../../test/support/conte
 import { controlPlaneListener } from '../listener.ts';
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
 import { artifactListSchema, artifactSchema } from '../protocol/schemas.ts';
-import { artifactParts, createRelease, type Part, signedFile, type SignedFile, storedBytes, storedFiles, upload } from './release-testing.ts';
+import { artifactParts, createRelease, type Part, signedFile, type SignedFile, storedBytes, storedFiles, storedUploadFolders, upload } from './release-testing.ts';
 import { auditRows, call, insertApp, insertKey } from './testing.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -138,13 +138,17 @@ describe('admin artifacts', () => {
 
   describe('refusals leave no row and no object', () => {
     let filesBefore: string[];
+    let foldersBefore: string[];
     let rowsBefore: number;
     beforeAll(async () => {
       filesBefore = await storedFiles(ctx);
+      foldersBefore = await storedUploadFolders(ctx);
       rowsBefore = (await artifactRows()).length;
     });
     const expectNothingChanged = async () => {
       expect(await storedFiles(ctx)).toEqual(filesBefore);
+      // Nor an empty folder of the refused upload's own (filesystem storage).
+      expect(await storedUploadFolders(ctx)).toEqual(foldersBefore);
       expect(await artifactRows()).toHaveLength(rowsBefore);
     };
     const rpm = () => ({ fileName: 'my-app-1.2.3-1.x86_64.rpm', bytes: randomBytes(100) });
@@ -207,7 +211,7 @@ describe('admin artifacts', () => {
       await expectNothingChanged();
     });
 
-    it('refuses a client that goes away mid-file with 400, leaving no temporary file', async () => {
+    it('refuses a client that goes away mid-file with 400, leaving no temporary file nor its folder', async () => {
       const boundary = 'abort-boundary';
       const head = partsHead(boundary, [['platform', 'linux-x86_64'], ['signature', deb.signature]], 'my-app-1.2.3-1.x86_64.rpm');
       let sent = 0;
@@ -273,6 +277,7 @@ describe('admin artifacts', () => {
       ['another version', async () => signedFile(dir, key, 'Signed.app.tar.gz', randomBytes(100), '1.9.9'), 'signed_version_mismatch', /the artifact was signed for version "1.9.9" but the release is "2.0.0"/],
     ])('refuses a signature made with %s (422 naming the rule), storing nothing', async (_name, make, rule, message) => {
       const before = await storedFiles(ctx);
+      const foldersBefore = await storedUploadFolders(ctx);
       const file = await make();
       const res = await upload(ctx, signedPath, artifactParts('darwin-aarch64', file));
       expect(res.status).toBe(422);
@@ -280,6 +285,7 @@ describe('admin artifacts', () => {
       expect(res.body.error.message).toMatch(new RegExp(`^artifact Signed\\.app\\.tar\\.gz \\(darwin-aarch64\\) refused by rule "${rule}": `));
       expect(res.body.error.message).toMatch(message);
       expect(await storedFiles(ctx)).toEqual(before);
+      expect(await storedUploadFolders(ctx)).toEqual(foldersBefore);
       expect((await call(ctx, 'GET', signedPath)).body.artifacts).toHaveLength(1);
     });
 

@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { TestContext } from '../../../test/support/context.ts';
 import { type KeyPair, sign } from '../../../test/support/tauri.ts';
 import { call } from './testing.ts';
@@ -68,6 +68,13 @@ export async function storedFiles(ctx: TestContext): Promise<string[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+}
+
+/** Every upload's own folder (`…/uploads/{id}`, protocol/storage-keys.ts `stagedKey`) under the storage root. */
+export async function storedUploadFolders(ctx: TestContext): Promise<string[]> {
+  const root = join(ctx.dataDir, 'objects');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && basename(e.parentPath) === 'uploads').map((e) => relative(root, join(e.parentPath, e.name))).sort();
 }
 
 export async function storedBytes(ctx: TestContext, key: string): Promise<Buffer | null> {

@@ -84,4 +84,17 @@ describe('CI uploads with filesystem storage, over HTTP', () => {
     const done = await h.call('POST', `${releasesPath('local-app', '1.1.0')}/uploads/${requested.body.upload_id}/complete`);
     expect(done).toMatchObject({ status: 200, body: { bundle: 'deb', state: 'ready', size: 4 * MIB } });
   });
+
+  it('refuses a body longer than declared as it streams (413), leaving no folder of the upload\'s own', async () => {
+    const file = await signedArtifact(dir, key, 'local_1.2.0_amd64.deb', randomBytes(64 * 1024), '1.2.0');
+    expect((await h.call('POST', releasesPath('local-app'), { body: { version: '1.2.0' } })).status).toBe(201);
+    const requested = await h.call<CiUploadResponse>('POST', `${releasesPath('local-app', '1.2.0')}/uploads`, { body: declare('linux-x86_64', file) });
+    // A stream has no Content-Length, so the refusal comes from the bytes, once storage has started writing them.
+    const body = new Blob([new Uint8Array(file.bytes), new Uint8Array(randomBytes(64 * 1024))]).stream();
+    const res = await fetch((requested.body.target as { url: string }).url, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^the body has [0-9]+ bytes or more but the upload declared 65536/);
+    const uploads = join(h.ctx.dataDir, 'objects', 'local-app', 'releases', '1.2.0', 'uploads');
+    expect(await readdir(uploads)).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSystemStorage } from './fs.ts';
@@ -86,6 +87,62 @@ describe('filesystem storage', () => {
     await storage.delete('demo/releases/9.9.9/uploads/two/a.exe');
     expect(await readdir(objects)).toEqual(['uploads']);
     expect(await readdir(join(objects, 'uploads'))).toEqual([]);
+  });
+
+  it('removes a failed upload\'s own folder, but not while another write to the same upload key is in it', async () => {
+    const uploads = join(dataDir, 'objects', 'demo', 'releases', '7.7.7', 'uploads');
+    const failing = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.error(new Error('refused'));
+        },
+      });
+    await expect(storage.put('demo/releases/7.7.7/uploads/refused/a.exe', failing())).rejects.toThrow('refused');
+    expect(await readdir(uploads)).toEqual([]);
+
+    // The first write is pulled from only once its temporary file exists in the folder.
+    let writing!: () => void;
+    const inFolder = new Promise<void>((resolve) => (writing = resolve));
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const kept = storage.put('demo/releases/7.7.7/uploads/shared/a.exe', new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        writing();
+        await gate;
+        controller.enqueue(new TextEncoder().encode('kept'));
+        controller.close();
+      },
+    }, { highWaterMark: 0 }));
+    await inFolder;
+    await expect(storage.put('demo/releases/7.7.7/uploads/shared/a.exe', failing())).rejects.toThrow('refused');
+    finish();
+    await kept;
+    expect(await new Response((await storage.get('demo/releases/7.7.7/uploads/shared/a.exe'))!.body).text()).toBe('kept');
+    await storage.delete('demo/releases/7.7.7/uploads/shared/a.exe');
+    expect(await readdir(uploads)).toEqual([]);
+  });
+
+  it('completes a write whose upload folder a delete of the same key removed before its file was created', async () => {
+    // The window between creating the folder and the file is short: many rounds, so that some land in it.
+    const failed: string[] = [];
+    for (let round = 0; round < 300; round++) {
+      const key = `demo/releases/6.6.6/uploads/race-${round}/a.exe`;
+      const [written] = await Promise.allSettled([storage.put(key, new Uint8Array([1])), storage.delete(key)]);
+      if (written.status === 'rejected') failed.push((written.reason as Error).message);
+    }
+    expect(failed).toEqual([]);
+  });
+
+  it('removes the temporary files of a process that died mid-write, with their upload\'s own folder', async () => {
+    const dead = 99_999_999; // above Linux's largest pid (4194304), so never a live process
+    const release = join(dataDir, 'objects', 'demo', 'releases', '5.5.5');
+    await mkdir(join(release, 'uploads', 'killed'), { recursive: true });
+    await writeFile(join(release, 'uploads', 'killed', `.upload-${dead}-${randomUUID()}`), 'half');
+    await writeFile(join(release, `.upload-${dead}-${randomUUID()}`), 'half');
+    await storage.put('demo/releases/5.5.5/uploads/live/a.exe', new Uint8Array([1]));
+    expect(await (storage as FileSystemStorage).removeStaleUploads()).toBe(2);
+    expect(await readdir(release)).toEqual(['uploads']);
+    expect(await readdir(join(release, 'uploads'))).toEqual(['live']);
   });
 
   it('offers no direct URLs: downloads go through the server', async () => {

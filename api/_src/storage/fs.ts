@@ -6,8 +6,8 @@
  * of processes that no longer exist, at start.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,7 +61,6 @@ export class FileSystemStorage implements Storage {
 
   async #put(key: string, body: ReadableStream<Uint8Array> | Uint8Array): Promise<ObjectInfo> {
     const path = this.#path(key);
-    await mkdir(dirname(path), { recursive: true });
     const temporary = join(dirname(path), `.upload-${process.pid}-${randomUUID()}`);
     const md5 = createHash('md5');
     const hashing = new Transform({
@@ -70,13 +69,17 @@ export class FileSystemStorage implements Storage {
         done(null, chunk);
       },
     });
-    const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as never);
     try {
-      await pipeline(source, hashing, createWriteStream(temporary, { mode: 0o644 }));
+      const file = await createInItsFolder(temporary);
+      // Only now: a Node stream over a body that fails has nobody to report to while the file is being created.
+      const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as never);
+      await pipeline(source, hashing, file.createWriteStream());
       await rename(temporary, path);
     } catch (error) {
       // The write's own failure (often the caller's refusal, which failed the stream) is the one to report.
       await rm(temporary, { force: true }).catch((cleanup: unknown) => console.error(`could not remove the partial upload ${temporary}: ${loggedError(cleanup)}`));
+      // A refused upload leaves no folder of its own either: nothing points at it, so nothing would delete it.
+      await removeUploadFolder(path);
       throw error;
     }
     const info = await stat(path);
@@ -105,10 +108,7 @@ export class FileSystemStorage implements Storage {
   async delete(key: string): Promise<void> {
     const path = this.#path(key);
     await rm(path, { force: true });
-    // An upload's own folder (`…/uploads/{id}/`, protocol/storage-keys.ts `stagedKey`) goes with its file: nothing
-    // else is ever written there. Folders others write into are left, or a concurrent write could lose its folder.
-    const folder = dirname(path);
-    if (basename(dirname(folder)) === 'uploads') await rmdir(folder).catch(() => {});
+    await removeUploadFolder(path);
   }
 
   publicUrl(): string | null {
@@ -149,16 +149,44 @@ export class FileSystemStorage implements Storage {
     }
   }
 
-  /** Deletes the temporary files of writes whose process died; returns how many. */
+  /** Deletes the temporary files of writes whose process died (and their upload's own folder); returns how many. */
   async removeStaleUploads(): Promise<number> {
     const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => []);
     let removed = 0;
     for (const entry of entries) {
       const pid = TEMPORARY.exec(entry.name)?.[1];
       if (!entry.isFile() || pid === undefined || processExists(Number(pid))) continue;
-      await rm(join(entry.parentPath, entry.name), { force: true });
+      const path = join(entry.parentPath, entry.name);
+      await rm(path, { force: true });
+      await removeUploadFolder(path);
       removed++;
     }
     return removed;
+  }
+}
+
+/**
+ * Removes the folder of `path` when it is an upload's own (`…/uploads/{id}/`, protocol/storage-keys.ts `stagedKey`)
+ * and empty. Folders others write into are left, or a concurrent write could lose its folder; a write to the same
+ * upload key keeps it while its temporary file is there, and recreates it if it went before that file was created
+ * (`createInItsFolder`).
+ */
+async function removeUploadFolder(path: string): Promise<void> {
+  const folder = dirname(path);
+  if (basename(dirname(folder)) === 'uploads') await rmdir(folder).catch(() => {});
+}
+
+/**
+ * Creates `path` (which must not exist) and its folder. The folder is created again when it is removed in between
+ * (`removeUploadFolder` after another write to the same upload key failed, or a delete of that key).
+ */
+async function createInItsFolder(path: string): Promise<FileHandle> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      return await open(path, 'wx', 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw error;
+    }
   }
 }

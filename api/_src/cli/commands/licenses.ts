@@ -28,6 +28,11 @@ import { APP_OPTION } from './releases.ts';
 const licensesPath = (app: string, ...rest: string[]) => path('/admin/apps', app, 'licenses', ...rest);
 const OUT: OptionSpec = { type: 'string', value: 'file', help: 'write the key to this file (mode 0600) instead of printing it' };
 
+/** `import:order-1234`: the id alone does not say which integration or import it came from. */
+function externalIdOf(l: Pick<LicenseBody, 'external_source' | 'external_id'>): string | null {
+  return l.external_id ? `${l.external_source}:${l.external_id}` : null;
+}
+
 function licenseFields(l: LicenseBody): string {
   return fields([
     ['id', l.id],
@@ -38,7 +43,7 @@ function licenseFields(l: LicenseBody): string {
     ['eligible up to', l.eligible_up_to ?? 'nothing'],
     ['machines', `${l.machines_used} of ${l.machines_allowed ?? 'any number'}`],
     ['entitlements', l.entitlements.join(' ') || '(none)'],
-    ['external id', l.external_id ? `${l.external_source}:${l.external_id}` : null],
+    ['external id', externalIdOf(l)],
   ]);
 }
 
@@ -73,7 +78,7 @@ export const licensesList: Command = {
     ctx.out.result(body, ({ licenses, total }) =>
       `${table(
         ['ID', 'KEY', 'STATUS', 'POLICY', 'EXPIRES', 'ELIGIBLE UP TO', 'MACHINES', 'EXTERNAL ID'],
-        licenses.map((l) => [l.id, `${l.key_prefix}…`, l.status, l.policy_name, formatTime(l.expires_at) ?? 'never', l.eligible_up_to ?? '-', `${l.machines_used}/${l.machines_allowed ?? '∞'}`, l.external_id]),
+        licenses.map((l) => [l.id, `${l.key_prefix}…`, l.status, l.policy_name, formatTime(l.expires_at) ?? 'never', l.eligible_up_to ?? '-', `${l.machines_used}/${l.machines_allowed ?? '∞'}`, externalIdOf(l)]),
       )}\n${licenses.length} of ${total}`,
     );
   },
