@@ -1,0 +1,159 @@
+/**
+ * What must hold of one app after any interleaving of admin operations has settled, for
+ * test/robustness/concurrent-operations.test.ts. Each check returns the problems it found, in words, so one
+ * failure report lists every broken invariant of a batch at once.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { RunningServer } from '../support/server.ts';
+import { type ArtifactView, type AuditEntry, auditKeyOf, type ReleaseView, sha256, SLOTS } from './release-operations.ts';
+
+/** What the run promised so far: each published release's artifacts as first seen published, and the audit entries owed. */
+export interface Ledger {
+  published: Map<string, { version: string; artifacts: string }>;
+  expectedAudit: string[];
+  /** Audit entries up to this id were there before the operations. */
+  auditBaseline: number;
+}
+
+async function getJson<T>(server: RunningServer, path: string): Promise<T> {
+  const res = await server.admin(path);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Every release of the app, with its artifacts' sha256 and signature (the list has only summaries). */
+export async function releasesOf(server: RunningServer, slug: string): Promise<ReleaseView[]> {
+  const list = await getJson<{ releases: { id: string }[] }>(server, `/admin/apps/${slug}/releases?status=all&limit=100`);
+  return Promise.all(list.releases.map((r) => getJson<ReleaseView>(server, `/admin/apps/${slug}/releases/${r.id}`)));
+}
+
+const frozen = (artifacts: readonly ArtifactView[]) =>
+  JSON.stringify([...artifacts].sort((a, b) => a.id.localeCompare(b.id)).map(({ id, platform, bundle, file_name, size, sha256, signature }) => ({ id, platform, bundle, file_name, size, sha256, signature })));
+
+/** Invariant 3: a release seen published (in an answer, or settled with a pub_date) keeps exactly the artifacts it had then. */
+export function recordPublished(ledger: Ledger, release: ReleaseView, problems: string[], where: string): void {
+  const now = frozen(release.artifacts);
+  const first = ledger.published.get(release.id);
+  if (!first) ledger.published.set(release.id, { version: release.version, artifacts: now });
+  else if (first.artifacts !== now) problems.push(`published release ${release.version}'s artifacts changed (${where}):\n  was ${first.artifacts}\n  now ${now}`);
+}
+
+export interface StoredObject { key: string; version: string; fileName: string; sha256: string; size: number }
+
+/** Every file under the fs storage's `{slug}/releases/`, hashed. */
+export async function storedObjects(dataDir: string, slug: string): Promise<StoredObject[]> {
+  const root = join(dataDir, 'objects', slug, 'releases');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return Promise.all(entries.filter((e) => e.isFile()).map(async (entry) => {
+    const key = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
+    const bytes = await readFile(join(entry.parentPath, entry.name));
+    return { key: `${slug}/releases/${key}`, version: key.split('/')[0]!, fileName: entry.name, sha256: sha256(bytes), size: bytes.length };
+  }));
+}
+
+const difference = (a: readonly string[], b: readonly string[]) => {
+  const rest = [...b];
+  return a.filter((item) => {
+    const at = rest.indexOf(item);
+    if (at === -1) return true;
+    rest.splice(at, 1);
+    return false;
+  });
+};
+
+/**
+ * Invariants 1 and 2, without the storage keys (the API does not show them): the stored objects and the artifact
+ * rows match one to one by (version, file name, sha256, size). The exact keys are compared once the server has stopped.
+ */
+export function checkStorage(releases: readonly ReleaseView[], objects: readonly StoredObject[]): string[] {
+  const rows = releases.flatMap((r) => r.artifacts.map((a) => `${r.version}/${a.file_name} ${a.sha256} ${a.size}`));
+  const stored = objects.map((o) => `${o.version}/${o.fileName} ${o.sha256} ${o.size}`);
+  return [
+    ...difference(rows, stored).map((row) => `artifact row ${row} has no stored object with those bytes`),
+    ...difference(stored, rows).map((object) => `stored object ${object} (${objects.find((o) => `${o.version}/${o.fileName} ${o.sha256} ${o.size}` === object)?.key}) is referenced by no artifact row`),
+  ];
+}
+
+const versionOrder = (a: string, b: string) => {
+  const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
+  return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+};
+
+/** What a client on 0.0.1 with no install id must be offered: the newest published release at 100% on the channel's chain with the slot. */
+function expectedOffer(releases: readonly ReleaseView[], slot: (typeof SLOTS)[number], channel: string): { release: ReleaseView; artifact: ArtifactView } | null {
+  const chain = channel === 'beta' ? ['beta', 'stable'] : ['stable'];
+  const offered = releases.filter((r) => r.status === 'published' && chain.includes(r.channel) && r.rollout_percent === 100);
+  for (const release of offered.sort((a, b) => versionOrder(b.version, a.version))) {
+    const artifact = release.artifacts.find((a) => a.platform === slot.platform && a.bundle === slot.bundle);
+    if (artifact) return { release, artifact };
+  }
+  return null;
+}
+
+const downloadSha = async (url: string) => {
+  const res = await fetch(url);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  return res.status === 200 ? sha256(bytes) : `HTTP ${res.status} ${bytes.toString('utf8').slice(0, 200)}`;
+};
+
+/** Invariant 4, and 3 on the wire: every update check offers what the settled releases say, and every published file downloads as recorded. */
+export async function checkServing(server: RunningServer, slug: string, releases: readonly ReleaseView[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const slot of SLOTS) {
+    for (const channel of ['stable', 'beta']) {
+      const path = `/update/${slug}/${slot.target}/${slot.arch}/0.0.1?bundle_type=${slot.bundle}&channel=${channel}`;
+      const res = await fetch(`${server.url}${path}`);
+      const text = await res.text();
+      const expected = expectedOffer(releases, slot, channel);
+      if (!expected) {
+        if (res.status !== 204) problems.push(`${path}: expected 204 (nothing published fits), got ${res.status} ${text.slice(0, 300)}`);
+        continue;
+      }
+      if (res.status !== 200) {
+        problems.push(`${path}: expected ${expected.release.version}, got ${res.status} ${text.slice(0, 300)}`);
+        continue;
+      }
+      const offer = JSON.parse(text) as { version: string; url: string; signature: string };
+      if (offer.version !== expected.release.version || offer.signature !== expected.artifact.signature) {
+        problems.push(`${path}: offered ${offer.version} (${offer.signature.slice(0, 12)}…), expected ${expected.release.version} (${expected.artifact.signature.slice(0, 12)}…)`);
+        continue;
+      }
+      const got = await downloadSha(offer.url);
+      if (got !== expected.artifact.sha256) problems.push(`${path}: ${offer.url} downloads ${got}, not the published ${expected.artifact.sha256}`);
+    }
+  }
+  for (const release of releases.filter((r) => r.status === 'published')) {
+    for (const artifact of release.artifacts) {
+      const got = await downloadSha(`${server.url}${artifact.download_path}`);
+      if (got !== artifact.sha256) problems.push(`published ${release.version} ${artifact.file_name} downloads ${got}, not ${artifact.sha256}`);
+    }
+  }
+  return problems;
+}
+
+/** Invariant 5: the audit entries since the baseline are exactly those the 2xx mutations owe, one each. */
+export async function checkAudit(server: RunningServer, slug: string, ledger: Ledger): Promise<string[]> {
+  const entries: AuditEntry[] = [];
+  let before: number | null = null;
+  for (;;) {
+    const page: { entries: AuditEntry[]; next_before: number | null } =
+      await getJson(server, `/admin/audit?app=${slug}&limit=200${before === null ? '' : `&before=${before}`}`);
+    const newer = page.entries.filter((e) => e.id > ledger.auditBaseline);
+    entries.push(...newer);
+    if (newer.length < page.entries.length || page.next_before === null) break;
+    before = page.next_before;
+  }
+  const actual = entries.map(auditKeyOf);
+  return [
+    ...difference(ledger.expectedAudit, actual).map((key) => `a 2xx mutation has no audit entry: ${key}`),
+    ...difference(actual, ledger.expectedAudit).map((key) => `an audit entry no 2xx mutation accounts for: ${key}`),
+  ];
+}
+
+/** The newest audit entry's id (the baseline before the operations). */
+export async function lastAuditId(server: RunningServer, slug: string): Promise<number> {
+  const page = await getJson<{ entries: AuditEntry[] }>(server, `/admin/audit?app=${slug}&limit=1`);
+  return page.entries[0]?.id ?? 0;
+}
