@@ -8,7 +8,8 @@
  *      answers, so nothing is polled for); the exact storage keys are compared once the server has stopped;
  *   3. a published release's artifacts never change once seen published;
  *   4. the update check offers exactly the newest published release on the channel's chain, at 100%, with the
- *      platform, and its URL downloads the recorded bytes;
+ *      platform, and its URL downloads the recorded bytes; each channel's static failover manifest in storage
+ *      names the newest such release with its artifacts' signatures;
  *   5. every 2xx mutation has exactly one audit entry.
  * A failure names its seed: `PROPERTY_SEED=<seed> npm test -- test/robustness/concurrent-operations.test.ts` replays
  * its operations (their interleaving is the machine's).
@@ -24,8 +25,8 @@ import { PROPERTY_SEED, prng } from '../support/prng.ts';
 import { seedFromTemplate } from '../support/pglite-template.ts';
 import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
-import { checkAudit, checkServing, checkStorage, lastAuditId, type Ledger, recordPublished, releasesOf, storedObjects } from './release-invariants.ts';
-import { describeOperation, drawOperation, fire, type Outcome, type SignedBlob, sha256, SLOTS, VERSIONS } from './release-operations.ts';
+import { checkAudit, checkServing, checkStaticManifests, checkStorage, lastAuditId, type Ledger, recordPublished, releasesOf, storedObjects } from './release-invariants.ts';
+import { describeOperation, drawOperation, fire, type Outcome, type SignedBlob, sha256, SLOTS, versionsOf } from './release-operations.ts';
 
 const SEEDS = process.env.PROPERTY_SEED ? [PROPERTY_SEED] : [1, 2, PROPERTY_SEED];
 const BATCHES = 8;
@@ -68,13 +69,13 @@ describe('concurrent release operations', () => {
     slugs.push(slug);
     await expectStatus(await server.admin('/admin/apps', jsonBody('POST', { slug, name: slug, public_key: keys.publicKey })), 201);
     await expectStatus(await server.admin(`/admin/apps/${slug}/channels`, jsonBody('PUT', { channels: [{ name: 'beta', follows: 'stable' }] })), 200);
-    for (const version of VERSIONS) await expectStatus(await server.admin(`/admin/apps/${slug}/releases`, jsonBody('POST', { version })), 201);
+    for (const version of versionsOf(0)) await expectStatus(await server.admin(`/admin/apps/${slug}/releases`, jsonBody('POST', { version })), 201);
     const ledger: Ledger = { published: new Map(), expectedAudit: [], auditBaseline: await lastAuditId(server, slug) };
     let known = await releasesOf(server, slug);
     const log: string[] = [];
 
     for (let batch = 0; batch < BATCHES; batch++) {
-      const ops = Array.from({ length: BATCH_SIZE }, () => drawOperation(random, known, blobs));
+      const ops = Array.from({ length: BATCH_SIZE }, () => drawOperation(random, versionsOf(batch), known, blobs));
       log.push(`batch ${batch}:`, ...ops.map((op) => `  ${describeOperation(op)}`));
       const readers = SLOTS.map((slot) => fetch(`${server.url}/update/${slug}/${slot.target}/${slot.arch}/0.0.1?bundle_type=${slot.bundle}`)
         .then(async (res) => ({ what: `update check ${slot.platform}`, status: res.status, text: await res.text() })));
@@ -94,6 +95,7 @@ describe('concurrent release operations', () => {
       for (const release of known) if (release.pub_date !== null) recordPublished(ledger, release, problems, `after batch ${batch}`);
       problems.push(...checkStorage(known, await storedObjects(dataDir, slug)));
       problems.push(...(await checkServing(server, slug, known)));
+      problems.push(...(await checkStaticManifests(dataDir, slug, known)));
       problems.push(...(await checkAudit(server, slug, ledger)));
       if (problems.length > 0) {
         throw new Error(`seed ${seed}, batch ${batch} (replay: PROPERTY_SEED=${seed}):\n${problems.join('\n')}\n\noperations:\n${log.join('\n')}\n\nserver output:\n${server.output().slice(-4000)}`);

@@ -81,11 +81,16 @@ const versionOrder = (a: string, b: string) => {
   return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
 };
 
+const onChain = (channel: string) => (channel === 'beta' ? ['beta', 'stable'] : ['stable']);
+
+/** Newest first, what a client with no install id may be offered on `channel`: published, at 100%, on the channel's chain. */
+const offeredWithoutInstallId = (releases: readonly ReleaseView[], channel: string) =>
+  releases.filter((r) => r.status === 'published' && onChain(channel).includes(r.channel) && r.rollout_percent === 100)
+    .sort((a, b) => versionOrder(b.version, a.version));
+
 /** What a client on 0.0.1 with no install id must be offered: the newest published release at 100% on the channel's chain with the slot. */
 function expectedOffer(releases: readonly ReleaseView[], slot: (typeof SLOTS)[number], channel: string): { release: ReleaseView; artifact: ArtifactView } | null {
-  const chain = channel === 'beta' ? ['beta', 'stable'] : ['stable'];
-  const offered = releases.filter((r) => r.status === 'published' && chain.includes(r.channel) && r.rollout_percent === 100);
-  for (const release of offered.sort((a, b) => versionOrder(b.version, a.version))) {
+  for (const release of offeredWithoutInstallId(releases, channel)) {
     const artifact = release.artifacts.find((a) => a.platform === slot.platform && a.bundle === slot.bundle);
     if (artifact) return { release, artifact };
   }
@@ -128,6 +133,30 @@ export async function checkServing(server: RunningServer, slug: string, releases
     for (const artifact of release.artifacts) {
       const got = await downloadSha(`${server.url}${artifact.download_path}`);
       if (got !== artifact.sha256) problems.push(`published ${release.version} ${artifact.file_name} downloads ${got}, not ${artifact.sha256}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Invariant 4 for the static failover manifests the server keeps in storage (manifest/writer.ts, rewritten before
+ * the mutation answers): each channel's file names the newest release offered without an install id, with each of
+ * its artifacts' signatures, and is gone when nothing is.
+ */
+export async function checkStaticManifests(dataDir: string, slug: string, releases: readonly ReleaseView[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [channel, file] of [['stable', `${slug}/latest.json`], ['beta', `${slug}/channels/beta/latest.json`]] as const) {
+    const expected = offeredWithoutInstallId(releases, channel)[0];
+    const text = await readFile(join(dataDir, 'objects', file), 'utf8').catch(() => null);
+    if (!expected) {
+      if (text !== null) problems.push(`static manifest ${file} still offers ${text.slice(0, 200)} though nothing is offered on ${channel}`);
+      continue;
+    }
+    const offered = Object.fromEntries(expected.artifacts.map((a) => [`${a.platform}-${a.bundle}`, a.signature]));
+    const manifest = text === null ? null : (JSON.parse(text) as { version: string; platforms: Record<string, { signature: string }> });
+    const inFile = manifest && Object.fromEntries(Object.entries(manifest.platforms).filter(([key]) => key.split('-').length === 3).map(([key, entry]) => [key, entry.signature]));
+    if (manifest?.version !== expected.version || JSON.stringify(inFile, Object.keys(offered).sort()) !== JSON.stringify(offered, Object.keys(offered).sort()) || Object.keys(inFile!).length !== Object.keys(offered).length) {
+      problems.push(`static manifest ${file} should offer ${expected.version} with ${Object.keys(offered).join(', ')}, but holds ${text === null ? 'nothing' : text.slice(0, 300)}`);
     }
   }
   return problems;

@@ -7,7 +7,17 @@ import { createHash } from 'node:crypto';
 import type { Random } from '../support/prng.ts';
 import type { RunningServer } from '../support/server.ts';
 
-export const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '2.0.0', '2.1.0'] as const;
+export const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '2.0.0', '2.1.0', '2.2.0', '3.0.0', '3.1.0'] as const;
+/** How many versions a batch works on: few, so its operations collide. */
+export const WINDOW = 4;
+/**
+ * The versions batch `batch` works on: a window that slides on every other batch, so published releases (which
+ * nothing can delete) give way to new drafts instead of leaving every later operation refused.
+ */
+export const versionsOf = (batch: number): readonly string[] => {
+  const start = Math.min(Math.floor(batch / 2), VERSIONS.length - WINDOW);
+  return VERSIONS.slice(start, start + WINDOW);
+};
 export const CHANNELS = ['stable', 'beta'] as const;
 
 /** A (platform, file name) an upload can target; two share a file name, so one of them is refused while the other is there. */
@@ -38,28 +48,29 @@ export type Operation =
   | { kind: 'patch'; version: string; body: Record<string, unknown> };
 
 const WEIGHTED: readonly Operation['kind'][] = [
-  ...Array<'upload'>(8).fill('upload'), 'delete-artifact', 'delete-artifact', 'publish', 'publish', 'publish',
+  ...Array<'upload'>(10).fill('upload'), 'delete-artifact', 'delete-artifact', 'publish', 'publish', 'publish',
   'archive', 'yank', 'unyank', 'delete-release', 'create-release', 'create-release', 'patch', 'patch', 'patch',
 ];
 
 let notesCounter = 0;
 
 /** One operation, drawn against the releases as the last settled state showed them. */
-export function drawOperation(random: Random, known: readonly ReleaseView[], blobs: readonly SignedBlob[]): Operation {
-  const version = random.pick(VERSIONS);
-  const kind = random.pick(WEIGHTED);
+export function drawOperation(random: Random, versions: readonly string[], known: readonly ReleaseView[], blobs: readonly SignedBlob[]): Operation {
+  const version = random.pick(versions);
+  // A version the window has just reached is mostly created first; the rest race its creation (404s).
+  const kind = !known.some((r) => r.version === version) && random.chance(0.35) ? 'create-release' : random.pick(WEIGHTED);
   switch (kind) {
     case 'upload':
       // Mostly well signed, so releases fill up and get published; the rest are refused as their bytes stream in.
       return { kind, version, slot: random.pick(SLOTS), blob: random.pick(blobs.filter((blob) => blob.good === random.chance(0.8))) };
     case 'delete-artifact': {
-      const artifacts = known.flatMap((release) => release.artifacts.map((artifact) => ({ release, artifact })));
+      const artifacts = known.filter((r) => versions.includes(r.version)).flatMap((release) => release.artifacts.map((artifact) => ({ release, artifact })));
       if (artifacts.length === 0) return { kind: 'publish', version };
       const { release, artifact } = random.pick(artifacts);
       return { kind, version: release.version, artifactId: artifact.id };
     }
     case 'yank':
-      return random.chance(0.5) ? { kind, version, replacement: random.pick(VERSIONS) } : { kind, version };
+      return random.chance(0.5) ? { kind, version, replacement: random.pick(versions) } : { kind, version };
     case 'patch': {
       // Unique notes: every accepted PATCH changes something, so every one must leave its audit entry.
       const body: Record<string, unknown> = { notes: `notes ${++notesCounter}` };
@@ -67,7 +78,7 @@ export function drawOperation(random: Random, known: readonly ReleaseView[], blo
       if (random.chance(0.4)) body.channel = random.pick(CHANNELS);
       if (random.chance(0.3)) body.status = random.pick(['published', 'archived']);
       // A rename, allowed only for a draft without artifacts, races the uploads into it.
-      if (random.chance(0.15)) body.version = random.pick(VERSIONS);
+      if (random.chance(0.15)) body.version = random.pick(versions);
       return { kind, version, body };
     }
     default:
