@@ -42,14 +42,32 @@ export function recordPublished(ledger: Ledger, release: ReleaseView, problems: 
 
 export interface StoredObject { key: string; version: string; fileName: string; sha256: string; size: number }
 
-/** Every file under the fs storage's `{slug}/releases/`, hashed. */
-export async function storedObjects(dataDir: string, slug: string): Promise<StoredObject[]> {
-  const root = join(dataDir, 'objects', slug, 'releases');
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return Promise.all(entries.filter((e) => e.isFile()).map(async (entry) => {
-    const key = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
-    const bytes = await readFile(join(entry.parentPath, entry.name));
-    return { key: `${slug}/releases/${key}`, version: key.split('/')[0]!, fileName: entry.name, sha256: sha256(bytes), size: bytes.length };
+/** The server's artifact store as the test reads it behind the server's back: the fs folder, or the S3 bucket. */
+export interface StorageReader {
+  /** Every key under `prefix`. */
+  list(prefix: string): Promise<string[]>;
+  /** The object's bytes, or null when there is none. */
+  read(key: string): Promise<Buffer | null>;
+}
+
+export function fsReader(dataDir: string): StorageReader {
+  const root = join(dataDir, 'objects');
+  return {
+    async list(prefix) {
+      const entries = await readdir(join(root, prefix), { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'));
+    },
+    read: (key) => readFile(join(root, key)).catch(() => null),
+  };
+}
+
+/** Every object under `{slug}/releases/`, hashed. */
+export async function storedObjects(storage: StorageReader, slug: string): Promise<StoredObject[]> {
+  const keys = await storage.list(`${slug}/releases/`);
+  return Promise.all(keys.map(async (key) => {
+    const bytes = (await storage.read(key)) ?? Buffer.alloc(0);
+    const parts = key.split('/');
+    return { key, version: parts[2]!, fileName: parts[parts.length - 1]!, sha256: sha256(bytes), size: bytes.length };
   }));
 }
 
@@ -143,11 +161,11 @@ export async function checkServing(server: RunningServer, slug: string, releases
  * the mutation answers): each channel's file names the newest release offered without an install id, with each of
  * its artifacts' signatures, and is gone when nothing is.
  */
-export async function checkStaticManifests(dataDir: string, slug: string, releases: readonly ReleaseView[]): Promise<string[]> {
+export async function checkStaticManifests(storage: StorageReader, slug: string, releases: readonly ReleaseView[]): Promise<string[]> {
   const problems: string[] = [];
   for (const [channel, file] of [['stable', `${slug}/latest.json`], ['beta', `${slug}/channels/beta/latest.json`]] as const) {
     const expected = offeredWithoutInstallId(releases, channel)[0];
-    const text = await readFile(join(dataDir, 'objects', file), 'utf8').catch(() => null);
+    const text = (await storage.read(file))?.toString('utf8') ?? null;
     if (!expected) {
       if (text !== null) problems.push(`static manifest ${file} still offers ${text.slice(0, 200)} though nothing is offered on ${channel}`);
       continue;

@@ -60,9 +60,11 @@ export function drawOperation(random: Random, versions: readonly string[], known
   // A version the window has just reached is mostly created first; the rest race its creation (404s).
   const kind = !known.some((r) => r.version === version) && random.chance(0.35) ? 'create-release' : random.pick(WEIGHTED);
   switch (kind) {
-    case 'upload':
+    case 'upload': {
       // Mostly well signed, so releases fill up and get published; the rest are refused as their bytes stream in.
-      return { kind, version, slot: random.pick(SLOTS), blob: random.pick(blobs.filter((blob) => blob.good === random.chance(0.8))) };
+      const good = random.chance(0.8);
+      return { kind, version, slot: random.pick(SLOTS), blob: random.pick(blobs.filter((blob) => blob.good === good)) };
+    }
     case 'delete-artifact': {
       const artifacts = known.filter((r) => versions.includes(r.version)).flatMap((release) => release.artifacts.map((artifact) => ({ release, artifact })));
       if (artifacts.length === 0) return { kind: 'publish', version };

@@ -34,6 +34,8 @@ export interface RunningS3rver {
   endpoint: string;
   bucket: string;
   config: S3Config;
+  /** Where s3rver keeps its files: an object is `{directory}/{bucket}/{key}._S3rver_object` (read it to list the bucket). */
+  directory: string;
   /** Stops the server (dropping kept-alive connections, which would otherwise hold close open) and removes its files. */
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export async function startS3rver(options: { bucket?: string; publicBaseUrl?: st
   return {
     endpoint,
     bucket,
+    directory,
     config: {
       endpoint,
       region: 'auto',
