@@ -26,14 +26,14 @@ import { seedFromTemplate } from '../support/pglite-template.ts';
 import { type RunningS3rver, s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
 import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
-import { checkAudit, checkServing, checkStaticManifests, checkStorage, fsReader, lastAuditId, type Ledger, recordPublished, releasesOf, type StorageReader, storedObjects } from './release-invariants.ts';
+import { checkAudit, checkDefaults, checkServing, checkStaticManifests, checkStorage, fsReader, lastAuditId, type Ledger, recordPublished, releasesOf, type StorageReader, storedObjects } from './release-invariants.ts';
 import { s3Reader } from './s3-reader.ts';
 import { describeOperation, drawOperation, fire, type Outcome, type SignedBlob, sha256, SLOTS, versionsOf } from './release-operations.ts';
 
-/** fs runs the fixed seeds and this run's own; S3, slower, one fixed seed and this run's. */
+/** Each storage runs one fixed seed and this run's own (`PROPERTY_SEED` replays one on both). */
 const SEEDS = {
-  fs: process.env.PROPERTY_SEED ? [PROPERTY_SEED] : [1, 2, PROPERTY_SEED],
-  s3: process.env.PROPERTY_SEED ? [PROPERTY_SEED] : [3, PROPERTY_SEED],
+  fs: process.env.PROPERTY_SEED ? [PROPERTY_SEED] : [1, PROPERTY_SEED],
+  s3: process.env.PROPERTY_SEED ? [PROPERTY_SEED] : [2, PROPERTY_SEED],
 };
 const BATCHES = 8;
 const BATCH_SIZE = 16;
@@ -109,7 +109,7 @@ describe.each(['fs', 's3'] as const)('concurrent release operations on %s storag
 
       known = await releasesOf(server, slug);
       for (const release of known) if (release.pub_date !== null) recordPublished(ledger, release, problems, `after batch ${batch}`);
-      problems.push(...checkStorage(known, await storedObjects(storage, slug)));
+      problems.push(...checkStorage(known, await storedObjects(storage, slug)), ...checkDefaults(known));
       problems.push(...(await checkServing(server, slug, known)));
       problems.push(...(await checkStaticManifests(storage, slug, known)));
       problems.push(...(await checkAudit(server, slug, ledger)));

@@ -121,6 +121,35 @@ const downloadSha = async (url: string) => {
   return res.status === 200 ? sha256(bytes) : `HTTP ${res.status} ${bytes.toString('utf8').slice(0, 200)}`;
 };
 
+/**
+ * Invariant 4 for installs on a yanked version: offered the newest release above it as anyone is, else the yank's
+ * replacement while that is published (whatever its version, channel or rollout), else nothing.
+ */
+async function checkYankedInstalls(server: RunningServer, slug: string, releases: readonly ReleaseView[]): Promise<string[]> {
+  const problems: string[] = [];
+  const slot = SLOTS[0]!;
+  for (const yanked of releases.filter((r) => r.yanked_at !== null && r.status !== 'published')) {
+    const newer = offeredWithoutInstallId(releases, 'stable').filter((r) => versionOrder(r.version, yanked.version) > 0);
+    const replacement = releases.find((r) => r.id === yanked.replacement_release_id && r.status === 'published');
+    const candidates = [...newer, ...(replacement ? [replacement] : [])];
+    const expected = candidates.find((r) => r.artifacts.some((a) => a.platform === slot.platform && a.bundle === slot.bundle));
+    const path = `/update/${slug}/${slot.target}/${slot.arch}/${yanked.version}?bundle_type=${slot.bundle}`;
+    const res = await fetch(`${server.url}${path}`);
+    const text = await res.text();
+    const offered = res.status === 200 ? (JSON.parse(text) as { version: string }).version : null;
+    if (offered !== (expected?.version ?? null)) problems.push(`${path} (yanked ${yanked.version}): expected ${expected?.version ?? '204'}, got ${res.status} ${text.slice(0, 200)}`);
+  }
+  return problems;
+}
+
+/** At most one artifact per platform of a release is its default (the one a check without bundle_type gets). */
+export function checkDefaults(releases: readonly ReleaseView[]): string[] {
+  return releases.flatMap((release) => {
+    const defaults = release.artifacts.filter((a) => a.is_default).map((a) => a.platform);
+    return defaults.filter((platform, i) => defaults.indexOf(platform) !== i).map((platform) => `release ${release.version} has two defaults for ${platform}`);
+  });
+}
+
 /** Invariant 4, and 3 on the wire: every update check offers what the settled releases say, and every published file downloads as recorded. */
 export async function checkServing(server: RunningServer, slug: string, releases: readonly ReleaseView[]): Promise<string[]> {
   const problems: string[] = [];
@@ -147,6 +176,7 @@ export async function checkServing(server: RunningServer, slug: string, releases
       if (got !== expected.artifact.sha256) problems.push(`${path}: ${offer.url} downloads ${got}, not the published ${expected.artifact.sha256}`);
     }
   }
+  problems.push(...(await checkYankedInstalls(server, slug, releases)));
   for (const release of releases.filter((r) => r.status === 'published')) {
     for (const artifact of release.artifacts) {
       const got = await downloadSha(`${server.url}${artifact.download_path}`);

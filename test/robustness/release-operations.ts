@@ -24,6 +24,7 @@ export const CHANNELS = ['stable', 'beta'] as const;
 export interface SlotSpec { platform: string; target: string; arch: string; bundle: string; fileName: (slug: string, version: string) => string }
 export const SLOTS: readonly SlotSpec[] = [
   { platform: 'linux-x86_64', target: 'linux', arch: 'x86_64', bundle: 'appimage', fileName: (s, v) => `${s}_${v}_amd64.AppImage` },
+  { platform: 'linux-x86_64', target: 'linux', arch: 'x86_64', bundle: 'deb', fileName: (s, v) => `${s}_${v}_amd64.deb` },
   { platform: 'linux-aarch64', target: 'linux', arch: 'aarch64', bundle: 'appimage', fileName: (s, v) => `${s}_${v}_amd64.AppImage` },
   { platform: 'windows-x86_64', target: 'windows', arch: 'x86_64', bundle: 'nsis', fileName: (s, v) => `${s}_${v}_x64-setup.exe` },
   { platform: 'darwin-aarch64', target: 'darwin', arch: 'aarch64', bundle: 'app', fileName: (s) => `${s}_aarch64.app.tar.gz` },
@@ -34,14 +35,16 @@ export interface SignedBlob { bytes: Buffer; sha256: string; signature: string; 
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-export interface ArtifactView { id: string; platform: string; bundle: string | null; file_name: string; size: number; sha256: string; signature: string; download_path: string }
+export interface ArtifactView {
+  id: string; platform: string; bundle: string | null; file_name: string; size: number; sha256: string; signature: string; download_path: string; is_default: boolean;
+}
 export interface ReleaseView {
   id: string; version: string; status: 'draft' | 'published' | 'archived'; channel: string; rollout_percent: number;
-  pub_date: string | null; yanked_at: string | null; artifacts: ArtifactView[];
+  pub_date: string | null; yanked_at: string | null; replacement_release_id: string | null; artifacts: ArtifactView[];
 }
 
 export type Operation =
-  | { kind: 'upload'; version: string; slot: SlotSpec; blob: SignedBlob }
+  | { kind: 'upload'; version: string; slot: SlotSpec; blob: SignedBlob; isDefault?: boolean }
   | { kind: 'delete-artifact'; version: string; artifactId: string }
   | { kind: 'publish' | 'archive' | 'unyank' | 'delete-release' | 'create-release'; version: string }
   | { kind: 'yank'; version: string; replacement?: string }
@@ -49,7 +52,7 @@ export type Operation =
 
 const WEIGHTED: readonly Operation['kind'][] = [
   ...Array<'upload'>(10).fill('upload'), 'delete-artifact', 'delete-artifact', 'publish', 'publish', 'publish',
-  'archive', 'yank', 'unyank', 'delete-release', 'create-release', 'create-release', 'patch', 'patch', 'patch',
+  'archive', 'yank', 'yank', 'unyank', 'delete-release', 'create-release', 'create-release', 'patch', 'patch', 'patch',
 ];
 
 let notesCounter = 0;
@@ -63,7 +66,9 @@ export function drawOperation(random: Random, versions: readonly string[], known
     case 'upload': {
       // Mostly well signed, so releases fill up and get published; the rest are refused as their bytes stream in.
       const good = random.chance(0.8);
-      return { kind, version, slot: random.pick(SLOTS), blob: random.pick(blobs.filter((blob) => blob.good === good)) };
+      const upload = { kind, version, slot: random.pick(SLOTS), blob: random.pick(blobs.filter((blob) => blob.good === good)) };
+      // Two Linux bundles of one platform compete for its one default (artifacts_release_platform_default_unique).
+      return random.chance(0.5) ? upload : { ...upload, isDefault: random.chance(0.6) };
     }
     case 'delete-artifact': {
       const artifacts = known.filter((r) => versions.includes(r.version)).flatMap((release) => release.artifacts.map((artifact) => ({ release, artifact })));
@@ -71,8 +76,14 @@ export function drawOperation(random: Random, versions: readonly string[], known
       const { release, artifact } = random.pick(artifacts);
       return { kind, version: release.version, artifactId: artifact.id };
     }
-    case 'yank':
-      return random.chance(0.5) ? { kind, version, replacement: random.pick(versions) } : { kind, version };
+    case 'yank': {
+      // Mostly a release that was published, for a replacement that is (else both are refused), often an older one.
+      const offered = known.filter((r) => r.status !== 'draft').map((r) => r.version);
+      const published = known.filter((r) => r.status === 'published').map((r) => r.version);
+      const yanked = offered.length > 0 && random.chance(0.8) ? random.pick(offered) : version;
+      if (random.chance(0.3)) return { kind, version: yanked };
+      return { kind, version: yanked, replacement: random.pick(published.length > 0 && random.chance(0.8) ? published : versions) };
+    }
     case 'patch': {
       // Unique notes: every accepted PATCH changes something, so every one must leave its audit entry.
       const body: Record<string, unknown> = { notes: `notes ${++notesCounter}` };
@@ -90,7 +101,7 @@ export function drawOperation(random: Random, versions: readonly string[], known
 
 export const describeOperation = (op: Operation): string => {
   switch (op.kind) {
-    case 'upload': return `upload ${op.version} ${op.slot.platform} ${op.slot.fileName('app', op.version)} ${op.blob.sha256.slice(0, 8)}${op.blob.good ? '' : ' (bad signature)'}`;
+    case 'upload': return `upload ${op.version} ${op.slot.platform} ${op.slot.fileName('app', op.version)} ${op.blob.sha256.slice(0, 8)}${op.blob.good ? '' : ' (bad signature)'}${op.isDefault === undefined ? '' : ` is_default=${op.isDefault}`}`;
     case 'delete-artifact': return `delete artifact ${op.artifactId} of ${op.version}`;
     case 'yank': return `yank ${op.version}${op.replacement ? ` for ${op.replacement}` : ''}`;
     case 'patch': return `patch ${op.version} ${JSON.stringify(op.body)}`;
@@ -111,6 +122,7 @@ function request(slug: string, op: Operation): { path: string; init: RequestInit
       const form = new FormData();
       form.append('platform', op.slot.platform);
       form.append('signature', op.blob.signature);
+      if (op.isDefault !== undefined) form.append('is_default', String(op.isDefault));
       form.append('file', new globalThis.Blob([new Uint8Array(op.blob.bytes)]), op.slot.fileName(slug, op.version));
       return { path: `${release}/artifacts`, init: { method: 'POST', body: form } };
     }
