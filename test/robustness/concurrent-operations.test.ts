@@ -1,15 +1,17 @@
 /**
  * Seeded random batches of concurrent admin operations on one app's releases (uploads of the same and other file
  * names, some badly signed, artifact deletes, publish, archive, yank and unyank, release delete and create, rollout,
- * channel and status PATCHes), against the real server (`npm start`'s code path), once with fs storage and once with
- * S3 storage on s3rver, with update checks running alongside. Any 2xx or 4xx is a fine answer; a 5xx is a failure. After each batch settles:
+ * channel, status and version PATCHes), against the real server (`npm start`'s code path), once with fs storage and
+ * once with S3 storage on s3rver, with update checks running alongside. Any 2xx or 4xx is a fine answer; a 5xx is a
+ * failure. After each batch settles:
  *   1. every artifact row has a stored object with its bytes (sha256, size), and
  *   2. no stored object under the app's releases/ is referenced by no row (cleanup is awaited before the server
  *      answers, so nothing is polled for); the exact storage keys are compared once the server has stopped;
  *   3. a published release's artifacts never change once seen published;
  *   4. the update check offers exactly the newest published release on the channel's chain, at 100%, with the
  *      platform, and its URL downloads the recorded bytes; each channel's static failover manifest in storage
- *      names the newest such release with its artifacts' signatures;
+ *      names the newest such release with its artifacts' signatures; an install on a yanked version gets the newest
+ *      release above it, else the yank's published replacement; a platform has at most one default artifact;
  *   5. every 2xx mutation has exactly one audit entry.
  * A failure names its seed: `PROPERTY_SEED=<seed> npm test -- test/robustness/concurrent-operations.test.ts` replays
  * its operations (their interleaving is the machine's).
