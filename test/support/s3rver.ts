@@ -18,8 +18,14 @@ interface S3rverOptions {
   configureBuckets: Array<{ name: string; configs?: string[] }>;
 }
 
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+
 interface S3rverInstance {
   httpServer?: Server;
+  store: FilesystemStore;
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
@@ -34,6 +40,8 @@ export interface RunningS3rver {
   endpoint: string;
   bucket: string;
   config: S3Config;
+  /** Where s3rver keeps its files: an object is `{directory}/{bucket}/{key}._S3rver_object` (read it to list the bucket). */
+  directory: string;
   /** Stops the server (dropping kept-alive connections, which would otherwise hold close open) and removes its files. */
   close(): Promise<void>;
 }
@@ -59,6 +67,18 @@ export function browserUploadCors(origin: string): string {
     '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>';
 }
 
+/**
+ * s3rver's delete also removes the folders the object leaves empty, by a recursive rm of a folder it found empty a
+ * moment before (@20minutes/s3rver 5.0.0, lib/stores/filesystem.js `deleteObject`): an object another request writes
+ * there meanwhile is lost, and its PUT has already answered 200. S3 has no folders, so here a delete removes the
+ * object's own files only.
+ */
+function keepFolders(store: FilesystemStore): void {
+  store.deleteObject = async (bucket, key) => {
+    await Promise.all(['object', 'object.md5', 'metadata.json'].map((resource) => rm(store.getResourcePath(bucket, key, resource), { force: true })));
+  };
+}
+
 export async function startS3rver(options: { bucket?: string; publicBaseUrl?: string; corsOrigin?: string } = {}): Promise<RunningS3rver> {
   const bucket = options.bucket ?? 'artifacts';
   const directory = await mkdtemp(join(tmpdir(), 'tauri-release-s3rver-'));
@@ -70,12 +90,14 @@ export async function startS3rver(options: { bucket?: string; publicBaseUrl?: st
     resetOnClose: false, // close() removes the folder; s3rver's own reset uses a deprecated fs.rmdir
     configureBuckets: [{ name: bucket, configs: options.corsOrigin ? [browserUploadCors(options.corsOrigin)] : [] }],
   });
+  keepFolders(server.store);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   let closed = false;
   return {
     endpoint,
     bucket,
+    directory,
     config: {
       endpoint,
       region: 'auto',
