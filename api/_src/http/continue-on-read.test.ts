@@ -13,14 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { generateKeyPair, type KeyPair } from '../../../test/support/tauri.ts';
+import { CONTINUE, finalAnswer } from '../../../test/support/raw-http.ts';
 import { createRelease } from '../admin/release-testing.ts';
 import { call, insertApp } from '../admin/testing.ts';
 import { declare, type SignedArtifact, signedArtifact } from '../ci/testing.ts';
 import { createControlPlaneServer } from '../http-server.ts';
 import { controlPlaneListener } from '../listener.ts';
 import type { CiUploadResponse } from '../protocol/ci.ts';
-
-const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 interface Exchange {
   /** Everything the server wrote until it closed the connection. */
@@ -51,13 +50,6 @@ function sendExpectingContinue(port: number, head: string, body: Buffer): Promis
     });
     socket.write(`${head}Expect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
   });
-}
-
-/** The final response of `answer` (after any 100): its status, lowercased headers and JSON body. */
-function finalResponse(answer: string): { status: number; headers: string; body: any } {
-  const final = answer.startsWith(CONTINUE) ? answer.slice(CONTINUE.length) : answer;
-  const [head = '', body = ''] = final.split('\r\n\r\n');
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head.toLowerCase(), body: body ? JSON.parse(body) : null };
 }
 
 describe('Expect: 100-continue on the npm start server', () => {
@@ -104,7 +96,7 @@ describe('Expect: 100-continue on the npm start server', () => {
     const exchange = await sendExpectingContinue(port, adminUpload('Bearer trk_unknown'), randomBytes(2 * 1024 * 1024));
     expect(exchange.bodySent).toBe(false);
     expect(exchange.answer).not.toContain('100 Continue');
-    const answer = finalResponse(exchange.answer);
+    const answer = finalAnswer(exchange.answer);
     expect(answer.status).toBe(401);
     expect(answer.headers).toContain('connection: close');
     expect(answer.body.error.code).toBe('unauthorized');
@@ -115,7 +107,7 @@ describe('Expect: 100-continue on the npm start server', () => {
     const exchange = await sendExpectingContinue(port, `${adminUpload(ctx.adminAuth)}Connection: close\r\n`, multipart(file));
     expect(exchange.bodySent).toBe(true);
     expect(exchange.answer.startsWith(CONTINUE)).toBe(true);
-    const answer = finalResponse(exchange.answer);
+    const answer = finalAnswer(exchange.answer);
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ platform: 'linux-x86_64', size: file.bytes.byteLength });
   });
@@ -125,7 +117,7 @@ describe('Expect: 100-continue on the npm start server', () => {
     const exchange = await sendExpectingContinue(port, head, randomBytes(2 * 1024 * 1024));
     expect(exchange.bodySent).toBe(false);
     expect(exchange.answer).not.toContain('100 Continue');
-    const answer = finalResponse(exchange.answer);
+    const answer = finalAnswer(exchange.answer);
     expect(answer.status).toBe(403);
     expect(answer.headers).toContain('connection: close');
     expect(answer.body.error.code).toBe('forbidden');
@@ -141,7 +133,7 @@ describe('Expect: 100-continue on the npm start server', () => {
     const exchange = await sendExpectingContinue(port, head, Buffer.from(file.bytes));
     expect(exchange.bodySent).toBe(true);
     expect(exchange.answer.startsWith(CONTINUE)).toBe(true);
-    expect(finalResponse(exchange.answer).status).toBe(200);
+    expect(finalAnswer(exchange.answer).status).toBe(200);
     const done = await call(ctx, 'POST', `/ci/apps/my-app/releases/1.1.0/uploads/${requested.body.upload_id}/complete`);
     expect(done).toMatchObject({ status: 200, body: { state: 'ready', size: file.bytes.byteLength } });
   });
@@ -151,7 +143,7 @@ describe('Expect: 100-continue on the npm start server', () => {
     const exchange = await sendExpectingContinue(port, head, Buffer.from(JSON.stringify({ version: '2.0.0' })));
     expect(exchange.bodySent).toBe(true);
     expect(exchange.answer.startsWith(CONTINUE)).toBe(true);
-    const answer = finalResponse(exchange.answer);
+    const answer = finalAnswer(exchange.answer);
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ version: '2.0.0' });
   });

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestContext, type TestContext } from '../../../test/support/context.ts';
 import { generateKeyPair } from '../../../test/support/tauri.ts';
+import { finalAnswer } from '../../../test/support/raw-http.ts';
 import { createRelease } from '../admin/release-testing.ts';
 import { call, insertApp, insertRelease } from '../admin/testing.ts';
 import { declare, signedArtifact } from '../ci/testing.ts';
@@ -65,11 +66,6 @@ function sendWholeBodyThenRead(port: number, head: string, prefix: string, size:
   });
 }
 
-function parseAnswer(answer: string): { status: number; headers: string; body: any } {
-  const [head = '', body = ''] = answer.split('\r\n\r\n');
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head.toLowerCase(), body: body ? JSON.parse(body) : null };
-}
-
 describe('a refused upload, to a client that sends its whole body before reading', () => {
   let ctx: TestContext;
   let server: Server;
@@ -115,7 +111,7 @@ describe('a refused upload, to a client that sends its whole body before reading
   ])('gets the JSON refusal for %s, not a reset', async (_case, head, prefix, status, code) => {
     const outcome = await sendWholeBodyThenRead(port, head(), prefix, BODY_BYTES);
     expect({ error: outcome.error, sent: outcome.sent }).toEqual({ error: null, sent: BODY_BYTES });
-    const answer = parseAnswer(outcome.answer);
+    const answer = finalAnswer(outcome.answer);
     expect(answer.status).toBe(status);
     expect(answer.headers).toContain('connection: close');
     expect(answer.body.error.code).toBe(code);
