@@ -2,7 +2,8 @@
  * Seeded random batches of concurrent CI jobs (trusted publishing: OIDC token exchange, draft, upload request, the
  * bytes PUT to the server's upload URL, complete, sometimes publish), re-runs of the same job with other bytes,
  * updater key rotations (admin PATCH of public_key) and rollout changes, racing admin publish, yank and delete of the
- * same releases, against the real server with fs storage. Any 2xx or 4xx is a fine answer; a 5xx is a failure.
+ * same releases, against the real server, once with fs storage (the server's PUT) and once with S3 on s3rver
+ * (presigned PUTs). Any 2xx or 4xx is a fine answer; a 5xx is a failure.
  * After each batch settles:
  *   1. every ready artifact's object holds its bytes, and every other object is a pending upload's staged bytes;
  *   2. a published release's artifacts never change once seen published;
@@ -24,29 +25,28 @@ import { openPGlite } from '../../db/connect.ts';
 import { type LocalIssuer, startLocalIssuer, TEST_AUDIENCE } from '../support/oidc-issuer.ts';
 import { PROPERTY_SEED, prng } from '../support/prng.ts';
 import { seedFromTemplate } from '../support/pglite-template.ts';
+import { type RunningS3rver, s3rverStorageEnv, startS3rver } from '../support/s3rver.ts';
 import { expectStatus, jsonBody, type RunningServer, startServer } from '../support/server.ts';
 import { generateKeyPair, type KeyPair, sign } from '../support/tauri.ts';
 import { checkInstall, checkKeys, checkStorageWithUploads, expectedForInstall, type InstallCheck } from './ci-invariants.ts';
 import { batchSignals, type CiOutcome, describeCiOperation, drawCiOperation, fireCi, type KeyedBlob } from './ci-operations.ts';
-import { checkServing, checkStaticManifests, fsReader, type Ledger, recordPublished, releasesOf, storedObjects } from './release-invariants.ts';
+import { checkServing, checkStaticManifests, fsReader, type Ledger, recordPublished, releasesOf, type StorageReader, storedObjects } from './release-invariants.ts';
 import { SLOTS, sha256, versionsOf } from './release-operations.ts';
+import { s3Reader } from './s3-reader.ts';
 
-const SEEDS = process.env.PROPERTY_SEED ? [PROPERTY_SEED] : [3, PROPERTY_SEED];
+/** One seed per storage, to stay within the runtime budget: fs a fixed one, S3 this run's own (`PROPERTY_SEED` replays it on both). */
+const SEEDS = { fs: process.env.PROPERTY_SEED ? PROPERTY_SEED : 3, s3: PROPERTY_SEED };
 const BATCHES = 8;
 const BATCH_SIZE = 14;
 const INSTALL_IDS = ['install-aaaaaaaa', 'install-bbbbbbbb', 'install-cccccccc', '3f1c2a9e-0b7d-4c55-9a11-6d2f0e8b7c41', 'machine.42:zz~x'];
 
 let work: string;
-let dataDir: string;
 let keys: [KeyPair, KeyPair];
 let issuer: LocalIssuer;
-let server: RunningServer;
 const blobs: KeyedBlob[] = [];
-const installChecks: InstallCheck[] = [];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tauri-release-ci-concurrent-'));
-  dataDir = join(work, 'data');
   keys = [await generateKeyPair(join(work, 'k0')), await generateKeyPair(join(work, 'k1'))] as [KeyPair, KeyPair];
   // Three files, each signed by both keys (unversioned, so they fit every release); one crossed pair per key.
   for (let i = 0; i < 3; i++) {
@@ -57,18 +57,35 @@ beforeAll(async () => {
   }
   for (const key of [0, 1] as const) blobs.push({ ...blobs[key]!, signature: blobs[2 + key]!.signature, good: false });
   issuer = await startLocalIssuer({ audience: TEST_AUDIENCE });
-  await seedFromTemplate(dataDir);
-  server = await startServer({ env: { DATA_DIR: dataDir, RATE_LIMITS: 'off', OIDC_ISSUER: issuer.url, OIDC_AUDIENCE: TEST_AUDIENCE } });
 }, 90_000);
 
 afterAll(async () => {
-  await server?.stop();
   await issuer?.close();
   await rm(work, { recursive: true, force: true });
 });
 
-describe('concurrent CI jobs, key rotations and rollouts on fs storage', () => {
-  it.each(SEEDS)('keeps every invariant through random concurrent batches (seed %i)', async (seed) => {
+describe.each(['fs', 's3'] as const)('concurrent CI jobs, key rotations and rollouts on %s storage', (driver) => {
+  const seed = SEEDS[driver];
+  let dataDir: string;
+  let s3: RunningS3rver | undefined;
+  let storage: StorageReader;
+  let server: RunningServer;
+  const installChecks: InstallCheck[] = [];
+
+  beforeAll(async () => {
+    dataDir = join(work, driver);
+    await seedFromTemplate(dataDir);
+    s3 = driver === 's3' ? await startS3rver() : undefined;
+    storage = s3 ? s3Reader(s3) : fsReader(dataDir);
+    server = await startServer({ env: { DATA_DIR: dataDir, RATE_LIMITS: 'off', OIDC_ISSUER: issuer.url, OIDC_AUDIENCE: TEST_AUDIENCE, ...(s3 && s3rverStorageEnv(s3)) } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await s3?.close();
+  });
+
+  it(`keeps every invariant through random concurrent batches (seed ${seed})`, async () => {
     const random = prng(seed);
     const slug = `ci-${seed}`;
     const keyIdOf = (app: { public_key_id: string }) => app.public_key_id;
@@ -115,10 +132,10 @@ describe('concurrent CI jobs, key rotations and rollouts on fs storage', () => {
       for (const release of known) if (release.pub_date !== null) recordPublished(ledger, release, problems, `after batch ${batch}`);
       const drafts = new Set(known.filter((r) => r.status === 'draft').map((r) => r.version));
       const mayStay = (uploadId: string) => drafts.has(abandoned.get(uploadId) ?? '');
-      problems.push(...checkStorageWithUploads(known, await storedObjects(fsReader(dataDir), slug), mayStay));
+      problems.push(...checkStorageWithUploads(known, await storedObjects(storage, slug), mayStay));
       problems.push(...checkKeys(known, blobs, keyIds, keysOfBatch, newlyPublished));
       problems.push(...(await checkServing(server, slug, known)));
-      problems.push(...(await checkStaticManifests(fsReader(dataDir), slug, known)));
+      problems.push(...(await checkStaticManifests(storage, slug, known)));
       for (const installId of INSTALL_IDS) {
         for (const slot of [SLOTS[0]!, SLOTS[3]!]) {
           for (const channel of ['stable', 'beta']) {
