@@ -37,6 +37,7 @@ export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).
 
 export interface ArtifactView {
   id: string; platform: string; bundle: string | null; file_name: string; size: number; sha256: string; signature: string; download_path: string; is_default: boolean;
+  state: 'pending' | 'ready'; verified_key_id: string | null;
 }
 export interface ReleaseView {
   id: string; version: string; status: 'draft' | 'published' | 'archived'; channel: string; rollout_percent: number;

@@ -145,14 +145,16 @@ export function releaseRoutes(deps: AppDeps): Hono<AdminEnv> {
       }
       const artifacts = await artifactsOf(trx, [release.id]);
       if (artifacts.length > 0) requireStorageChecked();
-      await trx.deleteFrom('releases').where('id', '=', release.id).execute(); // artifacts cascade
+      // A CI upload a re-run superseded before it was completed has staged bytes no artifact row names.
+      const uploads = await trx.selectFrom('artifact_uploads').select('storage_key').where('release_id', '=', release.id).execute();
+      await trx.deleteFrom('releases').where('id', '=', release.id).execute(); // artifacts and uploads cascade
       await audit(trx, principal, {
         action: 'release.delete',
         appId: app.id,
         target: `release:${release.id}`,
         details: { version: release.version, artifacts: artifacts.map((a) => a.file_name) },
       });
-      return artifacts.map((a) => a.storage_key);
+      return [...artifacts.map((a) => a.storage_key), ...uploads.map((u) => u.storage_key)];
     });
     releaseCache.invalidate(app.id);
     await deleteUnreferencedObjects(db, storage, keys);

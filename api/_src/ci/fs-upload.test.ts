@@ -97,4 +97,74 @@ describe('CI uploads with filesystem storage, over HTTP', () => {
     const uploads = join(h.ctx.dataDir, 'objects', 'local-app', 'releases', '1.2.0', 'uploads');
     expect(await readdir(uploads)).toEqual([]);
   });
+
+  const stagedFolder = (version: string, uploadId: string) => join(h.ctx.dataDir, 'objects', 'local-app', 'releases', version, 'uploads', uploadId);
+
+  /** A PUT whose second half waits for `open()`; `writing` resolves once storage holds a MiB of the first (the server's checks have passed). */
+  function gatedPut(targetUrl: string, bytes: Uint8Array, folder: string) {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(bytes.slice(0, 2 * MIB));
+        await gate;
+        controller.enqueue(bytes.slice(2 * MIB));
+        controller.close();
+      },
+    });
+    const answer = fetch(targetUrl, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    const writing = (async () => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const names = await readdir(folder).catch(() => [] as string[]);
+        const temporary = names.find((name) => name.startsWith('.upload-'));
+        if (temporary && (await stat(join(folder, temporary))).size >= MIB) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`no partial upload in ${folder}`);
+    })();
+    return { writing, open, answer };
+  }
+
+  it('keeps no bytes of a PUT whose release was deleted while they streamed in (409)', async () => {
+    const file = await signedArtifact(dir, key, 'local_1.3.0_amd64.deb', randomBytes(4 * MIB), '1.3.0');
+    expect((await h.call('POST', releasesPath('local-app'), { body: { version: '1.3.0' } })).status).toBe(201);
+    const requested = await h.call<CiUploadResponse>('POST', `${releasesPath('local-app', '1.3.0')}/uploads`, { body: declare('linux-x86_64', file) });
+    const put = gatedPut((requested.body.target as { url: string }).url, file.bytes, stagedFolder('1.3.0', requested.body.upload_id));
+    await put.writing;
+    expect((await h.call('DELETE', '/admin/apps/local-app/releases/1.3.0')).status).toBe(204);
+    put.open();
+    const res = await put.answer;
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^release \(deleted\) was deleted while the bytes were sent; nothing was kept/);
+    expect(await readdir(stagedFolder('1.3.0', requested.body.upload_id)).catch(() => [])).toEqual([]);
+  });
+
+  it('keeps no bytes of an upload whose release a re-run published before it was completed', async () => {
+    const first = await signedArtifact(dir, key, 'local_1.4.0_amd64.deb', randomBytes(64 * 1024), '1.4.0');
+    const rerun = await signedArtifact(dir, key, 'local_1.4.0_amd64.deb', randomBytes(64 * 1024), '1.4.0');
+    expect((await h.call('POST', releasesPath('local-app'), { body: { version: '1.4.0' } })).status).toBe(201);
+    const requested = await h.call<CiUploadResponse>('POST', `${releasesPath('local-app', '1.4.0')}/uploads`, { body: declare('linux-x86_64', first) });
+    expect((await fetch((requested.body.target as { url: string }).url, { method: 'PUT', body: new Uint8Array(first.bytes) })).status).toBe(200);
+    // The re-run of the job uploads other bytes for the same slot, completes and publishes first.
+    expect((await runLeg(h, h.ctx.adminAuth, 'local-app', '1.4.0', 'linux-x86_64', rerun)).statuses).toEqual([200, 201, 200, 200]);
+    expect((await h.call('POST', `${releasesPath('local-app', '1.4.0')}/publish`)).status).toBe(200);
+    const late = await h.call('POST', `${releasesPath('local-app', '1.4.0')}/uploads/${requested.body.upload_id}/complete`);
+    expect(late.status).toBe(409);
+    expect(await readdir(stagedFolder('1.4.0', requested.body.upload_id)).catch(() => [])).toEqual([]);
+  });
+
+  it('deleting a draft removes the bytes of every upload into it, also one a re-run superseded before completing it', async () => {
+    const first = await signedArtifact(dir, key, 'local_1.5.0_amd64.deb', randomBytes(64 * 1024), '1.5.0');
+    const rerun = await signedArtifact(dir, key, 'local_1.5.0_amd64.deb', randomBytes(64 * 1024), '1.5.0');
+    expect((await h.call('POST', releasesPath('local-app'), { body: { version: '1.5.0' } })).status).toBe(201);
+    const uploadIds = [];
+    for (const file of [first, rerun]) {
+      const requested = await h.call<CiUploadResponse>('POST', `${releasesPath('local-app', '1.5.0')}/uploads`, { body: declare('linux-x86_64', file) });
+      expect((await fetch((requested.body.target as { url: string }).url, { method: 'PUT', body: new Uint8Array(file.bytes) })).status).toBe(200);
+      uploadIds.push(requested.body.upload_id);
+    }
+    expect((await h.call('DELETE', '/admin/apps/local-app/releases/1.5.0')).status).toBe(204);
+    for (const id of uploadIds) expect(await readdir(stagedFolder('1.5.0', id)).catch(() => [])).toEqual([]);
+  });
 });

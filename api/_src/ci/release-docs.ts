@@ -126,7 +126,7 @@ export const ciReleaseRouteDocs = defineRoutes([
     responses: {
       200: { description: 'stored; the ETag header names the stored object', contentType: 'text/plain' },
       403: { description: 'unknown upload, wrong token, or the URL expired' },
-      409: { description: 'the upload was completed or refused already, or the release is not a draft' },
+      409: { description: 'the upload was completed or refused already, or the release is not a draft (also when it was deleted, published or archived while the bytes were sent: nothing is kept)' },
       413: { description: 'more bytes than declared' },
     },
   },

@@ -251,6 +251,8 @@ export function ciReleaseRoutes(deps: AppDeps, options: CiReleaseRouteOptions): 
       throw conflict(`upload ${upload.id} was completed, but its artifact has since been deleted; request a new upload`);
     }
     if (upload.failure !== null) throw new ApiError(422, 'invalid_request', `${upload.failure} (request a new upload once the file is fixed)`);
+    // A release never returns to draft: the staged bytes can never become an artifact.
+    if (release.status !== 'draft') await discard([upload.storage_key]);
     assertDraft(release, 'complete an upload');
 
     if (upload.multipart_upload_id !== null) await assemble(upload.storage_key, upload.multipart_upload_id, upload.part_count!, body);

@@ -25,6 +25,7 @@ import { ApiError, storageCall } from '../http/errors.ts';
 import { uploadBody } from '../http/refused-upload.ts';
 import { MULTIPART_PART_SIZE_BYTES, MULTIPART_THRESHOLD_BYTES } from '../protocol/ci.ts';
 import { isUuid } from '../protocol/uuid.ts';
+import { deleteObjectsNotReady } from '../releases/store.ts';
 import type { Storage } from '../storage/storage.ts';
 
 /** S3 allows 10,000 parts per upload. */
@@ -134,17 +135,36 @@ export async function receiveFsUpload(c: Context, db: Kysely<Database>, storage:
     },
   });
   source.on('error', (error) => limit.destroy(error));
+  let info: { etag: string };
   try {
-    const info = await storageCall(() =>
+    info = await storageCall(() =>
       storage.put(upload.storage_key, Readable.toWeb(source.pipe(limit)) as ReadableStream<Uint8Array>, upload.content_type ? { contentType: upload.content_type } : {}),
     );
-    c.header('ETag', info.etag);
-    return c.body(null, 200);
   } catch (error) {
     // Includes the storage outage, which storageCall made a 503.
     if (error instanceof ApiError) throw error;
     throw new ApiError(400, 'invalid_request', `the upload was interrupted: ${(error as Error).message}`);
   }
+  await refuseIfClosedMeanwhile(db, storage, upload);
+  c.header('ETag', info.etag);
+  return c.body(null, 200);
+}
+
+/**
+ * A release deleted, published or archived while the bytes streamed in: its upload can never be completed, and the
+ * delete's cleanup may have run before the bytes were written, so they are removed here or never. Checked after the
+ * write, so either this sees the change or the change's own cleanup finds the bytes.
+ */
+async function refuseIfClosedMeanwhile(db: Kysely<Database>, storage: Storage, upload: Pick<ArtifactUploadRow, 'id' | 'storage_key'>): Promise<void> {
+  const now = await db
+    .selectFrom('artifact_uploads')
+    .innerJoin('releases', 'releases.id', 'artifact_uploads.release_id')
+    .select(['releases.status', 'releases.version'])
+    .where('artifact_uploads.id', '=', upload.id)
+    .executeTakeFirst();
+  if (now?.status === 'draft') return;
+  await deleteObjectsNotReady(db, storage, [upload.storage_key]);
+  throw new ApiError(409, 'conflict', `release ${now?.version ?? '(deleted)'} ${now ? `became ${now.status}` : 'was deleted'} while the bytes were sent; nothing was kept, and only a draft's artifacts can be uploaded`);
 }
 
 function tooLarge(declared: number, got: number): ApiError {
