@@ -35,7 +35,8 @@ import { SLOTS, sha256, versionsOf } from './release-operations.ts';
 import { s3Reader } from './s3-reader.ts';
 
 /** One seed per storage, to stay within the runtime budget: fs a fixed one, S3 this run's own (`PROPERTY_SEED` replays it on both). */
-const SEEDS = { fs: process.env.PROPERTY_SEED ? PROPERTY_SEED : 3, s3: PROPERTY_SEED };
+const FIXED_SEED = 3;
+const SEEDS = { fs: process.env.PROPERTY_SEED ? PROPERTY_SEED : FIXED_SEED, s3: PROPERTY_SEED };
 const BATCHES = 8;
 const BATCH_SIZE = 14;
 const INSTALL_IDS = ['install-aaaaaaaa', 'install-bbbbbbbb', 'install-cccccccc', '3f1c2a9e-0b7d-4c55-9a11-6d2f0e8b7c41', 'machine.42:zz~x'];
@@ -186,6 +187,9 @@ describe.each(['fs', 's3'] as const)('concurrent CI jobs, key rotations and roll
     }
     expect(wrong).toEqual([]);
     expect(judged).toBeGreaterThan(installChecks.length / 2);
-    expect(staged).toBeGreaterThan(0); // some checks ran while a release was at a partial rollout
+    // The fixed seed is known to check installs while a release is at a partial rollout; a run's own seed may draw
+    // batches in which no judged check meets one (nothing left published, say): less coverage, not a defect.
+    if (seed === FIXED_SEED) expect(staged).toBeGreaterThan(0);
+    else if (staged === 0) console.warn(`seed ${seed} on ${driver}: no install check saw a partial rollout this run`);
   }, 30_000);
 });
